@@ -1,0 +1,68 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "cairn",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cairn", targets: ["cairn"]),
+        .library(name: "CairnStore", targets: ["CairnStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Store layer (DESIGN.md §2–3).
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+        .target(
+            name: "CairnCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnStore",
+            dependencies: ["CairnCore", "CPCRE2"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnSQLite",
+            dependencies: ["CairnStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // Surfaces.
+        .target(
+            name: "CairnCLI",
+            dependencies: [
+                "CairnStore", "CairnSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "cairn", dependencies: ["CairnCLI"], swiftSettings: strict),
+        // Benchmarks (release builds only; see BENCHMARKS.md).
+        .executableTarget(
+            name: "CairnBench",
+            dependencies: ["CairnStore", "CairnSQLite", "CairnCLI"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnStoreTests",
+            dependencies: ["CairnStore", "CairnSQLite"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnCLITests",
+            dependencies: ["CairnCLI", "CairnStore", "CairnSQLite"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,41 @@
+/// The one error model every layer and surface shares (DESIGN.md §8).
+///
+/// A stable machine `code` for scripts, a `message` a person can act on, and `details`
+/// (the offending path, the conflicting commit, …). Surfaces map codes to HTTP status and
+/// MCP errors in one place; nothing else decides how an error looks.
+public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let code: Code
+    public let message: String
+    public let details: [String: String]
+
+    public init(_ code: Code, _ message: String, details: [String: String] = [:]) {
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// Stable machine codes. New cases may be added; existing raw values never change.
+    public enum Code: String, Sendable, Codable, CaseIterable {
+        case invalidPath = "invalid_path"
+        case invalidArgument = "invalid_argument"
+        case invalidRegex = "invalid_regex"
+        case invalidGlob = "invalid_glob"
+        case invalidRef = "invalid_ref"
+        case notFound = "not_found"
+        case projectNotFound = "project_not_found"
+        case projectExists = "project_exists"
+        case branchExists = "branch_exists"
+        case unknownRef = "unknown_ref"
+        case ambiguousRef = "ambiguous_ref"
+        case beforeFirstCommit = "before_first_commit"
+        case editNoMatch = "edit_no_match"
+        case ambiguousEdit = "ambiguous_edit"
+        case conflict = "conflict"
+        case notJSON = "not_json"
+        case limitExceeded = "limit_exceeded"
+        case corrupt = "corrupt"
+        case storage = "storage_error"
+    }
+}

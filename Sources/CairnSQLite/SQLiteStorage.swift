@@ -1,0 +1,319 @@
+import CairnCore
+import CairnStore
+import Foundation
+import GRDB
+
+/// The embedded default backend: one SQLite file in WAL mode with `synchronous=FULL`.
+///
+/// A write is acknowledged only once its transaction is durable. Throughput under concurrency
+/// comes from the store's group commit (many commits in one transaction), never from a weaker
+/// sync setting. Readers run concurrently with the writer (WAL).
+public final class SQLiteStorage: Storage {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.maximumReaderCount = 8
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(sql: "PRAGMA cache_size = -65536")  // 64 MiB page cache per connection
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            // GRDB picks synchronous=NORMAL for WAL; durability here requires FULL.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw CairnError(.storage, "cannot open the store at \(path): \(error)", details: ["path": path])
+        }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL), for tests that guard durability.
+    public func synchronousSetting() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE project (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        created_ms INTEGER NOT NULL);
+                    CREATE TABLE object (
+                        project INTEGER NOT NULL REFERENCES project(id),
+                        id BLOB NOT NULL,
+                        kind INTEGER NOT NULL,
+                        data BLOB NOT NULL);
+                    CREATE UNIQUE INDEX object_by_id ON object(project, id);
+                    CREATE TABLE ref (
+                        project INTEGER NOT NULL REFERENCES project(id),
+                        name TEXT NOT NULL,
+                        head BLOB NOT NULL,
+                        PRIMARY KEY (project, name)) WITHOUT ROWID;
+                    CREATE TABLE reflog (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        project INTEGER NOT NULL REFERENCES project(id),
+                        name TEXT NOT NULL,
+                        old BLOB,
+                        new BLOB,
+                        time_ms INTEGER NOT NULL,
+                        principal TEXT NOT NULL,
+                        reason TEXT NOT NULL);
+                    CREATE INDEX reflog_at ON reflog(project, name, time_ms, seq);
+                    CREATE TABLE commit_index (
+                        project INTEGER NOT NULL REFERENCES project(id),
+                        id BLOB NOT NULL,
+                        generation INTEGER NOT NULL,
+                        parent BLOB,
+                        skip BLOB,
+                        time_ms INTEGER NOT NULL,
+                        PRIMARY KEY (project, id)) WITHOUT ROWID;
+                    CREATE TABLE path_history (
+                        project INTEGER NOT NULL REFERENCES project(id),
+                        path TEXT NOT NULL,
+                        generation INTEGER NOT NULL,
+                        commit_id BLOB NOT NULL,
+                        change TEXT NOT NULL,
+                        blob BLOB,
+                        PRIMARY KEY (project, path, generation, commit_id)) WITHOUT ROWID;
+                    """)
+        }
+        return m
+    }
+
+    // MARK: Projects
+
+    public func createProject(name: String, timeMillis: Millis) async throws -> ProjectRecord {
+        do {
+            return try await pool.write { db in
+                try db.execute(sql: "INSERT INTO project(name, created_ms) VALUES (?, ?)", arguments: [name, timeMillis])
+                return ProjectRecord(id: db.lastInsertedRowID, name: name, createdMillis: timeMillis)
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw CairnError(.projectExists, "a project named '\(name)' already exists", details: ["project": name])
+        }
+    }
+
+    public func project(named name: String) async throws -> ProjectRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, name, created_ms FROM project WHERE name = ?", arguments: [name])
+                .map { ProjectRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
+        }
+    }
+
+    public func projects() async throws -> [ProjectRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, created_ms FROM project ORDER BY name")
+                .map { ProjectRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
+        }
+    }
+
+    // MARK: Objects
+
+    public func object(_ id: ObjectID, project: Int64) async throws -> StoredObject? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT kind, data FROM object WHERE project = ? AND id = ?", arguments: [project, id.data]
+            ).flatMap(Self.storedObject)
+        }
+    }
+
+    public func objects(_ ids: [ObjectID], project: Int64) async throws -> [ObjectID: StoredObject] {
+        guard !ids.isEmpty else { return [:] }
+        return try await pool.read { db in
+            var out: [ObjectID: StoredObject] = [:]
+            out.reserveCapacity(ids.count)
+            let statement = try db.cachedStatement(sql: "SELECT kind, data FROM object WHERE project = ? AND id = ?")
+            for id in ids where out[id] == nil {
+                if let row = try Row.fetchOne(statement, arguments: [project, id.data]), let object = Self.storedObject(row) {
+                    out[id] = object
+                }
+            }
+            return out
+        }
+    }
+
+    public func objectPage(project: Int64, after: ObjectID?, limit: Int) async throws -> [(ObjectID, StoredObject)] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT id, kind, data FROM object WHERE project = ? AND id > ? ORDER BY id LIMIT ?",
+                arguments: [project, after?.data ?? Data(), limit])
+            return rows.compactMap { row -> (ObjectID, StoredObject)? in
+                guard let id = ObjectID(bytes: (row[0] as Data)) else { return nil }
+                let kind = ObjectKind(rawValue: UInt8(truncatingIfNeeded: row[1] as Int64)) ?? .blob
+                return (id, StoredObject(kind: kind, data: [UInt8](row[2] as Data)))
+            }
+        }
+    }
+
+    private static func storedObject(_ row: Row) -> StoredObject? {
+        guard let kind = ObjectKind(rawValue: UInt8(truncatingIfNeeded: row[0] as Int64)) else { return nil }
+        return StoredObject(kind: kind, data: [UInt8](row[1] as Data))
+    }
+
+    // MARK: Refs
+
+    public func head(project: Int64, branch: String) async throws -> ObjectID? {
+        try await pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT head FROM ref WHERE project = ? AND name = ?", arguments: [project, branch])
+                .flatMap { ObjectID(bytes: $0) }
+        }
+    }
+
+    public func branches(project: Int64) async throws -> [(name: String, head: ObjectID)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, head FROM ref WHERE project = ? ORDER BY name", arguments: [project])
+                .compactMap { row in ObjectID(bytes: row[1] as Data).map { (row[0], $0) } }
+        }
+    }
+
+    public func refLogEntry(project: Int64, branch: String, atOrBefore timeMillis: Millis) async throws -> RefLogEntry? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
+                    WHERE project = ? AND name = ? AND time_ms <= ? ORDER BY time_ms DESC, seq DESC LIMIT 1
+                    """,
+                arguments: [project, branch, timeMillis]
+            ).map(Self.refLogEntry)
+        }
+    }
+
+    public func refLog(project: Int64, branch: String, beforeSeq: Int64?, limit: Int) async throws -> [RefLogEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
+                    WHERE project = ? AND name = ? AND seq < ? ORDER BY seq DESC LIMIT ?
+                    """,
+                arguments: [project, branch, beforeSeq ?? Int64.max, min(limit, Int(Int32.max))]
+            ).map(Self.refLogEntry)
+        }
+    }
+
+    private static func refLogEntry(_ row: Row) -> RefLogEntry {
+        RefLogEntry(
+            seq: row[0], branch: row[1], old: (row[2] as Data?).flatMap { ObjectID(bytes: $0) },
+            new: (row[3] as Data?).flatMap { ObjectID(bytes: $0) }, timeMillis: row[4], principal: row[5], reason: row[6])
+    }
+
+    // MARK: Indexes
+
+    public func commitIndex(project: Int64, id: ObjectID) async throws -> CommitIndexEntry? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT generation, parent, skip, time_ms FROM commit_index WHERE project = ? AND id = ?",
+                arguments: [project, id.data]
+            ).map { row in
+                CommitIndexEntry(
+                    id: id, generation: row[0], parent: (row[1] as Data?).flatMap { ObjectID(bytes: $0) },
+                    skip: (row[2] as Data?).flatMap { ObjectID(bytes: $0) }, timeMillis: row[3])
+            }
+        }
+    }
+
+    public func commitIDs(project: Int64, from: [UInt8], through: [UInt8], limit: Int) async throws -> [ObjectID] {
+        try await pool.read { db in
+            try Data.fetchAll(
+                db, sql: "SELECT id FROM commit_index WHERE project = ? AND id BETWEEN ? AND ? ORDER BY id LIMIT ?",
+                arguments: [project, Data(from), Data(through), limit]
+            ).compactMap { ObjectID(bytes: $0) }
+        }
+    }
+
+    public func pathHistory(project: Int64, path: String, before: (generation: Int, commit: ObjectID)?, limit: Int) async throws -> [PathHistoryEntry] {
+        try await pool.read { db in
+            let rows: [Row]
+            if let before {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT generation, commit_id, change, blob FROM path_history
+                        WHERE project = ? AND path = ? AND (generation < ? OR (generation = ? AND commit_id < ?))
+                        ORDER BY generation DESC, commit_id DESC LIMIT ?
+                        """,
+                    arguments: [project, path, before.generation, before.generation, before.commit.data, limit])
+            } else {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT generation, commit_id, change, blob FROM path_history
+                        WHERE project = ? AND path = ? ORDER BY generation DESC, commit_id DESC LIMIT ?
+                        """,
+                    arguments: [project, path, limit])
+            }
+            return rows.compactMap { row in
+                guard let commit = ObjectID(bytes: row[1] as Data), let change = ChangeKind(rawValue: row[2]) else { return nil }
+                return PathHistoryEntry(path: path, generation: row[0], commit: commit, change: change, blob: (row[3] as Data?).flatMap { ObjectID(bytes: $0) })
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    public func apply(_ batch: WriteBatch) async throws {
+        try await pool.write { db in
+            let insertObject = try db.cachedStatement(sql: "INSERT OR IGNORE INTO object(project, id, kind, data) VALUES (?, ?, ?, ?)")
+            for item in batch.objects {
+                try insertObject.execute(arguments: [item.project, item.id.data, Int64(item.object.kind.rawValue), Data(item.object.data)])
+            }
+            let insertIndex = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO commit_index(project, id, generation, parent, skip, time_ms) VALUES (?, ?, ?, ?, ?, ?)")
+            for (project, e) in batch.commitIndex {
+                try insertIndex.execute(arguments: [project, e.id.data, e.generation, e.parent?.data, e.skip?.data, e.timeMillis])
+            }
+            let insertPath = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO path_history(project, path, generation, commit_id, change, blob) VALUES (?, ?, ?, ?, ?, ?)")
+            for (project, e) in batch.pathHistory {
+                try insertPath.execute(arguments: [project, e.path, e.generation, e.commit.data, e.change.rawValue, e.blob?.data])
+            }
+            let readHead = try db.cachedStatement(sql: "SELECT head FROM ref WHERE project = ? AND name = ?")
+            let insertLog = try db.cachedStatement(
+                sql: "INSERT INTO reflog(project, name, old, new, time_ms, principal, reason) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for u in batch.refUpdates {
+                let actual = try Data.fetchOne(readHead, arguments: [u.project, u.branch]).flatMap { ObjectID(bytes: $0) }
+                guard actual == u.expected else {
+                    throw RefCASFailure(project: u.project, branch: u.branch, expected: u.expected, actual: actual)
+                }
+                if let new = u.new {
+                    try db.execute(
+                        sql: "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = excluded.head",
+                        arguments: [u.project, u.branch, new.data])
+                } else {
+                    try db.execute(sql: "DELETE FROM ref WHERE project = ? AND name = ?", arguments: [u.project, u.branch])
+                }
+                try insertLog.execute(arguments: [u.project, u.branch, u.expected?.data, u.new?.data, u.timeMillis, u.principal, u.reason])
+            }
+        }
+    }
+
+    public func storageBytes() async throws -> Int64 {
+        let fm = FileManager.default
+        var total: Int64 = 0
+        for suffix in ["", "-wal"] {
+            if let size = (try? fm.attributesOfItem(atPath: path + suffix))?[.size] as? NSNumber { total += size.int64Value }
+        }
+        return total
+    }
+
+    /// Bytes of object payload stored in a project: the logical size, independent of page slack.
+    public func objectPayloadBytes(project: Int64) async throws -> Int64 {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM object WHERE project = ?", arguments: [project]) ?? 0
+        }
+    }
+}
+
+extension ObjectID {
+    var data: Data { Data(bytes) }
+}

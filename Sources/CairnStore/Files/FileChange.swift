@@ -1,0 +1,90 @@
+import CairnCore
+
+/// One change in an atomic multi-file commit.
+public enum FileChange: Sendable, Equatable {
+    /// Create or overwrite.
+    case write(path: String, content: [UInt8])
+    /// Replace `old` by `new`; `old` must occur exactly once unless `replaceAll`.
+    case edit(path: String, old: String, new: String, replaceAll: Bool)
+    /// Remove one path, or every path a glob matches.
+    case delete(String)
+}
+
+/// Lines of a file as of a commit.
+public struct FileLines: Sendable, Codable, Equatable {
+    public let path: String
+    public let commit: ObjectID
+    public let blob: ObjectID
+    /// 1-based number of the first line returned.
+    public let startLine: Int
+    public let lines: [String]
+    public let totalLines: Int
+    /// True when lines after the returned ones exist.
+    public let hasMore: Bool
+}
+
+/// A page of paths; `next` is the cursor for the following page, nil on the last one.
+public struct PathPage: Sendable, Codable, Equatable {
+    public let paths: [String]
+    public let next: String?
+}
+
+public enum GrepMode: String, Sendable, Codable, CaseIterable {
+    case files, content, count
+}
+
+public struct GrepQuery: Sendable {
+    public var pattern: String
+    public var glob: String?
+    public var mode: GrepMode
+    public var caseInsensitive: Bool
+    public var contextLines: Int
+    /// At most this many results (files, lines or counts); more set `truncated`.
+    public var headLimit: Int?
+
+    public init(pattern: String, glob: String? = nil, mode: GrepMode = .files, caseInsensitive: Bool = false, contextLines: Int = 0, headLimit: Int? = nil) {
+        self.pattern = pattern
+        self.glob = glob
+        self.mode = mode
+        self.caseInsensitive = caseInsensitive
+        self.contextLines = contextLines
+        self.headLimit = headLimit
+    }
+}
+
+public struct GrepLine: Sendable, Codable, Equatable {
+    public let path: String
+    public let line: Int
+    public let text: String
+    public let before: [String]
+    public let after: [String]
+
+    public init(path: String, line: Int, text: String, before: [String], after: [String]) {
+        self.path = path
+        self.line = line
+        self.text = text
+        self.before = before
+        self.after = after
+    }
+}
+
+public struct GrepCount: Sendable, Codable, Equatable {
+    public let path: String
+    public let count: Int
+
+    public init(path: String, count: Int) {
+        self.path = path
+        self.count = count
+    }
+}
+
+public struct GrepResult: Sendable, Codable, Equatable {
+    public let mode: GrepMode
+    public let commit: ObjectID
+    public var files: [String] = []
+    public var lines: [GrepLine] = []
+    public var counts: [GrepCount] = []
+    public var filesSearched = 0
+    /// True when the head limit cut the results: more matches exist.
+    public var truncated = false
+}

@@ -1,0 +1,212 @@
+import CairnCore
+
+/// A change to commit on a branch, computed against the commit the writer last saw (`base`).
+struct CommitRequest: Sendable {
+    let project: Int64
+    let branch: String
+    /// The head the writer read; if the branch has moved on, the request is rebased when its
+    /// paths are untouched since, and is a conflict otherwise.
+    let base: ObjectID
+    /// Sorted by key, unique.
+    let edits: [TreeEdit]
+    let blobs: [ObjectID: [UInt8]]
+    let metadata: CommitMetadata
+    let extraParents: [ObjectID]
+    let reason: String
+}
+
+/// What a commit request came to.
+public struct CommitOutcome: Sendable, Codable, Equatable {
+    /// The new commit, or nil when the change left the tree as it was (nothing to commit).
+    public let commit: ObjectID?
+    /// The branch head after the request.
+    public let head: ObjectID
+    public let branch: String
+    public let changed: [String]
+
+    public var didChange: Bool { commit != nil }
+}
+
+/// Group commit: requests that arrive while a transaction is being made durable wait and then
+/// all go into the next transaction, so N writers pay about one fsync per round, not N.
+actor CommitQueue {
+    private struct Waiter {
+        let request: CommitRequest
+        let continuation: CheckedContinuation<CommitOutcome, any Error>
+    }
+
+    private let storage: any Storage
+    private let nodes: NodeCache
+    private var waiting: [Waiter] = []
+    private var draining = false
+    /// Transactions made and requests carried, for benchmarks and metrics.
+    private(set) var transactions = 0
+    private(set) var requestsCommitted = 0
+
+    init(storage: any Storage, nodes: NodeCache) {
+        self.storage = storage
+        self.nodes = nodes
+    }
+
+    func submit(_ request: CommitRequest) async throws -> CommitOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            waiting.append(Waiter(request: request, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    func stats() -> (transactions: Int, requests: Int) { (transactions, requestsCommitted) }
+
+    private func drain() async {
+        while !waiting.isEmpty {
+            let group = waiting
+            waiting.removeAll()
+            await commitGroup(group)
+        }
+        draining = false
+    }
+
+    private func commitGroup(_ group: [Waiter]) async {
+        var lastError: (any Error)?
+        for _ in 0..<8 {
+            let overlay = ObjectOverlay()
+            var heads: [ProjectObjectBranch: ObjectID] = [:]
+            var batch = WriteBatch()
+            var results: [Result<CommitOutcome, any Error>] = []
+            for waiter in group {
+                do {
+                    let prepared = try await prepare(waiter.request, overlay: overlay, heads: &heads)
+                    if let piece = prepared.batch {
+                        batch.objects += piece.objects
+                        batch.refUpdates += piece.refUpdates
+                        batch.commitIndex += piece.commitIndex
+                        batch.pathHistory += piece.pathHistory
+                    }
+                    results.append(.success(prepared.outcome))
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            do {
+                if !batch.isEmpty { try await storage.apply(batch) }
+                transactions += 1
+                requestsCommitted += results.count
+                for (waiter, result) in zip(group, results) { waiter.continuation.resume(with: result) }
+                return
+            } catch let error as RefCASFailure {
+                // Another process moved a branch between our read and our write: redo the group
+                // from the new heads; each request is rebased or found in conflict again.
+                lastError = error
+                continue
+            } catch {
+                lastError = error
+                break
+            }
+        }
+        let failure: any Error =
+            if lastError is RefCASFailure {
+                CairnError(.conflict, "the branch kept moving under concurrent writers from other processes; try again")
+            } else {
+                lastError.map { $0 as? CairnError ?? CairnError(.storage, "the store could not commit: \($0)") }
+                    ?? CairnError(.storage, "the store could not commit")
+            }
+        for waiter in group { waiter.continuation.resume(throwing: failure) }
+    }
+
+    private struct Prepared {
+        let outcome: CommitOutcome
+        let batch: WriteBatch?
+    }
+
+    private func prepare(_ request: CommitRequest, overlay: ObjectOverlay, heads: inout [ProjectObjectBranch: ObjectID]) async throws -> Prepared {
+        let key = ProjectObjectBranch(project: request.project, branch: request.branch)
+        let reader = TreeReader(storage: storage, project: request.project, cache: nodes, overlay: overlay)
+        let current: ObjectID
+        if let known = heads[key] {
+            current = known
+        } else if let stored = try await storage.head(project: request.project, branch: request.branch) {
+            current = stored
+        } else {
+            throw CairnError(.unknownRef, "no branch '\(request.branch)'", details: ["branch": request.branch])
+        }
+        let currentCommit = try await loadCommit(current, project: request.project, overlay: overlay)
+        if request.base != current {
+            let baseCommit = try await loadCommit(request.base, project: request.project, overlay: overlay)
+            for edit in request.edits {
+                let then = try await reader.lookup(root: baseCommit.tree, key: edit.key)
+                let now = try await reader.lookup(root: currentCommit.tree, key: edit.key)
+                if then != now {
+                    let path = String(decoding: edit.key, as: UTF8.self)
+                    throw CairnError(
+                        .conflict,
+                        "'\(path)' was changed on '\(request.branch)' after \(request.base.short) (now at \(current.short)); read it again and redo the change",
+                        details: ["path": path, "branch": request.branch, "base": request.base.hex, "head": current.hex])
+                }
+            }
+        }
+        var editor = TreeEditor(reader: reader)
+        let root = try await editor.apply(root: currentCommit.tree, edits: request.edits)
+        if root == currentCommit.tree && request.extraParents.isEmpty {
+            return Prepared(outcome: CommitOutcome(commit: nil, head: current, branch: request.branch, changed: []), batch: nil)
+        }
+        let now = max(Clock.nowMillis(), currentCommit.timeMillis)
+        let m = request.metadata
+        let commit = Commit(
+            tree: root, parents: [current] + request.extraParents, author: m.author, onBehalfOf: m.onBehalfOf,
+            actorKind: m.actorKind, runID: m.runID, step: m.step, timeMillis: now, message: m.message)
+        let commitBytes = commit.encoded()
+        let id = ObjectID.hash(kind: ObjectKind.commit.rawValue, payload: commitBytes)
+
+        let indexOf: (ObjectID) async throws -> CommitIndexEntry = { [storage] id in
+            if let e = overlay.index(id) { return e }
+            guard let e = try await storage.commitIndex(project: request.project, id: id) else {
+                throw CairnError(.corrupt, "commit \(id.short) has no index entry", details: ["object": id.hex])
+            }
+            return e
+        }
+        let parentEntry = try await indexOf(current)
+        let generation = parentEntry.generation + 1
+        let skip = try await Ancestry.ancestor(of: parentEntry, atGeneration: Ancestry.skipGeneration(generation), index: indexOf)
+        let entry = CommitIndexEntry(id: id, generation: generation, parent: current, skip: skip?.id, timeMillis: now)
+
+        var batch = WriteBatch()
+        var changed: [String] = []
+        for edit in request.edits {
+            let before = try await reader.lookup(root: currentCommit.tree, key: edit.key)
+            guard before != edit.value else { continue }
+            let path = String(decoding: edit.key, as: UTF8.self)
+            changed.append(path)
+            let kind: ChangeKind = before == nil ? .added : edit.value == nil ? .deleted : .modified
+            batch.pathHistory.append((request.project, PathHistoryEntry(path: path, generation: generation, commit: id, change: kind, blob: edit.value)))
+            if let blobID = edit.value, let bytes = request.blobs[blobID] {
+                batch.objects.append((request.project, blobID, StoredObject(kind: .blob, data: bytes)))
+            }
+        }
+        for (nodeID, made) in editor.created {
+            batch.objects.append((request.project, nodeID, StoredObject(kind: .tree, data: made.bytes)))
+        }
+        batch.objects.append((request.project, id, StoredObject(kind: .commit, data: commitBytes)))
+        batch.commitIndex.append((request.project, entry))
+        batch.refUpdates.append(
+            RefUpdate(project: request.project, branch: request.branch, expected: current, new: id, timeMillis: now, principal: m.author, reason: request.reason))
+        overlay.add(nodes: editor.created, commit: (id, commit), index: entry)
+        heads[key] = id
+        return Prepared(outcome: CommitOutcome(commit: id, head: id, branch: request.branch, changed: changed), batch: batch)
+    }
+
+    private func loadCommit(_ id: ObjectID, project: Int64, overlay: ObjectOverlay) async throws -> Commit {
+        if let c = overlay.commit(id) { return c }
+        guard let object = try await storage.object(id, project: project), object.kind == .commit else {
+            throw CairnError(.unknownRef, "no commit \(id.short) in this project", details: ["ref": id.hex])
+        }
+        return try Commit(decoding: object.data)
+    }
+}
+
+struct ProjectObjectBranch: Hashable {
+    let project: Int64
+    let branch: String
+}

@@ -1,0 +1,49 @@
+import CairnCore
+import CairnSQLite
+import CairnStore
+import Foundation
+
+/// A store in a fresh temporary folder; removed when the test ends.
+final class TestStore: @unchecked Sendable {
+    let directory: URL
+    let storage: SQLiteStorage
+    let repository: Repository
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        storage = try SQLiteStorage(path: directory.appendingPathComponent("store.sqlite").path)
+        repository = Repository(storage: storage)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    func makeProject(_ name: String = "demo") async throws -> Project {
+        _ = try await repository.createProject(name: name, metadata: .test("create project"))
+        return try await repository.project(name)
+    }
+}
+
+extension CommitMetadata {
+    static func test(_ message: String, author: String = "tester") -> CommitMetadata {
+        CommitMetadata(author: author, message: message)
+    }
+}
+
+extension String {
+    var bytes: [UInt8] { Array(utf8) }
+}
+
+/// Expects `body` to throw a `CairnError` with `code`.
+func expectError<T>(_ code: CairnError.Code, _ body: () async throws -> T, sourceLocation: SourceLocation = #_sourceLocation) async {
+    do {
+        _ = try await body()
+        Issue.record("expected \(code.rawValue), but it succeeded", sourceLocation: sourceLocation)
+    } catch let error as CairnError {
+        #expect(error.code == code, "got \(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code.rawValue), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+import Testing
