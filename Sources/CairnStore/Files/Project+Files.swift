@@ -79,12 +79,15 @@ extension Project {
 
     /// Applies `changes` in order as one commit: all of them, or (on any error) none.
     ///
-    /// Changes are computed against the branch head as read now; if another writer commits first,
-    /// the commit is rebased onto theirs when no path overlaps, and fails with `conflict` otherwise.
+    /// Changes are computed against `basedOn` (the commit the caller last read; default: the
+    /// branch head now). If the branch has moved past it, the commit is rebased onto the new head
+    /// when none of its paths changed in between, and fails with `conflict` otherwise: an
+    /// overlapping change is never a lost update.
     @discardableResult
-    public func commit(_ changes: [FileChange], branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
+    public func commit(_ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
-        let base = try await headOf(branch: branch)
+        let head = try await headOf(branch: branch)
+        let base = basedOn ?? head
         let tree = try await commit(base).tree
         var working: [String: [UInt8]?] = [:]
         func current(_ p: FilePath) async throws -> [UInt8]? {
