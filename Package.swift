@@ -47,6 +47,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "cairn", dependencies: ["CairnCLI"], swiftSettings: strict),
+        // Crash-safety helper: commits in a loop until killed (used by the tests).
+        .executableTarget(
+            name: "CairnTorture",
+            dependencies: ["CairnStore", "CairnSQLite"],
+            swiftSettings: strict
+        ),
         // Benchmarks (release builds only; see BENCHMARKS.md).
         .executableTarget(
             name: "CairnBench",
@@ -55,12 +61,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnStoreTests",
-            dependencies: ["CairnStore", "CairnSQLite"],
+            dependencies: ["CairnStore", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnCLITests",
-            dependencies: ["CairnCLI", "CairnStore", "CairnSQLite"],
+            dependencies: ["CairnCLI", "CairnStore", "CairnSQLite", "cairn", "CairnTorture", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ],

@@ -27,6 +27,11 @@ public struct FileLines: Sendable, Codable, Equatable {
 public struct PathPage: Sendable, Codable, Equatable {
     public let paths: [String]
     public let next: String?
+
+    public init(paths: [String], next: String?) {
+        self.paths = paths
+        self.next = next
+    }
 }
 
 public enum GrepMode: String, Sendable, Codable, CaseIterable {

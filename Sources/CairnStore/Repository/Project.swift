@@ -27,6 +27,19 @@ public struct Project: Sendable {
 
     public func resolve(_ ref: String) async throws -> ResolvedRef {
         guard !ref.isEmpty else { throw CairnError(.invalidRef, "a ref cannot be empty") }
+        if let tilde = ref.lastIndex(of: "~"), tilde != ref.startIndex {
+            // `REF~N`: the N-th first-parent ancestor (N defaults to 1), found through the skip index.
+            let countText = ref[ref.index(after: tilde)...]
+            guard let n = countText.isEmpty ? 1 : Int(countText), n >= 0 else {
+                throw CairnError(.invalidRef, "'\(ref)': after '~' comes a number of generations", details: ["ref": ref])
+            }
+            let base = try await resolve(String(ref[..<tilde]))
+            let start = try await indexEntry(base.commit)
+            guard let target = try await Ancestry.ancestor(of: start, atGeneration: start.generation - n, index: { try await indexEntry($0) }) else {
+                throw CairnError(.unknownRef, "'\(ref)' goes back past the first commit", details: ["ref": ref])
+            }
+            return ResolvedRef(commit: target.id, branch: nil)
+        }
         if let at = ref.lastIndex(of: "@") {
             let branch = String(ref[..<at])
             let timeText = String(ref[ref.index(after: at)...])

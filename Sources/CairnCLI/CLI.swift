@@ -1,1 +1,0 @@
-// CLI commands live here.

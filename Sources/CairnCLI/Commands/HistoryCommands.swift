@@ -1,0 +1,199 @@
+import ArgumentParser
+import CairnCore
+import CairnStore
+import Foundation
+
+struct Log: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the history of a branch, or of one path.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var project: ProjectOptions
+    @Option(name: .long, help: "A branch, commit, or branch@time.") var at = "main"
+    @Option(name: .long, help: "Only commits that changed this path.") var path: String?
+    @Option(name: .long, help: "Commits per page.") var limit = 50
+    @Option(name: .long, help: "Continue from a previous page's cursor.") var cursor: String?
+
+    func run() async throws {
+        try await runReporting(global) {
+            let p = try await project.open(global)
+            let page = try await p.log(at: at, path: path, limit: limit, cursor: cursor)
+            global.console.emit(page) {
+                page.commits.map { e in
+                    (e.change.map { Format.changeLetter($0) + "  " } ?? "") + Format.commitLine(e.commit)
+                }.joined(separator: "\n")
+            }
+            if let next = page.next { global.console.note("(more: --cursor \(next))") }
+        }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a commit: who, when, why, and what it changed.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "A commit, branch, or branch@time.") var ref = "main"
+
+    func run() async throws {
+        try await runReporting(global) {
+            let p = try await project.open(global)
+            let d = try await p.show(ref)
+            global.console.emit(d) {
+                let c = d.commit
+                var lines = ["commit \(c.id.hex)"]
+                if !c.parents.isEmpty { lines.append("parents \(c.parents.map(\.short).joined(separator: " "))") }
+                lines.append("author \(c.author) (\(c.actorKind.rawValue))" + (c.onBehalfOf.map { " on behalf of \($0)" } ?? ""))
+                if let run = c.runID { lines.append("run \(run)" + (c.step.map { " step \($0)" } ?? "")) }
+                lines.append("date \(c.time)")
+                lines.append("")
+                lines.append(c.message.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+                lines.append("")
+                lines.append(Format.files(d.files))
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+}
+
+struct Diff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Files added, modified and removed between two refs; for JSON files, the changed pointers.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "The old side.") var from: String
+    @Argument(help: "The new side.") var to: String = "main"
+    @Flag(name: .long, help: "Skip the per-pointer JSON detail (faster on large diffs).") var namesOnly = false
+    @Option(name: .long, help: "Files per page.") var limit = 10_000
+    @Option(name: .long, help: "Continue after this path (a previous page's cursor).") var cursor: String?
+
+    func run() async throws {
+        try await runReporting(global) {
+            let p = try await project.open(global)
+            let d = try await p.diff(from: from, to: to, json: !namesOnly, limit: limit, after: cursor)
+            global.console.emit(d) { Format.files(d.files) }
+            global.console.note("\(d.added) added, \(d.modified) modified, \(d.deleted) deleted")
+            if let next = d.next { global.console.note("(more: --cursor '\(next)')") }
+        }
+    }
+}
+
+struct Blame: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "For each value of a JSON file, the commit that last set it.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "The JSON file's path.") var path: String
+    @Option(name: .long, help: "A branch, commit, or branch@time.") var at = "main"
+
+    func run() async throws {
+        try await runReporting(global) {
+            let p = try await project.open(global)
+            let entries = try await p.blame(path, at: at)
+            global.console.emit(entries) {
+                entries.map { "\($0.commit.short)  \($0.author)  \($0.time)  \($0.pointer) = \($0.value.text)" }.joined(separator: "\n")
+            }
+        }
+    }
+}
+
+struct BranchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "branch", abstract: "List, create and delete branches.", subcommands: [List.self, Create.self, Delete.self],
+        defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List branches and their heads.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var project: ProjectOptions
+
+        func run() async throws {
+            try await runReporting(global) {
+                let all = try await project.open(global).branches()
+                global.console.emit(all) { all.map { "\($0.name)  \($0.head.short)" }.joined(separator: "\n") }
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a branch at any commit.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The new branch's name.") var name: String
+        @Option(name: .long, help: "Where it starts: a branch, commit, or branch@time.") var from = "main"
+        @Option(name: .long, help: "Who creates it.") var author: String?
+
+        func run() async throws {
+            try await runReporting(global) {
+                let who = author ?? ProcessInfo.processInfo.environment["CAIRN_AUTHOR"] ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
+                let b = try await project.open(global).createBranch(name, from: from, principal: who)
+                global.console.emit(b) { "created branch \(b.name) at \(b.head.short)" }
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a branch (its commits stay in history).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The branch.") var name: String
+        @Option(name: .long, help: "Who deletes it.") var author: String?
+
+        func run() async throws {
+            try await runReporting(global) {
+                let who = author ?? ProcessInfo.processInfo.environment["CAIRN_AUTHOR"] ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
+                try await project.open(global).deleteBranch(name, principal: who)
+                struct Out: Encodable { let deleted: String }
+                global.console.emit(Out(deleted: name)) { "deleted branch \(name)" }
+            }
+        }
+    }
+}
+
+struct Revert: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Undo a commit with a new commit.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var project: ProjectOptions
+    @OptionGroup var commit: CommitOptions
+    @Argument(help: "The commit to undo.") var target: String
+
+    func run() async throws {
+        try await runReporting(global) {
+            let p = try await project.open(global)
+            let out = try await p.revert(target, branch: commit.branch, metadata: commit.metadata(default: "revert \(target)"))
+            global.console.emit(out) { Format.outcome(out) }
+        }
+    }
+}
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute every object id and check every reference; exit 2 if anything is corrupt.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .long], help: "Only this project (default: all).") var project: String?
+
+    func run() async throws {
+        var corrupt = false
+        try await runReporting(global) {
+            let repo = try global.openRepository()
+            var names: [String]
+            if let project { names = [project] } else { names = try await repo.projects().map(\.name) }
+            var reports: [VerifyReport] = []
+            for name in names {
+                let report = try await repo.project(name).verify()
+                reports.append(report)
+                corrupt = corrupt || !report.ok
+            }
+            global.console.emit(reports) {
+                reports.map { r in
+                    let head = "\(r.project): \(r.objectsChecked) objects, \(r.commitsChecked) commits, "
+                        + (r.ok ? "ok" : "\(r.problems.count) problem\(r.problems.count == 1 ? "" : "s")")
+                    return ([head] + r.problems.map { "  \($0.kind) \($0.object): \($0.problem)" }).joined(separator: "\n")
+                }.joined(separator: "\n")
+            }
+        }
+        if corrupt { throw ExitCode(2) }
+    }
+}

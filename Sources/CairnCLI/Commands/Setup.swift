@@ -1,0 +1,60 @@
+import ArgumentParser
+import CairnCore
+import CairnSQLite
+import CairnStore
+import Foundation
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create the data folder and its store (safe to run again).")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReporting(global) {
+            do {
+                try FileManager.default.createDirectory(atPath: global.dataFolder, withIntermediateDirectories: true)
+            } catch {
+                throw CairnError(.storage, "cannot create the data folder '\(global.dataFolder)': \(error.localizedDescription)", details: ["data": global.dataFolder])
+            }
+            _ = try SQLiteStorage(path: global.storePath)
+            struct Out: Encodable { let data: String; let store: String }
+            global.console.emit(Out(data: global.dataFolder, store: global.storePath)) {
+                "initialized Cairn data in \(global.dataFolder)"
+            }
+        }
+    }
+}
+
+struct ProjectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "project", abstract: "Create and list projects.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a project with an empty main branch.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Lowercase letters, digits, '-', '_' or '.'.") var name: String
+        @Option(name: .long, help: "Who creates it (default: $CAIRN_AUTHOR, else $USER).") var author: String?
+
+        func run() async throws {
+            try await runReporting(global) {
+                let env = ProcessInfo.processInfo.environment
+                let who = author ?? env["CAIRN_AUTHOR"] ?? env["USER"] ?? "cli"
+                let record = try await global.openRepository().createProject(
+                    name: name, metadata: CommitMetadata(author: who, message: "create project \(name)"))
+                global.console.emit(record) { "created project \(record.name)" }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List projects.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting(global) {
+                let all = try await global.openRepository().projects()
+                global.console.emit(all) { all.map(\.name).joined(separator: "\n") }
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import CairnCore
+import CairnSQLite
+import CairnStore
+import Foundation
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The data folder (default: $CAIRN_DATA, else ./cairn-data).", valueName: "dir"))
+    var data: String?
+
+    @Flag(name: .long, help: "Print one JSON document (or a JSON error) instead of text.")
+    var json = false
+
+    var dataFolder: String {
+        data ?? ProcessInfo.processInfo.environment["CAIRN_DATA"] ?? "cairn-data"
+    }
+
+    var console: Console { Console(json: json) }
+
+    var storePath: String { URL(fileURLWithPath: dataFolder).appendingPathComponent("cairn.sqlite").path }
+
+    /// Opens the existing store; a missing one is an error that says how to make it.
+    func openRepository() throws -> Repository {
+        guard FileManager.default.fileExists(atPath: storePath) else {
+            throw CairnError(
+                .notFound, "no Cairn data in '\(dataFolder)'; run `cairn init` first, or point --data (or CAIRN_DATA) at it",
+                details: ["data": dataFolder])
+        }
+        return Repository(storage: try SQLiteStorage(path: storePath))
+    }
+}
+
+/// Options of commands that work inside one project.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: ArgumentHelp("The project (default: $CAIRN_PROJECT).", valueName: "name"))
+    var project: String?
+
+    func open(_ global: GlobalOptions) async throws -> Project {
+        guard let name = project ?? ProcessInfo.processInfo.environment["CAIRN_PROJECT"] else {
+            throw CairnError(.invalidArgument, "which project? pass --project NAME or set CAIRN_PROJECT")
+        }
+        return try await global.openRepository().project(name)
+    }
+}
+
+/// Options of commands that commit.
+struct CommitOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "The branch to commit to.")
+    var branch = "main"
+
+    @Option(name: [.short, .long], help: "Why: the commit message.")
+    var message: String?
+
+    @Option(name: .long, help: ArgumentHelp("Who: recorded as the author (default: $CAIRN_AUTHOR, else $USER).", valueName: "name"))
+    var author: String?
+
+    func metadata(default message: String) -> CommitMetadata {
+        let env = ProcessInfo.processInfo.environment
+        return CommitMetadata(author: author ?? env["CAIRN_AUTHOR"] ?? env["USER"] ?? "cli", message: self.message ?? message)
+    }
+}
+
+/// Runs a command body, turning a `CairnError` into the shared error output and exit code 1.
+func runReporting(_ global: GlobalOptions, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CairnError {
+        global.console.fail(error)
+        throw ExitCode(1)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        global.console.fail(CairnError(.storage, "\(error)"))
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages Cairn builds and tests with, only if missing (idempotent).
+#   libpcre2-dev  bounded regular expressions for Grep and Glob
+#   libsqlite3-dev, sqlite3  the embedded store (GRDB links the system SQLite) and test tooling
+# Extra packages can be named as arguments (the benchmark adds ripgrep and git).
+set -euo pipefail
+packages=(libpcre2-dev libsqlite3-dev sqlite3 "$@")
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds everything once, runs every test, and
+# ends with one summary line "N passed, N failed" (Swift Testing's own lines are above it).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh || exit 1
+
+swift build --build-tests 2>&1 | tee /tmp/cairn-build.log | grep -E "error|warning:|Compiling|Build complete" | grep -v "^\[" | tail -n 50
+build_status=${PIPESTATUS[0]}
+if [ "$build_status" -ne 0 ]; then
+  echo "build failed"; tail -n 40 /tmp/cairn-build.log
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if grep -E "^/.*(Sources|Tests)/.*warning:" /tmp/cairn-build.log; then
+  echo "the build has warnings (Cairn builds warning-free)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+log=$(mktemp)
+swift test --skip-build 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+passed=$(grep -cE '^✔ Test .* passed' "$log" || true)
+failed=$(grep -cE '^✘ Test .* failed' "$log" || true)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+rm -f "$log"
+echo "${passed} passed, ${failed} failed"
+exit "$status"
