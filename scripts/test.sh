@@ -21,8 +21,8 @@ fi
 log=$(mktemp)
 swift test --skip-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-passed=$(grep -cE '^✔ Test .* passed' "$log" || true)
-failed=$(grep -cE '^✘ Test .* failed' "$log" || true)
+passed=$(grep -E '^✔ Test .* passed' "$log" | grep -cv '^✔ Test run' || true)
+failed=$(grep -E '^✘ Test .* failed' "$log" | grep -cv '^✘ Test run' || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 rm -f "$log"
 echo "${passed} passed, ${failed} failed"

@@ -306,6 +306,11 @@ public final class SQLiteStorage: Storage {
         return total
     }
 
+    /// Moves the WAL into the main file and truncates it, so file sizes measure stored bytes.
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
     /// Bytes of object payload stored in a project: the logical size, independent of page slack.
     public func objectPayloadBytes(project: Int64) async throws -> Int64 {
         try await pool.read { db in

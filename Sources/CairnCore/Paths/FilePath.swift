@@ -11,7 +11,8 @@ public struct FilePath: Hashable, Comparable, Sendable, CustomStringConvertible 
     public static let maxBytes = 1024
 
     public init(_ raw: String) throws(CairnError) {
-        let s = raw.precomposedStringWithCanonicalMapping
+        // ASCII is already NFC: skip Foundation's normalization on the common path.
+        let s = raw.utf8.allSatisfy { $0 < 0x80 } ? raw : raw.precomposedStringWithCanonicalMapping
         func bad(_ why: String) -> CairnError {
             CairnError(.invalidPath, "invalid path \(Self.quote(raw)): \(why)", details: ["path": raw])
         }

@@ -49,7 +49,7 @@ public struct PathTemplate: Sendable {
             case .literal(let s): out += s
             case .index: out += String(index + 1)
             case .field(let name):
-                guard let value = Self.lookup(name, in: feature), let text = Self.text(value) else {
+                guard let value = Self.lookup(name, in: feature), let text = Self.pathText(value) else {
                     throw CairnError(
                         .invalidArgument, "feature \(index + 1) has no usable value for {\(name)} in the path template",
                         details: ["feature": String(index + 1), "field": name])
@@ -72,7 +72,8 @@ public struct PathTemplate: Sendable {
         return current
     }
 
-    static func text(_ v: JSONValue) -> String? {
+    /// A scalar as it appears in a path; nil for null, arrays and objects.
+    public static func pathText(_ v: JSONValue) -> String? {
         switch v {
         case .string(let s): s
         case .int(let i): String(i)
