@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh ripgrep git
-swift build -c release 2>&1 | grep -E "error|warning:|Build complete" || true
+swift build -c release --static-swift-stdlib 2>&1 | grep -E "error|warning:|Build complete" || true
 mkdir -p .bench
 CAIRN_BENCH_DATA="${CAIRN_BENCH_DATA:-$PWD/../shared/data/helsinki.geojsonseq}" \
   .build/release/CairnBench --dir .bench "$@" | tee .bench/latest.md

@@ -21,12 +21,15 @@ public final class SQLiteStorage: Storage {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA cache_size = -65536")  // 64 MiB page cache per connection
+            // Memory-mapped reads skip a read(2) per page; writes still go through the WAL.
+            try db.execute(sql: "PRAGMA mmap_size = 2147418112")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             // GRDB picks synchronous=NORMAL for WAL; durability here requires FULL.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            try Self.migrator.migrate(pool)
+            let migrator = Self.migrator
+            if try !pool.read(migrator.hasCompletedMigrations) { try migrator.migrate(pool) }
         } catch {
             throw CairnError(.storage, "cannot open the store at \(path): \(error)", details: ["path": path])
         }
@@ -88,6 +91,12 @@ public final class SQLiteStorage: Storage {
         return m
     }
 
+    /// A synchronous read on the calling thread, for single-statement reads too short to be worth
+    /// a thread hop or a transaction (one SELECT is atomic on its own).
+    private func readNow<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(body)
+    }
+
     // MARK: Projects
 
     public func createProject(name: String, timeMillis: Millis) async throws -> ProjectRecord {
@@ -102,15 +111,15 @@ public final class SQLiteStorage: Storage {
     }
 
     public func project(named name: String) async throws -> ProjectRecord? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, name, created_ms FROM project WHERE name = ?", arguments: [name])
+        try readNow { db in
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, name, created_ms FROM project WHERE name = ?"), arguments: [name])
                 .map { ProjectRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
         }
     }
 
     public func projects() async throws -> [ProjectRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, created_ms FROM project ORDER BY name")
+            try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, name, created_ms FROM project ORDER BY name"))
                 .map { ProjectRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
         }
     }
@@ -118,9 +127,10 @@ public final class SQLiteStorage: Storage {
     // MARK: Objects
 
     public func object(_ id: ObjectID, project: Int64) async throws -> StoredObject? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT kind, data FROM object WHERE project = ? AND id = ?", arguments: [project, id.data]
+        // A point read takes microseconds: doing it on the calling thread (GRDB's synchronous
+        // read) avoids two thread hops per object, which dominate tree walks otherwise.
+        try readNow { db in
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, data FROM object WHERE project = ? AND id = ?"), arguments: [project, id.data]
             ).flatMap(Self.storedObject)
         }
     }
@@ -130,10 +140,18 @@ public final class SQLiteStorage: Storage {
         return try await pool.read { db in
             var out: [ObjectID: StoredObject] = [:]
             out.reserveCapacity(ids.count)
-            let statement = try db.cachedStatement(sql: "SELECT kind, data FROM object WHERE project = ? AND id = ?")
-            for id in ids where out[id] == nil {
-                if let row = try Row.fetchOne(statement, arguments: [project, id.data]), let object = Self.storedObject(row) {
-                    out[id] = object
+            // One statement per 500 ids: far fewer round trips than a lookup per id.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let slice = ids[start..<min(ids.count, start + 500)]
+                let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
+                var arguments: StatementArguments = [project]
+                for id in slice { arguments += [id.data] }
+                let rows = try Row.fetchCursor(db, sql: "SELECT id, kind, data FROM object WHERE project = ? AND id IN (\(marks))", arguments: arguments)
+                while let row = try rows.next() {
+                    guard let id = try row.withUnsafeData(atIndex: 0, { $0.flatMap { ObjectID(bytes: $0) } }),
+                        let kind = ObjectKind(rawValue: UInt8(truncatingIfNeeded: row[1] as Int64))
+                    else { continue }
+                    out[id] = StoredObject(kind: kind, data: try row.withUnsafeData(atIndex: 2) { $0.map { [UInt8]($0) } ?? [] })
                 }
             }
             return out
@@ -142,9 +160,7 @@ public final class SQLiteStorage: Storage {
 
     public func objectPage(project: Int64, after: ObjectID?, limit: Int) async throws -> [(ObjectID, StoredObject)] {
         try await pool.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT id, kind, data FROM object WHERE project = ? AND id > ? ORDER BY id LIMIT ?",
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, kind, data FROM object WHERE project = ? AND id > ? ORDER BY id LIMIT ?"),
                 arguments: [project, after?.data ?? Data(), limit])
             return rows.compactMap { row -> (ObjectID, StoredObject)? in
                 guard let id = ObjectID(bytes: (row[0] as Data)) else { return nil }
@@ -162,27 +178,25 @@ public final class SQLiteStorage: Storage {
     // MARK: Refs
 
     public func head(project: Int64, branch: String) async throws -> ObjectID? {
-        try await pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT head FROM ref WHERE project = ? AND name = ?", arguments: [project, branch])
+        try readNow { db in
+            try Data.fetchOne(try db.cachedStatement(sql: "SELECT head FROM ref WHERE project = ? AND name = ?"), arguments: [project, branch])
                 .flatMap { ObjectID(bytes: $0) }
         }
     }
 
     public func branches(project: Int64) async throws -> [(name: String, head: ObjectID)] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, head FROM ref WHERE project = ? ORDER BY name", arguments: [project])
+            try Row.fetchAll(try db.cachedStatement(sql: "SELECT name, head FROM ref WHERE project = ? ORDER BY name"), arguments: [project])
                 .compactMap { row in ObjectID(bytes: row[1] as Data).map { (row[0], $0) } }
         }
     }
 
     public func refLogEntry(project: Int64, branch: String, atOrBefore timeMillis: Millis) async throws -> RefLogEntry? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
+        try readNow { db in
+            try Row.fetchOne(try db.cachedStatement(sql: """
                     SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
                     WHERE project = ? AND name = ? AND time_ms <= ? ORDER BY time_ms DESC, seq DESC LIMIT 1
-                    """,
+                    """),
                 arguments: [project, branch, timeMillis]
             ).map(Self.refLogEntry)
         }
@@ -190,12 +204,10 @@ public final class SQLiteStorage: Storage {
 
     public func refLog(project: Int64, branch: String, beforeSeq: Int64?, limit: Int) async throws -> [RefLogEntry] {
         try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
+            try Row.fetchAll(try db.cachedStatement(sql: """
                     SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
                     WHERE project = ? AND name = ? AND seq < ? ORDER BY seq DESC LIMIT ?
-                    """,
+                    """),
                 arguments: [project, branch, beforeSeq ?? Int64.max, min(limit, Int(Int32.max))]
             ).map(Self.refLogEntry)
         }
@@ -210,9 +222,8 @@ public final class SQLiteStorage: Storage {
     // MARK: Indexes
 
     public func commitIndex(project: Int64, id: ObjectID) async throws -> CommitIndexEntry? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT generation, parent, skip, time_ms FROM commit_index WHERE project = ? AND id = ?",
+        try readNow { db in
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT generation, parent, skip, time_ms FROM commit_index WHERE project = ? AND id = ?"),
                 arguments: [project, id.data]
             ).map { row in
                 CommitIndexEntry(
@@ -224,8 +235,7 @@ public final class SQLiteStorage: Storage {
 
     public func commitIDs(project: Int64, from: [UInt8], through: [UInt8], limit: Int) async throws -> [ObjectID] {
         try await pool.read { db in
-            try Data.fetchAll(
-                db, sql: "SELECT id FROM commit_index WHERE project = ? AND id BETWEEN ? AND ? ORDER BY id LIMIT ?",
+            try Data.fetchAll(try db.cachedStatement(sql: "SELECT id FROM commit_index WHERE project = ? AND id BETWEEN ? AND ? ORDER BY id LIMIT ?"),
                 arguments: [project, Data(from), Data(through), limit]
             ).compactMap { ObjectID(bytes: $0) }
         }
@@ -235,21 +245,17 @@ public final class SQLiteStorage: Storage {
         try await pool.read { db in
             let rows: [Row]
             if let before {
-                rows = try Row.fetchAll(
-                    db,
-                    sql: """
+                rows = try Row.fetchAll(try db.cachedStatement(sql: """
                         SELECT generation, commit_id, change, blob FROM path_history
                         WHERE project = ? AND path = ? AND (generation < ? OR (generation = ? AND commit_id < ?))
                         ORDER BY generation DESC, commit_id DESC LIMIT ?
-                        """,
+                        """),
                     arguments: [project, path, before.generation, before.generation, before.commit.data, limit])
             } else {
-                rows = try Row.fetchAll(
-                    db,
-                    sql: """
+                rows = try Row.fetchAll(try db.cachedStatement(sql: """
                         SELECT generation, commit_id, change, blob FROM path_history
                         WHERE project = ? AND path = ? ORDER BY generation DESC, commit_id DESC LIMIT ?
-                        """,
+                        """),
                     arguments: [project, path, limit])
             }
             return rows.compactMap { row in
@@ -286,11 +292,11 @@ public final class SQLiteStorage: Storage {
                     throw RefCASFailure(project: u.project, branch: u.branch, expected: u.expected, actual: actual)
                 }
                 if let new = u.new {
-                    try db.execute(
-                        sql: "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = excluded.head",
-                        arguments: [u.project, u.branch, new.data])
+                    try db.cachedStatement(
+                        sql: "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = excluded.head"
+                    ).execute(arguments: [u.project, u.branch, new.data])
                 } else {
-                    try db.execute(sql: "DELETE FROM ref WHERE project = ? AND name = ?", arguments: [u.project, u.branch])
+                    try db.cachedStatement(sql: "DELETE FROM ref WHERE project = ? AND name = ?").execute(arguments: [u.project, u.branch])
                 }
                 try insertLog.execute(arguments: [u.project, u.branch, u.expected?.data, u.new?.data, u.timeMillis, u.principal, u.reason])
             }
@@ -320,5 +326,16 @@ public final class SQLiteStorage: Storage {
 }
 
 extension ObjectID {
-    var data: Data { Data(bytes) }
+    var data: Data {
+        withUnsafeBytes(of: (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian)) { Data($0) }
+    }
+
+    /// From a 32-byte BLOB column; nil for any other length.
+    init?(bytes data: Data) {
+        guard data.count == 32 else { return nil }
+        let w = data.withUnsafeBytes { raw in
+            (0..<4).map { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+        }
+        self.init(w0: w[0], w1: w[1], w2: w[2], w3: w[3])
+    }
 }

@@ -78,6 +78,21 @@ extension Bench {
             }
             rateGit = Double(gitN) / tGit
         }
+        // The floor every durable commit pays here: one 4 KiB write + fsync of a file on the same disk.
+        let fsyncPath = root.appendingPathComponent("fsync.bin").path
+        let fd = open(fsyncPath, O_CREAT | O_WRONLY, 0o644)
+        var page = [UInt8](repeating: 7, count: 4096)
+        let fsyncN = quick ? 300 : 1000
+        let tFsync = await Measure.seconds {
+            for i in 0..<fsyncN {
+                page[0] = UInt8(truncatingIfNeeded: i)
+                _ = pwrite(fd, page, page.count, off_t((i % 64) * 4096))
+                _ = fsync(fd)
+            }
+        }
+        close(fd)
+        let rateFsync = Double(fsyncN) / tFsync
+        report.row("32 writers", Measure.rate(rate32), "4 KiB write + fsync", Measure.rate(rateFsync), Measure.ratio(rate32 / rateFsync))
         report.row("1 writer", Measure.rate(rate1), "raw SQLite, 1 fsync/commit", Measure.rate(rateRaw), Measure.ratio(rate1 / rateRaw))
         report.row("32 writers", Measure.rate(rate32), "raw SQLite, 1 fsync/commit", Measure.rate(rateRaw), Measure.ratio(rate32 / rateRaw))
         report.row("1 writer", Measure.rate(rate1), "git commit", Measure.rate(rateGit), Measure.ratio(rate1 / rateGit))

@@ -7,11 +7,9 @@ extension Bench {
     /// Glob and grep over 100k files, against find and ripgrep over the same files on disk.
     func globAndGrep() async throws {
         let n = quick ? 30_000 : 100_000
-        let data = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("../../../../shared/data/helsinki.geojsonseq").standardized
-        let source = ProcessInfo.processInfo.environment["CAIRN_BENCH_DATA"].map { URL(fileURLWithPath: $0) } ?? data
+        let source = URL(fileURLWithPath: ProcessInfo.processInfo.environment["CAIRN_BENCH_DATA"] ?? "../shared/data/helsinki.geojsonseq")
         let features = try GeoJSONImport.features(in: [UInt8](Data(contentsOf: source)))
-        let runs = 5
+        let runs = Int(ProcessInfo.processInfo.environment["CAIRN_BENCH_RUNS"] ?? "") ?? 5
         report.section(
             "Glob and grep over \(n) files",
             "\(n) real GeoJSON features (central Helsinki, OpenStreetMap, cycled from \(features.count) features into folders `c<k>/`), "

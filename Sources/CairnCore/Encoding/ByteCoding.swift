@@ -23,9 +23,7 @@ public struct ByteWriter: Sendable {
     public mutating func raw<C: Collection>(_ b: C) where C.Element == UInt8 { bytes.append(contentsOf: b) }
 
     public mutating func id(_ id: ObjectID) {
-        for w in [id.w0, id.w1, id.w2, id.w3] {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) }
-        }
+        withUnsafeBytes(of: (id.w0.bigEndian, id.w1.bigEndian, id.w2.bigEndian, id.w3.bigEndian)) { bytes.append(contentsOf: $0) }
     }
 
     public mutating func string(_ s: String) {

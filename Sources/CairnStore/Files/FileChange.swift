@@ -92,4 +92,28 @@ public struct GrepResult: Sendable, Codable, Equatable {
     public var filesSearched = 0
     /// True when the head limit cut the results: more matches exist.
     public var truncated = false
+
+    var count: Int {
+        switch mode {
+        case .files: files.count
+        case .content: lines.count
+        case .count: counts.count
+        }
+    }
+
+    /// Appends the results of the next chunk; true when the head limit is reached.
+    mutating func absorb(_ part: GrepResult, limit: Int) -> Bool {
+        filesSearched += part.filesSearched
+        let room = limit - count
+        switch mode {
+        case .files: files += part.files.prefix(room)
+        case .content: lines += part.lines.prefix(room)
+        case .count: counts += part.counts.prefix(room)
+        }
+        if part.count > room || part.truncated {
+            truncated = true
+            return true
+        }
+        return false
+    }
 }

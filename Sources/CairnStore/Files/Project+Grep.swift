@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 import CPCRE2
 import Glibc
 
@@ -21,22 +22,6 @@ extension Project {
         var result = GrepResult(mode: query.mode, commit: resolved.commit)
         let limit = query.headLimit ?? .max
 
-        var pending: [TreeEntry] = []
-        func flush() async throws -> Bool {
-            let objects = try await storage.objects(pending.map(\.value), project: id)
-            for entry in pending {
-                guard let object = objects[entry.value] else {
-                    throw CairnError(.corrupt, "blob \(entry.value.short) is missing from the store", details: ["object": entry.value.hex])
-                }
-                result.filesSearched += 1
-                let path = String(decoding: entry.key, as: UTF8.self)
-                if try !search(path: path, bytes: object.data, matcher: matcher, query: query, limit: limit, into: &result) {
-                    return false
-                }
-            }
-            pending.removeAll(keepingCapacity: true)
-            return true
-        }
         var entries: [TreeEntry] = []
         try await reader.scan(root: tree, prefix: glob?.literalPrefix ?? []) { entry in
             if let glob, let globScratch {
@@ -45,28 +30,68 @@ extension Project {
             entries.append(entry)
             return true
         }
+        // Chunks are fetched and searched concurrently (a window of one per core), then merged in
+        // path order; each chunk stops at the part of the head limit still open when it started.
+        let chunkSize = 256
+        let chunks = stride(from: 0, to: entries.count, by: chunkSize).map { Array(entries[$0..<min(entries.count, $0 + chunkSize)]) }
+        let window = 2 * max(2, ProcessInfo.processInfo.activeProcessorCount)
+        return try await withThrowingTaskGroup(of: (Int, GrepResult).self) { group in
+            var next = 0
+            var done: [Int: GrepResult] = [:]
+            var merged = 0
+            func launch() {
+                guard next < chunks.count else { return }
+                let index = next
+                let remaining = limit - result.count
+                group.addTask { (index, try await searchChunk(chunks[index], matcher: matcher, query: query, limit: remaining)) }
+                next += 1
+            }
+            for _ in 0..<window { launch() }
+            while let (index, part) = try await group.next() {
+                done[index] = part
+                while let ready = done.removeValue(forKey: merged) {
+                    merged += 1
+                    if result.absorb(ready, limit: limit) {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                launch()
+            }
+            return result
+        }
+    }
+
+    private func searchChunk(_ entries: [TreeEntry], matcher: LineMatcher, query: GrepQuery, limit: Int) async throws -> GrepResult {
+        var part = GrepResult(mode: query.mode, commit: ObjectID(w0: 0, w1: 0, w2: 0, w3: 0))
+        guard !entries.isEmpty else { return part }
+        let objects = try await storage.objects(entries.map(\.value), project: id)
+        let scratch = matcher.makeScratch()
         for entry in entries {
-            pending.append(entry)
-            if pending.count == 256 {
-                guard try await flush() else { return result }
+            guard let object = objects[entry.value] else {
+                throw CairnError(.corrupt, "blob \(entry.value.short) is missing from the store", details: ["object": entry.value.hex])
+            }
+            part.filesSearched += 1
+            if try !search(key: entry.key, bytes: object.data, matcher: matcher, scratch: scratch, query: query, limit: limit, into: &part) {
+                break
             }
         }
-        if !pending.isEmpty { _ = try await flush() }
-        return result
+        return part
     }
 
     /// Adds one file's results; false when the head limit is reached (and more matches exist).
-    private func search(path: String, bytes: [UInt8], matcher: LineMatcher, query: GrepQuery, limit: Int, into result: inout GrepResult) throws -> Bool {
+    private func search(key: [UInt8], bytes: [UInt8], matcher: LineMatcher, scratch: PCRERegex.Scratch?, query: GrepQuery, limit: Int, into result: inout GrepResult) throws -> Bool {
         try bytes.withUnsafeBufferPointer { buf in
+            var path: String { String(decoding: key, as: UTF8.self) }
             switch query.mode {
             case .files:
-                guard try matcher.firstMatchingLine(in: buf, from: 0) != nil else { return true }
+                guard try matcher.firstMatchingLine(in: buf, from: 0, scratch: scratch) != nil else { return true }
                 if result.files.count == limit { result.truncated = true; return false }
                 result.files.append(path)
             case .count:
                 var n = 0
                 var from = 0
-                while let line = try matcher.firstMatchingLine(in: buf, from: from) {
+                while let line = try matcher.firstMatchingLine(in: buf, from: from, scratch: scratch) {
                     n += 1
                     from = line.upperBound + 1
                 }
@@ -76,7 +101,7 @@ extension Project {
             case .content:
                 var from = 0
                 var lineStarts: [Int]? = nil
-                while let line = try matcher.firstMatchingLine(in: buf, from: from) {
+                while let line = try matcher.firstMatchingLine(in: buf, from: from, scratch: scratch) {
                     if result.lines.count == limit { result.truncated = true; return false }
                     if lineStarts == nil { lineStarts = Self.lineStarts(buf) }
                     let starts = lineStarts!
@@ -116,30 +141,29 @@ extension Project {
 }
 
 /// Finds lines that match a pattern. Matches never span lines, as in grep and ripgrep.
-struct LineMatcher {
+struct LineMatcher: Sendable {
     private let literal: [UInt8]?
     private let regex: PCRERegex?
-    private let scratch: PCRERegex.Scratch?
 
     init(pattern: String, caseInsensitive: Bool) throws(CairnError) {
         let meta = Set("\\^$.|?*+()[]{}".utf8)
         if !caseInsensitive && !pattern.utf8.contains(where: meta.contains) {
             literal = Array(pattern.utf8)
             regex = nil
-            scratch = nil
         } else {
-            let r = try PCRERegex(pattern, caseInsensitive: caseInsensitive)
             literal = nil
-            regex = r
-            scratch = r.makeScratch()
+            regex = try PCRERegex(pattern, caseInsensitive: caseInsensitive)
         }
     }
 
+    /// Match scratch space for one task (nil for a literal pattern).
+    func makeScratch() -> PCRERegex.Scratch? { regex?.makeScratch() }
+
     /// The byte range (without its newline) of the first matching line starting at or after `from`.
-    func firstMatchingLine(in buf: UnsafeBufferPointer<UInt8>, from: Int) throws(CairnError) -> Range<Int>? {
+    func firstMatchingLine(in buf: UnsafeBufferPointer<UInt8>, from: Int, scratch: PCRERegex.Scratch?) throws(CairnError) -> Range<Int>? {
         var from = from
         while from < buf.count {
-            guard let hit = try find(in: buf, from: from) else { return nil }
+            guard let hit = try find(in: buf, from: from, scratch: scratch) else { return nil }
             let start = lineStart(buf, hit.lowerBound, floor: from)
             let end = lineEnd(buf, hit.lowerBound)
             if hit.upperBound <= end || literal != nil { return start..<end }
@@ -154,7 +178,7 @@ struct LineMatcher {
         return nil
     }
 
-    private func find(in buf: UnsafeBufferPointer<UInt8>, from: Int) throws(CairnError) -> Range<Int>? {
+    private func find(in buf: UnsafeBufferPointer<UInt8>, from: Int, scratch: PCRERegex.Scratch?) throws(CairnError) -> Range<Int>? {
         guard from <= buf.count else { return nil }
         if let literal {
             guard from < buf.count, let base = buf.baseAddress else { return nil }

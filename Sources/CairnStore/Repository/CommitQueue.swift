@@ -37,6 +37,9 @@ actor CommitQueue {
 
     private let storage: any Storage
     private let nodes: NodeCache
+    /// Commit-index entries and commits are immutable: keep recent ones, keyed by project and id.
+    private var indexCache: [ProjectObject: CommitIndexEntry] = [:]
+    private var commitCache: [ProjectObject: Commit] = [:]
     private var waiting: [Waiter] = []
     private var draining = false
     /// Transactions made and requests carried, for benchmarks and metrics.
@@ -160,11 +163,13 @@ actor CommitQueue {
         let commitBytes = commit.encoded()
         let id = ObjectID.hash(kind: ObjectKind.commit.rawValue, payload: commitBytes)
 
-        let indexOf: (ObjectID) async throws -> CommitIndexEntry = { [storage] id in
+        let indexOf: (ObjectID) async throws -> CommitIndexEntry = { id in
             if let e = overlay.index(id) { return e }
-            guard let e = try await storage.commitIndex(project: request.project, id: id) else {
+            if let e = self.indexCache[ProjectObject(project: request.project, id: id)] { return e }
+            guard let e = try await self.storage.commitIndex(project: request.project, id: id) else {
                 throw CairnError(.corrupt, "commit \(id.short) has no index entry", details: ["object": id.hex])
             }
+            self.remember(index: e, project: request.project)
             return e
         }
         let parentEntry = try await indexOf(current)
@@ -193,16 +198,27 @@ actor CommitQueue {
         batch.refUpdates.append(
             RefUpdate(project: request.project, branch: request.branch, expected: current, new: id, timeMillis: now, principal: m.author, reason: request.reason))
         overlay.add(nodes: editor.created, commit: (id, commit), index: entry)
+        remember(index: entry, project: request.project)
         heads[key] = id
         return Prepared(outcome: CommitOutcome(commit: id, head: id, branch: request.branch, changed: changed), batch: batch)
     }
 
     private func loadCommit(_ id: ObjectID, project: Int64, overlay: ObjectOverlay) async throws -> Commit {
         if let c = overlay.commit(id) { return c }
+        let key = ProjectObject(project: project, id: id)
+        if let c = commitCache[key] { return c }
         guard let object = try await storage.object(id, project: project), object.kind == .commit else {
             throw CairnError(.unknownRef, "no commit \(id.short) in this project", details: ["ref": id.hex])
         }
-        return try Commit(decoding: object.data)
+        let c = try Commit(decoding: object.data)
+        if commitCache.count > 10_000 { commitCache.removeAll(keepingCapacity: true) }
+        commitCache[key] = c
+        return c
+    }
+
+    private func remember(index entry: CommitIndexEntry, project: Int64) {
+        if indexCache.count > 100_000 { indexCache.removeAll(keepingCapacity: true) }
+        indexCache[ProjectObject(project: project, id: entry.id)] = entry
     }
 }
 

@@ -46,13 +46,6 @@ struct TreeCursor {
         try await moveOn(fromDepth: stack.count - 1)
     }
 
-    /// Moves past everything below the node at `depth` (0 is the root).
-    mutating func skipNode(atDepth depth: Int) async throws {
-        guard !exhausted else { return }
-        if depth == 0 { exhausted = true; return }
-        try await moveOn(fromDepth: depth - 1)
-    }
-
     private mutating func moveOn(fromDepth start: Int) async throws {
         var d = start
         stack[d].index += 1

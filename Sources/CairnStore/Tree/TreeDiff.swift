@@ -18,64 +18,75 @@ public struct TreeChange: Sendable, Equatable {
 }
 
 extension TreeReader {
-    /// The changes from tree `a` to tree `b`, in path order.
+    /// The changes from tree `a` to tree `b`, in path order, at most `limit` of them.
     ///
-    /// Two leaf cursors walk in step; whenever both stand at the start of the same subtree (same
-    /// id) it is skipped whole, so the cost follows the number of changes, not of files.
+    /// Each side is a stack of pending items, subtrees by id or single entries, smallest key on
+    /// top. Two subtrees with the same id on top are skipped without being read; otherwise the
+    /// higher (or, at equal height, both) is opened. Only nodes on the way to a change are ever
+    /// loaded, so the cost follows the number of changes, not the number of files.
     func diff(_ a: ObjectID, _ b: ObjectID, limit: Int = .max, _ emit: (TreeChange) throws -> Void) async throws {
         guard a != b else { return }
-        var ca = try await TreeCursor(reader: self, root: a, seek: [])
-        var cb = try await TreeCursor(reader: self, root: b, seek: [])
+        var left: [DiffItem] = [.subtree(a, level: try await node(a).level)]
+        var right: [DiffItem] = [.subtree(b, level: try await node(b).level)]
         var emitted = 0
         while emitted < limit {
-            switch (ca.entry, cb.entry) {
+            switch (left.last, right.last) {
             case (nil, nil):
                 return
-            case (let ea?, let eb?) where ea.key == eb.key:
-                if let (da, db) = Self.sharedSubtree(ca, cb) {
-                    try await ca.skipNode(atDepth: da)
-                    try await cb.skipNode(atDepth: db)
-                    continue
+            case (.subtree(let x, let lx)?, .subtree(let y, let ly)?):
+                if x == y {
+                    left.removeLast()
+                    right.removeLast()
+                } else {
+                    if lx >= ly { try await open(&left) }
+                    if ly >= lx { try await open(&right) }
                 }
-                if ea.value != eb.value {
-                    try emit(TreeChange(key: ea.key, before: ea.value, after: eb.value))
+            case (.subtree?, _):
+                try await open(&left)
+            case (_, .subtree?):
+                try await open(&right)
+            case (.entry(let x)?, .entry(let y)?):
+                if x.key == y.key {
+                    left.removeLast()
+                    right.removeLast()
+                    if x.value != y.value {
+                        try emit(TreeChange(key: x.key, before: x.value, after: y.value))
+                        emitted += 1
+                    }
+                } else if x.key.lexicographicallyPrecedes(y.key) {
+                    left.removeLast()
+                    try emit(TreeChange(key: x.key, before: x.value, after: nil))
+                    emitted += 1
+                } else {
+                    right.removeLast()
+                    try emit(TreeChange(key: y.key, before: nil, after: y.value))
                     emitted += 1
                 }
-                try await ca.advance()
-                try await cb.advance()
-            case (let ea?, let eb) where eb == nil || ea.key.lexicographicallyPrecedes(eb!.key):
-                try emit(TreeChange(key: ea.key, before: ea.value, after: nil))
+            case (.entry(let x)?, nil):
+                left.removeLast()
+                try emit(TreeChange(key: x.key, before: x.value, after: nil))
                 emitted += 1
-                try await ca.advance()
-            case (_, let eb?):
-                try emit(TreeChange(key: eb.key, before: nil, after: eb.value))
+            case (nil, .entry(let y)?):
+                right.removeLast()
+                try emit(TreeChange(key: y.key, before: nil, after: y.value))
                 emitted += 1
-                try await cb.advance()
-            default:
-                return
             }
         }
     }
 
-    /// The depths of the highest nodes that both cursors stand at the very start of and that have
-    /// the same id, if any.
-    private static func sharedSubtree(_ a: TreeCursor, _ b: TreeCursor) -> (Int, Int)? {
-        guard a.stack.last?.index == 0, b.stack.last?.index == 0 else { return nil }
-        // Depths at which each cursor is at the start of the node (all deeper indexes are 0).
-        var da = a.stack.count - 1
-        while da > 0 && a.stack[da - 1].index == 0 { da -= 1 }
-        var db = b.stack.count - 1
-        while db > 0 && b.stack[db - 1].index == 0 { db -= 1 }
-        // Compare nodes level by level from the highest both are at the start of.
-        var best: (Int, Int)?
-        var ia = a.stack.count - 1
-        var ib = b.stack.count - 1
-        while ia >= da && ib >= db {
-            if a.stack[ia].id == b.stack[ib].id { best = (ia, ib) }
-            let la = a.stack[ia].node.level
-            let lb = b.stack[ib].node.level
-            if la == lb { ia -= 1; ib -= 1 } else if la < lb { ia -= 1 } else { ib -= 1 }
+    /// Replaces the subtree on top of `stack` by its children (or entries), smallest on top.
+    private func open(_ stack: inout [DiffItem]) async throws {
+        guard case .subtree(let id, _)? = stack.popLast() else { return }
+        let n = try await node(id)
+        if n.level == 0 {
+            for e in n.entries.reversed() { stack.append(.entry(e)) }
+        } else {
+            for e in n.entries.reversed() { stack.append(.subtree(e.value, level: n.level - 1)) }
         }
-        return best
     }
+}
+
+private enum DiffItem {
+    case subtree(ObjectID, level: Int)
+    case entry(TreeEntry)
 }
