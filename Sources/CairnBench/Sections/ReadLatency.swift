@@ -12,7 +12,7 @@ extension Bench {
         let reads = 300
         report.section(
             "Reading one file: at head, and as of a commit \(commits) commits back",
-            "A project of \(files) files, then \(commits) commits each changing one file (written by 32 concurrent writers). "
+            "A project of \(files) files (`f/<k/100>/<k>.json`), then \(commits) commits each changing one file (written by 32 concurrent writers). "
                 + "In-process: `readBytes(path, at:)` on random paths, median of \(reads). CLI: `cairn read PATH --at REF` as a new process, "
                 + "median of 30 (includes process start and opening the store). git: `git show REV:path` on the same files and history "
                 + "(made with fast-import, packed), median of 30.")
@@ -21,7 +21,7 @@ extension Bench {
         let storage = try SQLiteStorage(path: folder.appendingPathComponent("cairn.sqlite").path)
         let repo = Repository(storage: storage)
         let p = try await makeProject(repo, "r")
-        let base = try await p.commit((0..<files).map { .write(path: "f/\($0).json", content: Array("{\"id\":\($0),\"v\":0}".utf8)) }, metadata: Self.meta).head
+        let base = try await p.commit((0..<files).map { .write(path: "f/\($0 / 100)/\($0).json", content: Array("{\"id\":\($0),\"v\":0}".utf8)) }, metadata: Self.meta).head
         let baseTime = Clock.nowMillis()
         try await Task.sleep(for: .milliseconds(5))
         log("read: making \(commits) commits")
@@ -31,7 +31,7 @@ extension Bench {
                     group.addTask {
                         for i in 0..<(commits / 32) {
                             let k = (i * 32 + w) % files
-                            try await p.write("f/\(k).json", Array("{\"id\":\(k),\"v\":\(i + 1)}".utf8), metadata: Self.meta)
+                            try await p.write("f/\(k / 100)/\(k).json", Array("{\"id\":\(k),\"v\":\(i + 1)}".utf8), metadata: Self.meta)
                         }
                     }
                 }
@@ -43,7 +43,10 @@ extension Bench {
         precondition(count == 1)
 
         var rng = SystemRandomNumberGenerator()
-        let paths = (0..<reads).map { _ in "f/\(Int.random(in: 0..<files, using: &rng)).json" }
+        let paths = (0..<reads).map { _ in
+            let k = Int.random(in: 0..<files, using: &rng)
+            return "f/\(k / 100)/\(k).json"
+        }
         let fresh = try await Repository(storage: storage).project("r")
         let head = try await Measure.median(runs: reads) { i in _ = try await fresh.readBytes(paths[i], at: "main") }
         let old = try await Measure.median(runs: reads) { i in _ = try await fresh.readBytes(paths[(i + 7) % reads], at: base.hex) }
@@ -71,10 +74,10 @@ extension Bench {
         if Shell.has("git") {
             log("read: git history of \(commits) commits")
             let g = try GitPeer(dir: root.appendingPathComponent("git-read").path)
-            var stream = GitPeer.commitStream(branch: "main", message: "init", files: (0..<files).map { ("f/\($0).json", "{\"id\":\($0),\"v\":0}") }, time: 1_700_000_000)
+            var stream = GitPeer.commitStream(branch: "main", message: "init", files: (0..<files).map { ("f/\($0 / 100)/\($0).json", "{\"id\":\($0),\"v\":0}") }, time: 1_700_000_000)
             for c in 0..<commits {
                 let k = c % files
-                stream += GitPeer.commitStream(branch: "main", message: "c\(c)", files: [("f/\(k).json", "{\"id\":\(k),\"v\":\(c / 32 + 1)}")], time: 1_700_000_001 + c)
+                stream += GitPeer.commitStream(branch: "main", message: "c\(c)", files: [("f/\(k / 100)/\(k).json", "{\"id\":\(k),\"v\":\(c / 32 + 1)}")], time: 1_700_000_001 + c)
             }
             try g.fastImport(stream)
             let oldRev = try g.git(["rev-parse", "main~\(commits)"])

@@ -7,7 +7,7 @@ import CairnCore
 /// sequence of keys, so the same set of paths always gives the same tree, whatever the order
 /// of the edits that produced it (history independence).
 enum Chunking {
-    static let targetFanout: UInt64 = 64
+    static let targetFanout: UInt64 = 32
     static let maxEntries = 256
 
     @inline(__always)
