@@ -48,6 +48,11 @@ public struct Project: Sendable {
             }
             return try await resolve(branch: branch, at: time, ref: ref)
         }
+        // Branch names are never all hex (see `validateBranchName`), so a hex ref of 4+ digits
+        // is a commit and needs no branch lookup; a full id is one point read.
+        if let full = ObjectID(hex: ref.lowercased()), try await storage.commitIndex(project: id, id: full) != nil {
+            return ResolvedRef(commit: full, branch: nil)
+        }
         if let head = try await storage.head(project: id, branch: ref) {
             return ResolvedRef(commit: head, branch: ref)
         }
