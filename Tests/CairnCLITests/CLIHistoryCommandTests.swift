@@ -85,4 +85,20 @@ import Testing
         #expect((cli.json("log") as! [String: Any])["commits"].map { ($0 as! [Any]).count } == 2)
         #expect(cli.run("verify").status == 0)
     }
+
+    @Test func importsAFeatureCollection() throws {
+        let file = CLIHarness.sharedData.appendingPathComponent("helsinki-roads.geojson").path
+        try #require(FileManager.default.fileExists(atPath: file), "shared data missing at \(file)")
+        let cli = try CLIHarness()
+        let out = cli.json("import", file, "--template", "roads/{highway}/{@id}.json", "-m", "roads") as! [String: Any]
+        #expect(out["features"] as? Int == 2_417)
+        let paths = (cli.json("glob", "roads/**") as! [String: Any])["paths"] as! [String]
+        #expect(paths.count == 2_417)
+        #expect(paths.contains { $0.hasPrefix("roads/unclassified/") })
+        let road = cli.json("read", "roads/unclassified/4236349.json") as! [String: Any]
+        #expect((road["lines"] as! [String])[0].contains("Erottajankatu"))
+        cli.fails("invalid_argument", "import", file, "--template", "roads/{nosuchproperty}.json")
+        cli.fails("invalid_argument", "import", "-", "--template", "x/{#}.json", stdin: #"{"type":"Point","coordinates":[0,0]}"#)
+        cli.fails("invalid_argument", "import", "-", "--template", "x/{#}.json", stdin: "not json at all")
+    }
 }

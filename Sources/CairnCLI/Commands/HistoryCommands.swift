@@ -125,8 +125,7 @@ struct BranchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let who = author ?? ProcessInfo.processInfo.environment["CAIRN_AUTHOR"] ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
-                let b = try await project.open(global).createBranch(name, from: from, principal: who)
+                let b = try await project.open(global).createBranch(name, from: from, principal: principal(author))
                 global.console.emit(b) { "created branch \(b.name) at \(b.head.short)" }
             }
         }
@@ -141,8 +140,7 @@ struct BranchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let who = author ?? ProcessInfo.processInfo.environment["CAIRN_AUTHOR"] ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
-                try await project.open(global).deleteBranch(name, principal: who)
+                try await project.open(global).deleteBranch(name, principal: principal(author))
                 struct Out: Encodable { let deleted: String }
                 global.console.emit(Out(deleted: name)) { "deleted branch \(name)" }
             }
@@ -181,8 +179,12 @@ struct Verify: AsyncParsableCommand {
             var names: [String]
             if let project { names = [project] } else { names = try await repo.projects().map(\.name) }
             var reports: [VerifyReport] = []
+            let showProgress = !global.json && Console.stderrIsTerminal
             for name in names {
-                let report = try await repo.project(name).verify()
+                let report = try await repo.project(name).verify(progress: { checked in
+                    if showProgress { FileHandle.standardError.write(Data("\rverifying \(name): \(checked) objects".utf8)) }
+                })
+                if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
                 reports.append(report)
                 corrupt = corrupt || !report.ok
             }

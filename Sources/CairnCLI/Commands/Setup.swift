@@ -37,10 +37,8 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let env = ProcessInfo.processInfo.environment
-                let who = author ?? env["CAIRN_AUTHOR"] ?? env["USER"] ?? "cli"
                 let record = try await global.openRepository().createProject(
-                    name: name, metadata: CommitMetadata(author: who, message: "create project \(name)"))
+                    name: name, metadata: CommitMetadata(author: principal(author), message: "create project \(name)"))
                 global.console.emit(record) { "created project \(record.name)" }
             }
         }

@@ -56,9 +56,15 @@ struct CommitOptions: ParsableArguments {
     var author: String?
 
     func metadata(default message: String) -> CommitMetadata {
-        let env = ProcessInfo.processInfo.environment
-        return CommitMetadata(author: author ?? env["CAIRN_AUTHOR"] ?? env["USER"] ?? "cli", message: self.message ?? message)
+        CommitMetadata(author: principal(author), message: self.message ?? message)
     }
+}
+
+/// Who acts: the explicit `--author`, else $CAIRN_AUTHOR, else $USER. (Until the server brings
+/// authentication, the local CLI records the name it is given.)
+func principal(_ explicit: String?) -> String {
+    let env = ProcessInfo.processInfo.environment
+    return explicit ?? env["CAIRN_AUTHOR"] ?? env["USER"] ?? "cli"
 }
 
 /// Runs a command body, turning a `CairnError` into the shared error output and exit code 1.
