@@ -46,14 +46,14 @@ struct Read: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
     @Argument(help: "The file's path in the project.") var path: String
-    @Option(name: .long, help: "A branch, commit, or branch@time.") var at = "main"
+    @OptionGroup var ref: RefOptions
     @Option(name: .long, help: "The first line to print (1-based).") var offset = 1
     @Option(name: .long, help: "At most this many lines.") var limit = 2000
 
     func run() async throws {
         try await runReporting(global) {
             let p = try await project.open(global)
-            let out = try await p.read(path, at: at, offset: offset, limit: limit)
+            let out = try await p.read(path, at: ref.at, offset: offset, limit: limit)
             global.console.emit(out) { out.lines.joined(separator: "\n") }
             if out.hasMore {
                 global.console.note("(lines \(out.startLine)–\(out.startLine + out.lines.count - 1) of \(out.totalLines); more with --offset \(out.startLine + out.lines.count))")
@@ -164,7 +164,7 @@ struct GlobCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
     @Argument(help: "The pattern.") var pattern: String
-    @Option(name: .long, help: "A branch, commit, or branch@time.") var at = "main"
+    @OptionGroup var ref: RefOptions
     @Option(name: .long, help: "One page of at most this many paths (default: all pages).") var limit: Int?
     @Option(name: .long, help: "Continue after this cursor (from a previous page).") var cursor: String?
 
@@ -174,12 +174,12 @@ struct GlobCommand: AsyncParsableCommand {
             var paths: [String] = []
             var next = cursor
             if let limit {
-                let page = try await p.glob(pattern, at: at, limit: limit, after: cursor)
+                let page = try await p.glob(pattern, at: ref.at, limit: limit, after: cursor)
                 paths = page.paths
                 next = page.next
             } else {
                 repeat {
-                    let page = try await p.glob(pattern, at: at, limit: 10_000, after: next)
+                    let page = try await p.glob(pattern, at: ref.at, limit: 10_000, after: next)
                     paths += page.paths
                     next = page.next
                 } while next != nil
@@ -201,13 +201,13 @@ struct Grep: AsyncParsableCommand {
     @Flag(name: [.customShort("i"), .long], help: "Ignore case.") var ignoreCase = false
     @Option(name: [.customShort("C"), .long], help: "Lines of context around each match (content mode).") var context = 0
     @Option(name: .long, help: "At most this many results; says so when more exist.") var headLimit: Int?
-    @Option(name: .long, help: "A branch, commit, or branch@time.") var at = "main"
+    @OptionGroup var ref: RefOptions
 
     func run() async throws {
         try await runReporting(global) {
             let p = try await project.open(global)
             let r = try await p.grep(
-                GrepQuery(pattern: pattern, glob: glob, mode: mode, caseInsensitive: ignoreCase, contextLines: context, headLimit: headLimit), at: at)
+                GrepQuery(pattern: pattern, glob: glob, mode: mode, caseInsensitive: ignoreCase, contextLines: context, headLimit: headLimit), at: ref.at)
             global.console.emit(r) {
                 switch r.mode {
                 case .files: return r.files.joined(separator: "\n")

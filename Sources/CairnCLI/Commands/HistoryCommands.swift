@@ -8,7 +8,7 @@ struct Log: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
-    @Option(name: .long, help: "A branch, commit, or branch@time.") var at = "main"
+    @OptionGroup var ref: RefOptions
     @Option(name: .long, help: "Only commits that changed this path.") var path: String?
     @Option(name: .long, help: "Commits per page.") var limit = 50
     @Option(name: .long, help: "Continue from a previous page's cursor.") var cursor: String?
@@ -16,7 +16,7 @@ struct Log: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let p = try await project.open(global)
-            let page = try await p.log(at: at, path: path, limit: limit, cursor: cursor)
+            let page = try await p.log(at: ref.at, path: path, limit: limit, cursor: cursor)
             global.console.emit(page) {
                 page.commits.map { e in
                     (e.change.map { Format.changeLetter($0) + "  " } ?? "") + Format.commitLine(e.commit)
@@ -84,12 +84,12 @@ struct Blame: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
     @Argument(help: "The JSON file's path.") var path: String
-    @Option(name: .long, help: "A branch, commit, or branch@time.") var at = "main"
+    @OptionGroup var ref: RefOptions
 
     func run() async throws {
         try await runReporting(global) {
             let p = try await project.open(global)
-            let entries = try await p.blame(path, at: at)
+            let entries = try await p.blame(path, at: ref.at)
             global.console.emit(entries) {
                 entries.map { "\($0.commit.short)  \($0.author)  \($0.time)  \($0.pointer) = \($0.value.text)" }.joined(separator: "\n")
             }

@@ -44,6 +44,12 @@ struct ProjectOptions: ParsableArguments {
     }
 }
 
+/// Where a reading command looks.
+struct RefOptions: ParsableArguments {
+    @Option(name: .long, help: "A branch, a commit (or unique prefix), REF~N, or branch@<RFC 3339 time>.")
+    var at = "main"
+}
+
 /// Options of commands that commit.
 struct CommitOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "The branch to commit to.")
