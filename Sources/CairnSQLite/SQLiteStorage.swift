@@ -99,11 +99,13 @@ public final class SQLiteStorage: Storage {
 
     // MARK: Projects
 
-    public func createProject(name: String, timeMillis: Millis) async throws -> ProjectRecord {
+    public func createProject(name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
         do {
             return try await pool.write { db in
                 try db.execute(sql: "INSERT INTO project(name, created_ms) VALUES (?, ?)", arguments: [name, timeMillis])
-                return ProjectRecord(id: db.lastInsertedRowID, name: name, createdMillis: timeMillis)
+                let record = ProjectRecord(id: db.lastInsertedRowID, name: name, createdMillis: timeMillis)
+                try Self.write(initial(record.id), in: db)
+                return record
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw CairnError(.projectExists, "a project named '\(name)' already exists", details: ["project": name])
@@ -268,38 +270,41 @@ public final class SQLiteStorage: Storage {
     // MARK: Writing
 
     public func apply(_ batch: WriteBatch) async throws {
-        try await pool.write { db in
-            let insertObject = try db.cachedStatement(sql: "INSERT OR IGNORE INTO object(project, id, kind, data) VALUES (?, ?, ?, ?)")
-            for item in batch.objects {
-                try insertObject.execute(arguments: [item.project, item.id.data, Int64(item.object.kind.rawValue), Data(item.object.data)])
+        try await pool.write { db in try Self.write(batch, in: db) }
+    }
+
+    /// Writes a batch inside the caller's transaction; throws `RefCASFailure` (rolling it back) on a lost race.
+    private static func write(_ batch: WriteBatch, in db: Database) throws {
+        let insertObject = try db.cachedStatement(sql: "INSERT OR IGNORE INTO object(project, id, kind, data) VALUES (?, ?, ?, ?)")
+        for item in batch.objects {
+            try insertObject.execute(arguments: [item.project, item.id.data, Int64(item.object.kind.rawValue), Data(item.object.data)])
+        }
+        let insertIndex = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO commit_index(project, id, generation, parent, skip, time_ms) VALUES (?, ?, ?, ?, ?, ?)")
+        for (project, e) in batch.commitIndex {
+            try insertIndex.execute(arguments: [project, e.id.data, e.generation, e.parent?.data, e.skip?.data, e.timeMillis])
+        }
+        let insertPath = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO path_history(project, path, generation, commit_id, change, blob) VALUES (?, ?, ?, ?, ?, ?)")
+        for (project, e) in batch.pathHistory {
+            try insertPath.execute(arguments: [project, e.path, e.generation, e.commit.data, e.change.rawValue, e.blob?.data])
+        }
+        let readHead = try db.cachedStatement(sql: "SELECT head FROM ref WHERE project = ? AND name = ?")
+        let insertLog = try db.cachedStatement(
+            sql: "INSERT INTO reflog(project, name, old, new, time_ms, principal, reason) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        for u in batch.refUpdates {
+            let actual = try Data.fetchOne(readHead, arguments: [u.project, u.branch]).flatMap { ObjectID(bytes: $0) }
+            guard actual == u.expected else {
+                throw RefCASFailure(project: u.project, branch: u.branch, expected: u.expected, actual: actual)
             }
-            let insertIndex = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO commit_index(project, id, generation, parent, skip, time_ms) VALUES (?, ?, ?, ?, ?, ?)")
-            for (project, e) in batch.commitIndex {
-                try insertIndex.execute(arguments: [project, e.id.data, e.generation, e.parent?.data, e.skip?.data, e.timeMillis])
+            if let new = u.new {
+                try db.cachedStatement(
+                    sql: "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = excluded.head"
+                ).execute(arguments: [u.project, u.branch, new.data])
+            } else {
+                try db.cachedStatement(sql: "DELETE FROM ref WHERE project = ? AND name = ?").execute(arguments: [u.project, u.branch])
             }
-            let insertPath = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO path_history(project, path, generation, commit_id, change, blob) VALUES (?, ?, ?, ?, ?, ?)")
-            for (project, e) in batch.pathHistory {
-                try insertPath.execute(arguments: [project, e.path, e.generation, e.commit.data, e.change.rawValue, e.blob?.data])
-            }
-            let readHead = try db.cachedStatement(sql: "SELECT head FROM ref WHERE project = ? AND name = ?")
-            let insertLog = try db.cachedStatement(
-                sql: "INSERT INTO reflog(project, name, old, new, time_ms, principal, reason) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            for u in batch.refUpdates {
-                let actual = try Data.fetchOne(readHead, arguments: [u.project, u.branch]).flatMap { ObjectID(bytes: $0) }
-                guard actual == u.expected else {
-                    throw RefCASFailure(project: u.project, branch: u.branch, expected: u.expected, actual: actual)
-                }
-                if let new = u.new {
-                    try db.cachedStatement(
-                        sql: "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = excluded.head"
-                    ).execute(arguments: [u.project, u.branch, new.data])
-                } else {
-                    try db.cachedStatement(sql: "DELETE FROM ref WHERE project = ? AND name = ?").execute(arguments: [u.project, u.branch])
-                }
-                try insertLog.execute(arguments: [u.project, u.branch, u.expected?.data, u.new?.data, u.timeMillis, u.principal, u.reason])
-            }
+            try insertLog.execute(arguments: [u.project, u.branch, u.expected?.data, u.new?.data, u.timeMillis, u.principal, u.reason])
         }
     }
 

@@ -43,7 +43,6 @@ public final class Repository: Sendable {
     public func createProject(name: String, metadata: CommitMetadata) async throws -> ProjectRecord {
         try Self.validateProjectName(name)
         let now = Clock.nowMillis()
-        let record = try await storage.createProject(name: name, timeMillis: now)
         let empty = TreeNode.empty
         let emptyBytes = empty.encoded()
         let emptyID = ObjectID.hash(kind: ObjectKind.tree.rawValue, payload: emptyBytes)
@@ -53,17 +52,18 @@ public final class Repository: Sendable {
             timeMillis: now, message: metadata.message)
         let bytes = commit.encoded()
         let id = ObjectID.hash(kind: ObjectKind.commit.rawValue, payload: bytes)
-        var batch = WriteBatch()
-        batch.objects = [
-            (record.id, emptyID, StoredObject(kind: .tree, data: emptyBytes)),
-            (record.id, id, StoredObject(kind: .commit, data: bytes)),
-        ]
-        batch.commitIndex = [(record.id, CommitIndexEntry(id: id, generation: 0, parent: nil, skip: nil, timeMillis: now))]
-        batch.refUpdates = [
-            RefUpdate(project: record.id, branch: "main", expected: nil, new: id, timeMillis: now, principal: metadata.author, reason: "create project")
-        ]
-        try await storage.apply(batch)
-        return record
+        return try await storage.createProject(name: name, timeMillis: now) { project in
+            var batch = WriteBatch()
+            batch.objects = [
+                (project, emptyID, StoredObject(kind: .tree, data: emptyBytes)),
+                (project, id, StoredObject(kind: .commit, data: bytes)),
+            ]
+            batch.commitIndex = [(project, CommitIndexEntry(id: id, generation: 0, parent: nil, skip: nil, timeMillis: now))]
+            batch.refUpdates = [
+                RefUpdate(project: project, branch: "main", expected: nil, new: id, timeMillis: now, principal: metadata.author, reason: "create project")
+            ]
+            return batch
+        }
     }
 
     public func projects() async throws -> [ProjectRecord] { try await storage.projects() }

@@ -129,7 +129,9 @@ public struct RefCASFailure: Error, Sendable {
 /// append-only indexes. Everything clever (trees, rebase, history) lives above it, so a second
 /// backend (PostgreSQL) only has to get these few operations right and durable.
 public protocol Storage: Sendable {
-    func createProject(name: String, timeMillis: Millis) async throws -> ProjectRecord
+    /// Creates the project and writes `initial(projectID)` (its first commit and `main`) in the
+    /// same transaction, so a project never exists without its main branch.
+    func createProject(name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord
     func project(named name: String) async throws -> ProjectRecord?
     func projects() async throws -> [ProjectRecord]
 
