@@ -80,3 +80,46 @@ import Testing
         cli.fails("invalid_argument", "apply", "-", stdin: #"{"changes":[{"op":"chmod","path":"x"}]}"#)
     }
 }
+
+@Suite struct CLIMultiProcessTests {
+    /// Separate `cairn` processes race on one branch: each loses the compare-and-swap to the
+    /// others at times, rebases (its path is untouched) and retries; none is lost.
+    @Test func concurrentProcessesOnDisjointPathsAllCommit() async throws {
+        let cli = try CLIHarness()
+        let n = 8
+        let statuses = await withTaskGroup(of: Int32.self) { group in
+            for i in 0..<n {
+                group.addTask { cli.run(["write", "p/\(i).txt", "--content", "process \(i)"]).status }
+            }
+            return await group.reduce(into: [Int32]()) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 0, count: n))
+        #expect((cli.json("glob", "p/*") as! [String: Any])["paths"] as? [String] == (0..<n).map { "p/\($0).txt" }.sorted())
+        #expect(((cli.json("log") as! [String: Any])["commits"] as! [Any]).count == n + 1)
+        #expect(cli.run("verify").status == 0)
+    }
+
+    /// Processes that all rewrite one file from the same base: exactly the winners' commits exist,
+    /// the losers get `conflict`, and the file holds the last winner's content.
+    @Test func concurrentProcessesOnOnePathNeverLoseAnUpdate() async throws {
+        let cli = try CLIHarness()
+        cli.run("write", "shared.txt", "--content", "base")
+        let base = ((cli.json("show") as! [String: Any])["commit"] as! [String: Any])["id"] as! String
+        let batch: @Sendable (Int) -> String = { i in #"{"changes":[{"op":"edit","path":"shared.txt","old":"base","new":"writer \#(i)"}]}"# }
+        let results = await withTaskGroup(of: (Int, CLIHarness.Result).self) { group in
+            for i in 0..<6 {
+                group.addTask { (i, cli.run(["apply", "-", "--json"], stdin: batch(i))) }
+            }
+            return await group.reduce(into: [(Int, CLIHarness.Result)]()) { $0.append($1) }
+        }
+        let winners = results.filter { $0.1.status == 0 }
+        let losers = results.filter { $0.1.status != 0 }
+        #expect(winners.count == 1, "every edit replaces 'base', so only the first can apply")
+        for loser in losers { #expect(loser.1.errorCode == "conflict" || loser.1.errorCode == "edit_no_match") }
+        let winner = try #require(winners.first)
+        #expect(cli.run("read", "shared.txt").stdout == "writer \(winner.0)\n")
+        let log = (cli.json("log") as! [String: Any])["commits"] as! [[String: Any]]
+        #expect(log.count == 3)
+        #expect(((log[1]["commit"] as! [String: Any])["id"] as! String) == base)
+    }
+}
