@@ -5,29 +5,26 @@ import CairnCore
 struct TreeCursor {
     struct Frame {
         var node: TreeNode
-        var id: ObjectID
         var index: Int
     }
 
     let reader: TreeReader
-    private(set) var stack: [Frame] = []
+    private var stack: [Frame] = []
     private(set) var exhausted = false
 
     /// Positions at the first entry with key >= `seek` at `level`. With `clamp`, a key past the
     /// end positions at the level's last entry instead (the node a new largest key belongs to).
     init(reader: TreeReader, root: ObjectID, seek key: [UInt8], level: Int = 0, clamp: Bool = false) async throws {
         self.reader = reader
-        var id = root
         var node = try await reader.node(root)
         precondition(node.level >= level, "cursor level above the root")
         while true {
             var i = lowerBound(node.entries, key)
             if i == node.entries.count && clamp && i > 0 { i -= 1 }
-            stack.append(Frame(node: node, id: id, index: i))
+            stack.append(Frame(node: node, index: i))
             if i == node.entries.count { exhausted = true; return }
             if node.level == level { return }
-            id = node.entries[i].value
-            node = try await reader.node(id)
+            node = try await reader.node(node.entries[i].value)
         }
     }
 
@@ -55,10 +52,9 @@ struct TreeCursor {
             stack[d].index += 1
         }
         while d < stack.count - 1 {
-            let childID = stack[d].node.entries[stack[d].index].value
-            let child = try await reader.node(childID)
+            let child = try await reader.node(stack[d].node.entries[stack[d].index].value)
             d += 1
-            stack[d] = Frame(node: child, id: childID, index: 0)
+            stack[d] = Frame(node: child, index: 0)
         }
     }
 }

@@ -31,14 +31,6 @@ struct TreeEditor {
         return try await finishRoot(top.nodes, level: height)
     }
 
-    /// Builds a tree from scratch; the same entries always give the same root.
-    mutating func build(sortedEntries: [TreeEntry]) async throws -> ObjectID {
-        var chunker = Chunker(level: 0)
-        sortedEntries.forEach { chunker.append($0) }
-        chunker.finish()
-        return try await finishRoot(chunker.nodes, level: 0)
-    }
-
     func load(_ id: ObjectID) async throws -> TreeNode {
         if let made = created[id] { return made.node }
         return try await reader.node(id)
