@@ -125,7 +125,13 @@ extension Project {
                     }
                 } else {
                     let p = try FilePath(target)
-                    if try await current(p) != nil {
+                    var exists = false
+                    if let staged = working[p.string] {
+                        exists = staged != nil
+                    } else {
+                        exists = try await reader.lookup(root: tree, key: p.utf8) != nil
+                    }
+                    if exists {
                         working[p.string] = .some(nil)
                         removed = 1
                     }

@@ -136,11 +136,14 @@ actor CommitQueue {
             throw CairnError(.unknownRef, "no branch '\(request.branch)'", details: ["branch": request.branch])
         }
         let currentCommit = try await loadCommit(current, project: request.project, overlay: overlay)
+        // Each edited path's blob at the head, read once: for the rebase check and the path history.
+        var before: [ObjectID?] = []
+        before.reserveCapacity(request.edits.count)
+        for edit in request.edits { before.append(try await reader.lookup(root: currentCommit.tree, key: edit.key)) }
         if request.base != current {
             let baseCommit = try await loadCommit(request.base, project: request.project, overlay: overlay)
-            for edit in request.edits {
+            for (edit, now) in zip(request.edits, before) {
                 let then = try await reader.lookup(root: baseCommit.tree, key: edit.key)
-                let now = try await reader.lookup(root: currentCommit.tree, key: edit.key)
                 if then != now {
                     let path = String(decoding: edit.key, as: UTF8.self)
                     throw CairnError(
@@ -179,8 +182,7 @@ actor CommitQueue {
 
         var batch = WriteBatch()
         var changed: [String] = []
-        for edit in request.edits {
-            let before = try await reader.lookup(root: currentCommit.tree, key: edit.key)
+        for (edit, before) in zip(request.edits, before) {
             guard before != edit.value else { continue }
             let path = String(decoding: edit.key, as: UTF8.self)
             changed.append(path)
