@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
@@ -14,6 +14,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Store layer (DESIGN.md §2–3).
@@ -37,11 +42,32 @@ let package = Package(
             dependencies: ["CairnStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // Governance layer (DESIGN.md §4): identity, authorization, audit, the Gateway.
+        .target(
+            name: "CairnGovernance",
+            dependencies: [
+                "CairnStore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         // Surfaces.
+        .target(
+            name: "CairnHTTP",
+            dependencies: [
+                "CairnGovernance", "CairnSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "CairnCLI",
             dependencies: [
-                "CairnStore", "CairnSQLite",
+                "CairnStore", "CairnSQLite", "CairnGovernance", "CairnHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -65,8 +91,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CairnGovernanceTests",
+            dependencies: ["CairnGovernance", "CairnStore", "CairnSQLite"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CairnCLITests",
-            dependencies: ["CairnCLI", "CairnStore", "CairnSQLite", "cairn", "CairnTorture", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "cairn", "CairnTorture", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ],

@@ -42,8 +42,11 @@ struct Bench {
     }
 
     func makeProject(_ repo: Repository, _ name: String) async throws -> Project {
-        _ = try await repo.createProject(name: name, metadata: CommitMetadata(author: "bench", message: "create"))
-        return try await repo.project(name)
+        var org = try await repo.storage.organization(named: "bench")
+        if org == nil { org = try await repo.createOrganization(name: "bench") }
+        guard let org else { throw CairnError(.storage, "no bench organization") }
+        _ = try await repo.createProject(name: name, organization: org.id, metadata: CommitMetadata(author: "bench", message: "create"))
+        return try await repo.project(name, organization: org.id)
     }
 
     static let meta = CommitMetadata(author: "bench", message: "bench")

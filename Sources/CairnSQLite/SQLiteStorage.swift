@@ -88,6 +88,41 @@ public final class SQLiteStorage: Storage {
                         PRIMARY KEY (project, path, generation, commit_id)) WITHOUT ROWID;
                     """)
         }
+        // Tenancy and the audit log. Projects made before organizations existed move into an
+        // organization named "default", so no data is lost on upgrade.
+        m.registerMigration("v2-organizations-audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE organization (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        created_ms INTEGER NOT NULL);
+                    INSERT INTO organization(id, name, created_ms)
+                        SELECT 1, 'default', MIN(created_ms) FROM project HAVING COUNT(*) > 0;
+                    CREATE TABLE project_v2 (
+                        id INTEGER PRIMARY KEY,
+                        org INTEGER NOT NULL REFERENCES organization(id),
+                        name TEXT NOT NULL,
+                        created_ms INTEGER NOT NULL,
+                        UNIQUE (org, name));
+                    INSERT INTO project_v2(id, org, name, created_ms) SELECT id, 1, name, created_ms FROM project;
+                    DROP TABLE project;
+                    ALTER TABLE project_v2 RENAME TO project;
+                    CREATE TABLE audit (
+                        org INTEGER NOT NULL REFERENCES organization(id),
+                        seq INTEGER NOT NULL,
+                        time_ms INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        prev BLOB NOT NULL,
+                        hash BLOB NOT NULL,
+                        PRIMARY KEY (org, seq)) WITHOUT ROWID;
+                    CREATE INDEX audit_by_actor ON audit(org, actor, seq);
+                    CREATE INDEX audit_by_time ON audit(org, time_ms, seq);
+                    """)
+        }
         return m
     }
 
@@ -97,13 +132,45 @@ public final class SQLiteStorage: Storage {
         try pool.unsafeRead(body)
     }
 
-    // MARK: Projects
+    // MARK: Organizations and projects
 
-    public func createProject(name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
+    public func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord {
         do {
             return try await pool.write { db in
-                try db.execute(sql: "INSERT INTO project(name, created_ms) VALUES (?, ?)", arguments: [name, timeMillis])
-                let record = ProjectRecord(id: db.lastInsertedRowID, name: name, createdMillis: timeMillis)
+                try db.execute(sql: "INSERT INTO organization(name, created_ms) VALUES (?, ?)", arguments: [name, timeMillis])
+                return OrganizationRecord(id: db.lastInsertedRowID, name: name, createdMillis: timeMillis)
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw CairnError(.organizationExists, "an organization named '\(name)' already exists", details: ["organization": name])
+        }
+    }
+
+    public func organization(named name: String) async throws -> OrganizationRecord? {
+        try readNow { db in
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, name, created_ms FROM organization WHERE name = ?"), arguments: [name])
+                .map { OrganizationRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
+        }
+    }
+
+    public func organization(id: Int64) async throws -> OrganizationRecord? {
+        try readNow { db in
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, name, created_ms FROM organization WHERE id = ?"), arguments: [id])
+                .map { OrganizationRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
+        }
+    }
+
+    public func organizations() async throws -> [OrganizationRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, name, created_ms FROM organization ORDER BY name"))
+                .map { OrganizationRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
+        }
+    }
+
+    public func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
+        do {
+            return try await pool.write { db in
+                try db.execute(sql: "INSERT INTO project(org, name, created_ms) VALUES (?, ?, ?)", arguments: [organization, name, timeMillis])
+                let record = ProjectRecord(id: db.lastInsertedRowID, organization: organization, name: name, createdMillis: timeMillis)
                 try Self.write(initial(record.id), in: db)
                 return record
             }
@@ -112,17 +179,17 @@ public final class SQLiteStorage: Storage {
         }
     }
 
-    public func project(named name: String) async throws -> ProjectRecord? {
+    public func project(organization: Int64, named name: String) async throws -> ProjectRecord? {
         try readNow { db in
-            try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, name, created_ms FROM project WHERE name = ?"), arguments: [name])
-                .map { ProjectRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, org, name, created_ms FROM project WHERE org = ? AND name = ?"), arguments: [organization, name])
+                .map { ProjectRecord(id: $0[0], organization: $0[1], name: $0[2], createdMillis: $0[3]) }
         }
     }
 
-    public func projects() async throws -> [ProjectRecord] {
+    public func projects(organization: Int64) async throws -> [ProjectRecord] {
         try await pool.read { db in
-            try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, name, created_ms FROM project ORDER BY name"))
-                .map { ProjectRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
+            try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, org, name, created_ms FROM project WHERE org = ? ORDER BY name"), arguments: [organization])
+                .map { ProjectRecord(id: $0[0], organization: $0[1], name: $0[2], createdMillis: $0[3]) }
         }
     }
 
@@ -305,6 +372,47 @@ public final class SQLiteStorage: Storage {
                 try db.cachedStatement(sql: "DELETE FROM ref WHERE project = ? AND name = ?").execute(arguments: [u.project, u.branch])
             }
             try insertLog.execute(arguments: [u.project, u.branch, u.expected?.data, u.new?.data, u.timeMillis, u.principal, u.reason])
+        }
+        if !batch.audit.isEmpty { try appendAudit(batch.audit, in: db) }
+    }
+
+    /// Chains each record onto its organization's last entry, inside the caller's transaction:
+    /// SQLite's single writer makes the read of the chain's tip and the append one atomic step.
+    private static func appendAudit(_ records: [AuditAppend], in db: Database) throws {
+        let tip = try db.cachedStatement(sql: "SELECT seq, hash FROM audit WHERE org = ? ORDER BY seq DESC LIMIT 1")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO audit(org, seq, time_ms, actor, action, outcome, body, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var tips: [Int64: (Int64, ObjectID)] = [:]
+        for r in records {
+            var (seq, previous) = try tips[r.organization]
+                ?? Row.fetchOne(tip, arguments: [r.organization]).map { row in
+                    (row[0] as Int64, ObjectID(bytes: row[1] as Data) ?? AuditChain.genesis)
+                } ?? (0, AuditChain.genesis)
+            seq += 1
+            let hash = AuditChain.hash(previous: previous, seq: seq, body: r.body)
+            try insert.execute(arguments: [r.organization, seq, r.timeMillis, r.actor, r.action, r.outcome, Data(r.body), previous.data, hash.data])
+            previous = hash
+            tips[r.organization] = (seq, previous)
+        }
+    }
+
+    public func auditEntries(organization: Int64, afterSeq: Int64, limit: Int, filter: AuditFilter) async throws -> [AuditEntry] {
+        try await pool.read { db in
+            var sql = "SELECT seq, time_ms, actor, action, outcome, body, prev, hash FROM audit WHERE org = ? AND seq > ?"
+            var arguments: StatementArguments = [organization, afterSeq]
+            if let actor = filter.actor { sql += " AND actor = ?"; arguments += [actor] }
+            if let action = filter.action { sql += " AND action = ?"; arguments += [action] }
+            if let outcome = filter.outcome { sql += " AND outcome = ?"; arguments += [outcome] }
+            if let since = filter.sinceMillis { sql += " AND time_ms >= ?"; arguments += [since] }
+            if let until = filter.untilMillis { sql += " AND time_ms < ?"; arguments += [until] }
+            sql += " ORDER BY seq LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments).map { row in
+                AuditEntry(
+                    seq: row[0], timeMillis: row[1], actor: row[2], action: row[3], outcome: row[4], body: [UInt8](row[5] as Data),
+                    previousHash: ObjectID(bytes: row[6] as Data) ?? AuditChain.genesis, hash: ObjectID(bytes: row[7] as Data) ?? AuditChain.genesis)
+            }
         }
     }
 

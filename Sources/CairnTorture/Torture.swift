@@ -16,7 +16,7 @@ enum Torture {
             exit(64)
         }
         let repo = Repository(storage: try SQLiteStorage(path: args[1]))
-        let project = try await repo.project(args[2])
+        let project = try await repo.project(args[2], organization: repo.organization("default").id)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<writers {
                 group.addTask {

@@ -38,7 +38,7 @@ import Testing
         #expect(acked.count >= 300)
 
         let repo = Repository(storage: try SQLiteStorage(path: cli.storePath))
-        let project = try await repo.project(cli.project)
+        let project = try await repo.project(cli.project, organization: repo.organization("default").id)
         // Every acknowledged commit is on main's history and holds what its writer wrote.
         var history = Set<String>()
         var cursor: String? = nil

@@ -152,6 +152,6 @@ import Testing
         await expectError(.notFound) { try await b.read("secret.txt") }
         await expectError(.projectExists) { try await store.makeProject("alpha") }
         await expectError(.invalidArgument) { try await store.makeProject("Bad Name") }
-        await expectError(.projectNotFound) { try await store.repository.project("gamma") }
+        await expectError(.projectNotFound) { try await store.repository.project("gamma", organization: store.organization().id) }
     }
 }

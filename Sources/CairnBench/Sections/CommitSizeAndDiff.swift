@@ -73,7 +73,7 @@ extension Bench {
         try await p.commit(picks.map { .write(path: Self.sizePath($0), content: Array("{\"id\":\($0),\"v\":\"b\"}".utf8)) }, branch: "b", metadata: Self.meta)
         var files = 0
         let ours = try await Measure.median(runs: 9) { _ in
-            let fresh = try await Repository(storage: storage).project(p.record.name)
+            let fresh = try await Repository(storage: storage).project(p.record.name, organization: p.record.organization)
             files = try await fresh.diff(from: "main", to: "b", json: false).files.count
         }
         precondition(files == 100, "diff found \(files) files")

@@ -47,7 +47,7 @@ extension Bench {
             let k = Int.random(in: 0..<files, using: &rng)
             return "f/\(k / 100)/\(k).json"
         }
-        let fresh = try await Repository(storage: storage).project("r")
+        let fresh = try await Repository(storage: storage).project("r", organization: Repository(storage: storage).organization("bench").id)
         let head = try await Measure.median(runs: reads) { i in _ = try await fresh.readBytes(paths[i], at: "main") }
         let old = try await Measure.median(runs: reads) { i in _ = try await fresh.readBytes(paths[(i + 7) % reads], at: base.hex) }
         let oldByTime = try await Measure.median(runs: reads) { i in

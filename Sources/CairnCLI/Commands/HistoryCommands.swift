@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnGovernance
 import CairnStore
 import Foundation
 
@@ -177,23 +178,27 @@ struct Verify: AsyncParsableCommand {
         try await runReporting(global) {
             let repo = try global.openRepository()
             var names: [String]
-            if let project { names = [project] } else { names = try await repo.projects().map(\.name) }
+            let org = try await global.organization(repo)
+            if let project { names = [project] } else { names = try await repo.projects(organization: org.id).map(\.name) }
             var reports: [VerifyReport] = []
             let showProgress = !global.json && Console.stderrIsTerminal
             for name in names {
-                let report = try await repo.project(name).verify(progress: { checked in
+                let report = try await repo.project(name, organization: org.id).verify(progress: { checked in
                     if showProgress { FileHandle.standardError.write(Data("\rverifying \(name): \(checked) objects".utf8)) }
                 })
                 if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
                 reports.append(report)
                 corrupt = corrupt || !report.ok
             }
-            global.console.emit(reports) {
-                reports.map { r in
+            let audit = try await AuditLog.verify(repo.storage, organization: org)
+            corrupt = corrupt || !audit.ok
+            struct Out: Encodable { let projects: [VerifyReport]; let audit: AuditVerifyReport }
+            global.console.emit(Out(projects: reports, audit: audit)) {
+                (reports.map { r in
                     let head = "\(r.project): \(r.objectsChecked) objects, \(r.commitsChecked) commits, "
                         + (r.ok ? "ok" : "\(r.problems.count) problem\(r.problems.count == 1 ? "" : "s")")
                     return ([head] + r.problems.map { "  \($0.kind) \($0.object): \($0.problem)" }).joined(separator: "\n")
-                }.joined(separator: "\n")
+                } + [Audit.AuditVerify.describe(audit)]).joined(separator: "\n")
             }
         }
         if corrupt { throw ExitCode(2) }

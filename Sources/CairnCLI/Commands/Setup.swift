@@ -16,7 +16,7 @@ struct Init: AsyncParsableCommand {
             } catch {
                 throw CairnError(.storage, "cannot create the data folder '\(global.dataFolder)': \(error.localizedDescription)", details: ["data": global.dataFolder])
             }
-            _ = try SQLiteStorage(path: global.storePath)
+            _ = try await global.organization(Repository(storage: SQLiteStorage(path: global.storePath)), create: true)
             struct Out: Encodable { let data: String; let store: String }
             global.console.emit(Out(data: global.dataFolder, store: global.storePath)) {
                 "initialized Cairn data in \(global.dataFolder)"
@@ -37,8 +37,9 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let record = try await global.openRepository().createProject(
-                    name: name, metadata: CommitMetadata(author: principal(author), message: "create project \(name)"))
+                let repo = try global.openRepository()
+                let record = try await repo.createProject(
+                    name: name, organization: global.organization(repo, create: true).id, metadata: CommitMetadata(author: principal(author), message: "create project \(name)"))
                 global.console.emit(record) { "created project \(record.name)" }
             }
         }
@@ -50,7 +51,8 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let all = try await global.openRepository().projects()
+                let repo = try global.openRepository()
+                let all = try await repo.projects(organization: global.organization(repo).id)
                 global.console.emit(all) { all.map(\.name).joined(separator: "\n") }
             }
         }

@@ -12,6 +12,13 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON document (or a JSON error) instead of text.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("The organization (default: $CAIRN_ORG, else 'default').", valueName: "name"))
+    var org: String?
+
+    var organizationName: String {
+        org ?? ProcessInfo.processInfo.environment["CAIRN_ORG"] ?? "default"
+    }
+
     var dataFolder: String {
         data ?? ProcessInfo.processInfo.environment["CAIRN_DATA"] ?? "cairn-data"
     }
@@ -29,6 +36,15 @@ struct GlobalOptions: ParsableArguments {
         }
         return Repository(storage: try SQLiteStorage(path: storePath))
     }
+
+    /// The organization the command works in; with `create`, made on first use.
+    func organization(_ repo: Repository, create: Bool = false) async throws -> OrganizationRecord {
+        if let found = try await repo.storage.organization(named: organizationName) { return found }
+        if create { return try await repo.createOrganization(name: organizationName) }
+        throw CairnError(
+            .notFound, "no organization named '\(organizationName)' in '\(dataFolder)'; `cairn init` makes the default one",
+            details: ["organization": organizationName])
+    }
 }
 
 /// Options of commands that work inside one project.
@@ -40,7 +56,8 @@ struct ProjectOptions: ParsableArguments {
         guard let name = project ?? ProcessInfo.processInfo.environment["CAIRN_PROJECT"] else {
             throw CairnError(.invalidArgument, "which project? pass --project NAME or set CAIRN_PROJECT")
         }
-        return try await global.openRepository().project(name)
+        let repo = try global.openRepository()
+        return try await repo.project(name, organization: global.organization(repo).id)
     }
 }
 

@@ -37,5 +37,11 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case limitExceeded = "limit_exceeded"
         case corrupt = "corrupt"
         case storage = "storage_error"
+        case organizationExists = "organization_exists"
+        case unauthenticated = "unauthenticated"
+        case permissionDenied = "permission_denied"
+        case rateLimited = "rate_limited"
+        case payloadTooLarge = "payload_too_large"
+        case timeout = "timeout"
     }
 }

@@ -49,7 +49,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return ObjectID(digest: hasher.finalize())
     }
 
-    init(digest: SHA256.Digest) {
+    public init(digest: SHA256.Digest) {
         var w: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         digest.withUnsafeBytes { raw in
             func word(_ o: Int) -> UInt64 {

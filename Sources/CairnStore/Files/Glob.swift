@@ -117,6 +117,11 @@ public struct Glob: Sendable {
     }
 
     func makeScratch() -> PCRERegex.Scratch { regex.makeScratch() }
+
+    /// Whether `path` matches; for callers outside the store that match one path at a time.
+    public func matches(_ path: String) -> Bool {
+        (try? matches(path, scratch: makeScratch())) ?? false
+    }
 }
 
 extension String {

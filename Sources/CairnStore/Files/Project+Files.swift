@@ -84,7 +84,7 @@ extension Project {
     /// when none of its paths changed in between, and fails with `conflict` otherwise: an
     /// overlapping change is never a lost update.
     @discardableResult
-    public func commit(_ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata) async throws -> CommitOutcome {
+    public func commit(_ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata, audit: AuditHook? = nil) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
         let head = try await headOf(branch: branch)
         let base = basedOn ?? head
@@ -154,7 +154,7 @@ extension Project {
             }
         }
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        return try await submit(branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, reason: "commit: \(metadata.message)")
+        return try await submit(branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, reason: "commit: \(metadata.message)", audit: audit)
     }
 
     /// Byte-exact replacement: predictable for any text, whatever its normalization.

@@ -59,6 +59,13 @@ public struct DiffResult: Sendable, Codable, Equatable {
     /// The cursor for the next page (the last path returned), nil when complete.
     public let next: String?
 
+    public init(from: ObjectID, to: ObjectID, files: [FileDiff], next: String?) {
+        self.from = from
+        self.to = to
+        self.files = files
+        self.next = next
+    }
+
     public var added: Int { files.filter { $0.change == .added }.count }
     public var modified: Int { files.filter { $0.change == .modified }.count }
     public var deleted: Int { files.filter { $0.change == .deleted }.count }
@@ -67,6 +74,11 @@ public struct DiffResult: Sendable, Codable, Equatable {
 public struct CommitDetail: Sendable, Codable, Equatable {
     public let commit: CommitInfo
     public let files: [FileDiff]
+
+    public init(commit: CommitInfo, files: [FileDiff]) {
+        self.commit = commit
+        self.files = files
+    }
 }
 
 /// Who last set one value of a JSON file.

@@ -13,7 +13,12 @@ struct CommitRequest: Sendable {
     let metadata: CommitMetadata
     let extraParents: [ObjectID]
     let reason: String
+    let audit: AuditHook?
 }
+
+/// Renders the audit record of a change once its outcome is known, so the record (with the
+/// commit id) is written in the same transaction as the commit (DESIGN.md §4).
+public typealias AuditHook = @Sendable (CommitOutcome) -> AuditAppend
 
 /// What a commit request came to.
 public struct CommitOutcome: Sendable, Codable, Equatable {
@@ -25,6 +30,13 @@ public struct CommitOutcome: Sendable, Codable, Equatable {
     public let changed: [String]
 
     public var didChange: Bool { commit != nil }
+
+    public init(commit: ObjectID?, head: ObjectID, branch: String, changed: [String]) {
+        self.commit = commit
+        self.head = head
+        self.branch = branch
+        self.changed = changed
+    }
 }
 
 /// Group commit: requests that arrive while a transaction is being made durable wait and then
@@ -82,12 +94,7 @@ actor CommitQueue {
             for waiter in group {
                 do {
                     let prepared = try await prepare(waiter.request, overlay: overlay, heads: &heads)
-                    if let piece = prepared.batch {
-                        batch.objects += piece.objects
-                        batch.refUpdates += piece.refUpdates
-                        batch.commitIndex += piece.commitIndex
-                        batch.pathHistory += piece.pathHistory
-                    }
+                    if let piece = prepared.batch { batch.append(piece) }
                     results.append(.success(prepared.outcome))
                 } catch {
                     results.append(.failure(error))
@@ -156,7 +163,13 @@ actor CommitQueue {
         var editor = TreeEditor(reader: reader)
         let root = try await editor.apply(root: currentCommit.tree, edits: request.edits)
         if root == currentCommit.tree && request.extraParents.isEmpty {
-            return Prepared(outcome: CommitOutcome(commit: nil, head: current, branch: request.branch, changed: []), batch: nil)
+            let outcome = CommitOutcome(commit: nil, head: current, branch: request.branch, changed: [])
+            var batch: WriteBatch?
+            if let hook = request.audit {
+                batch = WriteBatch()
+                batch?.audit = [hook(outcome)]
+            }
+            return Prepared(outcome: outcome, batch: batch)
         }
         let now = max(Clock.nowMillis(), currentCommit.timeMillis)
         let m = request.metadata
@@ -202,7 +215,9 @@ actor CommitQueue {
         overlay.add(nodes: editor.created, commit: (id, commit), index: entry)
         remember(index: entry, project: request.project)
         heads[key] = id
-        return Prepared(outcome: CommitOutcome(commit: id, head: id, branch: request.branch, changed: changed), batch: batch)
+        let outcome = CommitOutcome(commit: id, head: id, branch: request.branch, changed: changed)
+        if let hook = request.audit { batch.audit.append(hook(outcome)) }
+        return Prepared(outcome: outcome, batch: batch)
     }
 
     private func loadCommit(_ id: ObjectID, project: Int64, overlay: ObjectOverlay) async throws -> Commit {

@@ -118,7 +118,7 @@ public struct Project: Sendable {
     }
 
     @discardableResult
-    public func createBranch(_ name: String, from ref: String, principal: String) async throws -> BranchInfo {
+    public func createBranch(_ name: String, from ref: String, principal: String, audit: AuditHook? = nil) async throws -> BranchInfo {
         try Self.validateBranchName(name)
         let start = try await resolve(ref)
         if try await storage.head(project: id, branch: name) != nil {
@@ -128,13 +128,14 @@ public struct Project: Sendable {
         batch.refUpdates = [
             RefUpdate(project: id, branch: name, expected: nil, new: start.commit, timeMillis: Clock.nowMillis(), principal: principal, reason: "create branch from \(ref)")
         ]
+        if let audit { batch.audit = [audit(CommitOutcome(commit: nil, head: start.commit, branch: name, changed: []))] }
         do { try await storage.apply(batch) } catch is RefCASFailure {
             throw CairnError(.branchExists, "branch '\(name)' already exists", details: ["branch": name])
         }
         return BranchInfo(name: name, head: start.commit)
     }
 
-    public func deleteBranch(_ name: String, principal: String) async throws {
+    public func deleteBranch(_ name: String, principal: String, audit: AuditHook? = nil) async throws {
         guard name != "main" else {
             throw CairnError(.invalidArgument, "'main' cannot be deleted: every project has exactly one main")
         }
@@ -143,6 +144,7 @@ public struct Project: Sendable {
         batch.refUpdates = [
             RefUpdate(project: id, branch: name, expected: head, new: nil, timeMillis: Clock.nowMillis(), principal: principal, reason: "delete branch")
         ]
+        if let audit { batch.audit = [audit(CommitOutcome(commit: nil, head: head, branch: name, changed: []))] }
         do { try await storage.apply(batch) } catch is RefCASFailure {
             throw CairnError(.conflict, "branch '\(name)' moved while being deleted; try again", details: ["branch": name])
         }
@@ -166,9 +168,9 @@ public struct Project: Sendable {
     // MARK: Committing
 
     /// Submits edits computed against `base` to the group-commit queue.
-    func submit(branch: String, base: ObjectID, edits: [TreeEdit], blobs: [ObjectID: [UInt8]], metadata: CommitMetadata, reason: String) async throws -> CommitOutcome {
+    func submit(branch: String, base: ObjectID, edits: [TreeEdit], blobs: [ObjectID: [UInt8]], metadata: CommitMetadata, reason: String, audit: AuditHook?) async throws -> CommitOutcome {
         try await repository.queue.submit(
-            CommitRequest(project: id, branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, extraParents: [], reason: reason))
+            CommitRequest(project: id, branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, extraParents: [], reason: reason, audit: audit))
     }
 
     /// Transactions and requests carried by the group-commit queue so far (all projects).

@@ -39,9 +39,24 @@ public final class Repository: Sendable {
         self.queue = CommitQueue(storage: storage, nodes: nodes)
     }
 
+    /// Makes an organization: the tenant every project lives in.
+    public func createOrganization(name: String) async throws -> OrganizationRecord {
+        try Self.validateProjectName(name, noun: "organization")
+        return try await storage.createOrganization(name: name, timeMillis: Clock.nowMillis())
+    }
+
+    /// The organization of that name; `not_found` when there is none.
+    public func organization(_ name: String) async throws -> OrganizationRecord {
+        guard let org = try await storage.organization(named: name) else {
+            throw CairnError(.notFound, "no organization named '\(name)'", details: ["organization": name])
+        }
+        return org
+    }
+
     /// Makes a project with an empty `main`, whose first commit marks the project's birth.
-    public func createProject(name: String, metadata: CommitMetadata) async throws -> ProjectRecord {
-        try Self.validateProjectName(name)
+    /// Names starting with `_` are reserved for system projects, made with `system: true`.
+    public func createProject(name: String, organization: Int64, metadata: CommitMetadata, system: Bool = false, audit: AuditHook? = nil) async throws -> ProjectRecord {
+        if !(system && name.hasPrefix("_")) { try Self.validateProjectName(name) }
         let now = Clock.nowMillis()
         let empty = TreeNode.empty
         let emptyBytes = empty.encoded()
@@ -52,7 +67,7 @@ public final class Repository: Sendable {
             timeMillis: now, message: metadata.message)
         let bytes = commit.encoded()
         let id = ObjectID.hash(kind: ObjectKind.commit.rawValue, payload: bytes)
-        return try await storage.createProject(name: name, timeMillis: now) { project in
+        return try await storage.createProject(organization: organization, name: name, timeMillis: now) { project in
             var batch = WriteBatch()
             batch.objects = [
                 (project, emptyID, StoredObject(kind: .tree, data: emptyBytes)),
@@ -62,21 +77,22 @@ public final class Repository: Sendable {
             batch.refUpdates = [
                 RefUpdate(project: project, branch: "main", expected: nil, new: id, timeMillis: now, principal: metadata.author, reason: "create project")
             ]
+            if let audit { batch.audit = [audit(CommitOutcome(commit: id, head: id, branch: "main", changed: []))] }
             return batch
         }
     }
 
-    public func projects() async throws -> [ProjectRecord] { try await storage.projects() }
+    public func projects(organization: Int64) async throws -> [ProjectRecord] { try await storage.projects(organization: organization) }
 
-    /// A handle on one project; fails with `project_not_found` if there is none of that name.
-    public func project(_ name: String) async throws -> Project {
-        guard let record = try await storage.project(named: name) else {
+    /// A handle on one project of one organization; `project_not_found` if it has none of that name.
+    public func project(_ name: String, organization: Int64) async throws -> Project {
+        guard let record = try await storage.project(organization: organization, named: name) else {
             throw CairnError(.projectNotFound, "no project named '\(name)'; `cairn project list` shows the projects", details: ["project": name])
         }
         return Project(record: record, repository: self)
     }
 
-    static func validateProjectName(_ name: String) throws(CairnError) {
+    static func validateProjectName(_ name: String, noun: String = "project") throws(CairnError) {
         let ok = !name.isEmpty && name.utf8.count <= 64
             && name.utf8.allSatisfy { c in
                 (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46
@@ -85,7 +101,7 @@ public final class Repository: Sendable {
         if !ok {
             throw CairnError(
                 .invalidArgument,
-                "invalid project name '\(name)': use 1–64 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit",
+                "invalid \(noun) name '\(name)': use 1–64 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit",
                 details: ["name": name])
         }
     }

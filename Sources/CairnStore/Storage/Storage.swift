@@ -1,13 +1,29 @@
 import CairnCore
 
-/// A project's row: its number namespaces every object, ref and index row of the project.
-public struct ProjectRecord: Sendable, Codable, Equatable {
+/// The tenant boundary: every project belongs to exactly one organization, and every lookup
+/// of a project names its organization, so no query can reach across tenants.
+public struct OrganizationRecord: Sendable, Codable, Equatable {
     public let id: Int64
     public let name: String
     public let createdMillis: Millis
 
     public init(id: Int64, name: String, createdMillis: Millis) {
         self.id = id
+        self.name = name
+        self.createdMillis = createdMillis
+    }
+}
+
+/// A project's row: its number namespaces every object, ref and index row of the project.
+public struct ProjectRecord: Sendable, Codable, Equatable {
+    public let id: Int64
+    public let organization: Int64
+    public let name: String
+    public let createdMillis: Millis
+
+    public init(id: Int64, organization: Int64, name: String, createdMillis: Millis) {
+        self.id = id
+        self.organization = organization
         self.name = name
         self.createdMillis = createdMillis
     }
@@ -102,10 +118,20 @@ public struct WriteBatch: Sendable {
     public var refUpdates: [RefUpdate] = []
     public var commitIndex: [(project: Int64, entry: CommitIndexEntry)] = []
     public var pathHistory: [(project: Int64, entry: PathHistoryEntry)] = []
+    /// Audit records written in the same transaction as the change they record (DESIGN.md §4).
+    public var audit: [AuditAppend] = []
 
     public init() {}
 
-    public var isEmpty: Bool { objects.isEmpty && refUpdates.isEmpty }
+    public var isEmpty: Bool { objects.isEmpty && refUpdates.isEmpty && audit.isEmpty }
+
+    public mutating func append(_ other: WriteBatch) {
+        objects += other.objects
+        refUpdates += other.refUpdates
+        commitIndex += other.commitIndex
+        pathHistory += other.pathHistory
+        audit += other.audit
+    }
 }
 
 /// A ref update found the branch somewhere other than expected: another writer got there first.
@@ -129,11 +155,17 @@ public struct RefCASFailure: Error, Sendable {
 /// append-only indexes. Everything clever (trees, rebase, history) lives above it, so a second
 /// backend (PostgreSQL) only has to get these few operations right and durable.
 public protocol Storage: Sendable {
+    /// Creates an organization; `organization_exists` if the name is taken.
+    func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord
+    func organization(named name: String) async throws -> OrganizationRecord?
+    func organization(id: Int64) async throws -> OrganizationRecord?
+    func organizations() async throws -> [OrganizationRecord]
+
     /// Creates the project and writes `initial(projectID)` (its first commit and `main`) in the
     /// same transaction, so a project never exists without its main branch.
-    func createProject(name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord
-    func project(named name: String) async throws -> ProjectRecord?
-    func projects() async throws -> [ProjectRecord]
+    func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord
+    func project(organization: Int64, named name: String) async throws -> ProjectRecord?
+    func projects(organization: Int64) async throws -> [ProjectRecord]
 
     func object(_ id: ObjectID, project: Int64) async throws -> StoredObject?
     func objects(_ ids: [ObjectID], project: Int64) async throws -> [ObjectID: StoredObject]
@@ -155,6 +187,9 @@ public protocol Storage: Sendable {
 
     /// Writes the batch in one durable transaction, or nothing; throws `RefCASFailure` on a lost race.
     func apply(_ batch: WriteBatch) async throws
+
+    /// Audit entries of one organization in sequence order, strictly after `afterSeq`.
+    func auditEntries(organization: Int64, afterSeq: Int64, limit: Int, filter: AuditFilter) async throws -> [AuditEntry]
 
     /// Bytes the backend occupies, for benchmarks and operators.
     func storageBytes() async throws -> Int64

@@ -19,8 +19,14 @@ final class TestStore: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     func makeProject(_ name: String = "demo") async throws -> Project {
-        _ = try await repository.createProject(name: name, metadata: .test("create project"))
-        return try await repository.project(name)
+        let org = try await organization()
+        _ = try await repository.createProject(name: name, organization: org.id, metadata: .test("create project"))
+        return try await repository.project(name, organization: org.id)
+    }
+
+    func organization() async throws -> OrganizationRecord {
+        if let org = try await storage.organization(named: "test") { return org }
+        return try await repository.createOrganization(name: "test")
     }
 }
 

@@ -1,0 +1,182 @@
+import ArgumentParser
+import CairnCore
+import CairnGovernance
+import CairnHTTP
+import CairnSQLite
+import CairnStore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the governed HTTP server (loopback only unless told otherwise).",
+        discussion: """
+            Settings come from a JSON file (--config or $CAIRN_CONFIG), then the environment \
+            (CAIRN_HOST, CAIRN_PORT, CAIRN_DATA, CAIRN_ORG, CAIRN_MAX_BODY_BYTES, CAIRN_RATE_LIMIT, \
+            CAIRN_REQUEST_TIMEOUT), then these flags. On first start it creates the organization \
+            and prints how to get the first admin credential.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("A JSON settings file.", valueName: "file")) var config: String?
+    @Option(name: .long, help: "The data folder.") var data: String?
+    @Option(name: .long, help: "The address to bind (default 127.0.0.1).") var host: String?
+    @Option(name: .long, help: "The port (default 8270; 0 picks a free one).") var port: Int?
+    @Option(name: .long, help: "The organization to create on first start (default 'default').") var org: String?
+    @Option(name: .long, help: "Requests per second allowed per credential (0: no limit).") var rateLimit: Double?
+
+    func run() async throws {
+        let console = Console(json: false)
+        do {
+            var settings = ServerConfig()
+            let env = ProcessInfo.processInfo.environment
+            if let file = config ?? env["CAIRN_CONFIG"] { settings = try ServerConfig.load(file: file) }
+            try settings.applyEnvironment(env)
+            if let data { settings.data = data }
+            if let host { settings.host = host }
+            if let port { settings.port = port }
+            if let org { settings.organization = org }
+            if let rateLimit {
+                settings.requestsPerSecond = rateLimit
+                settings.burst = max(settings.burst, rateLimit * 2)
+            }
+            try await serve(settings)
+        } catch let error as CairnError {
+            console.fail(error)
+            throw ExitCode(1)
+        }
+    }
+
+    private func serve(_ settings: ServerConfig) async throws {
+        do {
+            try FileManager.default.createDirectory(atPath: settings.data, withIntermediateDirectories: true)
+        } catch {
+            throw CairnError(.storage, "cannot create the data folder '\(settings.data)'", details: ["data": settings.data])
+        }
+        let storePath = URL(fileURLWithPath: settings.data).appendingPathComponent("cairn.sqlite").path
+        let repository = Repository(storage: try SQLiteStorage(path: storePath))
+        let (org, created) = try await Tenancy.ensure(settings.organization, repository: repository)
+        if created {
+            Console.writeOut("""
+                Created organization '\(org.name)' in \(settings.data).
+                Mint the first admin credential (shown once) with:
+                  cairn admin token --data \(settings.data) --org \(org.name)
+                """)
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var logger = Logger(label: "cairn")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let gateway = Gateway(
+            repository: repository,
+            limits: GatewayLimits(
+                requestsPerSecond: settings.requestsPerSecond, burst: settings.burst, maxPathBytes: settings.maxPathBytes,
+                maxPatternBytes: settings.maxPatternBytes),
+            logger: logger)
+        let server = CairnServer(gateway: gateway, config: settings, registry: registry)
+        let host = settings.host
+        let app = server.application(logger: logger) { port in
+            Console.writeOut("cairn listening on http://\(host):\(port)")
+        }
+        try await app.runService()
+    }
+}
+
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Offline administration by whoever holds the data folder (audited as the local operator).",
+        subcommands: [Token.self, OrgCreate.self])
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mint an admin API key for the organization; the key is printed once and only its hash is kept.")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, help: "Who the key acts as (default user:admin).") var subject = "user:admin"
+        @Option(name: .long, help: "Expiry, RFC 3339 (default: none).") var expires: String?
+
+        func run() async throws {
+            try await runReporting(global) {
+                let repo = try global.openRepository()
+                let (org, _) = try await Tenancy.ensure(global.organizationName, repository: repo)
+                let gateway = Gateway(repository: repo)
+                let caller = Caller(principal: .localOperator, organization: org, reason: "cairn admin token")
+                if !(try await gateway.members(caller).contains { $0.subject == subject && $0.roles.contains("admin") }) {
+                    _ = try await gateway.putMember(caller, subject: subject, role: "admin")
+                }
+                let minted = try await gateway.mintKey(caller, kind: .user, subject: subject, role: "admin", expiresAt: expires, description: "minted offline by cairn admin token")
+                global.console.emit(minted) {
+                    """
+                    \(minted.token)
+                    (API key \(minted.key.id) for \(subject), role admin in organization '\(org.name)'; it is shown only now)
+                    """
+                }
+            }
+        }
+    }
+
+    struct OrgCreate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "org-create", abstract: "Create another organization (a separate tenant).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Lowercase letters, digits, '-', '_' or '.'.") var name: String
+
+        func run() async throws {
+            try await runReporting(global) {
+                let repo = try global.openRepository()
+                let (org, created) = try await Tenancy.ensure(name, repository: repo)
+                if !created { throw CairnError(.organizationExists, "an organization named '\(name)' already exists", details: ["organization": name]) }
+                global.console.emit(org) { "created organization \(org.name); mint its first admin key with: cairn admin token --org \(org.name)" }
+            }
+        }
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check or export an organization's audit log.", subcommands: [AuditVerify.self, AuditExport.self])
+
+    struct AuditVerify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check the hash chain; exit 2 if it is broken.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            var broken = false
+            try await runReporting(global) {
+                let repo = try global.openRepository()
+                let report = try await AuditLog.verify(repo.storage, organization: global.organization(repo))
+                broken = !report.ok
+                global.console.emit(report) { Self.describe(report) }
+            }
+            if broken { throw ExitCode(2) }
+        }
+
+        static func describe(_ r: AuditVerifyReport) -> String {
+            (["audit log of \(r.organization): \(r.entries) entries, " + (r.ok ? "chain intact" : "\(r.problems.count) problem(s)")]
+                + r.problems.map { "  \($0)" }).joined(separator: "\n")
+        }
+    }
+
+    struct AuditExport: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "export", abstract: "Print the audit log as JSON Lines of CloudEvents.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await runReporting(global) {
+                let repo = try global.openRepository()
+                let org = try await global.organization(repo)
+                var cursor: String?
+                repeat {
+                    let page = try await AuditLog.query(repo.storage, organization: org.id, AuditQuery(), limit: 1000, cursor: cursor)
+                    var out = Data()
+                    for item in page.entries {
+                        out.append(contentsOf: AuditLog.cloudEvent(item))
+                        out.append(0x0a)
+                    }
+                    FileHandle.standardOutput.write(out)
+                    cursor = page.next
+                } while cursor != nil
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import CairnCore
+import CairnStore
+import Synchronization
+
+/// A change on a branch, as the feed announces it: enough for a surface to re-render.
+public struct ChangeEvent: Sendable, Codable, Equatable {
+    public let project: String
+    public let branch: String
+    public let commit: String?
+    public let paths: [String]
+    public let actor: String
+    public let action: String
+    public let time: String
+}
+
+/// Fans committed changes out to subscribers of one organization's project. In-process: a
+/// subscriber that falls more than `buffer` events behind loses the oldest (it can re-read the log).
+public final class ChangeFeed: Sendable {
+    private struct Key: Hashable { let org: Int64; let project: String }
+    private let subscribers = Mutex<[Key: [Int: AsyncStream<ChangeEvent>.Continuation]]>([:])
+    private let nextID = Atomic<Int>(0)
+    private let buffer: Int
+
+    public init(buffer: Int = 1000) { self.buffer = buffer }
+
+    public func subscribe(organization: Int64, project: String) -> AsyncStream<ChangeEvent> {
+        let key = Key(org: organization, project: project)
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        let (stream, continuation) = AsyncStream<ChangeEvent>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
+        subscribers.withLock { $0[key, default: [:]][id] = continuation }
+        continuation.onTermination = { [weak self] _ in
+            self?.subscribers.withLock { _ = $0[key]?.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    func publish(organization: Int64, _ event: ChangeEvent) {
+        let targets = subscribers.withLock { Array(($0[Key(org: organization, project: event.project)] ?? [:]).values) }
+        for c in targets { c.yield(event) }
+    }
+}
+
+extension Gateway {
+    /// The change feed of one project, filtered to what the caller may read.
+    public func changes(_ caller: Caller, project name: String) async throws -> AsyncStream<ChangeEvent> {
+        _ = try await open(caller, name, .read, action: "feed.subscribe")
+        let source = feed.subscribe(organization: caller.organization.id, project: name)
+        let gateway = self
+        return AsyncStream { continuation in
+            let task = Task {
+                for await event in source {
+                    guard let policy = try? await gateway.policy(caller.organization),
+                        policy.decide(caller.principal, .read, AccessTarget(project: name, branch: event.branch)).allowed
+                    else { continue }
+                    var paths = event.paths
+                    if policy.hasPathRules(caller.principal, project: name) {
+                        paths = paths.filter { policy.decide(caller.principal, .read, AccessTarget(project: name, branch: event.branch, path: $0)).allowed }
+                        if paths.isEmpty && !event.paths.isEmpty { continue }
+                    }
+                    continuation.yield(
+                        ChangeEvent(project: event.project, branch: event.branch, commit: event.commit, paths: paths, actor: event.actor, action: event.action, time: event.time))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import CairnCore
+import CairnStore
+import Crypto
+import Foundation
+
+/// Access configuration: roles, grants, members, API keys and the identity provider, stored as
+/// files in the organization's system project and changed only here, with `configure` (or, for
+/// grants on one project, `share` there).
+extension Gateway {
+    static let configEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return e
+    }()
+
+    /// Commits configuration files to the system project, audited in the same transaction.
+    func configure(_ caller: Caller, action: String, decision: Decision, changes: [FileChange], detail: [String: String]? = nil) async throws -> CommitOutcome {
+        let system = try await systemProject(caller.organization)
+        let target = AccessTarget.organization
+        return try await change(caller, action: action, decision: decision, target: target) {
+            try await system.commit(
+                changes, branch: "main", metadata: metadata(caller, default: action),
+                audit: auditHook(caller, action: action, decision: decision, target: target, detail: detail))
+        }
+    }
+
+    func encode(_ value: some Encodable) -> [UInt8] {
+        Array((try? Self.configEncoder.encode(value)) ?? Data())
+    }
+
+    // MARK: Roles
+
+    public func roles(_ caller: Caller) async throws -> [Role] {
+        try await authorize(caller, .read, .organization, action: "access.roles")
+        return try await policy(caller.organization).config.roles.values.sorted { $0.name < $1.name }
+    }
+
+    public func putRole(_ caller: Caller, _ role: Role) async throws -> Role {
+        try AccessNames.validate(role.name, noun: "role")
+        let decision = try await authorize(caller, .configure, .organization, action: "access.role.put")
+        _ = try await configure(caller, action: "access.role.put", decision: decision, changes: [.write(path: AccessPaths.role(role.name), content: encode(role))], detail: ["role": role.name])
+        return role
+    }
+
+    public func deleteRole(_ caller: Caller, name: String) async throws {
+        try AccessNames.validate(name, noun: "role")
+        let decision = try await authorize(caller, .configure, .organization, action: "access.role.delete")
+        let policy = try await policy(caller.organization)
+        if let user = policy.config.grants.first(where: { $0.role == name }) {
+            throw CairnError(.conflict, "role '\(name)' is used by grant '\(user.id)'; remove or change that grant first", details: ["grant": user.id])
+        }
+        do {
+            _ = try await configure(caller, action: "access.role.delete", decision: decision, changes: [.delete(AccessPaths.role(name))], detail: ["role": name])
+        } catch let e as CairnError where e.code == .notFound {
+            throw CairnError(.notFound, Role.defaults.contains { $0.name == name } ? "role '\(name)' is a default role and has no file to remove" : "no role named '\(name)'", details: ["role": name])
+        }
+    }
+
+    // MARK: Grants
+
+    public func grants(_ caller: Caller) async throws -> [Grant] {
+        try await authorize(caller, .configure, .organization, action: "access.grants")
+        return try await policy(caller.organization).config.grants.sorted { $0.id < $1.id }
+    }
+
+    /// Grants on one project may be made by whoever may `share` it, with roles no wider than
+    /// their own there; every other grant needs `configure` on the organization.
+    public func putGrant(_ caller: Caller, _ grant: Grant) async throws -> Grant {
+        try grant.validate()
+        let policy = try await policy(caller.organization)
+        guard let role = policy.role(grant.role) else {
+            throw CairnError(.invalidArgument, "no role named '\(grant.role)'", details: ["role": grant.role])
+        }
+        let decision = try await authorizeGrantChange(caller, grant, role: role, policy: policy)
+        _ = try await configure(
+            caller, action: "access.grant.put", decision: decision, changes: [.write(path: AccessPaths.grant(grant.id), content: encode(grant))],
+            detail: ["grant": grant.id, "subject": grant.subject, "role": grant.role, "effect": grant.effect.rawValue])
+        return grant
+    }
+
+    public func deleteGrant(_ caller: Caller, id: String) async throws {
+        try AccessNames.validate(id, noun: "grant id")
+        let policy = try await policy(caller.organization)
+        guard let grant = policy.config.grants.first(where: { $0.id == id }) else {
+            try await authorize(caller, .configure, .organization, action: "access.grant.delete")
+            throw CairnError(.notFound, "no grant '\(id)'", details: ["grant": id])
+        }
+        let decision = try await authorizeGrantChange(caller, grant, role: policy.role(grant.role) ?? Role(name: grant.role, authorities: .all), policy: policy)
+        _ = try await configure(caller, action: "access.grant.delete", decision: decision, changes: [.delete(AccessPaths.grant(id))], detail: ["grant": id])
+    }
+
+    private func authorizeGrantChange(_ caller: Caller, _ grant: Grant, role: Role, policy: Policy) async throws -> Decision {
+        let project: String? = switch grant.target {
+        case .project(let p), .branch(let p, _), .path(let p, _): p
+        case .organization: nil
+        }
+        if let project, policy.decide(caller.principal, .share, AccessTarget(project: project)).allowed,
+            !policy.decide(caller.principal, .configure, .organization).allowed
+        {
+            let share = try await authorize(caller, .share, AccessTarget(project: project), action: "access.grant.put")
+            for a in role.authorities.list {
+                try await authorize(caller, a, AccessTarget(project: project), action: "access.grant.put")
+            }
+            return share
+        }
+        return try await authorize(caller, .configure, .organization, action: "access.grant.put")
+    }
+
+    // MARK: Members
+
+    public struct Member: Sendable, Codable, Equatable {
+        public let subject: String
+        public let roles: [String]
+    }
+
+    /// Members are the subjects with a role on the organization itself.
+    public func members(_ caller: Caller) async throws -> [Member] {
+        try await authorize(caller, .configure, .organization, action: "access.members")
+        var roles: [String: [String]] = [:]
+        for g in try await policy(caller.organization).config.grants where g.target == .organization && g.effect == .allow {
+            roles[g.subject, default: []].append(g.role)
+        }
+        return roles.keys.sorted().map { Member(subject: $0, roles: roles[$0]!.sorted()) }
+    }
+
+    public static func memberGrantID(_ subject: String) -> String {
+        "member-" + SHA256.hash(data: Array(subject.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func putMember(_ caller: Caller, subject: String, role: String) async throws -> Member {
+        _ = try await putGrant(caller, Grant(id: Self.memberGrantID(subject), subject: subject, role: role, target: .organization))
+        return Member(subject: subject, roles: [role])
+    }
+
+    public func deleteMember(_ caller: Caller, subject: String) async throws {
+        try Grant.validateSubject(subject)
+        let decision = try await authorize(caller, .configure, .organization, action: "access.member.delete")
+        let ids = try await policy(caller.organization).config.grants.filter { $0.subject == subject }.map(\.id)
+        guard !ids.isEmpty else { throw CairnError(.notFound, "'\(subject)' is not a member", details: ["subject": subject]) }
+        _ = try await configure(
+            caller, action: "access.member.delete", decision: decision, changes: ids.map { .delete(AccessPaths.grant($0)) }, detail: ["subject": subject])
+    }
+
+    // MARK: API keys
+
+    public struct MintedKey: Sendable, Codable {
+        public let key: APIKeyRecord
+        /// Shown once: only its hash is kept.
+        public let token: String
+    }
+
+    public func mintKey(
+        _ caller: Caller, kind: APIKeyRecord.Kind, subject: String? = nil, role: String, project: String? = nil, path: String? = nil,
+        expiresAt: String? = nil, description: String? = nil
+    ) async throws -> MintedKey {
+        let decision = try await authorize(caller, .configure, .organization, action: "access.key.mint")
+        let policy = try await policy(caller.organization)
+        guard policy.role(role) != nil else { throw CairnError(.invalidArgument, "no role named '\(role)'", details: ["role": role]) }
+        if let expiresAt, Clock.parseRFC3339(expiresAt) == nil {
+            throw CairnError(.invalidArgument, "expiresAt must be an RFC 3339 time", details: ["expiresAt": expiresAt])
+        }
+        if path != nil && project == nil { throw CairnError(.invalidArgument, "a path scope needs a project") }
+        if let path { _ = try Glob(path) }
+        let (id, token, hash) = APIKeyToken.mint()
+        let who = subject ?? (kind == .user ? caller.principal.subject : "\(kind.rawValue):key-\(id)")
+        try Grant.validateSubject(who)
+        let record = APIKeyRecord(
+            id: id, kind: kind, subject: who, role: role, project: project, path: path, expiresAt: expiresAt, createdBy: caller.principal.subject,
+            createdAt: Clock.rfc3339(Clock.nowMillis()), revokedAt: nil, description: description, secretHash: hash)
+        _ = try await configure(
+            caller, action: "access.key.mint", decision: decision, changes: [.write(path: AccessPaths.key(id), content: encode(record))],
+            detail: ["key": id, "subject": who, "role": role])
+        return MintedKey(key: record.redacted, token: token)
+    }
+
+    public func keys(_ caller: Caller) async throws -> [APIKeyRecord] {
+        try await authorize(caller, .configure, .organization, action: "access.keys")
+        return try await policy(caller.organization).config.keys.values.map(\.redacted).sorted { $0.createdAt < $1.createdAt || ($0.createdAt == $1.createdAt && $0.id < $1.id) }
+    }
+
+    public func revokeKey(_ caller: Caller, id: String) async throws -> APIKeyRecord {
+        let decision = try await authorize(caller, .configure, .organization, action: "access.key.revoke")
+        guard var record = try await policy(caller.organization).config.keys[id] else {
+            throw CairnError(.notFound, "no API key '\(id)'", details: ["key": id])
+        }
+        if record.revokedAt == nil { record.revokedAt = Clock.rfc3339(Clock.nowMillis()) }
+        _ = try await configure(
+            caller, action: "access.key.revoke", decision: decision, changes: [.write(path: AccessPaths.key(id), content: encode(record))], detail: ["key": id])
+        return record.redacted
+    }
+
+    // MARK: Identity provider
+
+    public func identity(_ caller: Caller) async throws -> IdentitySettings? {
+        try await authorize(caller, .configure, .organization, action: "access.identity")
+        return try await policy(caller.organization).config.identity
+    }
+
+    public func putIdentity(_ caller: Caller, _ settings: IdentitySettings) async throws -> IdentitySettings {
+        try settings.validate()
+        let decision = try await authorize(caller, .configure, .organization, action: "access.identity.put")
+        _ = try await configure(
+            caller, action: "access.identity.put", decision: decision, changes: [.write(path: AccessPaths.identity, content: encode(settings))],
+            detail: ["issuer": settings.issuer])
+        return settings
+    }
+
+    // MARK: Point-in-time access and decisions
+
+    func policy(_ org: OrganizationRecord, atMillis: Millis?) async throws -> Policy {
+        if let atMillis { return try await policy(org, atMillis: atMillis) }
+        return try await policy(org)
+    }
+
+    public struct AccessSnapshot: Sendable, Codable {
+        public let configCommit: ObjectID
+        public let time: String
+        public let roles: [Role]
+        public let grants: [Grant]
+    }
+
+    /// The access configuration as it was at `timeMillis` (now when nil).
+    public func access(_ caller: Caller, atMillis: Millis?) async throws -> AccessSnapshot {
+        try await authorize(caller, .configure, .organization, action: "access.snapshot")
+        let policy = try await policy(caller.organization, atMillis: atMillis)
+        return AccessSnapshot(
+            configCommit: policy.config.commit, time: Clock.rfc3339(atMillis ?? Clock.nowMillis()),
+            roles: policy.config.roles.values.sorted { $0.name < $1.name }, grants: policy.config.grants.sorted { $0.id < $1.id })
+    }
+
+    /// "May X do Y on Z", answered without doing it (optionally as of a past time). Anyone may
+    /// ask about themselves; asking about others needs `configure`.
+    public func evaluate(
+        _ caller: Caller, subject: String, groups: [String] = [], authority: Authority, target: AccessTarget, atMillis: Millis? = nil
+    ) async throws -> Decision {
+        try Grant.validateSubject(subject)
+        if subject != caller.principal.subject {
+            try await authorize(caller, .configure, .organization, action: "access.evaluate")
+        }
+        let policy = try await policy(caller.organization, atMillis: atMillis)
+        let principal: Principal
+        if subject == caller.principal.subject && groups.isEmpty {
+            principal = caller.principal
+        } else {
+            let kind = ActorKind(rawValue: String(subject.prefix { $0 != ":" })) ?? .user
+            principal = Principal(subject: subject, kind: kind, groups: groups.map { $0.hasPrefix("group:") ? $0 : "group:\($0)" }, credential: "evaluation")
+        }
+        return policy.decide(principal, authority, target)
+    }
+}

@@ -1,0 +1,126 @@
+import CairnCore
+import CairnStore
+
+/// The six file operations and atomic commits, each authorized, audited and published here.
+extension Gateway {
+    /// The branch a ref reads from, for branch-scoped grants: `main`, `main@T` and `main~2`
+    /// read `main`; a bare commit id reads no branch.
+    static func branch(of ref: String) -> String? {
+        var name = ref
+        if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
+        if let tilde = name.firstIndex(of: "~") { name = String(name[..<tilde]) }
+        if name.count >= 4 && name.allSatisfy(\.isHexDigit) { return nil }
+        return name.isEmpty ? nil : name
+    }
+
+    /// Writes under `.cairn/` change a project's configuration: they need `configure`.
+    static func authority(forChanging path: String, _ base: Authority) -> Authority {
+        path.hasPrefix(".cairn/") ? .configure : base
+    }
+
+    public func read(_ caller: Caller, project name: String, path: String, at ref: String = "main", offset: Int = 1, limit: Int = 2000) async throws -> FileLines {
+        try checkPath(path)
+        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), path: path, action: "file.read")
+        return try await project.read(path, at: ref, offset: offset, limit: limit)
+    }
+
+    public func readBytes(_ caller: Caller, project name: String, path: String, at ref: String = "main") async throws -> (ResolvedRef, ObjectID, [UInt8]) {
+        try checkPath(path)
+        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), path: path, action: "file.read")
+        return try await project.readBytes(path, at: ref)
+    }
+
+    public func glob(_ caller: Caller, project name: String, pattern: String, at ref: String = "main", limit: Int = 1000, after: String? = nil) async throws -> PathPage {
+        try checkPattern(pattern)
+        let branch = Self.branch(of: ref)
+        let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.glob")
+        let page = try await project.glob(pattern, at: ref, limit: limit, after: after)
+        let visible = try await readable(caller, project: name, branch: branch, paths: page.paths)
+        // The cursor still follows the unfiltered page, so hidden paths never cut a listing short.
+        return PathPage(paths: visible, next: page.next)
+    }
+
+    public func grep(_ caller: Caller, project name: String, query: GrepQuery, at ref: String = "main") async throws -> GrepResult {
+        try checkPattern(query.pattern)
+        if let g = query.glob { try checkPattern(g) }
+        let branch = Self.branch(of: ref)
+        let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.grep")
+        var result = try await project.grep(query, at: ref)
+        let policy = try await policy(caller.organization)
+        if policy.hasPathRules(caller.principal, project: name) {
+            let allowed = { (path: String) in policy.decide(caller.principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }
+            result.files = result.files.filter(allowed)
+            result.lines = result.lines.filter { allowed($0.path) }
+            result.counts = result.counts.filter { allowed($0.path) }
+        }
+        return result
+    }
+
+    /// The paths of `paths` the caller may read (all of them unless path-scoped rules exist).
+    func readable(_ caller: Caller, project: String, branch: String?, paths: [String]) async throws -> [String] {
+        let policy = try await policy(caller.organization)
+        guard policy.hasPathRules(caller.principal, project: project) else { return paths }
+        return paths.filter { policy.decide(caller.principal, .read, AccessTarget(project: project, branch: branch, path: $0)).allowed }
+    }
+
+    @discardableResult
+    public func write(_ caller: Caller, project: String, path: String, content: [UInt8], branch: String = "main", basedOn: ObjectID? = nil) async throws -> CommitOutcome {
+        try await commit(caller, project: project, changes: [.write(path: path, content: content)], branch: branch, basedOn: basedOn, action: "file.write")
+    }
+
+    @discardableResult
+    public func edit(_ caller: Caller, project: String, path: String, old: String, new: String, replaceAll: Bool = false, branch: String = "main") async throws -> CommitOutcome {
+        try await commit(caller, project: project, changes: [.edit(path: path, old: old, new: new, replaceAll: replaceAll)], branch: branch, action: "file.edit")
+    }
+
+    @discardableResult
+    public func delete(_ caller: Caller, project: String, pathOrGlob: String, branch: String = "main") async throws -> CommitOutcome {
+        try await commit(caller, project: project, changes: [.delete(pathOrGlob)], branch: branch, action: "file.delete")
+    }
+
+    /// An atomic multi-file commit: every change is authorized on its own path before anything is
+    /// written; one denial refuses the whole commit.
+    @discardableResult
+    public func commit(
+        _ caller: Caller, project name: String, changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, action: String = "commit"
+    ) async throws -> CommitOutcome {
+        guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
+        var decision: Decision?
+        var checks: [(Authority, String)] = []
+        for change in changes {
+            switch change {
+            case .write(let path, _): checks.append((Self.authority(forChanging: path, .write), path))
+            case .edit(let path, _, _, _): checks.append((Self.authority(forChanging: path, .write), path))
+            case .delete(let target): checks.append((Self.authority(forChanging: target, .delete), target))
+            }
+        }
+        for (authority, path) in checks {
+            try checkPath(path)
+            decision = try await authorize(caller, authority, AccessTarget(project: name, branch: branch, path: Glob.hasWildcards(path) ? nil : path), action: action)
+        }
+        let project = try await project(caller, name)
+        // A glob delete is authorized on every path it matches, not only on the branch.
+        for change in changes {
+            guard case .delete(let target) = change, Glob.hasWildcards(target) else { continue }
+            var cursor: String?
+            repeat {
+                let page = try await project.glob(target, at: branch, limit: 5000, after: cursor)
+                for path in page.paths {
+                    decision = try await authorize(
+                        caller, Self.authority(forChanging: path, .delete), AccessTarget(project: name, branch: branch, path: path), action: action)
+                }
+                cursor = page.next
+            } while cursor != nil
+        }
+        guard let decision else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
+        try requireReason(caller)
+        let target = AccessTarget(project: name, branch: branch)
+        let outcome = try await change(caller, action: action, decision: decision, target: target) {
+            try await project.commit(
+                changes, branch: branch, basedOn: basedOn, metadata: metadata(caller, default: action),
+                audit: auditHook(caller, action: action, decision: decision, target: target))
+        }
+        publish(caller, project: name, action: action, outcome: outcome)
+        return outcome
+    }
+}

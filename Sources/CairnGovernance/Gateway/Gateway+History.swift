@@ -1,0 +1,105 @@
+import CairnCore
+import CairnStore
+
+/// History, branches and projects: reads are authorized like file reads; changes are audited.
+extension Gateway {
+    public func log(_ caller: Caller, project name: String, at ref: String = "main", path: String? = nil, limit: Int = 50, cursor: String? = nil) async throws -> LogPage {
+        if let path { try checkPath(path) }
+        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), path: path, action: "history.log")
+        return try await project.log(at: ref, path: path, limit: limit, cursor: cursor)
+    }
+
+    public func show(_ caller: Caller, project name: String, ref: String) async throws -> CommitDetail {
+        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), action: "history.show")
+        let detail = try await project.show(ref)
+        let visible = Set(try await readable(caller, project: name, branch: Self.branch(of: ref), paths: detail.files.map(\.path)))
+        return CommitDetail(commit: detail.commit, files: detail.files.filter { visible.contains($0.path) })
+    }
+
+    public func diff(_ caller: Caller, project name: String, from: String, to: String, limit: Int = 1000, after: String? = nil) async throws -> DiffResult {
+        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: to), action: "history.diff")
+        _ = try await authorize(caller, .read, AccessTarget(project: name, branch: Self.branch(of: from)), action: "history.diff")
+        let result = try await project.diff(from: from, to: to, limit: limit, after: after)
+        let visible = Set(try await readable(caller, project: name, branch: Self.branch(of: to), paths: result.files.map(\.path)))
+        return DiffResult(from: result.from, to: result.to, files: result.files.filter { visible.contains($0.path) }, next: result.next)
+    }
+
+    public func blame(_ caller: Caller, project name: String, path: String, at ref: String = "main") async throws -> [BlameEntry] {
+        try checkPath(path)
+        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), path: path, action: "history.blame")
+        return try await project.blame(path, at: ref)
+    }
+
+    /// Reverting is a new commit, authorized as a write on every path it changes.
+    public func revert(_ caller: Caller, project name: String, ref: String, branch: String = "main") async throws -> CommitOutcome {
+        var decision = try await authorize(caller, .write, AccessTarget(project: name, branch: branch), action: "history.revert")
+        let project = try await project(caller, name)
+        for file in try await project.show(ref).files {
+            decision = try await authorize(
+                caller, Self.authority(forChanging: file.path, file.change == .added ? .delete : .write),
+                AccessTarget(project: name, branch: branch, path: file.path), action: "history.revert")
+        }
+        try requireReason(caller)
+        let target = AccessTarget(project: name, branch: branch)
+        let outcome = try await change(caller, action: "history.revert", decision: decision, target: target) { [decision] in
+            try await project.revert(
+                ref, branch: branch, metadata: metadata(caller, default: "revert \(ref)"),
+                audit: auditHook(caller, action: "history.revert", decision: decision, target: target, detail: ["reverted": ref]))
+        }
+        publish(caller, project: name, action: "history.revert", outcome: outcome)
+        return outcome
+    }
+
+    // MARK: Branches
+
+    public func branches(_ caller: Caller, project name: String) async throws -> [BranchInfo] {
+        let (project, _) = try await open(caller, name, .read, action: "branch.list")
+        let policy = try await policy(caller.organization)
+        return try await project.branches().filter { policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed }
+    }
+
+    public func createBranch(_ caller: Caller, project name: String, branch: String, from ref: String = "main") async throws -> BranchInfo {
+        _ = try await authorize(caller, .read, AccessTarget(project: name, branch: Self.branch(of: ref)), action: "branch.create")
+        let (project, decision) = try await open(caller, name, .write, branch: branch, action: "branch.create")
+        let target = AccessTarget(project: name, branch: branch)
+        let info = try await change(caller, action: "branch.create", decision: decision, target: target) {
+            try await project.createBranch(
+                branch, from: ref, principal: caller.principal.subject,
+                audit: auditHook(caller, action: "branch.create", decision: decision, target: target, detail: ["from": ref]))
+        }
+        publish(caller, project: name, action: "branch.create", outcome: CommitOutcome(commit: info.head, head: info.head, branch: branch, changed: []))
+        return info
+    }
+
+    public func deleteBranch(_ caller: Caller, project name: String, branch: String) async throws {
+        let (project, decision) = try await open(caller, name, .delete, branch: branch, action: "branch.delete")
+        let target = AccessTarget(project: name, branch: branch)
+        try await change(caller, action: "branch.delete", decision: decision, target: target) {
+            try await project.deleteBranch(
+                branch, principal: caller.principal.subject, audit: auditHook(caller, action: "branch.delete", decision: decision, target: target))
+        }
+    }
+
+    // MARK: Projects
+
+    /// The projects the caller may read; others are not listed, so their names never leak.
+    public func projects(_ caller: Caller) async throws -> [ProjectRecord] {
+        let policy = try await policy(caller.organization)
+        return try await repository.projects(organization: caller.organization.id).filter {
+            Tenancy.isUserProject($0.name) && policy.decide(caller.principal, .read, AccessTarget(project: $0.name)).allowed
+        }
+    }
+
+    public func createProject(_ caller: Caller, name: String) async throws -> ProjectRecord {
+        let decision = try await authorize(caller, .configure, .organization, action: "project.create")
+        guard Tenancy.isUserProject(name) else {
+            throw CairnError(.invalidArgument, "project names starting with '_' are reserved", details: ["name": name])
+        }
+        let target = AccessTarget(project: name)
+        return try await change(caller, action: "project.create", decision: decision, target: target) {
+            try await repository.createProject(
+                name: name, organization: caller.organization.id, metadata: metadata(caller, default: "create project \(name)"),
+                audit: auditHook(caller, action: "project.create", decision: decision, target: target))
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import CairnCore
+import Foundation
+import CairnStore
+import Logging
+import Metrics
+import Synchronization
+
+/// An authenticated caller acting in one organization, with the why it gave.
+public struct Caller: Sendable {
+    public let principal: Principal
+    public let organization: OrganizationRecord
+    /// Why the caller acts: recorded on every commit and audit record; required of agents for changes.
+    public var reason: String?
+
+    public init(principal: Principal, organization: OrganizationRecord, reason: String? = nil) {
+        self.principal = principal
+        self.organization = organization
+        self.reason = reason
+    }
+}
+
+/// Limits every surface shares, each answered with a clear error.
+public struct GatewayLimits: Sendable {
+    public var requestsPerSecond: Double
+    public var burst: Double
+    public var maxPathBytes: Int
+    public var maxPatternBytes: Int
+
+    public init(requestsPerSecond: Double = 200, burst: Double = 400, maxPathBytes: Int = 1024, maxPatternBytes: Int = 1024) {
+        self.requestsPerSecond = requestsPerSecond
+        self.burst = burst
+        self.maxPathBytes = maxPathBytes
+        self.maxPatternBytes = maxPatternBytes
+    }
+}
+
+/// The one path every action takes (DESIGN.md §4): authenticate → authorize → (validate →
+/// approval gate, from later issues) → commit with who/what/when/why → audit → publish.
+///
+/// Surfaces (HTTP, CLI, MCP) parse and render only; they call the Gateway for every read and
+/// every change, so policy is enforced and audited in exactly one place.
+public final class Gateway: Sendable {
+    public let repository: Repository
+    public let feed: ChangeFeed
+    public let limits: GatewayLimits
+    let logger: Logger
+    private let policies = Mutex<[Int64: Policy]>([:])
+    let oidc: OIDCVerifier
+    let rateLimiter: RateLimiter
+    let decisions = Counter(label: "cairn_decisions_total")
+    let denials = Counter(label: "cairn_denials_total")
+
+    public init(repository: Repository, limits: GatewayLimits = GatewayLimits(), logger: Logger = Logger(label: "cairn.gateway")) {
+        self.repository = repository
+        self.limits = limits
+        self.logger = logger
+        self.feed = ChangeFeed()
+        self.oidc = OIDCVerifier(logger: logger)
+        self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
+    }
+
+    var storage: any Storage { repository.storage }
+
+    // MARK: Organizations and policy
+
+    /// The organization of that name; nil when absent (callers answer exactly as for a bad credential).
+    func organization(named name: String) async throws -> OrganizationRecord? {
+        try await storage.organization(named: name)
+    }
+
+    func systemProject(_ org: OrganizationRecord) async throws -> Project {
+        do {
+            return try await repository.project(Tenancy.systemProject, organization: org.id)
+        } catch let e as CairnError where e.code == .projectNotFound {
+            _ = try await Tenancy.ensure(org.name, repository: repository)
+            return try await repository.project(Tenancy.systemProject, organization: org.id)
+        }
+    }
+
+    /// The organization's policy as of its system project's current head; recompiled only when
+    /// the access configuration has changed.
+    public func policy(_ org: OrganizationRecord) async throws -> Policy {
+        let system = try await systemProject(org)
+        let head = try await system.resolve("main").commit
+        if let cached = policies.withLock({ $0[org.id] }), cached.config.commit == head { return cached }
+        let policy = Policy(try await AccessConfig.load(from: system, at: head.hex))
+        policies.withLock { $0[org.id] = policy }
+        return policy
+    }
+
+    /// The policy as it was at `timeMillis`: "who could do what at time T".
+    public func policy(_ org: OrganizationRecord, atMillis timeMillis: Millis) async throws -> Policy {
+        let system = try await systemProject(org)
+        return Policy(try await AccessConfig.load(from: system, at: "main@\(Clock.rfc3339(timeMillis))"))
+    }
+
+    // MARK: Authorization
+
+    /// Decides and, on a denial, audits it and throws the structured error. For a project the
+    /// caller may not even read, the error is the same `project_not_found` a missing project
+    /// gives, so nobody can probe for what they may not see.
+    @discardableResult
+    public func authorize(_ caller: Caller, _ authority: Authority, _ target: AccessTarget, action: String) async throws -> Decision {
+        let policy = try await policy(caller.organization)
+        let decision = policy.decide(caller.principal, authority, target)
+        decisions.increment()
+        guard decision.allowed else {
+            denials.increment()
+            await audit(caller, action: action, outcome: "denied", decision: decision, target: target, paths: target.path.map { [$0] }, error: decision.error)
+            if let project = target.project, !policy.decide(caller.principal, .read, AccessTarget(project: project)).allowed {
+                throw Self.projectNotFound(project)
+            }
+            throw decision.error
+        }
+        return decision
+    }
+
+    static func projectNotFound(_ name: String) -> CairnError {
+        CairnError(.projectNotFound, "no project named '\(name)'", details: ["project": name])
+    }
+
+    /// Opens a user project of the caller's organization (system projects answer as absent).
+    func project(_ caller: Caller, _ name: String) async throws -> Project {
+        guard Tenancy.isUserProject(name) else { throw Self.projectNotFound(name) }
+        do {
+            return try await repository.project(name, organization: caller.organization.id)
+        } catch let e as CairnError where e.code == .projectNotFound {
+            throw Self.projectNotFound(name)
+        }
+    }
+
+    /// Authorizes then opens: the order matters, so a denied caller learns nothing about existence.
+    func open(_ caller: Caller, _ name: String, _ authority: Authority, branch: String? = nil, path: String? = nil, action: String) async throws -> (Project, Decision) {
+        let decision = try await authorize(caller, authority, AccessTarget(project: name, branch: branch, path: path), action: action)
+        return (try await project(caller, name), decision)
+    }
+
+    // MARK: Audit
+
+    /// Appends an audit record on its own (denials, failures, authentication failures).
+    func audit(
+        _ caller: Caller, action: String, outcome: String, decision: Decision?, target: AccessTarget, paths: [String]?, commit: ObjectID? = nil,
+        error: CairnError? = nil, detail: [String: String]? = nil
+    ) async {
+        let record = makeRecord(caller, action: action, outcome: outcome, decision: decision, target: target, paths: paths, commit: commit, error: error, detail: detail)
+        await append(record, organization: caller.organization.id)
+    }
+
+    func append(_ record: AuditRecord, organization: Int64) async {
+        var batch = WriteBatch()
+        batch.audit = [record.append(organization: organization)]
+        do {
+            try await storage.apply(batch)
+        } catch {
+            // The action itself was refused or failed; losing its audit line must not go unnoticed.
+            logger.error("could not append an audit record", metadata: ["action": "\(record.action)", "error": "\(error)"])
+        }
+    }
+
+    func makeRecord(
+        _ caller: Caller, action: String, outcome: String, decision: Decision?, target: AccessTarget, paths: [String]?, commit: ObjectID? = nil,
+        error: CairnError? = nil, detail: [String: String]? = nil
+    ) -> AuditRecord {
+        AuditRecord(
+            organization: caller.organization.name, actor: caller.principal.subject, actorKind: caller.principal.kind.rawValue, action: action,
+            outcome: outcome, credential: caller.principal.credential, onBehalfOf: caller.principal.onBehalfOf,
+            authority: decision?.authority.rawValue, project: target.project, branch: target.branch, paths: paths, rule: decision?.rule,
+            configCommit: decision?.configCommit.hex, commit: commit?.hex, reason: caller.reason,
+            error: error.map { "\($0.code.rawValue): \($0.message)" }, detail: detail)
+    }
+
+    /// The audit hook for a change: the record is completed with the commit and written in the
+    /// commit's own transaction.
+    func auditHook(_ caller: Caller, action: String, decision: Decision, target: AccessTarget, detail: [String: String]? = nil) -> AuditHook {
+        let base = makeRecord(caller, action: action, outcome: "ok", decision: decision, target: target, paths: nil, detail: detail)
+        let org = caller.organization.id
+        return { outcome in
+            var record = base
+            record.commit = outcome.commit?.hex
+            record.paths = outcome.changed.isEmpty ? nil : outcome.changed
+            return record.append(organization: org)
+        }
+    }
+
+    /// Runs a change, auditing its failure (the success is audited inside its own transaction).
+    func change<T: Sendable>(_ caller: Caller, action: String, decision: Decision, target: AccessTarget, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as CairnError {
+            await audit(caller, action: action, outcome: "failed", decision: decision, target: target, paths: target.path.map { [$0] }, error: error)
+            throw error
+        }
+    }
+
+    func metadata(_ caller: Caller, default message: String) -> CommitMetadata {
+        CommitMetadata(
+            author: caller.principal.subject, message: caller.reason ?? message, onBehalfOf: caller.principal.onBehalfOf,
+            actorKind: caller.principal.kind)
+    }
+
+    /// Agents must say why they change the world.
+    func requireReason(_ caller: Caller) throws {
+        if caller.principal.kind == .agent && (caller.reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw CairnError(.invalidArgument, "an agent must give a reason for every change (the 'message' field, or the X-Cairn-Reason header)")
+        }
+    }
+
+    func publish(_ caller: Caller, project: String, action: String, outcome: CommitOutcome) {
+        guard outcome.didChange else { return }
+        feed.publish(
+            organization: caller.organization.id,
+            ChangeEvent(
+                project: project, branch: outcome.branch, commit: outcome.commit?.hex, paths: outcome.changed, actor: caller.principal.subject,
+                action: action, time: Clock.rfc3339(Clock.nowMillis())))
+    }
+
+    func checkPath(_ path: String) throws {
+        if path.utf8.count > limits.maxPathBytes {
+            throw CairnError(.invalidPath, "a path may be at most \(limits.maxPathBytes) bytes", details: ["limit": String(limits.maxPathBytes)])
+        }
+    }
+
+    func checkPattern(_ pattern: String) throws {
+        if pattern.utf8.count > limits.maxPatternBytes {
+            throw CairnError(.invalidArgument, "a pattern may be at most \(limits.maxPatternBytes) bytes", details: ["limit": String(limits.maxPatternBytes)])
+        }
+    }
+}

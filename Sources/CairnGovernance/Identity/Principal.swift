@@ -1,0 +1,28 @@
+import CairnStore
+
+/// Who is acting, once authenticated: always inside exactly one organization.
+public struct Principal: Sendable, Equatable {
+    /// `user:ID`, `agent:ID` or `service:ID`.
+    public let subject: String
+    public let kind: ActorKind
+    /// `group:NAME` for each group the identity provider vouches for.
+    public let groups: [String]
+    /// How it proved who it is: `key:ID` or `oidc`; never the secret.
+    public let credential: String
+    /// The API key it presented, whose scope limits what it may do.
+    public let key: APIKeyRecord?
+    /// The person behind an agent or service key: the agent never exceeds them.
+    public let onBehalfOf: String?
+
+    public init(subject: String, kind: ActorKind, groups: [String] = [], credential: String, key: APIKeyRecord? = nil, onBehalfOf: String? = nil) {
+        self.subject = subject
+        self.kind = kind
+        self.groups = groups
+        self.credential = credential
+        self.key = key
+        self.onBehalfOf = onBehalfOf
+    }
+
+    /// The offline operator: whoever holds the data folder (the `cairn admin` commands).
+    public static let localOperator = Principal(subject: "service:local-operator", kind: .service, credential: "local")
+}

@@ -1,0 +1,142 @@
+import CairnCore
+import CairnGovernance
+import CairnStore
+import Foundation
+import Hummingbird
+import NIOCore
+
+struct WriteBody: Decodable {
+    let content: String
+    let branch: String?
+    let message: String?
+    let basedOn: String?
+}
+
+struct EditBody: Decodable {
+    let old: String
+    let new: String
+    let replaceAll: Bool?
+    let branch: String?
+    let message: String?
+}
+
+struct CommitBody: Decodable {
+    struct Change: Decodable {
+        let op: String
+        let path: String
+        let content: String?
+        let old: String?
+        let new: String?
+        let replaceAll: Bool?
+    }
+    let changes: [Change]
+    let branch: String?
+    let message: String?
+    let basedOn: String?
+}
+
+func parseBase(_ s: String?) throws -> ObjectID? {
+    guard let s else { return nil }
+    guard let id = ObjectID(hex: s) else {
+        throw CairnError(.invalidArgument, "basedOn must be a full 64-digit commit id", details: ["basedOn": s])
+    }
+    return id
+}
+
+extension Routes {
+    func registerFiles(on org: RouterGroup<Context>) {
+        org.get("/projects") { req, ctx in
+            let caller = try await caller(req, ctx)
+            return JSON.response(ProjectList(projects: try await gateway.projects(caller).map { ProjectInfo(name: $0.name, created: Clock.rfc3339($0.createdMillis)) }))
+        }
+        org.post("/projects") { req, ctx in
+            let caller = try await caller(req, ctx)
+            struct Body: Decodable { let name: String }
+            let record = try await gateway.createProject(caller, name: try await body(Body.self, req).name)
+            return JSON.response(ProjectInfo(name: record.name, created: Clock.rfc3339(record.createdMillis)), status: .created)
+        }
+        let p = org.group("/projects/:project")
+        p.get("/files/**") { req, ctx in
+            let caller = try await caller(req, ctx)
+            let q = Query(request: req)
+            let project = try ctx.parameters.require("project"), path = try tail(ctx, noun: "file path")
+            let ref = q.string("ref") ?? "main"
+            if try q.bool("raw") {
+                let (_, _, bytes) = try await gateway.readBytes(caller, project: project, path: path, at: ref)
+                return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            }
+            let lines = try await gateway.read(
+                caller, project: project, path: path, at: ref, offset: try q.int("offset", default: 1, range: 1...Int(Int32.max)),
+                limit: try q.int("limit", default: 2000, range: 1...100_000))
+            return JSON.response(lines)
+        }
+        p.put("/files/**") { req, ctx in
+            var caller = try await caller(req, ctx)
+            let b = try await body(WriteBody.self, req)
+            caller.reason = b.message ?? caller.reason
+            let out = try await gateway.write(
+                caller, project: try ctx.parameters.require("project"), path: try tail(ctx, noun: "file path"), content: Array(b.content.utf8),
+                branch: b.branch ?? "main", basedOn: try parseBase(b.basedOn))
+            return JSON.response(out)
+        }
+        p.patch("/files/**") { req, ctx in
+            var caller = try await caller(req, ctx)
+            let b = try await body(EditBody.self, req)
+            caller.reason = b.message ?? caller.reason
+            let out = try await gateway.edit(
+                caller, project: try ctx.parameters.require("project"), path: try tail(ctx, noun: "file path"), old: b.old, new: b.new,
+                replaceAll: b.replaceAll ?? false, branch: b.branch ?? "main")
+            return JSON.response(out)
+        }
+        p.delete("/files/**") { req, ctx in
+            var caller = try await caller(req, ctx)
+            let q = Query(request: req)
+            caller.reason = q.string("message") ?? caller.reason
+            let out = try await gateway.delete(
+                caller, project: try ctx.parameters.require("project"), pathOrGlob: try tail(ctx, noun: "file path"), branch: q.string("branch") ?? "main")
+            return JSON.response(out)
+        }
+        p.get("/glob") { req, ctx in
+            let caller = try await caller(req, ctx)
+            let q = Query(request: req)
+            let project = try ctx.parameters.require("project"), pattern = try q.required("pattern"), ref = q.string("ref") ?? "main"
+            let limit = try q.int("limit", default: 1000, range: 1...10_000), cursor = q.string("cursor")
+            return JSON.response(try await timed { try await gateway.glob(caller, project: project, pattern: pattern, at: ref, limit: limit, after: cursor) })
+        }
+        p.get("/grep") { req, ctx in
+            let caller = try await caller(req, ctx)
+            let q = Query(request: req)
+            let project = try ctx.parameters.require("project"), ref = q.string("ref") ?? "main"
+            guard let mode = GrepMode(rawValue: q.string("mode") ?? "files") else {
+                throw CairnError(.invalidArgument, "mode must be files, content or count", details: ["parameter": "mode"])
+            }
+            let query = GrepQuery(
+                pattern: try q.required("pattern"), glob: q.string("glob"), mode: mode, caseInsensitive: try q.bool("ignoreCase"),
+                contextLines: try q.int("context", default: 0, range: 0...100), headLimit: try q.string("headLimit").map { _ in try q.int("headLimit", default: 0, range: 1...100_000) })
+            return JSON.response(try await timed { try await gateway.grep(caller, project: project, query: query, at: ref) })
+        }
+        p.post("/commits") { req, ctx in
+            var caller = try await caller(req, ctx)
+            let b = try await body(CommitBody.self, req)
+            caller.reason = b.message ?? caller.reason
+            let changes: [FileChange] = try b.changes.map { c in
+                switch c.op {
+                case "write":
+                    guard let content = c.content else { throw CairnError(.invalidArgument, "a write change needs 'content'", details: ["path": c.path]) }
+                    return .write(path: c.path, content: Array(content.utf8))
+                case "edit":
+                    guard let old = c.old, let new = c.new else { throw CairnError(.invalidArgument, "an edit change needs 'old' and 'new'", details: ["path": c.path]) }
+                    return .edit(path: c.path, old: old, new: new, replaceAll: c.replaceAll ?? false)
+                case "delete": return .delete(c.path)
+                default: throw CairnError(.invalidArgument, "unknown change op '\(c.op)': use write, edit or delete", details: ["op": c.op])
+                }
+            }
+            let out = try await gateway.commit(
+                caller, project: try ctx.parameters.require("project"), changes: changes, branch: b.branch ?? "main", basedOn: try parseBase(b.basedOn))
+            return JSON.response(out)
+        }
+    }
+}
+
+struct ProjectInfo: Codable { let name: String; let created: String }
+struct ProjectList: Codable { let projects: [ProjectInfo] }

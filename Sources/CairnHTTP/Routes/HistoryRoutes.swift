@@ -1,0 +1,79 @@
+import CairnCore
+import CairnGovernance
+import CairnStore
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension Routes {
+    func registerHistory(on org: RouterGroup<Context>) {
+        let p = org.group("/projects/:project")
+        p.get("/commits") { req, ctx in
+            let caller = try await caller(req, ctx)
+            let q = Query(request: req)
+            let project = try ctx.parameters.require("project"), ref = q.string("ref") ?? "main", path = q.string("path")
+            let limit = try q.int("limit", default: 50, range: 1...1000), cursor = q.string("cursor")
+            return JSON.response(try await timed { try await gateway.log(caller, project: project, at: ref, path: path, limit: limit, cursor: cursor) })
+        }
+        p.get("/commits/:ref") { req, ctx in
+            let caller = try await caller(req, ctx)
+            return JSON.response(try await gateway.show(caller, project: try ctx.parameters.require("project"), ref: try ctx.parameters.require("ref")))
+        }
+        p.get("/diff") { req, ctx in
+            let caller = try await caller(req, ctx)
+            let q = Query(request: req)
+            let project = try ctx.parameters.require("project"), from = try q.required("from"), to = q.string("to") ?? "main"
+            let limit = try q.int("limit", default: 1000, range: 1...10_000), cursor = q.string("cursor")
+            return JSON.response(try await timed { try await gateway.diff(caller, project: project, from: from, to: to, limit: limit, after: cursor) })
+        }
+        p.get("/blame/**") { req, ctx in
+            let caller = try await caller(req, ctx)
+            let project = try ctx.parameters.require("project"), path = try tail(ctx, noun: "file path"), ref = Query(request: req).string("ref") ?? "main"
+            return JSON.response(BlameList(entries: try await timed { try await gateway.blame(caller, project: project, path: path, at: ref) }))
+        }
+        p.post("/revert") { req, ctx in
+            var caller = try await caller(req, ctx)
+            struct Body: Decodable { let commit: String; let branch: String?; let message: String? }
+            let b = try await body(Body.self, req)
+            caller.reason = b.message ?? caller.reason
+            return JSON.response(try await gateway.revert(caller, project: try ctx.parameters.require("project"), ref: b.commit, branch: b.branch ?? "main"))
+        }
+        p.get("/branches") { req, ctx in
+            let caller = try await caller(req, ctx)
+            return JSON.response(BranchList(branches: try await gateway.branches(caller, project: try ctx.parameters.require("project"))))
+        }
+        p.post("/branches") { req, ctx in
+            var caller = try await caller(req, ctx)
+            struct Body: Decodable { let name: String; let from: String?; let message: String? }
+            let b = try await body(Body.self, req)
+            caller.reason = b.message ?? caller.reason
+            let info = try await gateway.createBranch(caller, project: try ctx.parameters.require("project"), branch: b.name, from: b.from ?? "main")
+            return JSON.response(info, status: .created)
+        }
+        p.delete("/branches/**") { req, ctx in
+            let caller = try await caller(req, ctx)
+            try await gateway.deleteBranch(caller, project: try ctx.parameters.require("project"), branch: try tail(ctx, noun: "branch"))
+            return Response(status: .noContent)
+        }
+        p.get("/events") { req, ctx in
+            let caller = try await caller(req, ctx)
+            let stream = try await gateway.changes(caller, project: try ctx.parameters.require("project"))
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    // A comment first, so the client sees the stream open before any change.
+                    try await writer.write(ByteBuffer(string: ": cairn change feed\n\n"))
+                    for await event in stream {
+                        var line = "event: change\ndata: "
+                        line += String(decoding: JSON.encode(event), as: UTF8.self)
+                        line += "\n\n"
+                        try await writer.write(ByteBuffer(string: line))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+}
+
+struct BlameList: Codable { let entries: [BlameEntry] }
+struct BranchList: Codable { let branches: [BranchInfo] }

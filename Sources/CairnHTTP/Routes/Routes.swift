@@ -1,0 +1,100 @@
+import CairnCore
+import CairnGovernance
+import CairnStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Prometheus
+
+/// Every route of `/v1`, grouped by what it serves (files, history, access, audit, feed).
+struct Routes: Sendable {
+    let gateway: Gateway
+    let config: ServerConfig
+    let registry: PrometheusCollectorRegistry
+
+    typealias Context = BasicRequestContext
+    static let reasonHeader = HTTPField.Name("X-Cairn-Reason")!
+
+    func register(on router: Router<Context>) {
+        router.get("/healthz") { _, _ in JSON.response(["status": "ok"]) }
+        router.get("/metrics") { _, _ in
+            var buffer: [UInt8] = []
+            registry.emitToBuffer(&buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/v1/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+        }
+        let org = router.group("/v1/orgs/:org")
+        org.get("") { req, ctx in
+            let caller = try await caller(req, ctx)
+            return JSON.response(OrgInfo(name: caller.organization.name, created: Clock.rfc3339(caller.organization.createdMillis)))
+        }
+        org.get("/whoami") { req, ctx in
+            let c = try await caller(req, ctx)
+            return JSON.response(
+                WhoAmI(subject: c.principal.subject, kind: c.principal.kind.rawValue, groups: c.principal.groups, credential: c.principal.credential,
+                       organization: c.organization.name, onBehalfOf: c.principal.onBehalfOf))
+        }
+        registerFiles(on: org)
+        registerHistory(on: org)
+        registerAccess(on: org)
+        registerAudit(on: org)
+    }
+
+    /// Authenticates the request for the organization its URL names. The reason comes from the
+    /// `X-Cairn-Reason` header unless the body gives a `message`.
+    func caller(_ request: Request, _ context: Context) async throws -> Caller {
+        let org = try context.parameters.require("org")
+        var caller = try await gateway.authenticate(organization: org, authorization: request.headers[.authorization])
+        caller.reason = request.headers[Self.reasonHeader]
+        return caller
+    }
+
+    func body<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        try await JSON.decode(T.self, from: request, limit: config.maxBodyBytes)
+    }
+
+    /// The rest of the path after a `**` route, percent-decoded.
+    func tail(_ context: Context, noun: String) throws -> String {
+        let joined = context.parameters.getCatchAll().joined(separator: "/")
+        let decoded = joined.removingPercentEncoding ?? joined
+        guard !decoded.isEmpty else { throw CairnError(.invalidArgument, "the URL names no \(noun)") }
+        return decoded
+    }
+
+    /// Runs a read that can take long under the configured timeout.
+    func timed<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let seconds = config.requestTimeoutSeconds
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw CairnError(.timeout, "the operation took longer than \(seconds) s; narrow it (a glob, a path, a smaller limit)")
+            }
+            return value
+        }
+    }
+}
+
+struct OrgInfo: Codable { let name: String; let created: String }
+
+struct WhoAmI: Codable {
+    let subject: String
+    let kind: String
+    let groups: [String]
+    let credential: String
+    let organization: String
+    let onBehalfOf: String?
+}
+
+struct Empty: Codable {}
+
+extension PrometheusCollectorRegistry {
+    func emitToBuffer(_ buffer: inout [UInt8]) { emit(into: &buffer) }
+}

@@ -1,0 +1,74 @@
+import CairnCore
+import Foundation
+
+/// Everything `cairn serve` can be told, from a JSON file, the environment (`CAIRN_*`) and
+/// flags, in rising precedence. Defaults make a bare `cairn serve` safe: loopback only.
+public struct ServerConfig: Sendable, Codable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8270
+    public var data = "cairn-data"
+    /// The organization made on first start.
+    public var organization = "default"
+    public var maxBodyBytes = 8 << 20
+    public var requestsPerSecond = 200.0
+    public var burst = 400.0
+    public var requestTimeoutSeconds = 30.0
+    public var maxPathBytes = 1024
+    public var maxPatternBytes = 1024
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ServerConfig()
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+        data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
+        organization = try c.decodeIfPresent(String.self, forKey: .organization) ?? d.organization
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
+        requestsPerSecond = try c.decodeIfPresent(Double.self, forKey: .requestsPerSecond) ?? d.requestsPerSecond
+        burst = try c.decodeIfPresent(Double.self, forKey: .burst) ?? d.burst
+        requestTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .requestTimeoutSeconds) ?? d.requestTimeoutSeconds
+        maxPathBytes = try c.decodeIfPresent(Int.self, forKey: .maxPathBytes) ?? d.maxPathBytes
+        maxPatternBytes = try c.decodeIfPresent(Int.self, forKey: .maxPatternBytes) ?? d.maxPatternBytes
+    }
+
+    /// Reads a JSON config file; unknown keys are an error, so a typo never silently does nothing.
+    public static func load(file: String) throws -> ServerConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CairnError(.notFound, "cannot read the config file '\(file)'", details: ["file": file])
+        }
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            let known = Set(CodingKeys.allCases.map(\.rawValue))
+            if let unknown = object.keys.first(where: { !known.contains($0) }) {
+                throw CairnError(.invalidArgument, "unknown setting '\(unknown)' in \(file); known: \(known.sorted().joined(separator: ", "))", details: ["setting": unknown])
+            }
+        }
+        do {
+            return try JSONDecoder().decode(ServerConfig.self, from: data)
+        } catch {
+            throw CairnError(.invalidArgument, "the config file '\(file)' is not valid: \(error)", details: ["file": file])
+        }
+    }
+
+    /// Applies `CAIRN_HOST`, `CAIRN_PORT`, `CAIRN_DATA`, `CAIRN_ORG`, `CAIRN_MAX_BODY_BYTES`,
+    /// `CAIRN_RATE_LIMIT` (requests per second), `CAIRN_REQUEST_TIMEOUT` (seconds).
+    public mutating func applyEnvironment(_ env: [String: String]) throws {
+        func number<T: LosslessStringConvertible>(_ key: String, _ apply: (T) -> Void) throws {
+            guard let raw = env[key] else { return }
+            guard let v = T(raw) else { throw CairnError(.invalidArgument, "\(key) must be a number", details: ["variable": key]) }
+            apply(v)
+        }
+        if let v = env["CAIRN_HOST"] { host = v }
+        if let v = env["CAIRN_DATA"] { data = v }
+        if let v = env["CAIRN_ORG"] { organization = v }
+        try number("CAIRN_PORT") { (v: Int) in port = v }
+        try number("CAIRN_MAX_BODY_BYTES") { (v: Int) in maxBodyBytes = v }
+        try number("CAIRN_RATE_LIMIT") { (v: Double) in requestsPerSecond = v; burst = max(burst, v * 2) }
+        try number("CAIRN_REQUEST_TIMEOUT") { (v: Double) in requestTimeoutSeconds = v }
+    }
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes
+    }
+}

@@ -1,0 +1,67 @@
+import CairnCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The one place a `CairnError` becomes an HTTP status (DESIGN.md §8).
+enum HTTPErrorMapping {
+    static func status(_ code: CairnError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .invalidPath, .invalidArgument, .invalidRegex, .invalidGlob, .invalidRef, .notJSON, .ambiguousRef: .badRequest
+        case .editNoMatch, .ambiguousEdit, .limitExceeded: .unprocessableContent
+        case .notFound, .projectNotFound, .unknownRef, .beforeFirstCommit: .notFound
+        case .projectExists, .branchExists, .organizationExists, .conflict: .conflict
+        case .unauthenticated: .unauthorized
+        case .permissionDenied: .forbidden
+        case .rateLimited: .tooManyRequests
+        case .payloadTooLarge: .contentTooLarge
+        case .timeout: .serviceUnavailable
+        case .corrupt, .storage: .internalServerError
+        }
+    }
+
+    static func response(_ error: CairnError) -> Response {
+        struct Body: Encodable {
+            struct Inner: Encodable {
+                let code: String
+                let message: String
+                let details: [String: String]
+            }
+            let error: Inner
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if error.code == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
+        if error.code == .rateLimited, let after = error.details["retryAfterSeconds"] { headers[.retryAfter] = after }
+        let body = JSON.encode(Body(error: .init(code: error.code.rawValue, message: error.message, details: error.details)))
+        return Response(status: status(error.code), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Turns every error a handler throws into the structured error body; nothing escapes as a bare 500.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as CairnError {
+            return HTTPErrorMapping.response(error)
+        } catch let error as HTTPError {
+            let code: CairnError.Code =
+                switch error.status {
+                case .notFound: .notFound
+                case .contentTooLarge: .payloadTooLarge
+                case .unauthorized: .unauthenticated
+                case .methodNotAllowed, .badRequest: .invalidArgument
+                default: error.status.code >= 500 ? .storage : .invalidArgument
+                }
+            let message = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
+            var response = HTTPErrorMapping.response(CairnError(code, message))
+            if error.status == .methodNotAllowed { response.status = .methodNotAllowed }
+            return response
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(error)"])
+            return HTTPErrorMapping.response(CairnError(.storage, "the server could not complete the request"))
+        }
+    }
+}

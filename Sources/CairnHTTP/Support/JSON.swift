@@ -1,0 +1,87 @@
+import CairnCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+enum JSON {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func encode(_ value: some Encodable) -> [UInt8] {
+        Array((try? encoder.encode(value)) ?? Data("{}".utf8))
+    }
+
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: encode(value))))
+    }
+
+    /// Reads and decodes a JSON body, capped at `limit` bytes; any failure is a clear 4xx.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            throw CairnError(.payloadTooLarge, "the request body exceeds \(limit) bytes", details: ["limit": String(limit)])
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw CairnError(.invalidArgument, "the request body lacks the field '\(key.stringValue)'", details: ["field": key.stringValue])
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw CairnError(.invalidArgument, "the field '\(field)' has the wrong type", details: ["field": field])
+        } catch let DecodingError.dataCorrupted(context) {
+            throw CairnError(.invalidArgument, "the request body is not valid: \(context.debugDescription)")
+        } catch {
+            throw CairnError(.invalidArgument, "the request body is not valid JSON")
+        }
+    }
+}
+
+/// Typed access to query parameters with clear errors.
+struct Query {
+    let request: Request
+
+    func string(_ name: String) -> String? {
+        request.uri.queryParameters.get(name)
+    }
+
+    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let raw = string(name) else { return value }
+        guard let n = Int(raw), range.contains(n) else {
+            throw CairnError(.invalidArgument, "'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)", details: ["parameter": name])
+        }
+        return n
+    }
+
+    func bool(_ name: String) throws -> Bool {
+        guard let raw = string(name) else { return false }
+        switch raw {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw CairnError(.invalidArgument, "'\(name)' must be true or false", details: ["parameter": name])
+        }
+    }
+
+    func time(_ name: String) throws -> Millis? {
+        guard let raw = string(name) else { return nil }
+        guard let ms = Clock.parseRFC3339(raw) else {
+            throw CairnError(.invalidArgument, "'\(name)' must be an RFC 3339 time such as 2026-01-31T12:00:00Z", details: ["parameter": name])
+        }
+        return ms
+    }
+
+    func required(_ name: String) throws -> String {
+        guard let v = string(name), !v.isEmpty else {
+            throw CairnError(.invalidArgument, "the query parameter '\(name)' is required", details: ["parameter": name])
+        }
+        return v
+    }
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Generates Sources/CairnHTTP/Support/OpenAPISpec.swift: the OpenAPI 3.1 document of /v1.
+
+The document is compiled into the binary (one file to ship); this script is its source.
+Run it after changing a route: python3 scripts/openapi.py
+"""
+import json, pathlib
+
+def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+S = lambda **kw: {"type": "string", **kw}
+I = lambda **kw: {"type": "integer", **kw}
+B = {"type": "boolean"}
+def arr(x): return {"type": "array", "items": x}
+def obj(props, required=(), extra=False):
+    o = {"type": "object", "properties": props}
+    if required: o["required"] = list(required)
+    if not extra: o["additionalProperties"] = False
+    return o
+def nullable(x): return {"anyOf": [x, {"type": "null"}]}
+
+HEX = S(pattern="^[0-9a-f]{64}$")
+schemas = {
+  "Error": obj({"error": obj({"code": S(), "message": S(), "details": {"type": "object", "additionalProperties": S()}}, ["code", "message", "details"])}, ["error"]),
+  "Outcome": obj({"commit": nullable(HEX), "head": HEX, "branch": S(), "changed": arr(S())}, ["head", "branch", "changed"]),
+  "FileLines": obj({"path": S(), "commit": HEX, "blob": HEX, "startLine": I(), "lines": arr(S()), "totalLines": I(), "hasMore": B},
+                   ["path", "commit", "blob", "startLine", "lines", "totalLines", "hasMore"]),
+  "PathPage": obj({"paths": arr(S()), "next": nullable(S())}, ["paths"]),
+  "GrepResult": obj({"mode": S(enum=["files", "content", "count"]), "commit": HEX, "files": arr(S()),
+                     "lines": arr(obj({"path": S(), "line": I(), "text": S(), "before": arr(S()), "after": arr(S())}, ["path", "line", "text", "before", "after"])),
+                     "counts": arr(obj({"path": S(), "count": I()}, ["path", "count"])), "filesSearched": I(), "truncated": B},
+                    ["mode", "commit", "files", "lines", "counts", "filesSearched", "truncated"]),
+  "CommitInfo": obj({"id": HEX, "tree": HEX, "parents": arr(HEX), "author": S(), "onBehalfOf": nullable(S()), "actorKind": S(),
+                     "runID": nullable(S()), "step": nullable(I()), "time": S(), "timeMillis": I(), "message": S(), "approvals": arr(HEX)},
+                    ["id", "tree", "parents", "author", "actorKind", "time", "timeMillis", "message", "approvals"]),
+  "LogPage": obj({"commits": arr(obj({"commit": ref("CommitInfo"), "change": nullable(S(enum=["added", "modified", "deleted"]))}, ["commit"])), "next": nullable(S())}, ["commits"]),
+  "FileDiff": obj({"path": S(), "change": S(enum=["added", "modified", "deleted"]), "before": nullable(HEX), "after": nullable(HEX),
+                   "json": nullable(arr(obj({"pointer": S(), "before": {}, "after": {}}, ["pointer"])))}, ["path", "change"]),
+  "CommitDetail": obj({"commit": ref("CommitInfo"), "files": arr(ref("FileDiff"))}, ["commit", "files"]),
+  "DiffResult": obj({"from": HEX, "to": HEX, "files": arr(ref("FileDiff")), "next": nullable(S())}, ["from", "to", "files"]),
+  "BlameList": obj({"entries": arr(obj({"pointer": S(), "value": {}, "commit": HEX, "author": S(), "time": S(), "message": S()}, ["pointer", "value", "commit", "author", "time", "message"]))}, ["entries"]),
+  "Branch": obj({"name": S(), "head": HEX}, ["name", "head"]),
+  "BranchList": obj({"branches": arr(ref("Branch"))}, ["branches"]),
+  "Project": obj({"name": S(), "created": S()}, ["name", "created"]),
+  "ProjectList": obj({"projects": arr(ref("Project"))}, ["projects"]),
+  "Org": obj({"name": S(), "created": S()}, ["name", "created"]),
+  "WhoAmI": obj({"subject": S(), "kind": S(), "groups": arr(S()), "credential": S(), "organization": S(), "onBehalfOf": nullable(S())},
+                ["subject", "kind", "groups", "credential", "organization"]),
+  "Authority": S(enum=["read", "write", "delete", "run", "solve", "approve", "share", "configure"]),
+  "Role": obj({"name": S(), "authorities": arr(ref("Authority")), "description": nullable(S())}, ["name", "authorities"]),
+  "RoleList": obj({"roles": arr(ref("Role"))}, ["roles"]),
+  "Target": {"oneOf": [
+      obj({"kind": S(const="organization")}, ["kind"]),
+      obj({"kind": S(const="project"), "project": S()}, ["kind", "project"]),
+      obj({"kind": S(const="branch"), "project": S(), "branch": S()}, ["kind", "project", "branch"]),
+      obj({"kind": S(const="path"), "project": S(), "glob": S()}, ["kind", "project", "glob"])]},
+  "Grant": obj({"id": S(), "subject": S(), "role": S(), "target": ref("Target"), "effect": S(enum=["allow", "deny"])}, ["id", "subject", "role", "target", "effect"]),
+  "GrantList": obj({"grants": arr(ref("Grant"))}, ["grants"]),
+  "Member": obj({"subject": S(), "roles": arr(S())}, ["subject", "roles"]),
+  "MemberList": obj({"members": arr(ref("Member"))}, ["members"]),
+  "Key": obj({"id": S(), "kind": S(enum=["user", "agent", "service"]), "subject": S(), "role": S(), "project": nullable(S()), "path": nullable(S()),
+              "expiresAt": nullable(S()), "createdBy": S(), "createdAt": S(), "revokedAt": nullable(S()), "description": nullable(S()), "secretHash": S()},
+             ["id", "kind", "subject", "role", "createdBy", "createdAt", "secretHash"]),
+  "KeyList": obj({"keys": arr(ref("Key"))}, ["keys"]),
+  "MintedKey": obj({"key": ref("Key"), "token": S()}, ["key", "token"]),
+  "Identity": obj({"issuer": S(), "jwksURL": nullable(S()), "audience": S(), "userClaim": S(), "groupsClaim": S(), "clockSkewSeconds": I()},
+                  ["issuer", "audience", "userClaim", "groupsClaim", "clockSkewSeconds"]),
+  "IdentityDoc": obj({"identity": nullable(ref("Identity"))}),
+  "AccessSnapshot": obj({"configCommit": HEX, "time": S(), "roles": arr(ref("Role")), "grants": arr(ref("Grant"))}, ["configCommit", "time", "roles", "grants"]),
+  "Evaluation": obj({"decision": B, "context": obj({"rule": S(), "reason": S(), "configCommit": HEX}, ["rule", "reason", "configCommit"])}, ["decision", "context"]),
+  "AuditItem": obj({"seq": I(), "hash": HEX, "previousHash": HEX, "record": {"type": "object"}}, ["seq", "hash", "previousHash", "record"]),
+  "AuditPage": obj({"entries": arr(ref("AuditItem")), "next": nullable(S())}, ["entries"]),
+}
+
+def err(*codes):
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": ref("Error")}}} for c in codes}
+def ok(schema, code=200, ctype="application/json"):
+    return {str(code): {"description": "success", "content": {ctype: {"schema": schema}}}}
+def q(name, schema=None, required=False):
+    return {"name": name, "in": "query", "required": required, "schema": schema or S()}
+def p(name, schema=None):
+    return {"name": name, "in": "path", "required": True, "schema": schema or S(minLength=1)}
+def body(schema):
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+AUTH = (400, 401, 404, 413, 429)
+READ = AUTH + (403, 422, 503)
+WRITE = AUTH + (403, 409, 422)
+ORG, PROJ, PATH = p("org"), p("project"), p("path")
+REF = q("ref")
+paths = {
+  "/healthz": {"get": {"operationId": "health", "security": [], "responses": ok(obj({"status": S()}, ["status"]))}},
+  "/metrics": {"get": {"operationId": "metrics", "security": [], "responses": ok(S(), ctype="text/plain")}},
+  "/v1/openapi.json": {"get": {"operationId": "openapi", "security": [], "responses": ok({"type": "object"})}},
+  "/v1/orgs/{org}": {"parameters": [ORG], "get": {"operationId": "getOrg", "responses": {**ok(ref("Org")), **err(*AUTH)}}},
+  "/v1/orgs/{org}/whoami": {"parameters": [ORG], "get": {"operationId": "whoami", "responses": {**ok(ref("WhoAmI")), **err(*AUTH)}}},
+  "/v1/orgs/{org}/projects": {"parameters": [ORG],
+      "get": {"operationId": "listProjects", "responses": {**ok(ref("ProjectList")), **err(*AUTH, 403)}},
+      "post": {"operationId": "createProject", "requestBody": body(obj({"name": S()}, ["name"])), "responses": {**ok(ref("Project"), 201), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/files/{path}": {"parameters": [ORG, PROJ, PATH],
+      "get": {"operationId": "readFile", "parameters": [REF, q("offset", I(minimum=1)), q("limit", I(minimum=1, maximum=100000)), q("raw", B)],
+              "responses": {**ok(ref("FileLines")), "200": {"description": "the file's lines, or its bytes with raw=true",
+                  "content": {"application/json": {"schema": ref("FileLines")}, "application/octet-stream": {"schema": S()}}}, **err(*READ)}},
+      "put": {"operationId": "writeFile", "requestBody": body(obj({"content": S(), "branch": S(), "message": S(), "basedOn": S()}, ["content"])),
+              "responses": {**ok(ref("Outcome")), **err(*WRITE)}},
+      "patch": {"operationId": "editFile", "requestBody": body(obj({"old": S(), "new": S(), "replaceAll": B, "branch": S(), "message": S()}, ["old", "new"])),
+                "responses": {**ok(ref("Outcome")), **err(*WRITE)}},
+      "delete": {"operationId": "deleteFile", "parameters": [q("branch"), q("message")], "responses": {**ok(ref("Outcome")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/glob": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "glob", "parameters": [q("pattern", required=True), REF, q("limit", I(minimum=1, maximum=10000)), q("cursor")],
+              "responses": {**ok(ref("PathPage")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/grep": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "grep", "parameters": [q("pattern", required=True), q("glob"), q("mode", S(enum=["files", "content", "count"])), q("ignoreCase", B),
+                                                     q("context", I(minimum=0, maximum=100)), q("headLimit", I(minimum=1, maximum=100000)), REF],
+              "responses": {**ok(ref("GrepResult")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/commits": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "log", "parameters": [REF, q("path"), q("limit", I(minimum=1, maximum=1000)), q("cursor")], "responses": {**ok(ref("LogPage")), **err(*READ)}},
+      "post": {"operationId": "commit", "requestBody": body(obj({
+                  "changes": arr(obj({"op": S(enum=["write", "edit", "delete"]), "path": S(), "content": S(), "old": S(), "new": S(), "replaceAll": B}, ["op", "path"])),
+                  "branch": S(), "message": S(), "basedOn": S()}, ["changes"])),
+               "responses": {**ok(ref("Outcome")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/commits/{ref}": {"parameters": [ORG, PROJ, p("ref")],
+      "get": {"operationId": "showCommit", "responses": {**ok(ref("CommitDetail")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/diff": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "diff", "parameters": [q("from", required=True), q("to"), q("limit", I(minimum=1, maximum=10000)), q("cursor")],
+              "responses": {**ok(ref("DiffResult")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/blame/{path}": {"parameters": [ORG, PROJ, PATH],
+      "get": {"operationId": "blame", "parameters": [REF], "responses": {**ok(ref("BlameList")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/revert": {"parameters": [ORG, PROJ],
+      "post": {"operationId": "revert", "requestBody": body(obj({"commit": S(), "branch": S(), "message": S()}, ["commit"])),
+               "responses": {**ok(ref("Outcome")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/branches": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "listBranches", "responses": {**ok(ref("BranchList")), **err(*READ)}},
+      "post": {"operationId": "createBranch", "requestBody": body(obj({"name": S(), "from": S(), "message": S()}, ["name"])),
+               "responses": {**ok(ref("Branch"), 201), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/branches/{branch}": {"parameters": [ORG, PROJ, p("branch")],
+      "delete": {"operationId": "deleteBranch", "responses": {"204": {"description": "deleted"}, **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/events": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "changeFeed", "description": "Server-sent events: one `change` event per commit (project, branch, commit, paths, actor).",
+              "responses": {**ok(S(), ctype="text/event-stream"), **err(*READ)}}},
+  "/v1/orgs/{org}/roles": {"parameters": [ORG], "get": {"operationId": "listRoles", "responses": {**ok(ref("RoleList")), **err(*READ)}}},
+  "/v1/orgs/{org}/roles/{name}": {"parameters": [ORG, p("name")],
+      "put": {"operationId": "putRole", "requestBody": body(obj({"authorities": arr(ref("Authority")), "description": S()}, ["authorities"])),
+              "responses": {**ok(ref("Role")), **err(*WRITE)}},
+      "delete": {"operationId": "deleteRole", "responses": {"204": {"description": "deleted"}, **err(*WRITE)}}},
+  "/v1/orgs/{org}/grants": {"parameters": [ORG], "get": {"operationId": "listGrants", "responses": {**ok(ref("GrantList")), **err(*READ)}}},
+  "/v1/orgs/{org}/grants/{id}": {"parameters": [ORG, p("id")],
+      "put": {"operationId": "putGrant", "requestBody": body(obj({"subject": S(), "role": S(), "target": ref("Target"), "effect": S(enum=["allow", "deny"])}, ["subject", "role", "target"])),
+              "responses": {**ok(ref("Grant")), **err(*WRITE)}},
+      "delete": {"operationId": "deleteGrant", "responses": {"204": {"description": "deleted"}, **err(*WRITE)}}},
+  "/v1/orgs/{org}/members": {"parameters": [ORG], "get": {"operationId": "listMembers", "responses": {**ok(ref("MemberList")), **err(*READ)}}},
+  "/v1/orgs/{org}/members/{subject}": {"parameters": [ORG, p("subject")],
+      "put": {"operationId": "putMember", "requestBody": body(obj({"role": S()}, ["role"])), "responses": {**ok(ref("Member")), **err(*WRITE)}},
+      "delete": {"operationId": "deleteMember", "responses": {"204": {"description": "removed"}, **err(*WRITE)}}},
+  "/v1/orgs/{org}/keys": {"parameters": [ORG],
+      "get": {"operationId": "listKeys", "responses": {**ok(ref("KeyList")), **err(*READ)}},
+      "post": {"operationId": "mintKey", "requestBody": body(obj({"kind": S(enum=["user", "agent", "service"]), "subject": S(), "role": S(), "project": S(), "path": S(),
+                                                                   "expiresAt": S(), "description": S()}, ["role"])),
+               "responses": {**ok(ref("MintedKey"), 201), **err(*WRITE)}}},
+  "/v1/orgs/{org}/keys/{id}": {"parameters": [ORG, p("id")], "delete": {"operationId": "revokeKey", "responses": {**ok(ref("Key")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/identity": {"parameters": [ORG],
+      "get": {"operationId": "getIdentity", "responses": {**ok(ref("IdentityDoc")), **err(*READ)}},
+      "put": {"operationId": "putIdentity", "requestBody": body(obj({"issuer": S(), "jwksURL": S(), "audience": S(), "userClaim": S(), "groupsClaim": S(),
+                                                                     "clockSkewSeconds": I(minimum=0, maximum=600)}, ["issuer", "audience"])),
+              "responses": {**ok(ref("Identity")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/access": {"parameters": [ORG],
+      "get": {"operationId": "accessAt", "description": "Roles and grants as they were at `at` (now by default): who could do what at time T.",
+              "parameters": [q("at")], "responses": {**ok(ref("AccessSnapshot")), **err(*READ)}}},
+  "/v1/orgs/{org}/access/v1/evaluation": {"parameters": [ORG],
+      "post": {"operationId": "evaluate", "description": "OpenID AuthZEN access evaluation: may subject do action on resource?",
+               "requestBody": body(obj({
+                   "subject": obj({"type": S(), "id": S(), "properties": obj({"groups": arr(S())})}, ["type", "id"]),
+                   "action": obj({"name": ref("Authority")}, ["name"]),
+                   "resource": obj({"type": S(enum=["organization", "project", "branch", "path", "file"]), "id": S(),
+                                    "properties": obj({"project": S(), "branch": S()})}, ["type", "id"]),
+                   "context": obj({"time": S()})}, ["subject", "action", "resource"])),
+               "responses": {**ok(ref("Evaluation")), **err(*READ)}}},
+  "/v1/orgs/{org}/audit": {"parameters": [ORG],
+      "get": {"operationId": "audit", "parameters": [q("actor"), q("action"), q("outcome"), q("path"), q("since"), q("until"),
+                                                      q("limit", I(minimum=1, maximum=1000)), q("cursor")],
+              "responses": {**ok(ref("AuditPage")), **err(*READ)}}},
+  "/v1/orgs/{org}/audit/export": {"parameters": [ORG],
+      "get": {"operationId": "auditExport", "description": "JSON Lines, one CloudEvents 1.0 event per entry.",
+              "parameters": [q("actor"), q("action"), q("outcome"), q("path"), q("since"), q("until")],
+              "responses": {**ok(S(), ctype="application/x-ndjson"), **err(*READ)}}},
+}
+doc = {"openapi": "3.1.0",
+       "info": {"title": "Cairn", "version": "1.0.0", "description": "The governed, versioned world model. Every request authenticates with `Authorization: Bearer <API key or OIDC ID token>`; `X-Cairn-Reason` gives the why of a change."},
+       "servers": [{"url": "/"}],
+       "security": [{"bearer": []}],
+       "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
+       "paths": paths}
+text = json.dumps(doc, indent=1, sort_keys=True)
+assert '"""' not in text
+out = pathlib.Path(__file__).resolve().parent.parent / "Sources/CairnHTTP/Support/OpenAPISpec.swift"
+out.write_text('// Generated by scripts/openapi.py; edit that script, not this file.\n\n'
+               '/// The OpenAPI 3.1 document served at `/v1/openapi.json`, compiled in so the binary ships alone.\n'
+               'enum OpenAPIDocument {\n    static let bytes: [UInt8] = Array(\n        #"""\n' + text + '\n"""#.utf8)\n}\n')
+print(f"wrote {out} ({len(text)} bytes)")
