@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnGovernanceTests",
-            dependencies: ["CairnGovernance", "CairnStore", "CairnSQLite"],
+            dependencies: ["CairnGovernance", "CairnStore", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -8,6 +8,7 @@ import Testing
 /// A store in a temporary folder with a Gateway, organizations and callers for tests.
 final class GovernanceFixture: @unchecked Sendable {
     let directory: URL
+    let storePath: String
     let storage: SQLiteStorage
     let repository: Repository
     let gateway: Gateway
@@ -15,7 +16,8 @@ final class GovernanceFixture: @unchecked Sendable {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-gov-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        storage = try SQLiteStorage(path: directory.appendingPathComponent("store.sqlite").path)
+        storePath = directory.appendingPathComponent("store.sqlite").path
+        storage = try SQLiteStorage(path: storePath)
         repository = Repository(storage: storage)
         gateway = Gateway(repository: repository, limits: GatewayLimits(requestsPerSecond: 0))
     }
@@ -43,8 +45,8 @@ final class GovernanceFixture: @unchecked Sendable {
         return out
     }
 
-    func auditCount(_ org: OrganizationRecord) async throws -> Int {
-        try await storage.auditEntries(organization: org.id, afterSeq: 0, limit: 1_000_000, filter: AuditFilter()).count
+    func audit(_ org: OrganizationRecord) async throws -> [AuditItem] {
+        try await storage.auditEntries(organization: org.id, afterSeq: 0, limit: 1_000_000, filter: AuditFilter()).compactMap(AuditLog.item)
     }
 }
 
