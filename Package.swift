@@ -98,6 +98,7 @@ let package = Package(
         .testTarget(
             name: "CairnCLITests",
             dependencies: ["CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "cairn", "CairnTorture", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Support/python"],
             swiftSettings: strict
         ),
     ],

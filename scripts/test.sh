@@ -5,6 +5,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
 
+# The independent identity provider of the OIDC tests is Python's pyjwt + cryptography, from
+# PyPI, in a virtualenv of the project's own (git-ignored).
+if ! .venv/bin/python3 -c "import jwt, cryptography" 2>/dev/null; then
+  python3 -m venv .venv && .venv/bin/pip install --quiet "pyjwt>=2.8" "cryptography>=42" || { echo "could not make the test virtualenv"; echo "0 passed, 1 failed"; exit 1; }
+fi
+export CAIRN_TEST_PYTHON="$PWD/.venv/bin/python3"
+
 swift build --build-tests 2>&1 | tee /tmp/cairn-build.log | grep -E "error|warning:|Compiling|Build complete" | grep -v "^\[" | tail -n 50
 build_status=${PIPESTATUS[0]}
 if [ "$build_status" -ne 0 ]; then

@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
             repository: repository,
             limits: GatewayLimits(
                 requestsPerSecond: settings.requestsPerSecond, burst: settings.burst, maxPathBytes: settings.maxPathBytes,
-                maxPatternBytes: settings.maxPatternBytes),
+                maxPatternBytes: settings.maxPatternBytes, jwksRefetchSeconds: settings.jwksRefetchSeconds),
             logger: logger)
         let server = CairnServer(gateway: gateway, config: settings, registry: registry)
         let host = settings.host

@@ -25,8 +25,11 @@ public struct GatewayLimits: Sendable {
     public var burst: Double
     public var maxPathBytes: Int
     public var maxPatternBytes: Int
+    /// The least time between two fetches of an identity provider's keys for an unknown `kid`.
+    public var jwksRefetchSeconds: Double
 
-    public init(requestsPerSecond: Double = 200, burst: Double = 400, maxPathBytes: Int = 1024, maxPatternBytes: Int = 1024) {
+    public init(requestsPerSecond: Double = 200, burst: Double = 400, maxPathBytes: Int = 1024, maxPatternBytes: Int = 1024, jwksRefetchSeconds: Double = 10) {
+        self.jwksRefetchSeconds = jwksRefetchSeconds
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst
         self.maxPathBytes = maxPathBytes
@@ -55,7 +58,7 @@ public final class Gateway: Sendable {
         self.limits = limits
         self.logger = logger
         self.feed = ChangeFeed()
-        self.oidc = OIDCVerifier(logger: logger)
+        self.oidc = OIDCVerifier(logger: logger, refetchInterval: limits.jwksRefetchSeconds)
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
     }
 

@@ -15,6 +15,7 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     public var requestTimeoutSeconds = 30.0
     public var maxPathBytes = 1024
     public var maxPatternBytes = 1024
+    public var jwksRefetchSeconds = 10.0
 
     public init() {}
 
@@ -31,6 +32,7 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         requestTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .requestTimeoutSeconds) ?? d.requestTimeoutSeconds
         maxPathBytes = try c.decodeIfPresent(Int.self, forKey: .maxPathBytes) ?? d.maxPathBytes
         maxPatternBytes = try c.decodeIfPresent(Int.self, forKey: .maxPatternBytes) ?? d.maxPatternBytes
+        jwksRefetchSeconds = try c.decodeIfPresent(Double.self, forKey: .jwksRefetchSeconds) ?? d.jwksRefetchSeconds
     }
 
     /// Reads a JSON config file; unknown keys are an error, so a typo never silently does nothing.
@@ -52,7 +54,8 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     }
 
     /// Applies `CAIRN_HOST`, `CAIRN_PORT`, `CAIRN_DATA`, `CAIRN_ORG`, `CAIRN_MAX_BODY_BYTES`,
-    /// `CAIRN_RATE_LIMIT` (requests per second), `CAIRN_REQUEST_TIMEOUT` (seconds).
+    /// `CAIRN_RATE_LIMIT` (requests per second), `CAIRN_REQUEST_TIMEOUT` (seconds),
+    /// `CAIRN_JWKS_REFETCH_SECONDS`.
     public mutating func applyEnvironment(_ env: [String: String]) throws {
         func number<T: LosslessStringConvertible>(_ key: String, _ apply: (T) -> Void) throws {
             guard let raw = env[key] else { return }
@@ -66,9 +69,10 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         try number("CAIRN_MAX_BODY_BYTES") { (v: Int) in maxBodyBytes = v }
         try number("CAIRN_RATE_LIMIT") { (v: Double) in requestsPerSecond = v; burst = max(burst, v * 2) }
         try number("CAIRN_REQUEST_TIMEOUT") { (v: Double) in requestTimeoutSeconds = v }
+        try number("CAIRN_JWKS_REFETCH_SECONDS") { (v: Double) in jwksRefetchSeconds = v }
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes
+        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds
     }
 }

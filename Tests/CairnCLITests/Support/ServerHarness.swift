@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A real `cairn serve` on a loopback port of its choosing, with a fresh data folder, and a
+/// plain HTTP client for it.
+final class ServerHarness: @unchecked Sendable {
+    let cli: CLIHarness
+    let process = Process()
+    let base: String
+    private let output = OutputBox()
+
+    struct Reply {
+        let status: Int
+        let body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    init(extraArgs: [String] = [], environment: [String: String] = [:]) async throws {
+        cli = try CLIHarness(project: "unused", initialize: false)
+        process.executableURL = CLIHarness.binDirectory.appendingPathComponent("cairn")
+        process.arguments = ["serve", "--data", cli.data.path, "--port", "0", "--rate-limit", "0"] + extraArgs
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = String(decoding: handle.availableData, as: UTF8.self)
+            output.append(chunk)
+        }
+        try process.run()
+        var port: String?
+        for _ in 0..<600 {
+            let text = output.text
+            if let range = text.range(of: "cairn listening on http://127.0.0.1:") {
+                port = String(text[range.upperBound...].prefix { $0.isNumber })
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        guard let port, !port.isEmpty else {
+            process.terminate()
+            throw CairnTestError("the server did not start: \(output.text)")
+        }
+        base = "http://127.0.0.1:\(port)"
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    var startupOutput: String { output.text }
+
+    /// Mints an admin key for an organization offline, as the README says.
+    func adminToken(org: String = "default") throws -> String {
+        let r = cli.run(["admin", "token", "--json", "--org", org])
+        guard r.status == 0, let token = r.object["token"] as? String else { throw CairnTestError("admin token failed: \(r.stderr) \(r.stdout)") }
+        return token
+    }
+
+    func request(_ method: String, _ path: String, token: String? = nil, json: Any? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+}
+
+/// Text a child process printed, gathered from a pipe's handler thread.
+final class OutputBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = ""
+
+    func append(_ s: String) { lock.withLock { buffer += s } }
+    var text: String { lock.withLock { buffer } }
+}
+
+struct CairnTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// The test virtualenv's Python (made by scripts/test.sh), which has pyjwt and cryptography.
+func testPython() throws -> String {
+    if let p = ProcessInfo.processInfo.environment["CAIRN_TEST_PYTHON"] { return p }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let venv = root.appendingPathComponent(".venv/bin/python3").path
+    guard FileManager.default.fileExists(atPath: venv) else {
+        throw CairnTestError("no test virtualenv at \(venv): run scripts/test.sh, which creates it with pyjwt and cryptography")
+    }
+    return venv
+}

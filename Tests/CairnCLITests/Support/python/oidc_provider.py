@@ -1,0 +1,124 @@
+"""A test identity provider, independent of Cairn: keys from `cryptography`, tokens from `pyjwt`.
+
+Serves on loopback:
+  /.well-known/openid-configuration   discovery (issuer, jwks_uri)
+  /jwks.json                          the current public keys (counts fetches)
+  /token?case=NAME&sub=..&groups=a,b  a token for one test case
+  /rotate                             replace the RSA key by a new one with a new kid
+  /stats                              {"jwks_fetches": n}
+Prints "port N" once listening.
+"""
+import base64, hashlib, hmac, http.server, json, sys, threading, time, urllib.parse
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+AUD = sys.argv[1] if len(sys.argv) > 1 else "cairn"
+state = {"fetches": 0, "rsa_kid": "rsa-1"}
+keys = {
+    "rsa-1": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    "ec-1": ec.generate_private_key(ec.SECP256R1()),
+    "ed-1": ed25519.Ed25519PrivateKey.generate(),
+}
+stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+lock = threading.Lock()
+issuer = None
+
+
+def jwk(kid, key):
+    pub = key.public_key()
+    if kid.startswith("rsa"):
+        d = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(pub)); d["alg"] = "RS256"
+    elif kid.startswith("ec"):
+        d = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(pub)); d["alg"] = "ES256"
+    else:
+        d = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(pub)); d["alg"] = "EdDSA"
+    d["kid"] = kid; d["use"] = "sig"
+    return d
+
+
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def token(case, sub, groups):
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": AUD, "sub": sub, "groups": groups, "iat": now, "nbf": now, "exp": now + 300}
+    with lock:
+        rsa_kid = state["rsa_kid"]
+        rsa_key = keys[rsa_kid]
+    if case == "good":
+        return jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": rsa_kid})
+    if case == "good-es256":
+        return jwt.encode(claims, keys["ec-1"], algorithm="ES256", headers={"kid": "ec-1"})
+    if case == "good-eddsa":
+        return jwt.encode(claims, keys["ed-1"], algorithm="EdDSA", headers={"kid": "ed-1"})
+    if case == "wrong-signature":
+        return jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": rsa_kid})
+    if case == "alg-none":
+        return b64(json.dumps({"alg": "none", "typ": "JWT", "kid": rsa_kid}).encode()) + "." + b64(json.dumps(claims).encode()) + "."
+    if case == "hs256-public-key":
+        # The classic confusion attack: HMAC keyed with the published RSA public key.
+        pem = rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        signing = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": rsa_kid}).encode()) + "." + b64(json.dumps(claims).encode())
+        return signing + "." + b64(hmac.new(pem, signing.encode(), hashlib.sha256).digest())
+    if case == "expired":
+        claims.update(exp=now - 3600, iat=now - 7200, nbf=now - 7200)
+        return jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": rsa_kid})
+    if case == "not-yet-valid":
+        claims.update(nbf=now + 3600)
+        return jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": rsa_kid})
+    if case == "wrong-audience":
+        claims.update(aud="someone-else")
+        return jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": rsa_kid})
+    if case == "wrong-issuer":
+        claims.update(iss="http://evil.example")
+        return jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": rsa_kid})
+    if case == "unknown-kid":
+        return jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "nobody-knows"})
+    raise ValueError(case)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def send(self, code, body, ctype="application/json"):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urllib.parse.urlparse(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/.well-known/openid-configuration":
+            return self.send(200, json.dumps({"issuer": issuer, "jwks_uri": issuer + "/jwks.json"}))
+        if url.path == "/jwks.json":
+            with lock:
+                state["fetches"] += 1
+                doc = {"keys": [jwk(k, v) for k, v in keys.items()]}
+            return self.send(200, json.dumps(doc))
+        if url.path == "/token":
+            groups = [g for g in q.get("groups", "").split(",") if g]
+            return self.send(200, token(q["case"], q.get("sub", "alice"), groups), "text/plain")
+        if url.path == "/rotate":
+            with lock:
+                old = state["rsa_kid"]
+                new = "rsa-%d" % (int(old.split("-")[1]) + 1)
+                del keys[old]
+                keys[new] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                state["rsa_kid"] = new
+            return self.send(200, json.dumps({"kid": new}))
+        if url.path == "/stats":
+            return self.send(200, json.dumps({"jwks_fetches": state["fetches"]}))
+        self.send(404, "{}")
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+issuer = "http://127.0.0.1:%d" % server.server_address[1]
+print("port %d" % server.server_address[1], flush=True)
+server.serve_forever()
