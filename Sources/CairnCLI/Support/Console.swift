@@ -35,19 +35,9 @@ struct Console {
         FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
     }
 
-    struct ErrorBody: Encodable {
-        struct Inner: Encodable {
-            let code: String
-            let message: String
-            let details: [String: String]
-        }
-        let error: Inner
-    }
-
     func fail(_ error: CairnError) {
         if json {
-            let body = ErrorBody(error: .init(code: error.code.rawValue, message: error.message, details: error.details))
-            Self.writeOut((try? String(decoding: Self.encoder.encode(body), as: UTF8.self)) ?? "{}")
+            Self.writeOut((try? String(decoding: Self.encoder.encode(error.envelope), as: UTF8.self)) ?? "{}")
         } else {
             Self.writeErr("error: \(error.message) [\(error.code.rawValue)]")
         }

@@ -16,6 +16,21 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue): \(message)" }
 
+    /// The one wire shape of an error, shared by the CLI's `--json` and the HTTP API:
+    /// `{"error":{"code","message","details"}}`.
+    public var envelope: Envelope {
+        Envelope(error: .init(code: code.rawValue, message: message, details: details))
+    }
+
+    public struct Envelope: Encodable, Sendable {
+        public struct Inner: Encodable, Sendable {
+            public let code: String
+            public let message: String
+            public let details: [String: String]
+        }
+        public let error: Inner
+    }
+
     /// Stable machine codes. New cases may be added; existing raw values never change.
     public enum Code: String, Sendable, Codable, CaseIterable {
         case invalidPath = "invalid_path"

@@ -22,19 +22,11 @@ enum HTTPErrorMapping {
     }
 
     static func response(_ error: CairnError) -> Response {
-        struct Body: Encodable {
-            struct Inner: Encodable {
-                let code: String
-                let message: String
-                let details: [String: String]
-            }
-            let error: Inner
-        }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if error.code == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
         if error.code == .rateLimited, let after = error.details["retryAfterSeconds"] { headers[.retryAfter] = after }
-        let body = JSON.encode(Body(error: .init(code: error.code.rawValue, message: error.message, details: error.details)))
+        let body = JSON.encode(error.envelope)
         return Response(status: status(error.code), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
