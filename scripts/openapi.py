@@ -19,6 +19,20 @@ def obj(props, required=(), extra=False):
 def nullable(x): return {"anyOf": [x, {"type": "null"}]}
 
 HEX = S(pattern="^[0-9a-f]{64}$")
+# The request grammar, as exactly as JSON Schema can say it, so a client (or schemathesis) can
+# tell a valid request from an invalid one without asking the server.
+PROJECT_NAME = S(pattern="^[a-z0-9][a-z0-9._-]{0,63}$")
+ACCESS_NAME = S(pattern="^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$", description="a role, grant or key name: it becomes a file name")
+SUBJECT = S(pattern="^(user|group|agent|service):[^\\n]{1,248}$", description="user:ID, group:NAME, agent:ID or service:ID")
+BRANCH = S(pattern="^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$", maxLength=200,
+           **{"not": {"anyOf": [{"pattern": "^[0-9a-fA-F]{4,}$"}, {"pattern": "\\.\\."}]}},
+           description="letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)")
+FILE_PATH = S(pattern="^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$", maxLength=1024,
+              **{"not": {"pattern": "(^|/)[.][.]?(/|$)"}},
+              description="a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8")
+TIME = S(format="date-time")
+REF_S = S(minLength=1, description="a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N")
+GLOB = S(minLength=1, maxLength=1024)
 schemas = {
   "Error": obj({"error": obj({"code": S(), "message": S(), "details": {"type": "object", "additionalProperties": S()}}, ["code", "message", "details"])}, ["error"]),
   "Outcome": obj({"commit": nullable(HEX), "head": HEX, "branch": S(), "changed": arr(S())}, ["head", "branch", "changed"]),
@@ -53,6 +67,11 @@ schemas = {
       obj({"kind": S(const="project"), "project": S()}, ["kind", "project"]),
       obj({"kind": S(const="branch"), "project": S(), "branch": S()}, ["kind", "project", "branch"]),
       obj({"kind": S(const="path"), "project": S(), "glob": S()}, ["kind", "project", "glob"])]},
+  "TargetIn": {"oneOf": [
+      obj({"kind": S(const="organization")}, ["kind"]),
+      obj({"kind": S(const="project"), "project": PROJECT_NAME}, ["kind", "project"]),
+      obj({"kind": S(const="branch"), "project": PROJECT_NAME, "branch": BRANCH}, ["kind", "project", "branch"]),
+      obj({"kind": S(const="path"), "project": PROJECT_NAME, "glob": GLOB}, ["kind", "project", "glob"])]},
   "Grant": obj({"id": S(), "subject": S(), "role": S(), "target": ref("Target"), "effect": S(enum=["allow", "deny"])}, ["id", "subject", "role", "target", "effect"]),
   "GrantList": obj({"grants": arr(ref("Grant"))}, ["grants"]),
   "Member": obj({"subject": S(), "roles": arr(S())}, ["subject", "roles"]),
@@ -67,6 +86,13 @@ schemas = {
   "IdentityDoc": obj({"identity": nullable(ref("Identity"))}),
   "AccessSnapshot": obj({"configCommit": HEX, "time": S(), "roles": arr(ref("Role")), "grants": arr(ref("Grant"))}, ["configCommit", "time", "roles", "grants"]),
   "Evaluation": obj({"decision": B, "context": obj({"rule": S(), "reason": S(), "configCommit": HEX}, ["rule", "reason", "configCommit"])}, ["decision", "context"]),
+  "FeedReady": obj({"project": S(), "branches": arr(ref("Branch"))}, ["project", "branches"]),
+  "ChangeEvent": obj({"project": S(), "branch": S(), "commit": nullable(HEX), "paths": arr(S()), "actor": S(), "action": S(), "time": S()},
+                     ["project", "branch", "paths", "actor", "action", "time"]),
+  "FeedEvent": {"type": "object", "description": "One server-sent event; `data` is JSON: FeedReady for `ready`, ChangeEvent for `change`.",
+                "properties": {"event": S(enum=["ready", "change"]), "data": S(contentMediaType="application/json",
+                               contentSchema={"oneOf": [ref("FeedReady"), ref("ChangeEvent")]}), "id": S(), "retry": I()},
+                "required": ["event", "data"]},
   "AuditItem": obj({"seq": I(), "hash": HEX, "previousHash": HEX, "record": {"type": "object"}}, ["seq", "hash", "previousHash", "record"]),
   "AuditPage": obj({"entries": arr(ref("AuditItem")), "next": nullable(S())}, ["entries"]),
 }
@@ -81,12 +107,15 @@ def p(name, schema=None):
     return {"name": name, "in": "path", "required": True, "schema": schema or S(minLength=1)}
 def body(schema):
     return {"required": True, "content": {"application/json": {"schema": schema}}}
+def inp(props, required=()):
+    """A request object: an optional field may also be null (the server reads null as absent)."""
+    return obj({k: (v if k in required else nullable(v)) for k, v in props.items()}, required)
 
 AUTH = (400, 401, 404, 413, 429)
 READ = AUTH + (403, 422, 503)
 WRITE = AUTH + (403, 409, 422)
-ORG, PROJ, PATH = p("org"), p("project"), p("path")
-REF = q("ref")
+ORG, PROJ, PATH = p("org", S(pattern="^[a-z0-9][a-z0-9._-]{0,63}$")), p("project", PROJECT_NAME), p("path", FILE_PATH)
+REF = q("ref", REF_S)
 paths = {
   "/healthz": {"get": {"operationId": "health", "security": [], "responses": ok(obj({"status": S()}, ["status"]))}},
   "/metrics": {"get": {"operationId": "metrics", "security": [], "responses": ok(S(), ctype="text/plain")}},
@@ -95,76 +124,76 @@ paths = {
   "/v1/orgs/{org}/whoami": {"parameters": [ORG], "get": {"operationId": "whoami", "responses": {**ok(ref("WhoAmI")), **err(*AUTH)}}},
   "/v1/orgs/{org}/projects": {"parameters": [ORG],
       "get": {"operationId": "listProjects", "responses": {**ok(ref("ProjectList")), **err(*AUTH, 403)}},
-      "post": {"operationId": "createProject", "requestBody": body(obj({"name": S()}, ["name"])), "responses": {**ok(ref("Project"), 201), **err(*WRITE)}}},
+      "post": {"operationId": "createProject", "requestBody": body(inp({"name": PROJECT_NAME}, ["name"])), "responses": {**ok(ref("Project"), 201), **err(*WRITE)}}},
   "/v1/orgs/{org}/projects/{project}/files/{path}": {"parameters": [ORG, PROJ, PATH],
       "get": {"operationId": "readFile", "parameters": [REF, q("offset", I(minimum=1)), q("limit", I(minimum=1, maximum=100000)), q("raw", B)],
               "responses": {**ok(ref("FileLines")), "200": {"description": "the file's lines, or its bytes with raw=true",
                   "content": {"application/json": {"schema": ref("FileLines")}, "application/octet-stream": {"schema": S()}}}, **err(*READ)}},
-      "put": {"operationId": "writeFile", "requestBody": body(obj({"content": S(), "branch": S(), "message": S(), "basedOn": S()}, ["content"])),
+      "put": {"operationId": "writeFile", "requestBody": body(inp({"content": S(), "branch": BRANCH, "message": S(), "basedOn": HEX}, ["content"])),
               "responses": {**ok(ref("Outcome")), **err(*WRITE)}},
-      "patch": {"operationId": "editFile", "requestBody": body(obj({"old": S(), "new": S(), "replaceAll": B, "branch": S(), "message": S()}, ["old", "new"])),
+      "patch": {"operationId": "editFile", "requestBody": body(inp({"old": S(minLength=1), "new": S(), "replaceAll": B, "branch": BRANCH, "message": S()}, ["old", "new"])),
                 "responses": {**ok(ref("Outcome")), **err(*WRITE)}},
-      "delete": {"operationId": "deleteFile", "parameters": [q("branch"), q("message")], "responses": {**ok(ref("Outcome")), **err(*WRITE)}}},
+      "delete": {"operationId": "deleteFile", "parameters": [q("branch", BRANCH), q("message")], "responses": {**ok(ref("Outcome")), **err(*WRITE)}}},
   "/v1/orgs/{org}/projects/{project}/glob": {"parameters": [ORG, PROJ],
-      "get": {"operationId": "glob", "parameters": [q("pattern", required=True), REF, q("limit", I(minimum=1, maximum=10000)), q("cursor")],
+      "get": {"operationId": "glob", "parameters": [q("pattern", GLOB, required=True), REF, q("limit", I(minimum=1, maximum=10000)), q("cursor")],
               "responses": {**ok(ref("PathPage")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/grep": {"parameters": [ORG, PROJ],
-      "get": {"operationId": "grep", "parameters": [q("pattern", required=True), q("glob"), q("mode", S(enum=["files", "content", "count"])), q("ignoreCase", B),
+      "get": {"operationId": "grep", "parameters": [q("pattern", S(minLength=1, maxLength=1024), required=True), q("glob", GLOB), q("mode", S(enum=["files", "content", "count"])), q("ignoreCase", B),
                                                      q("context", I(minimum=0, maximum=100)), q("headLimit", I(minimum=1, maximum=100000)), REF],
               "responses": {**ok(ref("GrepResult")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/commits": {"parameters": [ORG, PROJ],
-      "get": {"operationId": "log", "parameters": [REF, q("path"), q("limit", I(minimum=1, maximum=1000)), q("cursor")], "responses": {**ok(ref("LogPage")), **err(*READ)}},
-      "post": {"operationId": "commit", "requestBody": body(obj({
-                  "changes": arr(obj({"op": S(enum=["write", "edit", "delete"]), "path": S(), "content": S(), "old": S(), "new": S(), "replaceAll": B}, ["op", "path"])),
-                  "branch": S(), "message": S(), "basedOn": S()}, ["changes"])),
+      "get": {"operationId": "log", "parameters": [REF, q("path", FILE_PATH), q("limit", I(minimum=1, maximum=1000)), q("cursor")], "responses": {**ok(ref("LogPage")), **err(*READ)}},
+      "post": {"operationId": "commit", "requestBody": body(inp({
+                  "changes": {**arr(inp({"op": S(enum=["write", "edit", "delete"]), "path": FILE_PATH, "content": S(), "old": S(minLength=1), "new": S(), "replaceAll": B}, ["op", "path"])), "minItems": 1},
+                  "branch": BRANCH, "message": S(), "basedOn": HEX}, ["changes"])),
                "responses": {**ok(ref("Outcome")), **err(*WRITE)}}},
-  "/v1/orgs/{org}/projects/{project}/commits/{ref}": {"parameters": [ORG, PROJ, p("ref")],
+  "/v1/orgs/{org}/projects/{project}/commits/{ref}": {"parameters": [ORG, PROJ, p("ref", REF_S)],
       "get": {"operationId": "showCommit", "responses": {**ok(ref("CommitDetail")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/diff": {"parameters": [ORG, PROJ],
-      "get": {"operationId": "diff", "parameters": [q("from", required=True), q("to"), q("limit", I(minimum=1, maximum=10000)), q("cursor")],
+      "get": {"operationId": "diff", "parameters": [q("from", REF_S, required=True), q("to", REF_S), q("limit", I(minimum=1, maximum=10000)), q("cursor")],
               "responses": {**ok(ref("DiffResult")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/blame/{path}": {"parameters": [ORG, PROJ, PATH],
       "get": {"operationId": "blame", "parameters": [REF], "responses": {**ok(ref("BlameList")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/revert": {"parameters": [ORG, PROJ],
-      "post": {"operationId": "revert", "requestBody": body(obj({"commit": S(), "branch": S(), "message": S()}, ["commit"])),
+      "post": {"operationId": "revert", "requestBody": body(inp({"commit": REF_S, "branch": BRANCH, "message": S()}, ["commit"])),
                "responses": {**ok(ref("Outcome")), **err(*WRITE)}}},
   "/v1/orgs/{org}/projects/{project}/branches": {"parameters": [ORG, PROJ],
       "get": {"operationId": "listBranches", "responses": {**ok(ref("BranchList")), **err(*READ)}},
-      "post": {"operationId": "createBranch", "requestBody": body(obj({"name": S(), "from": S(), "message": S()}, ["name"])),
+      "post": {"operationId": "createBranch", "requestBody": body(inp({"name": BRANCH, "from": REF_S, "message": S()}, ["name"])),
                "responses": {**ok(ref("Branch"), 201), **err(*WRITE)}}},
-  "/v1/orgs/{org}/projects/{project}/branches/{branch}": {"parameters": [ORG, PROJ, p("branch")],
+  "/v1/orgs/{org}/projects/{project}/branches/{branch}": {"parameters": [ORG, PROJ, p("branch", BRANCH)],
       "delete": {"operationId": "deleteBranch", "responses": {"204": {"description": "deleted"}, **err(*WRITE)}}},
   "/v1/orgs/{org}/projects/{project}/events": {"parameters": [ORG, PROJ],
-      "get": {"operationId": "changeFeed", "description": "Server-sent events: one `change` event per commit (project, branch, commit, paths, actor).",
-              "responses": {**ok(S(), ctype="text/event-stream"), **err(*READ)}}},
+      "get": {"operationId": "changeFeed", "description": "Server-sent events. First a `ready` event with the branch heads the caller may read (`{project, branches: [{name, head}]}`), then one `change` event per commit (project, branch, commit, paths, actor, action, time).",
+              "responses": {**ok(ref("FeedEvent"), ctype="text/event-stream"), **err(*READ)}}},
   "/v1/orgs/{org}/roles": {"parameters": [ORG], "get": {"operationId": "listRoles", "responses": {**ok(ref("RoleList")), **err(*READ)}}},
-  "/v1/orgs/{org}/roles/{name}": {"parameters": [ORG, p("name")],
-      "put": {"operationId": "putRole", "requestBody": body(obj({"authorities": arr(ref("Authority")), "description": S()}, ["authorities"])),
+  "/v1/orgs/{org}/roles/{name}": {"parameters": [ORG, p("name", ACCESS_NAME)],
+      "put": {"operationId": "putRole", "requestBody": body(inp({"authorities": arr(ref("Authority")), "description": S()}, ["authorities"])),
               "responses": {**ok(ref("Role")), **err(*WRITE)}},
       "delete": {"operationId": "deleteRole", "responses": {"204": {"description": "deleted"}, **err(*WRITE)}}},
   "/v1/orgs/{org}/grants": {"parameters": [ORG], "get": {"operationId": "listGrants", "responses": {**ok(ref("GrantList")), **err(*READ)}}},
-  "/v1/orgs/{org}/grants/{id}": {"parameters": [ORG, p("id")],
-      "put": {"operationId": "putGrant", "requestBody": body(obj({"subject": S(), "role": S(), "target": ref("Target"), "effect": S(enum=["allow", "deny"])}, ["subject", "role", "target"])),
+  "/v1/orgs/{org}/grants/{id}": {"parameters": [ORG, p("id", ACCESS_NAME)],
+      "put": {"operationId": "putGrant", "requestBody": body(inp({"subject": SUBJECT, "role": ACCESS_NAME, "target": ref("TargetIn"), "effect": S(enum=["allow", "deny"])}, ["subject", "role", "target"])),
               "responses": {**ok(ref("Grant")), **err(*WRITE)}},
       "delete": {"operationId": "deleteGrant", "responses": {"204": {"description": "deleted"}, **err(*WRITE)}}},
   "/v1/orgs/{org}/members": {"parameters": [ORG], "get": {"operationId": "listMembers", "responses": {**ok(ref("MemberList")), **err(*READ)}}},
-  "/v1/orgs/{org}/members/{subject}": {"parameters": [ORG, p("subject")],
-      "put": {"operationId": "putMember", "requestBody": body(obj({"role": S()}, ["role"])), "responses": {**ok(ref("Member")), **err(*WRITE)}},
+  "/v1/orgs/{org}/members/{subject}": {"parameters": [ORG, p("subject", SUBJECT)],
+      "put": {"operationId": "putMember", "requestBody": body(inp({"role": ACCESS_NAME}, ["role"])), "responses": {**ok(ref("Member")), **err(*WRITE)}},
       "delete": {"operationId": "deleteMember", "responses": {"204": {"description": "removed"}, **err(*WRITE)}}},
   "/v1/orgs/{org}/keys": {"parameters": [ORG],
       "get": {"operationId": "listKeys", "responses": {**ok(ref("KeyList")), **err(*READ)}},
-      "post": {"operationId": "mintKey", "requestBody": body(obj({"kind": S(enum=["user", "agent", "service"]), "subject": S(), "role": S(), "project": S(), "path": S(),
-                                                                   "expiresAt": S(), "description": S()}, ["role"])),
+      "post": {"operationId": "mintKey", "requestBody": body(inp({"kind": S(enum=["user", "agent", "service"]), "subject": SUBJECT, "role": ACCESS_NAME, "project": PROJECT_NAME, "path": GLOB,
+                                                                   "expiresAt": TIME, "description": S()}, ["role"])),
                "responses": {**ok(ref("MintedKey"), 201), **err(*WRITE)}}},
-  "/v1/orgs/{org}/keys/{id}": {"parameters": [ORG, p("id")], "delete": {"operationId": "revokeKey", "responses": {**ok(ref("Key")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/keys/{id}": {"parameters": [ORG, p("id", S(pattern="^[0-9a-f]{16}$"))], "delete": {"operationId": "revokeKey", "responses": {**ok(ref("Key")), **err(*WRITE)}}},
   "/v1/orgs/{org}/identity": {"parameters": [ORG],
       "get": {"operationId": "getIdentity", "responses": {**ok(ref("IdentityDoc")), **err(*READ)}},
-      "put": {"operationId": "putIdentity", "requestBody": body(obj({"issuer": S(), "jwksURL": S(), "audience": S(), "userClaim": S(), "groupsClaim": S(),
+      "put": {"operationId": "putIdentity", "requestBody": body(inp({"issuer": S(pattern="^https?://[^\\s]+$"), "jwksURL": S(pattern="^https?://[^\\s]+$"), "audience": S(minLength=1), "userClaim": S(minLength=1), "groupsClaim": S(minLength=1),
                                                                      "clockSkewSeconds": I(minimum=0, maximum=600)}, ["issuer", "audience"])),
               "responses": {**ok(ref("Identity")), **err(*WRITE)}}},
   "/v1/orgs/{org}/access": {"parameters": [ORG],
       "get": {"operationId": "accessAt", "description": "Roles and grants as they were at `at` (now by default): who could do what at time T.",
-              "parameters": [q("at")], "responses": {**ok(ref("AccessSnapshot")), **err(*READ)}}},
+              "parameters": [q("at", TIME)], "responses": {**ok(ref("AccessSnapshot")), **err(*READ)}}},
   "/v1/orgs/{org}/access/v1/evaluation": {"parameters": [ORG],
       "post": {"operationId": "evaluate", "description": "OpenID AuthZEN access evaluation: may subject do action on resource?",
                "requestBody": body(obj({
@@ -175,12 +204,12 @@ paths = {
                    "context": obj({"time": S()})}, ["subject", "action", "resource"])),
                "responses": {**ok(ref("Evaluation")), **err(*READ)}}},
   "/v1/orgs/{org}/audit": {"parameters": [ORG],
-      "get": {"operationId": "audit", "parameters": [q("actor"), q("action"), q("outcome"), q("path"), q("since"), q("until"),
+      "get": {"operationId": "audit", "parameters": [q("actor"), q("action"), q("outcome"), q("path", GLOB), q("since", TIME), q("until", TIME),
                                                       q("limit", I(minimum=1, maximum=1000)), q("cursor")],
               "responses": {**ok(ref("AuditPage")), **err(*READ)}}},
   "/v1/orgs/{org}/audit/export": {"parameters": [ORG],
       "get": {"operationId": "auditExport", "description": "JSON Lines, one CloudEvents 1.0 event per entry.",
-              "parameters": [q("actor"), q("action"), q("outcome"), q("path"), q("since"), q("until")],
+              "parameters": [q("actor"), q("action"), q("outcome"), q("path", GLOB), q("since", TIME), q("until", TIME)],
               "responses": {**ok(S(), ctype="application/x-ndjson"), **err(*READ)}}},
 }
 doc = {"openapi": "3.1.0",

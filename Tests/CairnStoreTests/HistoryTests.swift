@@ -137,7 +137,7 @@ import Testing
             await expectError(.invalidArgument) { try await p.createBranch(bad, from: "main", principal: "t") }
         }
         await expectError(.unknownRef) { try await p.createBranch("ok", from: "nope", principal: "t") }
-        await expectError(.invalidArgument) { try await p.deleteBranch("main", principal: "t") }
+        await expectError(.conflict) { try await p.deleteBranch("main", principal: "t") }
         try await p.deleteBranch("work/one", principal: "t")
         #expect(try await p.branches().map(\.name) == ["main"])
         await expectError(.unknownRef) { try await p.write("x", "y".bytes, branch: "work/one", metadata: .test("x")) }

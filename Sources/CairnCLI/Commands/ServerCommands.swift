@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
             if let org { settings.organization = org }
             if let rateLimit {
                 settings.requestsPerSecond = rateLimit
-                settings.burst = max(settings.burst, rateLimit * 2)
+                settings.burst = rateLimit * 2
             }
             try await serve(settings)
         } catch let error as CairnError {

@@ -58,5 +58,6 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case rateLimited = "rate_limited"
         case payloadTooLarge = "payload_too_large"
         case timeout = "timeout"
+        case methodNotAllowed = "method_not_allowed"
     }
 }

@@ -78,18 +78,23 @@ public struct Grant: Sendable, Codable, Equatable {
         try Self.validateSubject(subject)
         try AccessNames.validate(id, noun: "grant id")
         switch target {
-        case .path(_, let glob):
+        case .organization: break
+        case .project(let project): try Repository.validateProjectName(project)
+        case .branch(let project, let branch):
+            try Repository.validateProjectName(project)
+            try Project.validateBranchName(branch)
+        case .path(let project, let glob):
+            try Repository.validateProjectName(project)
             guard !glob.isEmpty, glob.utf8.count <= 1024 else {
                 throw CairnError(.invalidGlob, "a path target needs a glob of 1 to 1024 bytes")
             }
             _ = try Glob(glob)
-        default: break
         }
     }
 
     public static func validateSubject(_ subject: String) throws(CairnError) {
         let parts = subject.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, ["user", "group", "agent", "service"].contains(parts[0]), !parts[1].isEmpty, subject.utf8.count <= 256,
+        guard parts.count == 2, ["user", "group", "agent", "service"].contains(parts[0]), (1...248).contains(parts[1].unicodeScalars.count),
             !subject.contains("\n")
         else {
             throw CairnError(

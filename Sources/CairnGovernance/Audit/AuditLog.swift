@@ -130,6 +130,7 @@ extension Gateway {
     /// Reading the audit log needs `configure` on the organization.
     public func audit(_ caller: Caller, query: AuditQuery, limit: Int = 100, cursor: String? = nil) async throws -> AuditPage {
         try await authorize(caller, .configure, .organization, action: "audit.query")
+        if let path = query.path { try checkPattern(path) }
         return try await AuditLog.query(storage, organization: caller.organization.id, query, limit: limit, cursor: cursor)
     }
 }

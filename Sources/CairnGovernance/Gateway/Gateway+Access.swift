@@ -28,6 +28,20 @@ extension Gateway {
         Array((try? Self.configEncoder.encode(value)) ?? Data())
     }
 
+    /// Refuses an access change that would take `configure` on the organization away from the
+    /// caller making it: locking yourself out is the one access mistake the API cannot undo
+    /// (`cairn admin token` on the server's machine still can).
+    func keepOwnConfigure(_ caller: Caller, _ policy: Policy, roles: [String: Role]? = nil, grants: [Grant]? = nil) throws {
+        guard policy.decide(caller.principal, .configure, .organization).allowed else { return }
+        let c = policy.config
+        let after = Policy(AccessConfig(commit: c.commit, roles: roles ?? c.roles, grants: grants ?? c.grants, keys: c.keys, identity: c.identity))
+        guard after.decide(caller.principal, .configure, .organization).allowed else {
+            throw CairnError(
+                .conflict, "this change would take 'configure' on the organization away from you, the one making it; have another administrator make it",
+                details: ["subject": caller.principal.subject])
+        }
+    }
+
     // MARK: Roles
 
     public func roles(_ caller: Caller) async throws -> [Role] {
@@ -38,6 +52,10 @@ extension Gateway {
     public func putRole(_ caller: Caller, _ role: Role) async throws -> Role {
         try AccessNames.validate(role.name, noun: "role")
         let decision = try await authorize(caller, .configure, .organization, action: "access.role.put")
+        let policy = try await policy(caller.organization)
+        var roles = policy.config.roles
+        roles[role.name] = role
+        try keepOwnConfigure(caller, policy, roles: roles)
         _ = try await configure(caller, action: "access.role.put", decision: decision, changes: [.write(path: AccessPaths.role(role.name), content: encode(role))], detail: ["role": role.name])
         return role
     }
@@ -69,9 +87,10 @@ extension Gateway {
         try grant.validate()
         let policy = try await policy(caller.organization)
         guard let role = policy.role(grant.role) else {
-            throw CairnError(.invalidArgument, "no role named '\(grant.role)'", details: ["role": grant.role])
+            throw CairnError(.notFound, "no role named '\(grant.role)'", details: ["role": grant.role])
         }
         let decision = try await authorizeGrantChange(caller, grant, role: role, policy: policy)
+        try keepOwnConfigure(caller, policy, grants: policy.config.grants.filter { $0.id != grant.id } + [grant])
         _ = try await configure(
             caller, action: "access.grant.put", decision: decision, changes: [.write(path: AccessPaths.grant(grant.id), content: encode(grant))],
             detail: ["grant": grant.id, "subject": grant.subject, "role": grant.role, "effect": grant.effect.rawValue])
@@ -86,6 +105,7 @@ extension Gateway {
             throw CairnError(.notFound, "no grant '\(id)'", details: ["grant": id])
         }
         let decision = try await authorizeGrantChange(caller, grant, role: policy.role(grant.role) ?? Role(name: grant.role, authorities: .all), policy: policy)
+        try keepOwnConfigure(caller, policy, grants: policy.config.grants.filter { $0.id != id })
         _ = try await configure(caller, action: "access.grant.delete", decision: decision, changes: [.delete(AccessPaths.grant(id))], detail: ["grant": id])
     }
 
@@ -135,8 +155,10 @@ extension Gateway {
     public func deleteMember(_ caller: Caller, subject: String) async throws {
         try Grant.validateSubject(subject)
         let decision = try await authorize(caller, .configure, .organization, action: "access.member.delete")
-        let ids = try await policy(caller.organization).config.grants.filter { $0.subject == subject }.map(\.id)
+        let policy = try await policy(caller.organization)
+        let ids = policy.config.grants.filter { $0.subject == subject }.map(\.id)
         guard !ids.isEmpty else { throw CairnError(.notFound, "'\(subject)' is not a member", details: ["subject": subject]) }
+        try keepOwnConfigure(caller, policy, grants: policy.config.grants.filter { $0.subject != subject })
         _ = try await configure(
             caller, action: "access.member.delete", decision: decision, changes: ids.map { .delete(AccessPaths.grant($0)) }, detail: ["subject": subject])
     }
@@ -155,10 +177,11 @@ extension Gateway {
     ) async throws -> MintedKey {
         let decision = try await authorize(caller, .configure, .organization, action: "access.key.mint")
         let policy = try await policy(caller.organization)
-        guard policy.role(role) != nil else { throw CairnError(.invalidArgument, "no role named '\(role)'", details: ["role": role]) }
+        guard policy.role(role) != nil else { throw CairnError(.notFound, "no role named '\(role)'", details: ["role": role]) }
         if let expiresAt, Clock.parseRFC3339(expiresAt) == nil {
             throw CairnError(.invalidArgument, "expiresAt must be an RFC 3339 time", details: ["expiresAt": expiresAt])
         }
+        if let project { try Repository.validateProjectName(project) }
         if path != nil && project == nil { throw CairnError(.invalidArgument, "a path scope needs a project") }
         if let path { _ = try Glob(path) }
         let (id, token, hash) = APIKeyToken.mint()

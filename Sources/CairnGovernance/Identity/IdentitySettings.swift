@@ -42,6 +42,9 @@ public struct IdentitySettings: Sendable, Codable, Equatable {
             throw CairnError(.invalidArgument, "jwksURL must be an http(s) URL", details: ["jwksURL": jwksURL])
         }
         guard !audience.isEmpty else { throw CairnError(.invalidArgument, "an audience is required") }
+        guard !userClaim.isEmpty, !groupsClaim.isEmpty else {
+            throw CairnError(.invalidArgument, "userClaim and groupsClaim name claims of the token and cannot be empty")
+        }
         guard (0...600).contains(clockSkewSeconds) else {
             throw CairnError(.invalidArgument, "clockSkewSeconds must be between 0 and 600")
         }

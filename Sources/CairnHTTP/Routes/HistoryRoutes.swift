@@ -3,6 +3,7 @@ import CairnGovernance
 import CairnStore
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import NIOCore
 
 extension Routes {
@@ -57,17 +58,25 @@ extension Routes {
         }
         p.get("/events") { req, ctx in
             let caller = try await caller(req, ctx)
-            let stream = try await gateway.changes(caller, project: try ctx.parameters.require("project"))
+            let project = try ctx.parameters.require("project")
+            let stream = try await gateway.changes(caller, project: project)
+            // Subscribed first, then the heads: a commit in between shows in both, never in
+            // neither, and a client that re-renders from `ready` starts from a known state.
+            let ready = FeedReady(project: project, branches: try await gateway.branches(caller, project: project))
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
-                    // A comment first, so the client sees the stream open before any change.
-                    try await writer.write(ByteBuffer(string: ": cairn change feed\n\n"))
-                    for await event in stream {
-                        var line = "event: change\ndata: "
-                        line += String(decoding: JSON.encode(event), as: UTF8.self)
-                        line += "\n\n"
-                        try await writer.write(ByteBuffer(string: line))
+                    try await writer.write(ByteBuffer(string: "event: ready\ndata: \(String(decoding: JSON.encode(ready), as: UTF8.self))\n\n"))
+                    // Ends when the server shuts down, and finds a client gone at the next
+                    // heartbeat (a write to a closed connection throws) rather than at the
+                    // next change, which may never come.
+                    for await item in FeedItem.merge(stream, heartbeat: config.feedHeartbeatSeconds).cancelOnGracefulShutdown() {
+                        switch item {
+                        case .change(let event):
+                            try await writer.write(ByteBuffer(string: "event: change\ndata: \(String(decoding: JSON.encode(event), as: UTF8.self))\n\n"))
+                        case .heartbeat:
+                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                        }
                     }
                     try await writer.finish(nil)
                 })
@@ -77,3 +86,34 @@ extension Routes {
 
 struct BlameList: Codable { let entries: [BlameEntry] }
 struct BranchList: Codable { let branches: [BranchInfo] }
+/// What the change feed writes: a change, or a comment line that keeps the connection honest.
+enum FeedItem: Sendable {
+    case change(ChangeEvent)
+    case heartbeat
+
+    static func merge(_ changes: AsyncStream<ChangeEvent>, heartbeat seconds: Double) -> AsyncStream<FeedItem> {
+        AsyncStream { continuation in
+            let forward = Task {
+                for await event in changes { continuation.yield(.change(event)) }
+                continuation.finish()
+            }
+            let beat = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                    if Task.isCancelled { break }
+                    continuation.yield(.heartbeat)
+                }
+            }
+            continuation.onTermination = { _ in
+                forward.cancel()
+                beat.cancel()
+            }
+        }
+    }
+}
+
+/// The first event of a change feed: the branch heads the caller may read, as of subscribing.
+struct FeedReady: Codable {
+    let project: String
+    let branches: [BranchInfo]
+}

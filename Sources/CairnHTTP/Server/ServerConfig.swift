@@ -16,6 +16,8 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     public var maxPathBytes = 1024
     public var maxPatternBytes = 1024
     public var jwksRefetchSeconds = 10.0
+    /// How often an idle change feed sends a comment line, which finds clients that are gone.
+    public var feedHeartbeatSeconds = 15.0
 
     public init() {}
 
@@ -33,6 +35,8 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         maxPathBytes = try c.decodeIfPresent(Int.self, forKey: .maxPathBytes) ?? d.maxPathBytes
         maxPatternBytes = try c.decodeIfPresent(Int.self, forKey: .maxPatternBytes) ?? d.maxPatternBytes
         jwksRefetchSeconds = try c.decodeIfPresent(Double.self, forKey: .jwksRefetchSeconds) ?? d.jwksRefetchSeconds
+        feedHeartbeatSeconds = try c.decodeIfPresent(Double.self, forKey: .feedHeartbeatSeconds) ?? d.feedHeartbeatSeconds
+        guard feedHeartbeatSeconds > 0 else { throw CairnError(.invalidArgument, "feedHeartbeatSeconds must be more than 0") }
     }
 
     /// Reads a JSON config file; unknown keys are an error, so a typo never silently does nothing.
@@ -55,7 +59,7 @@ public struct ServerConfig: Sendable, Codable, Equatable {
 
     /// Applies `CAIRN_HOST`, `CAIRN_PORT`, `CAIRN_DATA`, `CAIRN_ORG`, `CAIRN_MAX_BODY_BYTES`,
     /// `CAIRN_RATE_LIMIT` (requests per second), `CAIRN_REQUEST_TIMEOUT` (seconds),
-    /// `CAIRN_JWKS_REFETCH_SECONDS`.
+    /// `CAIRN_JWKS_REFETCH_SECONDS`, `CAIRN_FEED_HEARTBEAT_SECONDS`.
     public mutating func applyEnvironment(_ env: [String: String]) throws {
         func number<T: LosslessStringConvertible>(_ key: String, _ apply: (T) -> Void) throws {
             guard let raw = env[key] else { return }
@@ -67,12 +71,13 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         if let v = env["CAIRN_ORG"] { organization = v }
         try number("CAIRN_PORT") { (v: Int) in port = v }
         try number("CAIRN_MAX_BODY_BYTES") { (v: Int) in maxBodyBytes = v }
-        try number("CAIRN_RATE_LIMIT") { (v: Double) in requestsPerSecond = v; burst = max(burst, v * 2) }
+        try number("CAIRN_RATE_LIMIT") { (v: Double) in requestsPerSecond = v; burst = v * 2 }
         try number("CAIRN_REQUEST_TIMEOUT") { (v: Double) in requestTimeoutSeconds = v }
         try number("CAIRN_JWKS_REFETCH_SECONDS") { (v: Double) in jwksRefetchSeconds = v }
+        try number("CAIRN_FEED_HEARTBEAT_SECONDS") { (v: Double) in feedHeartbeatSeconds = max(0.1, v) }
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds
+        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds
     }
 }

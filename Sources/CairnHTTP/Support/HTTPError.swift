@@ -17,6 +17,7 @@ enum HTTPErrorMapping {
         case .rateLimited: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
         case .timeout: .serviceUnavailable
+        case .methodNotAllowed: .methodNotAllowed
         case .corrupt, .storage: .internalServerError
         }
     }
@@ -47,6 +48,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .methodNotAllowed, .badRequest: .invalidArgument
                 default: error.status.code >= 500 ? .storage : .invalidArgument
                 }
+            if error.status == .notFound, let allowed = RouteTable.shared.methods(for: request.uri.path) {
+                var response = HTTPErrorMapping.response(
+                    CairnError(.methodNotAllowed, "\(request.method) is not allowed here; use \(allowed.joined(separator: ", "))", details: ["allow": allowed.joined(separator: ", ")]))
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             let message = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             var response = HTTPErrorMapping.response(CairnError(code, message))
             if error.status == .methodNotAllowed { response.status = .methodNotAllowed }

@@ -30,8 +30,15 @@ enum JSON {
         } catch {
             throw CairnError(.payloadTooLarge, "the request body exceeds \(limit) bytes", details: ["limit": String(limit)])
         }
+        let data = Data(buffer.readableBytesView)
+        if let shape = RouteTable.shared.body(method: request.method.rawValue, path: request.uri.path),
+            let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+            let field = shape.unknownField(in: value)
+        {
+            throw CairnError(.invalidArgument, "the request body has a field the API does not know: '\(field)'", details: ["field": field])
+        }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.keyNotFound(key, _) {
             throw CairnError(.invalidArgument, "the request body lacks the field '\(key.stringValue)'", details: ["field": key.stringValue])
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {

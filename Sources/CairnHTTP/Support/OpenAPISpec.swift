@@ -177,6 +177,52 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "ChangeEvent": {
+    "additionalProperties": false,
+    "properties": {
+     "action": {
+      "type": "string"
+     },
+     "actor": {
+      "type": "string"
+     },
+     "branch": {
+      "type": "string"
+     },
+     "commit": {
+      "anyOf": [
+       {
+        "pattern": "^[0-9a-f]{64}$",
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "paths": {
+      "items": {
+       "type": "string"
+      },
+      "type": "array"
+     },
+     "project": {
+      "type": "string"
+     },
+     "time": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "project",
+     "branch",
+     "paths",
+     "actor",
+     "action",
+     "time"
+    ],
+    "type": "object"
+   },
    "CommitDetail": {
     "additionalProperties": false,
     "properties": {
@@ -378,6 +424,62 @@ enum OpenAPIDocument {
     "required": [
      "decision",
      "context"
+    ],
+    "type": "object"
+   },
+   "FeedEvent": {
+    "description": "One server-sent event; `data` is JSON: FeedReady for `ready`, ChangeEvent for `change`.",
+    "properties": {
+     "data": {
+      "contentMediaType": "application/json",
+      "contentSchema": {
+       "oneOf": [
+        {
+         "$ref": "#/components/schemas/FeedReady"
+        },
+        {
+         "$ref": "#/components/schemas/ChangeEvent"
+        }
+       ]
+      },
+      "type": "string"
+     },
+     "event": {
+      "enum": [
+       "ready",
+       "change"
+      ],
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "retry": {
+      "type": "integer"
+     }
+    },
+    "required": [
+     "event",
+     "data"
+    ],
+    "type": "object"
+   },
+   "FeedReady": {
+    "additionalProperties": false,
+    "properties": {
+     "branches": {
+      "items": {
+       "$ref": "#/components/schemas/Branch"
+      },
+      "type": "array"
+     },
+     "project": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "project",
+     "branches"
     ],
     "type": "object"
    },
@@ -1117,6 +1219,100 @@ enum OpenAPIDocument {
      }
     ]
    },
+   "TargetIn": {
+    "oneOf": [
+     {
+      "additionalProperties": false,
+      "properties": {
+       "kind": {
+        "const": "organization",
+        "type": "string"
+       }
+      },
+      "required": [
+       "kind"
+      ],
+      "type": "object"
+     },
+     {
+      "additionalProperties": false,
+      "properties": {
+       "kind": {
+        "const": "project",
+        "type": "string"
+       },
+       "project": {
+        "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+        "type": "string"
+       }
+      },
+      "required": [
+       "kind",
+       "project"
+      ],
+      "type": "object"
+     },
+     {
+      "additionalProperties": false,
+      "properties": {
+       "branch": {
+        "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+        "maxLength": 200,
+        "not": {
+         "anyOf": [
+          {
+           "pattern": "^[0-9a-fA-F]{4,}$"
+          },
+          {
+           "pattern": "\\.\\."
+          }
+         ]
+        },
+        "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+        "type": "string"
+       },
+       "kind": {
+        "const": "branch",
+        "type": "string"
+       },
+       "project": {
+        "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+        "type": "string"
+       }
+      },
+      "required": [
+       "kind",
+       "project",
+       "branch"
+      ],
+      "type": "object"
+     },
+     {
+      "additionalProperties": false,
+      "properties": {
+       "glob": {
+        "maxLength": 1024,
+        "minLength": 1,
+        "type": "string"
+       },
+       "kind": {
+        "const": "path",
+        "type": "string"
+       },
+       "project": {
+        "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+        "type": "string"
+       }
+      },
+      "required": [
+       "kind",
+       "project",
+       "glob"
+      ],
+      "type": "object"
+     }
+    ]
+   },
    "WhoAmI": {
     "additionalProperties": false,
     "properties": {
@@ -1308,7 +1504,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -1324,6 +1520,7 @@ enum OpenAPIDocument {
       "name": "at",
       "required": false,
       "schema": {
+       "format": "date-time",
        "type": "string"
       }
      }
@@ -1427,7 +1624,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -1440,7 +1637,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -1677,6 +1874,8 @@ enum OpenAPIDocument {
       "name": "path",
       "required": false,
       "schema": {
+       "maxLength": 1024,
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -1685,6 +1884,7 @@ enum OpenAPIDocument {
       "name": "since",
       "required": false,
       "schema": {
+       "format": "date-time",
        "type": "string"
       }
      },
@@ -1693,6 +1893,7 @@ enum OpenAPIDocument {
       "name": "until",
       "required": false,
       "schema": {
+       "format": "date-time",
        "type": "string"
       }
      },
@@ -1814,7 +2015,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -1854,6 +2055,8 @@ enum OpenAPIDocument {
       "name": "path",
       "required": false,
       "schema": {
+       "maxLength": 1024,
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -1862,6 +2065,7 @@ enum OpenAPIDocument {
       "name": "since",
       "required": false,
       "schema": {
+       "format": "date-time",
        "type": "string"
       }
      },
@@ -1870,6 +2074,7 @@ enum OpenAPIDocument {
       "name": "until",
       "required": false,
       "schema": {
+       "format": "date-time",
        "type": "string"
       }
      }
@@ -1973,7 +2178,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -2081,7 +2286,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -2182,7 +2387,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -2191,7 +2396,8 @@ enum OpenAPIDocument {
      "name": "id",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "description": "a role, grant or key name: it becomes a file name",
+      "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$",
       "type": "string"
      }
     }
@@ -2205,20 +2411,31 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "effect": {
-          "enum": [
-           "allow",
-           "deny"
-          ],
-          "type": "string"
+          "anyOf": [
+           {
+            "enum": [
+             "allow",
+             "deny"
+            ],
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "role": {
+          "description": "a role, grant or key name: it becomes a file name",
+          "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$",
           "type": "string"
          },
          "subject": {
+          "description": "user:ID, group:NAME, agent:ID or service:ID",
+          "pattern": "^(user|group|agent|service):[^\\n]{1,248}$",
           "type": "string"
          },
          "target": {
-          "$ref": "#/components/schemas/Target"
+          "$ref": "#/components/schemas/TargetIn"
          }
         },
         "required": [
@@ -2428,7 +2645,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -2442,24 +2659,57 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "audience": {
+          "minLength": 1,
           "type": "string"
          },
          "clockSkewSeconds": {
-          "maximum": 600,
-          "minimum": 0,
-          "type": "integer"
+          "anyOf": [
+           {
+            "maximum": 600,
+            "minimum": 0,
+            "type": "integer"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "groupsClaim": {
-          "type": "string"
+          "anyOf": [
+           {
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "issuer": {
+          "pattern": "^https?://[^\\s]+$",
           "type": "string"
          },
          "jwksURL": {
-          "type": "string"
+          "anyOf": [
+           {
+            "pattern": "^https?://[^\\s]+$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "userClaim": {
-          "type": "string"
+          "anyOf": [
+           {
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          }
         },
         "required": [
@@ -2668,7 +2918,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -2682,30 +2932,80 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "description": {
-          "type": "string"
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "expiresAt": {
-          "type": "string"
+          "anyOf": [
+           {
+            "format": "date-time",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "kind": {
-          "enum": [
-           "user",
-           "agent",
-           "service"
-          ],
-          "type": "string"
+          "anyOf": [
+           {
+            "enum": [
+             "user",
+             "agent",
+             "service"
+            ],
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "path": {
-          "type": "string"
+          "anyOf": [
+           {
+            "maxLength": 1024,
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "project": {
-          "type": "string"
+          "anyOf": [
+           {
+            "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "role": {
+          "description": "a role, grant or key name: it becomes a file name",
+          "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$",
           "type": "string"
          },
          "subject": {
-          "type": "string"
+          "anyOf": [
+           {
+            "description": "user:ID, group:NAME, agent:ID or service:ID",
+            "pattern": "^(user|group|agent|service):[^\\n]{1,248}$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          }
         },
         "required": [
@@ -2913,7 +3213,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -2922,7 +3222,7 @@ enum OpenAPIDocument {
      "name": "id",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[0-9a-f]{16}$",
       "type": "string"
      }
     }
@@ -3030,7 +3330,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -3131,7 +3431,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -3140,7 +3440,8 @@ enum OpenAPIDocument {
      "name": "subject",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "description": "user:ID, group:NAME, agent:ID or service:ID",
+      "pattern": "^(user|group|agent|service):[^\\n]{1,248}$",
       "type": "string"
      }
     }
@@ -3154,6 +3455,8 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "role": {
+          "description": "a role, grant or key name: it becomes a file name",
+          "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$",
           "type": "string"
          }
         },
@@ -3342,7 +3645,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -3356,6 +3659,7 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "name": {
+          "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
           "type": "string"
          }
         },
@@ -3471,6 +3775,8 @@ enum OpenAPIDocument {
       "name": "ref",
       "required": false,
       "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
        "type": "string"
       }
      }
@@ -3574,7 +3880,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -3583,7 +3889,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -3592,7 +3898,12 @@ enum OpenAPIDocument {
      "name": "path",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+      "maxLength": 1024,
+      "not": {
+       "pattern": "(^|/)[.][.]?(/|$)"
+      },
+      "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
       "type": "string"
      }
     }
@@ -3700,7 +4011,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -3709,7 +4020,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -3723,12 +4034,41 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "from": {
-          "type": "string"
+          "anyOf": [
+           {
+            "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "message": {
-          "type": "string"
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "name": {
+          "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+          "maxLength": 200,
+          "not": {
+           "anyOf": [
+            {
+             "pattern": "^[0-9a-fA-F]{4,}$"
+            },
+            {
+             "pattern": "\\.\\."
+            }
+           ]
+          },
+          "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
           "type": "string"
          }
         },
@@ -3930,7 +4270,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -3939,7 +4279,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -3948,7 +4288,19 @@ enum OpenAPIDocument {
      "name": "branch",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+      "maxLength": 200,
+      "not": {
+       "anyOf": [
+        {
+         "pattern": "^[0-9a-fA-F]{4,}$"
+        },
+        {
+         "pattern": "\\.\\."
+        }
+       ]
+      },
+      "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
       "type": "string"
      }
     }
@@ -3963,6 +4315,8 @@ enum OpenAPIDocument {
       "name": "ref",
       "required": false,
       "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -3971,6 +4325,12 @@ enum OpenAPIDocument {
       "name": "path",
       "required": false,
       "schema": {
+       "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+       "maxLength": 1024,
+       "not": {
+        "pattern": "(^|/)[.][.]?(/|$)"
+       },
+       "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
        "type": "string"
       }
      },
@@ -4092,7 +4452,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -4101,7 +4461,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -4115,23 +4475,73 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "basedOn": {
-          "type": "string"
+          "anyOf": [
+           {
+            "pattern": "^[0-9a-f]{64}$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "branch": {
-          "type": "string"
+          "anyOf": [
+           {
+            "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+            "maxLength": 200,
+            "not": {
+             "anyOf": [
+              {
+               "pattern": "^[0-9a-fA-F]{4,}$"
+              },
+              {
+               "pattern": "\\.\\."
+              }
+             ]
+            },
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "changes": {
           "items": {
            "additionalProperties": false,
            "properties": {
             "content": {
-             "type": "string"
+             "anyOf": [
+              {
+               "type": "string"
+              },
+              {
+               "type": "null"
+              }
+             ]
             },
             "new": {
-             "type": "string"
+             "anyOf": [
+              {
+               "type": "string"
+              },
+              {
+               "type": "null"
+              }
+             ]
             },
             "old": {
-             "type": "string"
+             "anyOf": [
+              {
+               "minLength": 1,
+               "type": "string"
+              },
+              {
+               "type": "null"
+              }
+             ]
             },
             "op": {
              "enum": [
@@ -4142,10 +4552,23 @@ enum OpenAPIDocument {
              "type": "string"
             },
             "path": {
+             "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+             "maxLength": 1024,
+             "not": {
+              "pattern": "(^|/)[.][.]?(/|$)"
+             },
+             "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
              "type": "string"
             },
             "replaceAll": {
-             "type": "boolean"
+             "anyOf": [
+              {
+               "type": "boolean"
+              },
+              {
+               "type": "null"
+              }
+             ]
             }
            },
            "required": [
@@ -4154,10 +4577,18 @@ enum OpenAPIDocument {
            ],
            "type": "object"
           },
+          "minItems": 1,
           "type": "array"
          },
          "message": {
-          "type": "string"
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          }
         },
         "required": [
@@ -4365,7 +4796,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -4374,7 +4805,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -4383,6 +4814,7 @@ enum OpenAPIDocument {
      "name": "ref",
      "required": true,
      "schema": {
+      "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
       "minLength": 1,
       "type": "string"
      }
@@ -4398,6 +4830,8 @@ enum OpenAPIDocument {
       "name": "from",
       "required": true,
       "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -4406,6 +4840,8 @@ enum OpenAPIDocument {
       "name": "to",
       "required": false,
       "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -4527,7 +4963,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -4536,7 +4972,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -4544,14 +4980,14 @@ enum OpenAPIDocument {
   },
   "/v1/orgs/{org}/projects/{project}/events": {
    "get": {
-    "description": "Server-sent events: one `change` event per commit (project, branch, commit, paths, actor).",
+    "description": "Server-sent events. First a `ready` event with the branch heads the caller may read (`{project, branches: [{name, head}]}`), then one `change` event per commit (project, branch, commit, paths, actor, action, time).",
     "operationId": "changeFeed",
     "responses": {
      "200": {
       "content": {
        "text/event-stream": {
         "schema": {
-         "type": "string"
+         "$ref": "#/components/schemas/FeedEvent"
         }
        }
       },
@@ -4645,7 +5081,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -4654,7 +5090,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -4669,6 +5105,19 @@ enum OpenAPIDocument {
       "name": "branch",
       "required": false,
       "schema": {
+       "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+       "maxLength": 200,
+       "not": {
+        "anyOf": [
+         {
+          "pattern": "^[0-9a-fA-F]{4,}$"
+         },
+         {
+          "pattern": "\\.\\."
+         }
+        ]
+       },
+       "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
        "type": "string"
       }
      },
@@ -4782,6 +5231,8 @@ enum OpenAPIDocument {
       "name": "ref",
       "required": false,
       "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -4917,7 +5368,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -4926,7 +5377,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -4935,7 +5386,12 @@ enum OpenAPIDocument {
      "name": "path",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+      "maxLength": 1024,
+      "not": {
+       "pattern": "(^|/)[.][.]?(/|$)"
+      },
+      "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
       "type": "string"
      }
     }
@@ -4949,19 +5405,54 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "branch": {
-          "type": "string"
+          "anyOf": [
+           {
+            "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+            "maxLength": 200,
+            "not": {
+             "anyOf": [
+              {
+               "pattern": "^[0-9a-fA-F]{4,}$"
+              },
+              {
+               "pattern": "\\.\\."
+              }
+             ]
+            },
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "message": {
-          "type": "string"
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "new": {
           "type": "string"
          },
          "old": {
+          "minLength": 1,
           "type": "string"
          },
          "replaceAll": {
-          "type": "boolean"
+          "anyOf": [
+           {
+            "type": "boolean"
+           },
+           {
+            "type": "null"
+           }
+          ]
          }
         },
         "required": [
@@ -5076,16 +5567,51 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "basedOn": {
-          "type": "string"
+          "anyOf": [
+           {
+            "pattern": "^[0-9a-f]{64}$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "branch": {
-          "type": "string"
+          "anyOf": [
+           {
+            "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+            "maxLength": 200,
+            "not": {
+             "anyOf": [
+              {
+               "pattern": "^[0-9a-fA-F]{4,}$"
+              },
+              {
+               "pattern": "\\.\\."
+              }
+             ]
+            },
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "content": {
           "type": "string"
          },
          "message": {
-          "type": "string"
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          }
         },
         "required": [
@@ -5200,6 +5726,8 @@ enum OpenAPIDocument {
       "name": "pattern",
       "required": true,
       "schema": {
+       "maxLength": 1024,
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -5208,6 +5736,8 @@ enum OpenAPIDocument {
       "name": "ref",
       "required": false,
       "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -5329,7 +5859,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -5338,7 +5868,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -5353,6 +5883,8 @@ enum OpenAPIDocument {
       "name": "pattern",
       "required": true,
       "schema": {
+       "maxLength": 1024,
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -5361,6 +5893,8 @@ enum OpenAPIDocument {
       "name": "glob",
       "required": false,
       "schema": {
+       "maxLength": 1024,
+       "minLength": 1,
        "type": "string"
       }
      },
@@ -5410,6 +5944,8 @@ enum OpenAPIDocument {
       "name": "ref",
       "required": false,
       "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
        "type": "string"
       }
      }
@@ -5513,7 +6049,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -5522,7 +6058,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -5535,7 +6071,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -5544,7 +6080,7 @@ enum OpenAPIDocument {
      "name": "project",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -5558,13 +6094,42 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "branch": {
-          "type": "string"
+          "anyOf": [
+           {
+            "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+            "maxLength": 200,
+            "not": {
+             "anyOf": [
+              {
+               "pattern": "^[0-9a-fA-F]{4,}$"
+              },
+              {
+               "pattern": "\\.\\."
+              }
+             ]
+            },
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "commit": {
+          "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+          "minLength": 1,
           "type": "string"
          },
          "message": {
-          "type": "string"
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          }
         },
         "required": [
@@ -5772,7 +6337,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }
@@ -5873,7 +6438,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     },
@@ -5882,7 +6447,8 @@ enum OpenAPIDocument {
      "name": "name",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "description": "a role, grant or key name: it becomes a file name",
+      "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$",
       "type": "string"
      }
     }
@@ -5902,7 +6468,14 @@ enum OpenAPIDocument {
           "type": "array"
          },
          "description": {
-          "type": "string"
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
          }
         },
         "required": [
@@ -6080,7 +6653,7 @@ enum OpenAPIDocument {
      "name": "org",
      "required": true,
      "schema": {
-      "minLength": 1,
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
       "type": "string"
      }
     }

@@ -137,7 +137,7 @@ public struct Project: Sendable {
 
     public func deleteBranch(_ name: String, principal: String, audit: AuditHook? = nil) async throws {
         guard name != "main" else {
-            throw CairnError(.invalidArgument, "'main' cannot be deleted: every project has exactly one main")
+            throw CairnError(.conflict, "'main' cannot be deleted: every project has exactly one main")
         }
         let head = try await headOf(branch: name)
         var batch = WriteBatch()
@@ -151,7 +151,7 @@ public struct Project: Sendable {
     }
 
     /// Branch names: letters, digits, `.`, `_`, `-` and `/` between segments; no `@`, which marks times in refs.
-    static func validateBranchName(_ name: String) throws(CairnError) {
+    public static func validateBranchName(_ name: String) throws(CairnError) {
         let allowed = name.utf8.allSatisfy { c in
             (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46 || c == 47
         }

@@ -92,7 +92,7 @@ public final class Repository: Sendable {
         return Project(record: record, repository: self)
     }
 
-    static func validateProjectName(_ name: String, noun: String = "project") throws(CairnError) {
+    public static func validateProjectName(_ name: String, noun: String = "project") throws(CairnError) {
         let ok = !name.isEmpty && name.utf8.count <= 64
             && name.utf8.allSatisfy { c in
                 (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46

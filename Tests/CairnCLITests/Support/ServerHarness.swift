@@ -16,15 +16,16 @@ final class ServerHarness: @unchecked Sendable {
     struct Reply {
         let status: Int
         let body: Data
+        var headers: [String: String] = [:]
         var text: String { String(decoding: body, as: UTF8.self) }
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
 
-    init(extraArgs: [String] = [], environment: [String: String] = [:]) async throws {
+    init(extraArgs: [String] = [], environment: [String: String] = [:], omitRateLimit: Bool = false) async throws {
         cli = try CLIHarness(project: "unused", initialize: false)
         process.executableURL = CLIHarness.binDirectory.appendingPathComponent("cairn")
-        process.arguments = ["serve", "--data", cli.data.path, "--port", "0", "--rate-limit", "0"] + extraArgs
+        process.arguments = ["serve", "--data", cli.data.path, "--port", "0"] + (omitRateLimit ? [] : ["--rate-limit", "0"]) + extraArgs
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env
@@ -56,6 +57,13 @@ final class ServerHarness: @unchecked Sendable {
     deinit {
         if process.isRunning {
             process.terminate()
+            // A graceful shutdown that hangs is a bug the test run reports, not waits on forever.
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                Issue.record("cairn serve did not stop within 10 s of SIGTERM")
+            }
             process.waitUntilExit()
         }
     }
@@ -79,7 +87,10 @@ final class ServerHarness: @unchecked Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await URLSession.shared.data(for: request)
-        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+        let http = response as? HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (k, v) in http?.allHeaderFields ?? [:] { if let k = k as? String, let v = v as? String { headers[k] = v } }
+        return Reply(status: http?.statusCode ?? 0, body: data, headers: headers)
     }
 }
 
