@@ -50,6 +50,33 @@ import Testing
         #expect(denials.allSatisfy { $0.record.rule != nil && $0.record.configCommit != nil })
     }
 
+    @Test func anAdministratorCannotTakeConfigureAwayFromThemselves() async throws {
+        let (f, org, admin, _) = try await world()
+        let before = try await f.heads(org)
+        let memberID = Gateway.memberGrantID("user:ada")
+        let lockouts: [() async throws -> Void] = [
+            { _ = try await f.gateway.putMember(admin, subject: "user:ada", role: "viewer") },
+            { try await f.gateway.deleteMember(admin, subject: "user:ada") },
+            { try await f.gateway.deleteGrant(admin, id: memberID) },
+            { _ = try await f.gateway.putGrant(admin, Grant(id: "self-deny", subject: "user:ada", role: "admin", target: .organization, effect: .deny)) },
+            { _ = try await f.gateway.putRole(admin, Role(name: "admin", authorities: AuthoritySet([Authority.read]))) },
+        ]
+        for attempt in lockouts {
+            do {
+                try await attempt()
+                Issue.record("an administrator locked themselves out")
+            } catch let e as CairnError {
+                #expect(e.code == .conflict, "\(e)")
+            }
+        }
+        #expect(try await f.heads(org) == before)
+        // Another administrator may still demote them.
+        let op = f.operatorCaller(org)
+        _ = try await f.gateway.putMember(op, subject: "user:bea", role: "admin")
+        _ = try await f.gateway.putMember(f.user("bea", in: org), subject: "user:ada", role: "viewer")
+        #expect(try await f.gateway.members(f.user("bea", in: org)).first { $0.subject == "user:ada" }?.roles == ["viewer"])
+    }
+
     @Test func allowedChangesAreAuditedWithTheirCommitInTheSameTransaction() async throws {
         let (f, org, admin, _) = try await world()
         var caller = admin
