@@ -85,7 +85,7 @@ let package = Package(
         // Benchmarks (release builds only; see BENCHMARKS.md).
         .executableTarget(
             name: "CairnBench",
-            dependencies: ["CairnStore", "CairnSQLite", "CairnCLI"],
+            dependencies: ["CairnStore", "CairnSQLite", "CairnGovernance", "CairnCLI"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -29,6 +29,8 @@ struct Bench {
         if want("size") { try await bench.commitSizeAndDiff() }
         if want("read") { try await bench.readLatency() }
         if want("search") { try await bench.globAndGrep() }
+        if want("governed") { try await bench.governedWrites() }
+        if want("authz") { try await bench.authorizationDecisions() }
     }
 
     static func uname() -> String {

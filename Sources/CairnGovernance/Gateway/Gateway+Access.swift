@@ -144,7 +144,7 @@ extension Gateway {
     }
 
     public static func memberGrantID(_ subject: String) -> String {
-        "member-" + SHA256.hash(data: Array(subject.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        "member-" + Hex.encode(Array(SHA256.hash(data: Array(subject.utf8))).prefix(8))
     }
 
     public func putMember(_ caller: Caller, subject: String, role: String) async throws -> Member {

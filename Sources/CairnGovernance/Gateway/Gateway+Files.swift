@@ -46,7 +46,7 @@ extension Gateway {
         let branch = Self.branch(of: ref)
         let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.grep")
         var result = try await project.grep(query, at: ref)
-        let policy = try await policy(caller.organization)
+        let policy = try await policy(for: caller)
         if policy.hasPathRules(caller.principal, project: name) {
             let allowed = { (path: String) in policy.decide(caller.principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }
             result.files = result.files.filter(allowed)
@@ -58,7 +58,7 @@ extension Gateway {
 
     /// The paths of `paths` the caller may read (all of them unless path-scoped rules exist).
     func readable(_ caller: Caller, project: String, branch: String?, paths: [String]) async throws -> [String] {
-        let policy = try await policy(caller.organization)
+        let policy = try await policy(for: caller)
         guard policy.hasPathRules(caller.principal, project: project) else { return paths }
         return paths.filter { policy.decide(caller.principal, .read, AccessTarget(project: project, branch: branch, path: $0)).allowed }
     }

@@ -54,7 +54,7 @@ extension Gateway {
 
     public func branches(_ caller: Caller, project name: String) async throws -> [BranchInfo] {
         let (project, _) = try await open(caller, name, .read, action: "branch.list")
-        let policy = try await policy(caller.organization)
+        let policy = try await policy(for: caller)
         return try await project.branches().filter { policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed }
     }
 
@@ -84,7 +84,7 @@ extension Gateway {
 
     /// The projects the caller may read; others are not listed, so their names never leak.
     public func projects(_ caller: Caller) async throws -> [ProjectRecord] {
-        let policy = try await policy(caller.organization)
+        let policy = try await policy(for: caller)
         return try await repository.projects(organization: caller.organization.id).filter {
             Tenancy.isUserProject($0.name) && policy.decide(caller.principal, .read, AccessTarget(project: $0.name)).allowed
         }

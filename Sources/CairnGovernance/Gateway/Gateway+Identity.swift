@@ -14,10 +14,10 @@ extension Gateway {
         }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         let principal: Principal
+        let policy = try await policy(org)
         if token.hasPrefix(APIKeyToken.prefix) {
-            principal = try await authenticateKey(token, org: org, generic: generic)
+            principal = try await authenticateKey(token, org: org, policy: policy, generic: generic)
         } else {
-            let policy = try await policy(org)
             guard let settings = policy.config.identity else {
                 await authFailed(org, "an ID token was sent but no identity provider is configured", credential: "oidc")
                 throw generic
@@ -31,15 +31,16 @@ extension Gateway {
             }
         }
         try rateLimiter.take(principal.credential == "oidc" ? principal.subject : principal.credential)
-        return Caller(principal: principal, organization: org)
+        var caller = Caller(principal: principal, organization: org)
+        caller.snapshot = policy
+        return caller
     }
 
-    private func authenticateKey(_ token: String, org: OrganizationRecord, generic: CairnError) async throws -> Principal {
+    private func authenticateKey(_ token: String, org: OrganizationRecord, policy: Policy, generic: CairnError) async throws -> Principal {
         guard let (id, secret) = APIKeyToken.parse(token) else {
             await authFailed(org, "malformed API key", credential: nil)
             throw generic
         }
-        let policy = try await policy(org)
         guard let key = policy.config.keys[id], APIKeyToken.constantTimeEqual(APIKeyToken.hash(secret), key.secretHash) else {
             await authFailed(org, "unknown API key", credential: "key:\(id)")
             throw generic

@@ -11,6 +11,9 @@ public struct Caller: Sendable {
     public let organization: OrganizationRecord
     /// Why the caller acts: recorded on every commit and audit record; required of agents for changes.
     public var reason: String?
+    /// The policy the caller was authenticated under: one request decides against one
+    /// configuration, and reads the system head once rather than at every decision.
+    var snapshot: Policy?
 
     public init(principal: Principal, organization: OrganizationRecord, reason: String? = nil) {
         self.principal = principal
@@ -48,6 +51,10 @@ public final class Gateway: Sendable {
     public let limits: GatewayLimits
     let logger: Logger
     private let policies = Mutex<[Int64: Policy]>([:])
+    // Organizations and their system projects are never deleted or renamed, so a handle found
+    // once stays right; caching them saves two store reads on every request.
+    private let organizations = Mutex<[String: OrganizationRecord]>([:])
+    private let systemProjects = Mutex<[Int64: Project]>([:])
     let oidc: OIDCVerifier
     let rateLimiter: RateLimiter
     let decisions = Counter(label: "cairn_decisions_total")
@@ -68,10 +75,20 @@ public final class Gateway: Sendable {
 
     /// The organization of that name; nil when absent (callers answer exactly as for a bad credential).
     func organization(named name: String) async throws -> OrganizationRecord? {
-        try await storage.organization(named: name)
+        if let known = organizations.withLock({ $0[name] }) { return known }
+        let found = try await storage.organization(named: name)
+        if let found { organizations.withLock { $0[name] = found } }
+        return found
     }
 
     func systemProject(_ org: OrganizationRecord) async throws -> Project {
+        if let known = systemProjects.withLock({ $0[org.id] }) { return known }
+        let project = try await openSystemProject(org)
+        systemProjects.withLock { $0[org.id] = project }
+        return project
+    }
+
+    private func openSystemProject(_ org: OrganizationRecord) async throws -> Project {
         do {
             return try await repository.project(Tenancy.systemProject, organization: org.id)
         } catch let e as CairnError where e.code == .projectNotFound {
@@ -91,6 +108,12 @@ public final class Gateway: Sendable {
         return policy
     }
 
+    /// The policy the caller's request decides against (see `Caller.snapshot`).
+    func policy(for caller: Caller) async throws -> Policy {
+        if let snapshot = caller.snapshot { return snapshot }
+        return try await policy(caller.organization)
+    }
+
     /// The policy as it was at `timeMillis`: "who could do what at time T".
     public func policy(_ org: OrganizationRecord, atMillis timeMillis: Millis) async throws -> Policy {
         let system = try await systemProject(org)
@@ -104,7 +127,7 @@ public final class Gateway: Sendable {
     /// gives, so nobody can probe for what they may not see.
     @discardableResult
     public func authorize(_ caller: Caller, _ authority: Authority, _ target: AccessTarget, action: String) async throws -> Decision {
-        let policy = try await policy(caller.organization)
+        let policy = try await policy(for: caller)
         let decision = policy.decide(caller.principal, authority, target)
         decisions.increment()
         guard decision.allowed else {

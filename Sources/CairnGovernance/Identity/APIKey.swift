@@ -61,7 +61,7 @@ public enum APIKeyToken {
     }
 
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(Array(SHA256.hash(data: Array(secret.utf8))))
     }
 
     /// Compares two secrets' hashes without an early exit, so timing says nothing about where they differ.
@@ -75,6 +75,6 @@ public enum APIKeyToken {
 
     static func randomHex(_ bytes: Int) -> String {
         var rng = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        return Hex.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) })
     }
 }
