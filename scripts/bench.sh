@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of BENCHMARKS.md in a release build, with their peers (git, ripgrep, find,
 # raw SQLite) on the same data in the same run. Options pass through: --quick (smaller scales),
-# --only commits,size,read,search. Output: Markdown on stdout, also saved in .bench/latest.md.
+# --only commits,size,read,search,governed,authz. Output: Markdown on stdout, also saved in .bench/latest.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh ripgrep git
-swift build -c release --static-swift-stdlib 2>&1 | grep -E "error|warning:|Build complete" || true
+scripts/install-deps.sh ripgrep git wrk
+# Not --static-swift-stdlib: the binary links FoundationNetworking (the OIDC key-set fetch),
+# whose static archive needs a static libcurl that Debian does not ship.
+swift build -c release 2>&1 | grep -E "error|warning:|Build complete" || true
+[ -x .build/release/cairn ] && [ -x .build/release/CairnBench ] || { echo "the release build failed" >&2; exit 1; }
 mkdir -p .bench
 CAIRN_BENCH_DATA="${CAIRN_BENCH_DATA:-$PWD/../shared/data/helsinki.geojsonseq}" \
   .build/release/CairnBench --dir .bench "$@" | tee .bench/latest.md

@@ -104,7 +104,7 @@ extension Bench {
         var allowed = 0
         var samples: [Double] = []
         for batch in 0..<1000 {
-            let t = try await Measure.seconds {
+            let t = await Measure.seconds {
                 for i in 0..<1000 {
                     let k = batch &* 1000 &+ i
                     let d = policy.decide(principals[k % principals.count], authorities[k % 3], targets[(k / 7) % targets.count])
@@ -117,7 +117,7 @@ extension Bench {
         var naiveSamples: [Double] = []
         var naiveAllowed = 0
         for batch in 0..<20 {
-            let t = try await Measure.seconds {
+            let t = await Measure.seconds {
                 for i in 0..<100 {
                     let k = batch &* 1000 &+ i
                     if Self.scanDecide(grants, roles, principals[k % principals.count], authorities[k % 3], targets[(k / 7) % targets.count]) { naiveAllowed += 1 }
@@ -126,7 +126,7 @@ extension Bench {
             naiveSamples.append(t / 100)
         }
         let p50 = Measure.medianOf(samples), p99 = Self.percentile(samples, 0.99), naive = Measure.medianOf(naiveSamples)
-        report.row("decision, p50", String(format: "%.2f µs", p50 * 1e6), "scan of all grants", String(format: "%.1f µs", naive * 1e6), Measure.ratio(p50 / naive))
+        report.row("decision, p50", String(format: "%.2f µs", p50 * 1e6), "scan of all grants", String(format: "%.1f µs", naive * 1e6), String(format: "%.0f× faster", naive / p50))
         report.row("decision, p99 (of batch means)", String(format: "%.2f µs", p99 * 1e6), "", "", "")
         report.note("\(allowed) of 1,000,000 decisions allowed (the scan allowed \(naiveAllowed) of its 2,000; it is a timing peer, not the same rules).")
     }
