@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnGovernance
 import CairnStore
 import Foundation
 
@@ -17,8 +18,8 @@ struct Write: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let bytes = try readContent(content: content, file: file)
-            let p = try await project.open(global)
-            let out = try await p.write(path, bytes, branch: commit.branch, metadata: commit.metadata(default: "write \(path)"))
+            let c = try await project.change(global, commit, default: "write \(path)")
+            let out = try await c.gateway.write(c.caller, project: c.project, path: path, content: bytes, branch: commit.branch)
             global.console.emit(out) { Format.outcome(out) }
         }
     }
@@ -76,8 +77,8 @@ struct Edit: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let out = try await p.edit(path, old: old, new: new, replaceAll: all, branch: commit.branch, metadata: commit.metadata(default: "edit \(path)"))
+            let c = try await project.change(global, commit, default: "edit \(path)")
+            let out = try await c.gateway.edit(c.caller, project: c.project, path: path, old: old, new: new, replaceAll: all, branch: commit.branch)
             global.console.emit(out) { Format.outcome(out) }
         }
     }
@@ -97,8 +98,8 @@ struct Remove: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let out = try await p.commit(targets.map { .delete($0) }, branch: commit.branch, metadata: commit.metadata(default: "delete \(targets.joined(separator: " "))"))
+            let c = try await project.change(global, commit, default: "delete \(targets.joined(separator: " "))")
+            let out = try await c.gateway.commit(c.caller, project: c.project, changes: targets.map { .delete($0) }, branch: commit.branch, action: "file.delete")
             global.console.emit(out) { Format.outcome(out) }
         }
     }
@@ -125,6 +126,8 @@ struct Apply: AsyncParsableCommand {
             let old: String?
             let new: String?
             let all: Bool?
+            /// The HTTP API's name for `all`; either is accepted.
+            let replaceAll: Bool?
         }
         let changes: [Change]
     }
@@ -144,15 +147,15 @@ struct Apply: AsyncParsableCommand {
                     changes.append(.write(path: c.path, content: Array(content.utf8)))
                 case "edit":
                     guard let old = c.old, let new = c.new else { throw CairnError(.invalidArgument, "change \(i + 1): an edit needs \"old\" and \"new\"") }
-                    changes.append(.edit(path: c.path, old: old, new: new, replaceAll: c.all ?? false))
+                    changes.append(.edit(path: c.path, old: old, new: new, replaceAll: c.replaceAll ?? c.all ?? false))
                 case "delete":
                     changes.append(.delete(c.path))
                 default:
                     throw CairnError(.invalidArgument, "change \(i + 1): unknown op '\(c.op)'; use write, edit or delete")
                 }
             }
-            let p = try await project.open(global)
-            let out = try await p.commit(changes, branch: commit.branch, metadata: commit.metadata(default: "apply \(changes.count) changes"))
+            let c = try await project.change(global, commit, default: "apply \(changes.count) changes")
+            let out = try await c.gateway.commit(c.caller, project: c.project, changes: changes, branch: commit.branch, action: "commit")
             global.console.emit(out) { Format.outcome(out) }
         }
     }

@@ -126,7 +126,8 @@ struct BranchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let b = try await project.open(global).createBranch(name, from: from, principal: principal(author))
+                let c = try await LocalChange(global, project: project, author: author, reason: "create branch \(name)")
+                let b = try await c.gateway.createBranch(c.caller, project: c.project, branch: name, from: from)
                 global.console.emit(b) { "created branch \(b.name) at \(b.head.short)" }
             }
         }
@@ -141,7 +142,8 @@ struct BranchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                try await project.open(global).deleteBranch(name, principal: principal(author))
+                let c = try await LocalChange(global, project: project, author: author, reason: "delete branch \(name)")
+                try await c.gateway.deleteBranch(c.caller, project: c.project, branch: name)
                 struct Out: Encodable { let deleted: String }
                 global.console.emit(Out(deleted: name)) { "deleted branch \(name)" }
             }
@@ -159,8 +161,8 @@ struct Revert: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let out = try await p.revert(target, branch: commit.branch, metadata: commit.metadata(default: "revert \(target)"))
+            let c = try await project.change(global, commit, default: "revert \(target)")
+            let out = try await c.gateway.revert(c.caller, project: c.project, ref: target, branch: commit.branch)
             global.console.emit(out) { Format.outcome(out) }
         }
     }

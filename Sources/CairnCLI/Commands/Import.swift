@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnGovernance
 import CairnStore
 import Foundation
 
@@ -22,13 +23,14 @@ struct Import: AsyncParsableCommand {
         try await runReporting(global) {
             let pattern = try PathTemplate(template)
             let data = try readLocalFile(file)
-            let p = try await project.open(global)
+            let c = try await project.change(global, commit, default: "import \(URL(fileURLWithPath: file).lastPathComponent)")
             let bar = ProgressBar(enabled: !global.json && Console.stderrIsTerminal)
             let started = Date()
-            let result = try await GeoJSONImport.run(
-                data: [UInt8](data), template: pattern, into: p, branch: commit.branch,
-                metadata: commit.metadata(default: "import \(URL(fileURLWithPath: file).lastPathComponent)"),
-                progress: { bar.show($0) })
+            let changes = try GeoJSONImport.prepare(data: [UInt8](data), template: pattern, progress: { bar.show($0) })
+            bar.show(GeoJSONImport.Progress(phase: "commit", done: 0, total: changes.count))
+            let outcome = try await c.gateway.commit(c.caller, project: c.project, changes: changes, branch: commit.branch, action: "import")
+            bar.show(GeoJSONImport.Progress(phase: "commit", done: changes.count, total: changes.count))
+            let result = GeoJSONImport.Result(features: changes.count, outcome: outcome)
             bar.finish()
             let seconds = Date().timeIntervalSince(started)
             global.console.emit(result) {

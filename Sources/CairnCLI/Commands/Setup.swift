@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnGovernance
 import CairnSQLite
 import CairnStore
 import Foundation
@@ -37,9 +38,8 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let repo = try global.openRepository()
-                let record = try await repo.createProject(
-                    name: name, organization: global.organization(repo, create: true).id, metadata: CommitMetadata(author: principal(author), message: "create project \(name)"))
+                let c = try await LocalChange(global, project: nil, author: author, reason: "create project \(name)", createOrganization: true)
+                let record = try await c.gateway.createProject(c.caller, name: name)
                 global.console.emit(record) { "created project \(record.name)" }
             }
         }
@@ -52,7 +52,8 @@ struct ProjectCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let repo = try global.openRepository()
-                let all = try await repo.projects(organization: global.organization(repo).id)
+                // System projects (`_system`, the access configuration) are reached only through `cairn admin`.
+                let all = try await repo.projects(organization: global.organization(repo).id).filter { !$0.name.hasPrefix("_") }
                 global.console.emit(all) { all.map(\.name).joined(separator: "\n") }
             }
         }

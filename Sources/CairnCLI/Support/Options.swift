@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnGovernance
 import CairnSQLite
 import CairnStore
 import Foundation
@@ -40,7 +41,8 @@ struct GlobalOptions: ParsableArguments {
     /// The organization the command works in; with `create`, made on first use.
     func organization(_ repo: Repository, create: Bool = false) async throws -> OrganizationRecord {
         if let found = try await repo.storage.organization(named: organizationName) { return found }
-        if create { return try await repo.createOrganization(name: organizationName) }
+        // Made as the server makes one: with its system project and an audited creation.
+        if create { return try await Tenancy.ensure(organizationName, repository: repo).0 }
         throw CairnError(
             .notFound, "no organization named '\(organizationName)' in '\(dataFolder)'; `cairn init` makes the default one",
             details: ["organization": organizationName])
@@ -53,11 +55,40 @@ struct ProjectOptions: ParsableArguments {
     var project: String?
 
     func open(_ global: GlobalOptions) async throws -> Project {
+        let name = try name()
+        let repo = try global.openRepository()
+        return try await repo.project(name, organization: global.organization(repo).id)
+    }
+}
+
+/// A command that changes data takes the Gateway's path like every other surface: authorized
+/// (the command line on the server's machine holds the data folder, so it may do anything),
+/// committed with who and why, audited in the same transaction. There is no unaudited way in.
+struct LocalChange {
+    let gateway: Gateway
+    let caller: Caller
+    let project: String
+
+    init(_ global: GlobalOptions, project options: ProjectOptions?, author: String?, reason: String, createOrganization: Bool = false) async throws {
+        let repo = try global.openRepository()
+        let org = try await global.organization(repo, create: createOrganization)
+        gateway = Gateway(repository: repo)
+        caller = try await gateway.localCaller(organization: org, name: principal(author), reason: reason)
+        project = try options?.name() ?? ""
+    }
+}
+
+extension ProjectOptions {
+    func name() throws -> String {
         guard let name = project ?? ProcessInfo.processInfo.environment["CAIRN_PROJECT"] else {
             throw CairnError(.invalidArgument, "which project? pass --project NAME or set CAIRN_PROJECT")
         }
-        let repo = try global.openRepository()
-        return try await repo.project(name, organization: global.organization(repo).id)
+        return name
+    }
+
+    /// The Gateway and caller for a change to this project.
+    func change(_ global: GlobalOptions, _ commit: CommitOptions, default message: String) async throws -> LocalChange {
+        try await LocalChange(global, project: self, author: commit.author, reason: commit.message ?? message)
     }
 }
 

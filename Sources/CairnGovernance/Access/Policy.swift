@@ -37,7 +37,7 @@ public final class Policy: Sendable {
     public func role(_ name: String) -> Role? { config.roles[name] }
 
     public func decide(_ principal: Principal, _ authority: Authority, _ target: AccessTarget) -> Decision {
-        if principal == .localOperator {
+        if principal.isLocal {
             return decision(principal.subject, authority, target, true, "local-operator", "the local operator holds the data folder")
         }
         if let key = principal.key {

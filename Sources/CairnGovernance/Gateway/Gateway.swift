@@ -108,6 +108,13 @@ public final class Gateway: Sendable {
         return policy
     }
 
+    /// A caller for the command line on this machine (see `Principal.local`).
+    public func localCaller(organization: OrganizationRecord, name: String, reason: String?) async throws -> Caller {
+        var caller = Caller(principal: .local(name), organization: organization, reason: reason)
+        caller.snapshot = try await policy(organization)
+        return caller
+    }
+
     /// The policy the caller's request decides against (see `Caller.snapshot`).
     func policy(for caller: Caller) async throws -> Policy {
         if let snapshot = caller.snapshot { return snapshot }

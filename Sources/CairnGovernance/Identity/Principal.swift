@@ -23,6 +23,19 @@ public struct Principal: Sendable, Equatable {
         self.onBehalfOf = onBehalfOf
     }
 
+    /// The credential of the command line working on the data folder directly. No network
+    /// surface can produce it: keys authenticate as `key:ID`, ID tokens as `oidc`.
+    public static let localCredential = "local"
+
     /// The offline operator: whoever holds the data folder (the `cairn admin` commands).
-    public static let localOperator = Principal(subject: "service:local-operator", kind: .service, credential: "local")
+    public static let localOperator = Principal(subject: "service:local-operator", kind: .service, credential: localCredential)
+
+    /// A person at the command line on the server's machine, under the name they give: holding
+    /// the data folder, they may do anything, and every change is still committed and audited
+    /// under that name.
+    public static func local(_ name: String) -> Principal {
+        Principal(subject: name, kind: .user, credential: localCredential)
+    }
+
+    public var isLocal: Bool { credential == Self.localCredential && key == nil }
 }

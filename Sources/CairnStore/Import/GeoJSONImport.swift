@@ -11,11 +11,22 @@ public enum GeoJSONImport {
         public let phase: String
         public let done: Int
         public let total: Int
+
+        public init(phase: String, done: Int, total: Int) {
+            self.phase = phase
+            self.done = done
+            self.total = total
+        }
     }
 
     public struct Result: Sendable, Codable {
         public let features: Int
         public let outcome: CommitOutcome
+
+        public init(features: Int, outcome: CommitOutcome) {
+            self.features = features
+            self.outcome = outcome
+        }
     }
 
     /// Features of the input with their bytes to store, in input order.
@@ -74,6 +85,15 @@ public enum GeoJSONImport {
         data: [UInt8], template: PathTemplate, into project: Project, branch: String, metadata: CommitMetadata,
         progress: (@Sendable (Progress) -> Void)? = nil
     ) async throws -> Result {
+        let changes = try prepare(data: data, template: template, progress: progress)
+        progress?(Progress(phase: "commit", done: 0, total: changes.count))
+        let outcome = try await project.commit(changes, branch: branch, metadata: metadata)
+        progress?(Progress(phase: "commit", done: changes.count, total: changes.count))
+        return Result(features: changes.count, outcome: outcome)
+    }
+
+    /// One write per feature, at the path the template gives it; two features on one path is an error.
+    public static func prepare(data: [UInt8], template: PathTemplate, progress: (@Sendable (Progress) -> Void)? = nil) throws -> [FileChange] {
         let features = try features(in: data)
         guard !features.isEmpty else { throw CairnError(.invalidArgument, "the input has no features") }
         var changes: [FileChange] = []
@@ -92,9 +112,6 @@ public enum GeoJSONImport {
             changes.append(.write(path: path, content: f.bytes))
             if i % 500 == 0 || i == features.count - 1 { progress?(Progress(phase: "prepare", done: i + 1, total: features.count)) }
         }
-        progress?(Progress(phase: "commit", done: 0, total: features.count))
-        let outcome = try await project.commit(changes, branch: branch, metadata: metadata)
-        progress?(Progress(phase: "commit", done: features.count, total: features.count))
-        return Result(features: features.count, outcome: outcome)
+        return changes
     }
 }
