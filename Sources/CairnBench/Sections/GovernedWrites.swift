@@ -21,6 +21,8 @@ extension Bench {
                 + "\(seconds) s per row (`PUT /v1/orgs/default/projects/bench/files/...` with an admin API key; each request is "
                 + "authenticated, authorized, committed with its audit entry in the same transaction, and announced on the feed). "
                 + "Store alone: `Project.write` in this process, \(storeOps1) sequential writes or \(storeOps32) from 32 concurrent tasks. "
+                + "Gateway in process: the same write through `Gateway.authenticate` (the API key) and `Gateway.write` (authorize, commit, "
+                + "audit, feed) without HTTP, \(storeOps1) sequential calls. "
                 + "Both on the same disk, one after the other. Latencies are per request (wrk's percentiles; per call in process).")
 
         // Store alone.
@@ -51,6 +53,27 @@ extension Bench {
         let store1 = try await storeRun(writers: 1, total: storeOps1)
         let store32 = try await storeRun(writers: 32, total: storeOps32)
 
+        // The Gateway in process, without HTTP: authenticate the key, authorize, commit, audit.
+        let (_, govRepo) = try freshStore("governed-inprocess")
+        let gateway = Gateway(repository: govRepo, limits: GatewayLimits(requestsPerSecond: 0, burst: 0))
+        let (org, _) = try await Tenancy.ensure("bench", repository: govRepo)
+        let op = try await gateway.localCaller(organization: org, name: "bench", reason: "set-up")
+        let minted = try await gateway.mintKey(op, kind: .user, subject: "user:bench", role: "admin")
+        _ = try await gateway.putMember(op, subject: "user:bench", role: "admin")
+        _ = try await gateway.createProject(op, name: "bench")
+        try await gateway.commit(op, project: "bench", changes: (0..<1000).map { .write(path: "seed/\($0).json", content: Array("{\"id\":\($0)}".utf8)) })
+        var inProcess: [Double] = []
+        let inProcessElapsed = try await Measure.seconds {
+            for i in 0..<storeOps1 {
+                inProcess.append(try await Measure.seconds {
+                    var caller = try await gateway.authenticate(organization: "bench", authorization: "Bearer \(minted.token)")
+                    caller.reason = "bench"
+                    try await gateway.write(caller, project: "bench", path: "w/g-\(i % 50).json", content: Array("{\"v\":\(i)}".utf8))
+                })
+            }
+        }
+        let gateway1 = (rate: Double(inProcess.count) / inProcessElapsed, p50: Self.percentile(inProcess, 0.5), p99: Self.percentile(inProcess, 0.99))
+
         // Governed, through a real server.
         log("governed: starting cairn serve")
         let server = try GovernedServer(folder: root.appendingPathComponent("governed-server"))
@@ -59,6 +82,8 @@ extension Bench {
         let gov1 = try server.wrk(connections: 1, threads: 1, seconds: seconds)
         let gov32 = try server.wrk(connections: 32, threads: 2, seconds: seconds)
 
+        report.row("1 caller, Gateway in process (no HTTP): writes per second", Measure.rate(gateway1.rate), "store alone", Measure.rate(store1.rate), Measure.ratio(store1.rate / gateway1.rate) + " cost")
+        report.row("1 caller, Gateway in process (no HTTP): p50 latency", Measure.ms(gateway1.p50), "store alone", Measure.ms(store1.p50), Measure.ratio(gateway1.p50 / store1.p50))
         for (label, store, gov) in [("1 client", store1, gov1), ("32 clients", store32, gov32)] {
             report.row("\(label): writes per second", Measure.rate(gov.rate), "store alone", Measure.rate(store.rate), Measure.ratio(store.rate / gov.rate) + " cost")
             report.row("\(label): p50 latency", Measure.ms(gov.p50), "store alone", Measure.ms(store.p50), Measure.ratio(gov.p50 / store.p50))

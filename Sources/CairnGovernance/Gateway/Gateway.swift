@@ -55,6 +55,14 @@ public final class Gateway: Sendable {
     // once stays right; caching them saves two store reads on every request.
     private let organizations = Mutex<[String: OrganizationRecord]>([:])
     private let systemProjects = Mutex<[Int64: Project]>([:])
+    // Projects, likewise, are never deleted or renamed (no API does it); when one can be, this
+    // cache must forget it in the same place.
+    private let projects = Mutex<[ProjectKey: Project]>([:])
+
+    struct ProjectKey: Hashable {
+        let organization: Int64
+        let name: String
+    }
     let oidc: OIDCVerifier
     let rateLimiter: RateLimiter
     let decisions = Counter(label: "cairn_decisions_total")
@@ -155,8 +163,12 @@ public final class Gateway: Sendable {
     /// Opens a user project of the caller's organization (system projects answer as absent).
     func project(_ caller: Caller, _ name: String) async throws -> Project {
         guard Tenancy.isUserProject(name) else { throw Self.projectNotFound(name) }
+        let key = ProjectKey(organization: caller.organization.id, name: name)
+        if let known = projects.withLock({ $0[key] }) { return known }
         do {
-            return try await repository.project(name, organization: caller.organization.id)
+            let project = try await repository.project(name, organization: caller.organization.id)
+            projects.withLock { $0[key] = project }
+            return project
         } catch let e as CairnError where e.code == .projectNotFound {
             throw Self.projectNotFound(name)
         }
