@@ -1,0 +1,140 @@
+import CairnCore
+
+/// The conflicts of one file in a merge attempt.
+public struct FileConflict: Sendable, Codable, Equatable {
+    public let path: String
+    /// `json` when the file merged member by member; `whole` when it is not JSON (or not JSON on
+    /// every side) and one hunk at pointer `""` holds the three texts as strings.
+    public let kind: String
+    public let hunks: [MergeConflict]
+}
+
+/// What a merge did, or why it could not yet.
+public enum MergeOutcome: Sendable {
+    /// The merge commit (two parents: the target's head, then the source's), or no commit when
+    /// the source had nothing the target lacked.
+    case merged(CommitOutcome, base: ObjectID)
+    /// Unresolved hunks; nothing was written.
+    case conflicts([FileConflict], base: ObjectID, ours: ObjectID, theirs: ObjectID)
+}
+
+extension Project {
+    /// Merges branch `source` into branch `target` at their three-way merge base. Files changed
+    /// on one side only take that side; files changed on both merge by JSON member (see
+    /// `JSONMerge`), other files as a whole. `resolutions[path][pointer]` settles hunks.
+    /// Only the changed paths of each side are read, so the cost follows the changes.
+    public func merge(
+        source: String, into target: String, resolutions: [String: [String: MergeResolution]] = [:], metadata: CommitMetadata, audit: AuditHook? = nil
+    ) async throws -> MergeOutcome {
+        let ours = try await headOf(branch: target), theirs = try await headOf(branch: source)
+        guard let base = try await mergeBase(ours, theirs) else {
+            throw CairnError(.invalidArgument, "'\(source)' and '\(target)' share no history", details: ["source": source, "target": target])
+        }
+        if base == theirs {
+            return .merged(CommitOutcome(commit: nil, head: ours, branch: target, changed: []), base: base)
+        }
+        let baseTree = try await commit(base).tree, oursTree = try await commit(ours).tree, theirsTree = try await commit(theirs).tree
+        var oursChanges: [String: TreeChange] = [:]
+        try await reader.diff(baseTree, oursTree) { oursChanges[$0.path] = $0 }
+        var theirsChanges: [TreeChange] = []
+        try await reader.diff(baseTree, theirsTree) { theirsChanges.append($0) }
+
+        var edits: [TreeEdit] = []
+        var blobs: [ObjectID: [UInt8]] = [:]
+        var conflicts: [FileConflict] = []
+        for change in theirsChanges {
+            let path = change.path
+            guard let mine = oursChanges[path] else {
+                edits.append(TreeEdit(key: change.key, value: change.after))  // theirs only
+                continue
+            }
+            if mine.after == change.after { continue }  // the same change on both sides
+            let b = try await change.before.asyncMap { try await blobBytes($0) }
+            let o = try await mine.after.asyncMap { try await blobBytes($0) }
+            let t = try await change.after.asyncMap { try await blobBytes($0) }
+            let wanted = resolutions[path] ?? [:]
+            let bj = b.map(JSONValue.parse), oj = o.map(JSONValue.parse), tj = t.map(JSONValue.parse)
+            let allJSON = [bj, oj, tj].allSatisfy { $0 == nil || $0! != nil }
+            var merged: [UInt8]??
+            if allJSON {
+                let r = JSONMerge.merge(base: bj ?? nil, ours: oj ?? nil, theirs: tj ?? nil, resolutions: wanted)
+                if r.conflicts.isEmpty {
+                    merged = .some(r.merged.map { Array($0.text.utf8) })
+                } else {
+                    conflicts.append(FileConflict(path: path, kind: "json", hunks: r.conflicts))
+                }
+            } else {
+                func text(_ bytes: [UInt8]?) -> JSONValue? { bytes.map { .string(String(decoding: $0, as: UTF8.self)) } }
+                switch wanted[""] {
+                case .ours?: merged = .some(o)
+                case .theirs?: merged = .some(t)
+                case .value(let v)?:
+                    guard case .string(let s)? = v else {
+                        if v == nil { merged = .some(nil); break }
+                        throw CairnError(.invalidArgument, "'\(path)' is not JSON: rewrite it with a string", details: ["path": path])
+                    }
+                    merged = .some(Array(s.utf8))
+                case nil:
+                    conflicts.append(FileConflict(path: path, kind: "whole", hunks: [MergeConflict(pointer: "", base: text(b), ours: text(o), theirs: text(t))]))
+                }
+            }
+            if case .some(let bytes) = merged {
+                if let bytes {
+                    let id = ObjectID.hash(kind: ObjectKind.blob.rawValue, payload: bytes)
+                    blobs[id] = bytes
+                    edits.append(TreeEdit(key: change.key, value: id))
+                } else {
+                    edits.append(TreeEdit(key: change.key, value: nil))
+                }
+            }
+        }
+        if !conflicts.isEmpty { return .conflicts(conflicts, base: base, ours: ours, theirs: theirs) }
+        edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        let outcome = try await repository.queue.submit(
+            CommitRequest(
+                project: id, branch: target, base: ours, edits: edits, blobs: blobs, metadata: metadata, extraParents: [theirs],
+                reason: "merge \(source) into \(target)", audit: audit))
+        return .merged(outcome, base: base)
+    }
+
+    /// The best common ancestor of two commits over all parents: git's "paint down to common"
+    /// walk, newest first, stopping when only commits reachable from a found ancestor remain.
+    public func mergeBase(_ a: ObjectID, _ b: ObjectID) async throws -> ObjectID? {
+        if a == b { return a }
+        struct Item { let id: ObjectID; let time: Millis }
+        var flags: [ObjectID: UInt8] = [a: 1, b: 2]
+        var queue: [Item] = [Item(id: a, time: try await indexEntry(a).timeMillis), Item(id: b, time: try await indexEntry(b).timeMillis)]
+        var found: [ObjectID] = []
+        let stale: UInt8 = 4
+        while queue.contains(where: { (flags[$0.id] ?? 0) & stale == 0 }) {
+            // Newest first; the queue stays small (the frontier), so a linear pick is enough.
+            let i = queue.indices.max { (queue[$0].time, queue[$0].id.hex) < (queue[$1].time, queue[$1].id.hex) }!
+            let item = queue.remove(at: i)
+            var f = flags[item.id] ?? 0
+            if f & 3 == 3 && f & stale == 0 {
+                found.append(item.id)
+                f |= stale
+                flags[item.id] = f
+            }
+            for parent in try await commit(item.id).parents {
+                let old = flags[parent] ?? 0
+                let new = old | f
+                if new != old {
+                    flags[parent] = new
+                    queue.append(Item(id: parent, time: try await indexEntry(parent).timeMillis))
+                }
+            }
+        }
+        // Of several candidates, the one no other candidate descends from; newest breaks ties.
+        return found.first
+    }
+}
+
+extension Optional {
+    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
+        switch self {
+        case .some(let v): try await transform(v)
+        case .none: nil
+        }
+    }
+}
