@@ -39,6 +39,7 @@ struct Routes: Sendable {
         }
         registerFiles(on: org)
         registerHistory(on: org)
+        registerMerges(on: org)
         registerAccess(on: org)
         registerAudit(on: org)
     }

@@ -483,6 +483,45 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "FileConflict": {
+    "additionalProperties": false,
+    "properties": {
+     "hunks": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "base": {},
+        "ours": {},
+        "pointer": {
+         "type": "string"
+        },
+        "theirs": {}
+       },
+       "required": [
+        "pointer"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "kind": {
+      "enum": [
+       "json",
+       "whole"
+      ],
+      "type": "string"
+     },
+     "path": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "path",
+     "kind",
+     "hunks"
+    ],
+    "type": "object"
+   },
    "FileDiff": {
     "additionalProperties": false,
     "properties": {
@@ -973,6 +1012,44 @@ enum OpenAPIDocument {
     },
     "required": [
      "members"
+    ],
+    "type": "object"
+   },
+   "MergeResult": {
+    "additionalProperties": false,
+    "properties": {
+     "base": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "conflicts": {
+      "items": {
+       "$ref": "#/components/schemas/FileConflict"
+      },
+      "type": "array"
+     },
+     "ours": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "outcome": {
+      "$ref": "#/components/schemas/Outcome"
+     },
+     "status": {
+      "enum": [
+       "merged",
+       "conflicts"
+      ],
+      "type": "string"
+     },
+     "theirs": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     }
+    },
+    "required": [
+     "status",
+     "base"
     ],
     "type": "object"
    },
@@ -6063,6 +6140,232 @@ enum OpenAPIDocument {
      }
     }
    ]
+  },
+  "/v1/orgs/{org}/projects/{project}/merges": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Merge branch `source` into `target` (main by default) at their merge base. Answers `merged` with the commit, or `conflicts` with each file's hunks (base, ours, theirs; an absent side is missing) and writes nothing. Send again with `resolutions` (path \u2192 pointer \u2192 {use: ours|theirs} or {value: V}) to settle them.",
+    "operationId": "merge",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "resolutions": {
+          "anyOf": [
+           {
+            "additionalProperties": {
+             "additionalProperties": {
+              "oneOf": [
+               {
+                "additionalProperties": false,
+                "properties": {
+                 "use": {
+                  "enum": [
+                   "ours",
+                   "theirs"
+                  ],
+                  "type": "string"
+                 }
+                },
+                "required": [
+                 "use"
+                ],
+                "type": "object"
+               },
+               {
+                "additionalProperties": false,
+                "properties": {
+                 "value": {}
+                },
+                "required": [
+                 "value"
+                ],
+                "type": "object"
+               }
+              ]
+             },
+             "type": "object"
+            },
+            "type": "object"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "source": {
+          "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+          "maxLength": 200,
+          "not": {
+           "anyOf": [
+            {
+             "pattern": "^[0-9a-fA-F]{4,}$"
+            },
+            {
+             "pattern": "\\.\\."
+            }
+           ]
+          },
+          "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+          "type": "string"
+         },
+         "target": {
+          "anyOf": [
+           {
+            "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+            "maxLength": 200,
+            "not": {
+             "anyOf": [
+              {
+               "pattern": "^[0-9a-fA-F]{4,}$"
+              },
+              {
+               "pattern": "\\.\\."
+              }
+             ]
+            },
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "required": [
+         "source"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeResult"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
   },
   "/v1/orgs/{org}/projects/{project}/revert": {
    "parameters": [

@@ -17,12 +17,44 @@ public struct MergeConflict: Sendable, Codable, Equatable {
     }
 }
 
-/// How one conflict is settled.
+/// How one conflict is settled. In JSON (HTTP bodies, `cairn merge --resolve`):
+/// `{"use": "ours"}`, `{"use": "theirs"}` or `{"value": V}`, where `null` removes the member.
 public enum MergeResolution: Sendable, Codable, Equatable {
     case ours
     case theirs
     /// A new value (nil: the member is removed).
     case value(JSONValue?)
+
+    enum CodingKeys: String, CodingKey { case use, value }
+
+    struct AnyKey: CodingKey {
+        let stringValue: String
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let usage = "a resolution is {\"use\": \"ours\"}, {\"use\": \"theirs\"} or {\"value\": …}"
+        let keys = Set(try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if keys == ["value"] {
+            self = .value(try c.decode(JSONValue?.self, forKey: .value))
+        } else if keys == ["use"], let use = try? c.decode(String.self, forKey: .use), use == "ours" || use == "theirs" {
+            self = use == "ours" ? .ours : .theirs
+        } else {
+            throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: usage))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .ours: try c.encode("ours", forKey: .use)
+        case .theirs: try c.encode("theirs", forKey: .use)
+        case .value(let v): try c.encode(v, forKey: .value)
+        }
+    }
 }
 
 /// Three-way merge of JSON documents by member (DESIGN.md, issue 4): object members merge

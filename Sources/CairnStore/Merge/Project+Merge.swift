@@ -9,6 +9,21 @@ public struct FileConflict: Sendable, Codable, Equatable {
     public let hunks: [MergeConflict]
 }
 
+/// A merge worked out but not yet written: what would change on the target, or the conflicts.
+public struct MergePlan: Sendable {
+    public let source: String
+    public let target: String
+    public let base: ObjectID
+    public let ours: ObjectID
+    public let theirs: ObjectID
+    /// The paths the merge commit would change on the target (sorted), with their new blob (nil: deleted).
+    public let edits: [TreeEdit]
+    let blobs: [ObjectID: [UInt8]]
+    public let conflicts: [FileConflict]
+
+    public var changedPaths: [String] { edits.map { String(decoding: $0.key, as: UTF8.self) } }
+}
+
 /// What a merge did, or why it could not yet.
 public enum MergeOutcome: Sendable {
     /// The merge commit (two parents: the target's head, then the source's), or no commit when
@@ -26,12 +41,32 @@ extension Project {
     public func merge(
         source: String, into target: String, resolutions: [String: [String: MergeResolution]] = [:], metadata: CommitMetadata, audit: AuditHook? = nil
     ) async throws -> MergeOutcome {
+        try await commitMerge(try await planMerge(source: source, into: target, resolutions: resolutions), metadata: metadata, audit: audit)
+    }
+
+    /// Writes a planned merge: a commit with two parents, or nothing when there are conflicts or
+    /// nothing to merge. If the target moved since the plan and touched the same paths, the
+    /// commit fails with `conflict` (plan again).
+    public func commitMerge(_ plan: MergePlan, metadata: CommitMetadata, audit: AuditHook? = nil) async throws -> MergeOutcome {
+        if !plan.conflicts.isEmpty { return .conflicts(plan.conflicts, base: plan.base, ours: plan.ours, theirs: plan.theirs) }
+        if plan.base == plan.theirs {
+            return .merged(CommitOutcome(commit: nil, head: plan.ours, branch: plan.target, changed: []), base: plan.base)
+        }
+        let outcome = try await repository.queue.submit(
+            CommitRequest(
+                project: id, branch: plan.target, base: plan.ours, edits: plan.edits, blobs: plan.blobs, metadata: metadata, extraParents: [plan.theirs],
+                reason: "merge \(plan.source) into \(plan.target)", audit: audit))
+        return .merged(outcome, base: plan.base)
+    }
+
+    /// Works out a merge of `source` into `target` without writing anything.
+    public func planMerge(source: String, into target: String, resolutions: [String: [String: MergeResolution]] = [:]) async throws -> MergePlan {
         let ours = try await headOf(branch: target), theirs = try await headOf(branch: source)
         guard let base = try await mergeBase(ours, theirs) else {
             throw CairnError(.invalidArgument, "'\(source)' and '\(target)' share no history", details: ["source": source, "target": target])
         }
         if base == theirs {
-            return .merged(CommitOutcome(commit: nil, head: ours, branch: target, changed: []), base: base)
+            return MergePlan(source: source, target: target, base: base, ours: ours, theirs: theirs, edits: [], blobs: [:], conflicts: [])
         }
         let baseTree = try await commit(base).tree, oursTree = try await commit(ours).tree, theirsTree = try await commit(theirs).tree
         var oursChanges: [String: TreeChange] = [:]
@@ -88,13 +123,8 @@ extension Project {
                 }
             }
         }
-        if !conflicts.isEmpty { return .conflicts(conflicts, base: base, ours: ours, theirs: theirs) }
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        let outcome = try await repository.queue.submit(
-            CommitRequest(
-                project: id, branch: target, base: ours, edits: edits, blobs: blobs, metadata: metadata, extraParents: [theirs],
-                reason: "merge \(source) into \(target)", audit: audit))
-        return .merged(outcome, base: base)
+        return MergePlan(source: source, target: target, base: base, ours: ours, theirs: theirs, edits: edits, blobs: blobs, conflicts: conflicts)
     }
 
     /// The best common ancestor of two commits over all parents: git's "paint down to common"
