@@ -29,6 +29,7 @@ struct Bench {
         if want("size") { try await bench.commitSizeAndDiff() }
         if want("read") { try await bench.readLatency() }
         if want("search") { try await bench.globAndGrep() }
+        if want("merge") { try await bench.mergeScaling() }
         if want("governed") { try await bench.governedWrites() }
         if want("authz") { try await bench.authorizationDecisions() }
     }
