@@ -131,6 +131,23 @@ extension Project {
             newer = row.commit
         }
         if let newer { for (pointer, value) in unresolved { result[pointer] = (value, newer) } }
+        // The path history follows first parents, so a value a merge brought in is first
+        // attributed to the merge commit. When the merged side (second parent) already held the
+        // same value, its own history says who set it: the original author survives the merge.
+        var throughMerge: [ObjectID: [String: (JSONValue, ObjectID)]] = [:]
+        for (pointer, (value, id)) in result {
+            let c = try await commit(id)
+            guard c.parents.count > 1 else { continue }
+            let side = c.parents[1]
+            if throughMerge[id] == nil {
+                var found: [String: (JSONValue, ObjectID)] = [:]
+                if (try? await readBytes(p.string, at: side.hex)) != nil {
+                    for entry in try await blame(p.string, at: side.hex) { found[entry.pointer] = (entry.value, entry.commit) }
+                }
+                throughMerge[id] = found
+            }
+            if let (sideValue, origin) = throughMerge[id]?[pointer], sideValue == value { result[pointer] = (value, origin) }
+        }
         var entries: [BlameEntry] = []
         for (pointer, (value, id)) in result.sorted(by: { $0.key < $1.key }) {
             let c = try await commit(id)

@@ -45,6 +45,11 @@ import Testing
         await #expect(throws: CairnError.self) { _ = try await p.readBytes("old.json") }
         let merge = try await p.show("main")
         #expect(merge.commit.parents == [mainHead, planHead])
+        // Blame follows through the merge: each value keeps the commit that set it on its branch.
+        let blame = Dictionary(uniqueKeysWithValues: try await p.blame("cab/1.json").map { ($0.pointer, $0.commit) })
+        #expect(blame["/capacity"] == mainHead)
+        #expect(blame["/site/floor"] == planHead)
+        #expect(blame["/name"] == base)
         // Merging again changes nothing: the source has nothing new.
         guard case .merged(let again, _) = try await p.merge(source: "plan", into: "main", metadata: .test("again")) else {
             Issue.record("expected nothing to merge")
