@@ -119,17 +119,7 @@ struct Apply: AsyncParsableCommand {
     @Argument(help: "The batch file, or - for standard input.") var batch: String
 
     struct Batch: Decodable {
-        struct Change: Decodable {
-            let op: String
-            let path: String
-            let content: String?
-            let old: String?
-            let new: String?
-            let all: Bool?
-            /// The HTTP API's name for `all`; either is accepted.
-            let replaceAll: Bool?
-        }
-        let changes: [Change]
+        let changes: [FileChangeInput]
     }
 
     func run() async throws {
@@ -139,21 +129,7 @@ struct Apply: AsyncParsableCommand {
             do { parsed = try JSONDecoder().decode(Batch.self, from: data) } catch {
                 throw CairnError(.invalidArgument, "the batch is not valid JSON of the documented shape: \(error)")
             }
-            var changes: [FileChange] = []
-            for (i, c) in parsed.changes.enumerated() {
-                switch c.op {
-                case "write":
-                    guard let content = c.content else { throw CairnError(.invalidArgument, "change \(i + 1): a write needs \"content\"") }
-                    changes.append(.write(path: c.path, content: Array(content.utf8)))
-                case "edit":
-                    guard let old = c.old, let new = c.new else { throw CairnError(.invalidArgument, "change \(i + 1): an edit needs \"old\" and \"new\"") }
-                    changes.append(.edit(path: c.path, old: old, new: new, replaceAll: c.replaceAll ?? c.all ?? false))
-                case "delete":
-                    changes.append(.delete(c.path))
-                default:
-                    throw CairnError(.invalidArgument, "change \(i + 1): unknown op '\(c.op)'; use write, edit or delete")
-                }
-            }
+            let changes = try FileChangeInput.changes(parsed.changes)
             let c = try await project.change(global, commit, default: "apply \(changes.count) changes")
             let out = try await c.gateway.commit(c.caller, project: c.project, changes: changes, branch: commit.branch, action: "commit")
             global.console.emit(out) { Format.outcome(out) }

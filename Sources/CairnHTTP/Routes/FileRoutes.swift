@@ -21,15 +21,7 @@ struct EditBody: Decodable {
 }
 
 struct CommitBody: Decodable {
-    struct Change: Decodable {
-        let op: String
-        let path: String
-        let content: String?
-        let old: String?
-        let new: String?
-        let replaceAll: Bool?
-    }
-    let changes: [Change]
+    let changes: [FileChangeInput]
     let branch: String?
     let message: String?
     let basedOn: String?
@@ -119,18 +111,7 @@ extension Routes {
             var caller = try await caller(req, ctx)
             let b = try await body(CommitBody.self, req)
             caller.reason = b.message ?? caller.reason
-            let changes: [FileChange] = try b.changes.map { c in
-                switch c.op {
-                case "write":
-                    guard let content = c.content else { throw CairnError(.invalidArgument, "a write change needs 'content'", details: ["path": c.path]) }
-                    return .write(path: c.path, content: Array(content.utf8))
-                case "edit":
-                    guard let old = c.old, let new = c.new else { throw CairnError(.invalidArgument, "an edit change needs 'old' and 'new'", details: ["path": c.path]) }
-                    return .edit(path: c.path, old: old, new: new, replaceAll: c.replaceAll ?? false)
-                case "delete": return .delete(c.path)
-                default: throw CairnError(.invalidArgument, "unknown change op '\(c.op)': use write, edit or delete", details: ["op": c.op])
-                }
-            }
+            let changes = try FileChangeInput.changes(b.changes)
             let out = try await gateway.commit(
                 caller, project: try ctx.parameters.require("project"), changes: changes, branch: b.branch ?? "main", basedOn: try parseBase(b.basedOn))
             return JSON.response(out)

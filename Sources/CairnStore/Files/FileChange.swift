@@ -10,6 +10,41 @@ public enum FileChange: Sendable, Equatable {
     case delete(String)
 }
 
+/// A change as JSON, the same for `POST …/commits` and `cairn apply`:
+/// `{"op": "write"|"edit"|"delete", "path", "content"?, "old"?, "new"?, "replaceAll"?}`.
+public struct FileChangeInput: Sendable, Decodable {
+    public let op: String
+    public let path: String
+    public let content: String?
+    public let old: String?
+    public let new: String?
+    public let replaceAll: Bool?
+    /// The command line's older name for `replaceAll`.
+    public let all: Bool?
+
+    /// The change it describes; `position` (1-based) names it in errors.
+    public func change(position: Int) throws(CairnError) -> FileChange {
+        switch op {
+        case "write":
+            guard let content else { throw CairnError(.invalidArgument, "change \(position): a write needs \"content\"", details: ["path": path]) }
+            return .write(path: path, content: Array(content.utf8))
+        case "edit":
+            guard let old, let new else { throw CairnError(.invalidArgument, "change \(position): an edit needs \"old\" and \"new\"", details: ["path": path]) }
+            return .edit(path: path, old: old, new: new, replaceAll: replaceAll ?? all ?? false)
+        case "delete":
+            return .delete(path)
+        default:
+            throw CairnError(.invalidArgument, "change \(position): unknown op '\(op)'; use write, edit or delete", details: ["op": op])
+        }
+    }
+
+    public static func changes(_ inputs: [FileChangeInput]) throws(CairnError) -> [FileChange] {
+        var out: [FileChange] = []
+        for (i, input) in inputs.enumerated() { out.append(try input.change(position: i + 1)) }
+        return out
+    }
+}
+
 /// Lines of a file as of a commit.
 public struct FileLines: Sendable, Codable, Equatable {
     public let path: String

@@ -103,12 +103,9 @@ extension Project {
                 switch wanted[""] {
                 case .ours?: merged = .some(o)
                 case .theirs?: merged = .some(t)
-                case .value(let v)?:
-                    guard case .string(let s)? = v else {
-                        if v == nil { merged = .some(nil); break }
-                        throw CairnError(.invalidArgument, "'\(path)' is not JSON: rewrite it with a string", details: ["path": path])
-                    }
-                    merged = .some(Array(s.utf8))
+                case .value(nil)?: merged = .some(nil)
+                case .value(.string(let s)?)?: merged = .some(Array(s.utf8))
+                case .value?: throw CairnError(.invalidArgument, "'\(path)' is not JSON: rewrite it with a string", details: ["path": path])
                 case nil:
                     conflicts.append(FileConflict(path: path, kind: "whole", hunks: [MergeConflict(pointer: "", base: text(b), ours: text(o), theirs: text(t))]))
                 }
