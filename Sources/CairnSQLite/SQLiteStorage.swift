@@ -123,6 +123,10 @@ public final class SQLiteStorage: Storage {
                     CREATE INDEX audit_by_time ON audit(org, time_ms, seq);
                     """)
         }
+        // Who made a branch and when: its latest creation entry, found without scanning its moves.
+        m.registerMigration("v3-branch-creation") { db in
+            try db.execute(sql: "CREATE INDEX reflog_created ON reflog(project, name, seq) WHERE old IS NULL")
+        }
         return m
     }
 
@@ -278,6 +282,17 @@ public final class SQLiteStorage: Storage {
                     WHERE project = ? AND name = ? AND seq < ? ORDER BY seq DESC LIMIT ?
                     """),
                 arguments: [project, branch, beforeSeq ?? Int64.max, min(limit, Int(Int32.max))]
+            ).map(Self.refLogEntry)
+        }
+    }
+
+    public func refCreation(project: Int64, branch: String) async throws -> RefLogEntry? {
+        try readNow { db in
+            try Row.fetchOne(try db.cachedStatement(sql: """
+                    SELECT seq, name, old, new, time_ms, principal, reason FROM reflog INDEXED BY reflog_created
+                    WHERE project = ? AND name = ? AND old IS NULL ORDER BY seq DESC LIMIT 1
+                    """),
+                arguments: [project, branch]
             ).map(Self.refLogEntry)
         }
     }

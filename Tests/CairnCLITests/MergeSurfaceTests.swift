@@ -9,6 +9,10 @@ import Testing
         let admin = try server.adminToken()
         let p = "/v1/orgs/default/projects/grid"
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "grid"]).status == 201)
+        // main is protected by default: a direct merge is refused; the project's configuration lifts it.
+        let protected = try await server.request("POST", p + "/merges", token: admin, json: ["source": "plan"])
+        #expect(protected.status == 409 && protected.errorCode == "branch_protected")
+        #expect(try await server.request("PUT", p + "/files/.cairn/protection.json", token: admin, json: ["content": #"{"branches":{}}"#]).status == 200)
         _ = try await server.request("PUT", p + "/files/pump.json", token: admin, json: ["content": #"{"id":"pump-1","flow":10,"state":"on"}"#])
         #expect(try await server.request("POST", p + "/branches", token: admin, json: ["name": "plan"]).status == 201)
         _ = try await server.request("PUT", p + "/files/pump.json", token: admin, json: ["content": #"{"id":"pump-1","flow":12,"state":"on"}"#, "branch": "plan"])
@@ -48,7 +52,7 @@ import Testing
 
         let audit = try await server.request("GET", "/v1/orgs/default/audit?action=branch.merge", token: admin).json["entries"] as? [[String: Any]] ?? []
         let outcomes = audit.compactMap { ($0["record"] as? [String: Any])?["outcome"] as? String }
-        #expect(outcomes == ["conflicts", "denied", "ok"], "\(outcomes)")
+        #expect(outcomes == ["refused", "conflicts", "denied", "ok"], "\(outcomes)")
         let merged = audit.last?["record"] as? [String: Any]
         #expect(merged?["commit"] as? String == commit)
         #expect(merged?["reason"] as? String == "bring in the plan")
@@ -58,6 +62,9 @@ import Testing
     @Test("CLI: conflicts print and exit 1 with nothing written; --resolve completes the merge")
     func mergeOnTheCommandLine() throws {
         let cli = try CLIHarness(project: "city")
+        let refused = cli.run("merge", "side")
+        #expect(refused.status != 0 && refused.stderr.contains("protected"), "\(refused.stderr)")
+        #expect(cli.run("write", ".cairn/protection.json", "--content", #"{"branches":{}}"#).status == 0)
         #expect(cli.run("write", "a.json", "--content", #"{"n":1,"m":1}"#).status == 0)
         #expect(cli.run("branch", "create", "side").status == 0)
         #expect(cli.run("write", "a.json", "--content", #"{"n":2,"m":1}"#, "-b", "side").status == 0)

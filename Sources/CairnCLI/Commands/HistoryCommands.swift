@@ -100,18 +100,40 @@ struct Blame: AsyncParsableCommand {
 
 struct BranchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "branch", abstract: "List, create and delete branches.", subcommands: [List.self, Create.self, Delete.self],
+        commandName: "branch", abstract: "List, create, archive and delete branches.", subcommands: [List.self, Create.self, Archive.self, Delete.self],
         defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List branches and their heads.")
+        static let configuration = CommandConfiguration(abstract: "List branches: head, author, and commits ahead of and behind main.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var project: ProjectOptions
 
         func run() async throws {
             try await runReporting(global) {
-                let all = try await project.open(global).branches()
-                global.console.emit(all) { all.map { "\($0.name)  \($0.head.short)" }.joined(separator: "\n") }
+                let c = try await LocalChange(global, project: project, author: nil, reason: "list branches")
+                let all = try await c.gateway.branches(c.caller, project: c.project)
+                global.console.emit(all) {
+                    all.map { b in
+                        "\(b.name)  \(b.head.short)  \(b.author ?? "-")  +\(b.ahead) -\(b.behind)\(b.archived ? "  (archived)" : "")"
+                    }.joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    struct Archive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Archive a branch: it becomes archive/NAME, read-only, with its history.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The branch.") var name: String
+        @Option(name: [.short, .long], help: "Why.") var message: String?
+        @Option(name: .long, help: "Who archives it.") var author: String?
+
+        func run() async throws {
+            try await runReporting(global) {
+                let c = try await LocalChange(global, project: project, author: author, reason: message ?? "archive branch \(name)")
+                let b = try await c.gateway.archiveBranch(c.caller, project: c.project, branch: name)
+                global.console.emit(b) { "archived \(name) as \(b.name) at \(b.head.short)" }
             }
         }
     }

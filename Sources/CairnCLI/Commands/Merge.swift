@@ -25,15 +25,7 @@ struct Merge: AsyncParsableCommand {
     func run() async throws {
         var conflicted = false
         try await runReporting(global) {
-            var resolutions: [String: [String: MergeResolution]] = [:]
-            if let resolve {
-                let data = try readLocalFile(resolve)
-                do {
-                    resolutions = try JSONDecoder().decode([String: [String: MergeResolution]].self, from: data)
-                } catch {
-                    throw CairnError(.invalidArgument, "the resolutions are not of the documented shape: \(error)")
-                }
-            }
+            let resolutions = try Self.resolutions(resolve)
             let c = try await LocalChange(global, project: project, author: author, reason: message ?? "merge \(source) into \(into)")
             let outcome = try await c.gateway.merge(c.caller, project: c.project, source: source, into: into, resolutions: resolutions)
             switch outcome {
@@ -52,6 +44,17 @@ struct Merge: AsyncParsableCommand {
             }
         }
         if conflicted { throw ExitCode.failure }
+    }
+
+    /// The `--resolve` file (or `-`): path → pointer → resolution; none without it.
+    static func resolutions(_ file: String?) throws -> [String: [String: MergeResolution]] {
+        guard let file else { return [:] }
+        let data = try readLocalFile(file)
+        do {
+            return try JSONDecoder().decode([String: [String: MergeResolution]].self, from: data)
+        } catch {
+            throw CairnError(.invalidArgument, "the resolutions are not of the documented shape: \(error)")
+        }
     }
 
     static func show(_ v: JSONValue?) -> String {

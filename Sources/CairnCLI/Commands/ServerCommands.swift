@@ -87,7 +87,33 @@ struct Serve: AsyncParsableCommand {
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Offline administration by whoever holds the data folder (audited as the local operator).",
-        subcommands: [Token.self, OrgCreate.self])
+        subcommands: [Token.self, OrgCreate.self, Approvals.self])
+
+    struct Approvals: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set which sensitive operations wait for an approver: branch.delete, access, share, ontology (none: an empty list).")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .long, parsing: .upToNextOption, help: "The gated operations.") var operations: [String] = []
+        @Option(name: .long, help: "Approvals each needs (1 to 20).") var required = 1
+        @Option(name: .long, help: "Who changes the setting.") var author: String?
+
+        func run() async throws {
+            try await runReporting(global) {
+                var gated: [ApprovalSettings.Operation] = []
+                for name in operations {
+                    guard let op = ApprovalSettings.Operation(rawValue: name) else {
+                        throw CairnError(.invalidArgument, "unknown operation '\(name)': use branch.delete, access, share or ontology")
+                    }
+                    gated.append(op)
+                }
+                let c = try await LocalChange(global, project: nil, author: author, reason: "set approval settings")
+                let settings = try await c.gateway.putApprovalSettings(c.caller, ApprovalSettings(operations: gated, requiredApprovals: required))
+                global.console.emit(settings) {
+                    settings.operations.isEmpty ? "no operation waits for approval" : "waiting for \(settings.requiredApprovals) approval(s): \(settings.operations.map(\.rawValue).joined(separator: ", "))"
+                }
+            }
+        }
+    }
 
     struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

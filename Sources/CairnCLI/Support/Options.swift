@@ -130,6 +130,11 @@ func runReporting(_ global: GlobalOptions, _ body: () async throws -> Void) asyn
         throw ExitCode(1)
     } catch let error as ExitCode {
         throw error
+    } catch let pending as ApprovalPending {
+        // Recorded and waiting: not a failure, but nothing was applied, which scripts must see (exit 3).
+        let a = pending.approval
+        global.console.emit(a) { "waiting for approval: request \(a.id) (\(a.summary)); an approver decides with `cairn approval decide \(a.id) approve -m WHY`" }
+        throw ExitCode(3)
     } catch {
         global.console.fail(CairnError(.storage, "\(error)"))
         throw ExitCode(1)

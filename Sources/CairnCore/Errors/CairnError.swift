@@ -59,5 +59,15 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case payloadTooLarge = "payload_too_large"
         case timeout = "timeout"
         case methodNotAllowed = "method_not_allowed"
+        /// The branch is archived: read-only.
+        case branchArchived = "branch_archived"
+        /// The branch is protected: this change must go through a merge request (or is refused there).
+        case branchProtected = "branch_protected"
+        /// The merge request lacks the approvals its target needs, at its current source head.
+        case approvalRequired = "approval_required"
+        /// A principal may not review or approve its own change.
+        case selfApproval = "self_approval"
+        /// The reviewed state moved before an approved request could be applied.
+        case stale = "stale"
     }
 }

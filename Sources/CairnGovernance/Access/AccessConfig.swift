@@ -10,6 +10,8 @@ public enum AccessPaths {
     public static let grants = root + "grants/"
     public static let keys = root + "keys/"
     public static let identity = root + "identity.json"
+    /// Which sensitive operations wait in the approval queue (see `ApprovalSettings`).
+    public static let approvals = root + "approvals.json"
 
     public static func role(_ name: String) -> String { roles + name + ".json" }
     public static func grant(_ id: String) -> String { grants + id + ".json" }
@@ -23,8 +25,13 @@ public struct AccessConfig: Sendable {
     public let grants: [Grant]
     public let keys: [String: APIKeyRecord]
     public let identity: IdentitySettings?
+    public let approvals: ApprovalSettings
 
-    public init(commit: ObjectID, roles: [String: Role], grants: [Grant], keys: [String: APIKeyRecord], identity: IdentitySettings?) {
+    public init(
+        commit: ObjectID, roles: [String: Role], grants: [Grant], keys: [String: APIKeyRecord], identity: IdentitySettings?,
+        approvals: ApprovalSettings = ApprovalSettings()
+    ) {
+        self.approvals = approvals
         self.commit = commit
         self.roles = roles
         self.grants = grants
@@ -38,7 +45,7 @@ public struct AccessConfig: Sendable {
         let at = resolved.commit.hex
         var roles: [String: Role] = [:]
         for role in Role.defaults { roles[role.name] = role }
-        var grants: [Grant] = [], keys: [String: APIKeyRecord] = [:], identity: IdentitySettings?
+        var grants: [Grant] = [], keys: [String: APIKeyRecord] = [:], identity: IdentitySettings?, approvals = ApprovalSettings()
         let decoder = JSONDecoder()
         var cursor: String?
         repeat {
@@ -55,6 +62,8 @@ public struct AccessConfig: Sendable {
                     } else if path.hasPrefix(AccessPaths.keys) {
                         let key = try decoder.decode(APIKeyRecord.self, from: data)
                         keys[key.id] = key
+                    } else if path == AccessPaths.approvals {
+                        approvals = try decoder.decode(ApprovalSettings.self, from: data)
                     } else if path == AccessPaths.identity {
                         identity = try decoder.decode(IdentitySettings.self, from: data)
                     }
@@ -66,6 +75,6 @@ public struct AccessConfig: Sendable {
             }
             cursor = page.next
         } while cursor != nil
-        return AccessConfig(commit: resolved.commit, roles: roles, grants: grants, keys: keys, identity: identity)
+        return AccessConfig(commit: resolved.commit, roles: roles, grants: grants, keys: keys, identity: identity, approvals: approvals)
     }
 }

@@ -65,8 +65,16 @@ public struct Grant: Sendable, Codable, Equatable {
     public var role: String
     public var target: GrantTarget
     public var effect: GrantEffect
+    /// A shadow grant is evaluated beside the enforced rules but decides nothing: every decision
+    /// where it would change the outcome is logged for the shadow report. Promoting it is an
+    /// ordinary change that clears the flag.
+    public var shadow: Bool?
+    /// In shadow, the enforced grant this one would replace (absent: it would be added).
+    public var replaces: String?
 
-    public init(id: String, subject: String, role: String, target: GrantTarget, effect: GrantEffect = .allow) {
+    public init(id: String, subject: String, role: String, target: GrantTarget, effect: GrantEffect = .allow, shadow: Bool? = nil, replaces: String? = nil) {
+        self.shadow = shadow
+        self.replaces = replaces
         self.id = id
         self.subject = subject
         self.role = role
@@ -74,9 +82,15 @@ public struct Grant: Sendable, Codable, Equatable {
         self.effect = effect
     }
 
+    public var isShadow: Bool { shadow == true }
+
     public func validate() throws(CairnError) {
         try Self.validateSubject(subject)
         try AccessNames.validate(id, noun: "grant id")
+        if let replaces {
+            guard isShadow else { throw CairnError(.invalidArgument, "'replaces' is for shadow grants only") }
+            try AccessNames.validate(replaces, noun: "grant id")
+        }
         switch target {
         case .organization: break
         case .project(let project): try Repository.validateProjectName(project)

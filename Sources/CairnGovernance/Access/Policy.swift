@@ -15,6 +15,9 @@ import CairnStore
 public final class Policy: Sendable {
     public let config: AccessConfig
     private let bySubject: [String: [Compiled]]
+    /// The rules with every shadow grant in force (nil when there is none): decisions are
+    /// evaluated under both, and where they differ the difference is logged.
+    public let shadow: Policy?
 
     private struct Compiled: Sendable {
         let grant: Grant
@@ -22,10 +25,25 @@ public final class Policy: Sendable {
         let glob: Glob?
     }
 
-    public init(_ config: AccessConfig) {
+    public convenience init(_ config: AccessConfig) {
+        let shadows = config.grants.filter(\.isShadow)
+        var shadowPolicy: Policy?
+        if !shadows.isEmpty {
+            let replaced = Set(shadows.compactMap(\.replaces))
+            let promoted = shadows.map { g in Grant(id: g.id, subject: g.subject, role: g.role, target: g.target, effect: g.effect) }
+            let grants = config.grants.filter { !$0.isShadow && !replaced.contains($0.id) } + promoted
+            shadowPolicy = Policy(
+                AccessConfig(commit: config.commit, roles: config.roles, grants: grants, keys: config.keys, identity: config.identity, approvals: config.approvals),
+                shadow: nil)
+        }
+        self.init(config, shadow: shadowPolicy)
+    }
+
+    private init(_ config: AccessConfig, shadow: Policy?) {
         self.config = config
+        self.shadow = shadow
         var index: [String: [Compiled]] = [:]
-        for grant in config.grants {
+        for grant in config.grants where !grant.isShadow {
             let authorities = config.roles[grant.role]?.authorities ?? AuthoritySet()
             var glob: Glob?
             if case .path(_, let pattern) = grant.target { glob = try? Glob(pattern) }

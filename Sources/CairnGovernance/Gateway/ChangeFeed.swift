@@ -11,6 +11,10 @@ public struct ChangeEvent: Sendable, Codable, Equatable {
     public let actor: String
     public let action: String
     public let time: String
+    /// The merge request a `merge_request.*` event is about.
+    public var mergeRequest: Int? = nil
+    /// The queued request an `approval.*` event is about.
+    public var approval: String? = nil
 }
 
 /// Fans committed changes out to subscribers of one organization's project. In-process: a
@@ -58,7 +62,9 @@ extension Gateway {
                         if paths.isEmpty && !event.paths.isEmpty { continue }
                     }
                     continuation.yield(
-                        ChangeEvent(project: event.project, branch: event.branch, commit: event.commit, paths: paths, actor: event.actor, action: event.action, time: event.time))
+                        ChangeEvent(
+                            project: event.project, branch: event.branch, commit: event.commit, paths: paths, actor: event.actor, action: event.action,
+                            time: event.time, mergeRequest: event.mergeRequest, approval: event.approval))
                 }
                 continuation.finish()
             }

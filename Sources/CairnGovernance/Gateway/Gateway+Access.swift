@@ -13,10 +13,21 @@ extension Gateway {
         return e
     }()
 
-    /// Commits configuration files to the system project, audited in the same transaction.
-    func configure(_ caller: Caller, action: String, decision: Decision, changes: [FileChange], detail: [String: String]? = nil) async throws -> CommitOutcome {
+    /// Commits configuration files to the system project, audited in the same transaction. When
+    /// the organization gates access changes (or shares), the change is queued for approval
+    /// instead (`ApprovalPending`). Keys are not gated: minting shows its token once, and a
+    /// revocation must take effect at once.
+    func configure(
+        _ caller: Caller, action: String, decision: Decision, changes: [FileChange], detail: [String: String]? = nil, gated: Bool = true
+    ) async throws -> CommitOutcome {
         let system = try await systemProject(caller.organization)
         let target = AccessTarget.organization
+        let operation: ApprovalSettings.Operation = decision.authority == .share ? .share : .access
+        if gated, try await policy(caller.organization).config.approvals.gates(operation) {
+            try await enqueue(
+                caller, operation: operation, action: action, summary: Self.summary(action, detail), project: nil, branch: "main", changes: changes,
+                base: try await system.resolve("main").commit, decision: decision, detail: detail)
+        }
         return try await change(caller, action: action, decision: decision, target: target) {
             try await system.commit(
                 changes, branch: "main", metadata: metadata(caller, default: action),
@@ -34,7 +45,7 @@ extension Gateway {
     func keepOwnConfigure(_ caller: Caller, _ policy: Policy, roles: [String: Role]? = nil, grants: [Grant]? = nil) throws {
         guard policy.decide(caller.principal, .configure, .organization).allowed else { return }
         let c = policy.config
-        let after = Policy(AccessConfig(commit: c.commit, roles: roles ?? c.roles, grants: grants ?? c.grants, keys: c.keys, identity: c.identity))
+        let after = Policy(AccessConfig(commit: c.commit, roles: roles ?? c.roles, grants: grants ?? c.grants, keys: c.keys, identity: c.identity, approvals: c.approvals))
         guard after.decide(caller.principal, .configure, .organization).allowed else {
             throw CairnError(
                 .conflict, "this change would take 'configure' on the organization away from you, the one making it; have another administrator make it",
@@ -137,7 +148,7 @@ extension Gateway {
     public func members(_ caller: Caller) async throws -> [Member] {
         try await authorize(caller, .configure, .organization, action: "access.members")
         var roles: [String: [String]] = [:]
-        for g in try await policy(caller.organization).config.grants where g.target == .organization && g.effect == .allow {
+        for g in try await policy(caller.organization).config.grants where g.target == .organization && g.effect == .allow && !g.isShadow {
             roles[g.subject, default: []].append(g.role)
         }
         return roles.keys.sorted().map { Member(subject: $0, roles: roles[$0]!.sorted()) }
@@ -192,7 +203,7 @@ extension Gateway {
             createdAt: Clock.rfc3339(Clock.nowMillis()), revokedAt: nil, description: description, secretHash: hash)
         _ = try await configure(
             caller, action: "access.key.mint", decision: decision, changes: [.write(path: AccessPaths.key(id), content: encode(record))],
-            detail: ["key": id, "subject": who, "role": role])
+            detail: ["key": id, "subject": who, "role": role], gated: false)
         return MintedKey(key: record.redacted, token: token)
     }
 
@@ -208,7 +219,8 @@ extension Gateway {
         }
         if record.revokedAt == nil { record.revokedAt = Clock.rfc3339(Clock.nowMillis()) }
         _ = try await configure(
-            caller, action: "access.key.revoke", decision: decision, changes: [.write(path: AccessPaths.key(id), content: encode(record))], detail: ["key": id])
+            caller, action: "access.key.revoke", decision: decision, changes: [.write(path: AccessPaths.key(id), content: encode(record))], detail: ["key": id],
+            gated: false)
         return record.redacted
     }
 
@@ -226,6 +238,27 @@ extension Gateway {
             caller, action: "access.identity.put", decision: decision, changes: [.write(path: AccessPaths.identity, content: encode(settings))],
             detail: ["issuer": settings.issuer])
         return settings
+    }
+
+    // MARK: Approval settings
+
+    public func approvalSettings(_ caller: Caller) async throws -> ApprovalSettings {
+        try await authorize(caller, .read, .organization, action: "access.approvals")
+        return try await policy(caller.organization).config.approvals
+    }
+
+    public func putApprovalSettings(_ caller: Caller, _ settings: ApprovalSettings) async throws -> ApprovalSettings {
+        guard (1...20).contains(settings.requiredApprovals) else { throw CairnError(.invalidArgument, "requiredApprovals must be 1 to 20") }
+        let decision = try await authorize(caller, .configure, .organization, action: "access.approvals.put")
+        _ = try await configure(
+            caller, action: "access.approvals.put", decision: decision, changes: [.write(path: AccessPaths.approvals, content: encode(settings))],
+            detail: ["operations": settings.operations.map(\.rawValue).joined(separator: ","), "requiredApprovals": String(settings.requiredApprovals)])
+        return settings
+    }
+
+    static func summary(_ action: String, _ detail: [String: String]?) -> String {
+        let parts = (detail ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return parts.isEmpty ? action : "\(action) \(parts.joined(separator: " "))"
     }
 
     // MARK: Point-in-time access and decisions

@@ -13,6 +13,14 @@ extension Gateway {
         return name.isEmpty ? nil : name
     }
 
+    static let ontologyRoot = ".cairn/ontology/"
+
+    static func touchesOntology(_ change: FileChange) -> Bool {
+        switch change {
+        case .write(let path, _), .edit(let path, _, _, _), .delete(let path): path.hasPrefix(ontologyRoot) || (Glob.hasWildcards(path) && path.hasPrefix(".cairn/"))
+        }
+    }
+
     /// Writes under `.cairn/` change a project's configuration: they need `configure`.
     static func authority(forChanging path: String, _ base: Authority) -> Authority {
         path.hasPrefix(".cairn/") ? .configure : base
@@ -85,6 +93,7 @@ extension Gateway {
         _ caller: Caller, project name: String, changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, action: String = "commit"
     ) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
+        try checkWritable(branch)
         var decision: Decision?
         var checks: [(Authority, String)] = []
         for change in changes {
@@ -114,7 +123,21 @@ extension Gateway {
         }
         guard let decision else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
         try requireReason(caller)
+        try validateConfiguration(changes)
         let target = AccessTarget(project: name, branch: branch)
+        if changes.contains(where: { Self.touchesOntology($0) }), try await policy(caller.organization).config.approvals.gates(.ontology) {
+            let base: ObjectID
+            if let basedOn { base = basedOn } else { base = try await project.resolve(branch).commit }
+            try await enqueue(
+                caller, operation: .ontology, action: action, summary: "\(action) of the ontology of \(name) on \(branch)", project: name, branch: branch,
+                changes: changes, base: base, decision: decision, detail: nil)
+        }
+        switch try await writePolicy(caller, project, branch: branch, decision: decision, action: action) {
+        case .direct: break
+        case .reject: throw CairnError(.branchProtected, "'\(branch)' is protected against direct writes", details: ["branch": branch])
+        case .mergeRequest:
+            return try await propose(caller, project, name: name, changes: changes, into: branch, basedOn: basedOn, action: action, decision: decision)
+        }
         let outcome = try await change(caller, action: action, decision: decision, target: target) {
             try await project.commit(
                 changes, branch: branch, basedOn: basedOn, metadata: metadata(caller, default: action),

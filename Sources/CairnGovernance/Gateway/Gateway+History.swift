@@ -32,8 +32,13 @@ extension Gateway {
 
     /// Reverting is a new commit, authorized as a write on every path it changes.
     public func revert(_ caller: Caller, project name: String, ref: String, branch: String = "main") async throws -> CommitOutcome {
+        try checkWritable(branch)
         var decision = try await authorize(caller, .write, AccessTarget(project: name, branch: branch), action: "history.revert")
         let project = try await project(caller, name)
+        if try await writePolicy(caller, project, branch: branch, decision: decision, action: "history.revert") != .direct {
+            throw CairnError(
+                .branchProtected, "'\(branch)' is protected: revert on a branch of it and open a merge request", details: ["branch": branch])
+        }
         for file in try await project.show(ref).files {
             decision = try await authorize(
                 caller, Self.authority(forChanging: file.path, file.change == .added ? .delete : .write),
@@ -52,13 +57,37 @@ extension Gateway {
 
     // MARK: Branches
 
-    public func branches(_ caller: Caller, project name: String) async throws -> [BranchInfo] {
+    /// The branches the caller may read, with author and divergence from `main`.
+    public func branches(_ caller: Caller, project name: String) async throws -> [BranchSummary] {
+        let (project, _) = try await open(caller, name, .read, action: "branch.list")
+        let policy = try await policy(for: caller)
+        return try await project.branchSummaries().filter { policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed }
+    }
+
+    /// Names and heads only: what a feed's `ready` event needs, without the divergence walks.
+    public func branchHeads(_ caller: Caller, project name: String) async throws -> [BranchInfo] {
         let (project, _) = try await open(caller, name, .read, action: "branch.list")
         let policy = try await policy(for: caller)
         return try await project.branches().filter { policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed }
     }
 
+    /// Archives a branch (needs `delete` on it): it becomes `archive/<name>`, read-only, with its history.
+    public func archiveBranch(_ caller: Caller, project name: String, branch: String) async throws -> BranchInfo {
+        let (project, decision) = try await open(caller, name, .delete, branch: branch, action: "branch.archive")
+        let target = AccessTarget(project: name, branch: branch)
+        let info = try await change(caller, action: "branch.archive", decision: decision, target: target) {
+            try await project.archiveBranch(
+                branch, principal: caller.principal.subject, reason: caller.reason ?? "archived",
+                audit: auditHook(caller, action: "branch.archive", decision: decision, target: target, detail: ["archivedAs": Project.archivePrefix + branch]))
+        }
+        announce(caller, project: name, branch: branch, action: "branch.archive", commit: info.head.hex)
+        return info
+    }
+
     public func createBranch(_ caller: Caller, project name: String, branch: String, from ref: String = "main") async throws -> BranchInfo {
+        if Project.isArchived(branch) {
+            throw CairnError(.invalidArgument, "branch names under '\(Project.archivePrefix)' are kept for archived branches", details: ["branch": branch])
+        }
         _ = try await authorize(caller, .read, AccessTarget(project: name, branch: Self.branch(of: ref)), action: "branch.create")
         let (project, decision) = try await open(caller, name, .write, branch: branch, action: "branch.create")
         let target = AccessTarget(project: name, branch: branch)
@@ -74,6 +103,11 @@ extension Gateway {
     public func deleteBranch(_ caller: Caller, project name: String, branch: String) async throws {
         let (project, decision) = try await open(caller, name, .delete, branch: branch, action: "branch.delete")
         let target = AccessTarget(project: name, branch: branch)
+        if try await policy(caller.organization).config.approvals.gates(.branchDelete) {
+            try await enqueue(
+                caller, operation: .branchDelete, action: "branch.delete", summary: "delete branch \(branch) of \(name)", project: name, branch: branch,
+                changes: nil, base: try await project.resolve(branch).commit, decision: decision, detail: ["branch": branch])
+        }
         try await change(caller, action: "branch.delete", decision: decision, target: target) {
             try await project.deleteBranch(
                 branch, principal: caller.principal.subject, audit: auditHook(caller, action: "branch.delete", decision: decision, target: target))

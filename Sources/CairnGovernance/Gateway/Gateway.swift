@@ -55,6 +55,7 @@ public final class Gateway: Sendable {
     // once stays right; caching them saves two store reads on every request.
     private let organizations = Mutex<[String: OrganizationRecord]>([:])
     private let systemProjects = Mutex<[Int64: Project]>([:])
+    let workflowProjects = Mutex<[Int64: Project]>([:])
     // Projects, likewise, are never deleted or renamed (no API does it); when one can be, this
     // cache must forget it in the same place.
     private let projects = Mutex<[ProjectKey: Project]>([:])
@@ -145,6 +146,7 @@ public final class Gateway: Sendable {
         let policy = try await policy(for: caller)
         let decision = policy.decide(caller.principal, authority, target)
         decisions.increment()
+        if policy.shadow != nil { await compareShadow(caller, policy, decision, action: action) }
         guard decision.allowed else {
             denials.increment()
             await audit(caller, action: action, outcome: "denied", decision: decision, target: target, paths: target.path.map { [$0] }, error: decision.error)

@@ -26,9 +26,11 @@ extension Routes {
         org.get("/grants") { req, ctx in JSON.response(GrantList(grants: try await gateway.grants(try await caller(req, ctx)))) }
         org.put("/grants/:id") { req, ctx in
             let caller = try await caller(req, ctx)
-            struct Body: Decodable { let subject: String; let role: String; let target: GrantTarget; let effect: GrantEffect? }
+            struct Body: Decodable { let subject: String; let role: String; let target: GrantTarget; let effect: GrantEffect?; let shadow: Bool?; let replaces: String? }
             let b = try await body(Body.self, req)
-            let grant = Grant(id: try ctx.parameters.require("id"), subject: b.subject, role: b.role, target: b.target, effect: b.effect ?? .allow)
+            let grant = Grant(
+                id: try ctx.parameters.require("id"), subject: b.subject, role: b.role, target: b.target, effect: b.effect ?? .allow,
+                shadow: b.shadow == true ? true : nil, replaces: b.replaces)
             return JSON.response(try await gateway.putGrant(caller, grant))
         }
         org.delete("/grants/:id") { req, ctx in

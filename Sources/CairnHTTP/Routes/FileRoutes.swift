@@ -69,7 +69,7 @@ extension Routes {
             let out = try await gateway.write(
                 caller, project: try ctx.parameters.require("project"), path: try tail(ctx, noun: "file path"), content: Array(b.content.utf8),
                 branch: b.branch ?? "main", basedOn: try parseBase(b.basedOn))
-            return JSON.response(out)
+            return JSON.outcome(out)
         }
         p.patch("/files/**") { req, ctx in
             var caller = try await caller(req, ctx)
@@ -78,7 +78,7 @@ extension Routes {
             let out = try await gateway.edit(
                 caller, project: try ctx.parameters.require("project"), path: try tail(ctx, noun: "file path"), old: b.old, new: b.new,
                 replaceAll: b.replaceAll ?? false, branch: b.branch ?? "main")
-            return JSON.response(out)
+            return JSON.outcome(out)
         }
         p.delete("/files/**") { req, ctx in
             var caller = try await caller(req, ctx)
@@ -86,7 +86,7 @@ extension Routes {
             caller.reason = q.string("message") ?? caller.reason
             let out = try await gateway.delete(
                 caller, project: try ctx.parameters.require("project"), pathOrGlob: try tail(ctx, noun: "file path"), branch: q.string("branch") ?? "main")
-            return JSON.response(out)
+            return JSON.outcome(out)
         }
         p.get("/glob") { req, ctx in
             let caller = try await caller(req, ctx)
@@ -114,7 +114,7 @@ extension Routes {
             let changes = try FileChangeInput.changes(b.changes)
             let out = try await gateway.commit(
                 caller, project: try ctx.parameters.require("project"), changes: changes, branch: b.branch ?? "main", basedOn: try parseBase(b.basedOn))
-            return JSON.response(out)
+            return JSON.outcome(out)
         }
     }
 }

@@ -37,7 +37,7 @@ extension Routes {
             struct Body: Decodable { let commit: String; let branch: String?; let message: String? }
             let b = try await body(Body.self, req)
             caller.reason = b.message ?? caller.reason
-            return JSON.response(try await gateway.revert(caller, project: try ctx.parameters.require("project"), ref: b.commit, branch: b.branch ?? "main"))
+            return JSON.outcome(try await gateway.revert(caller, project: try ctx.parameters.require("project"), ref: b.commit, branch: b.branch ?? "main"))
         }
         p.get("/branches") { req, ctx in
             let caller = try await caller(req, ctx)
@@ -51,6 +51,16 @@ extension Routes {
             let info = try await gateway.createBranch(caller, project: try ctx.parameters.require("project"), branch: b.name, from: b.from ?? "main")
             return JSON.response(info, status: .created)
         }
+        p.post("/branches/**") { req, ctx in
+            // POST …/branches/NAME/archive: the one action on a named branch besides delete.
+            var caller = try await caller(req, ctx)
+            let full = try tail(ctx, noun: "branch")
+            guard full.hasSuffix("/archive") else { throw HTTPError(.notFound) }
+            struct Body: Decodable { let message: String? }
+            if let b = try await JSON.decodeIfPresent(Body.self, from: req, limit: config.maxBodyBytes) { caller.reason = b.message ?? caller.reason }
+            let info = try await gateway.archiveBranch(caller, project: try ctx.parameters.require("project"), branch: String(full.dropLast("/archive".count)))
+            return JSON.response(info)
+        }
         p.delete("/branches/**") { req, ctx in
             let caller = try await caller(req, ctx)
             try await gateway.deleteBranch(caller, project: try ctx.parameters.require("project"), branch: try tail(ctx, noun: "branch"))
@@ -62,7 +72,7 @@ extension Routes {
             let stream = try await gateway.changes(caller, project: project)
             // Subscribed first, then the heads: a commit in between shows in both, never in
             // neither, and a client that re-renders from `ready` starts from a known state.
-            let ready = FeedReady(project: project, branches: try await gateway.branches(caller, project: project))
+            let ready = FeedReady(project: project, branches: try await gateway.branchHeads(caller, project: project))
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
@@ -85,7 +95,7 @@ extension Routes {
 }
 
 struct BlameList: Codable { let entries: [BlameEntry] }
-struct BranchList: Codable { let branches: [BranchInfo] }
+struct BranchList: Codable { let branches: [BranchSummary] }
 /// What the change feed writes: a change, or a comment line that keeps the connection honest.
 enum FeedItem: Sendable {
     case change(ChangeEvent)

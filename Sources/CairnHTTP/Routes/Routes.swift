@@ -40,6 +40,7 @@ struct Routes: Sendable {
         registerFiles(on: org)
         registerHistory(on: org)
         registerMerges(on: org)
+        registerReviews(on: org)
         registerAccess(on: org)
         registerAudit(on: org)
     }

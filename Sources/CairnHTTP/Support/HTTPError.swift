@@ -1,4 +1,5 @@
 import CairnCore
+import CairnGovernance
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,9 +12,9 @@ enum HTTPErrorMapping {
         case .invalidPath, .invalidArgument, .invalidRegex, .invalidGlob, .invalidRef, .notJSON, .ambiguousRef: .badRequest
         case .editNoMatch, .ambiguousEdit, .limitExceeded: .unprocessableContent
         case .notFound, .projectNotFound, .unknownRef, .beforeFirstCommit: .notFound
-        case .projectExists, .branchExists, .organizationExists, .conflict: .conflict
+        case .projectExists, .branchExists, .organizationExists, .conflict, .branchArchived, .branchProtected, .approvalRequired, .stale: .conflict
         case .unauthenticated: .unauthorized
-        case .permissionDenied: .forbidden
+        case .permissionDenied, .selfApproval: .forbidden
         case .rateLimited: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
         case .timeout: .serviceUnavailable
@@ -32,6 +33,11 @@ enum HTTPErrorMapping {
     }
 }
 
+struct PendingAnswer: Encodable {
+    let status: String
+    let approval: PendingApproval
+}
+
 /// Turns every error a handler throws into the structured error body; nothing escapes as a bare 500.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -39,6 +45,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as CairnError {
             return HTTPErrorMapping.response(error)
+        } catch let pending as ApprovalPending {
+            // Not a failure: the operation is recorded and waits for an approver.
+            return JSON.response(PendingAnswer(status: "pending", approval: pending.approval), status: .accepted)
         } catch let error as HTTPError {
             let code: CairnError.Code =
                 switch error.status {

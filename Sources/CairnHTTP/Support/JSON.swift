@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,16 +22,32 @@ enum JSON {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: encode(value))))
     }
 
+    /// A write's answer: 200 when applied, 202 when a protected branch made it a merge request.
+    static func outcome(_ out: CommitOutcome) -> Response {
+        response(out, status: out.mergeRequest == nil ? .ok : .accepted)
+    }
+
     /// Reads and decodes a JSON body, capped at `limit` bytes; any failure is a clear 4xx.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        try decode(T.self, data: try await collect(request, limit: limit), request: request)
+    }
+
+    /// As `decode`, for an optional body: none at all is nil; one that is there must be valid.
+    static func decodeIfPresent<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T? {
+        let data = try await collect(request, limit: limit)
+        return data.isEmpty ? nil : try decode(T.self, data: data, request: request)
+    }
+
+    private static func collect(_ request: Request, limit: Int) async throws -> Data {
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: limit)
+            return Data(try await request.collectBody(upTo: limit).readableBytesView)
         } catch {
             throw CairnError(.payloadTooLarge, "the request body exceeds \(limit) bytes", details: ["limit": String(limit)])
         }
-        let data = Data(buffer.readableBytesView)
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, data: Data, request: Request) throws -> T {
         if let shape = RouteTable.shared.body(method: request.method.rawValue, path: request.uri.path),
             let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
             let field = shape.unknownField(in: value)
@@ -66,6 +83,16 @@ struct Query {
             throw CairnError(.invalidArgument, "'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)", details: ["parameter": name])
         }
         return n
+    }
+
+    /// An optional parameter that must be one of an enumeration's raw values.
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+        guard let text = string(name) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw CairnError(
+                .invalidArgument, "\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))", details: ["parameter": name])
+        }
+        return value
     }
 
     func bool(_ name: String) throws -> Bool {

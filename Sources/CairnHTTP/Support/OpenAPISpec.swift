@@ -38,6 +38,52 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "ApprovalPage": {
+    "additionalProperties": false,
+    "properties": {
+     "approvals": {
+      "items": {
+       "$ref": "#/components/schemas/PendingApproval"
+      },
+      "type": "array"
+     },
+     "next": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     }
+    },
+    "required": [
+     "approvals"
+    ],
+    "type": "object"
+   },
+   "ApprovalSettings": {
+    "additionalProperties": false,
+    "properties": {
+     "operations": {
+      "items": {
+       "$ref": "#/components/schemas/Operation"
+      },
+      "type": "array"
+     },
+     "requiredApprovals": {
+      "maximum": 20,
+      "minimum": 1,
+      "type": "integer"
+     }
+    },
+    "required": [
+     "operations",
+     "requiredApprovals"
+    ],
+    "type": "object"
+   },
    "AuditItem": {
     "additionalProperties": false,
     "properties": {
@@ -167,13 +213,66 @@ enum OpenAPIDocument {
     "properties": {
      "branches": {
       "items": {
-       "$ref": "#/components/schemas/Branch"
+       "$ref": "#/components/schemas/BranchSummary"
       },
       "type": "array"
      }
     },
     "required": [
      "branches"
+    ],
+    "type": "object"
+   },
+   "BranchSummary": {
+    "additionalProperties": false,
+    "properties": {
+     "ahead": {
+      "type": "integer"
+     },
+     "archived": {
+      "type": "boolean"
+     },
+     "author": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "behind": {
+      "type": "integer"
+     },
+     "created": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "head": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "name": {
+      "type": "string"
+     },
+     "trunk": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "name",
+     "head",
+     "trunk",
+     "ahead",
+     "behind",
+     "archived"
     ],
     "type": "object"
    },
@@ -184,6 +283,9 @@ enum OpenAPIDocument {
       "type": "string"
      },
      "actor": {
+      "type": "string"
+     },
+     "approval": {
       "type": "string"
      },
      "branch": {
@@ -199,6 +301,9 @@ enum OpenAPIDocument {
         "type": "null"
        }
       ]
+     },
+     "mergeRequest": {
+      "type": "integer"
      },
      "paths": {
       "items": {
@@ -219,6 +324,29 @@ enum OpenAPIDocument {
      "paths",
      "actor",
      "action",
+     "time"
+    ],
+    "type": "object"
+   },
+   "Comment": {
+    "additionalProperties": false,
+    "properties": {
+     "author": {
+      "type": "string"
+     },
+     "body": {
+      "type": "string"
+     },
+     "path": {
+      "type": "string"
+     },
+     "time": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "author",
+     "body",
      "time"
     ],
     "type": "object"
@@ -643,8 +771,14 @@ enum OpenAPIDocument {
      "id": {
       "type": "string"
      },
+     "replaces": {
+      "type": "string"
+     },
      "role": {
       "type": "string"
+     },
+     "shadow": {
+      "type": "boolean"
      },
      "subject": {
       "type": "string"
@@ -1015,6 +1149,289 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "MergeRequest": {
+    "additionalProperties": false,
+    "properties": {
+     "attempt": {
+      "additionalProperties": false,
+      "properties": {
+       "base": {
+        "pattern": "^[0-9a-f]{64}$",
+        "type": "string"
+       },
+       "by": {
+        "type": "string"
+       },
+       "conflicts": {
+        "items": {
+         "$ref": "#/components/schemas/FileConflict"
+        },
+        "type": "array"
+       },
+       "ours": {
+        "pattern": "^[0-9a-f]{64}$",
+        "type": "string"
+       },
+       "theirs": {
+        "pattern": "^[0-9a-f]{64}$",
+        "type": "string"
+       },
+       "time": {
+        "type": "string"
+       }
+      },
+      "required": [
+       "base",
+       "ours",
+       "theirs",
+       "conflicts",
+       "by",
+       "time"
+      ],
+      "type": "object"
+     },
+     "author": {
+      "type": "string"
+     },
+     "closedBy": {
+      "type": "string"
+     },
+     "comments": {
+      "items": {
+       "$ref": "#/components/schemas/Comment"
+      },
+      "type": "array"
+     },
+     "created": {
+      "type": "string"
+     },
+     "description": {
+      "type": "string"
+     },
+     "mergeBase": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "mergeCommit": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "mergedHead": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "number": {
+      "type": "integer"
+     },
+     "origin": {
+      "type": "string"
+     },
+     "project": {
+      "type": "string"
+     },
+     "resolutions": {
+      "type": "object"
+     },
+     "reviews": {
+      "items": {
+       "$ref": "#/components/schemas/Review"
+      },
+      "type": "array"
+     },
+     "source": {
+      "type": "string"
+     },
+     "state": {
+      "enum": [
+       "open",
+       "merged",
+       "closed"
+      ],
+      "type": "string"
+     },
+     "target": {
+      "type": "string"
+     },
+     "title": {
+      "type": "string"
+     },
+     "updated": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "number",
+     "project",
+     "source",
+     "target",
+     "title",
+     "author",
+     "created",
+     "state",
+     "reviews",
+     "comments",
+     "resolutions",
+     "updated"
+    ],
+    "type": "object"
+   },
+   "MergeRequestDiff": {
+    "additionalProperties": false,
+    "properties": {
+     "base": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "entities": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "change": {
+         "enum": [
+          "added",
+          "modified",
+          "removed",
+          "moved"
+         ],
+         "type": "string"
+        },
+        "members": {
+         "items": {
+          "type": "string"
+         },
+         "type": "array"
+        },
+        "path": {
+         "type": "string"
+        }
+       },
+       "required": [
+        "path",
+        "change"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "head": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "next": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     }
+    },
+    "required": [
+     "base",
+     "head",
+     "entities"
+    ],
+    "type": "object"
+   },
+   "MergeRequestMerge": {
+    "additionalProperties": false,
+    "properties": {
+     "mergeRequest": {
+      "$ref": "#/components/schemas/MergeRequestView"
+     },
+     "outcome": {
+      "$ref": "#/components/schemas/Outcome"
+     },
+     "status": {
+      "enum": [
+       "merged",
+       "conflicts"
+      ],
+      "type": "string"
+     }
+    },
+    "required": [
+     "status",
+     "mergeRequest"
+    ],
+    "type": "object"
+   },
+   "MergeRequestPage": {
+    "additionalProperties": false,
+    "properties": {
+     "mergeRequests": {
+      "items": {
+       "$ref": "#/components/schemas/MergeRequestView"
+      },
+      "type": "array"
+     },
+     "next": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     }
+    },
+    "required": [
+     "mergeRequests"
+    ],
+    "type": "object"
+   },
+   "MergeRequestView": {
+    "additionalProperties": false,
+    "properties": {
+     "approvals": {
+      "type": "integer"
+     },
+     "request": {
+      "$ref": "#/components/schemas/MergeRequest"
+     },
+     "requiredApprovals": {
+      "type": "integer"
+     },
+     "sourceAuthors": {
+      "items": {
+       "type": "string"
+      },
+      "type": "array"
+     },
+     "sourceHead": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "status": {
+      "enum": [
+       "open",
+       "approved",
+       "merged",
+       "closed"
+      ],
+      "type": "string"
+     },
+     "unresolved": {
+      "type": "integer"
+     },
+     "voided": {
+      "type": "integer"
+     }
+    },
+    "required": [
+     "request",
+     "status",
+     "approvals",
+     "requiredApprovals",
+     "voided",
+     "sourceAuthors",
+     "unresolved"
+    ],
+    "type": "object"
+   },
    "MergeResult": {
     "additionalProperties": false,
     "properties": {
@@ -1069,6 +1486,15 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "Operation": {
+    "enum": [
+     "branch.delete",
+     "access",
+     "share",
+     "ontology"
+    ],
+    "type": "string"
+   },
    "Org": {
     "additionalProperties": false,
     "properties": {
@@ -1111,6 +1537,10 @@ enum OpenAPIDocument {
      "head": {
       "pattern": "^[0-9a-f]{64}$",
       "type": "string"
+     },
+     "mergeRequest": {
+      "description": "set (with status 202) when a protected branch made the write a merge request; `branch` is then the proposal branch",
+      "type": "integer"
      }
     },
     "required": [
@@ -1145,6 +1575,165 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "Pending": {
+    "additionalProperties": false,
+    "properties": {
+     "approval": {
+      "$ref": "#/components/schemas/PendingApproval"
+     },
+     "status": {
+      "const": "pending",
+      "type": "string"
+     }
+    },
+    "required": [
+     "status",
+     "approval"
+    ],
+    "type": "object"
+   },
+   "PendingApproval": {
+    "additionalProperties": false,
+    "properties": {
+     "action": {
+      "type": "string"
+     },
+     "base": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "branch": {
+      "type": "string"
+     },
+     "changes": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "contentBase64": {
+         "type": "string"
+        },
+        "op": {
+         "type": "string"
+        },
+        "path": {
+         "type": "string"
+        }
+       },
+       "required": [
+        "op",
+        "path"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "commit": {
+      "type": "string"
+     },
+     "created": {
+      "type": "string"
+     },
+     "decisions": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "approver": {
+         "type": "string"
+        },
+        "id": {
+         "type": "string"
+        },
+        "rationale": {
+         "type": "string"
+        },
+        "time": {
+         "type": "string"
+        },
+        "verdict": {
+         "enum": [
+          "approve",
+          "reject"
+         ],
+         "type": "string"
+        }
+       },
+       "required": [
+        "id",
+        "approver",
+        "verdict",
+        "rationale",
+        "time"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "detail": {
+      "additionalProperties": {
+       "type": "string"
+      },
+      "type": "object"
+     },
+     "error": {
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "onBehalfOf": {
+      "type": "string"
+     },
+     "operation": {
+      "$ref": "#/components/schemas/Operation"
+     },
+     "project": {
+      "type": "string"
+     },
+     "reason": {
+      "type": "string"
+     },
+     "requester": {
+      "type": "string"
+     },
+     "requesterKind": {
+      "type": "string"
+     },
+     "requiredApprovals": {
+      "type": "integer"
+     },
+     "state": {
+      "enum": [
+       "pending",
+       "applied",
+       "rejected",
+       "failed"
+      ],
+      "type": "string"
+     },
+     "summary": {
+      "type": "string"
+     },
+     "updated": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "id",
+     "operation",
+     "action",
+     "summary",
+     "branch",
+     "base",
+     "requester",
+     "requesterKind",
+     "created",
+     "requiredApprovals",
+     "state",
+     "decisions",
+     "updated"
+    ],
+    "type": "object"
+   },
    "Project": {
     "additionalProperties": false,
     "properties": {
@@ -1173,6 +1762,44 @@ enum OpenAPIDocument {
     },
     "required": [
      "projects"
+    ],
+    "type": "object"
+   },
+   "Review": {
+    "additionalProperties": false,
+    "properties": {
+     "commit": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "rationale": {
+      "type": "string"
+     },
+     "reviewer": {
+      "type": "string"
+     },
+     "time": {
+      "type": "string"
+     },
+     "verdict": {
+      "enum": [
+       "approve",
+       "request_changes",
+       "reject"
+      ],
+      "type": "string"
+     }
+    },
+    "required": [
+     "id",
+     "reviewer",
+     "verdict",
+     "rationale",
+     "commit",
+     "time"
     ],
     "type": "object"
    },
@@ -1217,6 +1844,103 @@ enum OpenAPIDocument {
     },
     "required": [
      "roles"
+    ],
+    "type": "object"
+   },
+   "ShadowReport": {
+    "additionalProperties": false,
+    "properties": {
+     "byRule": {
+      "additionalProperties": {
+       "type": "integer"
+      },
+      "type": "object"
+     },
+     "differences": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "action": {
+         "type": "string"
+        },
+        "authority": {
+         "type": "string"
+        },
+        "branch": {
+         "type": "string"
+        },
+        "enforced": {
+         "enum": [
+          "allow",
+          "deny"
+         ],
+         "type": "string"
+        },
+        "enforcedRule": {
+         "type": "string"
+        },
+        "path": {
+         "type": "string"
+        },
+        "project": {
+         "type": "string"
+        },
+        "seq": {
+         "type": "integer"
+        },
+        "shadow": {
+         "enum": [
+          "allow",
+          "deny"
+         ],
+         "type": "string"
+        },
+        "shadowRule": {
+         "type": "string"
+        },
+        "subject": {
+         "type": "string"
+        },
+        "time": {
+         "type": "string"
+        }
+       },
+       "required": [
+        "seq",
+        "time",
+        "subject",
+        "action",
+        "authority",
+        "enforced",
+        "shadow",
+        "enforcedRule",
+        "shadowRule"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "next": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "shadowGrants": {
+      "items": {
+       "$ref": "#/components/schemas/Grant"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "shadowGrants",
+     "differences",
+     "byRule"
     ],
     "type": "object"
    },
@@ -1707,6 +2431,144 @@ enum OpenAPIDocument {
     }
    ]
   },
+  "/v1/orgs/{org}/access/shadow-report": {
+   "get": {
+    "description": "Requests where the enforced rules and the shadow grants decided differently.",
+    "operationId": "shadowReport",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "since",
+      "required": false,
+      "schema": {
+       "format": "date-time",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 1000,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ShadowReport"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
   "/v1/orgs/{org}/access/v1/evaluation": {
    "parameters": [
     {
@@ -1906,6 +2768,665 @@ enum OpenAPIDocument {
       "description": "error"
      },
      "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/approval-settings": {
+   "get": {
+    "operationId": "getApprovalSettings",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ApprovalSettings"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ],
+   "put": {
+    "operationId": "putApprovalSettings",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "operations": {
+          "anyOf": [
+           {
+            "items": {
+             "$ref": "#/components/schemas/Operation"
+            },
+            "type": "array"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "requiredApprovals": {
+          "anyOf": [
+           {
+            "maximum": 20,
+            "minimum": 1,
+            "type": "integer"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ApprovalSettings"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/approvals": {
+   "get": {
+    "description": "The approval queue as the caller may see it: what they asked for and what they may decide.",
+    "operationId": "listApprovals",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "state",
+      "required": false,
+      "schema": {
+       "enum": [
+        "pending",
+        "applied",
+        "rejected",
+        "failed"
+       ],
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 500,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ApprovalPage"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/approvals/{id}": {
+   "get": {
+    "operationId": "getApproval",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/PendingApproval"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "id",
+     "required": true,
+     "schema": {
+      "pattern": "^[0-9a-f]{16}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/approvals/{id}/decisions": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "id",
+     "required": true,
+     "schema": {
+      "pattern": "^[0-9a-f]{16}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Approve or reject with a rationale (needs `approve`; never the requester, never an agent). With enough approvals the change applies at the state it was asked against, or the request fails as stale.",
+    "operationId": "decideApproval",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "rationale": {
+          "maxLength": 65536,
+          "minLength": 1,
+          "pattern": "\\S",
+          "type": "string"
+         },
+         "verdict": {
+          "enum": [
+           "approve",
+           "reject"
+          ],
+          "type": "string"
+         }
+        },
+        "required": [
+         "verdict",
+         "rationale"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/PendingApproval"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
       "content": {
        "application/json": {
         "schema": {
@@ -2373,6 +3894,16 @@ enum OpenAPIDocument {
    "delete": {
     "operationId": "deleteGrant",
     "responses": {
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
+     },
      "204": {
       "description": "deleted"
      },
@@ -2501,10 +4032,32 @@ enum OpenAPIDocument {
            }
           ]
          },
+         "replaces": {
+          "anyOf": [
+           {
+            "description": "a role, grant or key name: it becomes a file name",
+            "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
          "role": {
           "description": "a role, grant or key name: it becomes a file name",
           "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$",
           "type": "string"
+         },
+         "shadow": {
+          "anyOf": [
+           {
+            "type": "boolean"
+           },
+           {
+            "type": "null"
+           }
+          ]
          },
          "subject": {
           "description": "user:ID, group:NAME, agent:ID or service:ID",
@@ -2536,6 +4089,16 @@ enum OpenAPIDocument {
        }
       },
       "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
      },
      "400": {
       "content": {
@@ -2809,6 +4372,16 @@ enum OpenAPIDocument {
        }
       },
       "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
      },
      "400": {
       "content": {
@@ -3417,6 +4990,16 @@ enum OpenAPIDocument {
    "delete": {
     "operationId": "deleteMember",
     "responses": {
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
+     },
      "204": {
       "description": "removed"
      },
@@ -3556,6 +5139,16 @@ enum OpenAPIDocument {
        }
       },
       "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
      },
      "400": {
       "content": {
@@ -4256,6 +5849,16 @@ enum OpenAPIDocument {
    "delete": {
     "operationId": "deleteBranch",
     "responses": {
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
+     },
      "204": {
       "description": "deleted"
      },
@@ -4382,6 +5985,168 @@ enum OpenAPIDocument {
      }
     }
    ]
+  },
+  "/v1/orgs/{org}/projects/{project}/branches/{branch}/archive": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "branch",
+     "required": true,
+     "schema": {
+      "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+      "maxLength": 200,
+      "not": {
+       "anyOf": [
+        {
+         "pattern": "^[0-9a-fA-F]{4,}$"
+        },
+        {
+         "pattern": "\\.\\."
+        }
+       ]
+      },
+      "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Archive a branch (needs `delete`): it becomes `archive/NAME`, read-only, with its history and ref log.",
+    "operationId": "archiveBranch",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": false
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Branch"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
   },
   "/v1/orgs/{org}/projects/{project}/commits": {
    "get": {
@@ -4687,6 +6452,23 @@ enum OpenAPIDocument {
        }
       },
       "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "oneOf": [
+          {
+           "$ref": "#/components/schemas/Outcome"
+          },
+          {
+           "$ref": "#/components/schemas/Pending"
+          }
+         ]
+        }
+       }
+      },
+      "description": "a protected branch made the write a merge request (Outcome.mergeRequest), or it waits in the approval queue (Pending)"
      },
      "400": {
       "content": {
@@ -5218,6 +7000,23 @@ enum OpenAPIDocument {
       },
       "description": "success"
      },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "oneOf": [
+          {
+           "$ref": "#/components/schemas/Outcome"
+          },
+          {
+           "$ref": "#/components/schemas/Pending"
+          }
+         ]
+        }
+       }
+      },
+      "description": "a protected branch made the write a merge request (Outcome.mergeRequest), or it waits in the approval queue (Pending)"
+     },
      "400": {
       "content": {
        "application/json": {
@@ -5553,6 +7352,23 @@ enum OpenAPIDocument {
       },
       "description": "success"
      },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "oneOf": [
+          {
+           "$ref": "#/components/schemas/Outcome"
+          },
+          {
+           "$ref": "#/components/schemas/Pending"
+          }
+         ]
+        }
+       }
+      },
+      "description": "a protected branch made the write a merge request (Outcome.mergeRequest), or it waits in the approval queue (Pending)"
+     },
      "400": {
       "content": {
        "application/json": {
@@ -5710,6 +7526,23 @@ enum OpenAPIDocument {
        }
       },
       "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "oneOf": [
+          {
+           "$ref": "#/components/schemas/Outcome"
+          },
+          {
+           "$ref": "#/components/schemas/Pending"
+          }
+         ]
+        }
+       }
+      },
+      "description": "a protected branch made the write a merge request (Outcome.mergeRequest), or it waits in the approval queue (Pending)"
      },
      "400": {
       "content": {
@@ -6141,6 +7974,1267 @@ enum OpenAPIDocument {
     }
    ]
   },
+  "/v1/orgs/{org}/projects/{project}/merge-requests": {
+   "get": {
+    "operationId": "listMergeRequests",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "state",
+      "required": false,
+      "schema": {
+       "enum": [
+        "open",
+        "merged",
+        "closed"
+       ],
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 500,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeRequestPage"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "operationId": "openMergeRequest",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "description": {
+          "anyOf": [
+           {
+            "maxLength": 65536,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "source": {
+          "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+          "maxLength": 200,
+          "not": {
+           "anyOf": [
+            {
+             "pattern": "^[0-9a-fA-F]{4,}$"
+            },
+            {
+             "pattern": "\\.\\."
+            }
+           ]
+          },
+          "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+          "type": "string"
+         },
+         "target": {
+          "anyOf": [
+           {
+            "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+            "maxLength": 200,
+            "not": {
+             "anyOf": [
+              {
+               "pattern": "^[0-9a-fA-F]{4,}$"
+              },
+              {
+               "pattern": "\\.\\."
+              }
+             ]
+            },
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "title": {
+          "maxLength": 300,
+          "minLength": 1,
+          "pattern": "\\S",
+          "type": "string"
+         }
+        },
+        "required": [
+         "source",
+         "title"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "201": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeRequestView"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/merge-requests/{number}": {
+   "get": {
+    "operationId": "getMergeRequest",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeRequestView"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "number",
+     "required": true,
+     "schema": {
+      "maximum": 99999999,
+      "minimum": 1,
+      "type": "integer"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/merge-requests/{number}/close": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "number",
+     "required": true,
+     "schema": {
+      "maximum": 99999999,
+      "minimum": 1,
+      "type": "integer"
+     }
+    }
+   ],
+   "post": {
+    "operationId": "closeMergeRequest",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeRequestView"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/merge-requests/{number}/comments": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "number",
+     "required": true,
+     "schema": {
+      "maximum": 99999999,
+      "minimum": 1,
+      "type": "integer"
+     }
+    }
+   ],
+   "post": {
+    "operationId": "commentMergeRequest",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "body": {
+          "maxLength": 65536,
+          "minLength": 1,
+          "pattern": "\\S",
+          "type": "string"
+         },
+         "path": {
+          "anyOf": [
+           {
+            "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+            "maxLength": 1024,
+            "not": {
+             "pattern": "(^|/)[.][.]?(/|$)"
+            },
+            "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "required": [
+         "body"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeRequestView"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/merge-requests/{number}/diff": {
+   "get": {
+    "description": "Entity by entity, from the merge base to the source head: added, modified, removed, or moved (a GeoJSON geometry changed).",
+    "operationId": "mergeRequestDiff",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 10000,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeRequestDiff"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "number",
+     "required": true,
+     "schema": {
+      "maximum": 99999999,
+      "minimum": 1,
+      "type": "integer"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/merge-requests/{number}/merge": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "number",
+     "required": true,
+     "schema": {
+      "maximum": 99999999,
+      "minimum": 1,
+      "type": "integer"
+     }
+    }
+   ],
+   "post": {
+    "description": "Merge the source head the approvals were given at. Conflicts are kept with the request (`attempt`); send `resolutions` to settle them.",
+    "operationId": "mergeMergeRequest",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "resolutions": {
+          "anyOf": [
+           {
+            "additionalProperties": {
+             "additionalProperties": {
+              "oneOf": [
+               {
+                "additionalProperties": false,
+                "properties": {
+                 "use": {
+                  "enum": [
+                   "ours",
+                   "theirs"
+                  ],
+                  "type": "string"
+                 }
+                },
+                "required": [
+                 "use"
+                ],
+                "type": "object"
+               },
+               {
+                "additionalProperties": false,
+                "properties": {
+                 "value": {}
+                },
+                "required": [
+                 "value"
+                ],
+                "type": "object"
+               }
+              ]
+             },
+             "type": "object"
+            },
+            "type": "object"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeRequestMerge"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/merge-requests/{number}/reviews": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "number",
+     "required": true,
+     "schema": {
+      "maximum": 99999999,
+      "minimum": 1,
+      "type": "integer"
+     }
+    }
+   ],
+   "post": {
+    "description": "Approve, request changes or reject, with a rationale; bound to the source head now. Needs `approve` on the target; never by an author of the source's changes, and an agent cannot approve.",
+    "operationId": "reviewMergeRequest",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "rationale": {
+          "maxLength": 65536,
+          "minLength": 1,
+          "pattern": "\\S",
+          "type": "string"
+         },
+         "verdict": {
+          "enum": [
+           "approve",
+           "request_changes",
+           "reject"
+          ],
+          "type": "string"
+         }
+        },
+        "required": [
+         "verdict",
+         "rationale"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MergeRequestView"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
   "/v1/orgs/{org}/projects/{project}/merges": {
    "parameters": [
     {
@@ -6455,6 +9549,23 @@ enum OpenAPIDocument {
       },
       "description": "success"
      },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "oneOf": [
+          {
+           "$ref": "#/components/schemas/Outcome"
+          },
+          {
+           "$ref": "#/components/schemas/Pending"
+          }
+         ]
+        }
+       }
+      },
+      "description": "a protected branch made the write a merge request (Outcome.mergeRequest), or it waits in the approval queue (Pending)"
+     },
      "400": {
       "content": {
        "application/json": {
@@ -6650,6 +9761,16 @@ enum OpenAPIDocument {
    "delete": {
     "operationId": "deleteRole",
     "responses": {
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
+     },
      "204": {
       "description": "deleted"
      },
@@ -6800,6 +9921,16 @@ enum OpenAPIDocument {
        }
       },
       "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Pending"
+        }
+       }
+      },
+      "description": "the organization gates this operation: it waits in the approval queue, nothing applied"
      },
      "400": {
       "content": {

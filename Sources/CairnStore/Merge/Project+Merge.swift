@@ -60,8 +60,13 @@ extension Project {
     }
 
     /// Works out a merge of `source` into `target` without writing anything.
-    public func planMerge(source: String, into target: String, resolutions: [String: [String: MergeResolution]] = [:]) async throws -> MergePlan {
-        let ours = try await headOf(branch: target), theirs = try await headOf(branch: source)
+    /// With `sourceHead`, the source as of that commit (what a review approved), not its head now.
+    public func planMerge(
+        source: String, into target: String, sourceHead: ObjectID? = nil, resolutions: [String: [String: MergeResolution]] = [:]
+    ) async throws -> MergePlan {
+        let ours = try await headOf(branch: target)
+        let theirs: ObjectID
+        if let sourceHead { theirs = sourceHead } else { theirs = try await headOf(branch: source) }
         guard let base = try await mergeBase(ours, theirs) else {
             throw CairnError(.invalidArgument, "'\(source)' and '\(target)' share no history", details: ["source": source, "target": target])
         }
@@ -124,14 +129,22 @@ extension Project {
         return MergePlan(source: source, target: target, base: base, ours: ours, theirs: theirs, edits: edits, blobs: blobs, conflicts: conflicts)
     }
 
-    /// The best common ancestor of two commits over all parents: git's "paint down to common"
-    /// walk, newest first, stopping when only commits reachable from a found ancestor remain.
+    /// The best common ancestor of two commits over all parents.
     public func mergeBase(_ a: ObjectID, _ b: ObjectID) async throws -> ObjectID? {
-        if a == b { return a }
+        try await divergence(a, from: b).base
+    }
+
+    /// How `a` and `b` have diverged: git's "paint down to common" walk, newest first, stopping
+    /// when only commits reachable from both remain. Commits painted by one side only are that
+    /// side's own (`git rev-list --left-right --count a...b`, all parents followed), so the cost
+    /// follows the divergence, not the length of the history.
+    public func divergence(_ a: ObjectID, from b: ObjectID) async throws -> Divergence {
+        if a == b { return Divergence(base: a, ahead: 0, behind: 0, aheadAuthors: []) }
         struct Item { let id: ObjectID; let time: Millis }
         var flags: [ObjectID: UInt8] = [a: 1, b: 2]
         var queue: [Item] = [Item(id: a, time: try await indexEntry(a).timeMillis), Item(id: b, time: try await indexEntry(b).timeMillis)]
         var found: [ObjectID] = []
+        var authors: [ObjectID: String] = [:]
         let stale: UInt8 = 4
         while queue.contains(where: { (flags[$0.id] ?? 0) & stale == 0 }) {
             // Newest first; the queue stays small (the frontier), so a linear pick is enough.
@@ -143,7 +156,9 @@ extension Project {
                 f |= stale
                 flags[item.id] = f
             }
-            for parent in try await commit(item.id).parents {
+            let commit = try await commit(item.id)
+            if f & 3 == 1 { authors[item.id] = commit.author }
+            for parent in commit.parents {
                 let old = flags[parent] ?? 0
                 let new = old | f
                 if new != old {
@@ -152,9 +167,30 @@ extension Project {
                 }
             }
         }
-        // Of several candidates, the one no other candidate descends from; newest breaks ties.
-        return found.first
+        var ahead = 0, behind = 0
+        var aheadAuthors: Set<String> = []
+        for (id, f) in flags where f & 3 != 3 {
+            if f & 3 == 1 {
+                ahead += 1
+                if let who = authors[id] { aheadAuthors.insert(who) }
+            } else {
+                behind += 1
+            }
+        }
+        // Of several candidates, the first found (newest) is the one no other descends from.
+        return Divergence(base: found.first, ahead: ahead, behind: behind, aheadAuthors: aheadAuthors)
     }
+}
+
+/// How two commits' histories differ.
+public struct Divergence: Sendable, Equatable {
+    /// Their best common ancestor (nil: no shared history).
+    public let base: ObjectID?
+    /// Commits reachable from the first and not the second, and the reverse.
+    public let ahead: Int
+    public let behind: Int
+    /// The authors of the first side's own commits: who a review of it must not be by.
+    public let aheadAuthors: Set<String>
 }
 
 extension Optional {

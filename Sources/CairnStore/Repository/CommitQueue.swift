@@ -28,6 +28,9 @@ public struct CommitOutcome: Sendable, Codable, Equatable {
     public let head: ObjectID
     public let branch: String
     public let changed: [String]
+    /// Set when a protected branch turned the change into a merge request: `branch` is then the
+    /// proposal branch the change was committed to, and this is the request's number.
+    public var mergeRequest: Int?
 
     public var didChange: Bool { commit != nil }
 
@@ -175,7 +178,7 @@ actor CommitQueue {
         let m = request.metadata
         let commit = Commit(
             tree: root, parents: [current] + request.extraParents, author: m.author, onBehalfOf: m.onBehalfOf,
-            actorKind: m.actorKind, runID: m.runID, step: m.step, timeMillis: now, message: m.message)
+            actorKind: m.actorKind, runID: m.runID, step: m.step, timeMillis: now, message: m.message, approvals: m.approvals)
         let commitBytes = commit.encoded()
         let id = ObjectID.hash(kind: ObjectKind.commit.rawValue, payload: commitBytes)
 

@@ -135,11 +135,15 @@ public struct Project: Sendable {
         return BranchInfo(name: name, head: start.commit)
     }
 
-    public func deleteBranch(_ name: String, principal: String, audit: AuditHook? = nil) async throws {
+    /// With `expected`, deletes only if the branch is still at that head (else `stale`).
+    public func deleteBranch(_ name: String, expected: ObjectID? = nil, principal: String, audit: AuditHook? = nil) async throws {
         guard name != "main" else {
             throw CairnError(.conflict, "'main' cannot be deleted: every project has exactly one main")
         }
         let head = try await headOf(branch: name)
+        if let expected, expected != head {
+            throw CairnError(.stale, "branch '\(name)' moved since the deletion was asked for", details: ["branch": name, "expected": expected.hex, "head": head.hex])
+        }
         var batch = WriteBatch()
         batch.refUpdates = [
             RefUpdate(project: id, branch: name, expected: head, new: nil, timeMillis: Clock.nowMillis(), principal: principal, reason: "delete branch")

@@ -9,6 +9,9 @@ public struct CommitMetadata: Sendable, Codable, Equatable {
     public var runID: String?
     public var step: Int?
     public var message: String
+    /// The approvals that admitted the change: ids of the commits that recorded them in the
+    /// organization's workflow project, so lineage can go from a value to who signed it off.
+    public var approvals: [ObjectID] = []
 
     public init(author: String, message: String, onBehalfOf: String? = nil, actorKind: ActorKind = .user, runID: String? = nil, step: Int? = nil) {
         self.author = author

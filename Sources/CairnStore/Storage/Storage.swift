@@ -177,6 +177,8 @@ public protocol Storage: Sendable {
     /// The last ref-log entry of `branch` at or before `timeMillis`.
     func refLogEntry(project: Int64, branch: String, atOrBefore timeMillis: Millis) async throws -> RefLogEntry?
     func refLog(project: Int64, branch: String, beforeSeq: Int64?, limit: Int) async throws -> [RefLogEntry]
+    /// The entry that last created `branch` (its old head absent): who made it, when, from what.
+    func refCreation(project: Int64, branch: String) async throws -> RefLogEntry?
 
     func commitIndex(project: Int64, id: ObjectID) async throws -> CommitIndexEntry?
     /// Commit ids that start with the given id bytes range, for prefix resolution.

@@ -1,0 +1,188 @@
+import CairnCore
+import CairnGovernance
+import CairnStore
+import Foundation
+import Testing
+
+/// Merge requests and branch protection through the Gateway: who may approve, what an approval
+/// binds to, and what reaches a protected branch.
+@Suite struct MergeRequestTests {
+    struct World {
+        let f: GovernanceFixture
+        let org: OrganizationRecord
+        let admin: Caller, designer: Caller, reviewer: Caller, agent: Caller
+
+        func text(_ path: String, at ref: String = "main") async throws -> String {
+            String(decoding: try await f.gateway.readBytes(admin, project: "net", path: path, at: ref).2, as: UTF8.self)
+        }
+    }
+
+    func world() async throws -> World {
+        let f = try GovernanceFixture()
+        let org = try await f.organization("acme")
+        let op = f.operatorCaller(org)
+        _ = try await f.gateway.putMember(op, subject: "user:ada", role: "admin")
+        _ = try await f.gateway.putMember(op, subject: "user:dan", role: "designer")
+        _ = try await f.gateway.putMember(op, subject: "user:rita", role: "reviewer")
+        _ = try await f.gateway.putMember(op, subject: "agent:bot", role: "designer")
+        let admin = f.user("ada", in: org)
+        _ = try await f.gateway.createProject(admin, name: "net")
+        try await f.gateway.write(admin, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":10}"#.utf8))
+        let agent = Caller(
+            principal: Principal(subject: "agent:bot", kind: .agent, credential: "test", onBehalfOf: "user:dan"), organization: org, reason: "raise capacity")
+        return World(f: f, org: org, admin: admin, designer: f.user("dan", in: org), reviewer: f.user("rita", in: org), agent: agent)
+    }
+
+    @Test func anAgentsWriteToProtectedMainBecomesAMergeRequestAndMergesOnlyAfterAPersonApproves() async throws {
+        let w = try await world()
+        let feed = try await w.f.gateway.changes(w.admin, project: "net")
+        let heard = Task {
+            var actions: [String] = []
+            for await event in feed {
+                actions.append(event.action + (event.mergeRequest.map { "#\($0)" } ?? ""))
+                if event.action == "merge_request.merged" { break }
+            }
+            return actions
+        }
+        let mainBefore = try await w.f.heads(w.org)["net/main"]
+        let out = try await w.f.gateway.write(w.agent, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":48}"#.utf8))
+        let number = try #require(out.mergeRequest)
+        #expect(out.branch.hasPrefix("proposals/"))
+        #expect(try await w.f.heads(w.org)["net/main"] == mainBefore, "nothing reached main")
+        #expect(try await w.text("cab/1.json", at: out.branch).contains("48"))
+
+        var view = try await w.f.gateway.mergeRequest(w.designer, project: "net", number: number)
+        #expect(view.status == "open" && view.request.author == "agent:bot" && view.requiredApprovals == 1 && view.sourceAuthors == ["agent:bot"])
+        let diff = try await w.f.gateway.mergeRequestDiff(w.designer, project: "net", number: number)
+        #expect(diff.entities.map(\.path) == ["cab/1.json"] && diff.entities[0].change == "modified")
+
+        await expectError(.approvalRequired) { try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: number) }
+        // The agent can neither approve its own change nor anyone's; a designer may not approve at all.
+        await expectError(.permissionDenied) { try await w.f.gateway.review(w.designer, project: "net", number: number, verdict: .approve, rationale: "fine") }
+        _ = try await w.f.gateway.comment(w.designer, project: "net", number: number, body: "48 matches the splice plan")
+
+        view = try await w.f.gateway.review(w.reviewer, project: "net", number: number, verdict: .approve, rationale: "capacity checked against the plan")
+        #expect(view.status == "approved" && view.approvals == 1)
+        guard case .merged(let merged, let commit) = try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: number) else {
+            Issue.record("expected a merge")
+            return
+        }
+        #expect(merged.status == "merged" && merged.request.mergeCommit == commit.commit?.hex)
+        #expect(try await w.text("cab/1.json").contains("48"))
+        // The merge commit lists the approval, and the audit log links requester, approver, rationale and commit.
+        let detail = try await w.f.gateway.show(w.admin, project: "net", ref: try #require(commit.commit?.hex))
+        let reviewID = try #require(merged.request.reviews.first?.id)
+        #expect(detail.commit.approvals.map(\.hex) == [reviewID])
+        let audit = try await w.f.audit(w.org).map(\.record)
+        let review = try #require(audit.last { $0.action == "merge_request.review" })
+        #expect(review.actor == "user:rita" && review.detail?["rationale"] == "capacity checked against the plan" && review.detail?["verdict"] == "approve")
+        let mergeRecord = try #require(audit.last { $0.action == "merge_request.merge" && $0.outcome == "ok" })
+        #expect(mergeRecord.actor == "user:dan" && mergeRecord.commit == commit.commit?.hex && mergeRecord.detail?["mergeRequest"] == String(number))
+        let opened = try #require(audit.first { $0.action == "merge_request.open" })
+        #expect(opened.actor == "agent:bot")
+        // The feed announced each step of the request.
+        let actions = await heard.value
+        #expect(actions.contains("merge_request.opened#\(number)") && actions.contains("merge_request.commented#\(number)"))
+        #expect(actions.contains("merge_request.approve#\(number)") && actions.last == "merge_request.merged#\(number)", "\(actions)")
+    }
+
+    @Test func selfApprovalIsRefusedAndAnAgentCannotApprove() async throws {
+        let w = try await world()
+        _ = try await w.f.gateway.createBranch(w.reviewer, project: "net", branch: "rita/fix")
+        try await w.f.gateway.write(w.reviewer, project: "net", path: "cab/2.json", content: Array("{}".utf8), branch: "rita/fix")
+        let mr = try await w.f.gateway.openMergeRequest(w.reviewer, project: "net", source: "rita/fix", target: "main", title: "add cab 2")
+        await expectError(.selfApproval) { try await w.f.gateway.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "mine") }
+        _ = try await w.f.gateway.putMember(w.f.operatorCaller(w.org), subject: "agent:bot", role: "reviewer")
+        await expectError(.permissionDenied) { try await w.f.gateway.review(w.agent, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok") }
+        let refused = try await w.f.audit(w.org).map(\.record).filter { $0.action == "merge_request.review" && $0.outcome == "denied" }
+        #expect(refused.count == 2)
+    }
+
+    @Test func aNewSourceCommitVoidsTheApproval() async throws {
+        let w = try await world()
+        _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "dan/cap")
+        try await w.f.gateway.write(w.designer, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":20}"#.utf8), branch: "dan/cap")
+        let mr = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/cap", target: "main", title: "capacity 20")
+        var view = try await w.f.gateway.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok at 20")
+        #expect(view.status == "approved")
+        try await w.f.gateway.write(w.designer, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":99}"#.utf8), branch: "dan/cap")
+        view = try await w.f.gateway.mergeRequest(w.designer, project: "net", number: mr.request.number)
+        #expect(view.status == "open" && view.approvals == 0 && view.voided == 1)
+        await expectError(.approvalRequired) { try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: mr.request.number) }
+        #expect(try await w.text("cab/1.json").contains("10"))
+        // A direct merge into protected main is refused; the request is the way in.
+        await expectError(.branchProtected) { try await w.f.gateway.merge(w.designer, project: "net", source: "dan/cap", into: "main") }
+    }
+
+    @Test func rejectingClosesAndRequestingChangesBlocksTheMerge() async throws {
+        let w = try await world()
+        _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "dan/a")
+        try await w.f.gateway.write(w.designer, project: "net", path: "a.json", content: Array("{}".utf8), branch: "dan/a")
+        let a = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/a", target: "main", title: "a")
+        _ = try await w.f.gateway.review(w.reviewer, project: "net", number: a.request.number, verdict: .requestChanges, rationale: "name it properly")
+        await expectError(.approvalRequired) { try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: a.request.number) }
+        let rejected = try await w.f.gateway.review(w.reviewer, project: "net", number: a.request.number, verdict: .reject, rationale: "not needed")
+        #expect(rejected.status == "closed" && rejected.request.closedBy == "user:rita")
+        await expectError(.conflict) { try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: a.request.number) }
+        let page = try await w.f.gateway.mergeRequests(w.designer, project: "net", state: .closed)
+        #expect(page.mergeRequests.map(\.request.number) == [a.request.number])
+    }
+
+    @Test func conflictsAreKeptWithTheRequestUntilEveryHunkIsResolved() async throws {
+        let w = try await world()
+        _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "dan/c")
+        try await w.f.gateway.write(w.designer, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":30}"#.utf8), branch: "dan/c")
+        try await w.f.gateway.write(w.admin, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":40}"#.utf8))
+        let mr = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/c", target: "main", title: "c")
+        _ = try await w.f.gateway.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok")
+        guard case .conflicts(let kept) = try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: mr.request.number) else {
+            Issue.record("expected conflicts")
+            return
+        }
+        #expect(kept.unresolved == 1 && kept.request.attempt?.conflicts.first?.hunks.first?.pointer == "/capacity")
+        // Stored: a later read shows the same hunks.
+        #expect(try await w.f.gateway.mergeRequest(w.designer, project: "net", number: mr.request.number).request.attempt == kept.request.attempt)
+        guard case .merged = try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: mr.request.number, resolutions: ["cab/1.json": ["/capacity": .value(.int(35))]])
+        else {
+            Issue.record("expected a merge")
+            return
+        }
+        #expect(try await w.text("cab/1.json").contains("35"))
+    }
+
+    @Test func protectionIsConfigurationInTheStore() async throws {
+        let w = try await world()
+        // Reject agents' writes to main outright; protect release/* too.
+        let config = #"{"branches":{"main":{"agentWrites":"reject","requiredApprovals":2},"release/*":{}}}"#
+        try await w.f.gateway.write(w.admin, project: "net", path: ".cairn/protection.json", content: Array(config.utf8))
+        await expectError(.branchProtected) { try await w.f.gateway.write(w.agent, project: "net", path: "x.json", content: Array("{}".utf8)) }
+        await expectError(.invalidArgument) {
+            try await w.f.gateway.write(w.admin, project: "net", path: ".cairn/protection.json", content: Array(#"{"branches":{"main":{"agentWrites":"direct"}}}"#.utf8))
+        }
+        _ = try await w.f.gateway.createBranch(w.admin, project: "net", branch: "release/1")
+        let out = try await w.f.gateway.write(w.agent, project: "net", path: "x.json", content: Array("{}".utf8), branch: "release/1")
+        #expect(out.mergeRequest != nil)
+        let view = try await w.f.gateway.mergeRequest(w.admin, project: "net", number: try #require(out.mergeRequest))
+        #expect(view.requiredApprovals == 1 && view.request.target == "release/1")
+    }
+
+    @Test func branchesListAuthorAndDivergenceAndArchivedOnesAreReadOnly() async throws {
+        let w = try await world()
+        _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "dan/x")
+        for i in 0..<3 {
+            try await w.f.gateway.write(w.designer, project: "net", path: "x\(i).json", content: Array("{}".utf8), branch: "dan/x")
+        }
+        try await w.f.gateway.write(w.admin, project: "net", path: "y.json", content: Array("{}".utf8))
+        let list = try await w.f.gateway.branches(w.designer, project: "net")
+        let x = try #require(list.first { $0.name == "dan/x" })
+        #expect(x.author == "user:dan" && x.ahead == 3 && x.behind == 1 && !x.archived)
+        // Archiving needs `delete`, which a designer lacks.
+        await expectError(.permissionDenied) { try await w.f.gateway.archiveBranch(w.designer, project: "net", branch: "dan/x") }
+        let archived = try await w.f.gateway.archiveBranch(w.admin, project: "net", branch: "dan/x")
+        #expect(archived.name == "archive/dan/x")
+        await expectError(.branchArchived) { try await w.f.gateway.write(w.designer, project: "net", path: "z.json", content: [1], branch: "archive/dan/x") }
+        #expect(try await w.text("x2.json", at: "archive/dan/x") == "{}")
+        let after = try await w.f.gateway.branches(w.designer, project: "net")
+        #expect(after.contains { $0.name == "archive/dan/x" && $0.archived && $0.ahead == 3 } && !after.contains { $0.name == "dan/x" })
+    }
+}
