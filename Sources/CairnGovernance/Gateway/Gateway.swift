@@ -56,6 +56,9 @@ public final class Gateway: Sendable {
     private let organizations = Mutex<[String: OrganizationRecord]>([:])
     private let systemProjects = Mutex<[Int64: Project]>([:])
     let workflowProjects = Mutex<[Int64: Project]>([:])
+    /// Per project, the source branches of open merge requests that hold approvals (branch →
+    /// request numbers), so a commit that voids them is announced; loaded once per project.
+    let approvedSources = Mutex<[ProjectKey: [String: Set<Int>]]>([:])
     // Projects, likewise, are never deleted or renamed (no API does it); when one can be, this
     // cache must forget it in the same place.
     private let projects = Mutex<[ProjectKey: Project]>([:])
@@ -254,6 +257,9 @@ public final class Gateway: Sendable {
 
     func publish(_ caller: Caller, project: String, action: String, outcome: CommitOutcome) {
         guard outcome.didChange else { return }
+        if let commit = outcome.commit {
+            Task { await self.announceVoidedApprovals(caller, project: project, branch: outcome.branch, commit: commit) }
+        }
         feed.publish(
             organization: caller.organization.id,
             ChangeEvent(

@@ -50,25 +50,13 @@ extension Gateway {
     public func approvals(_ caller: Caller, state: PendingApproval.State? = nil, limit: Int = 50, cursor: String? = nil) async throws -> ApprovalPage {
         guard (1...500).contains(limit) else { throw CairnError(.invalidArgument, "limit must be 1 to 500") }
         try await authorize(caller, .read, .organization, action: "approval.list")
-        let workflow = try await workflowProject(caller.organization)
-        let head = try await workflow.resolve("main").commit
         let policy = try await policy(for: caller)
-        var out: [PendingApproval] = []
-        var after = cursor.map { Workflow.approvals + $0 }
-        while out.count < limit {
-            let page = try await workflow.glob(Workflow.approvals + "*.json", at: head.hex, limit: limit, after: after)
-            for path in page.paths {
-                after = path
-                let (_, _, bytes) = try await workflow.readBytes(path, at: head.hex)
-                guard let item = try? JSONDecoder().decode(PendingApproval.self, from: Data(bytes)) else { continue }
-                if let state, item.state != state { continue }
-                guard item.requester == caller.principal.subject || policy.decide(caller.principal, .approve, Self.approvalTarget(item)).allowed else { continue }
-                out.append(item)
-                if out.count == limit { break }
-            }
-            if page.next == nil { break }
+        let (out, next) = try await workflowPage(caller.organization, prefix: Workflow.approvals, limit: limit, cursor: cursor) {
+            (item: PendingApproval) -> PendingApproval? in
+            if let state, item.state != state { return nil }
+            guard item.requester == caller.principal.subject || policy.decide(caller.principal, .approve, Self.approvalTarget(item)).allowed else { return nil }
+            return item
         }
-        let next = out.count == limit ? after.map { String($0.dropFirst(Workflow.approvals.count)) } : nil
         return ApprovalPage(approvals: out, next: next)
     }
 

@@ -65,28 +65,13 @@ extension Gateway {
     public func mergeRequests(_ caller: Caller, project name: String, state: MergeRequest.State? = nil, limit: Int = 50, cursor: String? = nil) async throws -> MergeRequestPage {
         let (project, _) = try await open(caller, name, .read, action: "merge_request.list")
         guard (1...500).contains(limit) else { throw CairnError(.invalidArgument, "limit must be 1 to 500") }
-        let workflow = try await workflowProject(caller.organization)
-        let head = try await workflow.resolve("main").commit
         let policy = try await policy(for: caller)
-        var out: [MergeRequestView] = []
-        var after = cursor.map { Workflow.mergeRequests(name) + $0 }
-        // Pages of the files are read until `limit` requests pass the filters or none are left,
-        // so a filter never makes a page short while more remain.
-        while out.count < limit {
-            let page = try await workflow.glob(Workflow.mergeRequests(name) + "*.json", at: head.hex, limit: limit, after: after)
-            for path in page.paths {
-                let (_, _, bytes) = try await workflow.readBytes(path, at: head.hex)
-                guard let request = try? JSONDecoder().decode(MergeRequest.self, from: Data(bytes)) else { continue }
-                after = path
-                if let state, request.state != state { continue }
-                guard policy.decide(caller.principal, .read, AccessTarget(project: name, branch: request.source)).allowed else { continue }
-                out.append(try await view(request, in: project))
-                if out.count == limit { break }
-            }
-            if page.next == nil && after == page.paths.last { after = nil; break }
-            if page.next == nil { after = nil; break }
+        let (out, next) = try await workflowPage(caller.organization, prefix: Workflow.mergeRequests(name), limit: limit, cursor: cursor) {
+            (request: MergeRequest) -> MergeRequestView? in
+            if let state, request.state != state { return nil }
+            guard policy.decide(caller.principal, .read, AccessTarget(project: name, branch: request.source)).allowed else { return nil }
+            return try await view(request, in: project)
         }
-        let next = out.count == limit ? after.map { String($0.dropFirst(Workflow.mergeRequests(name).count)) } : nil
         return MergeRequestPage(mergeRequests: out, next: next)
     }
 
@@ -157,6 +142,7 @@ extension Gateway {
                 request.closedBy = caller.principal.subject
             }
         }
+        trackApprovals(caller.organization, view.request, live: view.request.state == .open && view.approvals > 0)
         announce(caller, project: name, branch: view.request.target, action: "merge_request.\(verdict.rawValue)", commit: head.hex, mergeRequest: number)
         return view
     }
@@ -171,6 +157,7 @@ extension Gateway {
             request.state = .closed
             request.closedBy = caller.principal.subject
         }
+        trackApprovals(caller.organization, view.request, live: false)
         announce(caller, project: name, branch: view.request.target, action: "merge_request.closed", mergeRequest: number)
         return view
     }
@@ -232,6 +219,7 @@ extension Gateway {
                 r.mergeBase = base.hex
                 r.mergedHead = sourceHead.hex
             }
+            trackApprovals(caller.organization, view.request, live: false)
             announce(caller, project: name, branch: request.target, action: "merge_request.merged", commit: (out.commit ?? out.head).hex, mergeRequest: number)
             return .merged(view, out)
         }
@@ -326,5 +314,61 @@ extension Gateway {
         if Project.isArchived(branch) {
             throw CairnError(.branchArchived, "branch '\(branch)' is archived and read-only", details: ["branch": branch])
         }
+    }
+}
+
+/// Announcing approvals a new source commit voids: the view already shows them as voided;
+/// this tells a reviewer watching the feed that their sign-off no longer stands.
+extension Gateway {
+    func announceVoidedApprovals(_ caller: Caller, project name: String, branch: String, commit: ObjectID) async {
+        let key = ProjectKey(organization: caller.organization.id, name: name)
+        do {
+            if approvedSources.withLock({ $0[key] }) == nil {
+                let loaded = try await loadApprovedSources(caller.organization, project: name)
+                approvedSources.withLock { if $0[key] == nil { $0[key] = loaded } }
+            }
+        } catch {
+            logger.warning("could not load open merge requests to announce voided approvals", metadata: ["project": "\(name)", "error": "\(error)"])
+            return
+        }
+        let voided = approvedSources.withLock { $0[key]?.removeValue(forKey: branch) } ?? []
+        for number in voided.sorted() {
+            announce(caller, project: name, branch: branch, action: "merge_request.approval_voided", commit: commit.hex, mergeRequest: number)
+        }
+    }
+
+    /// Records (or forgets) that a request's source holds live approvals.
+    func trackApprovals(_ org: OrganizationRecord, _ request: MergeRequest, live: Bool) {
+        let key = ProjectKey(organization: org.id, name: request.project)
+        approvedSources.withLock { all in
+            guard all[key] != nil else { return }  // not loaded yet: the first load reads the store
+            if live {
+                all[key]![request.source, default: []].insert(request.number)
+            } else {
+                all[key]![request.source]?.remove(request.number)
+            }
+        }
+    }
+
+    private func loadApprovedSources(_ org: OrganizationRecord, project name: String) async throws -> [String: Set<Int>] {
+        let workflow = try await workflowProject(org)
+        let head = try await workflow.resolve("main").commit
+        var out: [String: Set<Int>] = [:]
+        var cursor: String?
+        repeat {
+            let page = try await workflow.glob(Workflow.mergeRequests(name) + "*.json", at: head.hex, limit: 1000, after: cursor)
+            for path in page.paths {
+                let (_, _, bytes) = try await workflow.readBytes(path, at: head.hex)
+                guard let r = try? JSONDecoder().decode(MergeRequest.self, from: Data(bytes)), r.state == .open else { continue }
+                let heads = Set(r.reviews.filter { $0.verdict == .approve }.map(\.commit))
+                // Only approvals at the source's head now can still be voided.
+                guard let project = try? await repository.project(name, organization: org.id),
+                    let current = try? await project.resolve(r.source).commit, heads.contains(current.hex)
+                else { continue }
+                out[r.source, default: []].insert(r.number)
+            }
+            cursor = page.next
+        } while cursor != nil
+        return out
     }
 }

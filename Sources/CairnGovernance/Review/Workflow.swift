@@ -61,6 +61,34 @@ extension Gateway {
         }
     }
 
+    /// One page of the records under `prefix` that `keep` accepts, in path order, with a cursor
+    /// (the last path taken, less the prefix) whenever any record after the page may remain.
+    /// Files are read page after page until `limit` records are kept or none are left, so a
+    /// filter never cuts a page short while more remain, and nothing is skipped.
+    func workflowPage<T: Decodable, U>(
+        _ org: OrganizationRecord, prefix: String, limit: Int, cursor: String?, _ keep: (T) async throws -> U?
+    ) async throws -> (items: [U], next: String?) {
+        let workflow = try await workflowProject(org)
+        let head = try await workflow.resolve("main").commit
+        var out: [U] = []
+        var after = cursor.map { prefix + $0 }
+        var exhausted = false
+        while out.count < limit && !exhausted {
+            let page = try await workflow.glob(prefix + "*.json", at: head.hex, limit: limit, after: after)
+            var consumed = 0
+            for path in page.paths {
+                consumed += 1
+                after = path
+                let (_, _, bytes) = try await workflow.readBytes(path, at: head.hex)
+                guard let record = try? JSONDecoder().decode(T.self, from: Data(bytes)), let kept = try await keep(record) else { continue }
+                out.append(kept)
+                if out.count == limit { break }
+            }
+            exhausted = page.next == nil && consumed == page.paths.count
+        }
+        return (out, exhausted ? nil : after.map { String($0.dropFirst(prefix.count)) })
+    }
+
     /// Read, change and write workflow records, retried when another change to the same files
     /// landed in between (the write is based on the head read, so nothing is lost).
     func updateWorkflow<T: Sendable>(

@@ -105,7 +105,20 @@ import Testing
         let mr = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/cap", target: "main", title: "capacity 20")
         var view = try await w.f.gateway.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok at 20")
         #expect(view.status == "approved")
-        try await w.f.gateway.write(w.designer, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":99}"#.utf8), branch: "dan/cap")
+        let feed = try await w.f.gateway.changes(w.reviewer, project: "net")
+        let voidedEvent = Task { () -> ChangeEvent? in
+            for await event in feed where event.action == "merge_request.approval_voided" { return event }
+            return nil
+        }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(10))
+            voidedEvent.cancel()
+        }
+        let late = try await w.f.gateway.write(w.designer, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":99}"#.utf8), branch: "dan/cap")
+        // The feed tells the reviewer their sign-off no longer stands.
+        let event: ChangeEvent? = await voidedEvent.value
+        timeout.cancel()
+        #expect(event?.mergeRequest == mr.request.number && event?.commit == late.commit?.hex && event?.branch == "dan/cap")
         view = try await w.f.gateway.mergeRequest(w.designer, project: "net", number: mr.request.number)
         #expect(view.status == "open" && view.approvals == 0 && view.voided == 1)
         await expectError(.approvalRequired) { try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: mr.request.number) }
@@ -184,5 +197,26 @@ import Testing
         #expect(try await w.text("x2.json", at: "archive/dan/x") == "{}")
         let after = try await w.f.gateway.branches(w.designer, project: "net")
         #expect(after.contains { $0.name == "archive/dan/x" && $0.archived && $0.ahead == 3 } && !after.contains { $0.name == "dan/x" })
+    }
+
+    @Test func listingPagesThroughAFilterWithoutSkippingAny() async throws {
+        let w = try await world()
+        for i in 1...5 {
+            _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "b\(i)")
+            try await w.f.gateway.write(w.designer, project: "net", path: "b\(i).json", content: Array("{}".utf8), branch: "b\(i)")
+            _ = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "b\(i)", target: "main", title: "b\(i)")
+        }
+        for n in [2, 4] { _ = try await w.f.gateway.closeMergeRequest(w.designer, project: "net", number: n) }
+        var seen: [Int] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let page = try await w.f.gateway.mergeRequests(w.designer, project: "net", state: .open, limit: 2, cursor: cursor)
+            seen += page.mergeRequests.map(\.request.number)
+            cursor = page.next
+            pages += 1
+        } while cursor != nil && pages < 10
+        #expect(seen == [1, 3, 5])
+        #expect(try await w.f.gateway.mergeRequests(w.designer, project: "net", limit: 500).mergeRequests.count == 5)
     }
 }
