@@ -44,11 +44,18 @@ let package = Package(
             dependencies: ["CairnStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // The Ontology (DESIGN.md §4, "validate"): typed entities, links and rules, checked on every write.
+        .target(
+            name: "CairnOntology",
+            dependencies: ["CairnStore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // Governance layer (DESIGN.md §4): identity, authorization, audit, the Gateway.
         .target(
             name: "CairnGovernance",
             dependencies: [
                 "CairnStore",
+                "CairnOntology",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +67,7 @@ let package = Package(
         .target(
             name: "CairnHTTP",
             dependencies: [
+                "CairnOntology",
                 "CairnGovernance", "CairnSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -7,11 +7,14 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     public let code: Code
     public let message: String
     public let details: [String: String]
+    /// For `validation_failed`: every rule the change breaks, so one answer lists them all.
+    public let violations: [Violation]
 
-    public init(_ code: Code, _ message: String, details: [String: String] = [:]) {
+    public init(_ code: Code, _ message: String, details: [String: String] = [:], violations: [Violation] = []) {
         self.code = code
         self.message = message
         self.details = details
+        self.violations = violations
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
@@ -19,7 +22,7 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The one wire shape of an error, shared by the CLI's `--json` and the HTTP API:
     /// `{"error":{"code","message","details"}}`.
     public var envelope: Envelope {
-        Envelope(error: .init(code: code.rawValue, message: message, details: details))
+        Envelope(error: .init(code: code.rawValue, message: message, details: details, violations: violations.isEmpty ? nil : violations))
     }
 
     public struct Envelope: Encodable, Sendable {
@@ -27,6 +30,7 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
             public let code: String
             public let message: String
             public let details: [String: String]
+            public let violations: [Violation]?
         }
         public let error: Inner
     }
@@ -69,5 +73,24 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case selfApproval = "self_approval"
         /// The reviewed state moved before an approved request could be applied.
         case stale = "stale"
+        /// The change breaks the project's ontology; `violations` lists every broken rule.
+        case validationFailed = "validation_failed"
+        /// The ontology itself is not well formed (unknown types, dangling references, cycles).
+        case invalidOntology = "invalid_ontology"
+    }
+}
+
+/// One broken rule of the ontology: which, where (file and JSON pointer), and what to do.
+public struct Violation: Sendable, Codable, Equatable, Hashable {
+    public let constraint: String
+    public let path: String
+    public let pointer: String
+    public let message: String
+
+    public init(constraint: String, path: String, pointer: String, message: String) {
+        self.constraint = constraint
+        self.path = path
+        self.pointer = pointer
+        self.message = message
     }
 }

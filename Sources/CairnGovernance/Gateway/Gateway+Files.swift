@@ -13,7 +13,8 @@ extension Gateway {
         return name.isEmpty ? nil : name
     }
 
-    static let ontologyRoot = ".cairn/ontology/"
+    /// The ontology file, `.cairn/ontology.json` (and anything beside it under `.cairn/ontology`).
+    static let ontologyRoot = ".cairn/ontology"
 
     static func touchesOntology(_ change: FileChange) -> Bool {
         switch change {
@@ -92,7 +93,16 @@ extension Gateway {
     public func commit(
         _ caller: Caller, project name: String, changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, action: String = "commit"
     ) async throws -> CommitOutcome {
+        try await commit(caller, project: name, changes: changes, branch: branch, basedOn: basedOn, action: action, acceptViolations: false, report: nil)
+    }
+
+    /// The commit path itself; `acceptViolations` and `report` serve an ontology change.
+    func commit(
+        _ caller: Caller, project name: String, changes: [FileChange], branch: String, basedOn: ObjectID?, action: String, acceptViolations: Bool,
+        report: ReportBox?
+    ) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
+        try refuseDerived(changes)
         try checkWritable(branch)
         var decision: Decision?
         var checks: [(Authority, String)] = []
@@ -141,7 +151,8 @@ extension Gateway {
         let outcome = try await change(caller, action: action, decision: decision, target: target) {
             try await project.commit(
                 changes, branch: branch, basedOn: basedOn, metadata: metadata(caller, default: action),
-                audit: auditHook(caller, action: action, decision: decision, target: target))
+                audit: auditHook(caller, action: action, decision: decision, target: target),
+                check: ontologyCheck(acceptViolations: acceptViolations, report: report))
         }
         publish(caller, project: name, action: action, outcome: outcome)
         return outcome

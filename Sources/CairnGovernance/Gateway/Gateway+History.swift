@@ -49,7 +49,7 @@ extension Gateway {
         let outcome = try await change(caller, action: "history.revert", decision: decision, target: target) { [decision] in
             try await project.revert(
                 ref, branch: branch, metadata: metadata(caller, default: "revert \(ref)"),
-                audit: auditHook(caller, action: "history.revert", decision: decision, target: target, detail: ["reverted": ref]))
+                audit: auditHook(caller, action: "history.revert", decision: decision, target: target, detail: ["reverted": ref]), check: ontologyCheck())
         }
         publish(caller, project: name, action: "history.revert", outcome: outcome)
         return outcome

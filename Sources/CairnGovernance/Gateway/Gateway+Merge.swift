@@ -46,7 +46,8 @@ extension Gateway {
         var meta = metadata(caller, default: message)
         meta.approvals = approvals
         let outcome = try await change(caller, action: action, decision: decision, target: where_) { [meta, decision] in
-            try await project.commitMerge(plan, metadata: meta, audit: auditHook(caller, action: action, decision: decision, target: where_, detail: detail))
+            try await project.commitMerge(
+                plan, metadata: meta, audit: auditHook(caller, action: action, decision: decision, target: where_, detail: detail), check: ontologyCheck())
         }
         if case .merged(let out, _) = outcome, out.commit != nil { publish(caller, project: name, action: action, outcome: out) }
         return outcome

@@ -1,5 +1,6 @@
 import CairnCore
 import Foundation
+import CairnOntology
 import CairnStore
 import Logging
 import Metrics
@@ -56,6 +57,8 @@ public final class Gateway: Sendable {
     private let organizations = Mutex<[String: OrganizationRecord]>([:])
     private let systemProjects = Mutex<[Int64: Project]>([:])
     let workflowProjects = Mutex<[Int64: Project]>([:])
+    /// Compiled ontologies by the hash of their file: compiled once, whichever project shares it.
+    let ontologies = Mutex<[String: CompiledOntology]>([:])
     /// Per project, the source branches of open merge requests that hold approvals (branch →
     /// request numbers), so a commit that voids them is announced; loaded once per project.
     let approvedSources = Mutex<[ProjectKey: [String: Set<Int>]]>([:])

@@ -151,7 +151,8 @@ extension Gateway {
         } else {
             project = try await systemProject(caller.organization)
         }
-        let outcome = try await project.commit(changes, branch: item.branch, basedOn: base, metadata: meta, audit: hook)
+        // A project's changes pass the ontology like any other; the organization's access files have none.
+        let outcome = try await project.commit(changes, branch: item.branch, basedOn: base, metadata: meta, audit: hook, check: item.project == nil ? nil : ontologyCheck())
         if let name = item.project { publish(caller, project: name, action: item.action, outcome: outcome) }
         return outcome.commit?.hex ?? outcome.head.hex
     }

@@ -32,7 +32,7 @@ extension Gateway {
         var outcome = try await change(caller, action: action, decision: decision, target: where_) {
             try await project.commit(
                 changes, branch: proposal, metadata: metadata(caller, default: action),
-                audit: auditHook(caller, action: action, decision: decision, target: where_, detail: ["proposedFor": branch]))
+                audit: auditHook(caller, action: action, decision: decision, target: where_, detail: ["proposedFor": branch]), check: ontologyCheck())
         }
         publish(caller, project: name, action: action, outcome: outcome)
         let summary = (caller.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

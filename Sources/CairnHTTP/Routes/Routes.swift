@@ -41,6 +41,7 @@ struct Routes: Sendable {
         registerHistory(on: org)
         registerMerges(on: org)
         registerReviews(on: org)
+        registerOntology(on: org)
         registerAccess(on: org)
         registerAudit(on: org)
     }

@@ -9,7 +9,7 @@ public struct Glob: Sendable {
     public let pattern: String
     let regex: PCRERegex
     /// Bytes every match starts with.
-    let literalPrefix: [UInt8]
+    public let literalPrefix: [UInt8]
     /// True when the pattern has no wildcard at all (it names one path).
     public let isLiteral: Bool
 

@@ -84,7 +84,11 @@ extension Project {
     /// when none of its paths changed in between, and fails with `conflict` otherwise: an
     /// overlapping change is never a lost update.
     @discardableResult
-    public func commit(_ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata, audit: AuditHook? = nil) async throws -> CommitOutcome {
+    ///
+    /// `check` sees the change over the branch's current world before anything is written (see `CommitCheck`).
+    public func commit(
+        _ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil
+    ) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
         let head = try await headOf(branch: branch)
         let base = basedOn ?? head
@@ -154,7 +158,7 @@ extension Project {
             }
         }
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        return try await submit(branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, reason: "commit: \(metadata.message)", audit: audit)
+        return try await submit(branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, reason: "commit: \(metadata.message)", audit: audit, check: check)
     }
 
     /// Byte-exact replacement: predictable for any text, whatever its normalization.

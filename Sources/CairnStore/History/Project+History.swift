@@ -159,7 +159,7 @@ extension Project {
     /// Undoes `ref`'s changes (against its first parent) with a new commit on `branch`.
     /// A path changed again since is a conflict, never silently overwritten.
     @discardableResult
-    public func revert(_ ref: String, branch: String = "main", metadata: CommitMetadata, audit: AuditHook? = nil) async throws -> CommitOutcome {
+    public func revert(_ ref: String, branch: String = "main", metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil) async throws -> CommitOutcome {
         let target = try await resolve(ref)
         let c = try await commit(target.commit)
         guard let parent = c.parents.first else {
@@ -171,7 +171,7 @@ extension Project {
         try await reader.diff(c.tree, parentTree) { change in edits.append(TreeEdit(key: change.key, value: change.after)) }
         var blobs: [ObjectID: [UInt8]] = [:]
         for edit in edits { if let b = edit.value { blobs[b] = try await blobBytes(b) } }
-        return try await submit(branch: branch, base: target.commit, edits: edits, blobs: blobs, metadata: metadata, reason: "revert \(target.commit.hex)", audit: audit)
+        return try await submit(branch: branch, base: target.commit, edits: edits, blobs: blobs, metadata: metadata, reason: "revert \(target.commit.hex)", audit: audit, check: check)
     }
 }
 

@@ -64,7 +64,7 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
         return out
     }
 
-    static func escape(_ key: String) -> String {
+    public static func escape(_ key: String) -> String {
         key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 }

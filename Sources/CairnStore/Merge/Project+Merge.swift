@@ -47,15 +47,14 @@ extension Project {
     /// Writes a planned merge: a commit with two parents, or nothing when there are conflicts or
     /// nothing to merge. If the target moved since the plan and touched the same paths, the
     /// commit fails with `conflict` (plan again).
-    public func commitMerge(_ plan: MergePlan, metadata: CommitMetadata, audit: AuditHook? = nil) async throws -> MergeOutcome {
+    public func commitMerge(_ plan: MergePlan, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil) async throws -> MergeOutcome {
         if !plan.conflicts.isEmpty { return .conflicts(plan.conflicts, base: plan.base, ours: plan.ours, theirs: plan.theirs) }
         if plan.base == plan.theirs {
             return .merged(CommitOutcome(commit: nil, head: plan.ours, branch: plan.target, changed: []), base: plan.base)
         }
-        let outcome = try await repository.queue.submit(
-            CommitRequest(
-                project: id, branch: plan.target, base: plan.ours, edits: plan.edits, blobs: plan.blobs, metadata: metadata, extraParents: [plan.theirs],
-                reason: "merge \(plan.source) into \(plan.target)", audit: audit))
+        let outcome = try await submit(
+            branch: plan.target, base: plan.ours, edits: plan.edits, blobs: plan.blobs, metadata: metadata, extraParents: [plan.theirs],
+            reason: "merge \(plan.source) into \(plan.target)", audit: audit, check: check)
         return .merged(outcome, base: plan.base)
     }
 

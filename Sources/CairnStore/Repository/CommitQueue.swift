@@ -14,6 +14,13 @@ struct CommitRequest: Sendable {
     let extraParents: [ObjectID]
     let reason: String
     let audit: AuditHook?
+    /// What a commit check (see `CommitCheck`) relied on: the head it read the world at, and
+    /// the keys it read or derived. If the branch moved past that head and any of these keys
+    /// changed, the check's verdict no longer holds: the commit is a conflict, never a commit
+    /// validated against a world that is gone. Derived keys skip the base comparison.
+    var checkedAt: ObjectID? = nil
+    var checkedKeys: [[UInt8]] = []
+    var derivedKeys: Set<[UInt8]> = []
 }
 
 /// Renders the audit record of a change once its outcome is known, so the record (with the
@@ -150,9 +157,22 @@ actor CommitQueue {
         var before: [ObjectID?] = []
         before.reserveCapacity(request.edits.count)
         for edit in request.edits { before.append(try await reader.lookup(root: currentCommit.tree, key: edit.key)) }
+        if let checkedAt = request.checkedAt, checkedAt != current {
+            let checkedTree = try await loadCommit(checkedAt, project: request.project, overlay: overlay).tree
+            for key in request.checkedKeys {
+                let then = try await reader.lookup(root: checkedTree, key: key)
+                let now = try await reader.lookup(root: currentCommit.tree, key: key)
+                if then != now {
+                    let path = String(decoding: key, as: UTF8.self)
+                    throw CairnError(
+                        .conflict, "'\(path)', which validating this change read, was changed on '\(request.branch)' meanwhile; try again",
+                        details: ["path": path, "branch": request.branch, "head": current.hex])
+                }
+            }
+        }
         if request.base != current {
             let baseCommit = try await loadCommit(request.base, project: request.project, overlay: overlay)
-            for (edit, now) in zip(request.edits, before) {
+            for (edit, now) in zip(request.edits, before) where !request.derivedKeys.contains(edit.key) {
                 let then = try await reader.lookup(root: baseCommit.tree, key: edit.key)
                 if then != now {
                     let path = String(decoding: edit.key, as: UTF8.self)

@@ -171,12 +171,6 @@ public struct Project: Sendable {
 
     // MARK: Committing
 
-    /// Submits edits computed against `base` to the group-commit queue.
-    func submit(branch: String, base: ObjectID, edits: [TreeEdit], blobs: [ObjectID: [UInt8]], metadata: CommitMetadata, reason: String, audit: AuditHook?) async throws -> CommitOutcome {
-        try await repository.queue.submit(
-            CommitRequest(project: id, branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, extraParents: [], reason: reason, audit: audit))
-    }
-
     /// Transactions and requests carried by the group-commit queue so far (all projects).
     public func commitStats() async -> (transactions: Int, requests: Int) { await repository.queue.stats() }
 }
