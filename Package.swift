@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "CairnCLI",
             dependencies: [
-                "CairnStore", "CairnSQLite", "CairnGovernance", "CairnHTTP",
+                "CairnStore", "CairnSQLite", "CairnGovernance", "CairnHTTP", "CairnOntology",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -93,12 +93,17 @@ let package = Package(
         // Benchmarks (release builds only; see BENCHMARKS.md).
         .executableTarget(
             name: "CairnBench",
-            dependencies: ["CairnStore", "CairnSQLite", "CairnGovernance", "CairnCLI"],
+            dependencies: ["CairnStore", "CairnSQLite", "CairnGovernance", "CairnCLI", "CairnOntology"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnStoreTests",
             dependencies: ["CairnStore", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnOntologyTests",
+            dependencies: ["CairnOntology", "CairnStore", "CairnSQLite"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -109,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "CairnCLITests",
             dependencies: ["CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "cairn", "CairnTorture", .product(name: "GRDB", package: "GRDB.swift")],
-            exclude: ["Support/python"],
+            exclude: ["Support/python", "Support/ontology"],
             swiftSettings: strict
         ),
     ],

@@ -32,6 +32,7 @@ struct Bench {
         if want("merge") { try await bench.mergeScaling() }
         if want("governed") { try await bench.governedWrites() }
         if want("authz") { try await bench.authorizationDecisions() }
+        if want("ontology") { try await bench.ontologyValidation() }
     }
 
     static func uname() -> String {

@@ -102,7 +102,6 @@ extension Gateway {
         report: ReportBox?
     ) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
-        try refuseDerived(changes)
         try checkWritable(branch)
         var decision: Decision?
         var checks: [(Authority, String)] = []
@@ -133,6 +132,7 @@ extension Gateway {
         }
         guard let decision else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
         try requireReason(caller)
+        try refuseDerived(changes)
         try validateConfiguration(changes)
         let target = AccessTarget(project: name, branch: branch)
         if changes.contains(where: { Self.touchesOntology($0) }), try await policy(caller.organization).config.approvals.gates(.ontology) {

@@ -42,8 +42,10 @@ extension Gateway {
         path.hasPrefix(LinkIndex.root) || path == migrationRecord
     }
 
+    /// Compiled once per content: keyed by the file's blob id, so a write that finds the
+    /// ontology unchanged needs no read of it.
     func compiledOntology(_ bytes: [UInt8]) throws(CairnError) -> CompiledOntology {
-        let key = Hex.encode(Array(SHA256.hash(data: bytes)))
+        let key = ObjectID.hash(kind: ObjectKind.blob.rawValue, payload: bytes).hex
         if let known = ontologies.withLock({ $0[key] }) { return known }
         let compiled = try CompiledOntology.parse(bytes)
         ontologies.withLock {
@@ -59,14 +61,19 @@ extension Gateway {
     func ontologyCheck(acceptViolations: Bool = false, report: ReportBox? = nil) -> CommitCheck {
         { [self] staged in
             let migrating = staged.changes[Ontology.path] != nil
-            guard let bytes = try await staged.read(Ontology.path) else {
+            guard let blob = try await staged.blob(Ontology.path) else {
                 guard migrating else { return CheckResult() }
                 // The ontology was removed: its derived index goes with it.
                 var writes: [String: [UInt8]?] = [:]
                 for marker in try await staged.paths(prefix: LinkIndex.root) { writes[marker] = .some(nil) }
                 return CheckResult(reads: [Ontology.path], writes: writes)
             }
-            let ontology = try compiledOntology(bytes)
+            let ontology: CompiledOntology
+            if let known = ontologies.withLock({ $0[blob.hex] }) {
+                ontology = known
+            } else {
+                ontology = try compiledOntology(try await staged.read(Ontology.path) ?? [])
+            }
             let outcome = migrating
                 ? try await OntologyValidation.full(staged, ontology: ontology, derive: true)
                 : try await OntologyValidation.incremental(staged, ontology: ontology)
@@ -83,17 +90,22 @@ extension Gateway {
             }
             var writes = outcome.writes
             if migrating { writes[Self.migrationRecord] = .some(Workflow.encode(result)) }
+            // Derived files a broad glob delete swept up stay as the validation left them.
+            for (path, content) in staged.changes where content == nil && Self.isDerived(path) && writes[path] == nil {
+                writes[path] = .some(try await staged.before(path))
+            }
             return CheckResult(reads: outcome.reads.union([Ontology.path]), writes: writes)
         }
     }
 
-    /// Refuses direct writes to the files Cairn derives.
+    /// Refuses direct writes to the files Cairn derives. A glob delete may match them; the
+    /// ontology check then keeps them (see `ontologyCheck`), so `rm '**'` still works.
     func refuseDerived(_ changes: [FileChange]) throws {
         for change in changes {
             let path: String = switch change {
             case .write(let p, _), .edit(let p, _, _, _), .delete(let p): p
             }
-            if Self.isDerived(path) || (Glob.hasWildcards(path) && LinkIndex.root.hasPrefix(String(path.prefix { $0 != "*" && $0 != "?" && $0 != "[" && $0 != "{" }))) {
+            if Self.isDerived(path) {
                 throw CairnError(.invalidPath, "'\(path)' is kept by Cairn (the ontology's link index and migration record) and cannot be written directly", details: ["path": path])
             }
         }

@@ -351,6 +351,8 @@ extension Gateway {
     }
 
     private func loadApprovedSources(_ org: OrganizationRecord, project name: String) async throws -> [String: Set<Int>] {
+        // No review state yet: nothing to void, and no reason to make the workflow project.
+        guard try await storage.project(organization: org.id, named: Workflow.project) != nil else { return [:] }
         let workflow = try await workflowProject(org)
         let head = try await workflow.resolve("main").commit
         var out: [String: Set<Int>] = [:]

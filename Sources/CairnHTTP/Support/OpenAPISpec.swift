@@ -506,6 +506,12 @@ enum OpenAPIDocument {
        },
        "message": {
         "type": "string"
+       },
+       "violations": {
+        "items": {
+         "$ref": "#/components/schemas/Violation"
+        },
+        "type": "array"
        }
       },
       "required": [
@@ -1470,6 +1476,39 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "MigrationReport": {
+    "additionalProperties": false,
+    "properties": {
+     "accepted": {
+      "type": "boolean"
+     },
+     "defaulted": {
+      "additionalProperties": {
+       "items": {
+        "type": "string"
+       },
+       "type": "array"
+      },
+      "type": "object"
+     },
+     "entities": {
+      "type": "integer"
+     },
+     "violations": {
+      "items": {
+       "$ref": "#/components/schemas/Violation"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "entities",
+     "violations",
+     "defaulted",
+     "accepted"
+    ],
+    "type": "object"
+   },
    "MintedKey": {
     "additionalProperties": false,
     "properties": {
@@ -1483,6 +1522,22 @@ enum OpenAPIDocument {
     "required": [
      "key",
      "token"
+    ],
+    "type": "object"
+   },
+   "OntologyResult": {
+    "additionalProperties": false,
+    "properties": {
+     "outcome": {
+      "$ref": "#/components/schemas/Outcome"
+     },
+     "report": {
+      "$ref": "#/components/schemas/MigrationReport"
+     }
+    },
+    "required": [
+     "outcome",
+     "report"
     ],
     "type": "object"
    },
@@ -2113,6 +2168,71 @@ enum OpenAPIDocument {
       "type": "object"
      }
     ]
+   },
+   "Violation": {
+    "additionalProperties": false,
+    "properties": {
+     "constraint": {
+      "type": "string"
+     },
+     "message": {
+      "type": "string"
+     },
+     "path": {
+      "type": "string"
+     },
+     "pointer": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "constraint",
+     "path",
+     "pointer",
+     "message"
+    ],
+    "type": "object"
+   },
+   "ViolationReport": {
+    "additionalProperties": false,
+    "properties": {
+     "byConstraint": {
+      "additionalProperties": {
+       "type": "integer"
+      },
+      "type": "object"
+     },
+     "commit": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "entities": {
+      "type": "integer"
+     },
+     "next": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "violations": {
+      "items": {
+       "$ref": "#/components/schemas/Violation"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "commit",
+     "entities",
+     "violations",
+     "byConstraint"
+    ],
+    "type": "object"
    },
    "WhoAmI": {
     "additionalProperties": false,
@@ -9461,6 +9581,460 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/v1/orgs/{org}/projects/{project}/ontology": {
+   "get": {
+    "description": "The project's ontology document (`.cairn/ontology.json`) at `ref`.",
+    "operationId": "getOntology",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ],
+   "put": {
+    "description": "Set the ontology (needs `configure`): it is checked itself (422 invalid_ontology), then against every existing entity. Violations refuse it (422 validation_failed, listing each) unless `acceptViolations`, which records them with the change.",
+    "operationId": "putOntology",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "acceptViolations": {
+          "anyOf": [
+           {
+            "type": "boolean"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "branch": {
+          "anyOf": [
+           {
+            "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+            "maxLength": 200,
+            "not": {
+             "anyOf": [
+              {
+               "pattern": "^[0-9a-fA-F]{4,}$"
+              },
+              {
+               "pattern": "\\.\\."
+              }
+             ]
+            },
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "ontology": {
+          "type": "object"
+         }
+        },
+        "required": [
+         "ontology"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OntologyResult"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "oneOf": [
+          {
+           "$ref": "#/components/schemas/Outcome"
+          },
+          {
+           "$ref": "#/components/schemas/Pending"
+          }
+         ]
+        }
+       }
+      },
+      "description": "a protected branch made the write a merge request (Outcome.mergeRequest), or it waits in the approval queue (Pending)"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/ontology/check": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "What setting this ontology would do (violations, defaults), without doing it.",
+    "operationId": "checkOntology",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "ontology": {
+          "type": "object"
+         },
+         "ref": {
+          "anyOf": [
+           {
+            "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "required": [
+         "ontology"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MigrationReport"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
   "/v1/orgs/{org}/projects/{project}/revert": {
    "parameters": [
     {
@@ -9648,6 +10222,154 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/orgs/{org}/projects/{project}/violations": {
+   "get": {
+    "description": "Every entity violating the ontology at `ref`, per constraint; pages end at an entity boundary.",
+    "operationId": "violations",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 100000,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ViolationReport"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
   },
   "/v1/orgs/{org}/roles": {
    "get": {

@@ -23,7 +23,8 @@ import CairnStore
 ///          | abs(expr)
 /// ```
 /// Arithmetic is on numbers; comparing a missing property yields false, so `pressure >= 40`
-/// fails when `pressure` is absent.
+/// fails when `pressure` is absent. In logic only `true` is true: a missing property is false,
+/// so `!active || has(installed)` holds for an entity with no `active`.
 public struct Expression: Sendable, Equatable {
     indirect enum Node: Sendable, Equatable {
         case literal(JSONValue)
@@ -85,19 +86,12 @@ public struct Expression: Sendable, Equatable {
             default: return .null
             }
         case .not(let n):
-            if case .bool(let b) = eval(n, scope) { return .bool(!b) }
-            return .null
+            return .bool(!truthy(eval(n, scope)))
         case .negate(let n): return number(eval(n, scope)).map { .double(-$0) } ?? .null
         case .binary(let op, let l, let r):
             switch op {
-            case "&&":
-                guard case .bool(true) = eval(l, scope) else { return .bool(false) }
-                if case .bool(let b) = eval(r, scope) { return .bool(b) }
-                return .bool(false)
-            case "||":
-                if case .bool(true) = eval(l, scope) { return .bool(true) }
-                if case .bool(let b) = eval(r, scope) { return .bool(b) }
-                return .bool(false)
+            case "&&": return .bool(truthy(eval(l, scope)) && truthy(eval(r, scope)))
+            case "||": return .bool(truthy(eval(l, scope)) || truthy(eval(r, scope)))
             default: break
             }
             let a = eval(l, scope), b = eval(r, scope)
@@ -120,6 +114,9 @@ public struct Expression: Sendable, Equatable {
             }
         }
     }
+
+    /// Logic sees only `true` as true: false, a missing property and any other value are false.
+    static func truthy(_ v: JSONValue) -> Bool { v == .bool(true) }
 
     static func lookup(_ path: [String], _ properties: [String: JSONValue]) -> JSONValue? {
         var value: JSONValue? = properties[path[0]]

@@ -155,7 +155,8 @@ public final class PropertySpec: Sendable, Codable, Equatable {
     }
 }
 
-/// A kind of link: from one entity type to another, with how many each `from` entity may have.
+/// A kind of link: from one entity type to another (`*`: any entity type), with how many each
+/// `from` entity may have.
 /// Links live in the entity file: `"links": {"feeds": ["path/of/target.json", …]}`.
 public struct LinkType: Sendable, Codable, Equatable {
     public var name: String

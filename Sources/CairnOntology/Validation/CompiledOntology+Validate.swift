@@ -6,8 +6,10 @@ extension CompiledOntology {
     func violations(of entity: Entity, reader: WorldReader) async throws -> [Violation] {
         var out: [Violation] = []
         let path = entity.path
+        // Everything this entity points at, fetched in one batch before the rules read it.
+        try await reader.prefetch(Array(entity.targets(referenceProperties: type(of: entity, reader)?.references ?? [])))
         for rule in hierarchies { out += try await hierarchy(rule.spec, entity, reader: reader) }
-        guard let type = type(of: entity) else { return out }
+        guard let type = type(of: entity, reader) else { return out }
         let t = type.spec
         func add(_ constraint: String, _ pointer: String, _ message: String) {
             out.append(Violation(constraint: constraint, path: path, pointer: pointer, message: message))
@@ -49,17 +51,19 @@ extension CompiledOntology {
                 add("link:\(name)", pointer, "no link type named '\(name)'")
                 continue
             }
-            if link.from != t.id { add("link:\(name)", pointer, "'\(name)' links go from \(link.from), not from \(t.id)") }
+            if link.from != "*" && link.from != t.id { add("link:\(name)", pointer, "'\(name)' links go from \(link.from), not from \(t.id)") }
             for (i, target) in targets.enumerated() {
                 guard let other = try await reader.entity(target) else {
                     add("link:\(name)", "\(pointer)/\(i)", "the link target '\(target)' does not exist")
                     continue
                 }
-                let otherType = typeID(of: other)
-                if otherType != link.to { add("link:\(name)", "\(pointer)/\(i)", "'\(target)' is a \(otherType ?? "file of no type"), but '\(name)' links to \(link.to)") }
+                let otherType = typeID(of: other, reader)
+                if link.to == "*" ? otherType == nil : otherType != link.to {
+                    add("link:\(name)", "\(pointer)/\(i)", "'\(target)' is a \(otherType ?? "file of no type"), but '\(name)' links to \(link.to == "*" ? "an entity" : link.to)")
+                }
             }
         }
-        for link in ontology.linkTypes where link.from == t.id {
+        for link in ontology.linkTypes where link.from == t.id || (link.from == "*" && (link.min != nil || link.max != nil)) {
             let n = entity.links[link.name]?.count ?? 0
             let pointer = "/links/" + JSONValue.escape(link.name)
             if let lo = link.min, n < lo { add("link:\(link.name)", pointer, "a \(t.id) needs at least \(lo) '\(link.name)' link(s); it has \(n)") }
@@ -118,7 +122,7 @@ extension CompiledOntology {
         case .reference:
             guard case .string(let target) = value else { return bad("\(label) must be the path of a \(spec.to ?? "") entity") }
             guard let other = try await reader.entity(target) else { return bad("\(label) refers to '\(target)', which does not exist") }
-            let otherType = typeID(of: other)
+            let otherType = typeID(of: other, reader)
             if otherType != spec.to { return bad("\(label) refers to '\(target)', a \(otherType ?? "file of no type"), not a \(spec.to ?? "")") }
             return []
         case .list:
@@ -158,7 +162,7 @@ extension CompiledOntology {
             guard let target = c.target, let limit = c.distance, let geometry = entity.geometry else { return [] }
             var best = Double.infinity
             for path in try await candidates(of: target, reader: reader) where path != entity.path {
-                guard let other = try await reader.entity(path), typeID(of: other) == target, let d = Geo.distance(geometry, other.geometry) else { continue }
+                guard let other = try await reader.entity(path), typeID(of: other, reader) == target, let d = Geo.distance(geometry, other.geometry) else { continue }
                 best = min(best, d)
                 if best <= limit { return [] }
             }
@@ -168,7 +172,7 @@ extension CompiledOntology {
             let points = Geo.parts(geometry).flatMap { $0 }
             guard !points.isEmpty else { return [] }
             for path in try await candidates(of: target, reader: reader) where path != entity.path {
-                guard let other = try await reader.entity(path), typeID(of: other) == target else { continue }
+                guard let other = try await reader.entity(path), typeID(of: other, reader) == target else { continue }
                 for polygon in Geo.polygons(other.geometry) where points.allSatisfy({ Geo.contains(polygon, $0) }) { return [] }
             }
             return bad("/geometry", "inside no \(target)")
@@ -222,7 +226,7 @@ extension CompiledOntology {
     private func hierarchy(_ c: Constraint, _ entity: Entity, reader: WorldReader) async throws -> [Violation] {
         guard let link = c.link, let order = c.order, let targets = entity.links[link], !targets.isEmpty else { return [] }
         let pointer = "/links/" + JSONValue.escape(link)
-        let mine = typeID(of: entity)
+        let mine = typeID(of: entity, reader)
         guard let i = mine.flatMap({ order.firstIndex(of: $0) }), i + 1 < order.count else {
             return [Violation(constraint: c.name, path: entity.path, pointer: pointer,
                               message: c.message + " (a \(mine ?? "file of no type") has no level below it in \(order.joined(separator: " → ")))")]
@@ -230,7 +234,7 @@ extension CompiledOntology {
         var out: [Violation] = []
         for (j, target) in targets.enumerated() {
             guard let other = try await reader.entity(target) else { continue }  // a missing target is the link rule's to report
-            let theirs = typeID(of: other)
+            let theirs = typeID(of: other, reader)
             if theirs != order[i + 1] {
                 out.append(Violation(constraint: c.name, path: entity.path, pointer: "\(pointer)/\(j)",
                                      message: c.message + " (\(mine!) → \(theirs ?? "file of no type"); the next level is \(order[i + 1]))"))

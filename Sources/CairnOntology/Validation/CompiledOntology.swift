@@ -80,8 +80,8 @@ public final class CompiledOntology: Sendable {
         for l in ontology.linkTypes {
             if links[l.name] != nil { problems.append("link type '\(l.name)' is declared twice") }
             links[l.name] = l
-            known(l.from, "link type '\(l.name)'")
-            known(l.to, "link type '\(l.name)'")
+            if l.from != "*" { known(l.from, "link type '\(l.name)'") }
+            if l.to != "*" { known(l.to, "link type '\(l.name)'") }
             if let lo = l.min, let hi = l.max, lo > hi { problems.append("link type '\(l.name)': min is above max") }
         }
         var rules: [String: [Rule]] = [:]
@@ -156,6 +156,25 @@ public final class CompiledOntology: Sendable {
         case DecodingError.dataCorrupted(let c): "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
         default: "\(error)"
         }
+    }
+
+    /// The type governing a file, remembered for the rest of one validation run.
+    func type(of entity: Entity, _ reader: WorldReader) -> TypeInfo? {
+        if let known = reader.typeIndexes[entity.path] { return known.map { types[$0] } }
+        let i = types.firstIndex { matches($0, entity) }
+        reader.typeIndexes[entity.path] = .some(i)
+        return i.map { types[$0] }
+    }
+
+    func typeID(of entity: Entity, _ reader: WorldReader) -> String? { type(of: entity, reader)?.spec.id }
+
+    private func matches(_ t: TypeInfo, _ entity: Entity) -> Bool {
+        if let property = t.spec.match.property {
+            guard let value = entity.properties[property] else { return false }
+            if let wanted = t.spec.match.equals, wanted != value { return false }
+        }
+        if let glob = t.glob, !glob.matches(entity.path) { return false }
+        return true
     }
 
     /// The type governing a file, if any: the first whose glob and discriminator both match.

@@ -6,6 +6,8 @@ import Crypto
 /// so the commit can be refused if any of them changes before it lands.
 public protocol EntityWorld: Sendable {
     func read(_ path: String) async throws -> [UInt8]?
+    /// Several files at once (a world backed by a store fetches them in one round trip).
+    func read(_ paths: [String]) async throws -> [String: [UInt8]?]
     func paths(prefix: String) async throws -> [String]
 }
 
@@ -32,6 +34,8 @@ final class WorldReader: @unchecked Sendable {
     let world: any EntityWorld
     private var files: [String: [UInt8]?] = [:]
     private var entities: [String: Entity?] = [:]
+    /// The entity type index governing each path read so far (glob matching is the costly part).
+    var typeIndexes: [String: Int?] = [:]
     private(set) var reads: Set<String> = []
 
     init(_ world: any EntityWorld) { self.world = world }
@@ -48,6 +52,18 @@ final class WorldReader: @unchecked Sendable {
     func override(_ path: String, _ bytes: [UInt8]) {
         files[path] = .some(bytes)
         entities[path] = nil
+        typeIndexes[path] = nil
+    }
+
+    /// Reads the files not yet read in one batch: the targets of an entity's links, the
+    /// entities behind index markers.
+    func prefetch(_ paths: [String]) async throws {
+        let missing = Array(Set(paths.filter { files[$0] == nil }))
+        guard missing.count > 1 else { return }
+        for (path, content) in try await world.read(missing) {
+            files[path] = content
+            reads.insert(path)
+        }
     }
 
     func entity(_ path: String) async throws -> Entity? {
@@ -57,12 +73,29 @@ final class WorldReader: @unchecked Sendable {
         return e
     }
 
+    /// Index entries this validation derives, seen as if already written.
+    private var derived: [String: [UInt8]?] = [:]
+
+    func derive(_ writes: [String: [UInt8]?]) {
+        for (path, content) in writes where path.hasPrefix(LinkIndex.root) {
+            derived[path] = content
+            files[path] = content
+        }
+    }
+
     /// The entities that link to `path` (by link or reference property), from the index.
     func referrers(of path: String) async throws -> [String] {
+        let prefix = LinkIndex.prefix(target: path)
+        var markers = Set(try await world.paths(prefix: prefix))
+        for (marker, content) in derived where marker.hasPrefix(prefix) {
+            if content == nil { markers.remove(marker) } else { markers.insert(marker) }
+        }
+        try await prefetch(Array(markers))
         var out: [String] = []
-        for marker in try await world.paths(prefix: LinkIndex.prefix(target: path)) {
+        for marker in markers {
             if let b = try await bytes(marker) { out.append(String(decoding: b, as: UTF8.self)) }
         }
+        try await prefetch(out)
         return out.sorted()
     }
 }

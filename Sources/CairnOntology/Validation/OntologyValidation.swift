@@ -29,18 +29,22 @@ public enum OntologyValidation {
         for (path, after) in staged.changes.sorted(by: { $0.key < $1.key }) where isData(path) {
             let before = try await staged.before(path).flatMap { Entity(path: path, bytes: $0) }
             var now = after.flatMap { Entity(path: path, bytes: $0) }
-            if let e = now, let type = ontology.type(of: e), let filled = ontology.filled(e, type) {
+            if let e = now, let type = ontology.type(of: e, reader), let filled = ontology.filled(e, type) {
                 let bytes = e.with(properties: filled)
                 reader.override(path, bytes)
                 out.writes[path] = .some(bytes)
                 out.defaulted[path] = type.spec.properties.filter { e.properties[$0.name] == nil && $0.default != nil }.map(\.name)
                 now = Entity(path: path, bytes: bytes)
             }
-            let old = before.map { $0.targets(referenceProperties: ontology.type(of: $0)?.references ?? []) } ?? []
-            let new = now.map { $0.targets(referenceProperties: ontology.type(of: $0)?.references ?? []) } ?? []
+            let old = before.map { $0.targets(referenceProperties: ontology.type(of: $0)?.references ?? []) } ?? []  // uncached: the same path, before
+            let new = now.map { $0.targets(referenceProperties: ontology.type(of: $0, reader)?.references ?? []) } ?? []
             for t in old.subtracting(new) { out.writes[LinkIndex.marker(target: t, source: path)] = .some(nil) }
             for t in new.subtracting(old) { out.writes[LinkIndex.marker(target: t, source: path)] = .some(Array(path.utf8)) }
-            if let now, ontology.type(of: now) != nil { toCheck.insert(path) }
+            if let now, ontology.type(of: now, reader) != nil { toCheck.insert(path) }
+        }
+        // The index as this change leaves it, so links added in the same commit are followed.
+        reader.derive(out.writes)
+        for path in staged.changes.keys where isData(path) {
             for referrer in try await reader.referrers(of: path) { toCheck.insert(referrer) }
         }
         for path in toCheck.sorted() {
@@ -62,7 +66,7 @@ public enum OntologyValidation {
         var typed: [String] = []
         for path in paths {
             guard let e = try await reader.entity(path) else { continue }
-            let type = ontology.type(of: e)
+            let type = ontology.type(of: e, reader)
             var entity = e
             if derive, let type, let filled = ontology.filled(e, type) {
                 let bytes = e.with(properties: filled)
@@ -74,11 +78,14 @@ public enum OntologyValidation {
             for t in entity.targets(referenceProperties: type?.references ?? []) { markers[LinkIndex.marker(target: t, source: path)] = Array(path.utf8) }
             if type != nil { typed.append(path) }
         }
-        if derive {
-            let existing = Set(try await world.paths(prefix: LinkIndex.root))
-            for (marker, content) in markers where !existing.contains(marker) { out.writes[marker] = .some(content) }
-            for marker in existing where markers[marker] == nil { out.writes[marker] = .some(nil) }
-        }
+        // The index as the data implies it: written when deriving, and followed either way, so
+        // the rules that walk links see the same links whether or not the index was kept.
+        let existing = Set(try await world.paths(prefix: LinkIndex.root))
+        var index: [String: [UInt8]?] = [:]
+        for (marker, content) in markers where !existing.contains(marker) { index[marker] = .some(content) }
+        for marker in existing where markers[marker] == nil { index[marker] = .some(nil) }
+        reader.derive(index)
+        if derive { out.writes.merge(index) { _, new in new } }
         for path in typed {
             guard let entity = try await reader.entity(path) else { continue }
             out.violations += try await ontology.violations(of: entity, reader: reader)

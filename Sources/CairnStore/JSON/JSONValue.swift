@@ -37,7 +37,7 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses bytes as JSON; nil if they are not JSON.
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        JSONParser.parse(bytes)
     }
 
     /// Compact JSON text with sorted keys.
