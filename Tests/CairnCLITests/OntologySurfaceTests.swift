@@ -117,6 +117,12 @@ import Testing
                 links: ["uplink": ["olt/1.json", "olt/1.json"], "bogus": ["olt/1.json"]])),
             ["Cabinet.geometry cab/bad3.json /geometry", "Cabinet.name cab/bad3.json /properties/name", "active-needs-install cab/bad3.json /properties",
              "link:bogus cab/bad3.json /links/bogus", "link:uplink cab/bad3.json /links/uplink"])
+        // A property's own pattern, and a link to an entity of the wrong type.
+        try await refused(
+            try await s.put("olt/2.json", Self.feature(Self.point(24.945, 60.1705), ["name": "OLT-x"])), ["OLT.name olt/2.json /properties/name"])
+        try await refused(
+            try await s.put("cab/bad4.json", Self.feature(Self.point(24.945, 60.171), ["name": "C-4"], links: ["uplink": ["spl/1.json"]])),
+            ["link:uplink cab/bad4.json /links/uplink/0"])
         // A discriminated type with no geometry and no undeclared properties.
         try await refused(
             try await s.put("notes/n2.json", ["kind": "note", "text": "x", "extra": 1]), ["Note.additionalProperties notes/n2.json /extra"])
