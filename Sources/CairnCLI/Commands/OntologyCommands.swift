@@ -18,7 +18,7 @@ struct OntologyCommand: AsyncParsableCommand {
 
     static func report(_ r: MigrationReport) -> String {
         var lines = ["\(r.entities) entities governed; \(r.violations.count) violation(s); \(r.defaulted.count) received defaults"]
-        lines += r.violations.map { "  \($0.path) \($0.pointer.isEmpty ? "/" : $0.pointer): \($0.message) [\($0.constraint)]" }
+        lines += r.violations.map(Format.violation)
         lines += r.defaulted.sorted { $0.key < $1.key }.map { "  default: \($0.key) (\($0.value.joined(separator: ", ")))" }
         return lines.joined(separator: "\n")
     }
@@ -91,7 +91,7 @@ struct Violations: AsyncParsableCommand {
             found = !r.violations.isEmpty
             global.console.emit(r) {
                 (["\(r.entities) entities at \(r.commit.prefix(12)); \(r.violations.count) violation(s)"]
-                    + r.violations.map { "  \($0.path) \($0.pointer.isEmpty ? "/" : $0.pointer): \($0.message) [\($0.constraint)]" }
+                    + r.violations.map(Format.violation)
                     + (r.next.map { ["more: --cursor \($0)"] } ?? [])).joined(separator: "\n")
             }
         }

@@ -40,7 +40,7 @@ struct Console {
             Self.writeOut((try? String(decoding: Self.encoder.encode(error.envelope), as: UTF8.self)) ?? "{}")
         } else {
             Self.writeErr("error: \(error.message) [\(error.code.rawValue)]")
-            for v in error.violations { Self.writeErr("  \(v.path) \(v.pointer.isEmpty ? "/" : v.pointer): \(v.message) [\(v.constraint)]") }
+            for v in error.violations { Self.writeErr(Format.violation(v)) }
         }
     }
 

@@ -8,6 +8,11 @@ enum Format {
 
     static func firstLine(_ s: String) -> String { s.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? "" }
 
+    /// One broken rule, as every command prints it.
+    static func violation(_ v: Violation) -> String {
+        "  \(v.path) \(v.pointer.isEmpty ? "/" : v.pointer): \(v.message) [\(v.constraint)]"
+    }
+
     static func outcome(_ o: CommitOutcome) -> String {
         guard let commit = o.commit else { return "nothing changed; \(o.branch) stays at \(o.head.short)" }
         if let number = o.mergeRequest {
