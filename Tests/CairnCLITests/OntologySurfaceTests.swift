@@ -150,6 +150,14 @@ import Testing
         try await refused(try await s.server.request("DELETE", s.p + "/files/spl/1.json", token: s.token), ["link:feeds cab/1.json /links/feeds/0"])
         #expect(try await s.head() == head, "no refused write moved main")
 
+        // The grid index follows new entities: a cabinet by a road laid in the same request is near it.
+        let road2 = Self.feature(["type": "LineString", "coordinates": [[25.30, 60.30], [25.31, 60.30]]], [:])
+        #expect(try await s.commit([
+            "roads/r2.json": road2,
+            "cab/far.json": Self.feature(Self.point(25.305, 60.3005), ["name": "C-9"], links: ["uplink": ["olt/1.json"]])]).status == 200)
+        try await refused(
+            try await s.put("cab/farther.json", Self.feature(Self.point(25.305, 60.31), ["name": "C-10"])), ["cabinet-near-road cab/farther.json /geometry"])
+
         // The index followed the valid changes: removing the link first makes the delete valid.
         var cab = try await s.raw("cab/1.json")
         cab["links"] = ["uplink": ["olt/1.json"]]

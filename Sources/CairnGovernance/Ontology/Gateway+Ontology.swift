@@ -39,7 +39,7 @@ extension Gateway {
 
     /// Files Cairn derives and keeps itself: no one writes them directly.
     static func isDerived(_ path: String) -> Bool {
-        path.hasPrefix(LinkIndex.root) || path == migrationRecord
+        path.hasPrefix(LinkIndex.root) || path.hasPrefix(SpatialIndex.root) || path == migrationRecord
     }
 
     /// Compiled once per content: keyed by the file's blob id, so a write that finds the
@@ -65,7 +65,7 @@ extension Gateway {
                 guard migrating else { return CheckResult() }
                 // The ontology was removed: its derived index goes with it.
                 var writes: [String: [UInt8]?] = [:]
-                for marker in try await staged.paths(prefix: LinkIndex.root) { writes[marker] = .some(nil) }
+                for marker in try await staged.paths(prefix: LinkIndex.root) + staged.paths(prefix: SpatialIndex.root) { writes[marker] = .some(nil) }
                 return CheckResult(reads: [Ontology.path], writes: writes)
             }
             let ontology: CompiledOntology
@@ -106,7 +106,7 @@ extension Gateway {
             case .write(let p, _), .edit(let p, _, _, _), .delete(let p): p
             }
             if Self.isDerived(path) {
-                throw CairnError(.invalidPath, "'\(path)' is kept by Cairn (the ontology's link index and migration record) and cannot be written directly", details: ["path": path])
+                throw CairnError(.invalidPath, "'\(path)' is kept by Cairn (the ontology's link and grid indexes and migration record) and cannot be written directly", details: ["path": path])
             }
         }
     }

@@ -161,17 +161,21 @@ extension CompiledOntology {
         case .near:
             guard let target = c.target, let limit = c.distance, let geometry = entity.geometry else { return [] }
             var best = Double.infinity
-            for path in try await candidates(of: target, reader: reader) where path != entity.path {
-                guard let other = try await reader.entity(path), typeID(of: other, reader) == target, let d = Geo.distance(geometry, other.geometry) else { continue }
-                best = min(best, d)
-                if best <= limit { return [] }
+            var seen = Set<String>()
+            // Nearest cells first: the search stops at the first entity close enough.
+            for cell in SpatialIndex.byDistance(SpatialIndex.cells(around: geometry, metres: limit), from: geometry) {
+                for path in try await reader.entries(under: SpatialIndex.prefix(type: target, cell: cell)) where path != entity.path && seen.insert(path).inserted {
+                    guard let other = try await reader.entity(path), typeID(of: other, reader) == target, let d = Geo.distance(geometry, other.geometry) else { continue }
+                    best = min(best, d)
+                    if best <= limit { return [] }
+                }
             }
             return bad("/geometry", best.isFinite ? "the nearest \(target) is \(Int(best.rounded())) m away" : "there is no \(target)")
         case .inside:
             guard let target = c.target, let geometry = entity.geometry else { return [] }
             let points = Geo.parts(geometry).flatMap { $0 }
             guard !points.isEmpty else { return [] }
-            for path in try await candidates(of: target, reader: reader) where path != entity.path {
+            for path in try await candidates(of: target, around: geometry, metres: 0, reader: reader) where path != entity.path {
                 guard let other = try await reader.entity(path), typeID(of: other, reader) == target else { continue }
                 for polygon in Geo.polygons(other.geometry) where points.allSatisfy({ Geo.contains(polygon, $0) }) { return [] }
             }
@@ -248,11 +252,14 @@ extension CompiledOntology {
         return c.limit
     }
 
-    /// The files that may be entities of a type: under its glob's literal prefix.
-    private func candidates(of typeID: String, reader: WorldReader) async throws -> [String] {
-        guard let i = typeIndex[typeID] else { return [] }
-        let prefix = types[i].glob.map { String(decoding: $0.literalPrefix, as: UTF8.self) } ?? ""
-        return try await reader.world.paths(prefix: prefix).filter { !$0.hasPrefix(".cairn/") && (types[i].glob?.matches($0) ?? true) }
+    /// The entities of a type that may lie within `metres` of `geometry`: those the grid index
+    /// files in the cells around it.
+    private func candidates(of typeID: String, around geometry: JSONValue, metres: Double, reader: WorldReader) async throws -> [String] {
+        var out = Set<String>()
+        for cell in SpatialIndex.cells(around: geometry, metres: metres) {
+            out.formUnion(try await reader.entries(under: SpatialIndex.prefix(type: typeID, cell: cell)))
+        }
+        return out.sorted()
     }
 
     static func show(_ x: Double) -> String {

@@ -26,6 +26,8 @@ public final class CompiledOntology: Sendable {
     let rules: [String: [Rule]]
     /// Hierarchy rules apply to every entity with their link, whatever its type.
     let hierarchies: [Rule]
+    /// The types spatial rules search, which the grid index files.
+    let spatialTargets: Set<String>
 
     public init(_ ontology: Ontology) throws(CairnError) {
         self.ontology = ontology
@@ -33,7 +35,9 @@ public final class CompiledOntology: Sendable {
         var types: [TypeInfo] = []
         var index: [String: Int] = [:]
         for t in ontology.entityTypes {
-            if t.id.isEmpty { problems.append("an entity type has no id") }
+            if t.id.isEmpty || t.id.utf8.count > 64 || !t.id.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }) {
+                problems.append("entity type id '\(t.id)' must be 1 to 64 letters, digits, '_' or '-'")
+            }
             if index[t.id] != nil { problems.append("entity type '\(t.id)' is declared twice") }
             index[t.id] = types.count
             if t.match.glob == nil && t.match.property == nil {
@@ -136,6 +140,13 @@ public final class CompiledOntology: Sendable {
         self.links = links
         self.rules = rules
         self.hierarchies = hierarchies
+        self.spatialTargets = Set(ontology.constraints.filter { $0.kind == .near || $0.kind == .inside }.compactMap(\.target))
+    }
+
+    /// The grid entries of an entity whose type spatial rules search (none otherwise).
+    func gridMarkers(_ entity: Entity, typeID: String?) -> [String: [UInt8]] {
+        guard let typeID, spatialTargets.contains(typeID) else { return [:] }
+        return SpatialIndex.markers(type: typeID, path: entity.path, geometry: entity.geometry)
     }
 
     /// Parses and compiles an ontology file.

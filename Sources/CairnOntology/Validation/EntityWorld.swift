@@ -13,10 +13,11 @@ public protocol EntityWorld: Sendable {
 
 extension StagedCommit: EntityWorld {}
 
-/// The backlink index: which entities link to a path. It lives in the tree itself, one small
-/// file per (target, source) pair under `.cairn/links/`, kept by the validator in the same
-/// commit as the change, so it is versioned with the data: every commit's index is right for
-/// that commit, merges and reverts carry it along, and "who links to X" is one prefix scan.
+/// The backlink index: which entities link to a path. It lives in the tree itself, one empty
+/// file per (target, source) pair, `.cairn/links/<digest of target>/<source path>`, kept by the
+/// validator in the same commit as the change, so it is versioned with the data: every
+/// commit's index is right for that commit, merges and reverts carry it along, and "who links
+/// to X" is one prefix scan that reads no file.
 public enum LinkIndex {
     public static let root = ".cairn/links/"
 
@@ -25,7 +26,7 @@ public enum LinkIndex {
     }
 
     public static func prefix(target: String) -> String { root + digest(target) + "/" }
-    public static func marker(target: String, source: String) -> String { prefix(target: target) + digest(source) }
+    public static func marker(target: String, source: String) -> String { prefix(target: target) + source }
 }
 
 /// Reads of one validation run, parsed once and remembered. Used by one task at a time.
@@ -77,7 +78,7 @@ final class WorldReader: @unchecked Sendable {
     private var derived: [String: [UInt8]?] = [:]
 
     func derive(_ writes: [String: [UInt8]?]) {
-        for (path, content) in writes where path.hasPrefix(LinkIndex.root) {
+        for (path, content) in writes where path.hasPrefix(LinkIndex.root) || path.hasPrefix(SpatialIndex.root) {
             derived[path] = content
             files[path] = content
         }
@@ -85,17 +86,18 @@ final class WorldReader: @unchecked Sendable {
 
     /// The entities that link to `path` (by link or reference property), from the index.
     func referrers(of path: String) async throws -> [String] {
-        let prefix = LinkIndex.prefix(target: path)
+        let out = try await entries(under: LinkIndex.prefix(target: path))
+        try await prefetch(out)
+        return out
+    }
+
+    /// The paths the index entries under `prefix` name (the rest of each entry's path), as this
+    /// validation leaves the index. Reads no file: the tree's keys say it all.
+    func entries(under prefix: String) async throws -> [String] {
         var markers = Set(try await world.paths(prefix: prefix))
         for (marker, content) in derived where marker.hasPrefix(prefix) {
             if content == nil { markers.remove(marker) } else { markers.insert(marker) }
         }
-        try await prefetch(Array(markers))
-        var out: [String] = []
-        for marker in markers {
-            if let b = try await bytes(marker) { out.append(String(decoding: b, as: UTF8.self)) }
-        }
-        try await prefetch(out)
-        return out.sorted()
+        return markers.map { String($0.dropFirst(prefix.count)) }.sorted()
     }
 }

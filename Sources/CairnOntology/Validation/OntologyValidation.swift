@@ -39,7 +39,11 @@ public enum OntologyValidation {
             let old = before.map { $0.targets(referenceProperties: ontology.type(of: $0)?.references ?? []) } ?? []  // uncached: the same path, before
             let new = now.map { $0.targets(referenceProperties: ontology.type(of: $0, reader)?.references ?? []) } ?? []
             for t in old.subtracting(new) { out.writes[LinkIndex.marker(target: t, source: path)] = .some(nil) }
-            for t in new.subtracting(old) { out.writes[LinkIndex.marker(target: t, source: path)] = .some(Array(path.utf8)) }
+            for t in new.subtracting(old) { out.writes[LinkIndex.marker(target: t, source: path)] = .some([]) }
+            let oldGrid = before.map { ontology.gridMarkers($0, typeID: ontology.type(of: $0)?.spec.id) } ?? [:]
+            let newGrid = now.map { ontology.gridMarkers($0, typeID: ontology.type(of: $0, reader)?.spec.id) } ?? [:]
+            for marker in oldGrid.keys where newGrid[marker] == nil { out.writes[marker] = .some(nil) }
+            for (marker, content) in newGrid where oldGrid[marker] == nil { out.writes[marker] = .some(content) }
             if let now, ontology.type(of: now, reader) != nil { toCheck.insert(path) }
         }
         // The index as this change leaves it, so links added in the same commit are followed.
@@ -75,12 +79,13 @@ public enum OntologyValidation {
                 out.defaulted[path] = type.spec.properties.filter { e.properties[$0.name] == nil && $0.default != nil }.map(\.name)
                 entity = Entity(path: path, bytes: bytes) ?? e
             }
-            for t in entity.targets(referenceProperties: type?.references ?? []) { markers[LinkIndex.marker(target: t, source: path)] = Array(path.utf8) }
+            for t in entity.targets(referenceProperties: type?.references ?? []) { markers[LinkIndex.marker(target: t, source: path)] = [] }
+            markers.merge(ontology.gridMarkers(entity, typeID: type?.spec.id)) { a, _ in a }
             if type != nil { typed.append(path) }
         }
         // The index as the data implies it: written when deriving, and followed either way, so
         // the rules that walk links see the same links whether or not the index was kept.
-        let existing = Set(try await world.paths(prefix: LinkIndex.root))
+        let existing = Set(try await world.paths(prefix: LinkIndex.root) + world.paths(prefix: SpatialIndex.root))
         var index: [String: [UInt8]?] = [:]
         for (marker, content) in markers where !existing.contains(marker) { index[marker] = .some(content) }
         for marker in existing where markers[marker] == nil { index[marker] = .some(nil) }
