@@ -157,6 +157,11 @@ import Testing
             "cab/far.json": Self.feature(Self.point(25.305, 60.3005), ["name": "C-9"], links: ["uplink": ["olt/1.json"]])]).status == 200)
         try await refused(
             try await s.put("cab/farther.json", Self.feature(Self.point(25.305, 60.31), ["name": "C-10"])), ["cabinet-near-road cab/farther.json /geometry"])
+        // And the other way: moving or removing the road re-checks the cabinets that were near it.
+        try await refused(
+            try await s.put("roads/r2.json", Self.feature(["type": "LineString", "coordinates": [[25.40, 60.40], [25.41, 60.40]]], [:])),
+            ["cabinet-near-road cab/far.json /geometry"])
+        try await refused(try await s.server.request("DELETE", s.p + "/files/roads/r2.json", token: s.token), ["cabinet-near-road cab/far.json /geometry"])
 
         // The index followed the valid changes: removing the link first makes the delete valid.
         var cab = try await s.raw("cab/1.json")

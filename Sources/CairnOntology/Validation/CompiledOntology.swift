@@ -26,8 +26,10 @@ public final class CompiledOntology: Sendable {
     let rules: [String: [Rule]]
     /// Hierarchy rules apply to every entity with their link, whatever its type.
     let hierarchies: [Rule]
-    /// The types spatial rules search, which the grid index files.
+    /// The types spatial rules search, and the types spatial rules apply to: the grid index
+    /// files both, so a rule finds what is near, and a change to what it found finds the rule.
     let spatialTargets: Set<String>
+    let spatialRules: [Constraint]
 
     public init(_ ontology: Ontology) throws(CairnError) {
         self.ontology = ontology
@@ -140,7 +142,8 @@ public final class CompiledOntology: Sendable {
         self.links = links
         self.rules = rules
         self.hierarchies = hierarchies
-        self.spatialTargets = Set(ontology.constraints.filter { $0.kind == .near || $0.kind == .inside }.compactMap(\.target))
+        spatialRules = ontology.constraints.filter { $0.kind == .near || $0.kind == .inside }
+        spatialTargets = Set(spatialRules.compactMap(\.target) + spatialRules.compactMap(\.type))
     }
 
     /// The grid entries of an entity whose type spatial rules search (none otherwise).

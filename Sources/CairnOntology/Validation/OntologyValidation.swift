@@ -26,6 +26,7 @@ public enum OntologyValidation {
         let reader = WorldReader(staged)
         var out = ValidationOutcome()
         var toCheck: Set<String> = []
+        var moved: [String: (type: String, shapes: [JSONValue])] = [:]
         for (path, after) in staged.changes.sorted(by: { $0.key < $1.key }) where isData(path) {
             let before = try await staged.before(path).flatMap { Entity(path: path, bytes: $0) }
             var now = after.flatMap { Entity(path: path, bytes: $0) }
@@ -40,8 +41,14 @@ public enum OntologyValidation {
             let new = now.map { $0.targets(referenceProperties: ontology.type(of: $0, reader)?.references ?? []) } ?? []
             for t in old.subtracting(new) { out.writes[LinkIndex.marker(target: t, source: path)] = .some(nil) }
             for t in new.subtracting(old) { out.writes[LinkIndex.marker(target: t, source: path)] = .some([]) }
-            let oldGrid = before.map { ontology.gridMarkers($0, typeID: ontology.type(of: $0)?.spec.id) } ?? [:]
-            let newGrid = now.map { ontology.gridMarkers($0, typeID: ontology.type(of: $0, reader)?.spec.id) } ?? [:]
+            let oldType = before.flatMap { ontology.type(of: $0)?.spec.id }, newType = now.flatMap { ontology.type(of: $0, reader)?.spec.id }
+            let oldGrid = before.map { ontology.gridMarkers($0, typeID: oldType) } ?? [:]
+            let newGrid = now.map { ontology.gridMarkers($0, typeID: newType) } ?? [:]
+            for (type, entity) in [(oldType, before), (newType, now)] {
+                if let type, let entity, let geometry = entity.geometry, ontology.spatialRules.contains(where: { $0.target == type }) {
+                    moved[path, default: (type, [])].shapes.append(geometry)
+                }
+            }
             for marker in oldGrid.keys where newGrid[marker] == nil { out.writes[marker] = .some(nil) }
             for (marker, content) in newGrid where oldGrid[marker] == nil { out.writes[marker] = .some(content) }
             if let now, ontology.type(of: now, reader) != nil { toCheck.insert(path) }
@@ -50,6 +57,18 @@ public enum OntologyValidation {
         reader.derive(out.writes)
         for path in staged.changes.keys where isData(path) {
             for referrer in try await reader.referrers(of: path) { toCheck.insert(referrer) }
+        }
+        // Spatial rules depend on what is near: when an entity a rule searches for moves, appears
+        // or goes, the entities the rule applies to around its old and new places are checked again.
+        for (path, geometries) in moved {
+            for rule in ontology.spatialRules where rule.target == geometries.type {
+                guard let subject = rule.type else { continue }
+                for geometry in geometries.shapes {
+                    for cell in SpatialIndex.cells(around: geometry, metres: rule.distance ?? 0) {
+                        for other in try await reader.entries(under: SpatialIndex.prefix(type: subject, cell: cell)) where other != path { toCheck.insert(other) }
+                    }
+                }
+            }
         }
         for path in toCheck.sorted() {
             guard let entity = try await reader.entity(path) else { continue }
