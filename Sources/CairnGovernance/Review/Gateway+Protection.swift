@@ -29,10 +29,17 @@ extension Gateway {
                 proposal, from: basedOn?.hex ?? branch, principal: caller.principal.subject,
                 audit: auditHook(caller, action: "branch.create", decision: decision, target: where_, detail: ["from": branch, "for": "proposal"]))
         }
-        var outcome = try await change(caller, action: action, decision: decision, target: where_) {
-            try await project.commit(
-                changes, branch: proposal, metadata: metadata(caller, default: action),
-                audit: auditHook(caller, action: action, decision: decision, target: where_, detail: ["proposedFor": branch]), check: ontologyCheck())
+        var outcome: CommitOutcome
+        do {
+            outcome = try await change(caller, action: action, decision: decision, target: where_) {
+                try await project.commit(
+                    changes, branch: proposal, metadata: metadata(caller, default: action),
+                    audit: auditHook(caller, action: action, decision: decision, target: where_, detail: ["proposedFor": branch]), check: ontologyCheck())
+            }
+        } catch {
+            // The proposal never held a change (refused, or invalid): it goes, so no empty branch is left behind.
+            try? await project.deleteBranch(proposal, principal: caller.principal.subject, audit: auditHook(caller, action: "branch.delete", decision: decision, target: where_, detail: ["why": "the proposed change was refused"]))
+            throw error
         }
         publish(caller, project: name, action: action, outcome: outcome)
         let summary = (caller.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -163,6 +163,14 @@ import Testing
         #expect(try await w.text("cab/1.json").contains("35"))
     }
 
+    @Test func aRefusedProposalLeavesNoBranchBehind() async throws {
+        let w = try await world()
+        let before = try await w.f.gateway.branchHeads(w.admin, project: "net").map(\.name)
+        await expectError(.editNoMatch) { try await w.f.gateway.edit(w.agent, project: "net", path: "cab/1.json", old: "no such text", new: "x") }
+        #expect(try await w.f.gateway.branchHeads(w.admin, project: "net").map(\.name) == before)
+        #expect(try await w.f.gateway.mergeRequests(w.admin, project: "net").mergeRequests.isEmpty)
+    }
+
     @Test func protectionIsConfigurationInTheStore() async throws {
         let w = try await world()
         // Reject agents' writes to main outright; protect release/* too.
