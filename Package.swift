@@ -44,6 +44,11 @@ let package = Package(
             dependencies: ["CairnStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // Compute (DESIGN.md §6): pure geo-math on coordinates; depends on nothing of the server.
+        .target(
+            name: "CairnCompute",
+            swiftSettings: strict
+        ),
         // The Ontology (DESIGN.md §4, "validate"): typed entities, links and rules, checked on every write.
         .target(
             name: "CairnOntology",
@@ -99,6 +104,12 @@ let package = Package(
         .testTarget(
             name: "CairnStoreTests",
             dependencies: ["CairnStore", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnComputeTests",
+            dependencies: ["CairnCompute"],
+            exclude: ["Support/python"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,45 @@
+import Foundation
+
+/// A WGS84 position, longitude then latitude, in degrees (GeoJSON order).
+public struct Coordinate: Sendable, Hashable, Codable {
+    public let lon: Double
+    public let lat: Double
+
+    public init(lon: Double, lat: Double) {
+        self.lon = lon
+        self.lat = lat
+    }
+
+    public var isValid: Bool { lon.isFinite && lat.isFinite && (-180...180).contains(lon) && (-90...90).contains(lat) }
+}
+
+/// Why a computation could not be done, for the caller to act on.
+public struct ComputeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case invalidInput = "invalid_input", emptyNetwork = "empty_network", unreachable = "unreachable" }
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+}
+
+/// Great-circle distance on the sphere of the mean Earth radius (IUGG R1 = 6,371,008.8 m).
+public enum Haversine {
+    public static let earthRadius = 6_371_008.8
+
+    public static func distance(_ a: Coordinate, _ b: Coordinate) -> Double {
+        let φ1 = a.lat * .pi / 180, φ2 = b.lat * .pi / 180
+        let dφ = φ2 - φ1, dλ = (b.lon - a.lon) * .pi / 180
+        let h = sin(dφ / 2) * sin(dφ / 2) + cos(φ1) * cos(φ2) * sin(dλ / 2) * sin(dλ / 2)
+        return 2 * earthRadius * asin(min(1, sqrt(h)))
+    }
+
+    /// The length of a line: the sum of its segments.
+    public static func length(_ line: [Coordinate]) -> Double {
+        zip(line, line.dropFirst()).reduce(0) { $0 + distance($1.0, $1.1) }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+@testable import CairnCompute
+
+/// The road graph against networkx (from PyPI, in the test virtualenv) on the Helsinki network:
+/// the same graph, built independently, gives the same route lengths and isochrone node sets.
+@Suite struct RoadGraphTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let roadsFile = root.deletingLastPathComponent().appendingPathComponent("shared/data/helsinki-roads.geojson")
+
+    static func python() throws -> String {
+        if let p = ProcessInfo.processInfo.environment["CAIRN_TEST_PYTHON"] { return p }
+        let venv = root.appendingPathComponent(".venv/bin/python3").path
+        guard FileManager.default.fileExists(atPath: venv) else { throw ComputeError(.invalidInput, "no test virtualenv: run scripts/test.sh") }
+        return venv
+    }
+
+    static func helsinki() throws -> [Road] {
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: roadsFile)) as? [String: Any] ?? [:]
+        return (doc["features"] as? [[String: Any]] ?? []).compactMap { f in
+            guard let g = f["geometry"] as? [String: Any], g["type"] as? String == "LineString", let cs = g["coordinates"] as? [[Double]] else { return nil }
+            let props = f["properties"] as? [String: Any] ?? [:]
+            return Road(id: "\(props["@id"] ?? "")", coordinates: cs.map { Coordinate(lon: $0[0], lat: $0[1]) }, tags: props.mapValues { "\($0)" })
+        }
+    }
+
+    static func key(_ c: Coordinate) -> [Int64] {
+        [Int64((c.lon * 1e7 + 0.5).rounded(.down)), Int64((c.lat * 1e7 + 0.5).rounded(.down))]
+    }
+
+    /// Asks the Python reference; stderr is discarded (a full pipe would stall it).
+    static func reference(_ query: [String: Any]) throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try python())
+        process.arguments = [root.appendingPathComponent("Tests/CairnComputeTests/Support/python/route_check.py").path]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: query))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ComputeError(.invalidInput, "the networkx reference failed (exit \(process.terminationStatus))") }
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    @Test func routesAndIsochronesEqualNetworkxOnHelsinki() throws {
+        let graph = try RoadGraph(roads: Self.helsinki())
+        #expect(graph.nodeCount > 5000 && graph.edgeCount > 10000, "\(graph.nodeCount) nodes, \(graph.edgeCount) edges")
+        var rng = SplitMix64(state: 20_261_126)
+        let pairs = (0..<200).map { _ in (Int.random(in: 0..<graph.nodeCount, using: &rng), Int.random(in: 0..<graph.nodeCount, using: &rng)) }
+        let sources = (0..<5).map { _ in Int.random(in: 0..<graph.nodeCount, using: &rng) }
+        let answer = try Self.reference([
+            "roads": Self.roadsFile.path,
+            "pairs": pairs.map { [Self.key(graph.coordinates[$0.0]), Self.key(graph.coordinates[$0.1])] },
+            "isochrones": sources.map { [Self.key(graph.coordinates[$0]), 1500.0] as [Any] },
+        ])
+        #expect(answer["nodes"] as? Int == graph.nodeCount)
+        let theirs = answer["routes"] as? [Any] ?? []
+        #expect(theirs.count == pairs.count)
+        var unreachable = 0
+        for ((s, t), reference) in zip(pairs, theirs) {
+            let ours = graph.shortestPath(from: s, to: t)
+            if let length = reference as? Double {
+                guard let ours else {
+                    Issue.record("networkx routes \(s)→\(t) (\(length) m); we found none")
+                    continue
+                }
+                #expect(abs(ours.cost - length) <= 1e-6 * max(1, length), "\(s)→\(t): \(ours.cost) vs \(length)")
+                // The edges taken add up to the cost and chain from s to t.
+                #expect(abs(ours.edges.reduce(0) { $0 + graph.lengths[$1] } - ours.cost) < 1e-6)
+            } else {
+                unreachable += 1
+                #expect(ours == nil, "\(s)→\(t): networkx finds no route, we found \(ours?.cost ?? 0)")
+            }
+        }
+        let reach = answer["reachable"] as? [[[Int64]]] ?? []
+        for (source, reference) in zip(sources, reach) {
+            let ours = graph.reachable(from: source, budget: 1500).map { Self.key(graph.coordinates[$0.node]) }.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }
+            #expect(ours == reference, "isochrone from \(source): \(ours.count) nodes vs \(reference.count)")
+        }
+        // One-way streets make some pairs unreachable in one direction; the sample must include both kinds.
+        #expect(unreachable > 0 && unreachable < pairs.count)
+    }
+
+    @Test func theSameInputsGiveTheSameGraphAndAnswers() throws {
+        let roads = try Self.helsinki()
+        let a = try RoadGraph(roads: roads), b = try RoadGraph(roads: roads)
+        #expect(a.coordinates == b.coordinates && a.lengths == b.lengths)
+        #expect(a.shortestPath(from: 10, to: 900)?.edges == b.shortestPath(from: 10, to: 900)?.edges)
+    }
+
+    @Test func badInputIsRefused() {
+        #expect(throws: ComputeError.self) {
+            _ = try RoadGraph(roads: [Road(id: "x", coordinates: [Coordinate(lon: 200, lat: 0), Coordinate(lon: 0, lat: 0)], tags: [:])])
+        }
+        #expect(abs(Haversine.distance(Coordinate(lon: 24.9, lat: 60), Coordinate(lon: 24.9, lat: 61)) - 111_195.08) < 0.01)
+    }
+}
+
+/// A small deterministic generator for test data.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
