@@ -1,0 +1,141 @@
+import Foundation
+
+/// A road graph with the spatial index its queries need: snapping a point to the nearest
+/// position on a road, routing between points, and what is reachable within a budget.
+public final class RoadNetwork: Sendable {
+    public let graph: RoadGraph
+    /// Grid cells of 0.005° → the edges (one direction of each segment) passing through them.
+    private let cells: [Int64: [Int32]]
+    static let cellSize = 0.005
+
+    public init(roads: [Road], classes: Set<String>? = nil) throws(ComputeError) {
+        graph = try RoadGraph(roads: roads, classes: classes)
+        guard graph.edgeCount > 0 else { throw ComputeError(.emptyNetwork, "the road network has no usable segment (no LineString roads\(classes == nil ? "" : " of the chosen classes"))") }
+        var cells: [Int64: [Int32]] = [:]
+        for u in 0..<graph.nodeCount {
+            let a = graph.coordinates[u]
+            for e in Int(graph.offsets[u])..<Int(graph.offsets[u + 1]) {
+                let b = graph.coordinates[Int(graph.targets[e])]
+                for key in Self.cellsCovering(a, b) { cells[key, default: []].append(Int32(e)) }
+            }
+        }
+        self.cells = cells
+    }
+
+    static func cellKey(_ x: Int, _ y: Int) -> Int64 { Int64(x) &* 1_000_003 &+ Int64(y) }
+
+    static func cellsCovering(_ a: Coordinate, _ b: Coordinate) -> [Int64] {
+        let x0 = Int((min(a.lon, b.lon) / cellSize).rounded(.down)), x1 = Int((max(a.lon, b.lon) / cellSize).rounded(.down))
+        let y0 = Int((min(a.lat, b.lat) / cellSize).rounded(.down)), y1 = Int((max(a.lat, b.lat) / cellSize).rounded(.down))
+        var out: [Int64] = []
+        for x in x0...x1 { for y in y0...y1 { out.append(cellKey(x, y)) } }
+        return out
+    }
+
+    /// A point's place on the network.
+    public struct Snap: Sendable, Equatable, Encodable {
+        public let input: Coordinate
+        public let point: Coordinate
+        /// Metres from the input to the point on the road.
+        public let distance: Double
+        public let road: String
+        /// How far along the segment's road line the point lies, from 0 to 1, by length.
+        public let fraction: Double
+        /// The edge it lies on and the nearer end of it, for routing.
+        let edge: Int
+        let node: Int
+
+        enum CodingKeys: String, CodingKey { case input, point, distance, road, fraction }
+    }
+
+    /// The nearest position on any road, searching rings of cells outward until no nearer one can exist.
+    public func snap(_ p: Coordinate) throws(ComputeError) -> Snap {
+        guard p.isValid else { throw ComputeError(.invalidInput, "the point (\(p.lon), \(p.lat)) is out of range") }
+        let cx = Int((p.lon / Self.cellSize).rounded(.down)), cy = Int((p.lat / Self.cellSize).rounded(.down))
+        var best: (d: Double, e: Int, t: Double, q: Coordinate)?
+        let metresPerCell = Self.cellSize * 110_540 * max(0.05, cos(p.lat * .pi / 180))
+        var ring = 0
+        while ring <= 4000 {
+            for x in (cx - ring)...(cx + ring) {
+                for y in (cy - ring)...(cy + ring) where max(abs(x - cx), abs(y - cy)) == ring {
+                    guard let edges = cells[Self.cellKey(x, y)] else { continue }
+                    for e in edges {
+                        let a = graph.coordinates[Int(graph.sourceOf(edge: Int(e)))], b = graph.coordinates[Int(graph.targets[Int(e)])]
+                        let (t, q) = Self.project(p, a, b)
+                        let d = Haversine.distance(p, q)
+                        if best == nil || d < best!.d || (d == best!.d && Int(e) < best!.e) { best = (d, Int(e), t, q) }
+                    }
+                }
+            }
+            // Once something is found, one more ring is enough to be sure nothing is nearer.
+            if let best, Double(ring) * metresPerCell > best.d { break }
+            ring += 1
+        }
+        guard let best else { throw ComputeError(.emptyNetwork, "no road near (\(p.lon), \(p.lat))") }
+        let u = Int(graph.sourceOf(edge: best.e)), v = Int(graph.targets[best.e])
+        return Snap(input: p, point: best.q, distance: best.d, road: graph.road(ofEdge: best.e), fraction: best.t, edge: best.e, node: best.t < 0.5 ? u : v)
+    }
+
+    /// The nearest point of segment a–b to p on a local projection, and how far along it lies.
+    static func project(_ p: Coordinate, _ a: Coordinate, _ b: Coordinate) -> (Double, Coordinate) {
+        let k = cos(p.lat * .pi / 180)
+        let ax = (a.lon - p.lon) * k, ay = a.lat - p.lat, bx = (b.lon - p.lon) * k, by = b.lat - p.lat
+        let dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy
+        let t = len2 == 0 ? 0 : max(0, min(1, -(ax * dx + ay * dy) / len2))
+        return (t, Coordinate(lon: a.lon + t * (b.lon - a.lon), lat: a.lat + t * (b.lat - a.lat)))
+    }
+
+    public struct Route: Sendable, Equatable, Encodable {
+        public let coordinates: [Coordinate]
+        /// Metres, and seconds at each road's speed.
+        public let length: Double
+        public let time: Double
+        /// The roads used, in order, each once per stretch.
+        public let roads: [String]
+        public let snapped: [Snap]
+    }
+
+    /// The shortest route through `points` in order, each snapped to the nearest end of its
+    /// nearest road segment, by distance or by travel time.
+    public func route(through points: [Coordinate], weight: RoadGraph.Weight = .distance) throws(ComputeError) -> Route {
+        guard points.count >= 2 else { throw ComputeError(.invalidInput, "a route needs at least two points") }
+        var snaps: [Snap] = []
+        for p in points { snaps.append(try snap(p)) }
+        var coords: [Coordinate] = [graph.coordinates[snaps[0].node]]
+        var length = 0.0, time = 0.0
+        var roads: [String] = []
+        for (a, b) in zip(snaps, snaps.dropFirst()) {
+            guard let leg = graph.shortestPath(from: a.node, to: b.node, weight: weight) else {
+                throw ComputeError(.unreachable, "no route from (\(a.input.lon), \(a.input.lat)) to (\(b.input.lon), \(b.input.lat)) on this network (one-way streets or a disconnected part)")
+            }
+            for e in leg.edges {
+                coords.append(graph.coordinates[graph.target(ofEdge: e)])
+                length += graph.lengths[e]
+                time += graph.times[e]
+                let r = graph.road(ofEdge: e)
+                if roads.last != r { roads.append(r) }
+            }
+        }
+        return Route(coordinates: coords, length: length, time: time, roads: roads, snapped: snaps)
+    }
+
+    public struct Isochrone: Sendable, Equatable, Encodable {
+        public let start: Snap
+        public let budget: Double
+        public let weight: RoadGraph.Weight
+        /// The reachable network: each reachable node's position and cost.
+        public let nodes: [Coordinate]
+        public let costs: [Double]
+        /// The convex hull of the reachable nodes (a closed ring), the documented polygon kind.
+        public let hull: [Coordinate]
+    }
+
+    /// Everything reachable within `budget` (metres, or seconds with `.time`) from a point.
+    public func isochrone(from p: Coordinate, budget: Double, weight: RoadGraph.Weight = .distance) throws(ComputeError) -> Isochrone {
+        guard budget.isFinite, budget >= 0 else { throw ComputeError(.invalidInput, "the budget must be a non-negative number") }
+        let start = try snap(p)
+        let reached = graph.reachable(from: start.node, budget: budget, weight: weight)
+        let nodes = reached.map { graph.coordinates[$0.node] }
+        return Isochrone(start: start, budget: budget, weight: weight, nodes: nodes, costs: reached.map(\.cost), hull: Planar.convexHull(nodes))
+    }
+}
