@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "CairnStore",
                 "CairnOntology",
+                "CairnCompute",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -77,6 +77,8 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case validationFailed = "validation_failed"
         /// The ontology itself is not well formed (unknown types, dangling references, cycles).
         case invalidOntology = "invalid_ontology"
+        /// Well-formed input the computation cannot answer (no route between the points).
+        case unprocessable = "unprocessable"
     }
 }
 

@@ -1,5 +1,6 @@
 import CairnCore
 import Foundation
+import CairnCompute
 import CairnOntology
 import CairnStore
 import Logging
@@ -59,6 +60,8 @@ public final class Gateway: Sendable {
     let workflowProjects = Mutex<[Int64: Project]>([:])
     /// Compiled ontologies by the hash of their file: compiled once, whichever project shares it.
     let ontologies = Mutex<[String: CompiledOntology]>([:])
+    /// Road networks by the content they were built from (see `roadNetwork`).
+    let roadNetworks = Mutex<[String: RoadNetwork]>([:])
     /// Per project, the source branches of open merge requests that hold approvals (branch →
     /// request numbers), so a commit that voids them is announced; loaded once per project.
     let approvedSources = Mutex<[ProjectKey: [String: Set<Int>]]>([:])

@@ -42,6 +42,7 @@ struct Routes: Sendable {
         registerMerges(on: org)
         registerReviews(on: org)
         registerOntology(on: org)
+        registerRun(on: org)
         registerAccess(on: org)
         registerAudit(on: org)
     }

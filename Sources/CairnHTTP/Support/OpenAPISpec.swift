@@ -1902,6 +1902,49 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "RunResult": {
+    "additionalProperties": false,
+    "properties": {
+     "commit": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "function": {
+      "type": "string"
+     },
+     "inputs": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "blob": {
+         "pattern": "^[0-9a-f]{64}$",
+         "type": "string"
+        },
+        "path": {
+         "type": "string"
+        }
+       },
+       "required": [
+        "path",
+        "blob"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "output": {
+      "$ref": "#/components/schemas/Outcome"
+     },
+     "result": {}
+    },
+    "required": [
+     "function",
+     "commit",
+     "inputs",
+     "result"
+    ],
+    "type": "object"
+   },
    "ShadowReport": {
     "additionalProperties": false,
     "properties": {
@@ -10139,6 +10182,281 @@ enum OpenAPIDocument {
        }
       },
       "description": "a protected branch made the write a merge request (Outcome.mergeRequest), or it waits in the approval queue (Pending)"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/run": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Run a deterministic geo-math function (needs `run`) at `ref`: distance (haversine between points), length of LineStrings, centroid, bbox, contains (points in polygons), snap (points to the nearest road position), route (through points, by distance or time, respecting oneway), isochrone (reachable network within a budget, with its convex hull). Roads are GeoJSON LineString files with OSM tags matched by `roads` (default roads/**). With `output`, the result and its provenance are also written there.",
+    "operationId": "run",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "budget": {
+          "anyOf": [
+           {
+            "minimum": 0,
+            "type": "number"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "classes": {
+          "anyOf": [
+           {
+            "items": {
+             "type": "string"
+            },
+            "type": "array"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "function": {
+          "enum": [
+           "distance",
+           "length",
+           "centroid",
+           "bbox",
+           "contains",
+           "snap",
+           "route",
+           "isochrone"
+          ],
+          "type": "string"
+         },
+         "geometry": {
+          "anyOf": [
+           {
+            "type": "object"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "inputs": {
+          "anyOf": [
+           {
+            "items": {
+             "minLength": 1,
+             "type": "string"
+            },
+            "type": "array"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "output": {
+          "anyOf": [
+           {
+            "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+            "maxLength": 1024,
+            "not": {
+             "pattern": "(^|/)[.][.]?(/|$)"
+            },
+            "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "points": {
+          "anyOf": [
+           {
+            "items": {
+             "items": {
+              "type": "number"
+             },
+             "type": "array"
+            },
+            "type": "array"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "ref": {
+          "anyOf": [
+           {
+            "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "roads": {
+          "anyOf": [
+           {
+            "maxLength": 1024,
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "weight": {
+          "anyOf": [
+           {
+            "enum": [
+             "distance",
+             "time"
+            ],
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "required": [
+         "function"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/RunResult"
+        }
+       }
+      },
+      "description": "success"
      },
      "400": {
       "content": {

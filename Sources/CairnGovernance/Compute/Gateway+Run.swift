@@ -1,0 +1,248 @@
+import CairnCompute
+import CairnCore
+import CairnStore
+import Crypto
+import Foundation
+
+/// A Run: one deterministic geo-math function over the world model at one commit.
+public struct RunRequest: Sendable, Decodable {
+    /// distance, length, centroid, bbox, contains, snap, route or isochrone.
+    public var function: String
+    /// The commit read (a ref); `main` by default.
+    public var ref: String?
+    /// Points, as [longitude, latitude].
+    public var points: [[Double]]?
+    /// Geometry files (paths or globs) and inline GeoJSON, for the geometry functions.
+    public var inputs: [String]?
+    public var geometry: JSONValue?
+    /// The road network: a glob of GeoJSON LineString files with OSM tags (default `roads/**`).
+    public var roads: String?
+    /// Only these `highway` classes (`drivable` stands for the motor-vehicle classes).
+    public var classes: [String]?
+    public var weight: String?
+    /// Isochrone budget: metres, or seconds with weight `time`.
+    public var budget: Double?
+    /// Where to also write the result, as an ordinary governed write with its provenance.
+    public var output: String?
+    public var message: String?
+
+    public init(function: String) { self.function = function }
+}
+
+public struct RunResult: Sendable, Encodable {
+    public let function: String
+    /// The commit the inputs were read at.
+    public let commit: String
+    /// Each input file with the blob it was read as: enough to replay the Run exactly.
+    public let inputs: [RunInput]
+    public let result: JSONValue
+    public let output: CommitOutcome?
+}
+
+public struct RunInput: Sendable, Codable, Equatable {
+    public let path: String
+    public let blob: String
+}
+
+extension Gateway {
+    static let runFunctions = ["distance", "length", "centroid", "bbox", "contains", "snap", "route", "isochrone"]
+
+    /// Runs a function (needs `run`, and `read` of what it reads). Without `output` nothing is
+    /// written; with it, the result and its provenance (function, parameters, inputs with their
+    /// blob ids, the commit read) are written there as a governed write.
+    public func run(_ caller: Caller, project name: String, _ request: RunRequest) async throws -> RunResult {
+        guard Self.runFunctions.contains(request.function) else {
+            throw CairnError(.invalidArgument, "unknown function '\(request.function)': use \(Self.runFunctions.joined(separator: ", "))", details: ["function": request.function])
+        }
+        let ref = request.ref ?? "main"
+        let (project, _) = try await open(caller, name, .run, branch: Self.branch(of: ref), action: "run.\(request.function)")
+        let commit = try await project.resolve(ref).commit
+        var inputs: [RunInput] = []
+        let points = try (request.points ?? []).map { p -> Coordinate in
+            guard p.count == 2, Coordinate(lon: p[0], lat: p[1]).isValid else {
+                throw CairnError(.invalidArgument, "a point is [longitude, latitude] within −180…180, −90…90", details: ["point": "\(p)"])
+            }
+            return Coordinate(lon: p[0], lat: p[1])
+        }
+        let weight: RoadGraph.Weight
+        switch request.weight ?? "distance" {
+        case "distance": weight = .distance
+        case "time": weight = .time
+        case let w: throw CairnError(.invalidArgument, "weight is distance or time, not '\(w)'")
+        }
+
+        func geometries() async throws -> [Geometry] {
+            var out: [Geometry] = []
+            if let g = request.geometry { out.append(try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(g.text.utf8))) }) }
+            for pattern in request.inputs ?? [] {
+                for path in try await expand(caller, name, pattern, at: commit.hex) {
+                    let (_, blob, bytes) = try await readBytes(caller, project: name, path: path, at: commit.hex)
+                    inputs.append(RunInput(path: path, blob: blob.hex))
+                    out.append(try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(bytes))) })
+                }
+            }
+            guard !out.isEmpty else { throw CairnError(.invalidArgument, "\(request.function) needs a geometry: give inputs (paths or globs) or geometry") }
+            return out
+        }
+        func needPoints(_ n: Int) throws {
+            guard points.count >= n else { throw CairnError(.invalidArgument, "\(request.function) needs at least \(n) point(s)") }
+        }
+
+        let result: JSONValue
+        switch request.function {
+        case "distance":
+            try needPoints(2)
+            let legs = zip(points, points.dropFirst()).map { Haversine.distance($0.0, $0.1) }
+            result = .object(["haversine": .double(legs.reduce(0, +)), "legs": .array(legs.map(JSONValue.double))])
+        case "length":
+            let lengths = try await geometries().map { g -> Double in
+                switch g {
+                case .lineString(let l): Haversine.length(l)
+                case .multiLineString(let ls): ls.reduce(0) { $0 + Haversine.length($1) }
+                default: 0
+                }
+            }
+            result = .object(["haversine": .double(lengths.reduce(0, +)), "each": .array(lengths.map(JSONValue.double))])
+        case "centroid":
+            let gs = try await geometries()
+            guard let c = Planar.centroid(gs.count == 1 ? gs[0] : .collection(gs)) else { throw CairnError(.invalidArgument, "the geometry is empty") }
+            result = .object(["type": .string("Point"), "coordinates": .array([.double(c.lon), .double(c.lat)])])
+        case "bbox":
+            let gs = try await geometries()
+            guard let b = Planar.bbox(.collection(gs)) else { throw CairnError(.invalidArgument, "the geometry is empty") }
+            result = .array([.double(b.minLon), .double(b.minLat), .double(b.maxLon), .double(b.maxLat)])
+        case "contains":
+            try needPoints(1)
+            let polygons = try await geometries().flatMap { g -> [[[Coordinate]]] in
+                switch g {
+                case .polygon(let rs): [rs]
+                case .multiPolygon(let ps): ps
+                default: []
+                }
+            }
+            guard !polygons.isEmpty else { throw CairnError(.invalidArgument, "contains needs a Polygon or MultiPolygon") }
+            result = .array(points.map { p in .bool(polygons.contains { Planar.contains($0, p) }) })
+        default:
+            let network = try await roadNetwork(caller, project, name: name, commit: commit, glob: request.roads ?? "roads/**", classes: request.classes, inputs: &inputs)
+            switch request.function {
+            case "snap":
+                try needPoints(1)
+                result = try Self.json(try compute { try points.map { try network.snap($0) } })
+            case "route":
+                try needPoints(2)
+                let route = try compute { try network.route(through: points, weight: weight) }
+                var r = try Self.json(route)
+                if case .object(var o) = r {
+                    o["geometry"] = .object(["type": .string("LineString"), "coordinates": .array(route.coordinates.map { .array([.double($0.lon), .double($0.lat)]) })])
+                    r = .object(o)
+                }
+                result = r
+            default:
+                try needPoints(1)
+                guard let budget = request.budget else { throw CairnError(.invalidArgument, "isochrone needs a budget (metres, or seconds with weight time)") }
+                let iso = try compute { try network.isochrone(from: points[0], budget: budget, weight: weight) }
+                var r = try Self.json(iso)
+                if case .object(var o) = r {
+                    o["polygon"] = .object(["type": .string("Polygon"), "coordinates": .array([.array(iso.hull.map { .array([.double($0.lon), .double($0.lat)]) })])])
+                    o["hullKind"] = .string("convex")
+                    r = .object(o)
+                }
+                result = r
+            }
+        }
+
+        var written: CommitOutcome?
+        if let output = request.output {
+            let provenance: JSONValue = .object([
+                "function": .string(request.function), "commit": .string(commit.hex), "ref": .string(ref),
+                "inputs": .array(inputs.map { .object(["path": .string($0.path), "blob": .string($0.blob)]) }),
+                "parameters": try Self.json(Parameters(request)), "result": result,
+            ])
+            var writer = caller
+            writer.reason = request.message ?? caller.reason ?? "run \(request.function)"
+            written = try await write(writer, project: name, path: output, content: Array(provenance.text.utf8), branch: Self.branch(of: ref) ?? "main")
+        }
+        return RunResult(function: request.function, commit: commit.hex, inputs: inputs, result: result, output: written)
+    }
+
+    /// The parameters recorded with a written result.
+    struct Parameters: Encodable {
+        let points: [[Double]]?, roads: String?, classes: [String]?, weight: String?, budget: Double?, geometry: JSONValue?
+        init(_ r: RunRequest) {
+            (points, roads, classes, weight, budget, geometry) = (r.points, r.roads, r.classes, r.weight, r.budget, r.geometry)
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> JSONValue {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return JSONValue.parse(Array(try e.encode(value))) ?? .null
+    }
+
+    /// Maps the compute layer's errors to the one error model.
+    func compute<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as ComputeError {
+            switch e.kind {
+            case .invalidInput: throw CairnError(.invalidArgument, e.message)
+            case .emptyNetwork: throw CairnError(.invalidArgument, e.message, details: ["reason": "empty_network"])
+            case .unreachable: throw CairnError(.unprocessable, e.message, details: ["reason": "unreachable"])
+            }
+        } catch let e as CairnError {
+            throw e
+        } catch {
+            throw CairnError(.invalidArgument, "the GeoJSON is not valid JSON")
+        }
+    }
+
+    /// Paths a pattern names at a commit: itself, or what a glob matches (that the caller may read).
+    func expand(_ caller: Caller, _ name: String, _ pattern: String, at ref: String) async throws -> [String] {
+        guard Glob.hasWildcards(pattern) else { return [pattern] }
+        var out: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await glob(caller, project: name, pattern: pattern, at: ref, limit: 5000, after: cursor)
+            out += page.paths
+            cursor = page.next
+        } while cursor != nil && out.count <= 200_000
+        return out
+    }
+
+    /// The road network of the files a glob matches at a commit: built once per content (the
+    /// files' paths and blob ids), shared by every Run on it until that content changes.
+    func roadNetwork(
+        _ caller: Caller, _ project: Project, name: String, commit: ObjectID, glob pattern: String, classes: [String]?, inputs: inout [RunInput]
+    ) async throws -> RoadNetwork {
+        try checkPattern(pattern)
+        let classSet: Set<String>? = classes.map { Set($0.flatMap { $0 == "drivable" ? Array(Road.drivable) : [$0] }) }
+        let staged = try await project.stage(at: commit.hex)
+        let paths = try await expand(caller, name, pattern, at: commit.hex).filter { !$0.hasPrefix(".cairn/") }
+        var hasher = SHA256()
+        var blobs: [(String, ObjectID)] = []
+        for path in paths {
+            guard let blob = try await staged.blob(path) else { continue }
+            blobs.append((path, blob))
+            hasher.update(data: Array(path.utf8) + [0] + blob.bytes)
+        }
+        inputs += blobs.map { RunInput(path: $0.0, blob: $0.1.hex) }
+        let key = Hex.encode(Array(hasher.finalize())) + "|" + (classSet.map { $0.sorted().joined(separator: ",") } ?? "*")
+        if let known = roadNetworks.withLock({ $0[key] }) { return known }
+        var roads: [Road] = []
+        let contents = try await staged.read(blobs.map(\.0))
+        for (path, _) in blobs {
+            guard let bytes = contents[path] ?? nil, let f = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                let g = f["geometry"] as? [String: Any], g["type"] as? String == "LineString", let cs = g["coordinates"] as? [[Double]]
+            else { continue }
+            let props = f["properties"] as? [String: Any] ?? [:]
+            roads.append(Road(id: props["@id"].map { "\($0)" } ?? path, coordinates: cs.compactMap { $0.count >= 2 ? Coordinate(lon: $0[0], lat: $0[1]) : nil },
+                              tags: props.mapValues { "\($0)" }))
+        }
+        let network = try compute { try RoadNetwork(roads: roads, classes: classSet) }
+        roadNetworks.withLock {
+            if $0.count >= 8 { $0.removeAll() }
+            $0[key] = network
+        }
+        return network
+    }
+}

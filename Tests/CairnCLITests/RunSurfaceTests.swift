@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// The Run primitive over HTTP on the Helsinki roads: answers, determinism, provenance, errors.
+@Suite struct RunSurfaceTests {
+    @Test("HTTP: route, snap and isochrone on the Helsinki roads; the same request gives the same bytes; with output the result is written with its provenance")
+    func runOverHTTP() async throws {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        let p = "/v1/orgs/default/projects/city"
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
+        let roads = CLIHarness.sharedData.appendingPathComponent("helsinki-roads.geojson").path
+        let imported = server.cli.run("import", roads, "-p", "city", "--template", "roads/{@id}.json", "-m", "roads")
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        let route: [String: Any] = ["function": "route", "points": [[24.9384, 60.1699], [24.9525, 60.1718]], "weight": "time"]
+        let first = try await server.request("POST", p + "/run", token: admin, json: route)
+        #expect(first.status == 200, "\(first.text)")
+        let result = first.json["result"] as? [String: Any] ?? [:]
+        #expect((result["length"] as? Double ?? 0) > 500 && (result["time"] as? Double ?? 0) > 0 && !(result["roads"] as? [Any] ?? []).isEmpty)
+        #expect((result["geometry"] as? [String: Any])?["type"] as? String == "LineString")
+        #expect((first.json["inputs"] as? [Any])?.count == 2417, "every road file read, with its blob")
+        let again = try await server.request("POST", p + "/run", token: admin, json: route)
+        #expect(again.body == first.body, "byte-identical for the same inputs at the same commit")
+
+        let snap = try await server.request("POST", p + "/run", token: admin, json: ["function": "snap", "points": [[24.9384, 60.1699]]])
+        let snapped = (snap.json["result"] as? [[String: Any]])?.first
+        #expect((snapped?["distance"] as? Double).map { $0 < 100 } == true && snapped?["road"] as? String != nil)
+
+        let iso = try await server.request(
+            "POST", p + "/run", token: admin,
+            json: ["function": "isochrone", "points": [[24.9384, 60.1699]], "budget": 500, "output": "analysis/iso.json", "message": "reach in 500 m"])
+        #expect(iso.status == 200, "\(iso.text)")
+        #expect(((iso.json["result"] as? [String: Any])?["polygon"] as? [String: Any])?["type"] as? String == "Polygon")
+        #expect((iso.json["output"] as? [String: Any])?["commit"] as? String != nil)
+        let written = try await server.request("GET", p + "/files/analysis/iso.json?raw=true", token: admin)
+        let doc = try JSONSerialization.jsonObject(with: written.body) as? [String: Any] ?? [:]
+        #expect(doc["function"] as? String == "isochrone" && doc["commit"] as? String == first.json["commit"] as? String)
+        #expect((doc["inputs"] as? [[String: Any]])?.first?["blob"] as? String != nil && (doc["parameters"] as? [String: Any])?["budget"] as? Int == 500)
+
+        // Bad input answers clearly and writes nothing.
+        for (body, code) in [
+            (["function": "route", "points": [[24.9, 60.1]]] as [String: Any], 400),
+            (["function": "route", "points": [[24.9, 60.1], [300, 60]]], 400),
+            (["function": "centroid", "geometry": ["type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1]]]]], 400),
+            (["function": "route", "points": [[24.9, 60.1], [24.95, 60.17]], "roads": "nothing/**"], 400),
+            (["function": "teleport"], 400),
+        ] {
+            let r = try await server.request("POST", p + "/run", token: admin, json: body)
+            #expect(r.status == code, "\(body): \(r.text)")
+        }
+        // Run needs the `run` authority: a viewer is refused.
+        _ = try await server.request("PUT", "/v1/orgs/default/members/user:vera", token: admin, json: ["role": "viewer"])
+        let viewer = try #require(try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": "user:vera", "role": "viewer"]).json["token"] as? String)
+        #expect(try await server.request("POST", p + "/run", token: viewer, json: route).status == 403)
+    }
+}
