@@ -99,7 +99,8 @@ let package = Package(
         // Benchmarks (release builds only; see BENCHMARKS.md).
         .executableTarget(
             name: "CairnBench",
-            dependencies: ["CairnStore", "CairnSQLite", "CairnGovernance", "CairnCLI", "CairnOntology"],
+            dependencies: ["CairnStore", "CairnSQLite", "CairnGovernance", "CairnCLI", "CairnOntology", "CairnCompute"],
+            exclude: ["Support/route_peer.py"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -33,6 +33,7 @@ struct Bench {
         if want("governed") { try await bench.governedWrites() }
         if want("authz") { try await bench.authorizationDecisions() }
         if want("ontology") { try await bench.ontologyValidation() }
+        if want("routes") { try await bench.routes() }
     }
 
     static func uname() -> String {

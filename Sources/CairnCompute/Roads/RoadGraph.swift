@@ -15,6 +15,10 @@ public final class RoadGraph: Sendable {
     public let times: [Double]
     let roadOf: [Int32]
     public let roadIDs: [String]
+    /// Per node: its position as a point of the unit sphere (x, y, z interleaved), for the A*
+    /// estimate; and the least seconds per metre of any edge, to turn distance into time.
+    let unit: [Double]
+    let minSecondsPerMetre: Double
     private let searchers = Mutex<[Searcher]>([])
 
     public var edgeCount: Int { targets.count }
@@ -79,6 +83,17 @@ public final class RoadGraph: Sendable {
         self.times = times
         self.roadOf = roadOf
         self.roadIDs = ids
+        var unit = [Double](repeating: 0, count: coords.count * 3)
+        for (i, c) in coords.enumerated() {
+            let φ = c.lat * .pi / 180, λ = c.lon * .pi / 180
+            unit[3 * i] = cos(φ) * cos(λ)
+            unit[3 * i + 1] = cos(φ) * sin(λ)
+            unit[3 * i + 2] = sin(φ)
+        }
+        self.unit = unit
+        var least = Double.infinity
+        for e in lengths.indices where lengths[e] > 0 { least = min(least, times[e] / lengths[e]) }
+        minSecondsPerMetre = least.isFinite ? least : 0
     }
 
     // MARK: Search
@@ -91,7 +106,7 @@ public final class RoadGraph: Sendable {
         var prev: [Int32]
         var stamp: [UInt32]
         var epoch: UInt32 = 0
-        var heap: [(Double, Int32)] = []
+        var heap = MinHeap()
 
         init(_ n: Int) {
             dist = [Double](repeating: .infinity, count: n)
@@ -105,43 +120,49 @@ public final class RoadGraph: Sendable {
                 for i in stamp.indices { stamp[i] = 0 }
                 epoch = 1
             }
-            heap.removeAll(keepingCapacity: true)
+            heap.removeAll()
         }
 
-        @inline(__always) func distance(_ u: Int32) -> Double { stamp[Int(u)] == epoch ? dist[Int(u)] : .infinity }
+        func distance(_ u: Int32) -> Double { stamp[Int(u)] == epoch ? dist[Int(u)] : .infinity }
+    }
 
-        @inline(__always) func set(_ u: Int32, _ d: Double, _ p: Int32) {
-            stamp[Int(u)] = epoch
-            dist[Int(u)] = d
-            prev[Int(u)] = p
-        }
+    /// A binary min-heap of (cost, node), a plain value so the search loop touches no class state.
+    struct MinHeap {
+        /// `cost` orders the heap (the cost so far plus the estimate); `g` is the cost so far.
+        struct Entry { var cost: Double; var g: Double; var node: Int32 }
+        var items: ContiguousArray<Entry> = []
 
-        func push(_ d: Double, _ u: Int32) {
-            heap.append((d, u))
-            var i = heap.count - 1
+        mutating func removeAll() { items.removeAll(keepingCapacity: true) }
+
+        @inline(__always) mutating func push(_ cost: Double, _ g: Double, _ node: Int32) {
+            items.append(Entry(cost: cost, g: g, node: node))
+            var i = items.count - 1
+            let e = items[i]
             while i > 0 {
-                let parent = (i - 1) / 2
-                if heap[parent].0 <= heap[i].0 { break }
-                heap.swapAt(parent, i)
+                let parent = (i - 1) >> 1
+                if items[parent].cost <= e.cost { break }
+                items[i] = items[parent]
                 i = parent
             }
+            items[i] = e
         }
 
-        func pop() -> (Double, Int32)? {
-            guard let top = heap.first else { return nil }
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
+        @inline(__always) mutating func pop() -> Entry? {
+            guard let top = items.first else { return nil }
+            let last = items.removeLast()
+            let n = items.count
+            if n > 0 {
                 var i = 0
                 while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < heap.count && heap[l].0 < heap[m].0 { m = l }
-                    if r < heap.count && heap[r].0 < heap[m].0 { m = r }
-                    if m == i { break }
-                    heap.swapAt(m, i)
+                    let l = 2 * i + 1
+                    if l >= n { break }
+                    let r = l + 1
+                    let m = r < n && items[r].cost < items[l].cost ? r : l
+                    if items[m].cost >= last.cost { break }
+                    items[i] = items[m]
                     i = m
                 }
+                items[i] = last
             }
             return top
         }
@@ -155,22 +176,60 @@ public final class RoadGraph: Sendable {
     }
 
     /// Dijkstra from `source`, stopping at `target` (if given) or when costs exceed `budget`.
-    /// `visit` sees each node as it is settled, with its cost.
+    /// `visit` sees each node as it is settled, with its cost. The loop runs on raw buffers:
+    /// array accesses through a class would each pay an exclusivity check and a retain.
     func dijkstra(_ s: Searcher, from source: Int32, to target: Int32?, weight: Weight, budget: Double = .infinity, visit: (Int32, Double) -> Void = { _, _ in }) {
-        let w = weight == .distance ? lengths : times
-        s.set(source, 0, -1)
-        s.push(0, source)
-        while let (d, u) = s.pop() {
-            if d > s.distance(u) { continue }
-            visit(u, d)
-            if u == target { return }
-            let start = Int(offsets[Int(u)]), end = Int(offsets[Int(u) + 1])
-            for e in start..<end {
-                let v = targets[e], nd = d + w[e]
-                if nd <= budget && nd < s.distance(v) {
-                    s.set(v, nd, Int32(e))
-                    s.push(nd, v)
+        let epoch = s.epoch
+        var heap = s.heap
+        s.heap = MinHeap()
+        defer { s.heap = heap }
+        let goal = target ?? -1
+        // A* toward a target. The straight chord through the Earth to the target is never longer
+        // than the great-circle distance, which is never longer than the road distance (each
+        // edge is the great-circle length of its segment): so the first time the target is
+        // settled its cost is the least. The chord costs one square root; the estimate is
+        // shaded by 1e-9 so rounding cannot make it overshoot. Without a target (an isochrone)
+        // this is plain Dijkstra.
+        let scale = Haversine.earthRadius * (weight == .distance ? 1 : minSecondsPerMetre) * (1 - 1e-9)
+        let t = Int(goal)
+        let tx = t >= 0 ? unit[3 * t] : 0, ty = t >= 0 ? unit[3 * t + 1] : 0, tz = t >= 0 ? unit[3 * t + 2] : 0
+        let hasGoal = t >= 0
+        (weight == .distance ? lengths : times).withUnsafeBufferPointer { w in
+            unit.withUnsafeBufferPointer { xyz in
+            @inline(__always) func estimate(_ v: Int) -> Double {
+                guard hasGoal else { return 0 }
+                let dx = xyz[3 * v] - tx, dy = xyz[3 * v + 1] - ty, dz = xyz[3 * v + 2] - tz
+                return (dx * dx + dy * dy + dz * dz).squareRoot() * scale
+            }
+            offsets.withUnsafeBufferPointer { off in
+                targets.withUnsafeBufferPointer { tg in
+                    s.dist.withUnsafeMutableBufferPointer { dist in
+                        s.prev.withUnsafeMutableBufferPointer { prev in
+                            s.stamp.withUnsafeMutableBufferPointer { stamp in
+                                stamp[Int(source)] = epoch
+                                dist[Int(source)] = 0
+                                prev[Int(source)] = -1
+                                heap.push(estimate(Int(source)), 0, source)
+                                while let top = heap.pop() {
+                                    let u = Int(top.node), d = top.g
+                                    if d > dist[u] { continue }  // a stale entry: a cheaper way here was found since
+                                    visit(top.node, d)
+                                    if top.node == goal { return }
+                                    for e in Int(off[u])..<Int(off[u + 1]) {
+                                        let v = Int(tg[e]), nd = d + w[e]
+                                        if nd <= budget && (stamp[v] != epoch || nd < dist[v]) {
+                                            stamp[v] = epoch
+                                            dist[v] = nd
+                                            prev[v] = Int32(e)
+                                            heap.push(nd + estimate(v), nd, Int32(v))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
+            }
             }
         }
     }
@@ -202,6 +261,8 @@ public final class RoadGraph: Sendable {
     }
 
     /// The node an edge leaves (a binary search over the offsets).
+    public func source(ofEdge e: Int) -> Int { Int(sourceOf(edge: e)) }
+
     func sourceOf(edge e: Int) -> Int32 {
         var lo = 0, hi = nodeCount - 1
         while lo < hi {
