@@ -19,6 +19,10 @@ public final class RoadGraph: Sendable {
     /// estimate; and the least seconds per metre of any edge, to turn distance into time.
     let unit: [Double]
     let minSecondsPerMetre: Double
+    /// Whether each node is reachable from the largest strongly connected part of the network.
+    /// Everything reachable from such a node is too, so a target outside it cannot be reached
+    /// from there: the query answers at once instead of exploring the whole city to find out.
+    let downstreamOfCore: [Bool]
     private let searchers = Mutex<[Searcher]>([])
 
     public var edgeCount: Int { targets.count }
@@ -94,6 +98,64 @@ public final class RoadGraph: Sendable {
         var least = Double.infinity
         for e in lengths.indices where lengths[e] > 0 { least = min(least, times[e] / lengths[e]) }
         minSecondsPerMetre = least.isFinite ? least : 0
+        downstreamOfCore = Self.downstreamOfLargestComponent(n: n, offsets: offsets, targets: targets)
+    }
+
+    /// Tarjan's strongly connected components (iteratively, so deep graphs cannot overflow the
+    /// stack), then everything reachable from the largest one.
+    static func downstreamOfLargestComponent(n: Int, offsets: [Int32], targets: [Int32]) -> [Bool] {
+        guard n > 0 else { return [] }
+        var index = [Int32](repeating: -1, count: n), low = [Int32](repeating: 0, count: n), comp = [Int32](repeating: -1, count: n)
+        var onStack = [Bool](repeating: false, count: n)
+        var stack: [Int32] = [], call: [(node: Int32, edge: Int32)] = []
+        var next: Int32 = 0, components: Int32 = 0
+        var sizes: [Int] = []
+        for root in 0..<n where index[root] < 0 {
+            call.append((Int32(root), offsets[root]))
+            index[root] = next; low[root] = next; next += 1
+            stack.append(Int32(root)); onStack[root] = true
+            while let (u, e) = call.last {
+                let ui = Int(u)
+                if e < offsets[ui + 1] {
+                    call[call.count - 1].edge = e + 1
+                    let v = Int(targets[Int(e)])
+                    if index[v] < 0 {
+                        index[v] = next; low[v] = next; next += 1
+                        stack.append(Int32(v)); onStack[v] = true
+                        call.append((Int32(v), offsets[v]))
+                    } else if onStack[v] {
+                        low[ui] = min(low[ui], index[v])
+                    }
+                } else {
+                    call.removeLast()
+                    if let parent = call.last { low[Int(parent.node)] = min(low[Int(parent.node)], low[ui]) }
+                    if low[ui] == index[ui] {
+                        var size = 0
+                        while let w = stack.popLast() {
+                            onStack[Int(w)] = false
+                            comp[Int(w)] = components
+                            size += 1
+                            if w == u { break }
+                        }
+                        sizes.append(size)
+                        components += 1
+                    }
+                }
+            }
+        }
+        let core = Int32(sizes.indices.max { sizes[$0] < sizes[$1] }!)
+        var reached = [Bool](repeating: false, count: n)
+        var queue: [Int32] = []
+        for v in 0..<n where comp[v] == core { reached[v] = true; queue.append(Int32(v)) }
+        var head = 0
+        while head < queue.count {
+            let u = Int(queue[head]); head += 1
+            for e in Int(offsets[u])..<Int(offsets[u + 1]) where !reached[Int(targets[e])] {
+                reached[Int(targets[e])] = true
+                queue.append(targets[e])
+            }
+        }
+        return reached
     }
 
     // MARK: Search
@@ -178,7 +240,7 @@ public final class RoadGraph: Sendable {
     /// Dijkstra from `source`, stopping at `target` (if given) or when costs exceed `budget`.
     /// `visit` sees each node as it is settled, with its cost. The loop runs on raw buffers:
     /// array accesses through a class would each pay an exclusivity check and a retain.
-    func dijkstra(_ s: Searcher, from source: Int32, to target: Int32?, weight: Weight, budget: Double = .infinity, visit: (Int32, Double) -> Void = { _, _ in }) {
+    func dijkstra(_ s: Searcher, from source: Int32, to target: Int32?, weight: Weight, budget: Double = .infinity, visit: ((Int32, Double) -> Void)? = nil) {
         let epoch = s.epoch
         var heap = s.heap
         s.heap = MinHeap()
@@ -213,7 +275,7 @@ public final class RoadGraph: Sendable {
                                 while let top = heap.pop() {
                                     let u = Int(top.node), d = top.g
                                     if d > dist[u] { continue }  // a stale entry: a cheaper way here was found since
-                                    visit(top.node, d)
+                                    visit?(top.node, d)
                                     if top.node == goal { return }
                                     for e in Int(off[u])..<Int(off[u + 1]) {
                                         let v = Int(tg[e]), nd = d + w[e]
@@ -236,7 +298,8 @@ public final class RoadGraph: Sendable {
 
     /// The least cost from `source` to `target` (nil: unreachable), with the edges taken.
     public func shortestPath(from source: Int, to target: Int, weight: Weight = .distance) -> (cost: Double, edges: [Int])? {
-        withSearcher { s in
+        if downstreamOfCore[source] && !downstreamOfCore[target] { return nil }
+        return withSearcher { s in
             dijkstra(s, from: Int32(source), to: Int32(target), weight: weight)
             let cost = s.distance(Int32(target))
             guard cost.isFinite else { return nil }
@@ -248,6 +311,16 @@ public final class RoadGraph: Sendable {
                 v = sourceOf(edge: Int(e))
             }
             return (cost, edges.reversed())
+        }
+    }
+
+    /// The least cost from `source` to `target` alone (nil: unreachable), without the path.
+    public func shortestCost(from source: Int, to target: Int, weight: Weight = .distance) -> Double? {
+        if downstreamOfCore[source] && !downstreamOfCore[target] { return nil }
+        return withSearcher { s in
+            dijkstra(s, from: Int32(source), to: Int32(target), weight: weight)
+            let cost = s.distance(Int32(target))
+            return cost.isFinite ? cost : nil
         }
     }
 
