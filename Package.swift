@@ -52,7 +52,7 @@ let package = Package(
         // The Ontology (DESIGN.md §4, "validate"): typed entities, links and rules, checked on every write.
         .target(
             name: "CairnOntology",
-            dependencies: ["CairnStore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CairnStore", "CairnCompute", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // Governance layer (DESIGN.md §4): identity, authorization, audit, the Gateway.

@@ -5,23 +5,6 @@ import Testing
 
 /// Planar measures against shapely (GEOS), and snapping against a brute-force search.
 @Suite struct GeometryTests {
-    static func run(_ script: String, _ query: [String: Any]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try RoadGraphTests.python())
-        process.arguments = [RoadGraphTests.root.appendingPathComponent("Tests/CairnComputeTests/Support/python/\(script)").path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: query))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ComputeError(.invalidInput, "\(script) failed") }
-        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-    }
-
     /// Random geometries of every kind around Helsinki, polygons with holes included.
     static func samples(_ rng: inout SplitMix64) -> [[String: Any]] {
         func r(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(rng.next() % 1_000_000) / 1_000_000 }
@@ -59,7 +42,7 @@ import Testing
             probes.append([poly, [c[0] - 0.03, c[1]]])  // somewhere inside, or in the hole, or out
             probes.append([poly, [c[0] + 0.5, c[1]]])
         }
-        let ref = try Self.run("shapely_check.py", ["geometries": geometries, "contains": probes])
+        let ref = try RoadGraphTests.reference(script: "shapely_check.py", ["geometries": geometries, "contains": probes])
         let centroids = ref["centroids"] as? [[Double]] ?? [], bounds = ref["bounds"] as? [[Double]] ?? []
         #expect(centroids.count == geometries.count)
         for (i, g) in geometries.enumerated() {

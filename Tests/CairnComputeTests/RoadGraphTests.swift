@@ -29,11 +29,11 @@ import Testing
         [Int64((c.lon * 1e7 + 0.5).rounded(.down)), Int64((c.lat * 1e7 + 0.5).rounded(.down))]
     }
 
-    /// Asks the Python reference; stderr is discarded (a full pipe would stall it).
-    static func reference(_ query: [String: Any]) throws -> [String: Any] {
+    /// Asks a Python reference; stderr is discarded (a full pipe would stall it).
+    static func reference(script: String = "route_check.py", _ query: [String: Any]) throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try python())
-        process.arguments = [root.appendingPathComponent("Tests/CairnComputeTests/Support/python/route_check.py").path]
+        process.arguments = [root.appendingPathComponent("Tests/CairnComputeTests/Support/python/\(script)").path]
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -43,7 +43,7 @@ import Testing
         try input.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ComputeError(.invalidInput, "the networkx reference failed (exit \(process.terminationStatus))") }
+        guard process.terminationStatus == 0 else { throw ComputeError(.invalidInput, "the reference \(script) failed (exit \(process.terminationStatus))") }
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 

@@ -1,9 +1,9 @@
+import CairnCompute
 import CairnStore
 import Foundation
 
-/// The little planar and spherical geometry the spatial rules need: GeoJSON coordinates read
-/// into lon/lat pairs, great-circle distance, distance to a line, point in polygon. Written here
-/// because no package in the mirror does geodesy; the Run primitive (issue 6) owns the full set.
+/// What the spatial rules need of geometry: GeoJSON coordinates read into lon/lat pairs and the
+/// distance between shapes; distances and containment come from the Run primitive's module.
 enum Geo {
     typealias Position = (lon: Double, lat: Double)
     static let earthRadius = 6_371_008.8
@@ -81,10 +81,7 @@ enum Geo {
     }
 
     static func haversine(_ a: Position, _ b: Position) -> Double {
-        let φ1 = a.lat * .pi / 180, φ2 = b.lat * .pi / 180
-        let dφ = φ2 - φ1, dλ = (b.lon - a.lon) * .pi / 180
-        let h = sin(dφ / 2) * sin(dφ / 2) + cos(φ1) * cos(φ2) * sin(dλ / 2) * sin(dλ / 2)
-        return 2 * earthRadius * asin(min(1, sqrt(h)))
+        Haversine.distance(Coordinate(lon: a.lon, lat: a.lat), Coordinate(lon: b.lon, lat: b.lat))
     }
 
     /// Distance from a point to a segment, in metres, on a local equirectangular projection
@@ -116,19 +113,8 @@ enum Geo {
         return best
     }
 
-    /// Ray casting over the rings of a polygon: inside the outer ring and no hole.
+    /// Inside the outer ring and in no hole (the Run primitive's test, on the same positions).
     static func contains(_ polygon: [[Position]], _ p: Position) -> Bool {
-        func inRing(_ ring: [Position]) -> Bool {
-            var inside = false
-            var j = ring.count - 1
-            for i in ring.indices {
-                let a = ring[i], b = ring[j]
-                if (a.lat > p.lat) != (b.lat > p.lat), p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon { inside.toggle() }
-                j = i
-            }
-            return inside
-        }
-        guard let outer = polygon.first, inRing(outer) else { return false }
-        return !polygon.dropFirst().contains(where: inRing)
+        Planar.contains(polygon.map { $0.map { Coordinate(lon: $0.lon, lat: $0.lat) } }, Coordinate(lon: p.lon, lat: p.lat))
     }
 }
