@@ -27,6 +27,11 @@ import Testing
         let snapped = (snap.json["result"] as? [[String: Any]])?.first
         #expect((snapped?["distance"] as? Double).map { $0 < 100 } == true && snapped?["road"] as? String != nil)
 
+        let nearest = try await server.request(
+            "POST", p + "/run", token: admin, json: ["function": "nearest", "points": [[24.9384, 60.1699]], "inputs": ["roads/*.json"]])
+        let hit = (nearest.json["result"] as? [[String: Any]])?.first
+        #expect(nearest.status == 200 && (hit?["id"] as? String)?.hasPrefix("roads/") == true && (hit?["distance"] as? Double).map { $0 < 100 } == true, "\(nearest.text.prefix(300))")
+
         let iso = try await server.request(
             "POST", p + "/run", token: admin,
             json: ["function": "isochrone", "points": [[24.9384, 60.1699]], "budget": 500, "output": "analysis/iso.json", "message": "reach in 500 m"])

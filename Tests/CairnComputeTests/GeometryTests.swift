@@ -80,6 +80,27 @@ import Testing
         }
     }
 
+    @Test func nearestFeatureEqualsABruteForceSearch() throws {
+        var features = try RoadGraphTests.helsinki().map { FeatureIndex.Feature(id: $0.id, geometry: .lineString($0.coordinates)) }
+        features.append(FeatureIndex.Feature(id: "zone", geometry: .polygon([[
+            Coordinate(lon: 24.93, lat: 60.16), Coordinate(lon: 24.94, lat: 60.16), Coordinate(lon: 24.94, lat: 60.17), Coordinate(lon: 24.93, lat: 60.16)]])))
+        let index = FeatureIndex(features)
+        var rng = SplitMix64(state: 5)
+        for _ in 0..<60 {
+            let p = Coordinate(lon: 24.85 + Double(rng.next() % 10_000) / 10_000 * 0.2, lat: 60.12 + Double(rng.next() % 10_000) / 10_000 * 0.1)
+            let found = try index.nearest(to: p)
+            var best = (Double.infinity, "")
+            for f in features {
+                let d = FeatureIndex.distance(p, f.geometry).0
+                if d < best.0 { best = (d, f.id) }
+            }
+            #expect(found.distance == best.0 && found.id == best.1, "\(p): \(found) vs \(best)")
+        }
+        // Inside a polygon the distance is 0.
+        #expect(try index.nearest(to: Coordinate(lon: 24.938, lat: 60.161)).distance == 0)
+        #expect(throws: ComputeError.self) { _ = try FeatureIndex([]).nearest(to: Coordinate(lon: 0, lat: 0)) }
+    }
+
     @Test func routesAndIsochronesThroughPoints() throws {
         let network = try RoadNetwork(roads: RoadGraphTests.helsinki())
         let a = Coordinate(lon: 24.9384, lat: 60.1699), b = Coordinate(lon: 24.9525, lat: 60.1718), c = Coordinate(lon: 24.9458, lat: 60.1650)

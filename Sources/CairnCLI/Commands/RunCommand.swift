@@ -7,7 +7,7 @@ import Foundation
 /// `cairn run`: the Run primitive on the command line.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Deterministic geo-math on the world model: distance, length, centroid, bbox, contains, snap, route, isochrone.",
+        commandName: "run", abstract: "Deterministic geo-math on the world model: distance, length, centroid, bbox, contains, nearest, snap, route, isochrone.",
         discussion: """
             Points are --point LON,LAT (repeat for several). Geometry comes from --input PATH (a file or glob; repeat) \
             or --geometry GEOJSON. The road network is the GeoJSON LineString files --roads matches (default roads/**), \
@@ -15,11 +15,12 @@ struct RunCommand: AsyncParsableCommand {
               cairn run route --point 24.9384,60.1699 --point 24.9525,60.1718 --weight time
               cairn run isochrone --point 24.9384,60.1699 --budget 600 --weight time --classes drivable
               cairn run centroid --input 'fiber/cabinets/*.json'
+              cairn run nearest --input 'fiber/cabinets/*.json' --point 24.9384,60.1699
             """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
-    @Argument(help: "distance, length, centroid, bbox, contains, snap, route or isochrone.") var function: String
+    @Argument(help: "distance, length, centroid, bbox, contains, nearest, snap, route or isochrone.") var function: String
     @Option(name: .long, help: ArgumentHelp("A point as LON,LAT.", valueName: "lon,lat")) var point: [String] = []
     @Option(name: .long, help: "A geometry file or glob.") var input: [String] = []
     @Option(name: .long, help: "Inline GeoJSON geometry.") var geometry: String?

@@ -45,7 +45,7 @@ public struct RunInput: Sendable, Codable, Equatable {
 }
 
 extension Gateway {
-    static let runFunctions = ["distance", "length", "centroid", "bbox", "contains", "snap", "route", "isochrone"]
+    static let runFunctions = ["distance", "length", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone"]
 
     /// Runs a function (needs `run`, and `read` of what it reads). Without `output` nothing is
     /// written; with it, the result and its provenance (function, parameters, inputs with their
@@ -71,19 +71,21 @@ extension Gateway {
         case let w: throw CairnError(.invalidArgument, "weight is distance or time, not '\(w)'")
         }
 
-        func geometries() async throws -> [Geometry] {
-            var out: [Geometry] = []
-            if let g = request.geometry { out.append(try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(g.text.utf8))) }) }
+        /// The geometries to work on, each with where it came from (its path, or `geometry`).
+        func features() async throws -> [(id: String, geometry: Geometry)] {
+            var out: [(String, Geometry)] = []
+            if let g = request.geometry { out.append(("geometry", try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(g.text.utf8))) })) }
             for pattern in request.inputs ?? [] {
                 for path in try await expand(caller, name, pattern, at: commit.hex) {
                     let (_, blob, bytes) = try await readBytes(caller, project: name, path: path, at: commit.hex)
                     inputs.append(RunInput(path: path, blob: blob.hex))
-                    out.append(try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(bytes))) })
+                    out.append((path, try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(bytes))) }))
                 }
             }
             guard !out.isEmpty else { throw CairnError(.invalidArgument, "\(request.function) needs a geometry: give inputs (paths or globs) or geometry") }
             return out
         }
+        func geometries() async throws -> [Geometry] { try await features().map(\.geometry) }
         func needPoints(_ n: Int) throws {
             guard points.count >= n else { throw CairnError(.invalidArgument, "\(request.function) needs at least \(n) point(s)") }
         }
@@ -122,6 +124,10 @@ extension Gateway {
             }
             guard !polygons.isEmpty else { throw CairnError(.invalidArgument, "contains needs a Polygon or MultiPolygon") }
             result = .array(points.map { p in .bool(polygons.contains { Planar.contains($0, p) }) })
+        case "nearest":
+            try needPoints(1)
+            let index = FeatureIndex(try await features().map { FeatureIndex.Feature(id: $0.id, geometry: $0.geometry) })
+            result = try Self.json(try compute { try points.map { try index.nearest(to: $0) } })
         default:
             let network = try await roadNetwork(caller, project, name: name, commit: commit, glob: request.roads ?? "roads/**", classes: request.classes, inputs: &inputs)
             switch request.function {
