@@ -17,12 +17,7 @@ import Testing
     }
 
     static func helsinki() throws -> [Road] {
-        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: roadsFile)) as? [String: Any] ?? [:]
-        return (doc["features"] as? [[String: Any]] ?? []).compactMap { f in
-            guard let g = f["geometry"] as? [String: Any], g["type"] as? String == "LineString", let cs = g["coordinates"] as? [[Double]] else { return nil }
-            let props = f["properties"] as? [String: Any] ?? [:]
-            return Road(id: "\(props["@id"] ?? "")", coordinates: cs.map { Coordinate(lon: $0[0], lat: $0[1]) }, tags: props.mapValues { "\($0)" })
-        }
+        try Road.featureCollection(Data(contentsOf: roadsFile))
     }
 
     static func key(_ c: Coordinate) -> [Int64] {

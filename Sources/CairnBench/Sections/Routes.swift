@@ -13,12 +13,7 @@ extension Bench {
                 + "(.bench/venv). Random origin–destination node pairs (the same for all); isochrones: every node within 1,000 m "
                 + "(`single_source_dijkstra_path_length(cutoff)`, `dijkstra(limit)`). The route lengths of all three are compared.")
         let roadsPath = ProcessInfo.processInfo.environment["CAIRN_BENCH_ROADS"] ?? "../shared/data/helsinki-roads.geojson"
-        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: roadsPath))) as? [String: Any] ?? [:]
-        let helsinki: [Road] = (doc["features"] as? [[String: Any]] ?? []).compactMap { f in
-            guard let g = f["geometry"] as? [String: Any], g["type"] as? String == "LineString", let cs = g["coordinates"] as? [[Double]] else { return nil }
-            let props = f["properties"] as? [String: Any] ?? [:]
-            return Road(id: "\(props["@id"] ?? "")", coordinates: cs.map { Coordinate(lon: $0[0], lat: $0[1]) }, tags: props.mapValues { "\($0)" })
-        }
+        let helsinki = try Road.featureCollection(Data(contentsOf: URL(fileURLWithPath: roadsPath)))
         let side = quick ? 200 : 500
         var grid: [Road] = []
         for i in 0..<side {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One road of a network: an OSM-style way with its tags (`highway`, `oneway`, `maxspeed`).
 public struct Road: Sendable {
     public let id: String
@@ -8,6 +10,25 @@ public struct Road: Sendable {
         self.id = id
         self.coordinates = coordinates
         self.tags = tags
+    }
+
+    /// A road from a GeoJSON Feature with a LineString geometry (nil for any other feature).
+    /// Its id is the OSM `@id` property when there is one, else `fallbackID`; every property
+    /// becomes a tag, as text.
+    public init?(feature: Any, fallbackID: String) {
+        guard let f = feature as? [String: Any], let g = f["geometry"] as? [String: Any], g["type"] as? String == "LineString",
+            let cs = g["coordinates"] as? [[Double]]
+        else { return nil }
+        let props = f["properties"] as? [String: Any] ?? [:]
+        self.init(
+            id: props["@id"].map { "\($0)" } ?? fallbackID, coordinates: cs.compactMap { $0.count >= 2 ? Coordinate(lon: $0[0], lat: $0[1]) : nil },
+            tags: props.mapValues { "\($0)" })
+    }
+
+    /// The roads of a GeoJSON FeatureCollection.
+    public static func featureCollection(_ data: Data) throws -> [Road] {
+        let doc = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        return (doc["features"] as? [Any] ?? []).enumerated().compactMap { Road(feature: $0.element, fallbackID: "feature-\($0.offset)") }
     }
 
     /// `1` one way along the line, `-1` one way against it, `0` both ways (OSM's `oneway`).

@@ -237,12 +237,9 @@ extension Gateway {
         var roads: [Road] = []
         let contents = try await staged.read(blobs.map(\.0))
         for (path, _) in blobs {
-            guard let bytes = contents[path] ?? nil, let f = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-                let g = f["geometry"] as? [String: Any], g["type"] as? String == "LineString", let cs = g["coordinates"] as? [[Double]]
+            guard let bytes = contents[path] ?? nil, let f = try? JSONSerialization.jsonObject(with: Data(bytes)), let road = Road(feature: f, fallbackID: path)
             else { continue }
-            let props = f["properties"] as? [String: Any] ?? [:]
-            roads.append(Road(id: props["@id"].map { "\($0)" } ?? path, coordinates: cs.compactMap { $0.count >= 2 ? Coordinate(lon: $0[0], lat: $0[1]) : nil },
-                              tags: props.mapValues { "\($0)" }))
+            roads.append(road)
         }
         let network = try compute { try RoadNetwork(roads: roads, classes: classSet) }
         roadNetworks.withLock {

@@ -1,7 +1,6 @@
 import CairnCore
 import CairnOntology
 import CairnStore
-import Crypto
 import Foundation
 import Synchronization
 

@@ -17,14 +17,9 @@ enum Workflow {
     static let approvals = "approvals/"
     static func approval(_ id: String) -> String { approvals + id + ".json" }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return e
-    }()
-
+    /// Records are written as configuration files are: sorted, indented JSON.
     static func encode(_ value: some Encodable) -> [UInt8] {
-        Array((try? encoder.encode(value)) ?? Data())
+        Array((try? Gateway.configEncoder.encode(value)) ?? Data())
     }
 }
 
