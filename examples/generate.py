@@ -28,6 +28,7 @@ def feature(geometry, properties, links=None):
     return f
 
 def write(name, ontology, files):
+    (HERE / name).mkdir(exist_ok=True)
     (HERE / name / "ontology.json").write_text(json.dumps(ontology, indent=1, sort_keys=True) + "\n")
     changes = [{"op": "write", "path": p, "content": json.dumps(v, sort_keys=True, separators=(",", ":"))} for p, v in sorted(files.items())]
     (HERE / name / "data.json").write_text(json.dumps({"changes": changes}, indent=1, sort_keys=True) + "\n")
@@ -155,3 +156,38 @@ for v in range(3):
                           {"material": "ductile-iron" if v == 0 else "PE", "diameterMm": 500 if v == 0 else 160, "tags": ["distribution"]},
                           {"connects": [hydrant, valve]})
 write("water", water, files)
+
+# --- Field crews (the Run primitive) ------------------------------------------------------------
+# Depots, work orders placed beside real streets, and a service zone: the data the README's
+# `cairn run` session routes, snaps and measures on.
+crew = {
+  "entityTypes": [
+    {"id": "Depot", "tier": 0, "match": {"glob": "crew/depots/*.json"}, "geometry": "Point",
+     "properties": [{"name": "name", "type": "string", "required": True}, {"name": "vans", "type": "integer", "minimum": 0, "required": True}]},
+    {"id": "WorkOrder", "tier": 1, "match": {"glob": "crew/orders/*.json"}, "geometry": "Point",
+     "properties": [{"name": "task", "type": "enum", "values": ["inspect", "repair", "install"], "required": True},
+                    {"name": "minutes", "type": "integer", "minimum": 5, "maximum": 480, "unit": "min"},
+                    {"name": "priority", "type": "integer", "minimum": 1, "maximum": 3, "default": 2}]},
+    {"id": "Zone", "match": {"glob": "crew/zones/*.json"}, "geometry": "Polygon",
+     "properties": [{"name": "name", "type": "string", "required": True}]},
+    ROAD,
+  ],
+  "linkTypes": [{"name": "serves", "from": "Depot", "to": "Zone"}],
+  "constraints": [
+    {"name": "order-near-road", "message": "every work order is within 50 m of a road", "kind": "near", "type": "WorkOrder", "target": "Road", "distance": 50},
+    {"name": "order-in-zone", "message": "every work order lies in a service zone", "kind": "inside", "type": "WorkOrder", "target": "Zone"},
+  ],
+}
+files = {}
+files["crew/zones/centre.json"] = feature({"type": "Polygon", "coordinates": [[[24.90, 60.150], [24.98, 60.150], [24.98, 60.185], [24.90, 60.185], [24.90, 60.150]]]},
+                                          {"name": "Helsinki centre"})
+centre = [r for r in roads if all(24.905 < c[0] < 24.975 and 60.155 < c[1] < 60.18 for c in r["geometry"]["coordinates"])]
+for d, (i, name) in enumerate([(3, "Kamppi depot"), (57, "Kallio depot")]):
+    files[f"crew/depots/{d + 1}.json"] = feature(point(offset(*centre[i]["geometry"]["coordinates"][0], 6, 6)), {"name": name, "vans": 3 + d},
+                                                 {"serves": ["crew/zones/centre.json"]})
+tasks = ["inspect", "repair", "install"]
+for o in range(12):
+    r = centre[(17 * o + 5) % len(centre)]["geometry"]["coordinates"]
+    files[f"crew/orders/{o + 1}.json"] = feature(point(offset(*r[len(r) // 2], 9, -7)),
+                                                 {"task": tasks[o % 3], "minutes": 30 + 15 * (o % 4), "priority": 1 + o % 3})
+write("crew", crew, files)

@@ -3,9 +3,10 @@
 #   libpcre2-dev  bounded regular expressions for Grep and Glob
 #   libsqlite3-dev, sqlite3  the embedded store (GRDB links the system SQLite) and test tooling
 #   curl  the change-feed tests read server-sent events with it, as any client would
+#   libglpk-dev  GLPK, the LP/MIP solver behind Solve (linked as a system library)
 # Extra packages can be named as arguments (the benchmark adds ripgrep and git).
 set -euo pipefail
-packages=(libpcre2-dev libsqlite3-dev sqlite3 curl "$@")
+packages=(libpcre2-dev libsqlite3-dev sqlite3 curl libglpk-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -7,10 +7,11 @@ scripts/install-deps.sh || exit 1
 
 # Outside tools from PyPI, in a virtualenv of the project's own (git-ignored): the OIDC tests'
 # independent identity provider (pyjwt + cryptography), the API conformance test's
-# schemathesis, and the compute references (networkx for routes, shapely for planar geometry).
-if ! .venv/bin/python3 -c "import jwt, cryptography, schemathesis, networkx, shapely" 2>/dev/null; then
+# schemathesis, and the compute references (networkx for routes, shapely for planar geometry,
+# geographiclib and pyproj for geodesics).
+if ! .venv/bin/python3 -c "import jwt, cryptography, schemathesis, networkx, shapely, geographiclib, pyproj" 2>/dev/null; then
   { [ -x .venv/bin/python3 ] || python3 -m venv .venv; } \
-    && .venv/bin/pip install --quiet "pyjwt>=2.8" "cryptography>=42" "schemathesis>=4.32,<5" "networkx>=3.2" "shapely>=2" \
+    && .venv/bin/pip install --quiet "pyjwt>=2.8" "cryptography>=42" "schemathesis>=4.32,<5" "networkx>=3.2" "shapely>=2" "geographiclib>=2" "pyproj>=3.6" \
     || { echo "could not make the test virtualenv"; echo "0 passed, 1 failed"; exit 1; }
 fi
 export CAIRN_TEST_PYTHON="$PWD/.venv/bin/python3"

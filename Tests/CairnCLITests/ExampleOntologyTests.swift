@@ -48,3 +48,41 @@ import Testing
         #expect(cli.run("edit", "water/meters/2.json", "--old", #""demandM3h":11"#, "--new", #""demandM3h":12"#).status == 0)
     }
 }
+
+/// The field-crew example: the README's Run session on depots and work orders beside Helsinki streets.
+@Suite struct ExampleRunTests {
+    @Test("field crews: route, snap, area and isochrone from the example's files; the written result names every input's blob")
+    func crew() throws {
+        let cli = try ExampleOntologyTests().load("crew")
+        // Points come from files: a depot to a work order, by travel time.
+        let route = cli.run("run", "route", "--input", "crew/depots/1.json", "--input", "crew/orders/5.json", "--weight", "time", "--json")
+        #expect(route.status == 0, "\(route.stderr)")
+        let r = route.object["result"] as? [String: Any] ?? [:]
+        let snapped = r["snapped"] as? [[String: Any]] ?? []
+        #expect(snapped.count == 2)
+        let ends = snapped.compactMap { ($0["point"] as? [String: Double]).map { [$0["lon"] ?? 0, $0["lat"] ?? 0] } }
+        let straight = cli.run("run", "distance", "--point", ends.map { "\($0[0]),\($0[1])" }.first ?? "", "--point", ends.map { "\($0[0]),\($0[1])" }.last ?? "", "--json")
+        let geodesic = ((straight.object["result"] as? [String: Any])?["geodesic"] as? Double) ?? .infinity
+        #expect((r["length"] as? Double ?? 0) >= geodesic * 0.999 && (r["time"] as? Double ?? 0) > 0 && !(r["roads"] as? [Any] ?? []).isEmpty, "\(r)")
+        let inputs = (route.object["inputs"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        #expect(inputs.contains("crew/depots/1.json") && inputs.contains("crew/orders/5.json") && inputs.contains { $0.hasPrefix("roads/") })
+        // Every work order snaps within the ontology's 50 m of a road, fraction within its road.
+        let snaps = (cli.run("run", "snap", "--input", "crew/orders/*.json", "--json").object["result"] as? [[String: Any]]) ?? []
+        #expect(snaps.count == 12 && snaps.allSatisfy { ($0["distance"] as? Double ?? 99) < 50 && (0...1).contains($0["fraction"] as? Double ?? -1) })
+        // The zone is 0.08° × 0.035° at 60.17° N: about 4.43 km × 3.87 km on the ellipsoid.
+        let area = (cli.run("run", "area", "--input", "crew/zones/centre.json", "--json").object["result"] as? [String: Any])?["geodesic"] as? Double ?? 0
+        #expect(abs(area - 17.16e6) < 0.01 * 17.16e6, "\(area)")
+        // What the Kallio depot's crew reaches in ten minutes, written with its provenance.
+        let iso = cli.run("run", "isochrone", "--input", "crew/depots/2.json", "--budget", "600", "--weight", "time", "--output", "analysis/reach.json",
+                          "-m", "crew reach", "--json")
+        #expect(iso.status == 0, "\(iso.stderr)")
+        let written = cli.run("read", "analysis/reach.json")
+        let provenance = (try? JSONSerialization.jsonObject(with: Data(written.stdout.utf8))) as? [String: Any] ?? [:]
+        #expect(provenance["function"] as? String == "isochrone")
+        let read = (provenance["inputs"] as? [[String: Any]] ?? []).first { $0["path"] as? String == "crew/depots/2.json" }
+        #expect((read?["blob"] as? String)?.count == 64)
+        // A zone is not a point to route from.
+        let wrong = cli.fails("invalid_argument", "run", "route", "--input", "crew/zones/centre.json", "--point", "24.94,60.17")
+        #expect(wrong.stdout.contains("not a Point"), "\(wrong.stdout)")
+    }
+}

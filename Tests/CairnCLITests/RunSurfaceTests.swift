@@ -43,6 +43,22 @@ import Testing
         #expect(doc["function"] as? String == "isochrone" && doc["commit"] as? String == first.json["commit"] as? String)
         #expect((doc["inputs"] as? [[String: Any]])?.first?["blob"] as? String != nil && (doc["parameters"] as? [String: Any])?["budget"] as? Int == 500)
 
+        // Distances both ways, and a geodesic area: values from geographiclib (GeodSolve).
+        let distance = try await server.request("POST", p + "/run", token: admin, json: ["function": "distance", "points": [[24.9, 60.0], [24.9, 61.0]]])
+        let d = distance.json["result"] as? [String: Any] ?? [:]
+        #expect(abs((d["haversine"] as? Double ?? 0) - 111_195.08) < 0.01 && abs((d["geodesic"] as? Double ?? 0) - 111_420.728) < 0.001, "\(distance.text)")
+        let square: [String: Any] = ["type": "Polygon", "coordinates": [[[24.9, 60.0], [24.91, 60.0], [24.91, 60.01], [24.9, 60.01], [24.9, 60.0]]]]
+        let area = try await server.request("POST", p + "/run", token: admin, json: ["function": "area", "geometry": square])
+        #expect(abs(((area.json["result"] as? [String: Any])?["geodesic"] as? Double ?? 0) - 621_587.241) < 0.01, "\(area.text)")
+
+        // Two one-way streets that never meet: no route between them, said as such.
+        for (name, coords) in [("a", [[25.5, 60.5], [25.51, 60.5]]), ("b", [[25.6, 60.5], [25.61, 60.5]])] {
+            let road = #"{"type":"Feature","properties":{"oneway":"yes","highway":"residential"},"geometry":{"type":"LineString","coordinates":"# + "\(coords)}}"
+            #expect(server.cli.run("write", "islands/\(name).json", "-p", "city", "--content", road, "-m", "island").status == 0)
+        }
+        let stranded = try await server.request("POST", p + "/run", token: admin, json: ["function": "route", "points": [[25.505, 60.5], [25.605, 60.5]], "roads": "islands/*.json"])
+        #expect(stranded.status == 422 && (stranded.json["error"] as? [String: Any])?["code"] as? String == "unprocessable", "\(stranded.text)")
+
         // Bad input answers clearly and writes nothing.
         for (body, code) in [
             (["function": "route", "points": [[24.9, 60.1]]] as [String: Any], 400),

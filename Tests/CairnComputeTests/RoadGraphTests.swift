@@ -81,6 +81,60 @@ import Testing
         #expect(unreachable > 0 && unreachable < pairs.count)
     }
 
+    /// Routes between points part-way along roads: networkx splits the two segments with a
+    /// node of their own and runs Dijkstra; ours starts and ends at the snapped positions.
+    @Test func routesFromSnappedPositionsEqualNetworkxOnSplitSegments() throws {
+        let network = try RoadNetwork(roads: Self.helsinki())
+        let graph = network.graph
+        var rng = SplitMix64(state: 42)
+        func point() -> Coordinate { Coordinate(lon: 24.90 + Double(rng.next() % 100_000) / 100_000 * 0.08, lat: 60.15 + Double(rng.next() % 100_000) / 100_000 * 0.04) }
+        var pairs: [(RoadNetwork.Snap, RoadNetwork.Snap)] = []
+        while pairs.count < 100 {
+            let a = try network.snap(point()), b = try network.snap(point())
+            // Two points on one segment need the segment split twice; the direct case has its own test.
+            let ends = { (s: RoadNetwork.Snap) in Set([graph.source(ofEdge: s.edge), graph.target(ofEdge: s.edge)]) }
+            if ends(a) != ends(b) { pairs.append((a, b)) }
+        }
+        func segment(_ s: RoadNetwork.Snap) -> [Any] {
+            [Self.key(graph.coordinates[graph.source(ofEdge: s.edge)]), Self.key(graph.coordinates[graph.target(ofEdge: s.edge)]), s.along]
+        }
+        let answer = try Self.reference(["roads": Self.roadsFile.path, "pairs": [], "isochrones": [], "snapped": pairs.map { segment($0.0) + segment($0.1) }])
+        let theirs = answer["snapped"] as? [Any] ?? []
+        #expect(theirs.count == pairs.count)
+        var routed = 0
+        for ((a, b), reference) in zip(pairs, theirs) {
+            let ours = try? network.route(through: [a.input, b.input])
+            if let length = reference as? Double {
+                routed += 1
+                #expect(ours.map { abs($0.length - length) <= 1e-6 * max(1, length) } == true, "\(a.input)→\(b.input): \(ours?.length ?? -1) vs \(length)")
+                #expect(ours?.coordinates.first == a.point && ours?.coordinates.last == b.point)
+            } else {
+                #expect(ours == nil, "networkx finds no route \(a.input)→\(b.input); we found \(ours?.length ?? 0) m")
+            }
+        }
+        // Many random points snap to paths cut off from the rest (the extract ends at its box); both kinds must occur.
+        #expect(routed > 30 && routed < pairs.count)
+    }
+
+    /// Two points on one segment: along it when the road allows, else around the block.
+    @Test func routesAlongOneSegment() throws {
+        let oneWay = Road(id: "one", coordinates: [Coordinate(lon: 25.0, lat: 60.0), Coordinate(lon: 25.01, lat: 60.0)], tags: ["oneway": "yes"])
+        let back = Road(
+            id: "loop", coordinates: [Coordinate(lon: 25.01, lat: 60.0), Coordinate(lon: 25.01, lat: 60.001), Coordinate(lon: 25.0, lat: 60.001), Coordinate(lon: 25.0, lat: 60.0)],
+            tags: ["oneway": "yes"])
+        let network = try RoadNetwork(roads: [oneWay, back])
+        let p = Coordinate(lon: 25.002, lat: 60.0), q = Coordinate(lon: 25.006, lat: 60.0)
+        let segment = Haversine.distance(Coordinate(lon: 25.0, lat: 60.0), Coordinate(lon: 25.01, lat: 60.0))
+        let forward = try network.route(through: [p, q])
+        #expect(abs(forward.length - 0.4 * segment) < 1e-6 && forward.roads == ["one"])
+        // Against the one-way street: on to its end, round the loop, and back onto it.
+        let around = try network.route(through: [q, p])
+        #expect(abs(around.length - (0.4 * segment + Haversine.length(back.coordinates) + 0.2 * segment)) < 1e-6, "\(around.length)")
+        #expect(around.roads == ["one", "loop", "one"])
+        let snapped = try network.snap(q)
+        #expect(snapped.road == "one" && abs(snapped.fraction - 0.6) < 1e-9 && abs(snapped.offset - 0.6 * segment) < 1e-6)
+    }
+
     @Test func theSameInputsGiveTheSameGraphAndAnswers() throws {
         let roads = try Self.helsinki()
         let a = try RoadGraph(roads: roads), b = try RoadGraph(roads: roads)

@@ -39,15 +39,16 @@ public final class RoadNetwork: Sendable {
         /// Metres from the input to the point on the road.
         public let distance: Double
         public let road: String
-        /// How far along the segment's road line the point lies, from 0 to 1, by length.
+        /// Metres along the road from its first position (as drawn) to the point, and that as a
+        /// fraction of the road's length, from 0 to 1.
+        public let offset: Double
         public let fraction: Double
-        /// The edge it lies on and the nearer end of it, for routing.
+        /// The edge it lies on and how far along that edge (0 at its start, 1 at its end), for routing.
         let edge: Int
-        let node: Int
+        let along: Double
 
-        enum CodingKeys: String, CodingKey { case input, point, distance, road, fraction }
+        enum CodingKeys: String, CodingKey { case input, point, distance, road, offset, fraction }
     }
-
     /// The nearest position on any road, searching rings of cells outward until no nearer one can exist.
     public func snap(_ p: Coordinate) throws(ComputeError) -> Snap {
         guard p.isValid else { throw ComputeError(.invalidInput, "the point (\(p.lon), \(p.lat)) is out of range") }
@@ -72,8 +73,10 @@ public final class RoadNetwork: Sendable {
             ring += 1
         }
         guard let best else { throw ComputeError(.emptyNetwork, "no road near (\(p.lon), \(p.lat))") }
-        let u = Int(graph.sourceOf(edge: best.e)), v = Int(graph.targets[best.e])
-        return Snap(input: p, point: best.q, distance: best.d, road: graph.road(ofEdge: best.e), fraction: best.t, edge: best.e, node: best.t < 0.5 ? u : v)
+        let place = graph.placeOnRoad(edge: best.e, fraction: best.t)
+        return Snap(
+            input: p, point: best.q, distance: best.d, road: graph.road(ofEdge: best.e), offset: place.offset, fraction: place.fraction, edge: best.e,
+            along: best.t)
     }
 
     /// The nearest point of segment a–b to p on a local projection, and how far along it lies.
@@ -86,6 +89,7 @@ public final class RoadNetwork: Sendable {
     }
 
     public struct Route: Sendable, Equatable, Encodable {
+        /// From the first snapped point to the last, through the road vertices between.
         public let coordinates: [Coordinate]
         /// Metres, and seconds at each road's speed.
         public let length: Double
@@ -95,25 +99,78 @@ public final class RoadNetwork: Sendable {
         public let snapped: [Snap]
     }
 
-    /// The shortest route through `points` in order, each snapped to the nearest end of its
-    /// nearest road segment, by distance or by travel time.
+    /// A stretch of one edge: from `from` to `to` of the way along it (either may be larger:
+    /// then the edge's reverse is travelled).
+    struct Partial {
+        let edge: Int, from: Double, to: Double
+    }
+
+    /// The ways out of a snapped point onto the graph: to the end of its segment that the edge
+    /// leads to, and, where the road may be travelled the other way, back to its start.
+    func departures(_ a: Snap, weight: RoadGraph.Weight) -> [(RoadGraph.Endpoint, Partial)] {
+        let u = graph.source(ofEdge: a.edge), v = graph.target(ofEdge: a.edge)
+        var out = [(RoadGraph.Endpoint(node: v, cost: (1 - a.along) * graph.cost(a.edge, weight)), Partial(edge: a.edge, from: a.along, to: 1))]
+        if let back = graph.edge(from: v, to: u, weight: weight) {
+            out.append((RoadGraph.Endpoint(node: u, cost: a.along * graph.cost(back, weight)), Partial(edge: back, from: 1 - a.along, to: 1)))
+        }
+        return out
+    }
+
+    /// The ways from the graph onto a snapped point: from its segment's start along the edge,
+    /// and, where the road may be travelled the other way, from its end.
+    func arrivals(_ b: Snap, weight: RoadGraph.Weight) -> [(RoadGraph.Endpoint, Partial)] {
+        let u = graph.source(ofEdge: b.edge), v = graph.target(ofEdge: b.edge)
+        var out = [(RoadGraph.Endpoint(node: u, cost: b.along * graph.cost(b.edge, weight)), Partial(edge: b.edge, from: 0, to: b.along))]
+        if let back = graph.edge(from: v, to: u, weight: weight) {
+            out.append((RoadGraph.Endpoint(node: v, cost: (1 - b.along) * graph.cost(back, weight)), Partial(edge: back, from: 0, to: 1 - b.along)))
+        }
+        return out
+    }
+
+    /// Going from `a` to `b` on their shared segment without leaving it, when they share one and
+    /// the road may be travelled that way.
+    func direct(_ a: Snap, _ b: Snap, weight: RoadGraph.Weight) -> Partial? {
+        let u = graph.source(ofEdge: a.edge), v = graph.target(ofEdge: a.edge)
+        let bu = graph.source(ofEdge: b.edge), bv = graph.target(ofEdge: b.edge)
+        // b's place measured from u toward v.
+        let s: Double
+        if (bu, bv) == (u, v) { s = b.along } else if (bu, bv) == (v, u) { s = 1 - b.along } else { return nil }
+        if s >= a.along { return Partial(edge: a.edge, from: a.along, to: s) }
+        guard let back = graph.edge(from: v, to: u, weight: weight) else { return nil }
+        return Partial(edge: back, from: 1 - a.along, to: 1 - s)
+    }
+
+    /// The shortest route through `points` in order, from and to the exact snapped position of
+    /// each on its nearest road segment, by distance or by travel time. A route may begin or end
+    /// part-way along a segment, and goes only the ways the roads may be travelled.
     public func route(through points: [Coordinate], weight: RoadGraph.Weight = .distance) throws(ComputeError) -> Route {
         guard points.count >= 2 else { throw ComputeError(.invalidInput, "a route needs at least two points") }
         var snaps: [Snap] = []
         for p in points { snaps.append(try snap(p)) }
-        var coords: [Coordinate] = [graph.coordinates[snaps[0].node]]
+        var coords: [Coordinate] = [snaps[0].point]
         var length = 0.0, time = 0.0
         var roads: [String] = []
+        func travel(_ part: Partial, end: Coordinate) {
+            let stretch = abs(part.to - part.from)
+            length += stretch * graph.lengths[part.edge]
+            time += stretch * graph.times[part.edge]
+            if coords.last != end { coords.append(end) }
+            let r = graph.road(ofEdge: part.edge)
+            if stretch > 0 && roads.last != r { roads.append(r) }
+        }
         for (a, b) in zip(snaps, snaps.dropFirst()) {
-            guard let leg = graph.shortestPath(from: a.node, to: b.node, weight: weight) else {
+            let out = departures(a, weight: weight), into = arrivals(b, weight: weight)
+            let straight = direct(a, b, weight: weight)
+            let straightCost = straight.map { abs($0.to - $0.from) * graph.cost($0.edge, weight) } ?? .infinity
+            if let leg = graph.shortestPath(from: out.map(\.0), to: into.map(\.0), weight: weight, bound: straightCost) {
+                let first = out.first { $0.0.node == leg.source }!.1, last = into.first { $0.0.node == leg.target }!.1
+                travel(first, end: graph.coordinates[leg.source])
+                for e in leg.edges { travel(Partial(edge: e, from: 0, to: 1), end: graph.coordinates[graph.target(ofEdge: e)]) }
+                travel(last, end: b.point)
+            } else if let straight {
+                travel(straight, end: b.point)
+            } else {
                 throw ComputeError(.unreachable, "no route from (\(a.input.lon), \(a.input.lat)) to (\(b.input.lon), \(b.input.lat)) on this network (one-way streets or a disconnected part)")
-            }
-            for e in leg.edges {
-                coords.append(graph.coordinates[graph.target(ofEdge: e)])
-                length += graph.lengths[e]
-                time += graph.times[e]
-                let r = graph.road(ofEdge: e)
-                if roads.last != r { roads.append(r) }
             }
         }
         return Route(coordinates: coords, length: length, time: time, roads: roads, snapped: snaps)
@@ -130,11 +187,12 @@ public final class RoadNetwork: Sendable {
         public let hull: [Coordinate]
     }
 
-    /// Everything reachable within `budget` (metres, or seconds with `.time`) from a point.
+    /// Everything reachable within `budget` (metres, or seconds with `.time`) from a point,
+    /// counted from its exact snapped position.
     public func isochrone(from p: Coordinate, budget: Double, weight: RoadGraph.Weight = .distance) throws(ComputeError) -> Isochrone {
         guard budget.isFinite, budget >= 0 else { throw ComputeError(.invalidInput, "the budget must be a non-negative number") }
         let start = try snap(p)
-        let reached = graph.reachable(from: start.node, budget: budget, weight: weight)
+        let reached = graph.reachable(from: departures(start, weight: weight).map(\.0), budget: budget, weight: weight)
         let nodes = reached.map { graph.coordinates[$0.node] }
         return Isochrone(start: start, budget: budget, weight: weight, nodes: nodes, costs: reached.map(\.cost), hull: Planar.convexHull(nodes))
     }

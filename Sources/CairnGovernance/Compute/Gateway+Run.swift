@@ -6,13 +6,14 @@ import Foundation
 
 /// A Run: one deterministic geo-math function over the world model at one commit.
 public struct RunRequest: Sendable, Decodable {
-    /// distance, length, centroid, bbox, contains, snap, route or isochrone.
+    /// distance, length, area, centroid, bbox, contains, nearest, snap, route or isochrone.
     public var function: String
     /// The commit read (a ref); `main` by default.
     public var ref: String?
     /// Points, as [longitude, latitude].
     public var points: [[Double]]?
-    /// Geometry files (paths or globs) and inline GeoJSON, for the geometry functions.
+    /// Geometry files (paths or globs) and inline GeoJSON, for the geometry functions; for
+    /// distance, snap, route and isochrone, Point files add to `points`.
     public var inputs: [String]?
     public var geometry: JSONValue?
     /// The road network: a glob of GeoJSON LineString files with OSM tags (default `roads/**`).
@@ -45,7 +46,8 @@ public struct RunInput: Sendable, Codable, Equatable {
 }
 
 extension Gateway {
-    static let runFunctions = ["distance", "length", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone"]
+    static let pointFunctions: Set<String> = ["distance", "snap", "route", "isochrone"]
+    static let runFunctions = ["distance", "length", "area", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone"]
 
     /// Runs a function (needs `run`, and `read` of what it reads). Without `output` nothing is
     /// written; with it, the result and its provenance (function, parameters, inputs with their
@@ -58,7 +60,7 @@ extension Gateway {
         let (project, _) = try await open(caller, name, .run, branch: Self.branch(of: ref), action: "run.\(request.function)")
         let commit = try await project.resolve(ref).commit
         var inputs: [RunInput] = []
-        let points = try (request.points ?? []).map { p -> Coordinate in
+        var points = try (request.points ?? []).map { p -> Coordinate in
             guard p.count == 2, Coordinate(lon: p[0], lat: p[1]).isValid else {
                 throw CairnError(.invalidArgument, "a point is [longitude, latitude] within −180…180, −90…90", details: ["point": "\(p)"])
             }
@@ -86,6 +88,18 @@ extension Gateway {
             return out
         }
         func geometries() async throws -> [Geometry] { try await features().map(\.geometry) }
+        // The point functions also take their points from files: each input's Point (or
+        // MultiPoint) after the `points` given inline, in the order of the inputs and of the
+        // paths a glob matches.
+        if Self.pointFunctions.contains(request.function) && (!(request.inputs ?? []).isEmpty || request.geometry != nil) {
+            for (id, g) in try await features() {
+                switch g {
+                case .point(let p): points.append(p)
+                case .multiPoint(let ps): points += ps
+                default: throw CairnError(.invalidArgument, "\(request.function) takes points: \(id) is not a Point", details: ["path": id])
+                }
+            }
+        }
         func needPoints(_ n: Int) throws {
             guard points.count >= n else { throw CairnError(.invalidArgument, "\(request.function) needs at least \(n) point(s)") }
         }
@@ -94,17 +108,30 @@ extension Gateway {
         switch request.function {
         case "distance":
             try needPoints(2)
-            let legs = zip(points, points.dropFirst()).map { Haversine.distance($0.0, $0.1) }
-            result = .object(["haversine": .double(legs.reduce(0, +)), "legs": .array(legs.map(JSONValue.double))])
+            let legs = zip(points, points.dropFirst()).map { (Haversine.distance($0.0, $0.1), Geodesic.wgs84.distance($0.0, $0.1)) }
+            let haversine = legs.reduce(0) { $0 + $1.0 }, geodesic = legs.reduce(0) { $0 + $1.1 }
+            result = .object([
+                "haversine": .double(haversine), "geodesic": .double(geodesic),
+                "legs": .array(legs.map { JSONValue.object(["haversine": .double($0.0), "geodesic": .double($0.1)]) }),
+            ])
         case "length":
-            let lengths = try await geometries().map { g -> Double in
+            let lengths = try await geometries().map { g -> (Double, Double) in
+                let lines: [[Coordinate]]
                 switch g {
-                case .lineString(let l): Haversine.length(l)
-                case .multiLineString(let ls): ls.reduce(0) { $0 + Haversine.length($1) }
-                default: 0
+                case .lineString(let l): lines = [l]
+                case .multiLineString(let ls): lines = ls
+                default: lines = []
                 }
+                return (lines.reduce(0) { $0 + Haversine.length($1) }, lines.reduce(0) { $0 + Geodesic.wgs84.length($1) })
             }
-            result = .object(["haversine": .double(lengths.reduce(0, +)), "each": .array(lengths.map(JSONValue.double))])
+            let haversine = lengths.reduce(0) { $0 + $1.0 }, geodesic = lengths.reduce(0) { $0 + $1.1 }
+            result = .object([
+                "haversine": .double(haversine), "geodesic": .double(geodesic),
+                "each": .array(lengths.map { JSONValue.object(["haversine": .double($0.0), "geodesic": .double($0.1)]) }),
+            ])
+        case "area":
+            let areas = try await geometries().map { Geodesic.wgs84.area($0) }
+            result = .object(["geodesic": .double(areas.reduce(0, +)), "each": .array(areas.map(JSONValue.double)), "unit": .string("m2")])
         case "centroid":
             let gs = try await geometries()
             guard let c = Planar.centroid(gs.count == 1 ? gs[0] : .collection(gs)) else { throw CairnError(.invalidArgument, "the geometry is empty") }

@@ -10288,7 +10288,7 @@ enum OpenAPIDocument {
     }
    ],
    "post": {
-    "description": "Run a deterministic geo-math function (needs `run`) at `ref`: distance (haversine between points), length of LineStrings, centroid, bbox, contains (points in polygons), nearest (the nearest of the input features to each point), snap (points to the nearest road position), route (through points, by distance or time, respecting oneway), isochrone (reachable network within a budget, with its convex hull). Roads are GeoJSON LineString files with OSM tags matched by `roads` (default roads/**). With `output`, the result and its provenance are also written there.",
+    "description": "Run a deterministic geo-math function (needs `run`) at `ref`: distance (haversine and WGS84 geodesic between points), length of LineStrings (both), area (geodesic, of Polygons), centroid, bbox, contains (points in polygons), nearest (the nearest of the input features to each point), snap (points to the nearest road position: distance, road, offset and fraction along it), route (through points, from their exact snapped positions, by distance or time, respecting oneway), isochrone (reachable network within a budget, with its convex hull). Roads are GeoJSON LineString files with OSM tags matched by `roads` (default roads/**). With `output`, the result and its provenance are also written there.",
     "operationId": "run",
     "requestBody": {
      "content": {
@@ -10324,6 +10324,7 @@ enum OpenAPIDocument {
           "enum": [
            "distance",
            "length",
+           "area",
            "centroid",
            "bbox",
            "contains",

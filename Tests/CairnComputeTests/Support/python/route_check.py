@@ -3,8 +3,14 @@ GeoJSON (its own reading of the rules: nodes are positions rounded to 1e-7 degre
 haversine lengths on a 6,371,008.8 m sphere, OSM `oneway` respected) and answers the queries on
 stdin with networkx's Dijkstra.
 
-stdin:  {"roads": PATH, "pairs": [[[x,y],[x,y]], ...], "isochrones": [[[x,y], cutoff], ...]}
-stdout: {"nodes": N, "edges": E, "routes": [length or null, ...], "reachable": [[[x,y], ...], ...]}
+Routes between points part-way along segments ("snapped": the segment u-v of each point and its
+fraction from u) are answered by splitting the segments with a node of their own, each way the
+road may be travelled.
+
+stdin:  {"roads": PATH, "pairs": [[[x,y],[x,y]], ...], "isochrones": [[[x,y], cutoff], ...],
+         "snapped": [[[ux,uy], [vx,vy], t, [ux,uy], [vx,vy], t], ...]}
+stdout: {"nodes": N, "edges": E, "routes": [length or null, ...], "reachable": [[[x,y], ...], ...],
+         "snapped": [length or null, ...]}
 """
 import json, math, sys
 import networkx as nx
@@ -59,4 +65,25 @@ reach = []
 for s, cutoff in q["isochrones"]:
     lengths = nx.single_source_dijkstra_path_length(G, tuple(s), cutoff=cutoff, weight="w")
     reach.append(sorted([list(k) for k in lengths]))
-json.dump({"nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "routes": routes, "reachable": reach}, sys.stdout)
+nodes, edges = G.number_of_nodes(), G.number_of_edges()
+
+def split(u, v, t, name):
+    """A node at fraction t of the way from u to v, joined each way the segment may be travelled."""
+    G.add_node(name)
+    if G.has_edge(u, v):
+        w = G[u][v]["w"]
+        G.add_edge(u, name, w=t * w); G.add_edge(name, v, w=(1 - t) * w)
+    if G.has_edge(v, u):
+        w = G[v][u]["w"]
+        G.add_edge(v, name, w=(1 - t) * w); G.add_edge(name, u, w=t * w)
+
+snapped = []
+for u1, v1, t1, u2, v2, t2 in q.get("snapped", []):
+    split(tuple(u1), tuple(v1), t1, "start")
+    split(tuple(u2), tuple(v2), t2, "end")
+    try:
+        snapped.append(nx.dijkstra_path_length(G, "start", "end", weight="w"))
+    except nx.NetworkXNoPath:
+        snapped.append(None)
+    G.remove_node("start"); G.remove_node("end")
+json.dump({"nodes": nodes, "edges": edges, "routes": routes, "reachable": reach, "snapped": snapped}, sys.stdout)
