@@ -49,6 +49,16 @@ let package = Package(
             name: "CairnCompute",
             swiftSettings: strict
         ),
+        // Solve (DESIGN.md §6): optimization dispatch on local solvers; GLPK linked as a system library.
+        .systemLibrary(
+            name: "CGLPK",
+            providers: [.apt(["libglpk-dev"])]
+        ),
+        .target(
+            name: "CairnSolve",
+            dependencies: ["CGLPK", "CairnCompute"],
+            swiftSettings: strict
+        ),
         // The Ontology (DESIGN.md §4, "validate"): typed entities, links and rules, checked on every write.
         .target(
             name: "CairnOntology",
@@ -62,6 +72,7 @@ let package = Package(
                 "CairnStore",
                 "CairnOntology",
                 "CairnCompute",
+                "CairnSolve",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,7 +110,7 @@ let package = Package(
         // Benchmarks (release builds only; see BENCHMARKS.md).
         .executableTarget(
             name: "CairnBench",
-            dependencies: ["CairnStore", "CairnSQLite", "CairnGovernance", "CairnCLI", "CairnOntology", "CairnCompute"],
+            dependencies: ["CairnStore", "CairnSQLite", "CairnGovernance", "CairnCLI", "CairnOntology", "CairnCompute", "CairnSolve"],
             exclude: ["Support/route_peer.py"],
             swiftSettings: strict
         ),
@@ -111,6 +122,12 @@ let package = Package(
         .testTarget(
             name: "CairnComputeTests",
             dependencies: ["CairnCompute"],
+            exclude: ["Support/python"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnSolveTests",
+            dependencies: ["CairnSolve", "CairnCompute"],
             exclude: ["Support/python"],
             swiftSettings: strict
         ),

@@ -34,6 +34,7 @@ struct Bench {
         if want("authz") { try await bench.authorizationDecisions() }
         if want("ontology") { try await bench.ontologyValidation() }
         if want("routes") { try await bench.routes() }
+        if want("solve") { try await bench.solveDispatch() }
     }
 
     static func uname() -> String {

@@ -81,6 +81,33 @@ import Testing
         #expect(provenance["function"] as? String == "isochrone")
         let read = (provenance["inputs"] as? [[String: Any]] ?? []).first { $0["path"] as? String == "crew/depots/2.json" }
         #expect((read?["blob"] as? String)?.count == 64)
+        // Two vans from the Kamppi depot serve every work order, with costs along the roads.
+        let plan = cli.run("solve", "routing", "--depots", "crew/depots/1.json", "--stops", "crew/orders/*.json", "--vehicles", "2", "--roads", "roads/**",
+                           "--seed", "3", "--iterations", "300", "--json")
+        #expect(plan.status == 0, "\(plan.stdout) \(plan.stderr)")
+        let routes = (plan.object["routes"] as? [String: Any])?["routes"] as? [[String: Any]] ?? []
+        let visited = routes.flatMap { ($0["visits"] as? [[String: Any]] ?? []).compactMap { $0["stop"] as? String } }
+        #expect(visited.count == 12 && Set(visited).count == 12 && visited.allSatisfy { $0.hasPrefix("crew/orders/") }, "\(visited)")
+        let total = routes.reduce(0) { $0 + ($1["cost"] as? Double ?? 0) }
+        #expect(total > 0 && abs(total - ((plan.object["result"] as? [String: Any])?["objective"] as? Double ?? 0)) < 1e-6)
+        // Two crews of 120 minutes cannot take 630 minutes of orders: the most urgent go first,
+        // within each crew's minutes, optimal as HiGHS finds the written model too.
+        let crews = cli.run("solve", "crew_assignment", "--depots", "crew/depots/*.json", "--stops", "crew/orders/*.json", "--capacity", "120",
+                            "--output", "runs", "--json")
+        #expect(crews.status == 0, "\(crews.stdout) \(crews.stderr)")
+        #expect((crews.object["result"] as? [String: Any])?["status"] as? String == "optimal")
+        let given = crews.object["assignments"] as? [String: String] ?? [:]
+        var minutes: [String: Double] = [:]
+        for (order, crew) in given {
+            let props = (try? JSONSerialization.jsonObject(with: Data(cli.run("read", order).stdout.utf8)) as? [String: Any])?["properties"] as? [String: Any]
+            minutes[crew, default: 0] += props?["minutes"] as? Double ?? 0
+        }
+        #expect(!given.isEmpty && given.count < 12 && minutes.values.allSatisfy { $0 > 0 && $0 <= 120 }, "\(given) \(minutes)")
+        let crewFolder = try #require(crews.object["folder"] as? String)
+        let crewModel = try JSONSerialization.jsonObject(with: Data(cli.run("read", "\(crewFolder)/model.json", "--limit", "100000").stdout.utf8))
+        let highs = try ReferenceSolver.highs(crewModel)
+        let objective = (crews.object["result"] as? [String: Any])?["objective"] as? Double ?? 0
+        #expect(highs.status == "optimal" && abs(highs.objective - objective) <= 1e-6 * objective, "\(highs) vs \(objective)")
         // A zone is not a point to route from.
         let wrong = cli.fails("invalid_argument", "run", "route", "--input", "crew/zones/centre.json", "--point", "24.94,60.17")
         #expect(wrong.stdout.contains("not a Point"), "\(wrong.stdout)")

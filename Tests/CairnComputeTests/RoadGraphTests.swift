@@ -149,15 +149,3 @@ import Testing
         #expect(abs(Haversine.distance(Coordinate(lon: 24.9, lat: 60), Coordinate(lon: 24.9, lat: 61)) - 111_195.08) < 0.01)
     }
 }
-
-/// A small deterministic generator for test data.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

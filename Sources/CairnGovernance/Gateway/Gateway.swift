@@ -1,6 +1,7 @@
 import CairnCore
 import Foundation
 import CairnCompute
+import CairnSolve
 import CairnOntology
 import CairnStore
 import Logging
@@ -62,6 +63,8 @@ public final class Gateway: Sendable {
     let ontologies = Mutex<[String: CompiledOntology]>([:])
     /// Road networks by the content they were built from (see `roadNetwork`).
     let roadNetworks = Mutex<[String: RoadNetwork]>([:])
+    /// The solves running now, by name, with the switch that cancels each.
+    let runningSolves = Mutex<[String: (RunningSolve, SolveControl)]>([:])
     /// Per project, the source branches of open merge requests that hold approvals (branch →
     /// request numbers), so a commit that voids them is announced; loaded once per project.
     let approvedSources = Mutex<[ProjectKey: [String: Set<Int>]]>([:])

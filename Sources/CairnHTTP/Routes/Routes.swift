@@ -43,6 +43,7 @@ struct Routes: Sendable {
         registerReviews(on: org)
         registerOntology(on: org)
         registerRun(on: org)
+        registerSolve(on: org)
         registerAccess(on: org)
         registerAudit(on: org)
     }

@@ -1945,6 +1945,46 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "RunningSolves": {
+    "additionalProperties": false,
+    "properties": {
+     "solves": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "id": {
+         "type": "string"
+        },
+        "kind": {
+         "type": "string"
+        },
+        "principal": {
+         "type": "string"
+        },
+        "project": {
+         "type": "string"
+        },
+        "started": {
+         "type": "string"
+        }
+       },
+       "required": [
+        "id",
+        "kind",
+        "project",
+        "principal",
+        "started"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "solves"
+    ],
+    "type": "object"
+   },
    "ShadowReport": {
     "additionalProperties": false,
     "properties": {
@@ -2039,6 +2079,140 @@ enum OpenAPIDocument {
      "shadowGrants",
      "differences",
      "byRule"
+    ],
+    "type": "object"
+   },
+   "SolveResponse": {
+    "additionalProperties": false,
+    "properties": {
+     "assignments": {
+      "additionalProperties": {
+       "type": "string"
+      },
+      "type": "object"
+     },
+     "commit": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "folder": {
+      "type": "string"
+     },
+     "inputs": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "blob": {
+         "pattern": "^[0-9a-f]{64}$",
+         "type": "string"
+        },
+        "path": {
+         "type": "string"
+        }
+       },
+       "required": [
+        "path",
+        "blob"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "kind": {
+      "type": "string"
+     },
+     "output": {
+      "$ref": "#/components/schemas/Outcome"
+     },
+     "result": {
+      "$ref": "#/components/schemas/SolveResult"
+     },
+     "routes": {
+      "type": "object"
+     }
+    },
+    "required": [
+     "kind",
+     "commit",
+     "inputs",
+     "result"
+    ],
+    "type": "object"
+   },
+   "SolveResult": {
+    "additionalProperties": false,
+    "properties": {
+     "bestBound": {
+      "type": "number"
+     },
+     "binding": {
+      "items": {
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "detail": {
+      "type": "object"
+     },
+     "drivers": {
+      "items": {
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "duals": {
+      "additionalProperties": {
+       "type": "number"
+      },
+      "type": "object"
+     },
+     "gap": {
+      "type": "number"
+     },
+     "message": {
+      "type": "string"
+     },
+     "objective": {
+      "type": "number"
+     },
+     "reducedCosts": {
+      "additionalProperties": {
+       "type": "number"
+      },
+      "type": "object"
+     },
+     "solveTime": {
+      "type": "number"
+     },
+     "solver": {
+      "type": "string"
+     },
+     "status": {
+      "enum": [
+       "optimal",
+       "feasible",
+       "infeasible",
+       "unbounded",
+       "time_limit",
+       "cancelled",
+       "error"
+      ],
+      "type": "string"
+     },
+     "values": {
+      "additionalProperties": {
+       "type": "number"
+      },
+      "type": "object"
+     }
+    },
+    "required": [
+     "status",
+     "values",
+     "binding",
+     "drivers",
+     "solveTime",
+     "solver"
     ],
     "type": "object"
    },
@@ -10455,6 +10629,638 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/RunResult"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/solve": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Solve an optimization problem (needs `solve`) at `ref` on a local solver, answered in one shape (status, objective, best bound and gap, values, binding constraints, LP duals, the objective's drivers, solve time). `linear`: an LP or MIP from `input` (a .json, .lp or .mps file) or inline `model` (Cairn's JSON form, or LP/MPS text with `format`), solved by GLPK. `routing`: vehicle routing with capacities, time windows, service times and route durations, from a model with its cost matrix or from Point files (`depots`, `stops`), with costs along `roads` or geodesic; a ruin-and-recreate search, deterministic for `seed` and `iterations`. `facility_location`: which of the `depots` (facilities) serve which `stops` (customers), a MIP. `crew_assignment`: which crew (`depots`, with the minutes of its shift) takes which work order (`stops`, with `minutes` and `priority`), orders that do not fit left by priority, a MIP. With `id` it can be cancelled while it runs; with `output`, the model, the result with its provenance and the solver log are written to `output/<timestamp>/`.",
+    "operationId": "solve",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "capacity": {
+          "anyOf": [
+           {
+            "minimum": 0,
+            "type": "number"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "depots": {
+          "anyOf": [
+           {
+            "maxLength": 1024,
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "format": {
+          "anyOf": [
+           {
+            "enum": [
+             "json",
+             "lp",
+             "mps"
+            ],
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "gap": {
+          "anyOf": [
+           {
+            "minimum": 0,
+            "type": "number"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "id": {
+          "anyOf": [
+           {
+            "pattern": "^[A-Za-z0-9._-]{1,64}$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "input": {
+          "anyOf": [
+           {
+            "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+            "maxLength": 1024,
+            "not": {
+             "pattern": "(^|/)[.][.]?(/|$)"
+            },
+            "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "iterations": {
+          "anyOf": [
+           {
+            "maximum": 1000000,
+            "minimum": 1,
+            "type": "integer"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "kind": {
+          "enum": [
+           "linear",
+           "routing",
+           "facility_location",
+           "crew_assignment"
+          ],
+          "type": "string"
+         },
+         "maxDistance": {
+          "anyOf": [
+           {
+            "minimum": 0,
+            "type": "number"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "maxDuration": {
+          "anyOf": [
+           {
+            "minimum": 0,
+            "type": "number"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "model": {
+          "anyOf": [
+           {
+            "oneOf": [
+             {
+              "type": "object"
+             },
+             {
+              "type": "string"
+             }
+            ]
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "output": {
+          "anyOf": [
+           {
+            "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+            "maxLength": 1024,
+            "not": {
+             "pattern": "(^|/)[.][.]?(/|$)"
+            },
+            "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "ref": {
+          "anyOf": [
+           {
+            "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "roads": {
+          "anyOf": [
+           {
+            "maxLength": 1024,
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "seed": {
+          "anyOf": [
+           {
+            "minimum": 0,
+            "type": "integer"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "shiftEnd": {
+          "anyOf": [
+           {
+            "minimum": 0,
+            "type": "number"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "stops": {
+          "anyOf": [
+           {
+            "maxLength": 1024,
+            "minLength": 1,
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "timeLimit": {
+          "anyOf": [
+           {
+            "exclusiveMinimum": 0,
+            "maximum": 86400,
+            "type": "number"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "vehicles": {
+          "anyOf": [
+           {
+            "maximum": 1000,
+            "minimum": 1,
+            "type": "integer"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "required": [
+         "kind"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SolveResponse"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/solves": {
+   "get": {
+    "description": "The solves running now in the project (needs `solve`).",
+    "operationId": "listSolves",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/RunningSolves"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/solves/{id}/cancel": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "id",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9._-]{1,64}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Cancel a running solve: its solver stops at its next check and the solve answers with what it has (status `cancelled`, or `feasible` with the best solution found).",
+    "operationId": "cancelSolve",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "additionalProperties": false,
+         "properties": {
+          "cancelled": {
+           "type": "boolean"
+          }
+         },
+         "required": [
+          "cancelled"
+         ],
+         "type": "object"
         }
        }
       },
