@@ -114,6 +114,12 @@ let package = Package(
             exclude: ["Support/route_peer.py"],
             swiftSettings: strict
         ),
+        // Test support shared by the test targets: the Python reference runner.
+        .target(
+            name: "CairnTestSupport",
+            path: "Tests/CairnTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CairnStoreTests",
             dependencies: ["CairnStore", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
@@ -121,13 +127,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnComputeTests",
-            dependencies: ["CairnCompute"],
+            dependencies: ["CairnCompute", "CairnTestSupport"],
             exclude: ["Support/python"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnSolveTests",
-            dependencies: ["CairnSolve", "CairnCompute"],
+            dependencies: ["CairnSolve", "CairnCompute", "CairnTestSupport"],
             exclude: ["Support/python"],
             swiftSettings: strict
         ),
@@ -143,7 +149,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnCLITests",
-            dependencies: ["CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "cairn", "CairnTorture", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "cairn", "CairnTorture", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Support/python", "Support/ontology"],
             swiftSettings: strict
         ),

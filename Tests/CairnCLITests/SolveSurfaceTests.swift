@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -142,21 +143,8 @@ import Testing
 /// HiGHS through the solve tests' reference script (PyPI highspy in the test virtualenv).
 enum ReferenceSolver {
     static func highs(_ model: Any) throws -> (status: String, objective: Double) {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = ProcessInfo.processInfo.environment["CAIRN_TEST_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python3").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [root.appendingPathComponent("Tests/CairnSolveTests/Support/python/lp_check.py").path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: ["models": [model], "dir": NSTemporaryDirectory()]))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let first = ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["results"] as? [[String: Any]])?.first ?? [:]
+        let answer = try PythonReference.run("Tests/CairnSolveTests/Support/python/lp_check.py", ["models": [model], "dir": NSTemporaryDirectory()])
+        let first = (answer["results"] as? [[String: Any]])?.first ?? [:]
         return (first["status"] as? String ?? "?", first["objective"] as? Double ?? .nan)
     }
 }

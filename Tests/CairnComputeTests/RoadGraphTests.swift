@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CairnTestSupport
 
 @testable import CairnCompute
 
@@ -9,13 +10,6 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let roadsFile = root.deletingLastPathComponent().appendingPathComponent("shared/data/helsinki-roads.geojson")
 
-    static func python() throws -> String {
-        if let p = ProcessInfo.processInfo.environment["CAIRN_TEST_PYTHON"] { return p }
-        let venv = root.appendingPathComponent(".venv/bin/python3").path
-        guard FileManager.default.fileExists(atPath: venv) else { throw ComputeError(.invalidInput, "no test virtualenv: run scripts/test.sh") }
-        return venv
-    }
-
     static func helsinki() throws -> [Road] {
         try Road.featureCollection(Data(contentsOf: roadsFile))
     }
@@ -24,22 +18,9 @@ import Testing
         [Int64((c.lon * 1e7 + 0.5).rounded(.down)), Int64((c.lat * 1e7 + 0.5).rounded(.down))]
     }
 
-    /// Asks a Python reference; stderr is discarded (a full pipe would stall it).
+    /// Asks a Python reference of this target (Support/python).
     static func reference(script: String = "route_check.py", _ query: [String: Any]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try python())
-        process.arguments = [root.appendingPathComponent("Tests/CairnComputeTests/Support/python/\(script)").path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: query))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ComputeError(.invalidInput, "the reference \(script) failed (exit \(process.terminationStatus))") }
-        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        try PythonReference.run("Tests/CairnComputeTests/Support/python/\(script)", query)
     }
 
     @Test func routesAndIsochronesEqualNetworkxOnHelsinki() throws {

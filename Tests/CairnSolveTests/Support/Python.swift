@@ -1,33 +1,9 @@
+import CairnTestSupport
 import Foundation
 
-/// The test virtualenv's Python, for reference solvers from PyPI.
+/// This target's Python references (Support/python): HiGHS and OR-Tools.
 enum Python {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
-    static func executable() throws -> String {
-        if let p = ProcessInfo.processInfo.environment["CAIRN_TEST_PYTHON"] { return p }
-        let venv = root.appendingPathComponent(".venv/bin/python3").path
-        guard FileManager.default.fileExists(atPath: venv) else { throw Failure(description: "no test virtualenv: run scripts/test.sh") }
-        return venv
-    }
-
-    /// Runs a reference script with a JSON query on stdin; stderr is discarded (a full pipe would stall it).
     static func run(_ script: String, _ query: Any) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable())
-        process.arguments = [root.appendingPathComponent("Tests/CairnSolveTests/Support/python/\(script)").path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: query))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure(description: "the reference \(script) failed (exit \(process.terminationStatus))") }
-        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        try PythonReference.run("Tests/CairnSolveTests/Support/python/\(script)", query)
     }
 }

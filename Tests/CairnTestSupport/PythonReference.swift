@@ -1,0 +1,38 @@
+import Foundation
+
+/// Reference implementations from PyPI (networkx, shapely, geographiclib, HiGHS, OR-Tools …),
+/// run as scripts in the test virtualenv that scripts/test.sh makes: a JSON query on stdin, a
+/// JSON answer on stdout.
+public enum PythonReference {
+    /// The checkout's root (this file is Tests/CairnTestSupport/PythonReference.swift).
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func executable() throws -> String {
+        if let p = ProcessInfo.processInfo.environment["CAIRN_TEST_PYTHON"] { return p }
+        let venv = root.appendingPathComponent(".venv/bin/python3").path
+        guard FileManager.default.fileExists(atPath: venv) else { throw Failure(description: "no test virtualenv: run scripts/test.sh") }
+        return venv
+    }
+
+    /// Runs `script` (a path from the checkout's root); stderr is discarded (a full pipe would stall it).
+    public static func run(_ script: String, _ query: Any) throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable())
+        process.arguments = [root.appendingPathComponent(script).path]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: query))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Failure(description: "the reference \(script) failed (exit \(process.terminationStatus))") }
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+}
