@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // Already in the graph through Hummingbird; named to end long-lived responses on shutdown.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The agent surface: the official Model Context Protocol SDK.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // Store layer (DESIGN.md §2–3).
@@ -85,17 +87,25 @@ let package = Package(
             name: "CairnHTTP",
             dependencies: [
                 "CairnOntology",
-                "CairnGovernance", "CairnSQLite",
+                "CairnGovernance", "CairnSQLite", "CairnMCP",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        // The agent surface (DESIGN.md §5): exactly the eight primitives over MCP, each session a run.
+        .target(
+            name: "CairnMCP",
+            dependencies: ["CairnGovernance", "CairnSolve", "CairnStore", .product(name: "MCP", package: "swift-sdk")],
+            swiftSettings: strict
+        ),
         .target(
             name: "CairnCLI",
             dependencies: [
-                "CairnStore", "CairnSQLite", "CairnGovernance", "CairnHTTP", "CairnOntology",
+                "CairnStore", "CairnSQLite", "CairnGovernance", "CairnHTTP", "CairnOntology", "CairnMCP",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

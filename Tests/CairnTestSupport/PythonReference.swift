@@ -18,7 +18,8 @@ public enum PythonReference {
         return venv
     }
 
-    /// Runs `script` (a path from the checkout's root); stderr is discarded (a full pipe would stall it).
+    /// Runs `script` (a path from the checkout's root). Its stderr goes to a file (a pipe nobody
+    /// reads would stall it when full); a failure quotes the file's end.
     public static func run(_ script: String, _ query: Any) throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try executable())
@@ -26,13 +27,19 @@ public enum PythonReference {
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-python-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: query))
         try input.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure(description: "the reference \(script) failed (exit \(process.terminationStatus))") }
+        guard process.terminationStatus == 0 else {
+            let tail = (try? String(contentsOf: errors, encoding: .utf8)).map { String($0.suffix(2000)) } ?? ""
+            throw Failure(description: "the reference \(script) failed (exit \(process.terminationStatus)):\n\(tail)")
+        }
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 }

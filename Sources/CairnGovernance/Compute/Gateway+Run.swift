@@ -43,6 +43,11 @@ public struct RunResult: Sendable, Encodable {
 public struct RunInput: Sendable, Codable, Equatable {
     public let path: String
     public let blob: String
+
+    public init(path: String, blob: String) {
+        self.path = path
+        self.blob = blob
+    }
 }
 
 extension Gateway {

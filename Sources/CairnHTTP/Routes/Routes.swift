@@ -12,6 +12,8 @@ struct Routes: Sendable {
     let gateway: Gateway
     let config: ServerConfig
     let registry: PrometheusCollectorRegistry
+    /// The open MCP sessions, each one agent run.
+    let mcpSessions = MCPSessions()
 
     typealias Context = BasicRequestContext
     static let reasonHeader = HTTPField.Name("X-Cairn-Reason")!
@@ -44,6 +46,8 @@ struct Routes: Sendable {
         registerOntology(on: org)
         registerRun(on: org)
         registerSolve(on: org)
+        registerAgentRuns(on: org)
+        registerMCP(on: router, sessions: mcpSessions)
         registerAccess(on: org)
         registerAudit(on: org)
     }

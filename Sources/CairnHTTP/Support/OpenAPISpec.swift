@@ -38,6 +38,174 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "AgentRun": {
+    "additionalProperties": false,
+    "properties": {
+     "agent": {
+      "type": "string"
+     },
+     "base": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "branch": {
+      "type": "string"
+     },
+     "calls": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "arguments": {},
+        "at": {
+         "type": "string"
+        },
+        "commits": {
+         "items": {
+          "pattern": "^[0-9a-f]{64}$",
+          "type": "string"
+         },
+         "type": "array"
+        },
+        "decision": {
+         "enum": [
+          "allowed",
+          "denied"
+         ],
+         "type": "string"
+        },
+        "error": {
+         "type": "string"
+        },
+        "milliseconds": {
+         "type": "number"
+        },
+        "readAt": {
+         "pattern": "^[0-9a-f]{64}$",
+         "type": "string"
+        },
+        "reads": {
+         "items": {
+          "additionalProperties": false,
+          "properties": {
+           "blob": {
+            "pattern": "^[0-9a-f]{64}$",
+            "type": "string"
+           },
+           "path": {
+            "type": "string"
+           }
+          },
+          "required": [
+           "path",
+           "blob"
+          ],
+          "type": "object"
+         },
+         "type": "array"
+        },
+        "seq": {
+         "type": "integer"
+        },
+        "summary": {
+         "type": "string"
+        },
+        "tool": {
+         "type": "string"
+        }
+       },
+       "required": [
+        "seq",
+        "tool",
+        "arguments",
+        "decision",
+        "reads",
+        "commits",
+        "summary",
+        "milliseconds",
+        "at"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "finished": {
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "mergeCommit": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "mergeRequest": {
+      "type": "integer"
+     },
+     "message": {
+      "type": "string"
+     },
+     "onBehalfOf": {
+      "type": "string"
+     },
+     "project": {
+      "type": "string"
+     },
+     "started": {
+      "type": "string"
+     },
+     "status": {
+      "enum": [
+       "running",
+       "awaiting_approval",
+       "merged",
+       "completed",
+       "conflicts",
+       "failed"
+      ],
+      "type": "string"
+     },
+     "target": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "id",
+     "project",
+     "agent",
+     "target",
+     "branch",
+     "base",
+     "status",
+     "started",
+     "calls"
+    ],
+    "type": "object"
+   },
+   "AgentRunPage": {
+    "additionalProperties": false,
+    "properties": {
+     "next": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "runs": {
+      "items": {
+       "$ref": "#/components/schemas/AgentRun"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "runs"
+    ],
+    "type": "object"
+   },
    "ApprovalPage": {
     "additionalProperties": false,
     "properties": {
@@ -5772,6 +5940,271 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/orgs/{org}/projects/{project}/agent-runs": {
+   "get": {
+    "description": "Agent runs (one per MCP session at /v1/mcp or `cairn mcp`), oldest first, each with every tool call in order: arguments, decision, what it read (path, blob, commit), the commits it made, a summary, timing, error; and the run's status.",
+    "operationId": "listAgentRuns",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 500,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AgentRunPage"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/agent-runs/{id}": {
+   "get": {
+    "description": "One agent run's full record.",
+    "operationId": "getAgentRun",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AgentRun"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "id",
+     "required": true,
+     "schema": {
+      "pattern": "^[0-9a-z]{9}-[0-9a-f]{8}$",
+      "type": "string"
+     }
+    }
+   ]
   },
   "/v1/orgs/{org}/projects/{project}/blame/{path}": {
    "get": {

@@ -1,0 +1,43 @@
+import ArgumentParser
+import CairnCore
+import CairnGovernance
+import CairnMCP
+import Foundation
+import MCP
+
+/// `cairn mcp`: the agent surface over stdio. An MCP client (an agent's host) starts it as a
+/// subprocess; the session is a run of the agent the token names, on its own branch.
+struct MCPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcp", abstract: "Serve the eight agent tools over MCP on stdio, as the agent a token names; the session is one run.",
+        discussion: """
+            The token is an API key of the agent (from CAIRN_TOKEN, or --token). The session works on a branch of its own \
+            forked from --branch (default main); when the client closes it, its changes merge into that branch, or open a \
+            merge request if it is protected. Nothing but the protocol is written to stdout.
+              CAIRN_TOKEN=cairn_... cairn mcp --project city --on-behalf-of user:ana
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var project: ProjectOptions
+    @Option(name: .long, help: "The agent's API key (default: $CAIRN_TOKEN).") var token: String?
+    @Option(name: .long, help: "The branch the run forks from and merges into.") var branch = "main"
+    @Option(name: .long, help: ArgumentHelp("The person or workflow that launched the agent.", valueName: "subject")) var onBehalfOf: String?
+
+    func run() async throws {
+        try await runReporting(global) {
+            guard let token = token ?? ProcessInfo.processInfo.environment["CAIRN_TOKEN"], !token.isEmpty else {
+                throw CairnError(.unauthenticated, "cairn mcp needs the agent's API key: --token or CAIRN_TOKEN")
+            }
+            let repo = try global.openRepository()
+            let org = try await global.organization(repo, create: false)
+            let gateway = Gateway(repository: repo)
+            let caller = try await gateway.authenticate(organization: org.name, authorization: "Bearer \(token)")
+            let session = try await AgentSession.start(gateway: gateway, caller: caller, project: try project.name(), target: branch, onBehalfOf: onBehalfOf ?? caller.principal.onBehalfOf)
+            let server = await session.server()
+            try await server.start(transport: StdioTransport())
+            await server.waitUntilCompleted()
+            let run = await session.finish()
+            FileHandle.standardError.write(Data("run \(run.id): \(run.status.rawValue)\(run.message.map { " (\($0))" } ?? "")\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import CairnCore
+import CairnGovernance
+import Foundation
+import Hummingbird
+
+/// Agent runs: each MCP session's record, every call in order.
+extension Routes {
+    func registerAgentRuns(on org: RouterGroup<Context>) {
+        org.get("/projects/:project/agent-runs") { req, ctx in
+            let q = Query(request: req)
+            let limit = try q.int("limit", default: 50, range: 1...500), cursor = q.string("cursor")
+            let page = try await gateway.agentRuns(try await caller(req, ctx), project: try ctx.parameters.require("project"), limit: limit, cursor: cursor)
+            return JSON.response(AgentRunPage(runs: page.runs, next: page.next))
+        }
+        org.get("/projects/:project/agent-runs/:id") { req, ctx in
+            JSON.response(try await gateway.agentRun(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
+        }
+    }
+}
+
+struct AgentRunPage: Encodable {
+    let runs: [AgentRun]
+    let next: String?
+}

@@ -1,0 +1,101 @@
+import CairnCore
+import CairnGovernance
+import CairnMCP
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MCP
+import NIOCore
+
+/// The agent surface over streamable HTTP at `/v1/mcp?project=P[&org=O][&branch=B][&onBehalfOf=S]`:
+/// bearer authentication on every request, one run per MCP session. A session's requests must
+/// come from the agent that opened it; closing the session (DELETE) ends the run.
+actor MCPSessions {
+    struct Entry {
+        let subject: String
+        let organization: String
+        let session: AgentSession
+        let server: Server
+        let transport: StatefulHTTPServerTransport
+    }
+
+    private var entries: [String: Entry] = [:]
+
+    func entry(_ id: String) -> Entry? { entries[id] }
+    func add(_ id: String, _ entry: Entry) { entries[id] = entry }
+    func remove(_ id: String) -> Entry? { entries.removeValue(forKey: id) }
+}
+
+/// Gives the transport the session id Cairn chose, so the run and the MCP session share it.
+private struct FixedSessionID: SessionIDGenerator {
+    let id: String
+    func generateSessionID() -> String { id }
+}
+
+extension Routes {
+    func registerMCP(on router: Router<Context>, sessions: MCPSessions) {
+        for method in [HTTPRequest.Method.post, .get, .delete] {
+            router.on("/v1/mcp", method: method) { req, ctx in
+                try await handleMCP(req, ctx, sessions: sessions)
+            }
+        }
+    }
+
+    func handleMCP(_ req: Request, _ ctx: Context, sessions: MCPSessions) async throws -> Response {
+        let query = req.uri.queryParameters
+        let orgName = query["org"].map(String.init) ?? "default"
+        let caller = try await gateway.authenticate(organization: orgName, authorization: req.headers[.authorization])
+        var headers: [String: String] = [:]
+        for field in req.headers { headers[field.name.canonicalName] = field.value }
+        var body = try await req.body.collect(upTo: config.maxBodyBytes)
+        let data = body.readBytes(length: body.readableBytes).map { Data($0) }
+        let request = MCP.HTTPRequest(method: req.method.rawValue, headers: headers, body: data.flatMap { $0.isEmpty ? nil : $0 }, path: req.uri.path)
+
+        if let id = request.header(HTTPHeaderName.sessionID) {
+            guard let entry = await sessions.entry(id) else { throw CairnError(.notFound, "no MCP session '\(id)': it ended or never began") }
+            guard entry.subject == caller.principal.subject, entry.organization == orgName else {
+                throw CairnError(.permissionDenied, "this MCP session belongs to another principal")
+            }
+            let response = await entry.transport.handleRequest(request)
+            if req.method == .delete, response.statusCode == 200, let ended = await sessions.remove(id) {
+                await ended.server.stop()
+                _ = await ended.session.finish()
+            }
+            return Self.response(response)
+        }
+        guard req.method == .post, let data, Self.isInitialize(data) else {
+            throw CairnError(.invalidArgument, "an MCP session starts with an initialize request (POST); later requests carry \(HTTPHeaderName.sessionID)")
+        }
+        guard let project = query["project"].map(String.init) else { throw CairnError(.invalidArgument, "which project? add ?project=NAME to the MCP URL") }
+        let session = try await AgentSession.start(
+            gateway: gateway, caller: caller, project: project, target: query["branch"].map(String.init) ?? "main", onBehalfOf: query["onBehalfOf"].map(String.init) ?? caller.principal.onBehalfOf)
+        let id = await session.run.id
+        let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedSessionID(id: id))
+        let server = await session.server()
+        try await server.start(transport: transport)
+        await sessions.add(id, .init(subject: caller.principal.subject, organization: orgName, session: session, server: server, transport: transport))
+        return Self.response(await transport.handleRequest(request))
+    }
+
+    /// Whether a JSON-RPC message opens a session.
+    static func isInitialize(_ data: Data) -> Bool {
+        (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["method"] as? String == "initialize"
+    }
+
+    static func response(_ r: MCP.HTTPResponse) -> Response {
+        var headers = HTTPFields()
+        for (name, value) in r.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        let status = HTTPResponse.Status(code: r.statusCode)
+        switch r {
+        case .stream(let stream, _):
+            return Response(status: status, headers: headers, body: ResponseBody { writer in
+                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                try await writer.finish(nil)
+            })
+        default:
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: r.bodyData ?? Data())))
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import CairnCore
+import CairnGovernance
+import CairnStore
+import Foundation
+import MCP
+
+/// One MCP session: a run of one agent on one project. Every tool call is the agent's own call
+/// through the Gateway (authenticated, authorized, validated, audited), reads and writes the
+/// run's branch, and is recorded in the run's history with what it read and committed.
+public actor AgentSession {
+    let gateway: Gateway
+    let caller: Caller
+    public private(set) var run: AgentRun
+
+    init(gateway: Gateway, caller: Caller, run: AgentRun) {
+        self.gateway = gateway
+        self.caller = caller
+        self.run = run
+    }
+
+    /// Starts a run for `caller` (the agent) on `project`, forked from `target`.
+    public static func start(gateway: Gateway, caller: Caller, project: String, target: String = "main", onBehalfOf: String? = nil) async throws
+        -> AgentSession
+    {
+        let run = try await gateway.startAgentRun(caller, project: project, target: target, onBehalfOf: onBehalfOf)
+        return AgentSession(gateway: gateway, caller: caller, run: run)
+    }
+
+    /// An MCP server offering the eight tools of this session.
+    public func server() async -> Server {
+        let server = Server(
+            name: "cairn", version: "0.1.0",
+            instructions: "You act on the world model of project '\(run.project)' through eight tools. Your changes go to your own branch "
+                + "'\(run.branch)' (forked from '\(run.target)'); when the session ends they merge into '\(run.target)', or wait as a merge "
+                + "request for a person's approval. Give a reason with every change.",
+            capabilities: .init(tools: .init(listChanged: false)))
+        await server.withMethodHandler(ListTools.self) { _ in .init(tools: AgentTools.all) }
+        await server.withMethodHandler(CallTool.self) { [self] params in await self.call(params.name, params.arguments ?? [:]) }
+        return server
+    }
+
+    /// Ends the run (merging its branch, or opening a merge request); later calls are refused.
+    public func finish() async -> AgentRun {
+        do {
+            run = try await gateway.finishAgentRun(caller, run: run)
+        } catch {
+            run.status = .failed
+            run.message = "\(error)"
+        }
+        return run
+    }
+
+    struct Outcome {
+        var text: String
+        var reads: [RunInput] = []
+        var readAt: String?
+        var commits: [String] = []
+        var summary: String
+    }
+
+    func call(_ name: String, _ arguments: [String: Value]) async -> CallTool.Result {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var outcome: Outcome?
+        var failure: CairnError?
+        if run.status != .running {
+            failure = CairnError(.conflict, "this run has ended (\(run.status.rawValue)); start a new session")
+        } else {
+            do {
+                outcome = try await perform(name, arguments)
+            } catch let e as CairnError {
+                failure = e
+            } catch {
+                failure = CairnError(.invalidArgument, "\(error)")
+            }
+        }
+        let argumentsJSON = (try? JSONEncoder().encode(arguments)).flatMap { JSONValue.parse(Array($0)) } ?? .null
+        let record = AgentRun.Call(
+            seq: run.calls.count + 1, tool: name, arguments: argumentsJSON,
+            decision: failure?.code == .permissionDenied || failure?.code == .unauthenticated ? "denied" : "allowed",
+            reads: outcome?.reads ?? [], readAt: outcome?.readAt, commits: outcome?.commits ?? [],
+            summary: outcome?.summary ?? "error", error: failure.map { "\($0.code.rawValue): \($0.message)" },
+            milliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6, at: Clock.rfc3339(Clock.nowMillis()))
+        if let updated = try? await gateway.recordAgentCall(caller, run: run, record) { run = updated }
+        if let failure {
+            return .init(content: [.text(text: "\(failure.code.rawValue): \(failure.message)", annotations: nil, _meta: nil)], isError: true)
+        }
+        return .init(content: [.text(text: outcome?.text ?? "", annotations: nil, _meta: nil)], isError: false)
+    }
+
+    func perform(_ name: String, _ a: [String: Value]) async throws -> Outcome {
+        func string(_ key: String) throws -> String {
+            guard let s = a[key]?.stringValue else { throw CairnError(.invalidArgument, "\(name) needs '\(key)' (a string)") }
+            return s
+        }
+        func changer() throws -> Caller {
+            var c = caller
+            c.reason = try string("reason")
+            return c
+        }
+        let project = run.project, branch = run.branch
+        switch name {
+        case "Read":
+            let path = try string("path")
+            let lines = try await gateway.read(caller, project: project, path: path, at: branch, offset: a["offset"]?.intValue ?? 1, limit: a["limit"]?.intValue ?? 2000)
+            var text = lines.lines.enumerated().map { String(format: "%6d\t", lines.startLine + $0.offset) + $0.element }.joined(separator: "\n")
+            if lines.hasMore {
+                text += "\n(lines \(lines.startLine)–\(lines.startLine + lines.lines.count - 1) of \(lines.totalLines); read on with offset \(lines.startLine + lines.lines.count))"
+            }
+            return Outcome(text: text, reads: [RunInput(path: path, blob: lines.blob.hex)], readAt: lines.commit.hex, summary: "read \(path)")
+        case "Write":
+            let path = try string("path")
+            let out = try await gateway.write(try changer(), project: project, path: path, content: Array(try string("content").utf8), branch: branch)
+            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "wrote \(path)")
+        case "Edit":
+            let path = try string("path")
+            let out = try await gateway.edit(
+                try changer(), project: project, path: path, old: try string("old"), new: try string("new"), replaceAll: a["all"]?.boolValue ?? false, branch: branch)
+            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "edited \(path)")
+        case "Delete":
+            let path = try string("path")
+            let out = try await gateway.delete(try changer(), project: project, pathOrGlob: path, branch: branch)
+            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "deleted \(out.changed.count) file(s) at \(path)")
+        case "Glob":
+            let pattern = try string("pattern")
+            let page = try await gateway.glob(caller, project: project, pattern: pattern, at: branch, limit: a["limit"]?.intValue ?? 1000, after: a["cursor"]?.stringValue)
+            let text = page.paths.joined(separator: "\n") + (page.next.map { "\n(more: pass cursor \"\($0)\")" } ?? "")
+            return Outcome(text: text.isEmpty ? "(no match)" : text, summary: "\(page.paths.count) path(s) for \(pattern)")
+        case "Grep":
+            let mode: GrepMode = switch a["mode"]?.stringValue ?? "files" {
+            case "lines": .content
+            case "count": .count
+            default: .files
+            }
+            let query = GrepQuery(
+                pattern: try string("pattern"), glob: a["glob"]?.stringValue, mode: mode, caseInsensitive: a["caseInsensitive"]?.boolValue ?? false,
+                contextLines: a["context"]?.intValue ?? 0, headLimit: a["limit"]?.intValue)
+            let result = try await gateway.grep(caller, project: project, query: query, at: branch)
+            var lines: [String]
+            switch mode {
+            case .files: lines = result.files
+            case .content: lines = result.lines.map { "\($0.path):\($0.line): \($0.text)" }
+            case .count: lines = result.counts.map { "\($0.path): \($0.count)" }
+            }
+            if result.truncated { lines.append("(more matches: raise limit or narrow the glob)") }
+            return Outcome(text: lines.isEmpty ? "(no match)" : lines.joined(separator: "\n"), readAt: result.commit.hex, summary: "grep \(query.pattern)")
+        case "Run":
+            var request = try Self.decode(RunRequest.self, a, name)
+            request.ref = branch
+            request.message = a["reason"]?.stringValue
+            var c = caller
+            c.reason = request.message
+            let result = try await gateway.run(c, project: project, request)
+            return Outcome(
+                text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
+                summary: "run \(request.function)")
+        case "Solve":
+            var request = try Self.decode(SolveRequest.self, a, name)
+            request.ref = branch
+            request.message = a["reason"]?.stringValue
+            var c = caller
+            c.reason = request.message
+            let result = try await gateway.solve(c, project: project, request)
+            return Outcome(
+                text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
+                summary: "solve \(request.kind): \(result.result.status.rawValue)")
+        default:
+            throw CairnError(.invalidArgument, "unknown tool '\(name)': the tools are \(AgentTools.names.joined(separator: ", "))")
+        }
+    }
+
+    static func describe(_ out: CommitOutcome) -> String {
+        let commit = out.commit.map { "committed \($0.hex.prefix(12))" } ?? "nothing changed"
+        return "\(commit) on \(out.branch): \(out.changed.joined(separator: ", "))"
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ arguments: [String: Value], _ tool: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: JSONEncoder().encode(arguments))
+        } catch {
+            throw CairnError(.invalidArgument, "\(tool)'s arguments do not fit its schema: \(error)")
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,119 @@
+import CairnTestSupport
+import Foundation
+import Testing
+
+/// The agent surface through the official MCP Python client (PyPI `mcp`): exactly the eight
+/// tools, a session of reads, searches, edits, a Run and a Solve, a denied write returned as a
+/// tool error and audited, and the run's record of every call in order; the session's changes
+/// reach `main` through a merge request a person approves.
+@Suite struct MCPSurfaceTests {
+    static let tools = ["Delete", "Edit", "Glob", "Grep", "Read", "Run", "Solve", "Write"]
+
+    /// A project with two cabinets and a road, an agent key limited to `fiber/**`.
+    static func setUp() async throws -> (ServerHarness, admin: String, agent: String) {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
+        for (path, content) in [
+            ("fiber/cabinets/1.json", #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.9384,60.1699]},"properties":{"name":"CAB-1","ports":24}}"#),
+            ("fiber/cabinets/2.json", #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.9525,60.1718]},"properties":{"name":"CAB-2","ports":48}}"#),
+            ("secret/plan.json", #"{"budget":1000000}"#),
+        ] {
+            #expect(server.cli.run("write", path, "-p", "city", "--content", content, "-m", "seed").status == 0)
+        }
+        let minted = try await server.request(
+            "POST", "/v1/orgs/default/keys", token: admin, json: ["kind": "agent", "subject": "agent:planner", "role": "designer", "project": "city", "path": "fiber/**"])
+        let agent = try #require(minted.json["token"] as? String, "\(minted.text)")
+        return (server, admin, agent)
+    }
+
+    static var plan: [[String: Any]] {
+        [
+            ["tool": "Read", "arguments": ["path": "fiber/cabinets/1.json"]],
+            ["tool": "Glob", "arguments": ["pattern": "fiber/**"]],
+            ["tool": "Grep", "arguments": ["pattern": "CAB-2", "mode": "lines"]],
+            ["tool": "Edit", "arguments": ["path": "fiber/cabinets/1.json", "old": #""ports":24"#, "new": #""ports":32"#, "reason": "more ports for the new block"]],
+            ["tool": "Run", "arguments": ["function": "distance", "inputs": ["fiber/cabinets/1.json", "fiber/cabinets/2.json"]]],
+            ["tool": "Solve", "arguments": ["kind": "facility_location", "depots": "fiber/cabinets/*.json", "stops": "fiber/cabinets/2.json"]],
+            ["tool": "Write", "arguments": ["path": "secret/plan.json", "content": "{}", "reason": "reset"]],
+            ["tool": "Read", "arguments": ["path": "secret/plan.json"]],
+        ]
+    }
+
+    static func session(_ transport: [String: Any]) throws -> [String: Any] {
+        var query = transport
+        query["calls"] = plan
+        return try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", query)
+    }
+
+    static func checkSession(_ answer: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) {
+        let tools = answer["tools"] as? [[String: Any]] ?? []
+        #expect(tools.compactMap { $0["name"] as? String }.sorted() == Self.tools, sourceLocation: sourceLocation)
+        #expect(tools.allSatisfy { ($0["inputSchema"] as? [String: Any])?["type"] as? String == "object" && !($0["description"] as? String ?? "").isEmpty })
+        let read = tools.first { $0["name"] as? String == "Read" }?["annotations"] as? [String: Any]
+        let delete = tools.first { $0["name"] as? String == "Delete" }?["annotations"] as? [String: Any]
+        #expect(read?["readOnlyHint"] as? Bool == true && delete?["destructiveHint"] as? Bool == true, sourceLocation: sourceLocation)
+        let results = answer["results"] as? [[String: Any]] ?? []
+        #expect(results.count == plan.count, sourceLocation: sourceLocation)
+        func text(_ i: Int) -> String { results.indices.contains(i) ? results[i]["text"] as? String ?? "" : "" }
+        func failed(_ i: Int) -> Bool { results.indices.contains(i) ? results[i]["isError"] as? Bool ?? false : false }
+        #expect(text(0).contains("CAB-1") && text(0).contains("     1\t"), sourceLocation: sourceLocation)
+        #expect(text(1).contains("fiber/cabinets/2.json") && !text(1).contains("secret"), sourceLocation: sourceLocation)
+        #expect(text(2).contains("fiber/cabinets/2.json:1:"), sourceLocation: sourceLocation)
+        #expect(!failed(3) && text(3).contains("committed"), "\(text(3))", sourceLocation: sourceLocation)
+        #expect(!failed(4) && text(4).contains("geodesic"), "\(text(4))", sourceLocation: sourceLocation)
+        #expect(!failed(5) && text(5).contains("optimal"), "\(text(5))", sourceLocation: sourceLocation)
+        // Outside its path scope the agent is refused, as a tool error it can read; nothing leaks.
+        #expect(failed(6) && text(6).contains("permission_denied"), "\(text(6))", sourceLocation: sourceLocation)
+        #expect(failed(7) && !text(7).contains("1000000"), "\(text(7))", sourceLocation: sourceLocation)
+    }
+
+    @Test("stdio: `cairn mcp` as the agent; eight tools; the calls recorded in order; a denied write audited; the change waits for a person's approval")
+    func stdioSession() async throws {
+        let (server, admin, agent) = try await Self.setUp()
+        let answer = try Self.session([
+            "stdio": ["command": CLIHarness.binDirectory.appendingPathComponent("cairn").path, "args": ["mcp", "-p", "city", "--on-behalf-of", "user:ana"],
+                      "env": ["CAIRN_DATA": server.cli.data.path, "CAIRN_TOKEN": agent]]
+        ])
+        Self.checkSession(answer)
+        try await Self.checkRecordAndApproval(server, admin: admin)
+    }
+
+    @Test("HTTP: the same session over streamable HTTP at /v1/mcp with a bearer token; closing it ends the run")
+    func httpSession() async throws {
+        let (server, admin, agent) = try await Self.setUp()
+        let answer = try Self.session(["http": ["url": server.base + "/v1/mcp?project=city&onBehalfOf=user:ana", "token": agent]])
+        Self.checkSession(answer)
+        try await Self.checkRecordAndApproval(server, admin: admin)
+        // Without a valid bearer token there is no session.
+        #expect(try await server.request("POST", "/v1/mcp?project=city", token: "cairn_not-a-key", json: ["jsonrpc": "2.0", "id": 1, "method": "initialize"]).status == 401)
+    }
+
+    /// The run's record lists every call in order with its decision, what it read and what it
+    /// committed; main is protected, so the run ended in a merge request; a person approves it.
+    static func checkRecordAndApproval(_ server: ServerHarness, admin: String) async throws {
+        // The run ends when the client closes the session: wait for that to be recorded.
+        var run: [String: Any] = [:]
+        for _ in 0..<200 {
+            let runs = try await server.request("GET", "/v1/orgs/default/projects/city/agent-runs", token: admin)
+            run = (runs.json["runs"] as? [[String: Any]])?.last ?? [:]
+            if let status = run["status"] as? String, status != "running" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(run["agent"] as? String == "agent:planner" && run["onBehalfOf"] as? String == "user:ana")
+        let calls = run["calls"] as? [[String: Any]] ?? []
+        #expect(calls.compactMap { $0["tool"] as? String } == plan.compactMap { $0["tool"] as? String })
+        #expect(calls.compactMap { $0["seq"] as? Int } == Array(1...plan.count))
+        #expect((calls.first?["reads"] as? [[String: Any]])?.first?["path"] as? String == "fiber/cabinets/1.json")
+        #expect((calls[3]["commits"] as? [String])?.count == 1 && calls[6]["decision"] as? String == "denied")
+        #expect(run["status"] as? String == "awaiting_approval", "\(run)")
+        let audit = try await server.request("GET", "/v1/orgs/default/audit?limit=1000", token: admin)
+        #expect(audit.text.contains("\"outcome\":\"denied\"") && audit.text.contains("agent:planner"))
+        let number = try #require(run["mergeRequest"] as? Int)
+        let mr = "/v1/orgs/default/projects/city/merge-requests/\(number)"
+        #expect(try await server.request("POST", mr + "/reviews", token: admin, json: ["verdict": "approve", "rationale": "checked the ports"]).status == 200)
+        #expect(try await server.request("POST", mr + "/merge", token: admin, json: [:]).status == 200)
+        let merged = try await server.request("GET", "/v1/orgs/default/projects/city/files/fiber/cabinets/1.json?raw=true", token: admin)
+        #expect(merged.text.contains("\"ports\":32"))
+    }
+}
