@@ -116,4 +116,59 @@ import Testing
         let merged = try await server.request("GET", "/v1/orgs/default/projects/city/files/fiber/cabinets/1.json?raw=true", token: admin)
         #expect(merged.text.contains("\"ports\":32"))
     }
+
+    @Test("two sessions at once on an unprotected branch: disjoint edits both merge; the same member edited by both is a reported conflict, nothing lost; rolling back a run restores the tree exactly")
+    func concurrentSessionsAndRollback() async throws {
+        let (server, admin, agent) = try await Self.setUp()
+        let p = "/v1/orgs/default/projects/city"
+        #expect(try await server.request("POST", p + "/branches", token: admin, json: ["name": "draft", "from": "main"]).status == 201)
+        func tree(_ ref: String) async throws -> String {
+            try await server.request("GET", p + "/commits/\(ref)", token: admin).json["tree"] as? String ?? ""
+        }
+        let before = try await tree("draft")
+        func edit(_ path: String, _ old: String, _ new: String) -> [String: Any] {
+            ["tool": "Edit", "arguments": ["path": path, "old": old, "new": new, "reason": "plan"]]
+        }
+        let url = server.base + "/v1/mcp?project=city&branch=draft"
+        func sessions(_ a: [String: Any], _ b: [String: Any]) throws -> [[String: Any]] {
+            let answer = try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
+                "sessions": [["http": ["url": url, "token": agent], "calls": [a]], ["http": ["url": url, "token": agent], "calls": [b]]]
+            ])
+            return answer["sessions"] as? [[String: Any]] ?? []
+        }
+        func runs() async throws -> [[String: Any]] {
+            for _ in 0..<200 {
+                let list = try await server.request("GET", p + "/agent-runs", token: admin).json["runs"] as? [[String: Any]] ?? []
+                if list.allSatisfy({ $0["status"] as? String != "running" }) { return list }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return []
+        }
+        // Disjoint: both merge.
+        let disjoint = try sessions(edit("fiber/cabinets/1.json", #""ports":24"#, #""ports":30"#), edit("fiber/cabinets/2.json", #""ports":48"#, #""ports":64"#))
+        #expect(disjoint.count == 2 && disjoint.allSatisfy { (($0["results"] as? [[String: Any]])?.first?["isError"] as? Bool) == false })
+        var list = try await runs()
+        #expect(list.count == 2 && list.allSatisfy { $0["status"] as? String == "merged" }, "\(list) \(disjoint)")
+        let draft = { (path: String) async throws -> String in try await server.request("GET", p + "/files/\(path)?raw=true&ref=draft", token: admin).text }
+        let one = try await draft("fiber/cabinets/1.json"), two = try await draft("fiber/cabinets/2.json")
+        #expect(one.contains("\"ports\":30") && two.contains("\"ports\":64"))
+        // The same member: one merges, the other is reported as a conflict and its branch kept.
+        _ = try sessions(edit("fiber/cabinets/1.json", #""ports":30"#, #""ports":36"#), edit("fiber/cabinets/1.json", #""ports":30"#, #""ports":40"#))
+        list = try await runs()
+        let last = Array(list.suffix(2))
+        #expect(Set(last.compactMap { $0["status"] as? String }) == ["merged", "conflicts"], "\(last)")
+        let loser = try #require(last.first { $0["status"] as? String == "conflicts" })
+        let kept = try await server.request("GET", p + "/files/fiber/cabinets/1.json?raw=true&ref=\(loser["branch"] as? String ?? "")", token: admin).text
+        let won = try await draft("fiber/cabinets/1.json")
+        #expect((kept.contains("\"ports\":36") || kept.contains("\"ports\":40")) && (won.contains("\"ports\":36") || won.contains("\"ports\":40")) && kept != won)
+        // Rolling back the three merged runs, newest first, gives back the tree the branch had.
+        for run in list.filter({ $0["status"] as? String == "merged" }).reversed() {
+            let undone = try await server.request("POST", p + "/agent-runs/\(run["id"] as? String ?? "")/rollback", token: admin)
+            #expect(undone.status == 200 && undone.json["status"] as? String == "rolled_back", "\(undone.text)")
+        }
+        #expect(try await tree("draft") == before)
+        // The conflicted run, not merged: its branch is discarded.
+        #expect(try await server.request("POST", p + "/agent-runs/\(loser["id"] as? String ?? "")/rollback", token: admin).status == 200)
+        #expect(try await server.request("GET", p + "/files/fiber/cabinets/1.json?raw=true&ref=\(loser["branch"] as? String ?? "")", token: admin).status == 404)
+    }
 }

@@ -11,6 +11,7 @@ public struct AgentRun: Sendable, Codable, Equatable {
         case running
         case awaitingApproval = "awaiting_approval"
         case merged, completed, conflicts, failed
+        case rolledBack = "rolled_back"
     }
 
     public struct Call: Sendable, Codable, Equatable {
@@ -52,6 +53,9 @@ public struct AgentRun: Sendable, Codable, Equatable {
     public var calls: [Call]
     public var mergeRequest: Int?
     public var mergeCommit: String?
+    /// The run branch's head when it ended: with `base`, the run's net change.
+    public var head: String?
+    public var rollbackCommit: String?
     public var message: String?
 }
 
@@ -90,9 +94,12 @@ extension Gateway {
     /// the target are reported and the run's branch is kept, nothing overwritten.
     public func finishAgentRun(_ caller: Caller, run: AgentRun) async throws -> AgentRun {
         var run = run
+        var caller = caller
+        caller.reason = "end of agent run \(run.id)"
         guard run.status == .running else { return run }
         let (project, decision) = try await open(caller, run.project, .read, branch: run.target, action: "agent.run.finish")
         let head = try await project.resolve(run.branch).commit
+        run.head = head.hex
         if head.hex == run.base {
             run.status = .completed
             run.message = "no changes"

@@ -12,6 +12,9 @@ extension Routes {
             let page = try await gateway.agentRuns(try await caller(req, ctx), project: try ctx.parameters.require("project"), limit: limit, cursor: cursor)
             return JSON.response(AgentRunPage(runs: page.runs, next: page.next))
         }
+        org.post("/projects/:project/agent-runs/:id/rollback") { req, ctx in
+            JSON.response(try await gateway.rollbackAgentRun(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
+        }
         org.get("/projects/:project/agent-runs/:id") { req, ctx in
             JSON.response(try await gateway.agentRun(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
         }

@@ -131,6 +131,10 @@ enum OpenAPIDocument {
      "finished": {
       "type": "string"
      },
+     "head": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
      "id": {
       "type": "string"
      },
@@ -150,6 +154,10 @@ enum OpenAPIDocument {
      "project": {
       "type": "string"
      },
+     "rollbackCommit": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
      "started": {
       "type": "string"
      },
@@ -160,7 +168,8 @@ enum OpenAPIDocument {
        "merged",
        "completed",
        "conflicts",
-       "failed"
+       "failed",
+       "rolled_back"
       ],
       "type": "string"
      },
@@ -6205,6 +6214,133 @@ enum OpenAPIDocument {
      }
     }
    ]
+  },
+  "/v1/orgs/{org}/projects/{project}/agent-runs/{id}/rollback": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "id",
+     "required": true,
+     "schema": {
+      "pattern": "^[0-9a-z]{9}-[0-9a-f]{8}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Undo a run: merged, every file it changed is put back as at its base in one governed commit on the target (409 `conflict` if one changed there since); not merged, its branch is discarded and its merge request closed.",
+    "operationId": "rollbackAgentRun",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AgentRun"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
   },
   "/v1/orgs/{org}/projects/{project}/blame/{path}": {
    "get": {

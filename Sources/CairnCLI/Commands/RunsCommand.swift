@@ -1,0 +1,69 @@
+import ArgumentParser
+import CairnCore
+import CairnGovernance
+import Foundation
+
+/// `cairn runs`: agent runs (MCP sessions) and their recorded calls.
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List agent runs, show one with every call, or roll one back.",
+        subcommands: [List.self, Show.self, Rollback.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The project's agent runs, oldest first.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var project: ProjectOptions
+        @Option(name: .long, help: "At most this many.") var limit = 50
+        @Option(name: .long, help: "Continue after this cursor.") var cursor: String?
+
+        func run() async throws {
+            try await runReporting(global) {
+                let c = try await LocalChange(global, project: project, author: nil, reason: "list runs")
+                let page = try await c.gateway.agentRuns(c.caller, project: c.project, limit: limit, cursor: cursor)
+                global.console.emit(["runs": page.runs]) {
+                    page.runs.map { "\($0.id)  \($0.status.rawValue)  \($0.agent)\($0.onBehalfOf.map { " for \($0)" } ?? "")  \($0.calls.count) call(s)  \($0.started)" }
+                        .joined(separator: "\n") + (page.next.map { "\n(more: --cursor \($0))" } ?? "")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One run with every tool call in order.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The run's id.") var id: String
+
+        func run() async throws {
+            try await runReporting(global) {
+                let c = try await LocalChange(global, project: project, author: nil, reason: "show run")
+                let run = try await c.gateway.agentRun(c.caller, project: c.project, id: id)
+                global.console.emit(run) {
+                    var lines = ["run \(run.id): \(run.status.rawValue)\(run.message.map { " (\($0))" } ?? "")",
+                                 "agent \(run.agent)\(run.onBehalfOf.map { " for \($0)" } ?? ""), \(run.branch) from \(run.target) at \(run.base.prefix(12))"]
+                    if let mr = run.mergeRequest { lines.append("merge request #\(mr)") }
+                    for call in run.calls {
+                        lines.append(String(format: "%3d %@ %@ (%.1f ms) %@", call.seq, call.tool, call.decision, call.milliseconds, call.error ?? call.summary))
+                    }
+                    return lines.joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Undo a run: put back what it changed on the target (one commit), or discard its branch.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var commit: CommitOptions
+        @Argument(help: "The run's id.") var id: String
+
+        func run() async throws {
+            try await runReporting(global) {
+                let c = try await project.change(global, commit, default: "roll back agent run \(id)")
+                let run = try await c.gateway.rollbackAgentRun(c.caller, project: c.project, id: id)
+                global.console.emit(run) { "run \(run.id): \(run.status.rawValue)" + (run.rollbackCommit.map { ", commit \($0.prefix(12))" } ?? "") }
+            }
+        }
+    }
+}
