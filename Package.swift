@@ -98,7 +98,9 @@ let package = Package(
         // The agent surface (DESIGN.md §5): exactly the eight primitives over MCP, each session a run.
         .target(
             name: "CairnMCP",
-            dependencies: ["CairnGovernance", "CairnSolve", "CairnStore", .product(name: "MCP", package: "swift-sdk")],
+            dependencies: [
+                "CairnGovernance", "CairnSolve", "CairnStore", .product(name: "MCP", package: "swift-sdk"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -35,6 +35,7 @@ struct Bench {
         if want("ontology") { try await bench.ontologyValidation() }
         if want("routes") { try await bench.routes() }
         if want("solve") { try await bench.solveDispatch() }
+        if want("agents") { try await bench.agentSurface() }
     }
 
     static func uname() -> String {

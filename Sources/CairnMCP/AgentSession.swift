@@ -1,6 +1,7 @@
 import CairnCore
 import CairnGovernance
 import CairnStore
+import Crypto
 import Foundation
 import MCP
 
@@ -56,6 +57,12 @@ public actor AgentSession {
         var readAt: String?
         var commits: [String] = []
         var summary: String
+        /// What identifies the answer across executions (see `AgentRun.Call.result`); the text by default.
+        var stable: String?
+
+        var digest: String { Self.sha256(stable ?? text) }
+
+        static func sha256(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
     }
 
     func call(_ name: String, _ arguments: [String: Value]) async -> CallTool.Result {
@@ -78,7 +85,7 @@ public actor AgentSession {
             seq: run.calls.count + 1, tool: name, arguments: argumentsJSON,
             decision: failure?.code == .permissionDenied || failure?.code == .unauthenticated ? "denied" : "allowed",
             reads: outcome?.reads ?? [], readAt: outcome?.readAt, commits: outcome?.commits ?? [],
-            summary: outcome?.summary ?? "error", error: failure.map { "\($0.code.rawValue): \($0.message)" },
+            summary: outcome?.summary ?? "error", result: outcome?.digest, error: failure.map { "\($0.code.rawValue): \($0.message)" },
             milliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6, at: Clock.rfc3339(Clock.nowMillis()))
         if let updated = try? await gateway.recordAgentCall(caller, run: run, record) { run = updated }
         if let failure {
@@ -110,16 +117,16 @@ public actor AgentSession {
         case "Write":
             let path = try string("path")
             let out = try await gateway.write(try changer(), project: project, path: path, content: Array(try string("content").utf8), branch: branch)
-            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "wrote \(path)")
+            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "wrote \(path)", stable: await state(out))
         case "Edit":
             let path = try string("path")
             let out = try await gateway.edit(
                 try changer(), project: project, path: path, old: try string("old"), new: try string("new"), replaceAll: a["all"]?.boolValue ?? false, branch: branch)
-            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "edited \(path)")
+            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "edited \(path)", stable: await state(out))
         case "Delete":
             let path = try string("path")
             let out = try await gateway.delete(try changer(), project: project, pathOrGlob: path, branch: branch)
-            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "deleted \(out.changed.count) file(s) at \(path)")
+            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "deleted \(out.changed.count) file(s) at \(path)", stable: await state(out))
         case "Glob":
             let pattern = try string("pattern")
             let page = try await gateway.glob(caller, project: project, pattern: pattern, at: branch, limit: a["limit"]?.intValue ?? 1000, after: a["cursor"]?.stringValue)
@@ -152,7 +159,7 @@ public actor AgentSession {
             let result = try await gateway.run(c, project: project, request)
             return Outcome(
                 text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
-                summary: "run \(request.function)")
+                summary: "run \(request.function)", stable: result.result.text)
         case "Solve":
             var request = try Self.decode(SolveRequest.self, a, name)
             request.ref = branch
@@ -162,10 +169,22 @@ public actor AgentSession {
             let result = try await gateway.solve(c, project: project, request)
             return Outcome(
                 text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
-                summary: "solve \(request.kind): \(result.result.status.rawValue)")
+                summary: "solve \(request.kind): \(result.result.status.rawValue)",
+                stable: "\(result.result.status.rawValue) \(result.result.objective.map { String(format: "%.6g", $0) } ?? "-")")
         default:
             throw CairnError(.invalidArgument, "unknown tool '\(name)': the tools are \(AgentTools.names.joined(separator: ", "))")
         }
+    }
+
+    /// A change as its effect: each changed path with the blob it has now (content-addressed,
+    /// so the same on replay), or `deleted`.
+    func state(_ out: CommitOutcome) async -> String {
+        var parts: [String] = []
+        for path in out.changed.sorted() {
+            let blob = try? await gateway.readBytes(caller, project: run.project, path: path, at: out.head.hex).1.hex
+            parts.append("\(path)=\(blob ?? "deleted")")
+        }
+        return parts.joined(separator: "\n")
     }
 
     static func describe(_ out: CommitOutcome) -> String {

@@ -37,6 +37,9 @@ import Testing
             ["tool": "Solve", "arguments": ["kind": "facility_location", "depots": "fiber/cabinets/*.json", "stops": "fiber/cabinets/2.json"]],
             ["tool": "Write", "arguments": ["path": "secret/plan.json", "content": "{}", "reason": "reset"]],
             ["tool": "Read", "arguments": ["path": "secret/plan.json"]],
+            ["tool": "Grep", "arguments": ["pattern": "budget|1000000", "mode": "lines"]],
+            ["tool": "Run", "arguments": ["function": "centroid", "inputs": ["secret/plan.json"]]],
+            ["tool": "Delete", "arguments": ["path": "secret/**", "reason": "tidy up"]],
         ]
     }
 
@@ -66,6 +69,10 @@ import Testing
         // Outside its path scope the agent is refused, as a tool error it can read; nothing leaks.
         #expect(failed(6) && text(6).contains("permission_denied"), "\(text(6))", sourceLocation: sourceLocation)
         #expect(failed(7) && !text(7).contains("1000000"), "\(text(7))", sourceLocation: sourceLocation)
+        // Nor through a search, a Run's inputs or a glob delete: no match, no content, nothing removed.
+        #expect(!failed(8) && text(8) == "(no match)", "\(text(8))", sourceLocation: sourceLocation)
+        #expect(failed(9) && !text(9).contains("1000000"), "\(text(9))", sourceLocation: sourceLocation)
+        #expect(!text(10).contains("plan.json") || failed(10), "\(text(10))", sourceLocation: sourceLocation)
     }
 
     @Test("stdio: `cairn mcp` as the agent; eight tools; the calls recorded in order; a denied write audited; the change waits for a person's approval")
@@ -77,6 +84,22 @@ import Testing
         ])
         Self.checkSession(answer)
         try await Self.checkRecordAndApproval(server, admin: admin)
+        try await Self.checkReplay(server, admin: admin)
+    }
+
+    /// Replaying the run reproduces every answer; once the agent's key is revoked, a what-if
+    /// replay flags every call that was allowed as one that would now be denied.
+    static func checkReplay(_ server: ServerHarness, admin: String) async throws {
+        let p = "/v1/orgs/default/projects/city"
+        let id = try #require((try await server.request("GET", p + "/agent-runs", token: admin).json["runs"] as? [[String: Any]])?.last?["id"] as? String)
+        let replay = try await server.request("POST", p + "/agent-runs/\(id)/replay", token: admin)
+        #expect(replay.status == 200 && replay.json["identical"] as? Bool == true, "\(replay.text)")
+        #expect((replay.json["steps"] as? [Any])?.count == plan.count && (replay.json["wouldNowBeDenied"] as? [Int]) == [])
+        let keys = try await server.request("GET", "/v1/orgs/default/keys", token: admin).json["keys"] as? [[String: Any]] ?? []
+        let key = try #require(keys.first { $0["subject"] as? String == "agent:planner" }?["id"] as? String)
+        #expect(try await server.request("DELETE", "/v1/orgs/default/keys/\(key)", token: admin).status == 200)
+        let whatIf = try await server.request("POST", p + "/agent-runs/\(id)/replay", token: admin)
+        #expect(whatIf.json["wouldNowBeDenied"] as? [Int] == [1, 2, 3, 4, 5, 6, 9] + ((replay.json["steps"] as? [[String: Any]])?.last?["decisionNow"] as? String == "allowed" ? [11] : []), "\(whatIf.text)")
     }
 
     @Test("HTTP: the same session over streamable HTTP at /v1/mcp with a bearer token; closing it ends the run")
@@ -106,6 +129,9 @@ import Testing
         #expect(calls.compactMap { $0["seq"] as? Int } == Array(1...plan.count))
         #expect((calls.first?["reads"] as? [[String: Any]])?.first?["path"] as? String == "fiber/cabinets/1.json")
         #expect((calls[3]["commits"] as? [String])?.count == 1 && calls[6]["decision"] as? String == "denied")
+        // The secret file is untouched on the run's branch too.
+        let secret = try await server.request("GET", "/v1/orgs/default/projects/city/files/secret/plan.json?raw=true&ref=\(run["branch"] as? String ?? "")", token: admin)
+        #expect(secret.status == 200 && secret.text.contains("1000000"))
         #expect(run["status"] as? String == "awaiting_approval", "\(run)")
         let audit = try await server.request("GET", "/v1/orgs/default/audit?limit=1000", token: admin)
         #expect(audit.text.contains("\"outcome\":\"denied\"") && audit.text.contains("agent:planner"))

@@ -45,6 +45,8 @@ import Testing
 
     @Test func tokensFromAnIndependentProvider() async throws {
         let idp = try Provider()
+        // Stopped here, not only in deinit: a test that fails part-way may keep `idp` alive.
+        defer { idp.process.terminate() }
         let server = try await ServerHarness(environment: ["CAIRN_JWKS_REFETCH_SECONDS": "2"])
         let admin = try server.adminToken()
         // The provider is found through discovery; its group "planners" maps to the designer role.

@@ -217,6 +217,14 @@ final class GovernedServer: @unchecked Sendable {
         try curl("POST", "/v1/orgs/default/projects/bench/commits", #"{"message":"seed","changes":[\#(changes.joined(separator: ","))]}"#)
     }
 
+    /// The store's size on disk once its write-ahead log is checkpointed into it (the log's own
+    /// size is churn: pages rewritten, not data kept).
+    func storeBytes() -> Int {
+        let db = folder.appendingPathComponent("data/cairn.sqlite").path
+        _ = try? Shell.run("sqlite3", [db, "PRAGMA wal_checkpoint(TRUNCATE);"])
+        return (try? FileManager.default.attributesOfItem(atPath: db)[.size] as? Int) ?? 0
+    }
+
     @discardableResult
     func curl(_ method: String, _ path: String, _ body: String) throws -> Data {
         let r = try Shell.run(

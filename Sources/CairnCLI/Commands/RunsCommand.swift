@@ -1,13 +1,34 @@
 import ArgumentParser
 import CairnCore
 import CairnGovernance
+import CairnMCP
 import Foundation
 
 /// `cairn runs`: agent runs (MCP sessions) and their recorded calls.
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs", abstract: "List agent runs, show one with every call, or roll one back.",
-        subcommands: [List.self, Show.self, Rollback.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Show.self, Replay.self, Rollback.self], defaultSubcommand: List.self)
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-execute a run's calls as its agent stands now, from its base: which answers are identical, which calls would now be denied.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var project: ProjectOptions
+        @Argument(help: "The run's id.") var id: String
+
+        func run() async throws {
+            try await runReporting(global) {
+                let c = try await LocalChange(global, project: project, author: nil, reason: "replay run \(id)")
+                let report = try await AgentReplay.replay(gateway: c.gateway, caller: c.caller, project: c.project, id: id)
+                global.console.emit(report) {
+                    report.steps.map { "\(String(format: "%3d", $0.seq)) \($0.tool) \($0.identical ? "identical" : "DIFFERENT") (was \($0.recordedDecision), now \($0.decisionNow))\($0.note.map { ": \($0)" } ?? "")" }
+                        .joined(separator: "\n") + "\n" + (report.identical ? "every call identical" : "differences found")
+                        + (report.wouldNowBeDenied.isEmpty ? "" : "; would now be denied: \(report.wouldNowBeDenied.map(String.init).joined(separator: ", "))")
+                }
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The project's agent runs, oldest first.")

@@ -4,8 +4,10 @@ import Foundation
 
 /// One agent session as a run: who acts (the agent) for whom, on which project, on a branch of
 /// its own forked from the target when it starts, and every tool call it made. Kept in the
-/// organization's `_workflow` project (`agent-runs/PROJECT/ID.json`), one commit per call, so
-/// the history has the store's guarantees.
+/// organization's `_workflow` project, so the history has the store's guarantees: the run at
+/// `agent-runs/PROJECT/ID.json` (written at its start and end), each call in a small file of
+/// its own, `agent-runs/PROJECT/ID/BUCKET/SEQ.json`, one commit per call (a call costs about its
+/// own size, not the history's).
 public struct AgentRun: Sendable, Codable, Equatable {
     public enum Status: String, Sendable, Codable {
         case running
@@ -25,22 +27,27 @@ public struct AgentRun: Sendable, Codable, Equatable {
         public let readAt: String?
         public let commits: [String]
         public let summary: String
+        /// A digest of the result with what varies between executions left out (commit ids,
+        /// times): equal digests mean the same answer, for replay.
+        public let result: String?
         public let error: String?
         public let milliseconds: Double
         public let at: String
 
         public init(
             seq: Int, tool: String, arguments: JSONValue, decision: String, reads: [RunInput], readAt: String?, commits: [String], summary: String,
-            error: String?, milliseconds: Double, at: String
+            result: String?, error: String?, milliseconds: Double, at: String
         ) {
             (self.seq, self.tool, self.arguments, self.decision, self.reads, self.readAt) = (seq, tool, arguments, decision, reads, readAt)
-            (self.commits, self.summary, self.error, self.milliseconds, self.at) = (commits, summary, error, milliseconds, at)
+            (self.commits, self.summary, self.result, self.error, self.milliseconds, self.at) = (commits, summary, result, error, milliseconds, at)
         }
     }
 
     public let id: String
     public let project: String
     public let agent: String
+    /// How the agent authenticated (`key:ID`, never the secret): replay acts as that key does now.
+    public let credential: String?
     /// The person or workflow that launched it.
     public let onBehalfOf: String?
     public let target: String
@@ -59,9 +66,23 @@ public struct AgentRun: Sendable, Codable, Equatable {
     public var message: String?
 }
 
+extension AgentRun {
+    /// The same run on another branch (a replay's scratch branch), with no calls yet.
+    public init(copying run: AgentRun, branch: String) {
+        self = AgentRun(
+            id: run.id, project: run.project, agent: run.agent, credential: run.credential, onBehalfOf: run.onBehalfOf, target: run.target, branch: branch,
+            base: run.base, status: .running, started: run.started, calls: [])
+    }
+}
+
 extension Workflow {
     static func agentRuns(_ project: String) -> String { "agent-runs/\(project)/" }
     static func agentRun(_ project: String, _ id: String) -> String { agentRuns(project) + id + ".json" }
+    /// Calls go in folders of 64, so no folder of the run grows with its length.
+    static func agentRunCall(_ project: String, _ id: String, _ seq: Int) -> String {
+        func padded(_ n: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(n).count)) + String(n) }
+        return agentRuns(project) + id + "/" + padded(seq / 64, 6) + "/" + padded(seq, 8) + ".json"
+    }
 }
 
 extension Gateway {
@@ -74,7 +95,7 @@ extension Gateway {
         let branch = "agent-runs/\(id)"
         _ = try await createBranch(caller, project: name, branch: branch, from: base.hex)
         let run = AgentRun(
-            id: id, project: name, agent: caller.principal.subject, onBehalfOf: onBehalfOf, target: target, branch: branch, base: base.hex, status: .running,
+            id: id, project: name, agent: caller.principal.subject, credential: caller.principal.credential, onBehalfOf: onBehalfOf, target: target, branch: branch, base: base.hex, status: .running,
             started: Clock.rfc3339(Clock.nowMillis()), calls: [])
         try await saveRun(caller, run, decision: decision, action: "agent.run.start")
         return run
@@ -85,7 +106,10 @@ extension Gateway {
         var updated = run
         updated.calls.append(call)
         let decision = try await authorize(caller, .read, AccessTarget(project: run.project, branch: run.target), action: "agent.run.call")
-        try await saveRun(caller, updated, decision: decision, action: "agent.run.call")
+        _ = try await updateWorkflow(caller, action: "agent.run.call", decision: decision, target: AccessTarget(project: run.project, branch: run.target),
+                                     detail: ["run": run.id, "tool": call.tool]) { _, _ in
+            ([.write(path: Workflow.agentRunCall(run.project, run.id, call.seq), content: Workflow.encode(call))], ())
+        }
         return updated
     }
 
@@ -111,18 +135,27 @@ extension Gateway {
             run.status = .awaitingApproval
             run.mergeRequest = request.request.number
         } else {
-            do {
-                switch try await merge(caller, project: run.project, source: run.branch, into: run.target) {
-                case .merged(let outcome, _):
-                    run.status = .merged
-                    run.mergeCommit = outcome.commit?.hex
-                case .conflicts(let conflicts, _, _, _):
-                    run.status = .conflicts
-                    run.message = "conflicts with changes made meanwhile on \(run.target): " + conflicts.map(\.path).joined(separator: ", ")
+            // Another run may merge into the target at the same moment: the merge is then tried
+            // again on the target's new head, where real conflicts show as hunks.
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    switch try await merge(caller, project: run.project, source: run.branch, into: run.target) {
+                    case .merged(let outcome, _):
+                        run.status = .merged
+                        run.mergeCommit = outcome.commit?.hex
+                    case .conflicts(let conflicts, _, _, _):
+                        run.status = .conflicts
+                        run.message = "conflicts with changes made meanwhile on \(run.target): " + conflicts.map(\.path).joined(separator: ", ")
+                    }
+                } catch let e as CairnError where e.code == .conflict && attempt < 5 {
+                    continue
+                } catch let e as CairnError {
+                    run.status = .failed
+                    run.message = e.message
                 }
-            } catch let e as CairnError {
-                run.status = .failed
-                run.message = e.message
+                break
             }
         }
         run.finished = Clock.rfc3339(Clock.nowMillis())
@@ -134,22 +167,46 @@ extension Gateway {
     public func agentRun(_ caller: Caller, project name: String, id: String) async throws -> AgentRun {
         _ = try await open(caller, name, .read, action: "agent.run.read")
         let workflow = try await workflowProject(caller.organization)
-        guard let (run, _) = try await workflowRecord(AgentRun.self, Workflow.agentRun(name, id), in: workflow) else {
+        guard let (run, head) = try await workflowRecord(AgentRun.self, Workflow.agentRun(name, id), in: workflow) else {
             throw CairnError(.notFound, "no agent run '\(id)' in \(name)")
         }
+        return try await withCalls(run, workflow, at: head)
+    }
+
+    /// A run header with its calls, read from their files at a workflow commit.
+    func withCalls(_ header: AgentRun, _ workflow: Project, at head: ObjectID) async throws -> AgentRun {
+        var run = header
+        var after: String?
+        var calls: [AgentRun.Call] = []
+        repeat {
+            let page = try await workflow.glob(Workflow.agentRuns(run.project) + run.id + "/*/*.json", at: head.hex, limit: 1000, after: after)
+            let contents = try await workflow.stage(at: head.hex).read(page.paths)
+            for path in page.paths {
+                if let bytes = contents[path] ?? nil, let call = try? JSONDecoder().decode(AgentRun.Call.self, from: Data(bytes)) { calls.append(call) }
+            }
+            after = page.next
+        } while after != nil
+        run.calls = calls.sorted { $0.seq < $1.seq }
         return run
     }
 
     /// The project's runs, newest last, paginated.
     public func agentRuns(_ caller: Caller, project name: String, limit: Int = 50, cursor: String? = nil) async throws -> (runs: [AgentRun], next: String?) {
         _ = try await open(caller, name, .read, action: "agent.run.list")
-        let page = try await workflowPage(caller.organization, prefix: Workflow.agentRuns(name), limit: max(1, min(limit, 500)), cursor: cursor) { (r: AgentRun) in r }
+        let workflow = try await workflowProject(caller.organization)
+        let head = try await workflow.resolve("main").commit
+        let page = try await workflowPage(caller.organization, prefix: Workflow.agentRuns(name), limit: max(1, min(limit, 500)), cursor: cursor) { (r: AgentRun) in
+            try await self.withCalls(r, workflow, at: head)
+        }
         return (page.items, page.next)
     }
 
+    /// Writes the run's header (its calls are files of their own).
     func saveRun(_ caller: Caller, _ run: AgentRun, decision: Decision, action: String) async throws {
+        var header = run
+        header.calls = []
         _ = try await updateWorkflow(caller, action: action, decision: decision, target: AccessTarget(project: run.project, branch: run.target), detail: ["run": run.id]) { _, _ in
-            ([.write(path: Workflow.agentRun(run.project, run.id), content: Workflow.encode(run))], ())
+            ([.write(path: Workflow.agentRun(run.project, run.id), content: Workflow.encode(header))], ())
         }
     }
 
@@ -157,5 +214,17 @@ extension Gateway {
     static func runID() -> String {
         let ms = String(Clock.nowMillis(), radix: 36)
         return String(repeating: "0", count: max(0, 9 - ms.count)) + ms + "-" + UUID().uuidString.prefix(8).lowercased()
+    }
+
+    /// The agent of a run as its credential stands now (its key's current role and scope), for
+    /// replay: nil when the key is gone, revoked or expired (everything would now be refused).
+    public func agentCaller(for run: AgentRun, organization: OrganizationRecord) async throws -> Caller? {
+        guard let credential = run.credential, credential.hasPrefix("key:") else { return nil }
+        let policy = try await policy(organization)
+        guard let key = policy.config.keys[String(credential.dropFirst(4))], key.revokedAt == nil, key.subject == run.agent else { return nil }
+        if let expires = key.expiresMillis, expires <= Clock.nowMillis() { return nil }
+        let kind: ActorKind = key.kind == .agent ? .agent : key.kind == .service ? .service : .user
+        let principal = Principal(subject: key.subject, kind: kind, credential: credential, key: key, onBehalfOf: key.kind == .user ? nil : key.createdBy)
+        return Caller(principal: principal, organization: organization)
     }
 }

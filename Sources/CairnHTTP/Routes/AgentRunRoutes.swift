@@ -1,6 +1,7 @@
 import CairnCore
 import CairnGovernance
 import Foundation
+import CairnMCP
 import Hummingbird
 
 /// Agent runs: each MCP session's record, every call in order.
@@ -14,6 +15,11 @@ extension Routes {
         }
         org.post("/projects/:project/agent-runs/:id/rollback") { req, ctx in
             JSON.response(try await gateway.rollbackAgentRun(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
+        }
+        org.post("/projects/:project/agent-runs/:id/replay") { req, ctx in
+            let caller = try await caller(req, ctx)
+            return JSON.response(
+                try await AgentReplay.replay(gateway: gateway, caller: caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
         }
         org.get("/projects/:project/agent-runs/:id") { req, ctx in
             JSON.response(try await gateway.agentRun(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))

@@ -103,6 +103,9 @@ enum OpenAPIDocument {
          },
          "type": "array"
         },
+        "result": {
+         "type": "string"
+        },
         "seq": {
          "type": "integer"
         },
@@ -127,6 +130,9 @@ enum OpenAPIDocument {
        "type": "object"
       },
       "type": "array"
+     },
+     "credential": {
+      "type": "string"
      },
      "finished": {
       "type": "string"
@@ -6214,6 +6220,193 @@ enum OpenAPIDocument {
      }
     }
    ]
+  },
+  "/v1/orgs/{org}/projects/{project}/agent-runs/{id}/replay": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "id",
+     "required": true,
+     "schema": {
+      "pattern": "^[0-9a-z]{9}-[0-9a-f]{8}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Re-execute a finished run's recorded calls, in order, as its agent's key stands now, on a scratch branch forked from the run's base (discarded after); call by call, whether the answer is identical, and which calls would now be denied (what-if under the current access rules).",
+    "operationId": "replayAgentRun",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "additionalProperties": false,
+         "properties": {
+          "base": {
+           "pattern": "^[0-9a-f]{64}$",
+           "type": "string"
+          },
+          "identical": {
+           "type": "boolean"
+          },
+          "run": {
+           "type": "string"
+          },
+          "steps": {
+           "items": {
+            "additionalProperties": false,
+            "properties": {
+             "decisionNow": {
+              "type": "string"
+             },
+             "identical": {
+              "type": "boolean"
+             },
+             "note": {
+              "type": "string"
+             },
+             "recordedDecision": {
+              "type": "string"
+             },
+             "seq": {
+              "type": "integer"
+             },
+             "tool": {
+              "type": "string"
+             }
+            },
+            "required": [
+             "seq",
+             "tool",
+             "recordedDecision",
+             "decisionNow",
+             "identical"
+            ],
+            "type": "object"
+           },
+           "type": "array"
+          },
+          "wouldNowBeDenied": {
+           "items": {
+            "type": "integer"
+           },
+           "type": "array"
+          }
+         },
+         "required": [
+          "run",
+          "base",
+          "identical",
+          "wouldNowBeDenied",
+          "steps"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   }
   },
   "/v1/orgs/{org}/projects/{project}/agent-runs/{id}/rollback": {
    "parameters": [

@@ -1,0 +1,71 @@
+import CairnCore
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+extension Bench {
+    /// The agent surface: a Read through MCP (streamable HTTP, one session) beside the same
+    /// read through the plain HTTP API, and what the run's history costs per call.
+    func agentSurface() async throws {
+        let calls = quick ? 100 : 500
+        report.section(
+            "Agents: a Read over MCP beside the same read over the HTTP API, and the history per call",
+            "`cairn serve` (release build, rate limit off) holding 1,000 small files; one client on loopback (URLSession), "
+                + "sequential requests, \(calls) of each after 20 warm-up requests, medians. Plain: `GET /files/seed/N.json?raw=true` with an "
+                + "agent key. MCP: one session at `/v1/mcp` (initialize, then `tools/call` Read of the same files), each call also "
+                + "recorded in the run's history (a commit to the `_workflow` project). History: the run record's size after the calls, "
+                + "and the growth of the SQLite file over them.")
+        log("agents: starting cairn serve")
+        let server = try GovernedServer(folder: root.appendingPathComponent("agent-server"))
+        defer { server.stop() }
+        try server.setUp()
+        let minted = try server.curl("POST", "/v1/orgs/default/keys", #"{"kind":"agent","subject":"agent:bench","role":"designer","project":"bench"}"#)
+        let agent = (try JSONSerialization.jsonObject(with: minted) as? [String: Any])?["token"] as? String ?? ""
+        let http = URLSession(configuration: .ephemeral)
+
+        func send(_ method: String, _ path: String, _ body: Data? = nil, _ headers: [String: String] = [:]) async throws -> (Data, HTTPURLResponse) {
+            var request = URLRequest(url: URL(string: server.base + path)!)
+            request.httpMethod = method
+            request.httpBody = body
+            request.setValue("Bearer \(agent)", forHTTPHeaderField: "Authorization")
+            for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+            let (data, response) = try await http.data(for: request)
+            return (data, response as! HTTPURLResponse)
+        }
+        var plain: [Double] = []
+        for i in 0..<(calls + 20) {
+            let t = try await Measure.seconds { _ = try await send("GET", "/v1/orgs/default/projects/bench/files/seed/\(i % 1000).json?raw=true") }
+            if i >= 20 { plain.append(t) }
+        }
+        let json = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream"]
+        let initialize = #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#
+        let (_, opened) = try await send("POST", "/v1/mcp?project=bench", Data(initialize.utf8), json)
+        guard let session = opened.value(forHTTPHeaderField: "Mcp-Session-Id") else {
+            report.row("MCP Read", "failed: no session", "", "", "")
+            return
+        }
+        var headers = json
+        headers["Mcp-Session-Id"] = session
+        headers["Mcp-Protocol-Version"] = "2025-06-18"
+        _ = try await send("POST", "/v1/mcp?project=bench", Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), headers)
+        let storeBefore = server.storeBytes()
+        var overMCP: [Double] = []
+        for i in 0..<(calls + 20) {
+            let call = #"{"jsonrpc":"2.0","id":\#(i + 1),"method":"tools/call","params":{"name":"Read","arguments":{"path":"seed/\#(i % 1000).json"}}}"#
+            var answer = Data()
+            let t = try await Measure.seconds { answer = try await send("POST", "/v1/mcp?project=bench", Data(call.utf8), headers).0 }
+            let text = String(decoding: answer, as: UTF8.self)
+            precondition(text.contains("\"result\"") && !text.contains("\"isError\":true"), "the Read failed: \(text)")
+            if i >= 20 { overMCP.append(t) }
+        }
+        let storeAfter = server.storeBytes()
+        _ = try await send("DELETE", "/v1/mcp?project=bench", nil, headers)
+        let record = try server.curl("GET", "/v1/orgs/default/projects/bench/agent-runs/\(session)", "")
+        let p = Measure.medianOf(plain), m = Measure.medianOf(overMCP)
+        report.row("Read, one file", Measure.ms(m) + " (MCP, recorded)", "HTTP API `GET /files`", Measure.ms(p), String(format: "%.1f× (+%.3f ms)", m / p, (m - p) * 1000))
+        report.row("run history per call: the run record", "\(record.count / (calls + 20)) bytes/call (\(record.count) bytes for \(calls + 20) calls)", "", "", "")
+        report.row("run history per call: SQLite growth (log checkpointed)", "\((storeAfter - storeBefore) / (calls + 20)) bytes/call", "", "", "")
+    }
+}

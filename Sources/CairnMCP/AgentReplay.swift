@@ -1,0 +1,62 @@
+import CairnCore
+import CairnGovernance
+import Foundation
+import MCP
+
+/// Replays a finished run: its recorded calls, in order, as its agent stands now (its key's
+/// current role and scope), on a scratch branch forked from the run's base; call by call, whether
+/// the answer is identical to the recorded one, and which calls would now be refused.
+public enum AgentReplay {
+    public struct Step: Sendable, Codable, Equatable {
+        public let seq: Int
+        public let tool: String
+        public let recordedDecision: String
+        public let decisionNow: String
+        public let identical: Bool
+        public let note: String?
+    }
+
+    public struct Report: Sendable, Codable, Equatable {
+        public let run: String
+        public let base: String
+        public let steps: [Step]
+        public let identical: Bool
+        /// The calls allowed when recorded that would now be refused.
+        public let wouldNowBeDenied: [Int]
+    }
+
+    public static func replay(gateway: Gateway, caller: Caller, project: String, id: String) async throws -> Report {
+        let run = try await gateway.agentRun(caller, project: project, id: id)
+        guard run.status != .running else { throw CairnError(.conflict, "run \(id) is still running: replay a finished run") }
+        guard let agent = try await gateway.agentCaller(for: run, organization: caller.organization) else {
+            // The agent's key is gone: every call it made would now be refused.
+            let steps = run.calls.map { Step(seq: $0.seq, tool: $0.tool, recordedDecision: $0.decision, decisionNow: "denied", identical: false, note: "the agent's key is revoked, expired or gone") }
+            return Report(run: id, base: run.base, steps: steps, identical: false, wouldNowBeDenied: run.calls.filter { $0.decision == "allowed" }.map(\.seq))
+        }
+        var scratchCaller = caller
+        scratchCaller.reason = "replay of agent run \(id)"
+        let scratch = "replays/\(id)-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await gateway.createBranch(scratchCaller, project: project, branch: scratch, from: run.base)
+        var replayed = run
+        replayed.status = .running
+        replayed.calls = []
+        let session = AgentSession(gateway: gateway, caller: agent, run: AgentRun(copying: replayed, branch: scratch))
+        var steps: [Step] = []
+        for call in run.calls {
+            let arguments = (try? JSONDecoder().decode([String: Value].self, from: Data(call.arguments.text.utf8))) ?? [:]
+            do {
+                let outcome = try await session.perform(call.tool, arguments)
+                steps.append(Step(seq: call.seq, tool: call.tool, recordedDecision: call.decision, decisionNow: "allowed", identical: outcome.digest == call.result, note: nil))
+            } catch let e as CairnError {
+                let denied = e.code == .permissionDenied || e.code == .unauthenticated
+                steps.append(Step(
+                    seq: call.seq, tool: call.tool, recordedDecision: call.decision, decisionNow: denied ? "denied" : "allowed",
+                    identical: call.error?.hasPrefix(e.code.rawValue) == true, note: "\(e.code.rawValue): \(e.message)"))
+            }
+        }
+        try? await gateway.deleteBranch(scratchCaller, project: project, branch: scratch)
+        return Report(
+            run: id, base: run.base, steps: steps, identical: steps.allSatisfy(\.identical),
+            wouldNowBeDenied: steps.filter { $0.recordedDecision == "allowed" && $0.decisionNow == "denied" }.map(\.seq))
+    }
+}
