@@ -13,10 +13,31 @@ public actor AgentSession {
     let caller: Caller
     public private(set) var run: AgentRun
 
+    /// The person the agent acts for, as a caller: every call must also be within their
+    /// authority on the target, so an agent never does more than the people behind it.
+    let launcher: Caller?
+
     init(gateway: Gateway, caller: Caller, run: AgentRun) {
         self.gateway = gateway
         self.caller = caller
         self.run = run
+        launcher = run.onBehalfOf.flatMap { subject in
+            subject.hasPrefix("user:")
+                ? Caller(principal: Principal(subject: subject, kind: .user, credential: "launcher of \(run.agent)"), organization: caller.organization)
+                : nil
+        }
+    }
+
+    /// Checks that the launcher may do this too (on the run's target).
+    func bound(_ authority: Authority, _ path: String? = nil) async throws {
+        guard let launcher else { return }
+        do {
+            _ = try await gateway.authorize(launcher, authority, AccessTarget(project: run.project, branch: run.target, path: path), action: "agent.launcher.check")
+        } catch let e as CairnError where e.code == .permissionDenied {
+            throw CairnError(
+                .permissionDenied,
+                "\(launcher.principal.subject), for whom this agent acts, may not \(authority.rawValue) \(path ?? "in \(run.project)"): an agent never does more than the people behind it")
+        }
     }
 
     /// Starts a run for `caller` (the agent) on `project`, forked from `target`.
@@ -34,10 +55,34 @@ public actor AgentSession {
             instructions: "You act on the world model of project '\(run.project)' through eight tools. Your changes go to your own branch "
                 + "'\(run.branch)' (forked from '\(run.target)'); when the session ends they merge into '\(run.target)', or wait as a merge "
                 + "request for a person's approval. Give a reason with every change.",
-            capabilities: .init(tools: .init(listChanged: false)))
+            capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: AgentTools.all) }
+        let uri = "cairn://projects/\(run.project)/ontology"
+        await server.withMethodHandler(ListResources.self) { _ in
+            .init(resources: [
+                Resource(
+                    name: "ontology", uri: uri, title: "The project's ontology",
+                    description: "Entity types, their properties and links, and the rules every write is checked against", mimeType: "application/json")
+            ])
+        }
+        await server.withMethodHandler(ReadResource.self) { [self] params in
+            guard params.uri == uri else { throw MCPError.invalidParams("unknown resource \(params.uri); the one resource is \(uri)") }
+            return .init(contents: [.text(try await self.ontologyText(), uri: uri, mimeType: "application/json")])
+        }
         await server.withMethodHandler(CallTool.self) { [self] params in await self.call(params.name, params.arguments ?? [:]) }
         return server
+    }
+
+    /// The ontology on the run's branch (`{}` when the project has none), as the agent may read it.
+    func ontologyText() async throws -> String {
+        do {
+            let (_, _, bytes) = try await gateway.readBytes(caller, project: run.project, path: ".cairn/ontology.json", at: run.branch)
+            return String(decoding: bytes, as: UTF8.self)
+        } catch let e as CairnError where e.code == .notFound {
+            return "{}"
+        } catch let e as CairnError {
+            throw MCPError.invalidRequest("\(e.code.rawValue): \(e.message)")
+        }
     }
 
     /// Ends the run (merging its branch, or opening a merge request); later calls are refused.
@@ -108,6 +153,7 @@ public actor AgentSession {
         switch name {
         case "Read":
             let path = try string("path")
+            try await bound(.read, path)
             let lines = try await gateway.read(caller, project: project, path: path, at: branch, offset: a["offset"]?.intValue ?? 1, limit: a["limit"]?.intValue ?? 2000)
             var text = lines.lines.enumerated().map { String(format: "%6d\t", lines.startLine + $0.offset) + $0.element }.joined(separator: "\n")
             if lines.hasMore {
@@ -116,23 +162,28 @@ public actor AgentSession {
             return Outcome(text: text, reads: [RunInput(path: path, blob: lines.blob.hex)], readAt: lines.commit.hex, summary: "read \(path)")
         case "Write":
             let path = try string("path")
+            try await bound(.write, path)
             let out = try await gateway.write(try changer(), project: project, path: path, content: Array(try string("content").utf8), branch: branch)
             return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "wrote \(path)", stable: await state(out))
         case "Edit":
             let path = try string("path")
+            try await bound(.write, path)
             let out = try await gateway.edit(
                 try changer(), project: project, path: path, old: try string("old"), new: try string("new"), replaceAll: a["all"]?.boolValue ?? false, branch: branch)
             return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "edited \(path)", stable: await state(out))
         case "Delete":
             let path = try string("path")
+            try await bound(.delete, Glob.hasWildcards(path) ? nil : path)
             let out = try await gateway.delete(try changer(), project: project, pathOrGlob: path, branch: branch)
             return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "deleted \(out.changed.count) file(s) at \(path)", stable: await state(out))
         case "Glob":
             let pattern = try string("pattern")
+            try await bound(.read)
             let page = try await gateway.glob(caller, project: project, pattern: pattern, at: branch, limit: a["limit"]?.intValue ?? 1000, after: a["cursor"]?.stringValue)
             let text = page.paths.joined(separator: "\n") + (page.next.map { "\n(more: pass cursor \"\($0)\")" } ?? "")
             return Outcome(text: text.isEmpty ? "(no match)" : text, summary: "\(page.paths.count) path(s) for \(pattern)")
         case "Grep":
+            try await bound(.read)
             let mode: GrepMode = switch a["mode"]?.stringValue ?? "files" {
             case "lines": .content
             case "count": .count
@@ -151,6 +202,7 @@ public actor AgentSession {
             if result.truncated { lines.append("(more matches: raise limit or narrow the glob)") }
             return Outcome(text: lines.isEmpty ? "(no match)" : lines.joined(separator: "\n"), readAt: result.commit.hex, summary: "grep \(query.pattern)")
         case "Run":
+            try await bound(.run)
             var request = try Self.decode(RunRequest.self, a, name)
             request.ref = branch
             request.message = a["reason"]?.stringValue
@@ -161,6 +213,7 @@ public actor AgentSession {
                 text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
                 summary: "run \(request.function)", stable: result.result.text)
         case "Solve":
+            try await bound(.solve)
             var request = try Self.decode(SolveRequest.self, a, name)
             request.ref = branch
             request.message = a["reason"]?.stringValue

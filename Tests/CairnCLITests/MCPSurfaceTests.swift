@@ -21,6 +21,9 @@ import Testing
         ] {
             #expect(server.cli.run("write", path, "-p", "city", "--content", content, "-m", "seed").status == 0)
         }
+        // Ana, who launches the agent, may design; Vera may only look.
+        #expect(try await server.request("PUT", "/v1/orgs/default/members/user:ana", token: admin, json: ["role": "designer"]).status == 200)
+        #expect(try await server.request("PUT", "/v1/orgs/default/members/user:vera", token: admin, json: ["role": "viewer"]).status == 200)
         let minted = try await server.request(
             "POST", "/v1/orgs/default/keys", token: admin, json: ["kind": "agent", "subject": "agent:planner", "role": "designer", "project": "city", "path": "fiber/**"])
         let agent = try #require(minted.json["token"] as? String, "\(minted.text)")
@@ -56,6 +59,7 @@ import Testing
         let read = tools.first { $0["name"] as? String == "Read" }?["annotations"] as? [String: Any]
         let delete = tools.first { $0["name"] as? String == "Delete" }?["annotations"] as? [String: Any]
         #expect(read?["readOnlyHint"] as? Bool == true && delete?["destructiveHint"] as? Bool == true, sourceLocation: sourceLocation)
+        #expect(answer["resources"] as? [String] == ["cairn://projects/city/ontology"], sourceLocation: sourceLocation)
         let results = answer["results"] as? [[String: Any]] ?? []
         #expect(results.count == plan.count, sourceLocation: sourceLocation)
         func text(_ i: Int) -> String { results.indices.contains(i) ? results[i]["text"] as? String ?? "" : "" }
@@ -141,6 +145,13 @@ import Testing
         #expect(try await server.request("POST", mr + "/merge", token: admin, json: [:]).status == 200)
         let merged = try await server.request("GET", "/v1/orgs/default/projects/city/files/fiber/cabinets/1.json?raw=true", token: admin)
         #expect(merged.text.contains("\"ports\":32"))
+        // Lineage: the value on main leads back to the run, its Edit call, what it had read, and the approval.
+        let lineage = try await server.request("GET", "/v1/orgs/default/projects/city/lineage?path=fiber/cabinets/1.json&pointer=/properties/ports", token: admin)
+        #expect(lineage.status == 200 && lineage.json["run"] as? String == run["id"] as? String, "\(lineage.text)")
+        #expect((lineage.json["call"] as? [String: Any])?["tool"] as? String == "Edit" && lineage.json["agent"] as? String == "agent:planner")
+        #expect((lineage.json["readBefore"] as? [[String: Any]])?.first?["path"] as? String == "fiber/cabinets/1.json")
+        let reviews = (lineage.json["mergeRequest"] as? [String: Any])?["reviews"] as? [[String: Any]] ?? []
+        #expect(reviews.contains { $0["verdict"] as? String == "approve" && $0["rationale"] as? String == "checked the ports" }, "\(lineage.text)")
     }
 
     @Test("two sessions at once on an unprotected branch: disjoint edits both merge; the same member edited by both is a reported conflict, nothing lost; rolling back a run restores the tree exactly")
@@ -196,5 +207,20 @@ import Testing
         // The conflicted run, not merged: its branch is discarded.
         #expect(try await server.request("POST", p + "/agent-runs/\(loser["id"] as? String ?? "")/rollback", token: admin).status == 200)
         #expect(try await server.request("GET", p + "/files/fiber/cabinets/1.json?raw=true&ref=\(loser["branch"] as? String ?? "")", token: admin).status == 404)
+    }
+
+    @Test("an agent never does more than the person it acts for: launched by a viewer, it reads but cannot edit")
+    func boundedByTheLauncher() async throws {
+        let (server, _, agent) = try await Self.setUp()
+        let answer = try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
+            "http": ["url": server.base + "/v1/mcp?project=city&onBehalfOf=user:vera", "token": agent],
+            "calls": [
+                ["tool": "Read", "arguments": ["path": "fiber/cabinets/1.json"]],
+                ["tool": "Edit", "arguments": ["path": "fiber/cabinets/1.json", "old": #""ports":24"#, "new": #""ports":32"#, "reason": "more ports"]],
+            ],
+        ])
+        let results = answer["results"] as? [[String: Any]] ?? []
+        #expect(results.first?["isError"] as? Bool == false)
+        #expect(results.last?["isError"] as? Bool == true && (results.last?["text"] as? String ?? "").contains("user:vera, for whom this agent acts, may not write"), "\(results)")
     }
 }

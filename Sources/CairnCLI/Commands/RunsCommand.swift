@@ -88,3 +88,32 @@ struct RunsCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `cairn lineage`: where a value came from.
+struct LineageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lineage", abstract: "Where a JSON value came from: its commit, and the agent run, call, prior reads and approval behind it.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var project: ProjectOptions
+    @Argument(help: "The file's path.") var path: String
+    @Argument(help: "A JSON pointer, e.g. /properties/ports.") var pointer: String
+    @OptionGroup var ref: RefOptions
+
+    func run() async throws {
+        try await runReporting(global) {
+            let c = try await LocalChange(global, project: project, author: nil, reason: "lineage")
+            let l = try await c.gateway.lineage(c.caller, project: c.project, path: path, pointer: pointer, at: ref.at)
+            global.console.emit(l) {
+                var lines = ["\(l.path)\(l.pointer) = \(l.value.text)", "set by commit \(l.commit.prefix(12)), \(l.author), \(l.time): \(l.message)"]
+                if let run = l.run, let call = l.call {
+                    lines.append("in agent run \(run) (\(l.agent ?? "?")\(l.onBehalfOf.map { " for \($0)" } ?? "")), call \(call.seq): \(call.tool) — \(call.summary)")
+                    for read in l.readBefore { lines.append("  after reading \(read.path) (blob \(read.blob.prefix(12)))") }
+                }
+                if let mr = l.mergeRequest {
+                    lines.append("admitted by merge request #\(mr.number): " + mr.reviews.map { "\($0.reviewer) \($0.verdict.rawValue) (\($0.rationale))" }.joined(separator: "; "))
+                }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+}

@@ -21,6 +21,14 @@ extension Routes {
             return JSON.response(
                 try await AgentReplay.replay(gateway: gateway, caller: caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
         }
+        org.get("/projects/:project/lineage") { req, ctx in
+            let q = Query(request: req)
+            guard let path = q.string("path"), let pointer = q.string("pointer") else {
+                throw CairnError(.invalidArgument, "lineage needs path and pointer (a JSON pointer such as /properties/ports)")
+            }
+            return JSON.response(
+                try await gateway.lineage(try await caller(req, ctx), project: try ctx.parameters.require("project"), path: path, pointer: pointer, at: q.string("ref") ?? "main"))
+        }
         org.get("/projects/:project/agent-runs/:id") { req, ctx in
             JSON.response(try await gateway.agentRun(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
         }

@@ -9073,6 +9073,227 @@ enum OpenAPIDocument {
     }
    ]
   },
+  "/v1/orgs/{org}/projects/{project}/lineage": {
+   "get": {
+    "description": "Where the value at `pointer` in the JSON file `path` (at `ref`) came from: the commit that set it; if an agent set it, its run, the tool call, what the run had read before it, and the merge request (with its reviews) that admitted it.",
+    "operationId": "lineage",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "path",
+      "required": true,
+      "schema": {
+       "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+       "maxLength": 1024,
+       "not": {
+        "pattern": "(^|/)[.][.]?(/|$)"
+       },
+       "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "pointer",
+      "required": true,
+      "schema": {
+       "pattern": "^(/.*)?$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "additionalProperties": false,
+         "properties": {
+          "agent": {
+           "type": "string"
+          },
+          "author": {
+           "type": "string"
+          },
+          "call": {
+           "type": "object"
+          },
+          "commit": {
+           "pattern": "^[0-9a-f]{64}$",
+           "type": "string"
+          },
+          "mergeRequest": {
+           "type": "object"
+          },
+          "message": {
+           "type": "string"
+          },
+          "onBehalfOf": {
+           "type": "string"
+          },
+          "path": {
+           "type": "string"
+          },
+          "pointer": {
+           "type": "string"
+          },
+          "readBefore": {
+           "items": {
+            "additionalProperties": false,
+            "properties": {
+             "blob": {
+              "pattern": "^[0-9a-f]{64}$",
+              "type": "string"
+             },
+             "path": {
+              "type": "string"
+             }
+            },
+            "required": [
+             "path",
+             "blob"
+            ],
+            "type": "object"
+           },
+           "type": "array"
+          },
+          "run": {
+           "type": "string"
+          },
+          "time": {
+           "type": "string"
+          },
+          "value": {}
+         },
+         "required": [
+          "path",
+          "pointer",
+          "value",
+          "commit",
+          "author",
+          "time",
+          "message",
+          "readBefore"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    }
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
   "/v1/orgs/{org}/projects/{project}/merge-requests": {
    "get": {
     "operationId": "listMergeRequests",

@@ -5,7 +5,8 @@ have made theirs, so they overlap (forked before any ends).
 
 stdin:  {"sessions": [{"stdio": {"command", "args", "env"}} or {"http": {"url", "token"}}, "calls": [{"tool", "arguments"}]], ...]}
         (or one session's fields at the top level)
-stdout: {"sessions": [{"tools": [tool, ...], "results": [{"isError", "text"}, ...]}, ...]} (or one session's at the top level)
+stdout: {"sessions": [{"tools": [tool, ...], "resources": [uri, ...], "results": [{"isError", "text"}, ...]}, ...]}
+        (or one session's at the top level)
 """
 import asyncio, json, sys
 from mcp import ClientSession, StdioServerParameters
@@ -23,6 +24,7 @@ async def session(plan, read, write):
         await s.initialize()
         tools = (await s.list_tools()).tools
         out = {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], "results": []}
+        out["resources"] = [str(r.uri) for r in (await s.list_resources()).resources]
         for c in plan["calls"]:
             r = await s.call_tool(c["tool"], c.get("arguments") or {})
             d = r.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,52 @@
+import CairnCore
+import CairnStore
+import Foundation
+
+/// Where a value came from: the commit that set it, and, when an agent set it, the run and tool
+/// call that did, what the run had read before, and the merge request (with its reviews) that
+/// admitted it.
+public struct Lineage: Sendable, Codable, Equatable {
+    public let path: String
+    public let pointer: String
+    public let value: JSONValue
+    public let commit: String
+    public let author: String
+    public let time: String
+    public let message: String
+    public let run: String?
+    public let agent: String?
+    public let onBehalfOf: String?
+    public let call: AgentRun.Call?
+    /// What the run's earlier calls read, in order: what the change was based on.
+    public let readBefore: [RunInput]
+    public let mergeRequest: MergeRequest?
+}
+
+extension Gateway {
+    /// The lineage of the value at `pointer` in a JSON file at `ref` (needs `read` of the file).
+    public func lineage(_ caller: Caller, project name: String, path: String, pointer: String, at ref: String = "main") async throws -> Lineage {
+        let entries = try await blame(caller, project: name, path: path, at: ref)
+        // The value itself, or the nearest enclosing one that blame tracks.
+        let entry = entries.first { $0.pointer == pointer }
+            ?? entries.filter { pointer.hasPrefix($0.pointer + "/") || $0.pointer.isEmpty }.max { $0.pointer.count < $1.pointer.count }
+        guard let entry else {
+            throw CairnError(.notFound, "no value at \(pointer) in \(path) at \(ref)", details: ["path": path, "pointer": pointer])
+        }
+        // The run whose call made that commit, if an agent made it.
+        var found: (AgentRun, AgentRun.Call)?
+        var cursor: String?
+        repeat {
+            let page = try await agentRuns(caller, project: name, limit: 100, cursor: cursor)
+            for run in page.runs {
+                if let call = run.calls.first(where: { $0.commits.contains(entry.commit.hex) }) { found = (run, call) }
+            }
+            cursor = page.next
+        } while cursor != nil && found == nil
+        var request: MergeRequest?
+        if let number = found?.0.mergeRequest { request = try? await mergeRequest(caller, project: name, number: number).request }
+        let reads = found.map { run, call in run.calls.filter { $0.seq < call.seq }.flatMap(\.reads) } ?? []
+        return Lineage(
+            path: path, pointer: entry.pointer, value: entry.value, commit: entry.commit.hex, author: entry.author, time: entry.time, message: entry.message,
+            run: found?.0.id, agent: found?.0.agent, onBehalfOf: found?.0.onBehalfOf, call: found?.1, readBefore: reads, mergeRequest: request)
+    }
+}
