@@ -95,7 +95,7 @@ schemas = {
   "Evaluation": obj({"decision": B, "context": obj({"rule": S(), "reason": S(), "configCommit": HEX}, ["rule", "reason", "configCommit"])}, ["decision", "context"]),
   "FeedReady": obj({"project": S(), "branches": arr(ref("Branch"))}, ["project", "branches"]),
   "ChangeEvent": obj({"project": S(), "branch": S(), "commit": nullable(HEX), "paths": arr(S()), "actor": S(), "action": S(), "time": S(),
-                      "mergeRequest": I(), "approval": S()},
+                      "mergeRequest": I(), "approval": S(), "run": S(), "call": I(), "tool": S(), "outcome": S()},
                      ["project", "branch", "paths", "actor", "action", "time"]),
   "FeedEvent": {"type": "object", "description": "One server-sent event; `data` is JSON: FeedReady for `ready`, ChangeEvent for `change`.",
                 "properties": {"event": S(enum=["ready", "change"]), "data": S(contentMediaType="application/json",

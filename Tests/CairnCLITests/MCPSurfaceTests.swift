@@ -209,6 +209,20 @@ import Testing
         #expect(try await server.request("GET", p + "/files/fiber/cabinets/1.json?raw=true&ref=\(loser["branch"] as? String ?? "")", token: admin).status == 404)
     }
 
+    @Test("the project's feed carries a run's start, each call as it is made, and its end, live")
+    func liveCalls() async throws {
+        let (server, admin, agent) = try await Self.setUp()
+        let text = try await ServerFeedAndLimitsTests.feed(server, org: "default", project: "city", token: admin, until: { $0.contains("agent.run.finish") }) {
+            _ = try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
+                "http": ["url": server.base + "/v1/mcp?project=city&onBehalfOf=user:ana", "token": agent],
+                "calls": [["tool": "Read", "arguments": ["path": "fiber/cabinets/1.json"]], ["tool": "Glob", "arguments": ["pattern": "fiber/**"]]],
+            ])
+        }
+        let events = ServerFeedAndLimitsTests.events(text, named: "change").filter { ($0["action"] as? String ?? "").hasPrefix("agent.run.") }
+        #expect(events.compactMap { $0["action"] as? String } == ["agent.run.start", "agent.run.call", "agent.run.call", "agent.run.finish"], "\(events)")
+        #expect(events.compactMap { $0["tool"] as? String } == ["Read", "Glob"] && Set(events.compactMap { $0["run"] as? String }).count == 1)
+    }
+
     @Test("an agent never does more than the person it acts for: launched by a viewer, it reads but cannot edit")
     func boundedByTheLauncher() async throws {
         let (server, _, agent) = try await Self.setUp()

@@ -98,7 +98,20 @@ extension Gateway {
             id: id, project: name, agent: caller.principal.subject, credential: caller.principal.credential, onBehalfOf: onBehalfOf, target: target, branch: branch, base: base.hex, status: .running,
             started: Clock.rfc3339(Clock.nowMillis()), calls: [])
         try await saveRun(caller, run, decision: decision, action: "agent.run.start")
+        announceRun(caller, run, action: "agent.run.start")
         return run
+    }
+
+    /// A run's start, calls and end on the project's change feed, live for whoever may read the run's branch.
+    func announceRun(_ caller: Caller, _ run: AgentRun, action: String, call: AgentRun.Call? = nil) {
+        var event = ChangeEvent(
+            project: run.project, branch: run.branch, commit: call?.commits.last, paths: (call?.reads.map(\.path) ?? []), actor: run.agent, action: action,
+            time: Clock.rfc3339(Clock.nowMillis()))
+        event.run = run.id
+        event.call = call?.seq
+        event.tool = call?.tool
+        event.outcome = call.map { $0.error ?? $0.summary } ?? run.status.rawValue
+        feed.publish(organization: caller.organization.id, event)
     }
 
     /// Appends a call to the run's record.
@@ -110,6 +123,7 @@ extension Gateway {
                                      detail: ["run": run.id, "tool": call.tool]) { _, _ in
             ([.write(path: Workflow.agentRunCall(run.project, run.id, call.seq), content: Workflow.encode(call))], ())
         }
+        announceRun(caller, run, action: "agent.run.call", call: call)
         return updated
     }
 
@@ -160,6 +174,7 @@ extension Gateway {
         }
         run.finished = Clock.rfc3339(Clock.nowMillis())
         try await saveRun(caller, run, decision: decision, action: "agent.run.finish")
+        announceRun(caller, run, action: "agent.run.finish")
         return run
     }
 

@@ -15,6 +15,11 @@ public struct ChangeEvent: Sendable, Codable, Equatable {
     public var mergeRequest: Int? = nil
     /// The queued request an `approval.*` event is about.
     public var approval: String? = nil
+    /// The agent run an `agent.run.*` event is about, and for a call, its number, tool and outcome.
+    public var run: String? = nil
+    public var call: Int? = nil
+    public var tool: String? = nil
+    public var outcome: String? = nil
 }
 
 /// Fans committed changes out to subscribers of one organization's project. In-process: a
@@ -64,7 +69,8 @@ extension Gateway {
                     continuation.yield(
                         ChangeEvent(
                             project: event.project, branch: event.branch, commit: event.commit, paths: paths, actor: event.actor, action: event.action,
-                            time: event.time, mergeRequest: event.mergeRequest, approval: event.approval))
+                            time: event.time, mergeRequest: event.mergeRequest, approval: event.approval, run: event.run, call: event.call, tool: event.tool,
+                            outcome: event.outcome))
                 }
                 continuation.finish()
             }

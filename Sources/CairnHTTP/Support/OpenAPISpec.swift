@@ -474,6 +474,9 @@ enum OpenAPIDocument {
      "branch": {
       "type": "string"
      },
+     "call": {
+      "type": "integer"
+     },
      "commit": {
       "anyOf": [
        {
@@ -488,6 +491,9 @@ enum OpenAPIDocument {
      "mergeRequest": {
       "type": "integer"
      },
+     "outcome": {
+      "type": "string"
+     },
      "paths": {
       "items": {
        "type": "string"
@@ -497,7 +503,13 @@ enum OpenAPIDocument {
      "project": {
       "type": "string"
      },
+     "run": {
+      "type": "string"
+     },
      "time": {
+      "type": "string"
+     },
+     "tool": {
       "type": "string"
      }
     },
