@@ -163,7 +163,7 @@ schemas = {
                                      "reads": arr(obj({"path": S(), "blob": HEX}, ["path", "blob"])), "readAt": HEX, "commits": arr(HEX),
                                      "summary": S(), "result": S(), "error": S(), "milliseconds": {"type": "number"}, "at": S()},
                                     ["seq", "tool", "arguments", "decision", "reads", "commits", "summary", "milliseconds", "at"])),
-                   "mergeRequest": I(), "mergeCommit": HEX, "head": HEX, "rollbackCommit": HEX, "message": S()},
+                   "mergeRequest": I(), "mergeCommit": HEX, "head": HEX, "rollbackCommit": HEX, "message": S(), "parent": S()},
                   ["id", "project", "agent", "target", "branch", "base", "status", "started", "calls"]),
   "AgentRunPage": obj({"runs": arr(ref("AgentRun")), "next": nullable(S())}, ["runs"]),
   "AuditItem": obj({"seq": I(), "hash": HEX, "previousHash": HEX, "record": {"type": "object"}}, ["seq", "hash", "previousHash", "record"]),

@@ -41,6 +41,7 @@ public enum AgentReplay {
         replayed.status = .running
         replayed.calls = []
         let session = AgentSession(gateway: gateway, caller: agent, run: AgentRun(copying: replayed, branch: scratch))
+        try? await session.inheritBounds()
         var steps: [Step] = []
         for call in run.calls {
             let arguments = (try? JSONDecoder().decode([String: Value].self, from: Data(call.arguments.text.utf8))) ?? [:]

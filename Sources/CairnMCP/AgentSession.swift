@@ -13,46 +13,61 @@ public actor AgentSession {
     let caller: Caller
     public private(set) var run: AgentRun
 
-    /// The person the agent acts for, as a caller: every call must also be within their
-    /// authority on the target, so an agent never does more than the people behind it.
-    let launcher: Caller?
+    /// Who bounds the agent: the person it acts for and, for a child run, the agents of the runs
+    /// above it. Every call must also be within each one's authority on the target, so an agent
+    /// never does more than the people (and parent runs) behind it.
+    var bounds: [(caller: Caller, why: String)] = []
 
     init(gateway: Gateway, caller: Caller, run: AgentRun) {
         self.gateway = gateway
         self.caller = caller
         self.run = run
-        launcher = run.onBehalfOf.flatMap { subject in
-            subject.hasPrefix("user:")
-                ? Caller(principal: Principal(subject: subject, kind: .user, credential: "launcher of \(run.agent)"), organization: caller.organization)
-                : nil
+        if let subject = run.onBehalfOf, subject.hasPrefix("user:") {
+            bounds.append((Caller(principal: Principal(subject: subject, kind: .user, credential: "launcher of \(run.agent)"), organization: caller.organization),
+                           "\(subject), for whom this agent acts"))
         }
     }
 
-    /// Checks that the launcher may do this too (on the run's target).
+    /// Adds the agents of the parent runs as bounds (a child run never gains authority).
+    func inheritBounds() async throws {
+        var parent = run.parent
+        while let id = parent {
+            let up = try await gateway.agentRun(caller, project: run.project, id: id)
+            guard let agent = try await gateway.agentCaller(for: up, organization: caller.organization) else {
+                throw CairnError(.permissionDenied, "the agent of parent run \(id) no longer has a valid key")
+            }
+            bounds.append((agent, "\(up.agent), whose run \(id) this run is a child of"))
+            parent = up.parent
+        }
+    }
+
+    /// Checks that every bound may do this too (on the run's target).
     func bound(_ authority: Authority, _ path: String? = nil) async throws {
-        guard let launcher else { return }
-        do {
-            _ = try await gateway.authorize(launcher, authority, AccessTarget(project: run.project, branch: run.target, path: path), action: "agent.launcher.check")
-        } catch let e as CairnError where e.code == .permissionDenied {
-            throw CairnError(
-                .permissionDenied,
-                "\(launcher.principal.subject), for whom this agent acts, may not \(authority.rawValue) \(path ?? "in \(run.project)"): an agent never does more than the people behind it")
+        for (bound, why) in bounds {
+            do {
+                _ = try await gateway.authorize(bound, authority, AccessTarget(project: run.project, branch: run.target, path: path), action: "agent.bound.check")
+            } catch let e as CairnError where e.code == .permissionDenied {
+                throw CairnError(
+                    .permissionDenied, "\(why), may not \(authority.rawValue) \(path ?? "in \(run.project)"): an agent never does more than those behind it")
+            }
         }
     }
 
     /// Starts a run for `caller` (the agent) on `project`, forked from `target`.
-    public static func start(gateway: Gateway, caller: Caller, project: String, target: String = "main", onBehalfOf: String? = nil) async throws
-        -> AgentSession
+    public static func start(gateway: Gateway, caller: Caller, project: String, target: String = "main", onBehalfOf: String? = nil, parent: String? = nil)
+        async throws -> AgentSession
     {
-        let run = try await gateway.startAgentRun(caller, project: project, target: target, onBehalfOf: onBehalfOf)
-        return AgentSession(gateway: gateway, caller: caller, run: run)
+        let run = try await gateway.startAgentRun(caller, project: project, target: target, onBehalfOf: onBehalfOf, parent: parent)
+        let session = AgentSession(gateway: gateway, caller: caller, run: run)
+        try await session.inheritBounds()
+        return session
     }
 
     /// An MCP server offering the eight tools of this session.
     public func server() async -> Server {
         let server = Server(
             name: "cairn", version: "0.1.0",
-            instructions: "You act on the world model of project '\(run.project)' through eight tools. Your changes go to your own branch "
+            instructions: "Run \(run.id). You act on the world model of project '\(run.project)' through eight tools. Your changes go to your own branch "
                 + "'\(run.branch)' (forked from '\(run.target)'); when the session ends they merge into '\(run.target)', or wait as a merge "
                 + "request for a person's approval. Give a reason with every change.",
             capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
@@ -144,11 +159,7 @@ public actor AgentSession {
             guard let s = a[key]?.stringValue else { throw CairnError(.invalidArgument, "\(name) needs '\(key)' (a string)") }
             return s
         }
-        func changer() throws -> Caller {
-            var c = caller
-            c.reason = try string("reason")
-            return c
-        }
+        func changer() throws -> Caller { caller(reason: try string("reason")) }
         let project = run.project, branch = run.branch
         switch name {
         case "Read":
@@ -206,9 +217,7 @@ public actor AgentSession {
             var request = try Self.decode(RunRequest.self, a, name)
             request.ref = branch
             request.message = a["reason"]?.stringValue
-            var c = caller
-            c.reason = request.message
-            let result = try await gateway.run(c, project: project, request)
+            let result = try await gateway.run(caller(reason: request.message), project: project, request)
             return Outcome(
                 text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
                 summary: "run \(request.function)", stable: result.result.text)
@@ -217,9 +226,7 @@ public actor AgentSession {
             var request = try Self.decode(SolveRequest.self, a, name)
             request.ref = branch
             request.message = a["reason"]?.stringValue
-            var c = caller
-            c.reason = request.message
-            let result = try await gateway.solve(c, project: project, request)
+            let result = try await gateway.solve(caller(reason: request.message), project: project, request)
             return Outcome(
                 text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
                 summary: "solve \(request.kind): \(result.result.status.rawValue)",
@@ -227,6 +234,13 @@ public actor AgentSession {
         default:
             throw CairnError(.invalidArgument, "unknown tool '\(name)': the tools are \(AgentTools.names.joined(separator: ", "))")
         }
+    }
+
+    /// The agent with the why of one call.
+    func caller(reason: String?) -> Caller {
+        var c = caller
+        c.reason = reason
+        return c
     }
 
     /// A change as its effect: each changed path with the blob it has now (content-addressed,

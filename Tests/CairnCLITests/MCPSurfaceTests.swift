@@ -223,6 +223,43 @@ import Testing
         #expect(events.compactMap { $0["tool"] as? String } == ["Read", "Glob"] && Set(events.compactMap { $0["run"] as? String }).count == 1)
     }
 
+    @Test("a child run works on its parent's branch, merges back into it, and can never gain authority")
+    func childRun() async throws {
+        let (server, admin, planner) = try await Self.setUp()
+        // The helper's own key could read everything in the project; as the planner's child it cannot.
+        let minted = try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["kind": "agent", "subject": "agent:helper", "role": "designer", "project": "city"])
+        let helper = try #require(minted.json["token"] as? String)
+        let url = server.base + "/v1/mcp?project=city&onBehalfOf=user:ana"
+        let answer = try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
+            "sessions": [
+                ["http": ["url": url, "token": planner], "calls": [["tool": "Read", "arguments": ["path": "fiber/cabinets/2.json"]]]],
+                ["http": ["url": url, "token": helper], "childOf": 0, "calls": [
+                    ["tool": "Read", "arguments": ["path": "secret/plan.json"]],
+                    ["tool": "Edit", "arguments": ["path": "fiber/cabinets/2.json", "old": #""ports":48"#, "new": #""ports":96"#, "reason": "the helper's part"]],
+                ]],
+            ]
+        ])
+        let sessions = answer["sessions"] as? [[String: Any]] ?? []
+        let child = sessions.last?["results"] as? [[String: Any]] ?? []
+        #expect(child.first?["isError"] as? Bool == true && (child.first?["text"] as? String ?? "").contains("agent:planner, whose run"), "\(child)")
+        #expect(child.last?["isError"] as? Bool == false, "\(child)")
+        let p = "/v1/orgs/default/projects/city"
+        let parentID = try #require(sessions.first?["run"] as? String)
+        let childID = try #require(sessions.last?["run"] as? String)
+        var childRun: [String: Any] = [:], parentRun: [String: Any] = [:]
+        for _ in 0..<200 {
+            childRun = try await server.request("GET", p + "/agent-runs/\(childID)", token: admin).json
+            parentRun = try await server.request("GET", p + "/agent-runs/\(parentID)", token: admin).json
+            if parentRun["status"] as? String != "running" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(childRun["parent"] as? String == parentID && childRun["target"] as? String == parentRun["branch"] as? String && childRun["status"] as? String == "merged", "\(childRun)")
+        // The child's change is in the parent's work, which waits for approval into main.
+        #expect(parentRun["status"] as? String == "awaiting_approval", "\(parentRun)")
+        let onParent = try await server.request("GET", p + "/files/fiber/cabinets/2.json?raw=true&ref=\(parentRun["branch"] as? String ?? "")", token: admin)
+        #expect(onParent.text.contains("\"ports\":96"))
+    }
+
     @Test("an agent never does more than the person it acts for: launched by a viewer, it reads but cannot edit")
     func boundedByTheLauncher() async throws {
         let (server, _, agent) = try await Self.setUp()

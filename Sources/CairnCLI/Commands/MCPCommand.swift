@@ -22,6 +22,7 @@ struct MCPCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The agent's API key (default: $CAIRN_TOKEN).") var token: String?
     @Option(name: .long, help: "The branch the run forks from and merges into.") var branch = "main"
     @Option(name: .long, help: ArgumentHelp("The person or workflow that launched the agent.", valueName: "subject")) var onBehalfOf: String?
+    @Option(name: .long, help: ArgumentHelp("Start a child run of this running run (on its branch, within its authority).", valueName: "run")) var parent: String?
 
     func run() async throws {
         try await runReporting(global) {
@@ -32,7 +33,7 @@ struct MCPCommand: AsyncParsableCommand {
             let org = try await global.organization(repo, create: false)
             let gateway = Gateway(repository: repo)
             let caller = try await gateway.authenticate(organization: org.name, authorization: "Bearer \(token)")
-            let session = try await AgentSession.start(gateway: gateway, caller: caller, project: try project.name(), target: branch, onBehalfOf: onBehalfOf ?? caller.principal.onBehalfOf)
+            let session = try await AgentSession.start(gateway: gateway, caller: caller, project: try project.name(), target: branch, onBehalfOf: onBehalfOf ?? caller.principal.onBehalfOf, parent: parent)
             let server = await session.server()
             try await server.start(transport: StdioTransport())
             await server.waitUntilCompleted()

@@ -64,6 +64,9 @@ public struct AgentRun: Sendable, Codable, Equatable {
     public var head: String?
     public var rollbackCommit: String?
     public var message: String?
+    /// The run this one is a child of: it works on a branch forked from the parent's, merges
+    /// back into it, and may do nothing its parent could not.
+    public var parent: String?
 }
 
 extension AgentRun {
@@ -71,7 +74,7 @@ extension AgentRun {
     public init(copying run: AgentRun, branch: String) {
         self = AgentRun(
             id: run.id, project: run.project, agent: run.agent, credential: run.credential, onBehalfOf: run.onBehalfOf, target: run.target, branch: branch,
-            base: run.base, status: .running, started: run.started, calls: [])
+            base: run.base, status: .running, started: run.started, calls: [], parent: run.parent)
     }
 }
 
@@ -88,7 +91,17 @@ extension Workflow {
 extension Gateway {
     /// Starts a run: checks the agent may work on the project, forks the run's branch from the
     /// target, and records the run.
-    public func startAgentRun(_ caller: Caller, project name: String, target: String = "main", onBehalfOf: String? = nil) async throws -> AgentRun {
+    public func startAgentRun(_ caller: Caller, project name: String, target: String = "main", onBehalfOf: String? = nil, parent: String? = nil) async throws
+        -> AgentRun
+    {
+        var target = target, onBehalfOf = onBehalfOf
+        if let parent {
+            // A child run works on its parent's branch and for its parent's launcher.
+            let up = try await agentRun(caller, project: name, id: parent)
+            guard up.status == .running else { throw CairnError(.conflict, "run \(parent) has ended: a child run needs a running parent") }
+            target = up.branch
+            onBehalfOf = up.onBehalfOf
+        }
         let (project, decision) = try await open(caller, name, .read, branch: target, action: "agent.run.start")
         let base = try await project.resolve(target).commit
         let id = Self.runID()
@@ -96,7 +109,7 @@ extension Gateway {
         _ = try await createBranch(caller, project: name, branch: branch, from: base.hex)
         let run = AgentRun(
             id: id, project: name, agent: caller.principal.subject, credential: caller.principal.credential, onBehalfOf: onBehalfOf, target: target, branch: branch, base: base.hex, status: .running,
-            started: Clock.rfc3339(Clock.nowMillis()), calls: [])
+            started: Clock.rfc3339(Clock.nowMillis()), calls: [], parent: parent)
         try await saveRun(caller, run, decision: decision, action: "agent.run.start")
         announceRun(caller, run, action: "agent.run.start")
         return run

@@ -7,7 +7,7 @@ import Hummingbird
 import MCP
 import NIOCore
 
-/// The agent surface over streamable HTTP at `/v1/mcp?project=P[&org=O][&branch=B][&onBehalfOf=S]`:
+/// The agent surface over streamable HTTP at `/v1/mcp?project=P[&org=O][&branch=B][&onBehalfOf=S][&parent=RUN]`:
 /// bearer authentication on every request, one run per MCP session. A session's requests must
 /// come from the agent that opened it; closing the session (DELETE) ends the run.
 actor MCPSessions {
@@ -68,7 +68,7 @@ extension Routes {
         }
         guard let project = query["project"].map(String.init) else { throw CairnError(.invalidArgument, "which project? add ?project=NAME to the MCP URL") }
         let session = try await AgentSession.start(
-            gateway: gateway, caller: caller, project: project, target: query["branch"].map(String.init) ?? "main", onBehalfOf: query["onBehalfOf"].map(String.init) ?? caller.principal.onBehalfOf)
+            gateway: gateway, caller: caller, project: project, target: query["branch"].map(String.init) ?? "main", onBehalfOf: query["onBehalfOf"].map(String.init) ?? caller.principal.onBehalfOf, parent: query["parent"].map(String.init))
         let id = await session.run.id
         let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedSessionID(id: id))
         let server = await session.server()

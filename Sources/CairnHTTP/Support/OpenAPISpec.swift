@@ -157,6 +157,9 @@ enum OpenAPIDocument {
      "onBehalfOf": {
       "type": "string"
      },
+     "parent": {
+      "type": "string"
+     },
      "project": {
       "type": "string"
      },

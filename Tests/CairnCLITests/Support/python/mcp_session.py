@@ -18,10 +18,15 @@ q = json.load(sys.stdin)
 single = "sessions" not in q
 plans = [q] if single else q["sessions"]
 barrier = asyncio.Barrier(len(plans))
+# A plan with "childOf": K starts once session K has begun, as a child of its run (the run id is
+# the first word after "Run " in the server's instructions); session K ends after its children.
+started = [None] * len(plans)
+finished = [None] * len(plans)
 
-async def session(plan, read, write):
+async def session(plan, read, write, k):
     async with ClientSession(read, write) as s:
-        await s.initialize()
+        init = await s.initialize()
+        started[k].set_result((init.instructions or "").split("Run ")[1].split(".")[0] if "Run " in (init.instructions or "") else None)
         tools = (await s.list_tools()).tools
         out = {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], "results": []}
         out["resources"] = [str(r.uri) for r in (await s.list_resources()).resources]
@@ -29,22 +34,36 @@ async def session(plan, read, write):
             r = await s.call_tool(c["tool"], c.get("arguments") or {})
             d = r.model_dump(mode="json", by_alias=True)
             out["results"].append({"isError": bool(d.get("isError")), "text": "".join(x.get("text", "") for x in d.get("content", []))})
-        await barrier.wait()
+        out["run"] = started[k].result()
+        children = [finished[j] for j, p in enumerate(plans) if p.get("childOf") == k]
+        if children:
+            await asyncio.gather(*children)
+        elif not any("childOf" in p for p in plans):
+            await barrier.wait()
         return out
 
-async def run(plan):
-    if "stdio" in plan:
-        p = plan["stdio"]
-        params = StdioServerParameters(command=p["command"], args=p.get("args", []), env=p.get("env"))
-        async with stdio_client(params) as (read, write):
-            return await session(plan, read, write)
-    h = plan["http"]
-    async with create_mcp_http_client(headers={"Authorization": "Bearer " + h["token"]}) as client:
-        async with streamable_http_client(h["url"], http_client=client) as (read, write):
-            return await session(plan, read, write)
+async def run(plan, k):
+    try:
+        if "stdio" in plan:
+            p = plan["stdio"]
+            params = StdioServerParameters(command=p["command"], args=p.get("args", []), env=p.get("env"))
+            async with stdio_client(params) as (read, write):
+                return await session(plan, read, write, k)
+        h = plan["http"]
+        url = h["url"]
+        if "childOf" in plan:
+            url += "&parent=" + await started[plan["childOf"]]
+        async with create_mcp_http_client(headers={"Authorization": "Bearer " + h["token"]}) as client:
+            async with streamable_http_client(url, http_client=client) as (read, write):
+                return await session(plan, read, write, k)
+    finally:
+        finished[k].set_result(True)
 
 async def main():
-    results = await asyncio.gather(*(run(p) for p in plans))
+    for k in range(len(plans)):
+        started[k] = asyncio.get_running_loop().create_future()
+        finished[k] = asyncio.get_running_loop().create_future()
+    results = await asyncio.gather(*(run(p, k) for k, p in enumerate(plans)))
     return results[0] if single else {"sessions": list(results)}
 
 json.dump(asyncio.run(main()), sys.stdout)
