@@ -260,6 +260,29 @@ import Testing
         #expect(onParent.text.contains("\"ports\":96"))
     }
 
+    @Test("an HTTP session left idle is closed and its run ended, as if its client had closed it")
+    func idleSessionsEnd() async throws {
+        let server = try await ServerHarness(environment: ["CAIRN_MCP_IDLE_SECONDS": "1"])
+        let admin = try server.adminToken()
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
+        let initialize: [String: Any] = [
+            "jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": ["protocolVersion": "2025-06-18", "capabilities": [:] as [String: Any], "clientInfo": ["name": "test", "version": "1"]],
+        ]
+        let opened = try await server.request("POST", "/v1/mcp?project=city", token: admin, json: initialize, headers: ["Accept": "application/json, text/event-stream"])
+        let id = try #require(opened.headers.first { $0.key.lowercased() == "mcp-session-id" }?.value, "\(opened.status) \(opened.text)")
+        var status = "running"
+        for _ in 0..<100 where status == "running" {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await server.request("GET", "/v1/orgs/default/projects/city/agent-runs/\(id)", token: admin).json["status"] as? String ?? "?"
+        }
+        #expect(status == "completed", "an idle session's run ends (no changes: completed), not \(status)")
+        // Its session is gone: a later request with its id is refused.
+        let late = try await server.request("POST", "/v1/mcp?project=city", token: admin, json: ["jsonrpc": "2.0", "id": 1, "method": "tools/list"],
+                                            headers: ["Accept": "application/json, text/event-stream", "Mcp-Session-Id": id])
+        #expect(late.status == 404)
+    }
+
     @Test("an agent never does more than the person it acts for: launched by a viewer, it reads but cannot edit")
     func boundedByTheLauncher() async throws {
         let (server, _, agent) = try await Self.setUp()

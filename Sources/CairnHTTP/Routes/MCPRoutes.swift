@@ -20,10 +20,45 @@ actor MCPSessions {
     }
 
     private var entries: [String: Entry] = [:]
+    private var lastSeen: [String: ContinuousClock.Instant] = [:]
+    private var sweeping = false
 
-    func entry(_ id: String) -> Entry? { entries[id] }
-    func add(_ id: String, _ entry: Entry) { entries[id] = entry }
-    func remove(_ id: String) -> Entry? { entries.removeValue(forKey: id) }
+    func entry(_ id: String) -> Entry? {
+        if entries[id] != nil { lastSeen[id] = .now }
+        return entries[id]
+    }
+
+    func add(_ id: String, _ entry: Entry) {
+        entries[id] = entry
+        lastSeen[id] = .now
+    }
+
+    func remove(_ id: String) -> Entry? {
+        lastSeen[id] = nil
+        return entries.removeValue(forKey: id)
+    }
+
+    /// Takes out the sessions no request has touched for `idle` seconds.
+    func expire(idle seconds: Double) -> [Entry] {
+        let cutoff = ContinuousClock.now - .milliseconds(Int64(seconds * 1000))
+        let stale = lastSeen.filter { $0.value < cutoff }.map(\.key)
+        return stale.compactMap { remove($0) }
+    }
+
+    /// Starts, once, the sweep that ends idle sessions' runs (as if their clients had closed them).
+    func startSweeping(idle seconds: Double) {
+        guard !sweeping else { return }
+        sweeping = true
+        Task { [weak self] in
+            while let self, !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int64(min(60, max(0.05, seconds / 4)) * 1000)))
+                for ended in await self.expire(idle: seconds) {
+                    await ended.server.stop()
+                    _ = await ended.session.finish()
+                }
+            }
+        }
+    }
 }
 
 /// Gives the transport the session id Cairn chose, so the run and the MCP session share it.
@@ -74,6 +109,7 @@ extension Routes {
         let server = await session.server()
         try await server.start(transport: transport)
         await sessions.add(id, .init(subject: caller.principal.subject, organization: orgName, session: session, server: server, transport: transport))
+        await sessions.startSweeping(idle: config.mcpIdleSeconds)
         return Self.response(await transport.handleRequest(request))
     }
 

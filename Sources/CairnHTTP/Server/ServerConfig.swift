@@ -18,6 +18,8 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     public var jwksRefetchSeconds = 10.0
     /// How often an idle change feed sends a comment line, which finds clients that are gone.
     public var feedHeartbeatSeconds = 15.0
+    /// An MCP session idle this long is closed and its run ended, as if its client had closed it.
+    public var mcpIdleSeconds = 1800.0
 
     public init() {}
 
@@ -37,6 +39,8 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         jwksRefetchSeconds = try c.decodeIfPresent(Double.self, forKey: .jwksRefetchSeconds) ?? d.jwksRefetchSeconds
         feedHeartbeatSeconds = try c.decodeIfPresent(Double.self, forKey: .feedHeartbeatSeconds) ?? d.feedHeartbeatSeconds
         guard feedHeartbeatSeconds > 0 else { throw CairnError(.invalidArgument, "feedHeartbeatSeconds must be more than 0") }
+        mcpIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .mcpIdleSeconds) ?? d.mcpIdleSeconds
+        guard mcpIdleSeconds > 0 else { throw CairnError(.invalidArgument, "mcpIdleSeconds must be more than 0") }
     }
 
     /// Reads a JSON config file; unknown keys are an error, so a typo never silently does nothing.
@@ -75,9 +79,11 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         try number("CAIRN_REQUEST_TIMEOUT") { (v: Double) in requestTimeoutSeconds = v }
         try number("CAIRN_JWKS_REFETCH_SECONDS") { (v: Double) in jwksRefetchSeconds = v }
         try number("CAIRN_FEED_HEARTBEAT_SECONDS") { (v: Double) in feedHeartbeatSeconds = max(0.1, v) }
+        try number("CAIRN_MCP_IDLE_SECONDS") { (v: Double) in mcpIdleSeconds = max(0.1, v) }
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds
+        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds,
+            mcpIdleSeconds
     }
 }
