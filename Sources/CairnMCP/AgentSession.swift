@@ -46,7 +46,8 @@ public actor AgentSession {
         for (bound, why) in bounds {
             do {
                 _ = try await gateway.authorize(bound, authority, AccessTarget(project: run.project, branch: run.target, path: path), action: "agent.bound.check")
-            } catch let e as CairnError where e.code == .permissionDenied {
+            } catch let e as CairnError where e.code == .permissionDenied || e.code == .projectNotFound {
+                // (A bound with no access to the project at all is told it does not exist.)
                 throw CairnError(
                     .permissionDenied, "\(why), may not \(authority.rawValue) \(path ?? "in \(run.project)"): an agent never does more than those behind it")
             }

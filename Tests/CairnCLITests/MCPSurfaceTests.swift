@@ -91,19 +91,25 @@ import Testing
         try await Self.checkReplay(server, admin: admin)
     }
 
-    /// Replaying the run reproduces every answer; once the agent's key is revoked, a what-if
-    /// replay flags every call that was allowed as one that would now be denied.
+    /// Replaying the run reproduces every answer; once the launcher's grant is removed, or the
+    /// agent's key revoked, a what-if replay flags every call that was allowed as now denied.
     static func checkReplay(_ server: ServerHarness, admin: String) async throws {
         let p = "/v1/orgs/default/projects/city"
         let id = try #require((try await server.request("GET", p + "/agent-runs", token: admin).json["runs"] as? [[String: Any]])?.last?["id"] as? String)
         let replay = try await server.request("POST", p + "/agent-runs/\(id)/replay", token: admin)
         #expect(replay.status == 200 && replay.json["identical"] as? Bool == true, "\(replay.text)")
         #expect((replay.json["steps"] as? [Any])?.count == plan.count && (replay.json["wouldNowBeDenied"] as? [Int]) == [])
+        // What-if: with Ana's grant removed, every call she launched that was allowed would now be refused.
+        #expect(try await server.request("DELETE", "/v1/orgs/default/members/user:ana", token: admin).status == 204)
+        let withoutAna = try await server.request("POST", p + "/agent-runs/\(id)/replay", token: admin)
+        let allowed = (replay.json["steps"] as? [[String: Any]] ?? []).filter { $0["recordedDecision"] as? String == "allowed" }.compactMap { $0["seq"] as? Int }
+        #expect(withoutAna.json["wouldNowBeDenied"] as? [Int] == allowed && !allowed.isEmpty, "\(withoutAna.text)")
+        // And with the agent's own key revoked.
         let keys = try await server.request("GET", "/v1/orgs/default/keys", token: admin).json["keys"] as? [[String: Any]] ?? []
         let key = try #require(keys.first { $0["subject"] as? String == "agent:planner" }?["id"] as? String)
         #expect(try await server.request("DELETE", "/v1/orgs/default/keys/\(key)", token: admin).status == 200)
         let whatIf = try await server.request("POST", p + "/agent-runs/\(id)/replay", token: admin)
-        #expect(whatIf.json["wouldNowBeDenied"] as? [Int] == [1, 2, 3, 4, 5, 6, 9] + ((replay.json["steps"] as? [[String: Any]])?.last?["decisionNow"] as? String == "allowed" ? [11] : []), "\(whatIf.text)")
+        #expect(whatIf.json["wouldNowBeDenied"] as? [Int] == allowed, "\(whatIf.text)")
     }
 
     @Test("HTTP: the same session over streamable HTTP at /v1/mcp with a bearer token; closing it ends the run")
