@@ -59,7 +59,6 @@ extension Gateway {
         let stops = try await pointFiles(caller, name, stopGlob, at: commit, inputs: &inputs)
         guard !stops.isEmpty else { throw CairnError(.invalidArgument, "no stop file matches '\(stopGlob)'") }
         let (distances, times) = try await costMatrices(caller, project, name, [depot.point] + stops.map(\.point), roads: request.roads, at: commit, inputs: &inputs)
-        func number(_ p: [String: Any], _ key: String) -> Double? { (p[key] as? NSNumber)?.doubleValue }
         return RoutingProblem(
             distances: distances, times: times,
             stops: stops.enumerated().map { i, s in
@@ -78,21 +77,13 @@ extension Gateway {
     func facilityModel(_ caller: Caller, _ project: Project, _ name: String, _ request: SolveRequest, at commit: ObjectID, inputs: inout [RunInput])
         async throws -> (model: LinearModel, assignVariables: [(key: (String, String), value: String)])
     {
-        guard let facilityGlob = request.depots, let customerGlob = request.stops else {
-            throw CairnError(.invalidArgument, "facility_location needs depots (candidate facilities) and stops (customers), as Point files")
-        }
-        let facilities = try await pointFiles(caller, name, facilityGlob, at: commit, inputs: &inputs)
-        let customers = try await pointFiles(caller, name, customerGlob, at: commit, inputs: &inputs)
-        guard !facilities.isEmpty, !customers.isEmpty else { throw CairnError(.invalidArgument, "facility_location needs at least one facility and one customer") }
-        let points = facilities.map(\.point) + customers.map(\.point)
-        let (distances, _) = try await costMatrices(caller, project, name, points, roads: request.roads, at: commit, inputs: &inputs)
-        func number(_ p: [String: Any], _ key: String) -> Double? { (p[key] as? NSNumber)?.doubleValue }
+        let (facilities, customers, distances) = try await pairedPoints(
+            caller, project, name, request, at: commit, inputs: &inputs, kind: "facility_location", roles: ("candidate facilities", "customers"))
         var variables: [LinearModel.Variable] = [], constraints: [LinearModel.Constraint] = [], objective: [String: Double] = [:]
         var assign: [(key: (String, String), value: String)] = []
-        for (f, facility) in facilities.enumerated() {
+        for facility in facilities {
             variables.append(.init(name: "open[\(facility.path)]", type: .binary))
             objective["open[\(facility.path)]"] = number(facility.properties, "cost") ?? 0
-            _ = f
         }
         for (c, customer) in customers.enumerated() {
             let demand = number(customer.properties, "demand") ?? 1
@@ -131,14 +122,8 @@ extension Gateway {
     func crewModel(_ caller: Caller, _ project: Project, _ name: String, _ request: SolveRequest, at commit: ObjectID, inputs: inout [RunInput])
         async throws -> (model: LinearModel, assignVariables: [(key: (String, String), value: String)])
     {
-        guard let crewGlob = request.depots, let orderGlob = request.stops else {
-            throw CairnError(.invalidArgument, "crew_assignment needs depots (crews, where each starts) and stops (work orders), as Point files")
-        }
-        let crews = try await pointFiles(caller, name, crewGlob, at: commit, inputs: &inputs)
-        let orders = try await pointFiles(caller, name, orderGlob, at: commit, inputs: &inputs)
-        guard !crews.isEmpty, !orders.isEmpty else { throw CairnError(.invalidArgument, "crew_assignment needs at least one crew and one work order") }
-        let (distances, _) = try await costMatrices(caller, project, name, crews.map(\.point) + orders.map(\.point), roads: request.roads, at: commit, inputs: &inputs)
-        func number(_ p: [String: Any], _ key: String) -> Double? { (p[key] as? NSNumber)?.doubleValue }
+        let (crews, orders, distances) = try await pairedPoints(
+            caller, project, name, request, at: commit, inputs: &inputs, kind: "crew_assignment", roles: ("crews, where each starts", "work orders"))
         var variables: [LinearModel.Variable] = [], constraints: [LinearModel.Constraint] = [], objective: [String: Double] = [:]
         var assign: [(key: (String, String), value: String)] = []
         var shift: [String: [String: Double]] = [:]
@@ -165,4 +150,24 @@ extension Gateway {
         }
         return (LinearModel(sense: .minimize, variables: variables, constraints: constraints, objective: objective), assign)
     }
+
+    /// The two sets of Point files a template pairs up (`depots` and `stops`: facilities and
+    /// customers, crews and work orders), and the costs from each of the first to each of the
+    /// second (`distances[i][first.count + j]`).
+    func pairedPoints(
+        _ caller: Caller, _ project: Project, _ name: String, _ request: SolveRequest, at commit: ObjectID, inputs: inout [RunInput], kind: String,
+        roles: (String, String)
+    ) async throws -> (first: [(path: String, point: Coordinate, properties: [String: Any])], second: [(path: String, point: Coordinate, properties: [String: Any])], distances: [[Double]]) {
+        guard let firstGlob = request.depots, let secondGlob = request.stops else {
+            throw CairnError(.invalidArgument, "\(kind) needs depots (\(roles.0)) and stops (\(roles.1)), as Point files")
+        }
+        let first = try await pointFiles(caller, name, firstGlob, at: commit, inputs: &inputs)
+        let second = try await pointFiles(caller, name, secondGlob, at: commit, inputs: &inputs)
+        guard !first.isEmpty, !second.isEmpty else { throw CairnError(.invalidArgument, "\(kind) needs at least one of the \(roles.0) and one of the \(roles.1)") }
+        let (distances, _) = try await costMatrices(caller, project, name, first.map(\.point) + second.map(\.point), roads: request.roads, at: commit, inputs: &inputs)
+        return (first, second, distances)
+    }
 }
+
+/// A number property of a feature (nil when absent or not a number).
+private func number(_ properties: [String: Any], _ key: String) -> Double? { (properties[key] as? NSNumber)?.doubleValue }
