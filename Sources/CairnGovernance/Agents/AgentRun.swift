@@ -96,8 +96,12 @@ extension Gateway {
     {
         var target = target, onBehalfOf = onBehalfOf
         if let parent {
-            // A child run works on its parent's branch and for its parent's launcher.
-            let up = try await agentRun(caller, project: name, id: parent)
+            // A child run works on its parent's branch and for its parent's launcher (the
+            // parent's header is enough: its calls are not read).
+            _ = try await open(caller, name, .read, action: "agent.run.read")
+            guard let (up, _) = try await workflowRecord(AgentRun.self, Workflow.agentRun(name, parent), in: try await workflowProject(caller.organization)) else {
+                throw CairnError(.notFound, "no agent run '\(parent)' in \(name)")
+            }
             guard up.status == .running else { throw CairnError(.conflict, "run \(parent) has ended: a child run needs a running parent") }
             target = up.branch
             onBehalfOf = up.onBehalfOf

@@ -18,15 +18,18 @@ extension Gateway {
         case .merged:
             guard let head = run.head else { throw CairnError(.conflict, "run \(id) has no recorded head to roll back") }
             let target = try await project.resolve(run.target).commit
+            // Blob ids come from the trees (no file is read to learn one); the base's contents
+            // of the files to restore are read in one batch per page.
+            let now = try await project.stage(at: target.hex), before = try await project.stage(at: run.base)
             var changes: [FileChange] = [], moved: [String] = []
             var after: String?
             repeat {
                 let page = try await project.diff(from: run.base, to: head, json: false, limit: 1000, after: after)
+                for file in page.files where try await now.blob(file.path) != file.after { moved.append(file.path) }
+                let restore = page.files.filter { $0.before != nil }.map(\.path)
+                let contents = try await before.read(restore)
                 for file in page.files {
-                    let now = try await blob(project, file.path, at: target.hex)
-                    if now != file.after { moved.append(file.path) }
-                    if file.before != nil {
-                        let (_, _, bytes) = try await project.readBytes(file.path, at: run.base)
+                    if file.before != nil, let bytes = contents[file.path] ?? nil {
                         changes.append(.write(path: file.path, content: bytes))
                     } else {
                         changes.append(.delete(file.path))
@@ -50,14 +53,5 @@ extension Gateway {
         run.status = .rolledBack
         try await saveRun(caller, run, decision: decision, action: "agent.run.rollback")
         return run
-    }
-
-    /// A path's blob at a commit (nil: absent).
-    func blob(_ project: Project, _ path: String, at ref: String) async throws -> ObjectID? {
-        do {
-            return try await project.readBytes(path, at: ref).1
-        } catch let e as CairnError where e.code == .notFound {
-            return nil
-        }
     }
 }

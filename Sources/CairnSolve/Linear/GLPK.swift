@@ -18,7 +18,7 @@ public enum GLPK {
     /// Solves a JSON model. Returns the result and the solver's log.
     public static func solve(_ model: LinearModel, control: SolveControl) async throws(SolveError) -> (result: SolveResult, log: String) {
         try model.validate()
-        return try await onQueue { (session: Session) throws(SolveError) -> SolveResult in
+        return try await onThread { (session: Session) throws(SolveError) -> SolveResult in
             try session.load(model)
             return session.solve(control)
         }
@@ -26,13 +26,13 @@ public enum GLPK {
 
     /// Solves a model given as LP or MPS text.
     public static func solve(text: String, format: TextFormat, control: SolveControl) async throws(SolveError) -> (result: SolveResult, log: String) {
-        try await onQueue { (session: Session) throws(SolveError) -> SolveResult in
+        try await onThread { (session: Session) throws(SolveError) -> SolveResult in
             try session.read(text, format: format)
             return session.solve(control)
         }
     }
 
-    private static func onQueue(_ body: @escaping @Sendable (Session) throws(SolveError) -> SolveResult) async throws(SolveError) -> (result: SolveResult, log: String) {
+    private static func onThread(_ body: @escaping @Sendable (Session) throws(SolveError) -> SolveResult) async throws(SolveError) -> (result: SolveResult, log: String) {
         let outcome: Result<(SolveResult, String), SolveError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 let session = Session()
