@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // The agent surface: the official Model Context Protocol SDK.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        // The shared backend (DESIGN.md §3): PostgreSQL through its pooled, async client.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Store layer (DESIGN.md §2–3).
@@ -44,6 +46,17 @@ let package = Package(
         .target(
             name: "CairnSQLite",
             dependencies: ["CairnStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnPostgres",
+            dependencies: [
+                "CairnStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // Compute (DESIGN.md §6): pure geo-math on coordinates; depends on nothing of the server.
@@ -106,7 +119,7 @@ let package = Package(
         .target(
             name: "CairnCLI",
             dependencies: [
-                "CairnStore", "CairnSQLite", "CairnGovernance", "CairnHTTP", "CairnOntology", "CairnMCP",
+                "CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnHTTP", "CairnOntology", "CairnMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -116,7 +129,7 @@ let package = Package(
         // Crash-safety helper: commits in a loop until killed (used by the tests).
         .executableTarget(
             name: "CairnTorture",
-            dependencies: ["CairnStore", "CairnSQLite"],
+            dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres"],
             swiftSettings: strict
         ),
         // Benchmarks (release builds only; see BENCHMARKS.md).
@@ -126,15 +139,16 @@ let package = Package(
             exclude: ["Support/route_peer.py"],
             swiftSettings: strict
         ),
-        // Test support shared by the test targets: the Python reference runner.
+        // Test support shared by the test targets: the Python reference runner, the backend of the pass.
         .target(
             name: "CairnTestSupport",
+            dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/CairnTestSupport",
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnStoreTests",
-            dependencies: ["CairnStore", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -156,13 +170,15 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnGovernanceTests",
-            dependencies: ["CairnGovernance", "CairnStore", "CairnSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CairnGovernance", "CairnStore", "CairnSQLite", "CairnPostgres", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnCLITests",
             dependencies: [
-                "CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "cairn", "CairnTorture", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn", "CairnTorture", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Support/python", "Support/ontology"],
             swiftSettings: strict

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of BENCHMARKS.md in a release build, with their peers (git, ripgrep, find,
 # raw SQLite) on the same data in the same run. Options pass through: --quick (smaller scales),
-# --only commits,size,read,search,merge,governed,authz,ontology,routes,solve,agents. Output: Markdown on stdout, also saved in .bench/latest.md.
+# --only commits,size,read,search,merge,governed,authz,ontology,routes,solve,agents,backends. Output: Markdown on stdout, also saved in .bench/latest.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh ripgrep git wrk
@@ -16,5 +16,9 @@ fi
 swift build -c release 2>&1 | grep -E "error|warning:|Build complete" || true
 [ -x .build/release/cairn ] && [ -x .build/release/CairnBench ] || { echo "the release build failed" >&2; exit 1; }
 mkdir -p .bench
+# The PostgreSQL rows run against a throwaway cluster of their own, stopped on exit.
+pgdir=$(mktemp -d /tmp/cairn-bench-pg-XXXXXX)
+trap 'scripts/pg-cluster.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+eval "$(scripts/pg-cluster.sh start "$pgdir")"
 CAIRN_BENCH_DATA="${CAIRN_BENCH_DATA:-$PWD/../shared/data/helsinki.geojsonseq}" \
   .build/release/CairnBench --dir .bench "$@" | tee .bench/latest.md

@@ -30,9 +30,22 @@ if grep -E "^/.*warning:" /tmp/cairn-build.log | grep -v "/\.build/"; then
   exit 1
 fi
 
+# The storage suite runs twice: on SQLite, then on PostgreSQL against a throwaway cluster on
+# loopback (started here, stopped on exit). Tests that need no store run once.
+pgdir=$(mktemp -d /tmp/cairn-pg-XXXXXX)
+cleanup() { scripts/pg-cluster.sh stop "$pgdir"; rm -rf "$pgdir"; }
+trap cleanup EXIT
+pgenv=$(scripts/pg-cluster.sh start "$pgdir") || { echo "could not start the PostgreSQL test cluster"; echo "0 passed, 1 failed"; exit 1; }
+eval "$pgenv"
+
 log=$(mktemp)
+echo "== pass 1: every test, storage on SQLite"
 swift test --skip-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+echo "== pass 2: the storage suite (store, governance, surfaces) on PostgreSQL"
+CAIRN_TEST_BACKEND=postgres swift test --skip-build --filter 'CairnStoreTests|CairnGovernanceTests|CairnCLITests' 2>&1 | tee -a "$log"
+pg_status=${PIPESTATUS[0]}
+[ "$pg_status" -ne 0 ] && status=$pg_status
 passed=$(grep -E '^✔ Test .* passed' "$log" | grep -cv '^✔ Test run' || true)
 failed=$(grep -E '^✘ Test .* failed' "$log" | grep -cv '^✘ Test run' || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi

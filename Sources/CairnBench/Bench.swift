@@ -36,6 +36,7 @@ struct Bench {
         if want("routes") { try await bench.routes() }
         if want("solve") { try await bench.solveDispatch() }
         if want("agents") { try await bench.agentSurface() }
+        if want("backends") { try await bench.storeBackends() }
     }
 
     static func uname() -> String {

@@ -1,9 +1,10 @@
 import CairnCore
+import CairnPostgres
 import CairnSQLite
 import CairnStore
 import Foundation
 
-/// `cairn-torture DATA_FILE PROJECT WRITERS`: commits forever from WRITERS concurrent tasks and
+/// `cairn-torture STORE PROJECT WRITERS`: commits forever from WRITERS concurrent tasks and
 /// prints `ack <commit> <path> <content>` for each commit once it is durable.
 ///
 /// The crash-safety test SIGKILLs it mid-flight and checks that every acknowledged commit survived.
@@ -12,10 +13,14 @@ enum Torture {
     static func main() async throws {
         let args = CommandLine.arguments
         guard args.count == 4, let writers = Int(args[3]) else {
-            FileHandle.standardError.write(Data("usage: cairn-torture STORE_FILE PROJECT WRITERS\n".utf8))
+            FileHandle.standardError.write(Data("usage: cairn-torture STORE PROJECT WRITERS (STORE: a SQLite file or a postgres:// URL)\n".utf8))
             exit(64)
         }
-        let repo = Repository(storage: try SQLiteStorage(path: args[1]))
+        let storage: any Storage =
+            PostgresLocation.isURL(args[1])
+            ? try await PostgresStorage.connect(PostgresLocation(url: args[1], password: PostgresLocation.password()), migrate: false)
+            : try SQLiteStorage(path: args[1])
+        let repo = Repository(storage: storage)
         let project = try await repo.project(args[2], organization: repo.organization("default").id)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<writers {

@@ -49,14 +49,11 @@ import Testing
         cli.run("write", "a.json", "--content", #"{"owner":"city"}"#)
         #expect(cli.run("verify").status == 0)
         let blob = (cli.json("read", "a.json") as! [String: Any])["blob"] as! String
-        // Flip stored bytes directly in SQLite, behind Cairn's back.
-        let sql = "UPDATE object SET data = CAST(REPLACE(CAST(data AS TEXT), 'city', 'evil') AS BLOB) WHERE hex(id) = upper('\(blob)');"
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [cli.storePath, sql]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        #expect(sqlite.terminationStatus == 0)
+        // Flip stored bytes directly in the database, behind Cairn's back.
+        let status = try cli.tamper(
+            sqlite: "UPDATE object SET data = CAST(REPLACE(CAST(data AS TEXT), 'city', 'evil') AS BLOB) WHERE hex(id) = upper('\(blob)');",
+            postgres: "UPDATE object SET data = convert_to(replace(convert_from(data, 'UTF8'), 'city', 'evil'), 'UTF8') WHERE id = '\\x\(blob)'::bytea;")
+        #expect(status == 0)
         let r = cli.run("verify")
         #expect(r.status == 2)
         #expect(r.stdout.contains(blob))

@@ -1,6 +1,7 @@
 import CairnCore
 import CairnSQLite
 import CairnStore
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -15,7 +16,7 @@ import Testing
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let process = Process()
             process.executableURL = CLIHarness.binDirectory.appendingPathComponent("CairnTorture")
-            process.arguments = [cli.storePath, cli.project, "8"]
+            process.arguments = [cli.store, cli.project, "8"]
             process.standardOutput = try FileHandle(forWritingTo: log)
             try process.run()
             // Let it commit for a while, at a different moment each round, then kill it mid-flight.
@@ -37,16 +38,10 @@ import Testing
         }
         #expect(acked.count >= 300)
 
-        let repo = Repository(storage: try SQLiteStorage(path: cli.storePath))
-        let project = try await repo.project(cli.project, organization: repo.organization("default").id)
+        let storage = try await cli.openStorage()
+        let project = try await Repository(storage: storage).project(cli.project, organization: Repository(storage: storage).organization("default").id)
         // Every acknowledged commit is on main's history and holds what its writer wrote.
-        var history = Set<String>()
-        var cursor: String? = nil
-        repeat {
-            let page = try await project.log(limit: 1000, cursor: cursor)
-            page.commits.forEach { history.insert($0.commit.id.hex) }
-            cursor = page.next
-        } while cursor != nil
+        let history = try await TestBackend.history(storage, project: cli.project)
         for ack in acked {
             #expect(history.contains(ack.commit), "acknowledged commit \(ack.commit) was lost")
         }

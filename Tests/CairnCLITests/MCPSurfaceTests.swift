@@ -84,7 +84,7 @@ import Testing
         let (server, admin, agent) = try await Self.setUp()
         let answer = try Self.session([
             "stdio": ["command": CLIHarness.binDirectory.appendingPathComponent("cairn").path, "args": ["mcp", "-p", "city", "--on-behalf-of", "user:ana"],
-                      "env": ["CAIRN_DATA": server.cli.data.path, "CAIRN_TOKEN": agent]]
+                      "env": server.cli.storeEnvironment.merging(["CAIRN_TOKEN": agent]) { $1 }]
         ])
         Self.checkSession(answer)
         try await Self.checkRecordAndApproval(server, admin: admin)

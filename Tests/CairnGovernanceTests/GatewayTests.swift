@@ -2,13 +2,14 @@ import CairnCore
 import CairnGovernance
 import CairnStore
 import Foundation
+import CairnSQLite
 import GRDB
 import Testing
 
 @Suite struct GatewayTests {
     /// A world with one project, an admin and a viewer.
     func world() async throws -> (GovernanceFixture, OrganizationRecord, admin: Caller, viewer: Caller) {
-        let f = try GovernanceFixture()
+        let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
         _ = try await f.gateway.putMember(op, subject: "user:ada", role: "admin")
@@ -141,11 +142,16 @@ import Testing
         let caller = try await f.gateway.authenticate(organization: "acme", authorization: "Bearer \(minted.token)")
         #expect(caller.principal.subject == minted.key.subject)
         _ = try await f.gateway.read(caller, project: "net", path: "a.json")
-        // Neither the token nor its secret is anywhere in the store file.
-        try f.storage.checkpoint()
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: f.storePath))
+        // Neither the token nor its secret is anywhere in the store: not in the SQLite file,
+        // and not in any cell of any table on either backend.
         let secret = String(minted.token.split(separator: "_").last!)
-        #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        if let sqlite = f.storage as? SQLiteStorage {
+            try sqlite.checkpoint()
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: sqlite.path))
+            #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        }
+        #expect(try await !f.storeContains(Array(secret.utf8)))
+        #expect(try await f.storeContains(Array(minted.key.id.utf8)), "the search finds what is stored")
         #expect(minted.key.secretHash.isEmpty)
 
         _ = try await f.gateway.revokeKey(admin, id: minted.key.id)
@@ -164,10 +170,10 @@ import Testing
         try await f.gateway.write(admin, project: "net", path: "z.json", content: [2])
         let clean = try await AuditLog.verify(f.storage, organization: org)
         #expect(clean.ok && clean.entries > 5)
-        let queue = try DatabaseQueue(path: f.storePath)
-        try await queue.write { db in
-            try db.execute(sql: "UPDATE audit SET body = replace(body, 'user:vic', 'user:viv') WHERE org = ? AND actor = 'user:vic'", arguments: [org.id])
-        }
+        try await f.tamper(
+            sqlite: "UPDATE audit SET body = replace(body, 'user:vic', 'user:viv') WHERE org = \(org.id) AND actor = 'user:vic'",
+            postgres:
+                "UPDATE audit SET body = convert_to(replace(convert_from(body, 'UTF8'), 'user:vic', 'user:viv'), 'UTF8') WHERE org = \(org.id) AND actor = 'user:vic'")
         let report = try await AuditLog.verify(f.storage, organization: org)
         #expect(!report.ok)
         #expect(report.problems.contains { $0.contains("altered") })

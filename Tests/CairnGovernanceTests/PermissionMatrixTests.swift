@@ -24,7 +24,7 @@ import Testing
     ]
 
     @Test func defaultRolesOnEveryKindOfTarget() async throws {
-        let f = try GovernanceFixture()
+        let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
         var n = 0
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func customRoleDenyAndCeiling() async throws {
-        let f = try GovernanceFixture()
+        let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
         let inAlpha = AccessTarget(project: "alpha", branch: "main", path: "a.json")
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func accessAtAPastTimeIsAPointInTimeRead() async throws {
-        let f = try GovernanceFixture()
+        let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
         _ = try await f.gateway.putGrant(op, Grant(id: "d", subject: "user:dan", role: "designer", target: .organization))

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ConcurrencyTests {
     @Test func concurrentWritersOnDisjointPathsAllCommitInSharedTransactions() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let writers = 32
         try await withThrowingTaskGroup(of: CommitOutcome.self) { group in
@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func staleChangeToTheSamePathIsAConflictButOtherPathsRebase() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let base = try await p.write("a.txt", "a0".bytes, metadata: .test("a0")).head
         try await p.write("a.txt", "a1".bytes, metadata: .test("a1 by someone else"))
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func readModifyWriteUnderContentionLosesNoUpdate() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("counter.txt", "0".bytes, metadata: .test("zero"))
         let tasks = 16

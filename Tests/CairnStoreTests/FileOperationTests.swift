@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct FileOperationTests {
     @Test func writeThenReadLines() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let out = try await p.write("a/b.txt", "one\ntwo\nthree\n".bytes, metadata: .test("add b"))
         #expect(out.didChange)
@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func writingTheSameBytesMakesNoCommit() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let first = try await p.write("x.json", "{}".bytes, metadata: .test("x"))
         let again = try await p.write("x.json", "{}".bytes, metadata: .test("x again"))
@@ -29,21 +29,21 @@ import Testing
     }
 
     @Test func readMissingFileIsNotFound() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         await expectError(.notFound) { try await p.read("nope.txt") }
     }
 
     @Test(arguments: ["", "/abs", "a//b", "a/./b", "a/../b", "trailing/", "nul\u{0}byte", "back\\slash", String(repeating: "x", count: 1025)])
     func badPathsAreRejected(_ path: String) async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         await expectError(.invalidPath) { try await p.write(path, "x".bytes, metadata: .test("bad")) }
         #expect(try await p.log().commits.count == 1, "a rejected write must not commit")
     }
 
     @Test func pathsAreNormalizedToNFC() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("caf\u{65}\u{301}.txt", "x".bytes, metadata: .test("nfd"))
         let read = try await p.read("caf\u{e9}.txt")
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func editReplacesAUniqueString() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("f.txt", "alpha beta gamma".bytes, metadata: .test("f"))
         try await p.edit("f.txt", old: "beta", new: "BETA", metadata: .test("edit"))
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func editErrors() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("f.txt", "aa bb aa".bytes, metadata: .test("f"))
         await expectError(.editNoMatch) { try await p.edit("f.txt", old: "zz", new: "y", metadata: .test("e")) }
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func deleteByPathAndGlob() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.commit(
             [
@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func atomicBatchIsAllOrNothing() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("keep.txt", "v1".bytes, metadata: .test("keep"))
         await expectError(.editNoMatch) {
@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func globSyntax() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let paths = ["a.json", "a.txt", "b.json", "d/x.json", "d/e/y.json", "d/e/f/z.geojson", "c1.json", "c2.json"]
         try await p.commit(paths.map { .write(path: $0, content: "{}".bytes) }, metadata: .test("files"))
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func globPagesNeverTruncateSilently() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.commit((0..<25).map { .write(path: "f/\(String(format: "%03d", $0)).txt", content: "\($0)".bytes) }, metadata: .test("25"))
         var seen: [String] = []
@@ -136,7 +136,7 @@ import Testing
     }
 
     @Test func grepModes() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.commit(
             [
@@ -162,7 +162,7 @@ import Testing
     }
 
     @Test func grepRejectsBadAndHostilePatterns() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("evil.txt", (String(repeating: "a", count: 5000) + "!").bytes, metadata: .test("evil"))
         await expectError(.invalidRegex) { try await p.grep(GrepQuery(pattern: "(unclosed")) }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct HistoryTests {
     @Test func logPagesThroughFirstParentHistory() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         for i in 0..<7 { try await p.write("f\(i).txt", "\(i)".bytes, metadata: .test("commit \(i)")) }
         var messages: [String] = []
@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func pathLogListsOnlyCommitsOfThatPathOnThatBranch() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("x.json", "{\"v\":1}".bytes, metadata: .test("x1"))
         try await p.write("y.json", "{}".bytes, metadata: .test("y"))
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func showAndDiffReportFilesAndJSONPointers() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let a = try await p.commit(
             [
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func timeTravelThroughTheRefLog() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("f.txt", "v1".bytes, metadata: .test("v1"))
         try await Task.sleep(for: .milliseconds(20))
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func blameNamesTheCommitThatSetEachValue() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let c1 = try await p.write("p.json", #"{"a":1,"b":{"c":2},"d":[1,2]}"#.bytes, metadata: .test("one", author: "ann")).head
         let c2 = try await p.write("p.json", #"{"a":1,"b":{"c":3},"d":[1,2]}"#.bytes, metadata: .test("two", author: "bob")).head
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func revertUndoesACommitAndRefusesOverlaps() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("a.txt", "a1".bytes, metadata: .test("a1"))
         let bad = try await p.commit([.write(path: "a.txt", content: "a2".bytes), .write(path: "b.txt", content: "b".bytes)], metadata: .test("bad")).head
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func branchesAreIndependentAndValidated() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let first = try await p.write("f.txt", "main".bytes, metadata: .test("m")).head
         try await p.write("f.txt", "main2".bytes, metadata: .test("m2"))
@@ -144,7 +144,7 @@ import Testing
     }
 
     @Test func projectsAreIsolated() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let a = try await store.makeProject("alpha")
         let b = try await store.makeProject("beta")
         let commit = try await a.write("secret.txt", "s".bytes, metadata: .test("s")).head

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct ProllyTreeTests {
     @Test func nodesAreBoundedAndAOneFileChangeRewritesOnlyItsPath() async throws {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let n = 20_000
         try await p.commit((0..<n).map { .write(path: "d/\($0 / 1000)/\($0).json", content: "{\"i\":\($0)}".bytes) }, metadata: .test("bulk"))

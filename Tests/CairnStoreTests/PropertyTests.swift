@@ -28,7 +28,7 @@ struct SplitMix64: RandomNumberGenerator {
         var rng = SplitMix64(state: seed)
         var final: [String: String] = [:]
         for _ in 0..<3000 { final[Self.randomPath(&rng)] = "{\"v\":\(Int.random(in: 0..<1000, using: &rng))}" }
-        let store = try TestStore()
+        let store = try await TestStore()
         // A: everything in one commit.
         let a = try await store.makeProject("a")
         try await a.commit(final.sorted { $0.key < $1.key }.map { .write(path: $0.key, content: $0.value.bytes) }, metadata: .test("all"))
@@ -58,7 +58,7 @@ struct SplitMix64: RandomNumberGenerator {
     @Test(arguments: seeds)
     func diffAppliedToAGivesBAndEveryCommitReadsBack(seed: UInt64) async throws {
         var rng = SplitMix64(state: seed)
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         var model: [String: String] = [:]
         // Start with a tree deep enough to have several levels.

@@ -187,16 +187,27 @@ final class GovernedServer: @unchecked Sendable {
     private(set) var base = ""
     private(set) var token = ""
 
-    init(folder: URL) throws {
+    /// A PostgreSQL store (else SQLite in the folder); several servers may share one.
+    let databaseURL: String?
+
+    init(folder: URL, databaseURL: String? = nil) throws {
         self.folder = folder
+        self.databaseURL = databaseURL
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         cairn = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cairn").path
     }
 
-    func setUp() throws {
+    /// How a `cairn` command names this server's store.
+    var storeArgs: [String] {
+        databaseURL.map { ["--database-url", $0] } ?? ["--data", folder.appendingPathComponent("data").path]
+    }
+
+    /// Starts the server; with `seed`, mints a key and makes project `bench` with 1,000 files,
+    /// else uses `token` (a second server on a store the first set up).
+    func setUp(seed: Bool = true, token given: String? = nil) throws {
         let data = folder.appendingPathComponent("data").path
         process.executableURL = URL(fileURLWithPath: cairn)
-        process.arguments = ["serve", "--data", data, "--port", "0", "--rate-limit", "0"]
+        process.arguments = ["serve", "--data", data, "--port", "0", "--rate-limit", "0"] + (databaseURL.map { ["--database-url", $0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -209,8 +220,13 @@ final class GovernedServer: @unchecked Sendable {
         }
         let line = seen.components(separatedBy: "\n").first { $0.contains("cairn listening on http://") } ?? ""
         base = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
-        let minted = try Shell.run(cairn, ["admin", "token", "--json", "--data", data])
+        if let given {
+            token = given
+            return
+        }
+        let minted = try Shell.run(cairn, ["admin", "token", "--json"] + storeArgs)
         token = (try JSONSerialization.jsonObject(with: minted.out) as? [String: Any])?["token"] as? String ?? ""
+        guard seed else { return }
         try curl("POST", "/v1/orgs/default/projects", #"{"name":"bench"}"#)
         var changes: [String] = []
         for i in 0..<1000 { changes.append(#"{"op":"write","path":"seed/\#(i).json","content":"{\"id\":\#(i)}"}"#) }
@@ -236,8 +252,9 @@ final class GovernedServer: @unchecked Sendable {
 
     struct Load { let rate, p50, p99: Double; let errors: Int }
 
-    func wrk(connections: Int, threads: Int, seconds: Int) throws -> Load {
-        let script = folder.appendingPathComponent("put-\(connections).lua")
+    /// PUTs one-file commits; `tag` keeps two load generators (on two servers) on different paths.
+    func wrk(connections: Int, threads: Int, seconds: Int, tag: String = "") throws -> Load {
+        let script = folder.appendingPathComponent("put-\(connections)\(tag).lua")
         try Data(
             """
             -- Each wrk thread has its own Lua state; `id` is set per thread by setup. Paths cycle
@@ -247,14 +264,24 @@ final class GovernedServer: @unchecked Sendable {
             function setup(thread) ids = ids + 1; thread:set("id", ids) end
             function request()
               counter = counter + 1
-              local path = "/v1/orgs/default/projects/bench/files/w/\(connections)-" .. id .. "-" .. (counter % 1000) .. ".json"
+              local path = "/v1/orgs/default/projects/bench/files/w/\(tag)\(connections)-" .. id .. "-" .. (counter % 1000) .. ".json"
               local body = '{"content":"{\\\\"v\\\\":' .. counter .. '}","message":"bench"}'
               return wrk.format("PUT", path, {["Authorization"] = "Bearer \(token)", ["Content-Type"] = "application/json"}, body)
             end
             """.utf8
         ).write(to: script)
         let r = try Shell.run("wrk", ["-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, base])
-        let text = String(decoding: r.out, as: UTF8.self)
+        return Self.parse(String(decoding: r.out, as: UTF8.self))
+    }
+
+    /// GETs one path over and over (`connections` at once) and reports as `wrk` does.
+    func wrkGet(_ path: String, connections: Int, seconds: Int) throws -> Load {
+        let r = try Shell.run(
+            "wrk", ["-t", "1", "-c", String(connections), "-d", "\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", base + path])
+        return Self.parse(String(decoding: r.out, as: UTF8.self))
+    }
+
+    static func parse(_ text: String) -> Load {
         func value(after label: String) -> Double {
             guard let line = text.components(separatedBy: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else { return .nan }
             let field = line.trimmingCharacters(in: .whitespaces).dropFirst(label.count).trimmingCharacters(in: .whitespaces).components(separatedBy: " ").first ?? ""
@@ -278,12 +305,12 @@ final class GovernedServer: @unchecked Sendable {
     }
 
     func auditCount() throws -> Int {
-        let r = try Shell.run(cairn, ["audit", "export", "--data", folder.appendingPathComponent("data").path])
+        let r = try Shell.run(cairn, ["audit", "export"] + storeArgs)
         return String(decoding: r.out, as: UTF8.self).split(separator: "\n").count
     }
 
     func verify() throws -> Bool {
-        try Shell.run(cairn, ["verify", "--data", folder.appendingPathComponent("data").path]).status == 0
+        try Shell.run(cairn, ["verify"] + storeArgs).status == 0
     }
 
     func stop() {

@@ -200,7 +200,7 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         var corrupt = false
         try await runReporting(global) {
-            let repo = try global.openRepository()
+            let repo = try await global.openRepository()
             var names: [String]
             let org = try await global.organization(repo)
             if let project { names = [project] } else { names = try await repo.projects(organization: org.id).map(\.name) }

@@ -29,7 +29,7 @@ struct MCPCommand: AsyncParsableCommand {
             guard let token = token ?? ProcessInfo.processInfo.environment["CAIRN_TOKEN"], !token.isEmpty else {
                 throw CairnError(.unauthenticated, "cairn mcp needs the agent's API key: --token or CAIRN_TOKEN")
             }
-            let repo = try global.openRepository()
+            let repo = try await global.openRepository()
             let org = try await global.organization(repo, create: false)
             let gateway = Gateway(repository: repo)
             let caller = try await gateway.authenticate(organization: org.name, authorization: "Bearer \(token)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnCore
 import CairnGovernance
 import CairnHTTP
+import CairnPostgres
 import CairnSQLite
 import CairnStore
 import Foundation
@@ -9,6 +10,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,8 +18,10 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Settings come from a JSON file (--config or $CAIRN_CONFIG), then the environment \
             (CAIRN_HOST, CAIRN_PORT, CAIRN_DATA, CAIRN_ORG, CAIRN_MAX_BODY_BYTES, CAIRN_RATE_LIMIT, \
-            CAIRN_REQUEST_TIMEOUT), then these flags. On first start it creates the organization \
-            and prints how to get the first admin credential.
+            CAIRN_REQUEST_TIMEOUT, CAIRN_DATABASE_URL, CAIRN_DATABASE_PASSWORD_FILE), then these flags. \
+            On first start it creates the organization and prints how to get the first admin \
+            credential. With a PostgreSQL store, several servers can share one database; each \
+            applies any missing schema migration at start.
             """)
 
     @Option(name: .long, help: ArgumentHelp("A JSON settings file.", valueName: "file")) var config: String?
@@ -26,6 +30,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The port (default 8270; 0 picks a free one).") var port: Int?
     @Option(name: .long, help: "The organization to create on first start (default 'default').") var org: String?
     @Option(name: .long, help: "Requests per second allowed per credential (0: no limit).") var rateLimit: Double?
+    @Option(name: .long, help: ArgumentHelp("A PostgreSQL store shared by several servers (postgres://USER@HOST:PORT/DB).", valueName: "url"))
+    var databaseURL: String?
 
     func run() async throws {
         let console = Console(json: false)
@@ -38,6 +44,7 @@ struct Serve: AsyncParsableCommand {
             if let host { settings.host = host }
             if let port { settings.port = port }
             if let org { settings.organization = org }
+            if let databaseURL { settings.databaseURL = databaseURL }
             if let rateLimit {
                 settings.requestsPerSecond = rateLimit
                 settings.burst = rateLimit * 2
@@ -55,20 +62,22 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw CairnError(.storage, "cannot create the data folder '\(settings.data)'", details: ["data": settings.data])
         }
-        let storePath = URL(fileURLWithPath: settings.data).appendingPathComponent("cairn.sqlite").path
-        let repository = Repository(storage: try SQLiteStorage(path: storePath))
+        var logger = Logger(label: "cairn")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let location = try StoreLocation.resolve(databaseURL: settings.databaseURL, passwordFile: settings.databasePasswordFile, dataFolder: settings.data)
+        let storage = try await location.open(migrate: true, logger: logger)
+        let repository = Repository(storage: storage)
         let (org, created) = try await Tenancy.ensure(settings.organization, repository: repository)
         if created {
+            let storeFlag = location.isPostgres ? "--database-url '\(location)'" : "--data \(settings.data)"
             Console.writeOut("""
-                Created organization '\(org.name)' in \(settings.data).
+                Created organization '\(org.name)' in \(location.isPostgres ? location.description : settings.data).
                 Mint the first admin credential (shown once) with:
-                  cairn admin token --data \(settings.data) --org \(org.name)
+                  cairn admin token \(storeFlag) --org \(org.name)
                 """)
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        var logger = Logger(label: "cairn")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let gateway = Gateway(
             repository: repository,
             limits: GatewayLimits(
@@ -80,7 +89,14 @@ struct Serve: AsyncParsableCommand {
         let app = server.application(logger: logger) { port in
             Console.writeOut("cairn listening on http://\(host):\(port)")
         }
-        try await app.runService()
+        // The store is listed first so it stops last, after the server has answered its last request.
+        var services: [any Service] = []
+        if let shared = storage as? PostgresStorage { services.append(shared) }
+        services.append(FeedRelay(gateway: gateway))
+        services.append(app)
+        let group = ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 
@@ -124,7 +140,7 @@ struct Admin: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let repo = try global.openRepository()
+                let repo = try await global.openRepository()
                 let (org, _) = try await Tenancy.ensure(global.organizationName, repository: repo)
                 let gateway = Gateway(repository: repo)
                 let caller = Caller(principal: .localOperator, organization: org, reason: "cairn admin token")
@@ -149,7 +165,7 @@ struct Admin: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let repo = try global.openRepository()
+                let repo = try await global.openRepository()
                 let (org, created) = try await Tenancy.ensure(name, repository: repo)
                 if !created { throw CairnError(.organizationExists, "an organization named '\(name)' already exists", details: ["organization": name]) }
                 global.console.emit(org) { "created organization \(org.name); mint its first admin key with: cairn admin token --org \(org.name)" }
@@ -169,7 +185,7 @@ struct Audit: AsyncParsableCommand {
         func run() async throws {
             var broken = false
             try await runReporting(global) {
-                let repo = try global.openRepository()
+                let repo = try await global.openRepository()
                 let report = try await AuditLog.verify(repo.storage, organization: global.organization(repo))
                 broken = !report.ok
                 global.console.emit(report) { Self.describe(report) }
@@ -189,7 +205,7 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let repo = try global.openRepository()
+                let repo = try await global.openRepository()
                 let org = try await global.organization(repo)
                 var cursor: String?
                 repeat {

@@ -6,7 +6,8 @@ import CairnStore
 import Foundation
 
 struct Init: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create the data folder and its store (safe to run again).")
+    static let configuration = CommandConfiguration(
+        abstract: "Create the data folder and its store (safe to run again); on PostgreSQL, create or update the schema.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -17,10 +18,11 @@ struct Init: AsyncParsableCommand {
             } catch {
                 throw CairnError(.storage, "cannot create the data folder '\(global.dataFolder)': \(error.localizedDescription)", details: ["data": global.dataFolder])
             }
-            _ = try await global.organization(Repository(storage: SQLiteStorage(path: global.storePath)), create: true)
+            let location = try global.storeLocation()
+            _ = try await global.organization(Repository(storage: location.open(migrate: true)), create: true)
             struct Out: Encodable { let data: String; let store: String }
-            global.console.emit(Out(data: global.dataFolder, store: global.storePath)) {
-                "initialized Cairn data in \(global.dataFolder)"
+            global.console.emit(Out(data: global.dataFolder, store: location.description)) {
+                location.isPostgres ? "initialized the Cairn store in \(location)" : "initialized Cairn data in \(global.dataFolder)"
             }
         }
     }
@@ -51,7 +53,7 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let repo = try global.openRepository()
+                let repo = try await global.openRepository()
                 // System projects (`_system`, the access configuration) are reached only through `cairn admin`.
                 let all = try await repo.projects(organization: global.organization(repo).id).filter { !$0.name.hasPrefix("_") }
                 global.console.emit(all) { all.map(\.name).joined(separator: "\n") }

@@ -16,6 +16,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The organization (default: $CAIRN_ORG, else 'default').", valueName: "name"))
     var org: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A PostgreSQL store, postgres://USER@HOST:PORT/DB (default: $CAIRN_DATABASE_URL; without one, SQLite in the data folder). Give the password in $CAIRN_DATABASE_PASSWORD or a file named by $CAIRN_DATABASE_PASSWORD_FILE.",
+            valueName: "url"))
+    var databaseURL: String?
+
     var organizationName: String {
         org ?? ProcessInfo.processInfo.environment["CAIRN_ORG"] ?? "default"
     }
@@ -26,16 +33,19 @@ struct GlobalOptions: ParsableArguments {
 
     var console: Console { Console(json: json) }
 
-    var storePath: String { URL(fileURLWithPath: dataFolder).appendingPathComponent("cairn.sqlite").path }
+    func storeLocation() throws -> StoreLocation {
+        try StoreLocation.resolve(databaseURL: databaseURL, passwordFile: nil, dataFolder: dataFolder)
+    }
 
     /// Opens the existing store; a missing one is an error that says how to make it.
-    func openRepository() throws -> Repository {
-        guard FileManager.default.fileExists(atPath: storePath) else {
+    func openRepository() async throws -> Repository {
+        let location = try storeLocation()
+        if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
             throw CairnError(
                 .notFound, "no Cairn data in '\(dataFolder)'; run `cairn init` first, or point --data (or CAIRN_DATA) at it",
                 details: ["data": dataFolder])
         }
-        return Repository(storage: try SQLiteStorage(path: storePath))
+        return Repository(storage: try await location.open(migrate: false))
     }
 
     /// The organization the command works in; with `create`, made on first use.
@@ -44,7 +54,7 @@ struct GlobalOptions: ParsableArguments {
         // Made as the server makes one: with its system project and an audited creation.
         if create { return try await Tenancy.ensure(organizationName, repository: repo).0 }
         throw CairnError(
-            .notFound, "no organization named '\(organizationName)' in '\(dataFolder)'; `cairn init` makes the default one",
+            .notFound, "no organization named '\(organizationName)' in \((try? storeLocation())?.description ?? dataFolder); `cairn init` makes the default one",
             details: ["organization": organizationName])
     }
 }
@@ -56,7 +66,7 @@ struct ProjectOptions: ParsableArguments {
 
     func open(_ global: GlobalOptions) async throws -> Project {
         let name = try name()
-        let repo = try global.openRepository()
+        let repo = try await global.openRepository()
         return try await repo.project(name, organization: global.organization(repo).id)
     }
 }
@@ -70,7 +80,7 @@ struct LocalChange {
     let project: String
 
     init(_ global: GlobalOptions, project options: ProjectOptions?, author: String?, reason: String, createOrganization: Bool = false) async throws {
-        let repo = try global.openRepository()
+        let repo = try await global.openRepository()
         let org = try await global.organization(repo, create: createOrganization)
         gateway = Gateway(repository: repo)
         caller = try await gateway.localCaller(organization: org, name: principal(author), reason: reason)

@@ -79,6 +79,12 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidOntology = "invalid_ontology"
         /// Well-formed input the computation cannot answer (no route between the points).
         case unprocessable = "unprocessable"
+        /// The database behind the store cannot be reached; the request changed nothing.
+        case storeUnavailable = "store_unavailable"
+        /// The database holds no Cairn store, or an older schema: run `cairn migrate`.
+        case schemaOutdated = "schema_outdated"
+        /// A copy's destination already holds data; Cairn never merges two stores by copying.
+        case storeNotEmpty = "store_not_empty"
     }
 }
 

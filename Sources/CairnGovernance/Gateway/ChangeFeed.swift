@@ -1,5 +1,6 @@
 import CairnCore
 import CairnStore
+import Foundation
 import Synchronization
 
 /// A change on a branch, as the feed announces it: enough for a surface to re-render.
@@ -22,15 +23,50 @@ public struct ChangeEvent: Sendable, Codable, Equatable {
     public var outcome: String? = nil
 }
 
-/// Fans committed changes out to subscribers of one organization's project. In-process: a
-/// subscriber that falls more than `buffer` events behind loses the oldest (it can re-read the log).
+/// Fans committed changes out to subscribers of one organization's project. A subscriber
+/// that falls more than `buffer` events behind loses the oldest (it can re-read the log).
+///
+/// On a store several servers share, each event is also broadcast through the store, and
+/// `relay` delivers the other servers' events here: a feed announces commits made through any
+/// server. The broadcast goes out after the commit, in publishing order, from one sender.
 public final class ChangeFeed: Sendable {
     private struct Key: Hashable { let org: Int64; let project: String }
+    /// What one server tells the others: its name, so it can drop its own messages when they
+    /// come back, and the event with its organization.
+    private struct Relayed: Codable {
+        let origin: String
+        let organization: Int64
+        let event: ChangeEvent
+    }
     private let subscribers = Mutex<[Key: [Int: AsyncStream<ChangeEvent>.Continuation]]>([:])
     private let nextID = Atomic<Int>(0)
     private let buffer: Int
+    private let origin = UUID().uuidString
+    private let outbox: AsyncStream<[UInt8]>.Continuation?
 
-    public init(buffer: Int = 1000) { self.buffer = buffer }
+    public init(buffer: Int = 1000, storage: (any Storage)? = nil) {
+        self.buffer = buffer
+        if let storage, storage.isShared {
+            let (messages, outbox) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+            self.outbox = outbox
+            Task {
+                for await message in messages { try? await storage.broadcast(message) }
+            }
+        } else {
+            outbox = nil
+        }
+    }
+
+    deinit { outbox?.finish() }
+
+    /// Delivers the events other servers sharing `storage` broadcast, until cancelled.
+    public func relay(from storage: any Storage) async {
+        let decoder = JSONDecoder()
+        for await message in storage.broadcasts() {
+            guard let relayed = try? decoder.decode(Relayed.self, from: Data(message)), relayed.origin != origin else { continue }
+            deliver(organization: relayed.organization, relayed.event)
+        }
+    }
 
     public func subscribe(organization: Int64, project: String) -> AsyncStream<ChangeEvent> {
         let key = Key(org: organization, project: project)
@@ -44,6 +80,13 @@ public final class ChangeFeed: Sendable {
     }
 
     func publish(organization: Int64, _ event: ChangeEvent) {
+        deliver(organization: organization, event)
+        if let outbox, let message = try? JSONEncoder().encode(Relayed(origin: origin, organization: organization, event: event)) {
+            outbox.yield(Array(message))
+        }
+    }
+
+    private func deliver(organization: Int64, _ event: ChangeEvent) {
         let targets = subscribers.withLock { Array(($0[Key(org: organization, project: event.project)] ?? [:]).values) }
         for c in targets { c.yield(event) }
     }

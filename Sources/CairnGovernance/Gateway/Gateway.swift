@@ -85,7 +85,7 @@ public final class Gateway: Sendable {
         self.repository = repository
         self.limits = limits
         self.logger = logger
-        self.feed = ChangeFeed()
+        self.feed = ChangeFeed(storage: repository.storage)
         self.oidc = OIDCVerifier(logger: logger, refetchInterval: limits.jwksRefetchSeconds)
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
     }

@@ -20,6 +20,11 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     public var feedHeartbeatSeconds = 15.0
     /// An MCP session idle this long is closed and its run ended, as if its client had closed it.
     public var mcpIdleSeconds = 1800.0
+    /// A PostgreSQL store shared with other servers (postgres://USER@HOST:PORT/DB); without
+    /// one, the SQLite file in `data`. Keep the password out of it: see `databasePasswordFile`.
+    public var databaseURL: String? = nil
+    /// A file holding the database password (or set CAIRN_DATABASE_PASSWORD).
+    public var databasePasswordFile: String? = nil
 
     public init() {}
 
@@ -41,6 +46,8 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         guard feedHeartbeatSeconds > 0 else { throw CairnError(.invalidArgument, "feedHeartbeatSeconds must be more than 0") }
         mcpIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .mcpIdleSeconds) ?? d.mcpIdleSeconds
         guard mcpIdleSeconds > 0 else { throw CairnError(.invalidArgument, "mcpIdleSeconds must be more than 0") }
+        databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
+        databasePasswordFile = try c.decodeIfPresent(String.self, forKey: .databasePasswordFile)
     }
 
     /// Reads a JSON config file; unknown keys are an error, so a typo never silently does nothing.
@@ -63,7 +70,8 @@ public struct ServerConfig: Sendable, Codable, Equatable {
 
     /// Applies `CAIRN_HOST`, `CAIRN_PORT`, `CAIRN_DATA`, `CAIRN_ORG`, `CAIRN_MAX_BODY_BYTES`,
     /// `CAIRN_RATE_LIMIT` (requests per second), `CAIRN_REQUEST_TIMEOUT` (seconds),
-    /// `CAIRN_JWKS_REFETCH_SECONDS`, `CAIRN_FEED_HEARTBEAT_SECONDS`.
+    /// `CAIRN_JWKS_REFETCH_SECONDS`, `CAIRN_FEED_HEARTBEAT_SECONDS`, `CAIRN_DATABASE_URL`,
+    /// `CAIRN_DATABASE_PASSWORD_FILE`.
     public mutating func applyEnvironment(_ env: [String: String]) throws {
         func number<T: LosslessStringConvertible>(_ key: String, _ apply: (T) -> Void) throws {
             guard let raw = env[key] else { return }
@@ -73,6 +81,8 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         if let v = env["CAIRN_HOST"] { host = v }
         if let v = env["CAIRN_DATA"] { data = v }
         if let v = env["CAIRN_ORG"] { organization = v }
+        if let v = env["CAIRN_DATABASE_URL"], !v.isEmpty { databaseURL = v }
+        if let v = env["CAIRN_DATABASE_PASSWORD_FILE"] { databasePasswordFile = v }
         try number("CAIRN_PORT") { (v: Int) in port = v }
         try number("CAIRN_MAX_BODY_BYTES") { (v: Int) in maxBodyBytes = v }
         try number("CAIRN_RATE_LIMIT") { (v: Double) in requestsPerSecond = v; burst = v * 2 }
@@ -84,6 +94,6 @@ public struct ServerConfig: Sendable, Codable, Equatable {
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds,
-            mcpIdleSeconds
+            mcpIdleSeconds, databaseURL, databasePasswordFile
     }
 }

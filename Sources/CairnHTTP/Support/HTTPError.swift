@@ -17,9 +17,10 @@ enum HTTPErrorMapping {
         case .permissionDenied, .selfApproval: .forbidden
         case .rateLimited: .tooManyRequests
         case .payloadTooLarge: .contentTooLarge
-        case .timeout: .serviceUnavailable
+        case .timeout, .storeUnavailable: .serviceUnavailable
         case .methodNotAllowed: .methodNotAllowed
-        case .corrupt, .storage: .internalServerError
+        case .corrupt, .storage, .schemaOutdated: .internalServerError
+        case .storeNotEmpty: .conflict
         }
     }
 

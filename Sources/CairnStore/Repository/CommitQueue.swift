@@ -68,6 +68,11 @@ actor CommitQueue {
     private(set) var transactions = 0
     private(set) var requestsCommitted = 0
 
+    /// How often a group is redone after another process moved a branch under it. Every redo
+    /// means someone else committed, so the store as a whole progresses; this bounds how long
+    /// one unlucky group keeps losing before its writers hear `conflict`.
+    static let casAttempts = 40
+
     init(storage: any Storage, nodes: NodeCache) {
         self.storage = storage
         self.nodes = nodes
@@ -96,7 +101,12 @@ actor CommitQueue {
 
     private func commitGroup(_ group: [Waiter]) async {
         var lastError: (any Error)?
-        for _ in 0..<8 {
+        for attempt in 0..<Self.casAttempts {
+            if attempt > 0 {
+                // Several servers on one store race for the same branch: back off a random,
+                // growing while so the losers stop colliding with each other.
+                try? await Task.sleep(for: .microseconds(Int.random(in: 0...(200 << min(attempt, 8)))))
+            }
             let overlay = ObjectOverlay()
             var heads: [ProjectObjectBranch: ObjectID] = [:]
             var batch = WriteBatch()

@@ -195,4 +195,24 @@ public protocol Storage: Sendable {
 
     /// Bytes the backend occupies, for benchmarks and operators.
     func storageBytes() async throws -> Int64
+
+    /// Whether several servers may share this store (and so must tell each other of changes).
+    var isShared: Bool { get }
+    /// Tells the other servers sharing this store a message (the change feed's events), after
+    /// the change it describes committed. A store only one process serves has no one to tell.
+    func broadcast(_ message: [UInt8]) async throws
+    /// What servers sharing this store broadcast, this one's own messages included.
+    func broadcasts() -> AsyncStream<[UInt8]>
+
+    /// One page of a table's rows in key order, strictly after `after` (a previous row's key
+    /// columns), for copying a whole store between backends. Values use `StoreTable.columns`' order.
+    func tableRows(_ table: StoreTable, after: [StoreValue]?, limit: Int) async throws -> [[StoreValue]]
+    /// Loads rows exactly as exported (ids and sequence numbers kept), in one transaction per call.
+    func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws
+}
+
+extension Storage {
+    public var isShared: Bool { false }
+    public func broadcast(_ message: [UInt8]) async throws {}
+    public func broadcasts() -> AsyncStream<[UInt8]> { AsyncStream { $0.finish() } }
 }

@@ -1,10 +1,17 @@
+import CairnPostgres
+import CairnSQLite
+import CairnStore
+import CairnTestSupport
 import Foundation
 import Testing
 
-/// Runs the real `cairn` binary (built next to the test bundle) against a temporary data folder.
+/// Runs the real `cairn` binary (built next to the test bundle) against a temporary data
+/// folder, and on the PostgreSQL pass (see `TestBackend`) against a store of its own there.
 final class CLIHarness: @unchecked Sendable {
     let data: URL
     let project: String
+    /// The store's database URL on the PostgreSQL pass (its password comes from the environment).
+    let databaseURL: String?
 
     struct Result {
         let status: Int32
@@ -32,9 +39,10 @@ final class CLIHarness: @unchecked Sendable {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
     }
 
-    init(project: String = "city", initialize: Bool = true) throws {
+    init(project: String = "city", initialize: Bool = true, databaseURL: String? = nil) throws {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-cli-\(UUID().uuidString)")
         self.project = project
+        self.databaseURL = try databaseURL ?? (TestBackend.isPostgres ? TestBackend.freshPostgresURL() : nil)
         if initialize {
             #expect(run("init").status == 0)
             #expect(run("project", "create", project).status == 0)
@@ -45,6 +53,37 @@ final class CLIHarness: @unchecked Sendable {
 
     var storePath: String { data.appendingPathComponent("cairn.sqlite").path }
 
+    /// What a child process needs in its environment to open this store (a client that starts
+    /// `cairn` with an environment of its own, as the MCP client does).
+    var storeEnvironment: [String: String] {
+        var env = ["CAIRN_DATA": data.path]
+        if let databaseURL {
+            env["CAIRN_DATABASE_URL"] = databaseURL
+            env["CAIRN_DATABASE_PASSWORD_FILE"] = ProcessInfo.processInfo.environment["CAIRN_DATABASE_PASSWORD_FILE"]
+        }
+        return env
+    }
+
+    /// The store the harness's commands use, as a command line names it (file or URL).
+    var store: String { databaseURL ?? storePath }
+
+    /// Opens the harness's store in this process, on whichever backend the pass runs.
+    func openStorage() async throws -> any Storage {
+        if let databaseURL { return try await PostgresStorage.connect(PostgresLocation(url: databaseURL, password: TestBackend.password()), migrate: false) }
+        return try SQLiteStorage(path: storePath)
+    }
+
+    /// Runs SQL on the store behind Cairn's back with the backend's own client (sqlite3 or psql).
+    func tamper(sqlite: String, postgres: String) throws -> Int32 {
+        if let databaseURL { return try TestBackend.psql(postgres, storeURL: databaseURL) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [storePath, sqlite]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     @discardableResult
     func run(_ args: String..., stdin: String? = nil) -> Result { run(args, stdin: stdin) }
 
@@ -54,6 +93,7 @@ final class CLIHarness: @unchecked Sendable {
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["CAIRN_DATA"] = data.path
+        if let databaseURL { env["CAIRN_DATABASE_URL"] = databaseURL }
         env["CAIRN_PROJECT"] = project
         env["CAIRN_AUTHOR"] = "cli-tester"
         process.environment = env

@@ -12,6 +12,7 @@ final class ServerHarness: @unchecked Sendable {
     let process = Process()
     let base: String
     private let output = OutputBox()
+    private let errors = OutputBox()
 
     struct Reply {
         let status: Int
@@ -22,16 +23,28 @@ final class ServerHarness: @unchecked Sendable {
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
 
-    init(extraArgs: [String] = [], environment: [String: String] = [:], omitRateLimit: Bool = false) async throws {
-        cli = try CLIHarness(project: "unused", initialize: false)
+    /// `databaseURL` shares an existing PostgreSQL store (several servers on one database).
+    /// `captureErrors` keeps the server's standard error for `errorOutput` (else it is discarded).
+    init(
+        extraArgs: [String] = [], environment: [String: String] = [:], omitRateLimit: Bool = false, databaseURL: String? = nil, captureErrors: Bool = false
+    ) async throws {
+        cli = try CLIHarness(project: "unused", initialize: false, databaseURL: databaseURL)
         process.executableURL = CLIHarness.binDirectory.appendingPathComponent("cairn")
         process.arguments = ["serve", "--data", cli.data.path, "--port", "0"] + (omitRateLimit ? [] : ["--rate-limit", "0"]) + extraArgs
         var env = ProcessInfo.processInfo.environment
+        if let url = cli.databaseURL { env["CAIRN_DATABASE_URL"] = url }
         env.merge(environment) { $1 }
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        if captureErrors {
+            let errorPipe = Pipe()
+            process.standardError = errorPipe
+            let errors = self.errors
+            errorPipe.fileHandleForReading.readabilityHandler = { errors.append(String(decoding: $0.availableData, as: UTF8.self)) }
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         let output = self.output
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let chunk = String(decoding: handle.availableData, as: UTF8.self)
@@ -71,6 +84,7 @@ final class ServerHarness: @unchecked Sendable {
     }
 
     var startupOutput: String { output.text }
+    var errorOutput: String { errors.text }
 
     /// Mints an admin key for an organization offline, as the README says.
     func adminToken(org: String = "default") throws -> String {

@@ -7,7 +7,7 @@ import Testing
 /// The approval queue and shadow rules through the Gateway.
 @Suite struct ApprovalQueueTests {
     func world(_ operations: [ApprovalSettings.Operation]) async throws -> (GovernanceFixture, OrganizationRecord, ada: Caller, bob: Caller) {
-        let f = try GovernanceFixture()
+        let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
         _ = try await f.gateway.putMember(op, subject: "user:ada", role: "admin")

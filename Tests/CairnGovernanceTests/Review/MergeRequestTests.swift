@@ -18,7 +18,7 @@ import Testing
     }
 
     func world() async throws -> World {
-        let f = try GovernanceFixture()
+        let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
         _ = try await f.gateway.putMember(op, subject: "user:ada", role: "admin")

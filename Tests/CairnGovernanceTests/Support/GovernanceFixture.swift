@@ -2,27 +2,59 @@ import CairnCore
 import CairnGovernance
 import CairnSQLite
 import CairnStore
+import CairnTestSupport
 import Foundation
 import Testing
 
-/// A store in a temporary folder with a Gateway, organizations and callers for tests.
+/// A fresh store (SQLite, or a schema of its own on the PostgreSQL pass; see `TestBackend`)
+/// with a Gateway, organizations and callers for tests.
 final class GovernanceFixture: @unchecked Sendable {
     let directory: URL
-    let storePath: String
-    let storage: SQLiteStorage
+    let storage: any Storage
     let repository: Repository
     let gateway: Gateway
 
-    init() throws {
+    init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-gov-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        storePath = directory.appendingPathComponent("store.sqlite").path
-        storage = try SQLiteStorage(path: storePath)
+        storage = try await TestBackend.openStore(in: directory)
         repository = Repository(storage: storage)
         gateway = Gateway(repository: repository, limits: GatewayLimits(requestsPerSecond: 0))
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit {
+        TestBackend.close(storage)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs SQL behind the store's back, in the dialect of the backend under test.
+    func tamper(sqlite: String, postgres: String) async throws {
+        try await TestBackend.tamper(storage, sqlite: sqlite, postgres: postgres)
+    }
+
+    /// Whether any stored cell of any table holds `needle`: the whole store, on either backend.
+    func storeContains(_ needle: [UInt8]) async throws -> Bool {
+        for table in StoreTable.allCases {
+            var after: [StoreValue]? = nil
+            while true {
+                let page = try await storage.tableRows(table, after: after, limit: 1000)
+                for row in page {
+                    for cell in row {
+                        let bytes: [UInt8] =
+                            switch cell {
+                            case .bytes(let b): b
+                            case .text(let t): Array(t.utf8)
+                            default: []
+                            }
+                        if bytes.count >= needle.count && Data(bytes).range(of: Data(needle)) != nil { return true }
+                    }
+                }
+                guard let last = page.last, page.count == 1000 else { break }
+                after = Array(last.prefix(table.keyWidth))
+            }
+        }
+        return false
+    }
 
     func organization(_ name: String) async throws -> OrganizationRecord {
         try await Tenancy.ensure(name, repository: repository).0

@@ -10,7 +10,7 @@ import Testing
     @Test(arguments: 0..<25)
     func nonOverlappingBranchChangesMergeToBothApplied(seed: Int) async throws {
         var rng = SplitMix64(state: UInt64(seed) &* 0xA24B_AED4_963E_E407 &+ 7)
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         // The model: path → object of string members.
         var base: [String: [String: String]] = [:]

@@ -14,7 +14,7 @@ import Testing
 
     /// main and `plan` diverge from one commit.
     func diverged() async throws -> (TestStore, Project, base: ObjectID) {
-        let store = try TestStore()
+        let store = try await TestStore()
         let p = try await store.makeProject()
         let base = try await p.commit(
             [.write(path: "cab/1.json", content: #"{"name":"c1","capacity":10,"site":{"floor":1}}"#.bytes),

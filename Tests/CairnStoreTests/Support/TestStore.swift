@@ -1,22 +1,32 @@
 import CairnCore
 import CairnSQLite
 import CairnStore
+import CairnTestSupport
 import Foundation
 
-/// A store in a fresh temporary folder; removed when the test ends.
+/// A fresh, empty store: a SQLite file in a temporary folder, or on the PostgreSQL pass (see
+/// `TestBackend`) a schema of its own in the test cluster. Every test body runs on both.
 final class TestStore: @unchecked Sendable {
     let directory: URL
-    let storage: SQLiteStorage
+    let storage: any Storage
     let repository: Repository
 
-    init() throws {
+    init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        storage = try SQLiteStorage(path: directory.appendingPathComponent("store.sqlite").path)
+        storage = try await TestBackend.openStore(in: directory)
         repository = Repository(storage: storage)
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit {
+        TestBackend.close(storage)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs SQL behind the store's back, in the dialect of the backend under test.
+    func tamper(sqlite: String, postgres: String) async throws {
+        try await TestBackend.tamper(storage, sqlite: sqlite, postgres: postgres)
+    }
 
     func makeProject(_ name: String = "demo") async throws -> Project {
         let org = try await organization()
