@@ -135,7 +135,7 @@ let package = Package(
         // Benchmarks (release builds only; see BENCHMARKS.md).
         .executableTarget(
             name: "CairnBench",
-            dependencies: ["CairnStore", "CairnSQLite", "CairnGovernance", "CairnCLI", "CairnOntology", "CairnCompute", "CairnSolve"],
+            dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnCLI", "CairnOntology", "CairnCompute", "CairnSolve"],
             exclude: ["Support/route_peer.py"],
             swiftSettings: strict
         ),
