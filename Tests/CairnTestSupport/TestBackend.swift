@@ -77,6 +77,13 @@ extension TestBackend {
         }
     }
 
+    /// A second handle on the same store, with a pool of its own: what another server sharing
+    /// the database would have. Only PostgreSQL stores can be shared.
+    public static func reopen(_ storage: any Storage) async throws -> any Storage {
+        guard let pg = storage as? PostgresStorage else { throw NotConfigured() }
+        return try await PostgresStorage.connect(pg.location, migrate: false)
+    }
+
     /// Closes what a store holds open (a PostgreSQL pool); nothing for SQLite.
     public static func close(_ storage: any Storage) {
         (storage as? PostgresStorage)?.close()

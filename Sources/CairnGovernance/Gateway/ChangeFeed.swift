@@ -59,11 +59,14 @@ public final class ChangeFeed: Sendable {
 
     deinit { outbox?.finish() }
 
-    /// Delivers the events other servers sharing `storage` broadcast, until cancelled.
-    public func relay(from storage: any Storage) async {
+    /// Delivers the events other servers sharing `storage` broadcast, until cancelled;
+    /// `heard` sees each first, and is awaited (the Gateway refreshes what the event made
+    /// stale before anyone here can act on the event).
+    func relay(from storage: any Storage, heard: (Int64, ChangeEvent) async -> Void) async {
         let decoder = JSONDecoder()
         for await message in storage.broadcasts() {
             guard let relayed = try? decoder.decode(Relayed.self, from: Data(message)), relayed.origin != origin else { continue }
+            await heard(relayed.organization, relayed.event)
             deliver(organization: relayed.organization, relayed.event)
         }
     }
@@ -93,6 +96,16 @@ public final class ChangeFeed: Sendable {
 }
 
 extension Gateway {
+    /// Runs, until cancelled, the part of this server that hears the others sharing its store:
+    /// their events reach this server's feeds, and what they make stale here is refreshed first
+    /// (a merge request approved through another server is then known here when a commit
+    /// voids it). A store only this process serves has nothing to hear: this returns at once.
+    public func followOtherServers() async {
+        await feed.relay(from: storage) { organization, event in
+            if event.mergeRequest != nil { await self.refreshApprovedSources(organization: organization, project: event.project) }
+        }
+    }
+
     /// The change feed of one project, filtered to what the caller may read.
     public func changes(_ caller: Caller, project name: String) async throws -> AsyncStream<ChangeEvent> {
         _ = try await open(caller, name, .read, action: "feed.subscribe")

@@ -337,6 +337,23 @@ extension Gateway {
         }
     }
 
+    /// Reads a project's approved sources again, if this server keeps them: another server
+    /// changed a merge request. Read now, not at the next commit, because that commit may be
+    /// the one that voids the approval, and it must be known as live until then.
+    func refreshApprovedSources(organization: Int64, project: String) async {
+        let key = ProjectKey(organization: organization, name: project)
+        guard approvedSources.withLock({ $0[key] }) != nil else { return }  // not loaded: the first load reads the store
+        do {
+            guard let org = try await storage.organization(id: organization) else { return }
+            let loaded = try await loadApprovedSources(org, project: project)
+            approvedSources.withLock { $0[key] = loaded }
+        } catch {
+            // Forgotten rather than wrong: the next commit's check reads the store.
+            _ = approvedSources.withLock { $0.removeValue(forKey: key) }
+            logger.warning("could not reload open merge requests after another server changed one", metadata: ["project": "\(project)", "error": "\(error)"])
+        }
+    }
+
     /// Records (or forgets) that a request's source holds live approvals.
     func trackApprovals(_ org: OrganizationRecord, _ request: MergeRequest, live: Bool) {
         let key = ProjectKey(organization: org.id, name: request.project)

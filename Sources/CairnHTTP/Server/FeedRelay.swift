@@ -2,7 +2,7 @@ import CairnGovernance
 import ServiceLifecycle
 
 /// Delivers to this server's change feeds the events other servers sharing the store
-/// broadcast. On a store no one shares there is nothing to hear; the service then only waits
+/// broadcast (see `Gateway.followOtherServers`). On a store no one shares there is nothing to hear; the service then only waits
 /// for shutdown (a service that returned would stop the whole group).
 public struct FeedRelay: Service {
     let gateway: Gateway
@@ -15,6 +15,6 @@ public struct FeedRelay: Service {
             try? await gracefulShutdown()
             return
         }
-        await cancelWhenGracefulShutdown { await gateway.feed.relay(from: storage) }
+        await cancelWhenGracefulShutdown { await gateway.followOtherServers() }
     }
 }

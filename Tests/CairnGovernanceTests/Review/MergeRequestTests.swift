@@ -1,6 +1,7 @@
 import CairnCore
 import CairnGovernance
 import CairnStore
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -125,6 +126,49 @@ import Testing
         #expect(try await w.text("cab/1.json").contains("10"))
         // A direct merge into protected main is refused; the request is the way in.
         await expectError(.branchProtected) { try await w.f.gateway.merge(w.designer, project: "net", source: "dan/cap", into: "main") }
+    }
+
+    /// Two servers on one store (the PostgreSQL pass): an approval given through one is voided,
+    /// and announced, by a commit made through the other.
+    @Test(.enabled(if: TestBackend.isPostgres, "needs a shared store")) func anApprovalGivenThroughAnotherServerIsVoidedHere() async throws {
+        let w = try await world()
+        let other = try await TestBackend.reopen(w.f.storage)
+        defer { TestBackend.close(other) }
+        let b = Gateway(repository: Repository(storage: other), limits: GatewayLimits(requestsPerSecond: 0))
+        let following = Task { await b.followOtherServers() }
+        defer { following.cancel() }
+        // Server b makes the branch and its first commit, learning of no approvals.
+        _ = try await b.createBranch(w.designer, project: "net", branch: "dan/cap")
+        try await b.write(w.designer, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":20}"#.utf8), branch: "dan/cap")
+        // Through server a (the fixture's Gateway): the request is opened and approved; b hears it.
+        let heardOnB = try await b.changes(w.reviewer, project: "net")
+        let approvalHeard = Task { () -> Bool in
+            for await event in heardOnB where event.action.hasPrefix("merge_request.approve") { return true }
+            return false
+        }
+        let mr = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/cap", target: "main", title: "capacity 20")
+        #expect(try await w.f.gateway.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok at 20").status == "approved")
+        let stop = Task {
+            try await Task.sleep(for: .seconds(10))
+            approvalHeard.cancel()
+        }
+        #expect(await approvalHeard.value, "server b heard the approval given through a")
+        stop.cancel()
+        // A commit through b voids it, and b announces that.
+        let feed = try await b.changes(w.reviewer, project: "net")
+        let voidedEvent = Task { () -> ChangeEvent? in
+            for await event in feed where event.action == "merge_request.approval_voided" { return event }
+            return nil
+        }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(10))
+            voidedEvent.cancel()
+        }
+        let late = try await b.write(w.designer, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":99}"#.utf8), branch: "dan/cap")
+        let event: ChangeEvent? = await voidedEvent.value
+        timeout.cancel()
+        #expect(event?.mergeRequest == mr.request.number && event?.commit == late.commit?.hex)
+        #expect(try await w.f.gateway.mergeRequest(w.designer, project: "net", number: mr.request.number).voided == 1)
     }
 
     @Test func rejectingClosesAndRequestingChangesBlocksTheMerge() async throws {
