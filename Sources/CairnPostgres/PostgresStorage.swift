@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
-import Synchronization
 
 /// The shared backend: the same store as `SQLiteStorage`, in PostgreSQL, so several stateless
 /// Cairn servers can serve one organization's data (DESIGN.md §3).
@@ -24,7 +23,6 @@ public final class PostgresStorage: Storage, Service {
     private let runner: Task<Void, Never>
     /// Names this store's announcement channel (see `broadcast`).
     public let storeID: String
-    let listening = Mutex<Bool>(false)
 
     private init(location: PostgresLocation, client: PostgresClient, runner: Task<Void, Never>, storeID: String, logger: Logger) {
         self.location = location

@@ -31,10 +31,7 @@ public enum TestBackend {
 
     /// The cluster's password, from the file scripts/test.sh names.
     public static func password() -> String? {
-        let env = ProcessInfo.processInfo.environment
-        if let p = env["CAIRN_DATABASE_PASSWORD"] { return p }
-        guard let file = env["CAIRN_DATABASE_PASSWORD_FILE"], let data = FileManager.default.contents(atPath: file) else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try? PostgresLocation.password()
     }
 
     /// Runs SQL with the real `psql` client in a store's schema, behind Cairn's back (for

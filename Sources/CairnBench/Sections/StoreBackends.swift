@@ -133,9 +133,7 @@ extension Bench {
     private func rawPostgres(cluster: String, seconds: Int) throws -> (tps: Double, readMean: Double) {
         guard let parts = URLComponents(string: cluster), let host = parts.host else { throw CairnError(.invalidArgument, "bad cluster URL") }
         let port = String(parts.port ?? 5432), user = parts.user ?? "cairn", db = String(parts.path.dropFirst())
-        let password = ProcessInfo.processInfo.environment["CAIRN_DATABASE_PASSWORD_FILE"].flatMap { FileManager.default.contents(atPath: $0) }
-            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
-        setenv("PGPASSWORD", password, 1)
+        setenv("PGPASSWORD", try PostgresLocation.password() ?? "", 1)
         let table = "bench_raw_\(ProcessInfo.processInfo.processIdentifier)"
         _ = try Shell.run(
             "psql",

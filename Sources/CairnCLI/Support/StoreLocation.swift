@@ -22,17 +22,13 @@ enum StoreLocation: CustomStringConvertible {
         guard let url = databaseURL ?? env["CAIRN_DATABASE_URL"], !url.isEmpty else {
             return .sqlite(path: URL(fileURLWithPath: dataFolder).appendingPathComponent("cairn.sqlite").path)
         }
-        return .postgres(try PostgresLocation(url: url, password: try password(file: passwordFile, environment: env)))
+        return .postgres(try PostgresLocation(url: url, password: try PostgresLocation.password(file: passwordFile, environment: env)))
     }
 
     /// A store named on the command line of `cairn copy`: a `postgres://` URL or a SQLite file.
     static func named(_ text: String, environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> StoreLocation {
-        if PostgresLocation.isURL(text) { return .postgres(try PostgresLocation(url: text, password: try password(file: nil, environment: env))) }
+        if PostgresLocation.isURL(text) { return .postgres(try PostgresLocation(url: text, password: try PostgresLocation.password(environment: env))) }
         return .sqlite(path: text)
-    }
-
-    private static func password(file: String?, environment env: [String: String]) throws -> String? {
-        try PostgresLocation.password(file: file, environment: env)
     }
 
     var description: String {

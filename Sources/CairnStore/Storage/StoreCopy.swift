@@ -28,16 +28,11 @@ public enum StoreCopy {
                 details: ["table": table.sqlName])
         }
         for table in StoreTable.allCases {
-            var after: [StoreValue]? = nil
             var copied = 0
-            while true {
-                let page = try await source.tableRows(table, after: after, limit: pageSize(table))
-                if page.isEmpty { break }
+            try await forEachPage(of: table, in: source) { page in
                 try await destination.loadRows(table, page)
                 copied += page.count
                 progress(table, copied)
-                after = Array(page[page.count - 1].prefix(table.keyWidth))
-                if page.count < pageSize(table) { break }
             }
         }
         let there = try await summary(destination)
@@ -45,7 +40,7 @@ public enum StoreCopy {
         if let differ = zip(here, there).first(where: { $0 != $1 }) {
             throw CairnError(
                 .conflict,
-                "the copy differs from the source in table \(differ.0.table) (\(differ.0.rows) rows there, \(differ.1.rows) here): the source changed during the copy; stop its servers and copy again into a new store",
+                "the copy differs from the source in table \(differ.0.table) (\(differ.1.rows) rows there, \(differ.0.rows) here): the source changed during the copy; stop its servers and copy again into a new store",
                 details: ["table": differ.0.table])
         }
         return there
@@ -57,20 +52,27 @@ public enum StoreCopy {
         for table in StoreTable.allCases {
             var hasher = SHA256()
             var count = 0
-            var after: [StoreValue]? = nil
-            while true {
-                let page = try await storage.tableRows(table, after: after, limit: pageSize(table))
+            try await forEachPage(of: table, in: storage) { page in
                 for row in page {
                     var writer = ByteWriter()
                     for value in row { value.encode(into: &writer) }
                     hasher.update(data: writer.bytes)
                 }
                 count += page.count
-                guard let last = page.last, page.count == pageSize(table) else { break }
-                after = Array(last.prefix(table.keyWidth))
             }
             out.append(TableSummary(table: table.sqlName, rows: count, sha256: Hex.encode(Array(hasher.finalize()))))
         }
         return out
+    }
+
+    /// Every row of a table, page by page in key order (pages of `pageSize`).
+    public static func forEachPage(of table: StoreTable, in storage: any Storage, _ body: ([[StoreValue]]) async throws -> Void) async throws {
+        var after: [StoreValue]? = nil
+        while true {
+            let page = try await storage.tableRows(table, after: after, limit: pageSize(table))
+            if !page.isEmpty { try await body(page) }
+            guard let last = page.last, page.count == pageSize(table) else { return }
+            after = Array(last.prefix(table.keyWidth))
+        }
     }
 }

@@ -34,26 +34,21 @@ final class GovernanceFixture: @unchecked Sendable {
 
     /// Whether any stored cell of any table holds `needle`: the whole store, on either backend.
     func storeContains(_ needle: [UInt8]) async throws -> Bool {
-        for table in StoreTable.allCases {
-            var after: [StoreValue]? = nil
-            while true {
-                let page = try await storage.tableRows(table, after: after, limit: 1000)
-                for row in page {
-                    for cell in row {
-                        let bytes: [UInt8] =
-                            switch cell {
-                            case .bytes(let b): b
-                            case .text(let t): Array(t.utf8)
-                            default: []
-                            }
-                        if bytes.count >= needle.count && Data(bytes).range(of: Data(needle)) != nil { return true }
-                    }
+        var found = false
+        for table in StoreTable.allCases where !found {
+            try await StoreCopy.forEachPage(of: table, in: storage) { page in
+                for cell in page.joined() {
+                    let bytes: [UInt8] =
+                        switch cell {
+                        case .bytes(let b): b
+                        case .text(let t): Array(t.utf8)
+                        default: []
+                        }
+                    if Data(bytes).range(of: Data(needle)) != nil { found = true }
                 }
-                guard let last = page.last, page.count == 1000 else { break }
-                after = Array(last.prefix(table.keyWidth))
             }
         }
-        return false
+        return found
     }
 
     func organization(_ name: String) async throws -> OrganizationRecord {
