@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         // The shared backend (DESIGN.md §3): PostgreSQL through its pooled, async client.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // TLS for `cairn serve --tls-cert/--tls-key` (already in the graph through PostgresNIO).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Store layer (DESIGN.md §2–3).
@@ -40,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "CairnStore",
-            dependencies: ["CairnCore", "CPCRE2"],
+            dependencies: ["CairnCore", "CPCRE2", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strict
         ),
         .target(
@@ -103,6 +105,9 @@ let package = Package(
                 "CairnGovernance", "CairnSQLite", "CairnMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

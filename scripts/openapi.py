@@ -408,7 +408,65 @@ paths = {
               "parameters": [q("actor"), q("action"), q("outcome"), q("path", GLOB), q("since", TIME), q("until", TIME)],
               "responses": {**ok(S(), ctype="application/x-ndjson"), **err(*READ)}}},
 }
+paths["/readyz"] = {"get": {"operationId": "ready", "security": [], "responses": {**ok(obj({"status": S()}, ["status"])),
+                          "503": {"description": "not ready: the store does not answer or its schema is behind",
+                                  "content": {"application/json": {"schema": obj({"status": S(), "reason": S(), "message": S()}, ["status"])}}}}}}
+paths["/v1/docs"] = {"get": {"operationId": "docs", "security": [], "responses": ok(S(), ctype="text/html")}}
+
+# Every operation has a tag (what it serves) and a one-line summary: the API page groups and
+# lists them, and clients generated from the document name their methods after them.
+SUMMARIES = {
+    "health": "Is the process alive", "ready": "Is the server ready to serve (store reachable, schema current)", "metrics": "Prometheus metrics",
+    "openapi": "This OpenAPI document", "docs": "The API reference page", "getOrg": "The organization", "whoami": "Who the credential acts as",
+    "listProjects": "List the projects you may read", "createProject": "Create a project", "readFile": "Read a file at a ref",
+    "writeFile": "Write a file (one commit)", "editFile": "Replace text in a file (one commit)", "deleteFile": "Delete a file or a glob of files",
+    "glob": "List paths matching a glob", "grep": "Search file contents", "log": "List commits (or a file's history)", "commit": "Apply several changes as one commit",
+    "showCommit": "One commit and the files it changed", "diff": "Files and JSON values changed between two refs", "blame": "The commit that set each JSON value of a file",
+    "revert": "Undo a commit with a new commit", "merge": "Merge one branch into another", "listBranches": "List branches", "createBranch": "Create a branch",
+    "deleteBranch": "Delete a branch", "archiveBranch": "Archive a branch (read-only, history kept)", "listMergeRequests": "List merge requests",
+    "openMergeRequest": "Open a merge request", "getMergeRequest": "One merge request and its standing", "mergeRequestDiff": "A merge request's change, entity by entity",
+    "commentMergeRequest": "Comment on a merge request", "reviewMergeRequest": "Approve, request changes or reject", "mergeMergeRequest": "Merge an approved request",
+    "closeMergeRequest": "Close a merge request", "listApprovals": "List the approval queue", "getApproval": "One queued approval request",
+    "decideApproval": "Approve or reject a queued request", "getApprovalSettings": "Which operations wait for approval", "putApprovalSettings": "Set which operations wait for approval",
+    "shadowReport": "Decisions shadow grants would change", "getOntology": "The project's ontology", "putOntology": "Set the project's ontology",
+    "checkOntology": "Check an ontology against the data without writing", "violations": "Every ontology violation at a ref", "run": "Compute geo-math on the files at a commit",
+    "solve": "Solve an optimization problem", "listSolves": "Solves running now", "cancelSolve": "Cancel a running solve", "listAgentRuns": "List agent runs",
+    "getAgentRun": "One agent run with every call", "lineage": "Trace a JSON value to the commit, run and approval behind it", "replayAgentRun": "Replay a finished run",
+    "rollbackAgentRun": "Undo an agent run", "changeFeed": "Server-sent events of changes", "listRoles": "List roles", "putRole": "Create or change a role",
+    "deleteRole": "Delete a role", "listGrants": "List grants", "putGrant": "Create or change a grant", "deleteGrant": "Delete a grant", "listMembers": "List members",
+    "putMember": "Give a subject a role in the organization", "deleteMember": "Remove a member", "listKeys": "List API keys (never their secrets)",
+    "mintKey": "Mint an API key (its token is shown once)", "revokeKey": "Revoke an API key", "getIdentity": "The identity provider settings",
+    "putIdentity": "Set the identity provider (OIDC)", "accessAt": "Who could do what at a time", "evaluate": "May a subject do an action on a resource",
+    "audit": "Query the audit log", "auditExport": "Export the audit log as CloudEvents",
+}
+TAGS = [("server", "The server itself: health, readiness, metrics, this document."), ("files", "Files and their contents: read, write, edit, delete, glob, grep."),
+        ("history", "Commits, diffs, blame, revert and branches."), ("review", "Merges, merge requests, protection and the approval queue."),
+        ("ontology", "The typed world model every write is checked against."), ("compute", "Run (geo-math) and Solve (optimization)."),
+        ("agents", "Agent runs: their records, lineage, replay and rollback."), ("access", "Roles, grants, members, API keys, identity, evaluation."),
+        ("audit", "The hash-chained audit log.")]
+
+def tag(path, op_id):
+    if not path.startswith("/v1/orgs/") or op_id in ("getOrg", "whoami"):
+        return "server" if not path.startswith("/v1/orgs/") else "access"
+    if any(k in path for k in ("/merge-requests", "/merges", "/approval")) or op_id == "shadowReport": return "review"
+    if "/ontology" in path or "/violations" in path: return "ontology"
+    if "/run" == path[-4:] or "/solve" in path: return "compute"
+    if "/agent-runs" in path or "/lineage" in path: return "agents"
+    if "/audit" in path: return "audit"
+    if any(k in path for k in ("/commits", "/diff", "/blame", "/revert", "/branches", "/events")): return "history"
+    if any(k in path for k in ("/files", "/glob", "/grep")) or op_id in ("listProjects", "createProject"): return "files"
+    return "access"
+
+for path, item in paths.items():
+    for method, op in item.items():
+        if method == "parameters": continue
+        op_id = op["operationId"]
+        assert op_id in SUMMARIES, f"no summary for {op_id}"
+        op["summary"] = SUMMARIES[op_id]
+        op["tags"] = [tag(path, op_id)]
+
 doc = {"openapi": "3.1.0",
+       "tags": [{"name": n, "description": d} for n, d in TAGS],
        "info": {"title": "Cairn", "version": "1.0.0", "description": "The governed, versioned world model. Every request authenticates with `Authorization: Bearer <API key or OIDC ID token>`; `X-Cairn-Reason` gives the why of a change."},
        "servers": [{"url": "/"}],
        "security": [{"bearer": []}],

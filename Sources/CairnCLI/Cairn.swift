@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnCore
 
 /// The `cairn` command: a versioned, governed world model on a local data folder.
 public struct Cairn: AsyncParsableCommand {
@@ -9,6 +10,7 @@ public struct Cairn: AsyncParsableCommand {
             Refs name a branch (main), a commit id or unique prefix (4+ hex digits), or a branch as it \
             was at an instant: main@2026-11-26T16:00:00Z. Every command takes --json for scripts.
             """,
+        version: CairnVersion.current,
         subcommands: [
             Init.self, ProjectCommand.self, Write.self, Read.self, Edit.self, Remove.self, Apply.self,
             GlobCommand.self, Grep.self, Log.self, Show.self, Diff.self, Blame.self, BranchCommand.self,

@@ -10,7 +10,9 @@ import MCP
 /// run's branch, and is recorded in the run's history with what it read and committed.
 public actor AgentSession {
     let gateway: Gateway
-    let caller: Caller
+    /// The agent, re-authenticated at every call (`Gateway.refresh`): a key revoked or a grant
+    /// taken away during the session binds the next call, on every transport.
+    var caller: Caller
     public private(set) var run: AgentRun
 
     /// Who bounds the agent: the person it acts for and, for a child run, the agents of the runs
@@ -134,9 +136,10 @@ public actor AgentSession {
             failure = CairnError(.conflict, "this run has ended (\(run.status.rawValue)); start a new session")
         } else {
             do {
+                caller = try await gateway.refresh(caller)
                 outcome = try await perform(name, arguments)
             } catch let e as CairnError {
-                failure = e
+                failure = e.clientFacing
             } catch {
                 failure = CairnError(.invalidArgument, "\(error)")
             }
@@ -150,9 +153,24 @@ public actor AgentSession {
             milliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6, at: Clock.rfc3339(Clock.nowMillis()))
         if let updated = try? await gateway.recordAgentCall(caller, run: run, record) { run = updated }
         if let failure {
-            return .init(content: [.text(text: "\(failure.code.rawValue): \(failure.message)", annotations: nil, _meta: nil)], isError: true)
+            return .init(content: [.text(text: Self.describe(failure), annotations: nil, _meta: nil)], isError: true)
         }
         return .init(content: [.text(text: outcome?.text ?? "", annotations: nil, _meta: nil)], isError: false)
+    }
+
+    /// A tool error as the agent reads it: the code and message, then, for a change the ontology
+    /// refused, every violation (rule, path, JSON pointer, message) as JSON, so the agent can
+    /// correct exactly what is wrong.
+    static func describe(_ failure: CairnError) -> String {
+        var text = "\(failure.code.rawValue): \(failure.message)"
+        if !failure.violations.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            if let data = try? encoder.encode(["violations": failure.violations]) {
+                text += "\n" + String(decoding: data, as: UTF8.self)
+            }
+        }
+        return text
     }
 
     func perform(_ name: String, _ a: [String: Value]) async throws -> Outcome {

@@ -60,6 +60,18 @@ public final class PostgresStorage: Storage, Service {
         }
     }
 
+    public func checkReady() async throws {
+        let version: Int
+        do {
+            version = try await PostgresSchema.currentVersion(client, logger: logger)
+        } catch {
+            throw Self.describe(error, location: location)
+        }
+        guard version >= PostgresSchema.latest else {
+            throw CairnError(.schemaOutdated, "the database is at schema version \(version), this Cairn needs \(PostgresSchema.latest); run `cairn migrate`")
+        }
+    }
+
     /// Applies the missing migrations (for `cairn migrate`): which ran, and the version now.
     public static func migrate(_ location: PostgresLocation, logger: Logger = Logger(label: "cairn.postgres")) async throws -> (applied: [Int], version: Int) {
         try await probe(location, logger: logger)

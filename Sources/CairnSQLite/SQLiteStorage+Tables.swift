@@ -15,7 +15,7 @@ extension SQLiteStorage {
         sql += " ORDER BY \(key) LIMIT ?"
         arguments += [limit]
         let kinds = table.kinds
-        return try await pool.read { [sql, arguments] db in
+        return try await reading { [sql, arguments] db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 kinds.indices.map { i in
                     let value: DatabaseValue = row[i]
@@ -36,7 +36,7 @@ extension SQLiteStorage {
     public func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws {
         guard !rows.isEmpty else { return }
         let sql = "INSERT INTO \(table.sqlName) (\(table.columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: table.columns.count).joined(separator: ", ")))"
-        try await pool.write { db in
+        try await writing { db in
             let insert = try db.cachedStatement(sql: sql)
             for row in rows {
                 try insert.execute(arguments: StatementArguments(row.map(Self.databaseValue)))

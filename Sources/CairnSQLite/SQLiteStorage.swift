@@ -31,6 +31,7 @@ public final class SQLiteStorage: Storage {
             let migrator = Self.migrator
             if try !pool.read(migrator.hasCompletedMigrations) { try migrator.migrate(pool) }
         } catch {
+            if let damaged = Self.translate(error) as? CairnError { throw CairnError(damaged.code, "cannot open the store at \(path): \(damaged.message)", details: ["path": path]) }
             throw CairnError(.storage, "cannot open the store at \(path): \(error)", details: ["path": path])
         }
     }
@@ -130,17 +131,34 @@ public final class SQLiteStorage: Storage {
         return m
     }
 
+    /// A read transaction, with damage SQLite detects reported as `corrupt` (see `translate`).
+    func reading<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.read(body) } catch { throw Self.translate(error) }
+    }
+
+    /// A write transaction, with damage SQLite detects reported as `corrupt`.
+    func writing<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.write(body) } catch { throw Self.translate(error) }
+    }
+
+    /// A damaged file (a torn page, a truncated or overwritten database) is `corrupt`, which
+    /// `cairn verify` and the API report as such; every other error passes through unchanged.
+    static func translate(_ error: any Error) -> any Error {
+        guard let e = error as? DatabaseError, e.resultCode == .SQLITE_CORRUPT || e.resultCode == .SQLITE_NOTADB else { return error }
+        return CairnError(.corrupt, "the SQLite store is damaged (\(e.resultCode)); run `cairn verify` and restore from a backup")
+    }
+
     /// A synchronous read on the calling thread, for single-statement reads too short to be worth
     /// a thread hop or a transaction (one SELECT is atomic on its own).
     private func readNow<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.unsafeRead(body)
+        do { return try pool.unsafeRead(body) } catch { throw Self.translate(error) }
     }
 
     // MARK: Organizations and projects
 
     public func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord {
         do {
-            return try await pool.write { db in
+            return try await writing { db in
                 try db.execute(sql: "INSERT INTO organization(name, created_ms) VALUES (?, ?)", arguments: [name, timeMillis])
                 return OrganizationRecord(id: db.lastInsertedRowID, name: name, createdMillis: timeMillis)
             }
@@ -164,7 +182,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func organizations() async throws -> [OrganizationRecord] {
-        try await pool.read { db in
+        try await reading { db in
             try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, name, created_ms FROM organization ORDER BY name"))
                 .map { OrganizationRecord(id: $0[0], name: $0[1], createdMillis: $0[2]) }
         }
@@ -172,7 +190,7 @@ public final class SQLiteStorage: Storage {
 
     public func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
         do {
-            return try await pool.write { db in
+            return try await writing { db in
                 try db.execute(sql: "INSERT INTO project(org, name, created_ms) VALUES (?, ?, ?)", arguments: [organization, name, timeMillis])
                 let record = ProjectRecord(id: db.lastInsertedRowID, organization: organization, name: name, createdMillis: timeMillis)
                 try Self.write(initial(record.id), in: db)
@@ -191,7 +209,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func projects(organization: Int64) async throws -> [ProjectRecord] {
-        try await pool.read { db in
+        try await reading { db in
             try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, org, name, created_ms FROM project WHERE org = ? ORDER BY name"), arguments: [organization])
                 .map { ProjectRecord(id: $0[0], organization: $0[1], name: $0[2], createdMillis: $0[3]) }
         }
@@ -210,7 +228,7 @@ public final class SQLiteStorage: Storage {
 
     public func objects(_ ids: [ObjectID], project: Int64) async throws -> [ObjectID: StoredObject] {
         guard !ids.isEmpty else { return [:] }
-        return try await pool.read { db in
+        return try await reading { db in
             var out: [ObjectID: StoredObject] = [:]
             out.reserveCapacity(ids.count)
             // One statement per 500 ids: far fewer round trips than a lookup per id.
@@ -232,7 +250,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func objectPage(project: Int64, after: ObjectID?, limit: Int) async throws -> [(ObjectID, StoredObject)] {
-        try await pool.read { db in
+        try await reading { db in
             let rows = try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, kind, data FROM object WHERE project = ? AND id > ? ORDER BY id LIMIT ?"),
                 arguments: [project, after?.data ?? Data(), limit])
             return rows.compactMap { row -> (ObjectID, StoredObject)? in
@@ -258,7 +276,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func branches(project: Int64) async throws -> [(name: String, head: ObjectID)] {
-        try await pool.read { db in
+        try await reading { db in
             try Row.fetchAll(try db.cachedStatement(sql: "SELECT name, head FROM ref WHERE project = ? ORDER BY name"), arguments: [project])
                 .compactMap { row in ObjectID(bytes: row[1] as Data).map { (row[0], $0) } }
         }
@@ -276,7 +294,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func refLog(project: Int64, branch: String, beforeSeq: Int64?, limit: Int) async throws -> [RefLogEntry] {
-        try await pool.read { db in
+        try await reading { db in
             try Row.fetchAll(try db.cachedStatement(sql: """
                     SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
                     WHERE project = ? AND name = ? AND seq < ? ORDER BY seq DESC LIMIT ?
@@ -318,7 +336,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func commitIDs(project: Int64, from: [UInt8], through: [UInt8], limit: Int) async throws -> [ObjectID] {
-        try await pool.read { db in
+        try await reading { db in
             try Data.fetchAll(try db.cachedStatement(sql: "SELECT id FROM commit_index WHERE project = ? AND id BETWEEN ? AND ? ORDER BY id LIMIT ?"),
                 arguments: [project, Data(from), Data(through), limit]
             ).compactMap { ObjectID(bytes: $0) }
@@ -326,7 +344,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func pathHistory(project: Int64, path: String, before: (generation: Int, commit: ObjectID)?, limit: Int) async throws -> [PathHistoryEntry] {
-        try await pool.read { db in
+        try await reading { db in
             let rows: [Row]
             if let before {
                 rows = try Row.fetchAll(try db.cachedStatement(sql: """
@@ -352,7 +370,7 @@ public final class SQLiteStorage: Storage {
     // MARK: Writing
 
     public func apply(_ batch: WriteBatch) async throws {
-        try await pool.write { db in try Self.write(batch, in: db) }
+        try await writing { db in try Self.write(batch, in: db) }
     }
 
     /// Writes a batch inside the caller's transaction; throws `RefCASFailure` (rolling it back) on a lost race.
@@ -413,7 +431,7 @@ public final class SQLiteStorage: Storage {
     }
 
     public func auditEntries(organization: Int64, afterSeq: Int64, limit: Int, filter: AuditFilter) async throws -> [AuditEntry] {
-        try await pool.read { db in
+        try await reading { db in
             var sql = "SELECT seq, time_ms, actor, action, outcome, body, prev, hash FROM audit WHERE org = ? AND seq > ?"
             var arguments: StatementArguments = [organization, afterSeq]
             if let actor = filter.actor { sql += " AND actor = ?"; arguments += [actor] }
@@ -447,7 +465,7 @@ public final class SQLiteStorage: Storage {
 
     /// Bytes of object payload stored in a project: the logical size, independent of page slack.
     public func objectPayloadBytes(project: Int64) async throws -> Int64 {
-        try await pool.read { db in
+        try await reading { db in
             try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM object WHERE project = ?", arguments: [project]) ?? 0
         }
     }

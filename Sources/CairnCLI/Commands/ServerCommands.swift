@@ -32,6 +32,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Requests per second allowed per credential (0: no limit).") var rateLimit: Double?
     @Option(name: .long, help: ArgumentHelp("A PostgreSQL store shared by several servers (postgres://USER@HOST:PORT/DB).", valueName: "url"))
     var databaseURL: String?
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (reloaded on SIGHUP).", valueName: "file"))
+    var tlsCertificate: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
 
     func run() async throws {
         let console = Console(json: false)
@@ -45,6 +48,8 @@ struct Serve: AsyncParsableCommand {
             if let port { settings.port = port }
             if let org { settings.organization = org }
             if let databaseURL { settings.databaseURL = databaseURL }
+            if let tlsCertificate { settings.tlsCertificate = tlsCertificate }
+            if let tlsKey { settings.tlsKey = tlsKey }
             if let rateLimit {
                 settings.requestsPerSecond = rateLimit
                 settings.burst = rateLimit * 2
@@ -62,11 +67,19 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw CairnError(.storage, "cannot create the data folder '\(settings.data)'", details: ["data": settings.data])
         }
+        // JSON lines on standard error (CAIRN_LOG_FORMAT=text for the plain handler).
+        if ProcessInfo.processInfo.environment["CAIRN_LOG_FORMAT"] != "text" {
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+                return handler
+            }
+        }
         var logger = Logger(label: "cairn")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let location = try StoreLocation.resolve(databaseURL: settings.databaseURL, passwordFile: settings.databasePasswordFile, dataFolder: settings.data)
         let storage = try await location.open(migrate: true, logger: logger)
-        let repository = Repository(storage: storage)
+        let repository = Repository(storage: storage, nodeCacheBytes: settings.nodeCacheBytes)
         let (org, created) = try await Tenancy.ensure(settings.organization, repository: repository)
         if created {
             let storeFlag = location.isPostgres ? "--database-url '\(location)'" : "--data \(settings.data)"
@@ -82,13 +95,25 @@ struct Serve: AsyncParsableCommand {
             repository: repository,
             limits: GatewayLimits(
                 requestsPerSecond: settings.requestsPerSecond, burst: settings.burst, maxPathBytes: settings.maxPathBytes,
-                maxPatternBytes: settings.maxPatternBytes, jwksRefetchSeconds: settings.jwksRefetchSeconds),
+                maxPatternBytes: settings.maxPatternBytes, jwksRefetchSeconds: settings.jwksRefetchSeconds,
+                authFailuresPerSecond: settings.authFailuresPerSecond, authFailureBurst: settings.authFailureBurst),
             logger: logger)
-        let server = CairnServer(gateway: gateway, config: settings, registry: registry)
-        let host = settings.host
-        let app = server.application(logger: logger) { port in
-            Console.writeOut("cairn listening on http://\(host):\(port)")
+        var tls: TLSCertificates?
+        var hangup: (any DispatchSourceSignal)?
+        switch (settings.tlsCertificate, settings.tlsKey) {
+        case (let cert?, let key?):
+            tls = try TLSCertificates(certificatePath: cert, keyPath: key, logger: logger)
+            hangup = tls?.reloadOnHangup()
+        case (nil, nil): break
+        default: throw CairnError(.invalidArgument, "TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
         }
+        let server = CairnServer(gateway: gateway, config: settings, registry: registry, tls: tls)
+        let host = settings.host
+        let scheme = tls == nil ? "http" : "https"
+        let app = try server.application(logger: logger) { port in
+            Console.writeOut("cairn listening on \(scheme)://\(host):\(port)")
+        }
+        defer { hangup?.cancel() }
         // The store is listed first so it stops last, after the server has answered its last request.
         var services: [any Service] = []
         if let shared = storage as? PostgresStorage { services.append(shared) }
@@ -96,7 +121,9 @@ struct Serve: AsyncParsableCommand {
         services.append(app)
         let group = ServiceGroup(
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("cairn started", metadata: ["version": "\(CairnVersion.current)", "store": "\(location.isPostgres ? "postgres" : "sqlite")"])
         try await group.run()
+        logger.info("cairn stopped")
     }
 }
 

@@ -137,7 +137,8 @@ func runReporting(_ global: GlobalOptions, _ body: () async throws -> Void) asyn
         try await body()
     } catch let error as CairnError {
         global.console.fail(error)
-        throw ExitCode(1)
+        // A damaged store exits 2, as `cairn verify` documents, whichever command met the damage.
+        throw ExitCode(error.code == .corrupt ? 2 : 1)
     } catch let error as ExitCode {
         throw error
     } catch let pending as ApprovalPending {

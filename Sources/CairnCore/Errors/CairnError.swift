@@ -19,6 +19,33 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue): \(message)" }
 
+    /// Whether the message is for the operator (the store's own words, SQL text, the database's
+    /// address) rather than for the client that made the request.
+    public var isOperatorDetail: Bool {
+        switch code {
+        case .storage, .storeUnavailable, .schemaOutdated, .corrupt: true
+        default: false
+        }
+    }
+
+    /// What a remote client is shown (DESIGN.md §8): the same code, with a fixed message where
+    /// the real one is for the operator, whose log gets the full error.
+    public var clientFacing: CairnError {
+        switch code {
+        case .storage:
+            CairnError(.storage, "the server could not complete the request because of a storage error; its log has the details")
+        case .storeUnavailable:
+            CairnError(.storeUnavailable, "the store is unavailable right now; try again shortly (the server's log says why)")
+        case .schemaOutdated:
+            CairnError(.schemaOutdated, "the store's schema is older than this server needs; an operator must run `cairn migrate`")
+        case .corrupt:
+            CairnError(
+                .corrupt, "the store holds damaged data for this request; an operator should run `cairn verify`",
+                details: details.filter { $0.key == "object" || $0.key == "path" })
+        default: self
+        }
+    }
+
     /// The one wire shape of an error, shared by the CLI's `--json` and the HTTP API:
     /// `{"error":{"code","message","details"}}`.
     public var envelope: Envelope {

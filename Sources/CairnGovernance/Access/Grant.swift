@@ -108,11 +108,26 @@ public struct Grant: Sendable, Codable, Equatable {
 
     public static func validateSubject(_ subject: String) throws(CairnError) {
         let parts = subject.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, ["user", "group", "agent", "service"].contains(parts[0]), (1...248).contains(parts[1].unicodeScalars.count),
-            !subject.contains("\n")
-        else {
+        guard parts.count == 2, ["user", "group", "agent", "service"].contains(parts[0]), isNameable(parts[1]) else {
+            let showable = subject.unicodeScalars.count <= 256 && isPrintable(subject)
             throw CairnError(
-                .invalidArgument, "invalid subject '\(subject)': use user:ID, group:NAME, agent:ID or service:ID", details: ["subject": subject])
+                .invalidArgument, "invalid subject\(showable ? " '\(subject)'" : ""): use user:ID, group:NAME, agent:ID or service:ID (1–248 printable characters)",
+                details: showable ? ["subject": subject] : [:])
+        }
+    }
+
+    /// An identifier the grant rules can name: 1 to 248 characters, none of them a control or
+    /// line/paragraph separator, so no subject can forge a line of a log or a listing.
+    public static func isNameable(_ id: Substring) -> Bool {
+        (1...248).contains(id.unicodeScalars.count) && isPrintable(id)
+    }
+
+    static func isPrintable(_ s: some StringProtocol) -> Bool {
+        s.unicodeScalars.allSatisfy { u in
+            switch u.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned: false
+            default: true
+            }
         }
     }
 }

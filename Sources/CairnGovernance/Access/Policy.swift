@@ -62,6 +62,17 @@ public final class Policy: Sendable {
             if key.revokedAt != nil {
                 return decision(principal.subject, authority, target, false, "key-scope:\(key.id)", "the API key was revoked")
             }
+            // The subject's own grants bind every key of it: an explicit deny always wins, and allow
+            // grants naming an agent or service narrow its keys further. This is what the
+            // evaluation endpoint answers for the subject, so the reported decision is the enforced one.
+            let own = [principal.subject] + principal.groups
+            if key.kind != .user {
+                if let denied = explicitDeny(subjects: own, authority, target, subject: principal.subject) { return denied }
+                if hasAllowGrants(own) {
+                    let granted = decide(subjects: own, authority, target, subject: principal.subject)
+                    if !granted.allowed { return granted }
+                }
+            }
             let scoped = config.roles[key.role]?.authorities ?? AuthoritySet()
             guard scoped.contains(authority), covers(key.scope, target) else {
                 return decision(
@@ -82,6 +93,21 @@ public final class Policy: Sendable {
             }
         }
         return decide(subjects: [principal.subject] + principal.groups, authority, target, subject: principal.subject)
+    }
+
+    /// Whether any enforced allow grant names one of these subjects.
+    func hasAllowGrants(_ subjects: [String]) -> Bool {
+        subjects.contains { bySubject[$0]?.contains { $0.grant.effect == .allow } ?? false }
+    }
+
+    /// The decision of an explicit deny of these subjects covering the action, if there is one.
+    private func explicitDeny(subjects: [String], _ authority: Authority, _ target: AccessTarget, subject: String) -> Decision? {
+        for s in subjects {
+            for g in bySubject[s] ?? [] where g.grant.effect == .deny && g.authorities.contains(authority) && covers(g, target) {
+                return decision(subject, authority, target, false, "grant:\(g.grant.id)", "an explicit deny ('\(g.grant.role)' for \(s)) applies")
+            }
+        }
+        return nil
     }
 
     private func decide(subjects: [String], _ authority: Authority, _ target: AccessTarget, subject: String) -> Decision {

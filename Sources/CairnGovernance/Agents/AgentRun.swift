@@ -110,7 +110,15 @@ extension Gateway {
         let base = try await project.resolve(target).commit
         let id = Self.runID()
         let branch = "agent-runs/\(id)"
-        _ = try await createBranch(caller, project: name, branch: branch, from: base.hex)
+        // The run's own branch is made as part of starting the run, which needs only `read`: a
+        // read-only agent may hold a session, and each call is authorized on its own.
+        let forked = AccessTarget(project: name, branch: branch)
+        let info = try await change(caller, action: "branch.create", decision: decision, target: forked) {
+            try await project.createBranch(
+                branch, from: base.hex, principal: caller.principal.subject,
+                audit: auditHook(caller, action: "branch.create", decision: decision, target: forked, detail: ["from": target, "for": "agent run"]))
+        }
+        publish(caller, project: name, action: "branch.create", outcome: CommitOutcome(commit: info.head, head: info.head, branch: branch, changed: []))
         let run = AgentRun(
             id: id, project: name, agent: caller.principal.subject, credential: caller.principal.credential, onBehalfOf: onBehalfOf, target: target, branch: branch, base: base.hex, status: .running,
             started: Clock.rfc3339(Clock.nowMillis()), calls: [], parent: parent)

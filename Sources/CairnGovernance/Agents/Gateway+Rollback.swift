@@ -10,6 +10,15 @@ extension Gateway {
     public func rollbackAgentRun(_ caller: Caller, project name: String, id: String) async throws -> AgentRun {
         var run = try await agentRun(caller, project: name, id: id)
         let (project, decision) = try await open(caller, name, .write, branch: run.target, action: "agent.run.rollback")
+        // A run that waited for approval may have been merged since by a person: its record
+        // still says `awaiting_approval`, but its changes are on the target and must be undone there.
+        if run.status == .awaitingApproval, let number = run.mergeRequest {
+            let view = try await mergeRequest(caller, project: name, number: number)
+            if view.request.state == .merged {
+                run.status = .merged
+                run.head = view.request.mergedHead ?? run.head
+            }
+        }
         switch run.status {
         case .rolledBack:
             throw CairnError(.conflict, "run \(id) is already rolled back")

@@ -256,6 +256,13 @@ extension Gateway {
         let classSet: Set<String>? = classes.map { Set($0.flatMap { $0 == "drivable" ? Array(Road.drivable) : [$0] }) }
         let staged = try await project.stage(at: commit.hex)
         let paths = try await expand(caller, name, pattern, at: commit.hex).filter { !$0.hasPrefix(".cairn/") }
+        if paths.isEmpty, try await policy(for: caller).hasPathRules(caller.principal, project: name) {
+            // Said without naming anything the caller may not see: only that its scope holds no roads.
+            throw CairnError(
+                .invalidArgument,
+                "no road file matching '\(pattern)' is within your access: a path-limited credential routes only on the roads it may read (ask for a key whose path covers the road files)",
+                details: ["roads": pattern])
+        }
         var hasher = SHA256()
         var blobs: [(String, ObjectID)] = []
         for path in paths {

@@ -175,6 +175,9 @@ extension Gateway {
     }
 
     /// The solves running now (needs `solve` on each one's project, like starting one).
+    /// Solves running now on this server, in every organization (for `/metrics`).
+    public var runningSolveCount: Int { runningSolves.withLock { $0.count } }
+
     public func runningSolves(_ caller: Caller, project name: String) async throws -> [RunningSolve] {
         _ = try await open(caller, name, .solve, action: "solve.list")
         return runningSolves.withLock { $0.values.map(\.0) }.filter { $0.project == name }.sorted { $0.started < $1.started }

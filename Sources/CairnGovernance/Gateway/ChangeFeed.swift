@@ -71,6 +71,9 @@ public final class ChangeFeed: Sendable {
         }
     }
 
+    /// How many feeds are open now, for `/metrics`.
+    public var subscriberCount: Int { subscribers.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+
     public func subscribe(organization: Int64, project: String) -> AsyncStream<ChangeEvent> {
         let key = Key(org: organization, project: project)
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue

@@ -294,13 +294,28 @@ extension Gateway {
             try await authorize(caller, .configure, .organization, action: "access.evaluate")
         }
         let policy = try await policy(caller.organization, atMillis: atMillis)
-        let principal: Principal
         if subject == caller.principal.subject && groups.isEmpty {
-            principal = caller.principal
-        } else {
-            let kind = ActorKind(rawValue: String(subject.prefix { $0 != ":" })) ?? .user
-            principal = Principal(subject: subject, kind: kind, groups: groups.map { $0.hasPrefix("group:") ? $0 : "group:\($0)" }, credential: "evaluation")
+            return policy.decide(caller.principal, authority, target)
         }
-        return policy.decide(principal, authority, target)
+        let kind = ActorKind(rawValue: String(subject.prefix { $0 != ":" })) ?? .user
+        let groupSubjects = groups.map { $0.hasPrefix("group:") ? $0 : "group:\($0)" }
+        // An agent or service acts only through its API keys: it may do what one of its live keys
+        // would be allowed, decided exactly as a request with that key is (its own grants, the
+        // key's scope, the person who minted it). Without a key, its grants alone answer.
+        if kind == .agent || kind == .service {
+            let now = atMillis ?? Clock.nowMillis()
+            let live = policy.config.keys.values
+                .filter { $0.subject == subject && $0.revokedAt == nil && ($0.expiresMillis.map { $0 > now } ?? true) }
+                .sorted { $0.id < $1.id }
+            var first: Decision?
+            for key in live {
+                let principal = Principal(subject: subject, kind: kind, groups: groupSubjects, credential: "key:\(key.id)", key: key, onBehalfOf: key.kind == .user ? nil : key.createdBy)
+                let decision = policy.decide(principal, authority, target)
+                if decision.allowed { return decision }
+                if first == nil || (first!.rule.hasPrefix("key-scope") && decision.rule.hasPrefix("grant:")) { first = decision }
+            }
+            if let first { return first }
+        }
+        return policy.decide(Principal(subject: subject, kind: kind, groups: groupSubjects, credential: "evaluation"), authority, target)
     }
 }

@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 import CairnStore
 
 /// The six file operations and atomic commits, each authorized, audited and published here.
@@ -43,10 +44,31 @@ extension Gateway {
         try checkPattern(pattern)
         let branch = Self.branch(of: ref)
         let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.glob")
-        let page = try await project.glob(pattern, at: ref, limit: limit, after: after)
-        let visible = try await readable(caller, project: name, branch: branch, paths: page.paths)
-        // The cursor still follows the unfiltered page, so hidden paths never cut a listing short.
-        return PathPage(paths: visible, next: page.next)
+        let policy = try await policy(for: caller)
+        let principal = caller.principal
+        // Hidden paths are skipped inside the scan: a page is full of paths the caller may read,
+        // and its cursor (opaque) is the last of them, never a path the caller may not see.
+        var visible: (@Sendable (String) -> Bool)?
+        if policy.hasPathRules(principal, project: name) {
+            visible = { (path: String) in policy.decide(principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }
+        }
+        let page = try await project.glob(pattern, at: ref, limit: limit, after: try after.map(Self.decodeCursor), visible: visible)
+        return PathPage(paths: page.paths, next: page.next.map(Self.encodeCursor))
+    }
+
+    /// Listing cursors are opaque: base64url of a versioned form, so clients never build or read them.
+    static func encodeCursor(_ position: String) -> String {
+        Data(("c1:" + position).utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeCursor(_ cursor: String) throws -> String {
+        var b64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b64.count % 4 != 0 { b64 += "=" }
+        guard cursor.utf8.count <= 4096, let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8), text.hasPrefix("c1:") else {
+            throw CairnError(.invalidArgument, "this cursor is not one a listing gave; start again without it")
+        }
+        return String(text.dropFirst(3))
     }
 
     public func grep(_ caller: Caller, project name: String, query: GrepQuery, at ref: String = "main") async throws -> GrepResult {
@@ -54,7 +76,19 @@ extension Gateway {
         if let g = query.glob { try checkPattern(g) }
         let branch = Self.branch(of: ref)
         let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.grep")
-        var result = try await project.grep(query, at: ref)
+        // Matching time is shared fairly: each credential has a budget of search seconds that
+        // refills over time, and each search its own ceiling (see `GatewayLimits`).
+        let who = caller.principal.credential == "oidc" ? caller.principal.subject : caller.principal.credential
+        guard grepTime.hasToken(who) else {
+            throw CairnError(
+                .rateLimited, "this credential has used its share of search time; retry in a few seconds", details: ["retryAfterSeconds": "5"])
+        }
+        let started = ContinuousClock.now
+        defer {
+            let spent = ContinuousClock.now - started
+            grepTime.charge(who, Double(spent.components.seconds) + Double(spent.components.attoseconds) / 1e18)
+        }
+        var result = try await project.grep(query, at: ref, budget: GrepBudget(seconds: limits.grepSecondsPerRequest))
         let policy = try await policy(for: caller)
         if policy.hasPathRules(caller.principal, project: name) {
             let allowed = { (path: String) in policy.decide(caller.principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }

@@ -5,14 +5,51 @@ import CairnStore
 extension Gateway {
     public func log(_ caller: Caller, project name: String, at ref: String = "main", path: String? = nil, limit: Int = 50, cursor: String? = nil) async throws -> LogPage {
         if let path { try checkPath(path) }
-        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), path: path, action: "history.log")
-        return try await project.log(at: ref, path: path, limit: limit, cursor: cursor)
+        let branch = Self.branch(of: ref)
+        let (project, _) = try await open(caller, name, .read, branch: branch, path: path, action: "history.log")
+        let policy = try await policy(for: caller)
+        guard path == nil, policy.hasPathRules(caller.principal, project: name) else {
+            return try await project.log(at: ref, path: path, limit: limit, cursor: cursor)
+        }
+        // A caller limited to some paths sees a commit only through them: a commit touching none
+        // is not listed, one touching some lists those. The cursor is the last commit shown
+        // (opaque), never one the caller may not see.
+        let principal = caller.principal
+        var start: String?
+        if let cursor {
+            guard let id = ObjectID(hex: try Self.decodeCursor(cursor)) else { throw CairnError(.invalidArgument, "this cursor is not one a listing gave; start again without it") }
+            guard let parent = try await project.firstParent(id) else { return LogPage(commits: [], next: nil) }
+            start = parent.hex
+        }
+        var entries: [LogEntry] = []
+        while entries.count < limit {
+            let page = try await project.log(at: start ?? ref, limit: max(limit, 50))
+            for entry in page.commits {
+                try Task.checkCancellation()
+                let visible = try await project.changedPaths(entry.commit.id).filter {
+                    policy.decide(principal, .read, AccessTarget(project: name, branch: branch, path: $0)).allowed
+                }
+                guard !visible.isEmpty else { continue }
+                entries.append(LogEntry(commit: entry.commit, change: nil, paths: visible))
+                if entries.count == limit {
+                    let more = entry.commit.parents.first != nil
+                    return LogPage(commits: entries, next: more ? Self.encodeCursor(entry.commit.id.hex) : nil)
+                }
+            }
+            guard let next = page.next else { break }
+            start = next
+        }
+        return LogPage(commits: entries, next: nil)
     }
 
     public func show(_ caller: Caller, project name: String, ref: String) async throws -> CommitDetail {
         let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), action: "history.show")
         let detail = try await project.show(ref)
+        let policy = try await policy(for: caller)
+        guard policy.hasPathRules(caller.principal, project: name) else { return detail }
         let visible = Set(try await readable(caller, project: name, branch: Self.branch(of: ref), paths: detail.files.map(\.path)))
+        // A commit that touched nothing the caller may see answers as one that does not exist.
+        if visible.isEmpty && !detail.files.isEmpty { throw CairnError(.unknownRef, "no commit or branch named '\(ref)'", details: ["ref": ref]) }
         return CommitDetail(commit: detail.commit, files: detail.files.filter { visible.contains($0.path) })
     }
 

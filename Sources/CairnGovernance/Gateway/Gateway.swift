@@ -33,9 +33,24 @@ public struct GatewayLimits: Sendable {
     public var maxPatternBytes: Int
     /// The least time between two fetches of an identity provider's keys for an unknown `kid`.
     public var jwksRefetchSeconds: Double
+    /// Failed authentications allowed per client address: a sustained rate and a burst; past
+    /// them the address is refused (429) before any verification.
+    public var authFailuresPerSecond: Double
+    public var authFailureBurst: Double
+    /// The most matching time one Grep may take, and the rate at which a credential's search
+    /// time refills (0.5: half of one regex thread, on average, per credential).
+    public var grepSecondsPerRequest: Double
+    public var grepSecondsPerSecond: Double
 
-    public init(requestsPerSecond: Double = 200, burst: Double = 400, maxPathBytes: Int = 1024, maxPatternBytes: Int = 1024, jwksRefetchSeconds: Double = 10) {
+    public init(
+        requestsPerSecond: Double = 200, burst: Double = 400, maxPathBytes: Int = 1024, maxPatternBytes: Int = 1024, jwksRefetchSeconds: Double = 10,
+        authFailuresPerSecond: Double = 5, authFailureBurst: Double = 60, grepSecondsPerRequest: Double = 30, grepSecondsPerSecond: Double = 0.5
+    ) {
+        self.grepSecondsPerRequest = grepSecondsPerRequest
+        self.grepSecondsPerSecond = grepSecondsPerSecond
         self.jwksRefetchSeconds = jwksRefetchSeconds
+        self.authFailuresPerSecond = authFailuresPerSecond
+        self.authFailureBurst = authFailureBurst
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst
         self.maxPathBytes = maxPathBytes
@@ -78,8 +93,18 @@ public final class Gateway: Sendable {
     }
     let oidc: OIDCVerifier
     let rateLimiter: RateLimiter
+    /// Failed authentications per client address (see `authenticate`).
+    let authFailures: RateLimiter
+    let floodCounts = FloodCounter(interval: 10)
+    /// Seconds of search (Grep) work per credential: refilled at `grepSecondsPerSecond`.
+    let grepTime: RateLimiter
+    var authFailureRetrySeconds: Int { max(1, Int((1 / max(limits.authFailuresPerSecond, 0.01)).rounded(.up))) }
     let decisions = Counter(label: "cairn_decisions_total")
     let denials = Counter(label: "cairn_denials_total")
+
+    func authFailureCounter(_ reason: String) -> Counter {
+        Counter(label: "cairn_auth_failures_total", dimensions: [("reason", reason)])
+    }
 
     public init(repository: Repository, limits: GatewayLimits = GatewayLimits(), logger: Logger = Logger(label: "cairn.gateway")) {
         self.repository = repository
@@ -88,9 +113,22 @@ public final class Gateway: Sendable {
         self.feed = ChangeFeed(storage: repository.storage)
         self.oidc = OIDCVerifier(logger: logger, refetchInterval: limits.jwksRefetchSeconds)
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
+        self.authFailures = RateLimiter(rate: limits.authFailuresPerSecond, burst: limits.authFailureBurst)
+        self.grepTime = RateLimiter(rate: limits.grepSecondsPerSecond, burst: limits.grepSecondsPerRequest * 2)
     }
 
     var storage: any Storage { repository.storage }
+
+    /// Whether this server can serve: the store answers and its schema is current.
+    public func checkReady() async throws {
+        do {
+            try await storage.checkReady()
+        } catch let e as CairnError {
+            throw e
+        } catch {
+            throw CairnError(.storeUnavailable, "the store does not answer")
+        }
+    }
 
     // MARK: Organizations and policy
 
@@ -161,6 +199,7 @@ public final class Gateway: Sendable {
         if policy.shadow != nil { await compareShadow(caller, policy, decision, action: action) }
         guard decision.allowed else {
             denials.increment()
+            Counter(label: "cairn_denials_by_rule_total", dimensions: [("rule", Self.ruleKind(decision.rule))]).increment()
             await audit(caller, action: action, outcome: "denied", decision: decision, target: target, paths: target.path.map { [$0] }, error: decision.error)
             if let project = target.project, !policy.decide(caller.principal, .read, AccessTarget(project: project)).allowed {
                 throw Self.projectNotFound(project)
@@ -169,6 +208,10 @@ public final class Gateway: Sendable {
         }
         return decision
     }
+
+    /// A denial's rule without its ids (`grant`, `key-scope`, `org-ceiling`, …): a metric label
+    /// of few values.
+    static func ruleKind(_ rule: String) -> String { String(rule.prefix { $0 != ":" }) }
 
     static func projectNotFound(_ name: String) -> CairnError {
         CairnError(.projectNotFound, "no project named '\(name)'", details: ["project": name])

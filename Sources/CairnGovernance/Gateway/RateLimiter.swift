@@ -18,6 +18,49 @@ final class RateLimiter: Sendable {
         self.burst = burst
     }
 
+    /// Whether `key` has a token left, without taking it.
+    func hasToken(_ key: String) -> Bool {
+        guard rate > 0 else { return true }
+        let now = ProcessInfo.processInfo.systemUptime
+        return buckets.withLock { all in
+            guard let b = all[key] else { return true }
+            return min(burst, b.tokens + (now - b.last) * rate) >= 1
+        }
+    }
+
+    /// Takes one token for `key` if there is one. Buckets that have refilled are forgotten when
+    /// many keys are tracked, so a stream of new keys (addresses) cannot grow memory without bound.
+    @discardableResult
+    func tryTake(_ key: String) -> Bool {
+        guard rate > 0 else { return true }
+        let now = ProcessInfo.processInfo.systemUptime
+        return buckets.withLock { all in
+            if all.count > 10_000 {
+                all = all.filter { min(burst, $0.value.tokens + (now - $0.value.last) * rate) < burst }
+            }
+            var b = all[key] ?? Bucket(tokens: burst, last: now)
+            b.tokens = min(burst, b.tokens + (now - b.last) * rate)
+            b.last = now
+            defer { all[key] = b }
+            guard b.tokens >= 1 else { return false }
+            b.tokens -= 1
+            return true
+        }
+    }
+
+    /// Takes `amount` tokens for `key` after the fact (work already done), down to at most one
+    /// burst in debt: the key waits for the refill before it may start more.
+    func charge(_ key: String, _ amount: Double) {
+        guard rate > 0 else { return }
+        let now = ProcessInfo.processInfo.systemUptime
+        buckets.withLock { all in
+            var b = all[key] ?? Bucket(tokens: burst, last: now)
+            b.tokens = max(-burst, min(burst, b.tokens + (now - b.last) * rate) - amount)
+            b.last = now
+            all[key] = b
+        }
+    }
+
     /// Takes one token for `key`, or throws `rate_limited` saying when to retry.
     func take(_ key: String) throws {
         guard rate > 0 else { return }
@@ -37,6 +80,39 @@ final class RateLimiter: Sendable {
             let seconds = max(1, Int(wait.rounded(.up)))
             throw CairnError(
                 .rateLimited, "too many requests for this credential; retry in \(seconds) s", details: ["retryAfterSeconds": String(seconds)])
+        }
+    }
+}
+
+/// Counts refusals per key and says when to write the next summary: at most once per `interval`.
+final class FloodCounter: Sendable {
+    private struct Window {
+        var since: Double
+        var refused: Int
+    }
+
+    private let interval: Double
+    private let windows = Mutex<[String: Window]>([:])
+
+    init(interval: Double) { self.interval = interval }
+
+    /// Counts one refusal; returns the number refused since the last summary when one is due now.
+    func record(_ key: String) -> Int? {
+        let now = ProcessInfo.processInfo.systemUptime
+        return windows.withLock { all in
+            if all.count > 10_000 { all = all.filter { now - $0.value.since < interval } }
+            guard var w = all[key] else {
+                all[key] = Window(since: now, refused: 0)
+                return 1
+            }
+            w.refused += 1
+            if now - w.since >= interval {
+                let n = w.refused
+                all[key] = Window(since: now, refused: 0)
+                return n
+            }
+            all[key] = w
+            return nil
         }
     }
 }

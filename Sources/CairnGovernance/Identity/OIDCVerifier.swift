@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStore
 import Foundation
 import JWTKit
 import Logging
@@ -41,52 +42,95 @@ actor OIDCVerifier {
 
     func verify(_ token: String, settings: IdentitySettings) async throws -> Identity {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Self.base64URL(parts[0]),
-            let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any]
-        else { throw Self.fail("the token is not a JWT") }
-        let alg = header["alg"] as? String ?? ""
-        guard let expectedKind = Self.allowedAlgorithms[alg] else {
-            throw Self.fail("the token's algorithm '\(alg)' is not allowed (RS256, ES256 or EdDSA)")
+        guard parts.count == 3, let headerData = Self.base64URL(parts[0]) else { throw Self.fail("the token is not a JWT") }
+        // Header and payload are read once, by one parser that refuses duplicate members, and every
+        // check below reads that one reading (RFC 7515 §4, RFC 7519 §4).
+        guard case .object(let header)? = JSONValue.parse(Array(headerData), rejectingDuplicateMembers: true) else {
+            throw Self.fail("the token's header is not a JSON object with distinct members")
         }
-        guard let kid = header["kid"] as? String, !kid.isEmpty else { throw Self.fail("the token names no key id (kid)") }
+        // RFC 7515 §4.1.11: Cairn understands no critical extension, so any `crit` (even empty) is refused.
+        if header["crit"] != nil { throw Self.fail("the token names critical header extensions (crit) that Cairn does not understand") }
+        guard case .string(let alg)? = header["alg"], let expectedKind = Self.allowedAlgorithms[alg] else {
+            throw Self.fail("the token's algorithm is not allowed (RS256, ES256 or EdDSA)")
+        }
+        guard case .string(let kid)? = header["kid"], !kid.isEmpty, kid.utf8.count <= 256 else { throw Self.fail("the token names no usable key id (kid)") }
+        guard let payloadData = Self.base64URL(parts[1]),
+            case .object(let payload)? = JSONValue.parse(Array(payloadData), rejectingDuplicateMembers: true)
+        else { throw Self.fail("the token's payload is not a JSON object with distinct members") }
 
         let url = try await jwksURL(settings)
         var set = sets[url]
-        if set?.kinds[kid] == nil {
-            let last = lastFetch[url] ?? .distantPast
-            if set == nil || Date().timeIntervalSince(last) >= refetchInterval {
-                set = try await fetch(url)
-            }
+        if set?.kinds[kid] == nil, Date().timeIntervalSince(lastFetch[url] ?? .distantPast) >= refetchInterval {
+            // Failures count as fetches too: an unreadable key set is asked for again only after
+            // the interval, so unauthenticated callers cannot make the server flood the provider.
+            set = try await fetch(url)
         }
-        guard let set, let kind = set.kinds[kid] else { throw Self.fail("the token was signed with an unknown key (kid '\(kid)')") }
-        guard kind == expectedKind else {
-            throw Self.fail("the token's algorithm '\(alg)' does not fit its key (kty '\(kind)')")
-        }
-        let claims: StandardClaims
+        guard let set else { throw Self.fail("the identity provider's key set is not available") }
+        guard let kind = set.kinds[kid] else { throw Self.fail("the token was signed with an unknown key") }
+        guard kind == expectedKind else { throw Self.fail("the token's algorithm '\(alg)' does not fit its key (kty '\(kind)')") }
         do {
-            claims = try await set.collection.verify(token, as: StandardClaims.self)
+            _ = try await set.collection.verify(token, as: StandardClaims.self)
         } catch {
             throw Self.fail("the token's signature does not verify")
         }
         let now = Date().timeIntervalSince1970
         let skew = Double(settings.clockSkewSeconds)
-        guard claims.iss == settings.issuer else { throw Self.fail("the token's issuer is not this organization's identity provider") }
-        guard claims.aud?.value.contains(settings.audience) == true else { throw Self.fail("the token is meant for another audience") }
-        guard let exp = claims.exp else { throw Self.fail("the token has no expiry") }
-        guard exp.value.timeIntervalSince1970 + skew > now else { throw Self.fail("the token has expired") }
-        if let nbf = claims.nbf, nbf.value.timeIntervalSince1970 - skew > now { throw Self.fail("the token is not valid yet") }
-        if let iat = claims.iat, iat.value.timeIntervalSince1970 - skew > now { throw Self.fail("the token was issued in the future") }
-
-        guard let payloadData = Self.base64URL(parts[1]), let payload = try? JSONSerialization.jsonObject(with: payloadData) as? [String: Any],
-            let user = payload[settings.userClaim] as? String, !user.isEmpty
-        else { throw Self.fail("the token has no '\(settings.userClaim)' claim naming the user") }
-        let groups = (payload[settings.groupsClaim] as? [Any])?.compactMap { $0 as? String } ?? []
+        guard case .string(let iss)? = payload["iss"], iss == settings.issuer else {
+            throw Self.fail("the token's issuer is not this organization's identity provider")
+        }
+        let audiences: [String] = switch payload["aud"] {
+        case .string(let a)?: [a]
+        case .array(let list)?: list.compactMap { if case .string(let a) = $0 { a } else { nil } }
+        default: []
+        }
+        guard audiences.contains(settings.audience) else { throw Self.fail("the token is meant for another audience") }
+        guard let exp = Self.seconds(payload["exp"]) else { throw Self.fail("the token has no expiry") }
+        guard exp + skew > now else { throw Self.fail("the token has expired") }
+        if payload["nbf"] != nil {
+            guard let nbf = Self.seconds(payload["nbf"]), nbf - skew <= now else { throw Self.fail("the token is not valid yet") }
+        }
+        if payload["iat"] != nil {
+            guard let iat = Self.seconds(payload["iat"]), iat - skew <= now else { throw Self.fail("the token was issued in the future") }
+        }
+        guard case .string(let user)? = payload[settings.userClaim], !user.isEmpty else {
+            throw Self.fail("the token has no '\(settings.userClaim)' claim naming the user")
+        }
+        // A subject or group the grant rules could not name (control characters, line breaks, NUL,
+        // over 248 characters) is refused: it would otherwise forge lines in logs and listings.
+        guard Grant.isNameable(Substring(user)) else { throw Self.fail("the token's '\(settings.userClaim)' claim is not a subject Cairn can name") }
+        var groups: [String] = []
+        switch payload[settings.groupsClaim] {
+        case nil, .null?: break
+        case .array(let list)?:
+            for g in list {
+                guard case .string(let name) = g, Grant.isNameable(Substring(name)) else {
+                    throw Self.fail("the token's '\(settings.groupsClaim)' claim holds a group Cairn cannot name")
+                }
+                groups.append(name)
+            }
+        default: throw Self.fail("the token's '\(settings.groupsClaim)' claim is not a list of group names")
+        }
         return Identity(user: user, groups: groups)
+    }
+
+    /// A NumericDate (RFC 7519 §2): seconds since the epoch, integer or not.
+    private static func seconds(_ value: JSONValue?) -> Double? {
+        switch value {
+        case .int(let i)?: Double(i)
+        case .double(let d)?: d.isFinite ? d : nil
+        default: nil
+        }
     }
 
     private func jwksURL(_ settings: IdentitySettings) async throws -> String {
         if let u = settings.jwksURL { return u }
         if let u = discovered[settings.issuer] { return u }
+        // A discovery that failed is not tried again before the interval, like a key set.
+        let key = "discovery " + settings.issuer
+        guard Date().timeIntervalSince(lastFetch[key] ?? .distantPast) >= refetchInterval else {
+            throw Self.fail("the identity provider's discovery document is not available")
+        }
+        lastFetch[key] = Date()
         let base = settings.issuer.hasSuffix("/") ? String(settings.issuer.dropLast()) : settings.issuer
         let data = try await get(base + "/.well-known/openid-configuration")
         guard let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let u = doc["jwks_uri"] as? String else {
@@ -99,19 +143,22 @@ actor OIDCVerifier {
     private func fetch(_ url: String) async throws -> KeySet {
         lastFetch[url] = Date()
         let data = try await get(url)
-        guard let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let keys = doc["keys"] as? [[String: Any]] else {
+        guard let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let keys = doc["keys"] as? [Any] else {
             throw Self.fail("the identity provider's key set is not a JWKS document")
         }
-        var kinds: [String: String] = [:]
-        for k in keys {
-            if let kid = k["kid"] as? String, let kty = k["kty"] as? String { kinds[kid] = kty }
-        }
+        // Keys are read and added one by one: one the library cannot use (a 512-bit RSA key, an
+        // unknown key type or curve) is left out and logged, and the others still verify tokens.
         let collection = JWTKeyCollection()
-        do {
-            let jwks = try JSONDecoder().decode(JWKS.self, from: data)
-            try await collection.add(jwks: jwks)
-        } catch {
-            throw Self.fail("the identity provider's key set could not be read: \(error)")
+        var kinds: [String: String] = [:]
+        for case let object as [String: Any] in keys {
+            guard let kid = object["kid"] as? String else { continue }
+            do {
+                let jwk = try JSONDecoder().decode(JWK.self, from: try JSONSerialization.data(withJSONObject: object))
+                try await collection.add(jwk: jwk)
+                kinds[kid] = jwk.keyType.rawValue
+            } catch {
+                logger.warning("left out an unusable key of the identity provider", metadata: ["url": "\(url)", "kid": "\(kid.prefix(64))", "error": "\(error)"])
+            }
         }
         let set = KeySet(collection: collection, kinds: kinds, fetched: Date())
         sets[url] = set

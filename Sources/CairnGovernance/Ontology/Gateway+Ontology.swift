@@ -1,4 +1,5 @@
 import CairnCore
+import Metrics
 import CairnOntology
 import CairnStore
 import Foundation
@@ -80,6 +81,7 @@ extension Gateway {
             let result = MigrationReport(entities: outcome.entities, violations: violations, defaulted: outcome.defaulted, accepted: acceptViolations && !violations.isEmpty)
             report?.value.withLock { $0 = result }
             if !violations.isEmpty && !(migrating && acceptViolations) {
+                Counter(label: "cairn_validation_failures_total").increment()
                 throw CairnError(
                     .validationFailed,
                     migrating

@@ -25,7 +25,11 @@ extension Gateway {
         try Project.validateBranchName(target)
         guard source != target else { throw CairnError(.invalidArgument, "source and target are the same branch", details: ["branch": source]) }
         try checkWritable(target)
-        _ = try await authorize(caller, .read, AccessTarget(project: name, branch: source), action: "merge_request.open")
+        // A request the Gateway opens for a write to a protected branch needs no authority the
+        // write did not: its source is the proposal the write itself just made.
+        if origin != "write" {
+            _ = try await authorize(caller, .read, AccessTarget(project: name, branch: source), action: "merge_request.open")
+        }
         let (project, decision) = try await open(caller, name, .write, branch: target, action: "merge_request.open")
         _ = try await project.resolve(source)
         _ = try await project.resolve(target)

@@ -41,12 +41,19 @@ extension Gateway {
             try? await project.deleteBranch(proposal, principal: caller.principal.subject, audit: auditHook(caller, action: "branch.delete", decision: decision, target: where_, detail: ["why": "the proposed change was refused"]))
             throw error
         }
-        publish(caller, project: name, action: action, outcome: outcome)
         let summary = (caller.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let request = try await openMergeRequest(
-            caller, project: name, source: proposal, target: branch, title: String((summary.isEmpty ? "\(action) by \(caller.principal.subject)" : summary).prefix(300)),
-            description: "Proposed by \(caller.principal.subject)\(caller.principal.onBehalfOf.map { " on behalf of \($0)" } ?? ""): '\(branch)' is protected, so this write waits for review.",
-            origin: "write")
+        let request: MergeRequestView
+        do {
+            request = try await openMergeRequest(
+                caller, project: name, source: proposal, target: branch, title: String((summary.isEmpty ? "\(action) by \(caller.principal.subject)" : summary).prefix(300)),
+                description: "Proposed by \(caller.principal.subject)\(caller.principal.onBehalfOf.map { " on behalf of \($0)" } ?? ""): '\(branch)' is protected, so this write waits for review.",
+                origin: "write")
+        } catch {
+            // Without its merge request the proposal would be a branch nobody reviews: it goes too.
+            try? await project.deleteBranch(proposal, principal: caller.principal.subject, audit: auditHook(caller, action: "branch.delete", decision: decision, target: where_, detail: ["why": "its merge request could not be opened"]))
+            throw error
+        }
+        publish(caller, project: name, action: action, outcome: outcome)
         outcome.mergeRequest = request.request.number
         return outcome
     }

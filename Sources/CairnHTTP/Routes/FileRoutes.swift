@@ -51,7 +51,7 @@ extension Routes {
         p.get("/files/**") { req, ctx in
             let caller = try await caller(req, ctx)
             let q = Query(request: req)
-            let project = try ctx.parameters.require("project"), path = try tail(ctx, noun: "file path")
+            let project = try ctx.parameters.require("project"), path = try tail(req, ctx, noun: "file path")
             let ref = q.string("ref") ?? "main"
             if try q.bool("raw") {
                 let (_, _, bytes) = try await gateway.readBytes(caller, project: project, path: path, at: ref)
@@ -67,7 +67,7 @@ extension Routes {
             let b = try await body(WriteBody.self, req)
             caller.reason = b.message ?? caller.reason
             let out = try await gateway.write(
-                caller, project: try ctx.parameters.require("project"), path: try tail(ctx, noun: "file path"), content: Array(b.content.utf8),
+                caller, project: try ctx.parameters.require("project"), path: try tail(req, ctx, noun: "file path"), content: Array(b.content.utf8),
                 branch: b.branch ?? "main", basedOn: try parseBase(b.basedOn))
             return JSON.outcome(out)
         }
@@ -76,7 +76,7 @@ extension Routes {
             let b = try await body(EditBody.self, req)
             caller.reason = b.message ?? caller.reason
             let out = try await gateway.edit(
-                caller, project: try ctx.parameters.require("project"), path: try tail(ctx, noun: "file path"), old: b.old, new: b.new,
+                caller, project: try ctx.parameters.require("project"), path: try tail(req, ctx, noun: "file path"), old: b.old, new: b.new,
                 replaceAll: b.replaceAll ?? false, branch: b.branch ?? "main")
             return JSON.outcome(out)
         }
@@ -85,7 +85,7 @@ extension Routes {
             let q = Query(request: req)
             caller.reason = q.string("message") ?? caller.reason
             let out = try await gateway.delete(
-                caller, project: try ctx.parameters.require("project"), pathOrGlob: try tail(ctx, noun: "file path"), branch: q.string("branch") ?? "main")
+                caller, project: try ctx.parameters.require("project"), pathOrGlob: try tail(req, ctx, noun: "file path"), branch: q.string("branch") ?? "main")
             return JSON.outcome(out)
         }
         p.get("/glob") { req, ctx in

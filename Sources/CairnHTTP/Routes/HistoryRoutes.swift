@@ -29,7 +29,7 @@ extension Routes {
         }
         p.get("/blame/**") { req, ctx in
             let caller = try await caller(req, ctx)
-            let project = try ctx.parameters.require("project"), path = try tail(ctx, noun: "file path"), ref = Query(request: req).string("ref") ?? "main"
+            let project = try ctx.parameters.require("project"), path = try tail(req, ctx, noun: "file path"), ref = Query(request: req).string("ref") ?? "main"
             return JSON.response(BlameList(entries: try await timed { try await gateway.blame(caller, project: project, path: path, at: ref) }))
         }
         p.post("/revert") { req, ctx in
@@ -54,7 +54,7 @@ extension Routes {
         p.post("/branches/**") { req, ctx in
             // POST …/branches/NAME/archive: the one action on a named branch besides delete.
             var caller = try await caller(req, ctx)
-            let full = try tail(ctx, noun: "branch")
+            let full = try tail(req, ctx, noun: "branch")
             guard full.hasSuffix("/archive") else { throw HTTPError(.notFound) }
             struct Body: Decodable { let message: String? }
             if let b = try await JSON.decodeIfPresent(Body.self, from: req, limit: config.maxBodyBytes) { caller.reason = b.message ?? caller.reason }
@@ -63,7 +63,7 @@ extension Routes {
         }
         p.delete("/branches/**") { req, ctx in
             let caller = try await caller(req, ctx)
-            try await gateway.deleteBranch(caller, project: try ctx.parameters.require("project"), branch: try tail(ctx, noun: "branch"))
+            try await gateway.deleteBranch(caller, project: try ctx.parameters.require("project"), branch: try tail(req, ctx, noun: "branch"))
             return Response(status: .noContent)
         }
         p.get("/events") { req, ctx in

@@ -20,6 +20,8 @@ actor MCPSessions {
     }
 
     private var entries: [String: Entry] = [:]
+    /// Open sessions now, for `/metrics`.
+    var count: Int { entries.count }
     private var lastSeen: [String: ContinuousClock.Instant] = [:]
     private var sweeping = false
 
@@ -79,7 +81,8 @@ extension Routes {
     func handleMCP(_ req: Request, _ ctx: Context, sessions: MCPSessions) async throws -> Response {
         let query = req.uri.queryParameters
         let orgName = query["org"].map(String.init) ?? "default"
-        let caller = try await gateway.authenticate(organization: orgName, authorization: req.headers[.authorization])
+        let caller = try await gateway.authenticate(organization: orgName, authorization: req.headers[.authorization], client: client(req, ctx))
+        ctx.record.principal = caller.principal.subject
         var headers: [String: String] = [:]
         for field in req.headers { headers[field.name.canonicalName] = field.value }
         var body = try await req.body.collect(upTo: config.maxBodyBytes)
@@ -87,9 +90,10 @@ extension Routes {
         let request = MCP.HTTPRequest(method: req.method.rawValue, headers: headers, body: data.flatMap { $0.isEmpty ? nil : $0 }, path: req.uri.path)
 
         if let id = request.header(HTTPHeaderName.sessionID) {
-            guard let entry = await sessions.entry(id) else { throw CairnError(.notFound, "no MCP session '\(id)': it ended or never began") }
-            guard entry.subject == caller.principal.subject, entry.organization == orgName else {
-                throw CairnError(.permissionDenied, "this MCP session belongs to another principal")
+            // Another principal's session answers exactly as one that does not exist, so no
+            // caller can learn which session ids are live.
+            guard let entry = await sessions.entry(id), entry.subject == caller.principal.subject, entry.organization == orgName else {
+                throw CairnError(.notFound, "no MCP session '\(id)' of yours: it ended or never began")
             }
             let response = await entry.transport.handleRequest(request)
             if req.method == .delete, response.statusCode == 200, let ended = await sessions.remove(id) {

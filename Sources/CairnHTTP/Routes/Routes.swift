@@ -15,15 +15,33 @@ struct Routes: Sendable {
     /// The open MCP sessions, each one agent run.
     let mcpSessions = MCPSessions()
 
-    typealias Context = BasicRequestContext
+    typealias Context = CairnRequestContext
     static let reasonHeader = HTTPField.Name("X-Cairn-Reason")!
 
     func register(on router: Router<Context>) {
         router.get("/healthz") { _, _ in JSON.response(["status": "ok"]) }
+        // Ready: the store answers and its schema is the one this server needs. A load balancer
+        // sends traffic only to a server that is ready.
+        router.get("/readyz") { _, _ in
+            do {
+                try await gateway.checkReady()
+                return JSON.response(["status": "ready"])
+            } catch let e as CairnError {
+                return JSON.response(["status": "not_ready", "reason": e.code.rawValue, "message": e.message], status: .serviceUnavailable)
+            }
+        }
+        let operatorMetrics = OperatorMetrics(registry: registry)
         router.get("/metrics") { _, _ in
+            operatorMetrics.refresh(gateway: gateway, sessions: await mcpSessions.count)
             var buffer: [UInt8] = []
             registry.emitToBuffer(&buffer)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/v1/docs") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: APIDocsPage.bytes)))
         }
         router.get("/v1/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
@@ -56,20 +74,43 @@ struct Routes: Sendable {
     /// `X-Cairn-Reason` header unless the body gives a `message`.
     func caller(_ request: Request, _ context: Context) async throws -> Caller {
         let org = try context.parameters.require("org")
-        var caller = try await gateway.authenticate(organization: org, authorization: request.headers[.authorization])
+        var caller = try await gateway.authenticate(organization: org, authorization: request.headers[.authorization], client: client(request, context))
+        context.record.principal = caller.principal.subject
         caller.reason = request.headers[Self.reasonHeader]
         return caller
     }
+
+    /// The caller's network address, for limits applied before authentication. Behind a
+    /// reverse proxy listed in `trustedProxies`, the address that proxy saw: the last hop of
+    /// `X-Forwarded-For` that is not itself a trusted proxy (earlier hops are the client's to forge).
+    func client(_ request: Request, _ context: Context) -> String? {
+        guard let peer = context.remoteAddress?.ipAddress else { return nil }
+        let trusted = Set(config.trustedProxies)
+        guard trusted.contains(peer), let forwarded = request.headers[Self.forwardedFor] else { return peer }
+        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last { !trusted.contains($0) }.map { String($0.prefix(64)) } ?? peer
+    }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     func body<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
         try await JSON.decode(T.self, from: request, limit: config.maxBodyBytes)
     }
 
-    /// The rest of the path after a `**` route, percent-decoded.
-    func tail(_ context: Context, noun: String) throws -> String {
-        let joined = context.parameters.getCatchAll().joined(separator: "/")
-        let decoded = joined.removingPercentEncoding ?? joined
-        guard !decoded.isEmpty else { throw CairnError(.invalidArgument, "the URL names no \(noun)") }
+    /// The rest of the path after a `**` route (`/v1/orgs/O/projects/P/WORD/**`), percent-decoded.
+    ///
+    /// Read from the raw request path, not the router's parameters, which drop empty segments:
+    /// `files//tmp/x`, `files/a//x` and `files/x/` must be refused, not written as `tmp/x`,
+    /// `a/x` and `x`. Text that does not decode to valid UTF-8 (`%FF`, overlong forms such as
+    /// `%C0%AE`, a stray `%`) is refused too, never stored under its literal `%..` name.
+    func tail(_ request: Request, _ context: Context, noun: String) throws -> String {
+        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: false)
+        let raw = segments.count > 7 ? segments[7...].joined(separator: "/") : ""
+        guard !raw.isEmpty else { throw CairnError(.invalidArgument, "the URL names no \(noun)") }
+        guard let decoded = PercentDecoding.decode(raw) else {
+            throw CairnError(.invalidPath, "the \(noun) in the URL is not valid percent-encoded UTF-8")
+        }
+        if noun == "file path" { _ = try FilePath(decoded) }
         return decoded
     }
 

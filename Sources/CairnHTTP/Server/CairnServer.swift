@@ -3,6 +3,8 @@ import CairnGovernance
 import CairnStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import Prometheus
 
@@ -11,22 +13,32 @@ public struct CairnServer: Sendable {
     public let gateway: Gateway
     public let config: ServerConfig
     let registry: PrometheusCollectorRegistry
+    /// With a certificate, the server speaks HTTPS only.
+    let tls: TLSCertificates?
 
-    public init(gateway: Gateway, config: ServerConfig, registry: PrometheusCollectorRegistry) {
+    public init(gateway: Gateway, config: ServerConfig, registry: PrometheusCollectorRegistry, tls: TLSCertificates? = nil) {
         self.gateway = gateway
         self.config = config
         self.registry = registry
+        self.tls = tls
     }
 
     /// Builds the application; `onRunning` receives the bound port (useful with port 0).
-    public func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router()
-        router.middlewares.add(ErrorMiddleware())
+    public func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let router = Router(context: CairnRequestContext.self)
+        // Outermost first: the request log sees every answer; metrics see the status the error
+        // middleware (inside them) gives each error, not a 500 for every thrown error.
+        router.middlewares.add(RequestLogMiddleware(logger: logger))
         router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(CORSAllowListMiddleware(origins: Set(config.corsOrigins)))
+        router.middlewares.add(ErrorMiddleware())
         let routes = Routes(gateway: gateway, config: config, registry: registry)
         routes.register(on: router)
+        var server: HTTPServerBuilder = .http1()
+        if let tls { server = try .tls(.http1(), tlsConfiguration: tls.configuration()) }
         return Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "cairn"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -25,6 +25,18 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     public var databaseURL: String? = nil
     /// A file holding the database password (or set CAIRN_DATABASE_PASSWORD).
     public var databasePasswordFile: String? = nil
+    /// Origins a browser may call the API from (CORS); none by default.
+    public var corsOrigins: [String] = []
+    /// Failed authentications allowed per client address, per second and in a burst.
+    public var authFailuresPerSecond = 5.0
+    public var authFailureBurst = 60.0
+    /// The memory decoded tree nodes may take between requests (`cairn_node_cache_bytes`).
+    public var nodeCacheBytes = 64 << 20
+    /// HTTPS: a PEM certificate chain and its key (both files are read again on SIGHUP).
+    public var tlsCertificate: String? = nil
+    public var tlsKey: String? = nil
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (for limits and logs).
+    public var trustedProxies: [String] = []
 
     public init() {}
 
@@ -48,6 +60,14 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         guard mcpIdleSeconds > 0 else { throw CairnError(.invalidArgument, "mcpIdleSeconds must be more than 0") }
         databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
         databasePasswordFile = try c.decodeIfPresent(String.self, forKey: .databasePasswordFile)
+        corsOrigins = try c.decodeIfPresent([String].self, forKey: .corsOrigins) ?? d.corsOrigins
+        authFailuresPerSecond = try c.decodeIfPresent(Double.self, forKey: .authFailuresPerSecond) ?? d.authFailuresPerSecond
+        authFailureBurst = try c.decodeIfPresent(Double.self, forKey: .authFailureBurst) ?? d.authFailureBurst
+        nodeCacheBytes = try c.decodeIfPresent(Int.self, forKey: .nodeCacheBytes) ?? d.nodeCacheBytes
+        tlsCertificate = try c.decodeIfPresent(String.self, forKey: .tlsCertificate)
+        tlsKey = try c.decodeIfPresent(String.self, forKey: .tlsKey)
+        trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
+        guard nodeCacheBytes >= 1 << 20 else { throw CairnError(.invalidArgument, "nodeCacheBytes must be at least 1 MiB") }
     }
 
     /// Reads a JSON config file; unknown keys are an error, so a typo never silently does nothing.
@@ -83,6 +103,10 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         if let v = env["CAIRN_ORG"] { organization = v }
         if let v = env["CAIRN_DATABASE_URL"], !v.isEmpty { databaseURL = v }
         if let v = env["CAIRN_DATABASE_PASSWORD_FILE"] { databasePasswordFile = v }
+        if let v = env["CAIRN_TLS_CERT"] { tlsCertificate = v }
+        if let v = env["CAIRN_TLS_KEY"] { tlsKey = v }
+        if let v = env["CAIRN_TRUSTED_PROXIES"] { trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let v = env["CAIRN_CORS_ORIGINS"] { corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         try number("CAIRN_PORT") { (v: Int) in port = v }
         try number("CAIRN_MAX_BODY_BYTES") { (v: Int) in maxBodyBytes = v }
         try number("CAIRN_RATE_LIMIT") { (v: Double) in requestsPerSecond = v; burst = v * 2 }
@@ -90,10 +114,11 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         try number("CAIRN_JWKS_REFETCH_SECONDS") { (v: Double) in jwksRefetchSeconds = v }
         try number("CAIRN_FEED_HEARTBEAT_SECONDS") { (v: Double) in feedHeartbeatSeconds = max(0.1, v) }
         try number("CAIRN_MCP_IDLE_SECONDS") { (v: Double) in mcpIdleSeconds = max(0.1, v) }
+        try number("CAIRN_NODE_CACHE_BYTES") { (v: Int) in nodeCacheBytes = max(1 << 20, v) }
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds,
-            mcpIdleSeconds, databaseURL, databasePasswordFile
+            mcpIdleSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond, authFailureBurst, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
     }
 }

@@ -45,7 +45,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as CairnError {
-            return HTTPErrorMapping.response(error)
+            if error.isOperatorDetail {
+                context.logger.error("request failed in the store", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
+            }
+            return HTTPErrorMapping.response(error.clientFacing)
         } catch let pending as ApprovalPending {
             // Not a failure: the operation is recorded and waits for an approver.
             return JSON.response(PendingAnswer(status: "pending", approval: pending.approval), status: .accepted)

@@ -2729,7 +2729,11 @@ enum OpenAPIDocument {
       "description": "success"
      }
     },
-    "security": []
+    "security": [],
+    "summary": "Is the process alive",
+    "tags": [
+     "server"
+    ]
    }
   },
   "/metrics": {
@@ -2747,7 +2751,89 @@ enum OpenAPIDocument {
       "description": "success"
      }
     },
-    "security": []
+    "security": [],
+    "summary": "Prometheus metrics",
+    "tags": [
+     "server"
+    ]
+   }
+  },
+  "/readyz": {
+   "get": {
+    "operationId": "ready",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "additionalProperties": false,
+         "properties": {
+          "status": {
+           "type": "string"
+          }
+         },
+         "required": [
+          "status"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "additionalProperties": false,
+         "properties": {
+          "message": {
+           "type": "string"
+          },
+          "reason": {
+           "type": "string"
+          },
+          "status": {
+           "type": "string"
+          }
+         },
+         "required": [
+          "status"
+         ],
+         "type": "object"
+        }
+       }
+      },
+      "description": "not ready: the store does not answer or its schema is behind"
+     }
+    },
+    "security": [],
+    "summary": "Is the server ready to serve (store reachable, schema current)",
+    "tags": [
+     "server"
+    ]
+   }
+  },
+  "/v1/docs": {
+   "get": {
+    "operationId": "docs",
+    "responses": {
+     "200": {
+      "content": {
+       "text/html": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "description": "success"
+     }
+    },
+    "security": [],
+    "summary": "The API reference page",
+    "tags": [
+     "server"
+    ]
    }
   },
   "/v1/openapi.json": {
@@ -2765,7 +2851,11 @@ enum OpenAPIDocument {
       "description": "success"
      }
     },
-    "security": []
+    "security": [],
+    "summary": "This OpenAPI document",
+    "tags": [
+     "server"
+    ]
    }
   },
   "/v1/orgs/{org}": {
@@ -2832,7 +2922,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "The organization",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -2952,7 +3046,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Who could do what at a time",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -3090,7 +3188,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Decisions shadow grants would change",
+    "tags": [
+     "review"
+    ]
    },
    "parameters": [
     {
@@ -3312,7 +3414,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "May a subject do an action on a resource",
+    "tags": [
+     "access"
+    ]
    }
   },
   "/v1/orgs/{org}/approval-settings": {
@@ -3409,7 +3515,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Which operations wait for approval",
+    "tags": [
+     "review"
+    ]
    },
    "parameters": [
     {
@@ -3563,7 +3673,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Set which operations wait for approval",
+    "tags": [
+     "review"
+    ]
    }
   },
   "/v1/orgs/{org}/approvals": {
@@ -3695,7 +3809,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List the approval queue",
+    "tags": [
+     "review"
+    ]
    },
    "parameters": [
     {
@@ -3803,7 +3921,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "One queued approval request",
+    "tags": [
+     "review"
+    ]
    },
    "parameters": [
     {
@@ -3971,7 +4093,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Approve or reject a queued request",
+    "tags": [
+     "review"
+    ]
    }
   },
   "/v1/orgs/{org}/audit": {
@@ -4140,7 +4266,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Query the audit log",
+    "tags": [
+     "audit"
+    ]
    },
    "parameters": [
     {
@@ -4303,7 +4433,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Export the audit log as CloudEvents",
+    "tags": [
+     "audit"
+    ]
    },
    "parameters": [
     {
@@ -4411,7 +4545,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List grants",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -4522,7 +4660,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Delete a grant",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -4715,7 +4857,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Create or change a grant",
+    "tags": [
+     "access"
+    ]
    }
   },
   "/v1/orgs/{org}/identity": {
@@ -4812,7 +4958,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "The identity provider settings",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -4998,7 +5148,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Set the identity provider (OIDC)",
+    "tags": [
+     "access"
+    ]
    }
   },
   "/v1/orgs/{org}/keys": {
@@ -5095,7 +5249,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List API keys (never their secrets)",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -5293,7 +5451,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Mint an API key (its token is shown once)",
+    "tags": [
+     "access"
+    ]
    }
   },
   "/v1/orgs/{org}/keys/{id}": {
@@ -5390,7 +5552,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Revoke an API key",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -5507,7 +5673,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List members",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -5618,7 +5788,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Remove a member",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -5765,7 +5939,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Give a subject a role in the organization",
+    "tags": [
+     "access"
+    ]
    }
   },
   "/v1/orgs/{org}/projects": {
@@ -5842,7 +6020,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List the projects you may read",
+    "tags": [
+     "files"
+    ]
    },
    "parameters": [
     {
@@ -5968,7 +6150,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Create a project",
+    "tags": [
+     "files"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/agent-runs": {
@@ -6086,7 +6272,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List agent runs",
+    "tags": [
+     "agents"
+    ]
    },
    "parameters": [
     {
@@ -6204,7 +6394,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "One agent run with every call",
+    "tags": [
+     "agents"
+    ]
    },
    "parameters": [
     {
@@ -6420,7 +6614,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Replay a finished run",
+    "tags": [
+     "agents"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/agent-runs/{id}/rollback": {
@@ -6547,7 +6745,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Undo an agent run",
+    "tags": [
+     "agents"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/blame/{path}": {
@@ -6656,7 +6858,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "The commit that set each JSON value of a file",
+    "tags": [
+     "history"
+    ]
    },
    "parameters": [
     {
@@ -6787,7 +6993,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List branches",
+    "tags": [
+     "history"
+    ]
    },
    "parameters": [
     {
@@ -6956,7 +7166,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Create a branch",
+    "tags": [
+     "history"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/branches/{branch}": {
@@ -7056,7 +7270,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Delete a branch",
+    "tags": [
+     "history"
+    ]
    },
    "parameters": [
     {
@@ -7259,7 +7477,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Archive a branch (read-only, history kept)",
+    "tags": [
+     "history"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/commits": {
@@ -7400,7 +7622,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List commits (or a file's history)",
+    "tags": [
+     "history"
+    ]
    },
    "parameters": [
     {
@@ -7664,7 +7890,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Apply several changes as one commit",
+    "tags": [
+     "history"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/commits/{ref}": {
@@ -7761,7 +7991,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "One commit and the files it changed",
+    "tags": [
+     "history"
+    ]
    },
    "parameters": [
     {
@@ -7928,7 +8162,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Files and JSON values changed between two refs",
+    "tags": [
+     "history"
+    ]
    },
    "parameters": [
     {
@@ -8046,7 +8284,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Server-sent events of changes",
+    "tags": [
+     "history"
+    ]
    },
    "parameters": [
     {
@@ -8211,7 +8453,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Delete a file or a glob of files",
+    "tags": [
+     "files"
+    ]
    },
    "get": {
     "operationId": "readFile",
@@ -8350,7 +8596,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Read a file at a ref",
+    "tags": [
+     "files"
+    ]
    },
    "parameters": [
     {
@@ -8563,7 +8813,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Replace text in a file (one commit)",
+    "tags": [
+     "files"
+    ]
    },
    "put": {
     "operationId": "writeFile",
@@ -8738,7 +8992,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Write a file (one commit)",
+    "tags": [
+     "files"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/glob": {
@@ -8875,7 +9133,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List paths matching a glob",
+    "tags": [
+     "files"
+    ]
    },
    "parameters": [
     {
@@ -9065,7 +9327,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Search file contents",
+    "tags": [
+     "files"
+    ]
    },
    "parameters": [
     {
@@ -9286,7 +9552,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Trace a JSON value to the commit, run and approval behind it",
+    "tags": [
+     "agents"
+    ]
    },
    "parameters": [
     {
@@ -9436,7 +9706,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List merge requests",
+    "tags": [
+     "review"
+    ]
    },
    "parameters": [
     {
@@ -9624,7 +9898,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Open a merge request",
+    "tags": [
+     "review"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/merge-requests/{number}": {
@@ -9721,7 +9999,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "One merge request and its standing",
+    "tags": [
+     "review"
+    ]
    },
    "parameters": [
     {
@@ -9901,7 +10183,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Close a merge request",
+    "tags": [
+     "review"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/merge-requests/{number}/comments": {
@@ -10066,7 +10352,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Comment on a merge request",
+    "tags": [
+     "review"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/merge-requests/{number}/diff": {
@@ -10184,7 +10474,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "A merge request's change, entity by entity",
+    "tags": [
+     "review"
+    ]
    },
    "parameters": [
     {
@@ -10408,7 +10702,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Merge an approved request",
+    "tags": [
+     "review"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/merge-requests/{number}/reviews": {
@@ -10567,7 +10865,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Approve, request changes or reject",
+    "tags": [
+     "review"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/merges": {
@@ -10793,7 +11095,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Merge one branch into another",
+    "tags": [
+     "review"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/ontology": {
@@ -10903,7 +11209,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "The project's ontology",
+    "tags": [
+     "ontology"
+    ]
    },
    "parameters": [
     {
@@ -11098,7 +11408,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Set the project's ontology",
+    "tags": [
+     "ontology"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/ontology/check": {
@@ -11247,7 +11561,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Check an ontology against the data without writing",
+    "tags": [
+     "ontology"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/revert": {
@@ -11435,7 +11753,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Undo a commit with a new commit",
+    "tags": [
+     "history"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/run": {
@@ -11712,7 +12034,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Compute geo-math on the files at a commit",
+    "tags": [
+     "compute"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/solve": {
@@ -12090,7 +12416,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Solve an optimization problem",
+    "tags": [
+     "compute"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/solves": {
@@ -12188,7 +12518,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Solves running now",
+    "tags": [
+     "compute"
+    ]
    },
    "parameters": [
     {
@@ -12344,7 +12678,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Cancel a running solve",
+    "tags": [
+     "compute"
+    ]
    }
   },
   "/v1/orgs/{org}/projects/{project}/violations": {
@@ -12472,7 +12810,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Every ontology violation at a ref",
+    "tags": [
+     "ontology"
+    ]
    },
    "parameters": [
     {
@@ -12589,7 +12931,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "List roles",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -12700,7 +13046,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Delete a role",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -12858,7 +13208,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Create or change a role",
+    "tags": [
+     "access"
+    ]
    }
   },
   "/v1/orgs/{org}/whoami": {
@@ -12925,7 +13279,11 @@ enum OpenAPIDocument {
       },
       "description": "error"
      }
-    }
+    },
+    "summary": "Who the credential acts as",
+    "tags": [
+     "access"
+    ]
    },
    "parameters": [
     {
@@ -12948,6 +13306,44 @@ enum OpenAPIDocument {
  "servers": [
   {
    "url": "/"
+  }
+ ],
+ "tags": [
+  {
+   "description": "The server itself: health, readiness, metrics, this document.",
+   "name": "server"
+  },
+  {
+   "description": "Files and their contents: read, write, edit, delete, glob, grep.",
+   "name": "files"
+  },
+  {
+   "description": "Commits, diffs, blame, revert and branches.",
+   "name": "history"
+  },
+  {
+   "description": "Merges, merge requests, protection and the approval queue.",
+   "name": "review"
+  },
+  {
+   "description": "The typed world model every write is checked against.",
+   "name": "ontology"
+  },
+  {
+   "description": "Run (geo-math) and Solve (optimization).",
+   "name": "compute"
+  },
+  {
+   "description": "Agent runs: their records, lineage, replay and rollback.",
+   "name": "agents"
+  },
+  {
+   "description": "Roles, grants, members, API keys, identity, evaluation.",
+   "name": "access"
+  },
+  {
+   "description": "The hash-chained audit log.",
+   "name": "audit"
   }
  ]
 }

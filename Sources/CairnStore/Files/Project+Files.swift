@@ -17,6 +17,11 @@ extension Project {
         guard let object = try await storage.object(id, project: self.id), object.kind == .blob else {
             throw CairnError(.corrupt, "blob \(id.short) is missing from the store", details: ["object": id.hex])
         }
+        // A file's bytes are checked against their id before they are served: damage on disk
+        // answers `corrupt`, never altered content (one SHA-256 over a small file).
+        guard object.computedID == id else {
+            throw CairnError(.corrupt, "blob \(id.short) does not match its id: the store is damaged; run `cairn verify`", details: ["object": id.hex])
+        }
         return object.data
     }
 
@@ -42,7 +47,12 @@ extension Project {
     }
 
     /// Paths matching `pattern` as of `ref`, in path order, `limit` a page, after the cursor `after`.
-    public func glob(_ pattern: String, at ref: String = "main", limit: Int = 1000, after: String? = nil) async throws -> PathPage {
+    /// The paths matching `pattern` at `ref`, in order, `limit` at a time after `after`.
+    /// `visible` (when given) hides paths: a page holds `limit` visible paths (or the rest), and
+    /// `next` is the last visible one, so hidden paths neither shorten a page nor show in a cursor.
+    public func glob(
+        _ pattern: String, at ref: String = "main", limit: Int = 1000, after: String? = nil, visible: (@Sendable (String) -> Bool)? = nil
+    ) async throws -> PathPage {
         guard limit >= 1 else { throw CairnError(.invalidArgument, "limit must be at least 1; got \(limit)") }
         let glob = try Glob(pattern)
         let (_, tree) = try await tree(at: ref)
@@ -53,6 +63,7 @@ extension Project {
         try await reader.scan(root: tree, prefix: glob.literalPrefix, from: start) { entry in
             let path = String(decoding: entry.key, as: UTF8.self)
             guard try glob.matches(path, scratch: scratch) else { return true }
+            if let visible, !visible(path) { return !Task.isCancelled }
             if paths.count == limit { more = true; return false }
             paths.append(path)
             return true

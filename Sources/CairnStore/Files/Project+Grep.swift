@@ -9,7 +9,10 @@ extension Project {
     /// Candidate paths come from a range scan of the tree (the glob's literal prefix); blobs are
     /// fetched in batches. A literal pattern is found with `memmem`; anything else with PCRE2 (JIT)
     /// over the whole file, then confirmed on its line, so files without a match cost one pass.
-    public func grep(_ query: GrepQuery, at ref: String = "main") async throws -> GrepResult {
+    ///
+    /// Matching runs on `RegexWorkers`, never on the request pool, stops when the calling task is
+    /// cancelled (within one file) and fails with `limit_exceeded` past `budget`.
+    public func grep(_ query: GrepQuery, at ref: String = "main", budget: GrepBudget = GrepBudget(seconds: 60)) async throws -> GrepResult {
         guard query.contextLines >= 0, query.contextLines <= 100 else {
             throw CairnError(.invalidArgument, "context lines must be between 0 and 100; got \(query.contextLines)")
         }
@@ -32,7 +35,7 @@ extension Project {
         }
         // Chunks are fetched and searched concurrently (a window of one per core), then merged in
         // path order; each chunk stops at the part of the head limit still open when it started.
-        let chunkSize = 256
+        let chunkSize = 64
         let chunks = stride(from: 0, to: entries.count, by: chunkSize).map { Array(entries[$0..<min(entries.count, $0 + chunkSize)]) }
         let window = 2 * max(2, ProcessInfo.processInfo.activeProcessorCount)
         return try await withThrowingTaskGroup(of: (Int, GrepResult).self) { group in
@@ -43,7 +46,7 @@ extension Project {
                 guard next < chunks.count else { return }
                 let index = next
                 let remaining = limit - result.count
-                group.addTask { (index, try await searchChunk(chunks[index], matcher: matcher, query: query, limit: remaining)) }
+                group.addTask { (index, try await searchChunk(chunks[index], matcher: matcher, query: query, limit: remaining, budget: budget)) }
                 next += 1
             }
             for _ in 0..<window { launch() }
@@ -62,25 +65,30 @@ extension Project {
         }
     }
 
-    private func searchChunk(_ entries: [TreeEntry], matcher: LineMatcher, query: GrepQuery, limit: Int) async throws -> GrepResult {
-        var part = GrepResult(mode: query.mode, commit: ObjectID(w0: 0, w1: 0, w2: 0, w3: 0))
-        guard !entries.isEmpty else { return part }
+    private func searchChunk(_ entries: [TreeEntry], matcher: LineMatcher, query: GrepQuery, limit: Int, budget: GrepBudget) async throws -> GrepResult {
+        let empty = GrepResult(mode: query.mode, commit: ObjectID(w0: 0, w1: 0, w2: 0, w3: 0))
+        guard !entries.isEmpty else { return empty }
         let objects = try await storage.objects(entries.map(\.value), project: id)
-        let scratch = matcher.makeScratch()
-        for entry in entries {
-            guard let object = objects[entry.value] else {
-                throw CairnError(.corrupt, "blob \(entry.value.short) is missing from the store", details: ["object": entry.value.hex])
+        try Task.checkCancellation()
+        return try await RegexWorkers.shared.run { flag in
+            var part = empty
+            let scratch = matcher.makeScratch()
+            for entry in entries {
+                try budget.check(flag)
+                guard let object = objects[entry.value] else {
+                    throw CairnError(.corrupt, "blob \(entry.value.short) is missing from the store", details: ["object": entry.value.hex])
+                }
+                part.filesSearched += 1
+                if try !Self.search(key: entry.key, bytes: object.data, matcher: matcher, scratch: scratch, query: query, limit: limit, into: &part) {
+                    break
+                }
             }
-            part.filesSearched += 1
-            if try !search(key: entry.key, bytes: object.data, matcher: matcher, scratch: scratch, query: query, limit: limit, into: &part) {
-                break
-            }
+            return part
         }
-        return part
     }
 
     /// Adds one file's results; false when the head limit is reached (and more matches exist).
-    private func search(key: [UInt8], bytes: [UInt8], matcher: LineMatcher, scratch: PCRERegex.Scratch?, query: GrepQuery, limit: Int, into result: inout GrepResult) throws -> Bool {
+    private static func search(key: [UInt8], bytes: [UInt8], matcher: LineMatcher, scratch: PCRERegex.Scratch?, query: GrepQuery, limit: Int, into result: inout GrepResult) throws -> Bool {
         try bytes.withUnsafeBufferPointer { buf in
             var path: String { String(decoding: key, as: UTF8.self) }
             switch query.mode {

@@ -35,12 +35,25 @@ public struct CommitInfo: Sendable, Codable, Equatable {
 public struct LogPage: Sendable, Codable, Equatable {
     public let commits: [LogEntry]
     public let next: String?
+
+    public init(commits: [LogEntry], next: String?) {
+        self.commits = commits
+        self.next = next
+    }
 }
 
 public struct LogEntry: Sendable, Codable, Equatable {
     public let commit: CommitInfo
     /// With a path log: what the commit did to the path.
     public let change: ChangeKind?
+    /// For a caller whose access is limited to some paths: the paths of the commit it may see.
+    public let paths: [String]?
+
+    public init(commit: CommitInfo, change: ChangeKind?, paths: [String]? = nil) {
+        self.commit = commit
+        self.change = change
+        self.paths = paths
+    }
 }
 
 /// One changed file between two trees; for JSON files, the changed pointers too.

@@ -10,6 +10,19 @@ extension Project {
         return CommitDetail(commit: CommitInfo(id: resolved.commit, c), files: files)
     }
 
+    /// A commit's first parent (nil for a root commit).
+    public func firstParent(_ id: ObjectID) async throws -> ObjectID? { try await commit(id).parents.first }
+
+    /// The paths a commit changed against its first parent (all of its files for a root commit).
+    public func changedPaths(_ id: ObjectID) async throws -> [String] {
+        let c = try await commit(id)
+        var parentTree = TreeNode.empty.id
+        if let parent = c.parents.first { parentTree = try await commit(parent).tree }
+        var paths: [String] = []
+        try await reader.diff(parentTree, c.tree) { paths.append($0.path) }
+        return paths
+    }
+
     /// The first-parent history of `ref`, newest first; with `path`, only the commits that
     /// changed it (from the path-history index, never a walk of the whole history).
     public func log(at ref: String = "main", path: String? = nil, limit: Int = 50, cursor: String? = nil) async throws -> LogPage {

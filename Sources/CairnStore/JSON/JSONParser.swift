@@ -8,12 +8,16 @@ struct JSONParser {
     private let bytes: [UInt8]
     private var i = 0
     private var depth = 0
+    private let rejectingDuplicates: Bool
     static let maxDepth = 512
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8], rejectingDuplicates: Bool = false) {
+        self.bytes = bytes
+        self.rejectingDuplicates = rejectingDuplicates
+    }
 
-    static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        var p = JSONParser(bytes)
+    static func parse(_ bytes: [UInt8], rejectingDuplicates: Bool = false) -> JSONValue? {
+        var p = JSONParser(bytes, rejectingDuplicates: rejectingDuplicates)
         guard let v = p.value() else { return nil }
         p.skipSpace()
         return p.i == bytes.count ? v : nil
@@ -61,6 +65,7 @@ struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
             i += 1
             guard let v = value() else { return nil }
+            if rejectingDuplicates && out[key] != nil { return nil }
             out[key] = v
             skipSpace()
             guard i < bytes.count else { return nil }

@@ -40,6 +40,13 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
         JSONParser.parse(bytes)
     }
 
+    /// Parses bytes as JSON, refusing (nil) any object that names a member twice. For security
+    /// tokens: RFC 7515 §4 leaves duplicates to the parser, and two parsers that pick different
+    /// copies (one for the issuer check, another for the subject) disagree on who the token is for.
+    public static func parse(_ bytes: [UInt8], rejectingDuplicateMembers: Bool) -> JSONValue? {
+        JSONParser.parse(bytes, rejectingDuplicates: rejectingDuplicateMembers)
+    }
+
     /// Compact JSON text with sorted keys.
     public var text: String {
         let encoder = JSONEncoder()

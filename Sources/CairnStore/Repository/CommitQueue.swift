@@ -1,4 +1,6 @@
 import CairnCore
+import Dispatch
+import Metrics
 
 /// A change to commit on a branch, computed against the commit the writer last saw (`base`).
 struct CommitRequest: Sendable {
@@ -99,6 +101,12 @@ actor CommitQueue {
         draining = false
     }
 
+    /// Operator metrics: durable transactions, how many commits share each, and how long each
+    /// took to become durable.
+    static let transactionsCounter = Counter(label: "cairn_commit_transactions_total")
+    static let groupSize = Recorder(label: "cairn_group_commit_size")
+    static let durable = Metrics.Timer(label: "cairn_commit_duration_seconds")
+
     private func commitGroup(_ group: [Waiter]) async {
         var lastError: (any Error)?
         for attempt in 0..<Self.casAttempts {
@@ -121,9 +129,13 @@ actor CommitQueue {
                 }
             }
             do {
+                let started = DispatchTime.now()
                 if !batch.isEmpty { try await storage.apply(batch) }
                 transactions += 1
                 requestsCommitted += results.count
+                Self.groupSize.record(results.count)
+                Self.transactionsCounter.increment()
+                Self.durable.recordInterval(since: started)
                 for (waiter, result) in zip(group, results) { waiter.continuation.resume(with: result) }
                 return
             } catch let error as RefCASFailure {

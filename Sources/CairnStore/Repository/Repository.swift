@@ -33,12 +33,15 @@ public struct CommitMetadata: Sendable, Codable, Equatable {
 /// - ``project(_:)``
 public final class Repository: Sendable {
     public let storage: any Storage
-    let nodes = NodeCache()
+    /// Decoded tree nodes shared by every project; its `bytes` are reported in `/metrics`.
+    public let nodes: NodeCache
     private let commits = Mutex<[ProjectObject: Commit]>([:])
     let queue: CommitQueue
 
-    public init(storage: any Storage) {
+    /// `nodeCacheBytes` bounds the memory of decoded tree nodes kept between requests.
+    public init(storage: any Storage, nodeCacheBytes: Int = 64 << 20) {
         self.storage = storage
+        self.nodes = NodeCache(capacityBytes: nodeCacheBytes)
         self.queue = CommitQueue(storage: storage, nodes: nodes)
     }
 
@@ -117,7 +120,7 @@ public final class Repository: Sendable {
         }
         let c = try Commit(decoding: object.data)
         commits.withLock { cache in
-            if cache.count > 50_000 { cache.removeAll(keepingCapacity: true) }
+            if cache.count > 20_000 { cache.removeAll(keepingCapacity: true) }
             cache[key] = c
         }
         return c

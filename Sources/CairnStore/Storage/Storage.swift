@@ -209,9 +209,14 @@ public protocol Storage: Sendable {
     func tableRows(_ table: StoreTable, after: [StoreValue]?, limit: Int) async throws -> [[StoreValue]]
     /// Loads rows exactly as exported (ids and sequence numbers kept), in one transaction per call.
     func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws
+
+    /// Throws unless the store answers now and its schema is the one this build needs (the
+    /// server's `/readyz`).
+    func checkReady() async throws
 }
 
 extension Storage {
+    public func checkReady() async throws { _ = try await organization(id: 0) }
     public var isShared: Bool { false }
     public func broadcast(_ message: [UInt8]) async throws {}
     public func broadcasts() -> AsyncStream<[UInt8]> { AsyncStream { $0.finish() } }

@@ -52,10 +52,12 @@ final class ServerHarness: @unchecked Sendable {
         }
         try process.run()
         var port: String?
+        var scheme = "http"
         for _ in 0..<600 {
             let text = output.text
-            if let range = text.range(of: "cairn listening on http://127.0.0.1:") {
+            if let range = text.range(of: "cairn listening on http://127.0.0.1:") ?? text.range(of: "cairn listening on https://127.0.0.1:") {
                 port = String(text[range.upperBound...].prefix { $0.isNumber })
+                if text[range].contains("https") { scheme = "https" }
                 break
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -64,7 +66,7 @@ final class ServerHarness: @unchecked Sendable {
             process.terminate()
             throw CairnTestError("the server did not start: \(output.text)")
         }
-        base = "http://127.0.0.1:\(port)"
+        base = "\(scheme)://127.0.0.1:\(port)"
     }
 
     deinit {

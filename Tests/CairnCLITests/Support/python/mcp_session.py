@@ -8,7 +8,7 @@ stdin:  {"sessions": [{"stdio": {"command", "args", "env"}} or {"http": {"url", 
 stdout: {"sessions": [{"tools": [tool, ...], "resources": [uri, ...], "results": [{"isError", "text"}, ...]}, ...]}
         (or one session's at the top level)
 """
-import asyncio, json, sys
+import asyncio, json, os, sys
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -31,6 +31,15 @@ async def session(plan, read, write, k):
         out = {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], "results": []}
         out["resources"] = [str(r.uri) for r in (await s.list_resources()).resources]
         for c in plan["calls"]:
+            if "pause" in c:
+                # {"pause": {"signal": PATH, "waitFor": PATH}}: tell the test the calls so far are
+                # made, then wait until it has acted (revoked a key, say) before the next call.
+                open(c["pause"]["signal"], "w").close()
+                for _ in range(2400):
+                    if os.path.exists(c["pause"]["waitFor"]):
+                        break
+                    await asyncio.sleep(0.05)
+                continue
             r = await s.call_tool(c["tool"], c.get("arguments") or {})
             d = r.model_dump(mode="json", by_alias=True)
             out["results"].append({"isError": bool(d.get("isError")), "text": "".join(x.get("text", "") for x in d.get("content", []))})

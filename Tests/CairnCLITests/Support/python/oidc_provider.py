@@ -6,16 +6,22 @@ Serves on loopback:
   /token?case=NAME&sub=..&groups=a,b  a token for one test case
   /rotate                             replace the RSA key by a new one with a new kid
   /stats                              {"jwks_fetches": n}
+  /sign?header=B64URL&payload=B64URL  the exact header and payload texts, signed with the RSA key
+  /mode?jwks=ok|404|weak               the key set: normal, answering 404, or with an unusable key added
 Prints "port N" once listening.
 """
-import base64, hashlib, hmac, http.server, json, sys, threading, time, urllib.parse
+import base64, hashlib, hmac, http.server, json, signal, sys, threading, time, urllib.parse
+
+# Started by a Swift test process whose threads block SIGTERM: the mask is inherited through
+# exec, so unblock it, or only SIGKILL could stop this provider.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 AUD = sys.argv[1] if len(sys.argv) > 1 else "cairn"
-state = {"fetches": 0, "rsa_kid": "rsa-1"}
+state = {"fetches": 0, "rsa_kid": "rsa-1", "jwks": "ok"}
 keys = {
     "rsa-1": rsa.generate_private_key(public_exponent=65537, key_size=2048),
     "ec-1": ec.generate_private_key(ec.SECP256R1()),
@@ -100,8 +106,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path == "/jwks.json":
             with lock:
                 state["fetches"] += 1
+                mode = state["jwks"]
                 doc = {"keys": [jwk(k, v) for k, v in keys.items()]}
+            if mode == "404":
+                return self.send(404, "{}")
+            if mode == "weak":
+                # A 512-bit RSA key (too weak for any verifier to load) beside the good ones.
+                doc["keys"].insert(0, {"kty": "RSA", "kid": "weak-1", "alg": "RS256", "use": "sig", "e": "AQAB",
+                                       "n": b64(b"\xc3" + bytes(range(1, 63)) + b"\x01")})
             return self.send(200, json.dumps(doc))
+        if url.path == "/mode":
+            with lock:
+                state["jwks"] = q.get("jwks", "ok")
+            return self.send(200, "{}")
+        if url.path == "/sign":
+            pad = lambda t: t + "=" * (-len(t) % 4)
+            header = base64.urlsafe_b64decode(pad(q["header"]))
+            payload = base64.urlsafe_b64decode(pad(q["payload"]))
+            signing = b64(header) + "." + b64(payload)
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.asymmetric import padding
+            with lock:
+                key = keys[state["rsa_kid"]]
+            sig = key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
+            return self.send(200, signing + "." + b64(sig), "text/plain")
         if url.path == "/token":
             groups = [g for g in q.get("groups", "").split(",") if g]
             return self.send(200, token(q["case"], q.get("sub", "alice"), groups), "text/plain")

@@ -1,0 +1,33 @@
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// The context of one request: Hummingbird's core storage, the peer's address (the client
+/// address for pre-authentication limits and the request log) and what the request log line
+/// needs to learn from the handler (who it authenticated as).
+public struct CairnRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+    /// Shared with the middleware that writes the request's log line: the handler fills it in.
+    let record = RequestRecord()
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// What a handler tells the request log about its request.
+final class RequestRecord: Sendable {
+    private let state = Mutex<(principal: String?, requestID: String)>((nil, ""))
+
+    var principal: String? {
+        get { state.withLock { $0.principal } }
+        set { state.withLock { $0.principal = newValue } }
+    }
+
+    var requestID: String {
+        get { state.withLock { $0.requestID } }
+        set { state.withLock { $0.requestID = newValue } }
+    }
+}
