@@ -22,6 +22,7 @@ HEX = S(pattern="^[0-9a-f]{64}$")
 # The request grammar, as exactly as JSON Schema can say it, so a client (or schemathesis) can
 # tell a valid request from an invalid one without asking the server.
 PROJECT_NAME = S(pattern="^[a-z0-9][a-z0-9._-]{0,63}$")
+WEB_URL = S(pattern="^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$", description="http(s)://HOST[:PORT][/PATH]: a host name or IPv4 address, a path of printable ASCII")
 ACCESS_NAME = S(pattern="^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$", description="a role, grant or key name: it becomes a file name")
 SUBJECT = S(pattern="^(user|group|agent|service):[^\\n]{1,248}$", description="user:ID, group:NAME, agent:ID or service:ID")
 BRANCH = S(pattern="^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$", maxLength=200,
@@ -384,7 +385,7 @@ paths = {
   "/v1/orgs/{org}/keys/{id}": {"parameters": [ORG, p("id", S(pattern="^[0-9a-f]{16}$"))], "delete": {"operationId": "revokeKey", "responses": {**ok(ref("Key")), **err(*WRITE)}}},
   "/v1/orgs/{org}/identity": {"parameters": [ORG],
       "get": {"operationId": "getIdentity", "responses": {**ok(ref("IdentityDoc")), **err(*READ)}},
-      "put": {"operationId": "putIdentity", "requestBody": body(inp({"issuer": S(pattern="^https?://[^\\s]+$"), "jwksURL": S(pattern="^https?://[^\\s]+$"), "audience": S(minLength=1), "userClaim": S(minLength=1), "groupsClaim": S(minLength=1),
+      "put": {"operationId": "putIdentity", "requestBody": body(inp({"issuer": WEB_URL, "jwksURL": WEB_URL, "audience": S(minLength=1), "userClaim": S(minLength=1), "groupsClaim": S(minLength=1),
                                                                      "clockSkewSeconds": I(minimum=0, maximum=600)}, ["issuer", "audience"])),
               "responses": {**ok(ref("Identity")), **pending(), **err(*WRITE)}}},
   "/v1/orgs/{org}/access": {"parameters": [ORG],

@@ -33,7 +33,24 @@ fi
 # The storage suite runs twice: on SQLite, then on PostgreSQL against a throwaway cluster on
 # loopback (started here, stopped on exit). Tests that need no store run once.
 pgdir=$(mktemp -d /tmp/cairn-pg-XXXXXX)
-cleanup() { scripts/pg-cluster.sh stop "$pgdir"; rm -rf "$pgdir"; }
+# Every process the tests start inherits this marker; whatever still carries it at the end was
+# left running by a test, and is named and stopped here, so the script leaves nothing behind.
+export CAIRN_TEST_RUN_ID="run-$$-$RANDOM"
+leftovers() {
+  for env in /proc/[0-9]*/environ; do
+    pid=${env#/proc/}; pid=${pid%/environ}
+    [ "$pid" = "$$" ] && continue
+    { tr '\0' '\n' < "$env"; } 2>/dev/null | grep -qx "CAIRN_TEST_RUN_ID=$CAIRN_TEST_RUN_ID" && echo "$pid"
+  done
+}
+cleanup() {
+  scripts/pg-cluster.sh stop "$pgdir"; rm -rf "$pgdir"
+  left=$(leftovers)
+  if [ -n "$left" ]; then
+    echo "stopping processes the tests left running:"; ps -o pid=,args= -p $left 2>/dev/null | cut -c1-160
+    kill -9 $left 2>/dev/null || true
+  fi
+}
 trap cleanup EXIT
 pgenv=$(scripts/pg-cluster.sh start "$pgdir") || { echo "could not start the PostgreSQL test cluster"; echo "0 passed, 1 failed"; exit 1; }
 eval "$pgenv"
@@ -50,5 +67,7 @@ passed=$(grep -E '^✔ Test .* passed' "$log" | grep -cv '^✔ Test run' || true
 failed=$(grep -E '^✘ Test .* failed' "$log" | grep -cv '^✘ Test run' || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 rm -f "$log"
+cleanup
+trap - EXIT
 echo "${passed} passed, ${failed} failed"
 exit "$status"

@@ -11,15 +11,9 @@ import Testing
         try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", query)["results"] as? [[String: Any]] ?? []
     }
 
+    /// The project's latest run once it has ended (a session's end is recorded just after it closes).
     static func waitForRun(_ server: ServerHarness, _ admin: String, project: String) async throws -> [String: Any] {
-        var run: [String: Any] = [:]
-        for _ in 0..<400 {
-            let runs = try await server.request("GET", "\(api)/projects/\(project)/agent-runs", token: admin)
-            run = (runs.json["runs"] as? [[String: Any]])?.last ?? [:]
-            if let status = run["status"] as? String, status != "running" { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return run
+        try await MCPSurfaceTests.endedRun(server, admin: admin, project: project)
     }
 
     @Test("rolling back a run whose merge request a person approved and merged undoes its change on main")

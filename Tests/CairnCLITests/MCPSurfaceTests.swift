@@ -124,15 +124,21 @@ import Testing
 
     /// The run's record lists every call in order with its decision, what it read and what it
     /// committed; main is protected, so the run ended in a merge request; a person approves it.
-    static func checkRecordAndApproval(_ server: ServerHarness, admin: String) async throws {
-        // The run ends when the client closes the session: wait for that to be recorded.
+    /// The project's latest agent run, once its status is no longer `running` (or after 20 s).
+    static func endedRun(_ server: ServerHarness, admin: String, project: String) async throws -> [String: Any] {
         var run: [String: Any] = [:]
-        for _ in 0..<200 {
-            let runs = try await server.request("GET", "/v1/orgs/default/projects/city/agent-runs", token: admin)
+        for _ in 0..<400 {
+            let runs = try await server.request("GET", "/v1/orgs/default/projects/\(project)/agent-runs", token: admin)
             run = (runs.json["runs"] as? [[String: Any]])?.last ?? [:]
             if let status = run["status"] as? String, status != "running" { break }
             try await Task.sleep(for: .milliseconds(50))
         }
+        return run
+    }
+
+    static func checkRecordAndApproval(_ server: ServerHarness, admin: String) async throws {
+        // The run ends when the client closes the session: wait for that to be recorded.
+        let run = try await endedRun(server, admin: admin, project: "city")
         #expect(run["agent"] as? String == "agent:planner" && run["onBehalfOf"] as? String == "user:ana")
         let calls = run["calls"] as? [[String: Any]] ?? []
         #expect(calls.compactMap { $0["tool"] as? String } == plan.compactMap { $0["tool"] as? String })

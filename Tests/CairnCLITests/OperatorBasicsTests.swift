@@ -40,23 +40,26 @@ import Testing
 
     @Test("cairn verify exits 2 when SQLite finds the damage; a damaged blob answers corrupt, never its altered bytes")
     func damageIsCorrupt() async throws {
-        guard !TestBackend.isPostgres else { return }
         let server = try await ServerHarness()
         let admin = try server.adminToken()
         #expect(try await server.request("POST", "\(Self.api)/projects", token: admin, json: ["name": "city"]).status == 201)
         #expect(try await server.request("PUT", "\(Self.api)/projects/city/files/a.json", token: admin, json: ["content": #"{"v":"secret-value"}"#, "message": "m"]).status == 200)
-        let sql = "UPDATE object SET data = CAST(replace(CAST(data AS TEXT), 'secret-value', 'tampered-val') AS BLOB) WHERE CAST(data AS TEXT) LIKE '%secret-value%';"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [server.cli.storePath, sql]
-        try p.run()
-        p.waitUntilExit()
+        #expect(try server.cli.tamper(
+            sqlite: "UPDATE object SET data = CAST(replace(CAST(data AS TEXT), 'secret-value', 'tampered-val') AS BLOB) WHERE CAST(data AS TEXT) LIKE '%secret-value%';",
+            postgres: "UPDATE object SET data = convert_to(replace(convert_from(data, 'UTF8'), 'secret-value', 'tampered-val'), 'UTF8') WHERE position('secret-value'::bytea in data) > 0;") == 0)
         let read = try await server.request("GET", "\(Self.api)/projects/city/files/a.json?raw=true", token: admin)
         #expect(read.status == 500 && read.errorCode == "corrupt" && !read.text.contains("tampered"), "\(read.status) \(read.text)")
 
-        // A truncated file: verify names the damage and exits 2.
+        // A truncated SQLite file: verify names the damage and exits 2.
+        guard !TestBackend.isPostgres else { return }
         let cli = try CLIHarness()
-        for i in 0..<200 { _ = cli.run("write", "f/\(i).json", "--content", #"{"i":\#(i),"pad":"\#(String(repeating: "x", count: 400))"}"#, "-m", "w") }
+        let pad = String(repeating: "x", count: 400)
+        let batch = (0..<200).map { #"{"op":"write","path":"f/\#($0).json","content":"{\"i\":\#($0),\"pad\":\"\#(pad)\"}"}"# }
+        let file = cli.data.deletingLastPathComponent().appendingPathComponent("batch-\(UUID().uuidString).json")
+        try Data(#"{"changes":[\#(batch.joined(separator: ","))]}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let applied = cli.run("apply", file.path, "-m", "200 files")
+        #expect(applied.status == 0, "\(applied.stderr)")
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: cli.storePath))
         let size = try handle.seekToEnd()
         try handle.truncate(atOffset: size / 2)

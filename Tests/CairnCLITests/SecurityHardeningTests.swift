@@ -128,7 +128,7 @@ import Testing
 
     @Test("a Grep that costs ~20 ms per file leaves other requests fast, and obeys the request timeout")
     func costlyGrepDoesNotStall() async throws {
-        let (server, admin) = try await Self.setUp(environment: ["CAIRN_REQUEST_TIMEOUT": "4"])
+        let (server, admin) = try await Self.setUp(environment: ["CAIRN_REQUEST_TIMEOUT": "2"])
         let body = String(repeating: "a", count: 600) + "!"
         let changes = (0..<1024).map { ["op": "write", "path": "slow/f\($0).txt", "content": body] }
         #expect(try await server.request("POST", "\(Self.api)/projects/alpha/commits", token: admin, json: ["changes": changes, "message": "slow"]).status == 200)
@@ -159,7 +159,7 @@ import Testing
         // A bound only a stall breaks (a stall lasts the whole search, 10 s and more here), not a
         // benchmark: under a second, or a few times the machine's own latency when it is loaded.
         #expect(worst < max(1.0, 4 * baseline), "a concurrent request took \(worst) s during the grep (\(baseline) s before it)")
-        #expect(took < 9, "the grep answered after \(took) s with a 4 s request timeout")
+        #expect(took < 7, "the grep answered after \(took) s with a 2 s request timeout")
         #expect([200, 422, 503].contains(answer.status), "\(answer.text)")
     }
 
@@ -237,7 +237,8 @@ import Testing
 
     @Test("a flood of failing requests with huge key ids is refused by address, and audited in a few short records")
     func authenticationFlood() async throws {
-        let server = try await ServerHarness()
+        // A slow refill, so the refusals do not depend on how fast this machine answers.
+        let server = try await ServerHarness(environment: ["CAIRN_AUTH_FAILURES_PER_SECOND": "0.2", "CAIRN_AUTH_FAILURE_BURST": "30"])
         let admin = try server.adminToken()
         #expect(try await server.request("PUT", "\(Self.api)/identity", token: admin, json: ["issuer": "http://127.0.0.1:9/none", "audience": "x", "jwksURL": "http://127.0.0.1:9/jwks"]).status == 200)
         let kid = String(repeating: "k", count: 60_000)
@@ -389,19 +390,15 @@ import Testing
 
     @Test("a storage failure answers a code and an actionable message, never the store's SQL")
     func noSQLInErrors() async throws {
-        guard !TestBackend.isPostgres else { return }
         let (server, admin) = try await Self.setUp()
         // Make the store fail under the server, as a damaged or full disk would.
-        let sql = "CREATE TRIGGER t_fail BEFORE INSERT ON object BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [server.cli.storePath, sql]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        #expect(try server.cli.tamper(
+            sqlite: "CREATE TRIGGER t_fail BEFORE INSERT ON object BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
+            postgres: "CREATE FUNCTION t_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk trouble'; END $$ LANGUAGE plpgsql; "
+                + "CREATE TRIGGER t_fail BEFORE INSERT ON object FOR EACH ROW EXECUTE FUNCTION t_fail();") == 0)
         let r = try await server.request("PUT", "\(Self.api)/projects/alpha/files/new/x.json", token: admin, json: ["content": #"{"fresh":true}"#, "message": "x"])
         #expect(r.status == 500 && r.errorCode == "storage_error", "\(r.text)")
-        #expect(!r.text.contains("INSERT") && !r.text.contains("disk trouble") && !r.text.lowercased().contains("sqlite"), "\(r.text)")
+        #expect(!r.text.contains("INSERT") && !r.text.contains("disk trouble") && !r.text.lowercased().contains("sqlite") && !r.text.contains("SQLSTATE"), "\(r.text)")
     }
 }
 

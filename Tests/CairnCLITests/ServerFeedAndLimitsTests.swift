@@ -11,14 +11,14 @@ import Testing
     ) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-sN", "--max-time", "60", "-H", "Authorization: Bearer \(token)", "\(server.base)/v1/orgs/\(org)/projects/\(project)/events"]
+        process.arguments = ["curl", "-sN", "--max-time", "300", "-H", "Authorization: Bearer \(token)", "\(server.base)/v1/orgs/\(org)/projects/\(project)/events"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         let box = OutputBox()
         out.fileHandleForReading.readabilityHandler = { box.append(String(decoding: $0.availableData, as: UTF8.self)) }
         try process.run()
-        for _ in 0..<100 where !box.text.contains("event: ready") { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<600 where !box.text.contains("event: ready") { try await Task.sleep(for: .milliseconds(50)) }
         try await during()
         for _ in 0..<600 where !until(box.text) { try await Task.sleep(for: .milliseconds(50)) }
         // What was read so far is the answer: stop curl at once rather than wait for its pipe

@@ -90,7 +90,7 @@ import Testing
         }
         let hard: [String: Any] = ["sense": "minimize", "variables": (0..<n).map { ["name": "b\($0)", "type": "binary"] }, "constraints": rows, "objective": [:]]
         let started = Date()
-        let solve = Task { try await server.request("POST", p + "/solve", token: admin, json: ["kind": "linear", "model": hard, "id": "long", "timeLimit": 120]) }
+        let solve = Task { try await server.request("POST", p + "/solve", token: admin, json: ["kind": "linear", "model": hard, "id": "long", "timeLimit": 300]) }
         var listed = false
         for _ in 0..<400 where !listed {
             try await Task.sleep(for: .milliseconds(50))
@@ -105,7 +105,8 @@ import Testing
         // Market-split instances this size take branch-and-bound far longer than the wait above.
         #expect(status == "cancelled", "\(reply.text.prefix(300))")
         let solveTime = (reply.json["result"] as? [String: Any])?["solveTime"] as? Double ?? .infinity
-        #expect(solveTime < 100 && Date().timeIntervalSince(started) < 115, "the cancel, not the 120 s limit, ended it (\(solveTime) s)")
+        // (The time limit is far beyond any wait here, so a loaded machine cannot blur the two.)
+        #expect(solveTime < 280 && Date().timeIntervalSince(started) < 290, "the cancel, not the 300 s limit, ended it (\(solveTime) s)")
         #expect(try await server.request("POST", p + "/solves/long/cancel", token: admin).status == 404)
     }
 

@@ -96,7 +96,8 @@ struct Serve: AsyncParsableCommand {
             limits: GatewayLimits(
                 requestsPerSecond: settings.requestsPerSecond, burst: settings.burst, maxPathBytes: settings.maxPathBytes,
                 maxPatternBytes: settings.maxPatternBytes, jwksRefetchSeconds: settings.jwksRefetchSeconds,
-                authFailuresPerSecond: settings.authFailuresPerSecond, authFailureBurst: settings.authFailureBurst),
+                authFailuresPerSecond: settings.authFailuresPerSecond, authFailureBurst: settings.authFailureBurst,
+                grepSecondsPerRequest: settings.grepSecondsPerRequest, grepSecondsPerSecond: settings.grepSecondsPerSecond),
             logger: logger)
         var tls: TLSCertificates?
         var hangup: (any DispatchSourceSignal)?

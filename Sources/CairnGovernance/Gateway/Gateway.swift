@@ -267,8 +267,8 @@ public final class Gateway: Sendable {
             organization: caller.organization.name, actor: caller.principal.subject, actorKind: caller.principal.kind.rawValue, action: action,
             outcome: outcome, credential: caller.principal.credential, onBehalfOf: caller.principal.onBehalfOf,
             authority: decision?.authority.rawValue, project: target.project, branch: target.branch, paths: paths, rule: decision?.rule,
-            configCommit: decision?.configCommit.hex, commit: commit?.hex, reason: caller.reason,
-            error: error.map { "\($0.code.rawValue): \($0.message)" }, detail: detail)
+            configCommit: decision?.configCommit.hex, commit: commit?.hex, reason: caller.reason.map { Self.clip($0, 4096) },
+            error: error.map { "\($0.code.rawValue): \(Self.clip($0.message, 1024))" }, detail: detail)
     }
 
     /// The audit hook for a change: the record is completed with the commit and written in the

@@ -30,6 +30,9 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     /// Failed authentications allowed per client address, per second and in a burst.
     public var authFailuresPerSecond = 5.0
     public var authFailureBurst = 60.0
+    /// The most matching time one Grep may take, and how fast a credential's search time refills.
+    public var grepSecondsPerRequest = 30.0
+    public var grepSecondsPerSecond = 0.5
     /// The memory decoded tree nodes may take between requests (`cairn_node_cache_bytes`).
     public var nodeCacheBytes = 64 << 20
     /// HTTPS: a PEM certificate chain and its key (both files are read again on SIGHUP).
@@ -64,6 +67,9 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         authFailuresPerSecond = try c.decodeIfPresent(Double.self, forKey: .authFailuresPerSecond) ?? d.authFailuresPerSecond
         authFailureBurst = try c.decodeIfPresent(Double.self, forKey: .authFailureBurst) ?? d.authFailureBurst
         nodeCacheBytes = try c.decodeIfPresent(Int.self, forKey: .nodeCacheBytes) ?? d.nodeCacheBytes
+        grepSecondsPerRequest = try c.decodeIfPresent(Double.self, forKey: .grepSecondsPerRequest) ?? d.grepSecondsPerRequest
+        grepSecondsPerSecond = try c.decodeIfPresent(Double.self, forKey: .grepSecondsPerSecond) ?? d.grepSecondsPerSecond
+        guard grepSecondsPerRequest > 0, grepSecondsPerSecond >= 0 else { throw CairnError(.invalidArgument, "grepSecondsPerRequest must be more than 0 and grepSecondsPerSecond at least 0") }
         tlsCertificate = try c.decodeIfPresent(String.self, forKey: .tlsCertificate)
         tlsKey = try c.decodeIfPresent(String.self, forKey: .tlsKey)
         trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
@@ -115,10 +121,12 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         try number("CAIRN_FEED_HEARTBEAT_SECONDS") { (v: Double) in feedHeartbeatSeconds = max(0.1, v) }
         try number("CAIRN_MCP_IDLE_SECONDS") { (v: Double) in mcpIdleSeconds = max(0.1, v) }
         try number("CAIRN_NODE_CACHE_BYTES") { (v: Int) in nodeCacheBytes = max(1 << 20, v) }
+        try number("CAIRN_AUTH_FAILURES_PER_SECOND") { (v: Double) in authFailuresPerSecond = max(0, v) }
+        try number("CAIRN_AUTH_FAILURE_BURST") { (v: Double) in authFailureBurst = max(1, v) }
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds,
-            mcpIdleSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond, authFailureBurst, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
+            mcpIdleSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond, authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
     }
 }

@@ -5011,13 +5011,15 @@ enum OpenAPIDocument {
           ]
          },
          "issuer": {
-          "pattern": "^https?://[^\\s]+$",
+          "description": "http(s)://HOST[:PORT][/PATH]: a host name or IPv4 address, a path of printable ASCII",
+          "pattern": "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$",
           "type": "string"
          },
          "jwksURL": {
           "anyOf": [
            {
-            "pattern": "^https?://[^\\s]+$",
+            "description": "http(s)://HOST[:PORT][/PATH]: a host name or IPv4 address, a path of printable ASCII",
+            "pattern": "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$",
             "type": "string"
            },
            {

@@ -2,39 +2,57 @@ import CairnCore
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Threads of their own for regex work, so a costly Grep never occupies the concurrency pool
 /// that serves every other request.
 ///
 /// A PCRE2 search is a synchronous loop: on the shared pool, a few of them leave nothing to
-/// answer `/healthz`, and no timeout can fire. Here each job runs on one of a few serial
-/// dispatch queues (each has a thread of its own while busy), jobs queue in order, and a job
-/// checks its `CancelFlag` between files, so a cancelled or timed-out request stops within one
-/// file's bounded matching work.
+/// answer `/healthz`, and no timeout can fire. Here jobs run on dedicated threads (one per core,
+/// so an idle server searches at full speed) at a lower scheduling priority (nice 10), so the
+/// threads serving requests always win the CPU from them; jobs queue in order, and a job checks
+/// its `CancelFlag` between files, so a cancelled or timed-out request stops within one file's
+/// bounded matching work. Threads are made by hand because neither Swift concurrency nor
+/// Dispatch lets a worker's priority be lowered on Linux.
 public final class RegexWorkers: Sendable {
-    /// Leaves at least one core to the request pool on a small machine.
-    public static let shared = RegexWorkers(threads: max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+    public static let shared = RegexWorkers(threads: ProcessInfo.processInfo.activeProcessorCount, nice: 10)
 
-    private let queues: [DispatchQueue]
-    private let next = Atomic<Int>(0)
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let ready = DispatchSemaphore(value: 0)
 
-    init(threads: Int) {
-        queues = (0..<max(1, threads)).map { DispatchQueue(label: "cairn.regex.\($0)", qos: .utility) }
+    init(threads: Int, nice: Int32) {
+        for i in 0..<max(1, threads) {
+            let thread = Thread { [self] in
+                // On Linux the nice value belongs to each thread, and `who` 0 is the calling thread.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+                while true {
+                    ready.wait()
+                    let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                    job?()
+                }
+            }
+            thread.name = "cairn-regex-\(i)"
+            thread.start()
+        }
     }
 
     /// Runs `work` on a regex thread; cancelling the calling task sets the flag `work` checks.
     func run<T: Sendable>(_ work: @escaping @Sendable (CancelFlag) throws -> T) async throws -> T {
         let flag = CancelFlag()
-        let queue = queues[next.wrappingAdd(1, ordering: .relaxed).oldValue % queues.count]
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                queue.async {
-                    if flag.isSet {
-                        continuation.resume(throwing: CancellationError())
-                        return
+                jobs.withLock {
+                    $0.append {
+                        if flag.isSet {
+                            continuation.resume(throwing: CancellationError())
+                            return
+                        }
+                        continuation.resume(with: Result { try work(flag) })
                     }
-                    continuation.resume(with: Result { try work(flag) })
                 }
+                ready.signal()
             }
         } onCancel: {
             flag.set()
