@@ -93,10 +93,12 @@ import Testing
         }
         // Unknown kids refetch the key set at most once per interval.
         let before = try await idp.fetches()
+        let started = Date()
         for _ in 0..<5 {
             _ = try await server.request("GET", "/v1/orgs/default/whoami", token: try await idp.get("/token?case=unknown-kid"))
         }
-        #expect(try await idp.fetches() - before <= 1)
+        // At most one fetch per 2 s interval (a loaded machine may take longer than one interval).
+        #expect(try await idp.fetches() - before <= 1 + Int(Date().timeIntervalSince(started) / 2))
 
         // Rotation: the provider replaces its key; after the interval, the new kid is fetched and works.
         _ = try await idp.get("/rotate")

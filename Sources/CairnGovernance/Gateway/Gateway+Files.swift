@@ -83,12 +83,10 @@ extension Gateway {
             throw CairnError(
                 .rateLimited, "this credential has used its share of search time; retry in a few seconds", details: ["retryAfterSeconds": "5"])
         }
-        let started = ContinuousClock.now
-        defer {
-            let spent = ContinuousClock.now - started
-            grepTime.charge(who, Double(spent.components.seconds) + Double(spent.components.attoseconds) / 1e18)
-        }
-        var result = try await project.grep(query, at: ref, budget: GrepBudget(seconds: limits.grepSecondsPerRequest))
+        let budget = GrepBudget(seconds: limits.grepSecondsPerRequest)
+        // Charged with the matching time the search used, whether it finished or not.
+        defer { grepTime.charge(who, budget.seconds) }
+        var result = try await project.grep(query, at: ref, budget: budget)
         let policy = try await policy(for: caller)
         if policy.hasPathRules(caller.principal, project: name) {
             let allowed = { (path: String) in policy.decide(caller.principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }

@@ -71,10 +71,12 @@ extension Project {
         let objects = try await storage.objects(entries.map(\.value), project: id)
         try Task.checkCancellation()
         return try await RegexWorkers.shared.run { flag in
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer { budget.charge(since: started) }
             var part = empty
             let scratch = matcher.makeScratch()
             for entry in entries {
-                try budget.check(flag)
+                try budget.check(flag, jobStart: started)
                 guard let object = objects[entry.value] else {
                     throw CairnError(.corrupt, "blob \(entry.value.short) is missing from the store", details: ["object": entry.value.hex])
                 }

@@ -67,23 +67,33 @@ final class CancelFlag: Sendable {
     func set() { value.store(true, ordering: .relaxed) }
 }
 
-/// How much matching one Grep may do in all: a deadline on the regex threads' wall time, from
-/// the first file searched. Shared by the request's chunks.
-public struct GrepBudget: Sendable {
-    public let seconds: Double
-    let deadline: UInt64
+/// How much matching one Grep may do in all: the time its jobs spend matching on the regex
+/// threads, added up across its chunks (time waiting in the queue behind other work is not
+/// counted). Shared by the request's chunks; the Gateway reads `seconds` afterwards to charge
+/// the caller's search time.
+public final class GrepBudget: Sendable {
+    public let limit: Double
+    private let spent = Atomic<UInt64>(0)
 
-    public init(seconds: Double) {
-        self.seconds = seconds
-        deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, seconds) * 1e9)
+    public init(seconds: Double) { limit = seconds }
+
+    /// Matching time used so far.
+    public var seconds: Double { Double(spent.load(ordering: .relaxed)) / 1e9 }
+
+    /// Adds a finished stretch of matching.
+    func charge(since start: UInt64) {
+        spent.wrappingAdd(DispatchTime.now().uptimeNanoseconds &- start, ordering: .relaxed)
     }
 
-    func check(_ flag: CancelFlag) throws {
+    /// Throws when the request was cancelled, or when what was spent before this job plus this
+    /// job's time so far passes the limit.
+    func check(_ flag: CancelFlag, jobStart: UInt64) throws {
         if flag.isSet { throw CancellationError() }
-        if DispatchTime.now().uptimeNanoseconds > deadline {
+        let used = spent.load(ordering: .relaxed) &+ (DispatchTime.now().uptimeNanoseconds &- jobStart)
+        if Double(used) / 1e9 > limit {
             throw CairnError(
-                .limitExceeded, "the search needed more than \(Int(seconds)) s of matching work; narrow it (a glob, a simpler pattern)",
-                details: ["limitSeconds": String(Int(seconds))])
+                .limitExceeded, "the search needed more than \(Int(limit)) s of matching work; narrow it (a glob, a simpler pattern)",
+                details: ["limitSeconds": String(Int(limit))])
         }
     }
 }
