@@ -35,7 +35,7 @@ extension Project {
         }
         // Chunks are fetched and searched concurrently (a window of one per core), then merged in
         // path order; each chunk stops at the part of the head limit still open when it started.
-        let chunkSize = 64
+        let chunkSize = 256
         let chunks = stride(from: 0, to: entries.count, by: chunkSize).map { Array(entries[$0..<min(entries.count, $0 + chunkSize)]) }
         let window = 2 * max(2, ProcessInfo.processInfo.activeProcessorCount)
         return try await withThrowingTaskGroup(of: (Int, GrepResult).self) { group in
