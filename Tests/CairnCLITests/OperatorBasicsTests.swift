@@ -30,7 +30,10 @@ import Testing
             #expect(text.contains("http_response_status_code=\"\(status)\""), "no request counted with status \(status)")
         }
         #expect(!text.contains("http_response_status_code=\"500\""), "an error was counted as 500:\n\(text.split(separator: "\n").filter { $0.contains("500") }.joined(separator: "\n"))")
-        for name in ["cairn_node_cache_bytes", "cairn_feed_subscribers", "cairn_mcp_sessions", "cairn_solves_running", "cairn_build_info"] {
+        for name in [
+            "cairn_node_cache_bytes", "cairn_feed_subscribers", "cairn_mcp_sessions", "cairn_solves_running", "cairn_build_info", "cairn_auth_failures_total",
+            "cairn_commit_transactions_total", "cairn_commit_duration_seconds", "cairn_group_commit_size", "cairn_decisions_total",
+        ] {
             #expect(text.contains("# HELP \(name) "), "no HELP line for \(name)")
         }
         #expect(text.contains("cairn_commit_transactions_total") && text.contains("cairn_auth_failures_total{reason=\"malformed_key\"}"), "\(text.prefix(3000))")

@@ -90,7 +90,7 @@ struct Serve: AsyncParsableCommand {
                 """)
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(CairnMetricsFactory(registry: registry))
         let gateway = Gateway(
             repository: repository,
             limits: GatewayLimits(

@@ -1,4 +1,5 @@
 import CairnCore
+import Metrics
 import CairnStore
 import Foundation
 
@@ -123,6 +124,7 @@ extension Gateway {
             id: id, project: name, agent: caller.principal.subject, credential: caller.principal.credential, onBehalfOf: onBehalfOf, target: target, branch: branch, base: base.hex, status: .running,
             started: Clock.rfc3339(Clock.nowMillis()), calls: [], parent: parent)
         try await saveRun(caller, run, decision: decision, action: "agent.run.start")
+        Counter(label: "cairn_agent_runs_total", dimensions: [("status", "started")]).increment()
         announceRun(caller, run, action: "agent.run.start")
         return run
     }
@@ -199,6 +201,7 @@ extension Gateway {
         }
         run.finished = Clock.rfc3339(Clock.nowMillis())
         try await saveRun(caller, run, decision: decision, action: "agent.run.finish")
+        Counter(label: "cairn_agent_runs_total", dimensions: [("status", run.status.rawValue)]).increment()
         announceRun(caller, run, action: "agent.run.finish")
         return run
     }
