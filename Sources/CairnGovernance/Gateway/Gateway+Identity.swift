@@ -55,13 +55,10 @@ extension Gateway {
         var fresh = caller
         fresh.snapshot = policy
         guard let old = caller.principal.key else { return fresh }
-        let why: String? =
-            if let key = policy.config.keys[old.id] {
-                key.revokedAt != nil ? "revoked API key" : (key.expiresMillis.map { $0 <= Clock.nowMillis() } ?? false) ? "expired API key" : nil
-            } else { "unknown API key" }
-        if let why {
+        let problem = policy.config.keys[old.id].map(Self.unusable) ?? ("unknown API key", "unknown_key")
+        if let (why, reason) = problem {
             await authFailed(caller.organization, why + " (during a session)", credential: caller.principal.credential, client: nil)
-            authFailureCounter(why == "revoked API key" ? "revoked_key" : why == "expired API key" ? "expired_key" : "unknown_key").increment()
+            authFailureCounter(reason).increment()
             throw Self.unauthenticated
         }
         let p = caller.principal
@@ -103,14 +100,20 @@ extension Gateway {
         guard let key = policy.config.keys[id], APIKeyToken.constantTimeEqual(APIKeyToken.hash(secret), key.secretHash) else {
             throw AuthFailure(why: "unknown API key", reason: "unknown_key", credential: "key:\(id)", org: org)
         }
-        if key.revokedAt != nil { throw AuthFailure(why: "revoked API key", reason: "revoked_key", credential: "key:\(id)", org: org) }
-        if let expires = key.expiresMillis, expires <= Clock.nowMillis() { throw AuthFailure(why: "expired API key", reason: "expired_key", credential: "key:\(id)", org: org) }
+        if let (why, reason) = Self.unusable(key) { throw AuthFailure(why: why, reason: reason, credential: "key:\(id)", org: org) }
         let kind: ActorKind = switch key.kind {
         case .user: .user
         case .agent: .agent
         case .service: .service
         }
         return Principal(subject: key.subject, kind: kind, credential: "key:\(id)", key: key, onBehalfOf: key.kind == .user ? nil : key.createdBy)
+    }
+
+    /// Why a key that exists may not be used now (revoked, expired), with its metric label; nil if it may.
+    private static func unusable(_ key: APIKeyRecord) -> (why: String, reason: String)? {
+        if key.revokedAt != nil { return ("revoked API key", "revoked_key") }
+        if let expires = key.expiresMillis, expires <= Clock.nowMillis() { return ("expired API key", "expired_key") }
+        return nil
     }
 
     private func authFailed(_ org: OrganizationRecord, _ why: String, credential: String?, client: String?) async {

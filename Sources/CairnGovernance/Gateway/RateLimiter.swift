@@ -18,14 +18,17 @@ final class RateLimiter: Sendable {
         self.burst = burst
     }
 
+    /// The tokens a bucket holds at `now` (a new key starts full).
+    private func level(_ b: Bucket?, at now: Double) -> Double {
+        guard let b else { return burst }
+        return min(burst, b.tokens + (now - b.last) * rate)
+    }
+
     /// Whether `key` has a token left, without taking it.
     func hasToken(_ key: String) -> Bool {
         guard rate > 0 else { return true }
         let now = ProcessInfo.processInfo.systemUptime
-        return buckets.withLock { all in
-            guard let b = all[key] else { return true }
-            return min(burst, b.tokens + (now - b.last) * rate) >= 1
-        }
+        return buckets.withLock { level($0[key], at: now) >= 1 }
     }
 
     /// Takes one token for `key` if there is one. Buckets that have refilled are forgotten when
@@ -36,11 +39,9 @@ final class RateLimiter: Sendable {
         let now = ProcessInfo.processInfo.systemUptime
         return buckets.withLock { all in
             if all.count > 10_000 {
-                all = all.filter { min(burst, $0.value.tokens + (now - $0.value.last) * rate) < burst }
+                all = all.filter { level($0.value, at: now) < burst }
             }
-            var b = all[key] ?? Bucket(tokens: burst, last: now)
-            b.tokens = min(burst, b.tokens + (now - b.last) * rate)
-            b.last = now
+            var b = Bucket(tokens: level(all[key], at: now), last: now)
             defer { all[key] = b }
             guard b.tokens >= 1 else { return false }
             b.tokens -= 1
@@ -54,10 +55,7 @@ final class RateLimiter: Sendable {
         guard rate > 0 else { return }
         let now = ProcessInfo.processInfo.systemUptime
         buckets.withLock { all in
-            var b = all[key] ?? Bucket(tokens: burst, last: now)
-            b.tokens = max(-burst, min(burst, b.tokens + (now - b.last) * rate) - amount)
-            b.last = now
-            all[key] = b
+            all[key] = Bucket(tokens: max(-burst, level(all[key], at: now) - amount), last: now)
         }
     }
 
@@ -66,9 +64,7 @@ final class RateLimiter: Sendable {
         guard rate > 0 else { return }
         let now = ProcessInfo.processInfo.systemUptime
         let wait: Double? = buckets.withLock { all in
-            var b = all[key] ?? Bucket(tokens: burst, last: now)
-            b.tokens = min(burst, b.tokens + (now - b.last) * rate)
-            b.last = now
+            var b = Bucket(tokens: level(all[key], at: now), last: now)
             defer { all[key] = b }
             if b.tokens >= 1 {
                 b.tokens -= 1

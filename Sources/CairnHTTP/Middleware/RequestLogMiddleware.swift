@@ -15,7 +15,6 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = Self.requestID(request.headers[Self.requestIDHeader])
-        context.record.requestID = id
         let start = ContinuousClock.now
         var response: Response
         do {

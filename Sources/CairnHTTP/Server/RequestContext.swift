@@ -19,15 +19,10 @@ public struct CairnRequestContext: RequestContext, RemoteAddressRequestContext {
 
 /// What a handler tells the request log about its request.
 final class RequestRecord: Sendable {
-    private let state = Mutex<(principal: String?, requestID: String)>((nil, ""))
+    private let state = Mutex<String?>(nil)
 
     var principal: String? {
-        get { state.withLock { $0.principal } }
-        set { state.withLock { $0.principal = newValue } }
-    }
-
-    var requestID: String {
-        get { state.withLock { $0.requestID } }
-        set { state.withLock { $0.requestID = newValue } }
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 }
