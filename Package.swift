@@ -97,12 +97,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Engine layer (DESIGN.md §2, §5): runs (agent sessions now; workflows, automations and
+        // syncs later) with their bounds, per-call authorization, call records, replay, rollback
+        // and recovery. Surfaces start and drive runs only through it.
+        .target(
+            name: "CairnEngine",
+            dependencies: [
+                "CairnGovernance", "CairnSolve", "CairnStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         // Surfaces.
         .target(
             name: "CairnHTTP",
             dependencies: [
                 "CairnOntology",
-                "CairnGovernance", "CairnSQLite", "CairnMCP",
+                "CairnGovernance", "CairnEngine", "CairnSQLite", "CairnMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -117,14 +130,14 @@ let package = Package(
         .target(
             name: "CairnMCP",
             dependencies: [
-                "CairnGovernance", "CairnSolve", "CairnStore", .product(name: "MCP", package: "swift-sdk"), .product(name: "Crypto", package: "swift-crypto"),
+                "CairnEngine", "CairnGovernance", "CairnStore", .product(name: "MCP", package: "swift-sdk"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "CairnCLI",
             dependencies: [
-                "CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnHTTP", "CairnOntology", "CairnMCP",
+                "CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnEngine", "CairnHTTP", "CairnOntology", "CairnMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

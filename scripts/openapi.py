@@ -159,7 +159,7 @@ schemas = {
   "RunningSolves": obj({"solves": arr(obj({"id": S(), "kind": S(), "project": S(), "principal": S(), "started": S()},
                                           ["id", "kind", "project", "principal", "started"]))}, ["solves"]),
   "AgentRun": obj({"id": S(), "project": S(), "agent": S(), "credential": S(), "onBehalfOf": S(), "target": S(), "branch": S(), "base": HEX,
-                   "status": S(enum=["running", "awaiting_approval", "merged", "completed", "conflicts", "failed", "rolled_back"]), "started": S(), "finished": S(),
+                   "status": S(enum=["running", "awaiting_approval", "merged", "completed", "conflicts", "failed", "rolled_back", "interrupted", "discarded"]), "started": S(), "finished": S(),
                    "calls": arr(obj({"seq": I(), "tool": S(), "arguments": {}, "decision": S(enum=["allowed", "denied"]),
                                      "reads": arr(obj({"path": S(), "blob": HEX}, ["path", "blob"])), "readAt": HEX, "commits": arr(HEX),
                                      "summary": S(), "result": S(), "error": S(), "milliseconds": {"type": "number"}, "at": S()},

@@ -1,3 +1,4 @@
+import CairnEngine
 import Foundation
 import MCP
 
@@ -5,7 +6,8 @@ import MCP
 /// written for a language model, and truthful annotations. Every call goes through the Gateway
 /// as the agent, on the run's own branch.
 enum AgentTools {
-    static let names = ["Read", "Write", "Edit", "Delete", "Glob", "Grep", "Run", "Solve"]
+    // (The names are the engine's: `Engine.tools`.)
+    static let names = Engine.tools
 
     static var all: [Tool] {
         [

@@ -7,8 +7,8 @@ import Testing
 @Suite struct AgentHardeningTests {
     static let api = "/v1/orgs/default"
 
-    static func mcp(_ query: [String: Any]) throws -> [[String: Any]] {
-        try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", query)["results"] as? [[String: Any]] ?? []
+    static func mcp(_ query: [String: Any]) async throws -> [[String: Any]] {
+        try await PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", query)["results"] as? [[String: Any]] ?? []
     }
 
     /// The project's latest run once it has ended (a session's end is recorded just after it closes).
@@ -24,7 +24,7 @@ import Testing
         #expect(server.cli.run("write", "sites/a.json", "-p", "city", "--content", #"{"capacity":10}"#, "-m", "seed").status == 0)
         let minted = try await server.request("POST", "\(Self.api)/keys", token: admin, json: ["kind": "agent", "subject": "agent:p", "role": "designer", "project": "city"])
         let agent = try #require(minted.json["token"] as? String)
-        let results = try Self.mcp([
+        let results = try await Self.mcp([
             "http": ["url": server.base + "/v1/mcp?project=city", "token": agent],
             "calls": [["tool": "Edit", "arguments": ["path": "sites/a.json", "old": "10", "new": "25", "reason": "more capacity"]]],
         ])
@@ -65,7 +65,7 @@ import Testing
 
         let reader = try #require(try await server.request(
             "POST", "\(Self.api)/keys", token: admin, json: ["kind": "agent", "subject": "agent:r", "role": "viewer", "project": "city"]).json["token"] as? String)
-        let results = try Self.mcp([
+        let results = try await Self.mcp([
             "http": ["url": server.base + "/v1/mcp?project=city", "token": reader],
             "calls": [
                 ["tool": "Read", "arguments": ["path": "sites/a.json"]],
@@ -90,13 +90,24 @@ import Testing
         #expect(try await server.request("POST", "\(Self.api)/projects/city/branches", token: admin, json: ["name": "dev"]).status == 201)
         let agent = try #require(try await server.request(
             "POST", "\(Self.api)/keys", token: admin, json: ["kind": "agent", "subject": "agent:o", "role": "designer", "project": "city"]).json["token"] as? String)
-        let results = try Self.mcp([
+        let results = try await Self.mcp([
             "http": ["url": server.base + "/v1/mcp?project=city&branch=dev", "token": agent],
             "calls": [["tool": "Write", "arguments": ["path": "sites/a.json", "content": #"{"capacity":500}"#, "reason": "too big"]]],
         ])
         let text = results.first?["text"] as? String ?? ""
         #expect(results.first?["isError"] as? Bool == true && text.contains("validation_failed"), "\(results)")
         #expect(text.contains("\"violations\"") && text.contains("sites/a.json") && text.contains("/capacity"), "\(text)")
+        // The same structured error the HTTP API answers, as the result's structured content.
+        let error = (results.first?["structured"] as? [String: Any])?["error"] as? [String: Any]
+        let violation = (error?["violations"] as? [[String: Any]])?.first
+        #expect(error?["code"] as? String == "validation_failed" && violation?["path"] as? String == "sites/a.json", "\(results)")
+        let pointer = (violation?["pointer"] as? String) ?? ""
+        #expect(pointer.contains("/capacity"), "\(results)")
+        // And the refused call is in the run's record with its error; the branch did not move.
+        let run = try await Self.waitForRun(server, admin, project: "city")
+        let calls = run["calls"] as? [[String: Any]] ?? []
+        #expect(calls.count == 1 && (calls.first?["error"] as? String ?? "").hasPrefix("validation_failed"), "\(run)")
+        #expect(run["status"] as? String == "completed", "\(run)")
     }
 
     @Test("Run with a path-scoped key says the roads are outside its scope; with the roads in scope it routes")

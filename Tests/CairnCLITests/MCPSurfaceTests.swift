@@ -46,10 +46,10 @@ import Testing
         ]
     }
 
-    static func session(_ transport: [String: Any]) throws -> [String: Any] {
+    static func session(_ transport: [String: Any]) async throws -> [String: Any] {
         var query = transport
         query["calls"] = plan
-        return try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", query)
+        return try await PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", query)
     }
 
     static func checkSession(_ answer: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) {
@@ -82,7 +82,7 @@ import Testing
     @Test("stdio: `cairn mcp` as the agent; eight tools; the calls recorded in order; a denied write audited; the change waits for a person's approval")
     func stdioSession() async throws {
         let (server, admin, agent) = try await Self.setUp()
-        let answer = try Self.session([
+        let answer = try await Self.session([
             "stdio": ["command": CLIHarness.binDirectory.appendingPathComponent("cairn").path, "args": ["mcp", "-p", "city", "--on-behalf-of", "user:ana"],
                       "env": server.cli.storeEnvironment.merging(["CAIRN_TOKEN": agent]) { $1 }]
         ])
@@ -115,7 +115,7 @@ import Testing
     @Test("HTTP: the same session over streamable HTTP at /v1/mcp with a bearer token; closing it ends the run")
     func httpSession() async throws {
         let (server, admin, agent) = try await Self.setUp()
-        let answer = try Self.session(["http": ["url": server.base + "/v1/mcp?project=city&onBehalfOf=user:ana", "token": agent]])
+        let answer = try await Self.session(["http": ["url": server.base + "/v1/mcp?project=city&onBehalfOf=user:ana", "token": agent]])
         Self.checkSession(answer)
         try await Self.checkRecordAndApproval(server, admin: admin)
         // Without a valid bearer token there is no session.
@@ -179,8 +179,8 @@ import Testing
             ["tool": "Edit", "arguments": ["path": path, "old": old, "new": new, "reason": "plan"]]
         }
         let url = server.base + "/v1/mcp?project=city&branch=draft"
-        func sessions(_ a: [String: Any], _ b: [String: Any]) throws -> [[String: Any]] {
-            let answer = try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
+        func sessions(_ a: [String: Any], _ b: [String: Any]) async throws -> [[String: Any]] {
+            let answer = try await PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
                 "sessions": [["http": ["url": url, "token": agent], "calls": [a]], ["http": ["url": url, "token": agent], "calls": [b]]]
             ])
             return answer["sessions"] as? [[String: Any]] ?? []
@@ -194,7 +194,7 @@ import Testing
             return []
         }
         // Disjoint: both merge.
-        let disjoint = try sessions(edit("fiber/cabinets/1.json", #""ports":24"#, #""ports":30"#), edit("fiber/cabinets/2.json", #""ports":48"#, #""ports":64"#))
+        let disjoint = try await sessions(edit("fiber/cabinets/1.json", #""ports":24"#, #""ports":30"#), edit("fiber/cabinets/2.json", #""ports":48"#, #""ports":64"#))
         #expect(disjoint.count == 2 && disjoint.allSatisfy { (($0["results"] as? [[String: Any]])?.first?["isError"] as? Bool) == false })
         var list = try await runs()
         #expect(list.count == 2 && list.allSatisfy { $0["status"] as? String == "merged" }, "\(list) \(disjoint)")
@@ -202,7 +202,7 @@ import Testing
         let one = try await draft("fiber/cabinets/1.json"), two = try await draft("fiber/cabinets/2.json")
         #expect(one.contains("\"ports\":30") && two.contains("\"ports\":64"))
         // The same member: one merges, the other is reported as a conflict and its branch kept.
-        _ = try sessions(edit("fiber/cabinets/1.json", #""ports":30"#, #""ports":36"#), edit("fiber/cabinets/1.json", #""ports":30"#, #""ports":40"#))
+        _ = try await sessions(edit("fiber/cabinets/1.json", #""ports":30"#, #""ports":36"#), edit("fiber/cabinets/1.json", #""ports":30"#, #""ports":40"#))
         list = try await runs()
         let last = Array(list.suffix(2))
         #expect(Set(last.compactMap { $0["status"] as? String }) == ["merged", "conflicts"], "\(last)")
@@ -225,7 +225,7 @@ import Testing
     func liveCalls() async throws {
         let (server, admin, agent) = try await Self.setUp()
         let text = try await ServerFeedAndLimitsTests.feed(server, org: "default", project: "city", token: admin, until: { $0.contains("agent.run.finish") }) {
-            _ = try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
+            _ = try await PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
                 "http": ["url": server.base + "/v1/mcp?project=city&onBehalfOf=user:ana", "token": agent],
                 "calls": [["tool": "Read", "arguments": ["path": "fiber/cabinets/1.json"]], ["tool": "Glob", "arguments": ["pattern": "fiber/**"]]],
             ])
@@ -242,7 +242,7 @@ import Testing
         let minted = try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["kind": "agent", "subject": "agent:helper", "role": "designer", "project": "city"])
         let helper = try #require(minted.json["token"] as? String)
         let url = server.base + "/v1/mcp?project=city&onBehalfOf=user:ana"
-        let answer = try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
+        let answer = try await PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
             "sessions": [
                 ["http": ["url": url, "token": planner], "calls": [["tool": "Read", "arguments": ["path": "fiber/cabinets/2.json"]]]],
                 ["http": ["url": url, "token": helper], "childOf": 0, "calls": [
@@ -272,9 +272,13 @@ import Testing
         #expect(onParent.text.contains("\"ports\":96"))
     }
 
-    @Test("an HTTP session left idle is closed and its run ended, as if its client had closed it")
-    func idleSessionsEnd() async throws {
-        let server = try await ServerHarness(environment: ["CAIRN_MCP_IDLE_SECONDS": "1"])
+    @Test(
+        "an HTTP session left idle is closed and its run ended by the recovery policy: interrupted by default, as if closed with merge",
+        arguments: [("", "interrupted"), ("merge", "completed")])
+    func idleSessionsEnd(policy: String, expected: String) async throws {
+        var environment = ["CAIRN_MCP_IDLE_SECONDS": "1"]
+        if !policy.isEmpty { environment["CAIRN_RUN_RECOVERY"] = policy }
+        let server = try await ServerHarness(environment: environment)
         let admin = try server.adminToken()
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
         let initialize: [String: Any] = [
@@ -284,11 +288,11 @@ import Testing
         let opened = try await server.request("POST", "/v1/mcp?project=city", token: admin, json: initialize, headers: ["Accept": "application/json, text/event-stream"])
         let id = try #require(opened.headers.first { $0.key.lowercased() == "mcp-session-id" }?.value, "\(opened.status) \(opened.text)")
         var status = "running"
-        for _ in 0..<100 where status == "running" {
+        for _ in 0..<300 where status == "running" {
             try await Task.sleep(for: .milliseconds(100))
             status = try await server.request("GET", "/v1/orgs/default/projects/city/agent-runs/\(id)", token: admin).json["status"] as? String ?? "?"
         }
-        #expect(status == "completed", "an idle session's run ends (no changes: completed), not \(status)")
+        #expect(status == expected, "an idle session's run ends \(expected) under policy '\(policy)', not \(status)")
         // Its session is gone: a later request with its id is refused.
         let late = try await server.request("POST", "/v1/mcp?project=city", token: admin, json: ["jsonrpc": "2.0", "id": 1, "method": "tools/list"],
                                             headers: ["Accept": "application/json, text/event-stream", "Mcp-Session-Id": id])
@@ -298,7 +302,7 @@ import Testing
     @Test("an agent never does more than the person it acts for: launched by a viewer, it reads but cannot edit")
     func boundedByTheLauncher() async throws {
         let (server, _, agent) = try await Self.setUp()
-        let answer = try PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
+        let answer = try await PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", [
             "http": ["url": server.base + "/v1/mcp?project=city&onBehalfOf=user:vera", "token": agent],
             "calls": [
                 ["tool": "Read", "arguments": ["path": "fiber/cabinets/1.json"]],

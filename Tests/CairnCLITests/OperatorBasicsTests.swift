@@ -123,16 +123,16 @@ import Testing
         let server = try await ServerHarness(extraArgs: ["--tls-cert", cert, "--tls-key", key])
         #expect(server.base.hasPrefix("https://"))
         let port = Int(server.base.split(separator: ":").last ?? "0") ?? 0
-        func served() throws -> [String: Any] {
-            try PythonReference.run("Tests/CairnCLITests/Support/python/tls_probe.py", ["port": port, "cafile": cert])
+        func served() async throws -> [String: Any] {
+            try await PythonReference.run("Tests/CairnCLITests/Support/python/tls_probe.py", ["port": port, "cafile": cert])
         }
-        let first = try served()
+        let first = try await served()
         #expect(first["subject"] as? String == "first" && first["status"] as? Int == 200, "\(first)")
         try makeCertificate("second")
         kill(server.process.processIdentifier, SIGHUP)
         var second: [String: Any] = [:]
         for _ in 0..<50 {
-            second = try served()
+            second = try await served()
             if second["subject"] as? String == "second" { break }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -360,10 +360,11 @@ import Testing
             ],
         ]
         let plan = try JSONSerialization.data(withJSONObject: query)
-        let session = Task.detached {
-            try JSONSerialization.data(withJSONObject: PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", JSONSerialization.jsonObject(with: plan)))
+        let session = Task {
+            try JSONSerialization.data(withJSONObject: try await PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", JSONSerialization.jsonObject(with: plan)))
         }
-        for _ in 0..<2400 where !FileManager.default.fileExists(atPath: signal) { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<12000 where !FileManager.default.fileExists(atPath: signal) { try await Task.sleep(for: .milliseconds(50)) }
+        try #require(FileManager.default.fileExists(atPath: signal), "the session never reached its pause")
         #expect(try await server.request("DELETE", "\(Self.api)/keys/\(id)", token: admin).status == 200)
         _ = FileManager.default.createFile(atPath: resume, contents: nil)
         let answer = try JSONSerialization.jsonObject(with: try await session.value) as? [String: Any]

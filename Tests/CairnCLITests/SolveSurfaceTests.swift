@@ -144,7 +144,7 @@ import Testing
 /// HiGHS through the solve tests' reference script (PyPI highspy in the test virtualenv).
 enum ReferenceSolver {
     static func highs(_ model: Any) throws -> (status: String, objective: Double) {
-        let answer = try PythonReference.run("Tests/CairnSolveTests/Support/python/lp_check.py", ["models": [model], "dir": NSTemporaryDirectory()])
+        let answer = try PythonReference.runBlocking("Tests/CairnSolveTests/Support/python/lp_check.py", ["models": [model], "dir": NSTemporaryDirectory()])
         let first = (answer["results"] as? [[String: Any]])?.first ?? [:]
         return (first["status"] as? String ?? "?", first["objective"] as? Double ?? .nan)
     }

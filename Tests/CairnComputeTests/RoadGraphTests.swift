@@ -20,7 +20,7 @@ import CairnTestSupport
 
     /// Asks a Python reference of this target (Support/python).
     static func reference(script: String = "route_check.py", _ query: [String: Any]) throws -> [String: Any] {
-        try PythonReference.run("Tests/CairnComputeTests/Support/python/\(script)", query)
+        try PythonReference.runBlocking("Tests/CairnComputeTests/Support/python/\(script)", query)
     }
 
     @Test func routesAndIsochronesEqualNetworkxOnHelsinki() throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnEngine
 import CairnGovernance
 import CairnMCP
 import Foundation
@@ -33,11 +34,13 @@ struct MCPCommand: AsyncParsableCommand {
             let org = try await global.organization(repo, create: false)
             let gateway = Gateway(repository: repo)
             let caller = try await gateway.authenticate(organization: org.name, authorization: "Bearer \(token)")
-            let session = try await AgentSession.start(gateway: gateway, caller: caller, project: try project.name(), target: branch, onBehalfOf: onBehalfOf ?? caller.principal.onBehalfOf, parent: parent)
-            let server = await session.server()
+            let engine = Engine(gateway: gateway)
+            let session = try await engine.start(caller, project: try project.name(), target: branch, onBehalfOf: onBehalfOf ?? caller.principal.onBehalfOf, parent: parent)
+            let server = await MCPSession.server(for: session)
             try await server.start(transport: StdioTransport())
+            // The client closing stdin is the session's normal end.
             await server.waitUntilCompleted()
-            let run = await session.finish()
+            let run = await engine.end(session)
             FileHandle.standardError.write(Data("run \(run.id): \(run.status.rawValue)\(run.message.map { " (\($0))" } ?? "")\n".utf8))
         }
     }

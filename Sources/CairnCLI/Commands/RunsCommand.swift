@@ -1,7 +1,7 @@
 import ArgumentParser
 import CairnCore
 import CairnGovernance
-import CairnMCP
+import CairnEngine
 import Foundation
 
 /// `cairn runs`: agent runs (MCP sessions) and their recorded calls.
@@ -20,7 +20,7 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalChange(global, project: project, author: nil, reason: "replay run \(id)")
-                let report = try await AgentReplay.replay(gateway: c.gateway, caller: c.caller, project: c.project, id: id)
+                let report = try await RunReplay.replay(engine: Engine(gateway: c.gateway), caller: c.caller, project: c.project, id: id)
                 global.console.emit(report) {
                     report.steps.map { "\(String(format: "%3d", $0.seq)) \($0.tool) \($0.identical ? "identical" : "DIFFERENT") (was \($0.recordedDecision), now \($0.decisionNow))\($0.note.map { ": \($0)" } ?? "")" }
                         .joined(separator: "\n") + "\n" + (report.identical ? "every call identical" : "differences found")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnEngine
 import CairnGovernance
 import CairnHTTP
 import CairnPostgres
@@ -108,7 +109,7 @@ struct Serve: AsyncParsableCommand {
         case (nil, nil): break
         default: throw CairnError(.invalidArgument, "TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
         }
-        let server = CairnServer(gateway: gateway, config: settings, registry: registry, tls: tls)
+        let server = CairnServer(gateway: gateway, engine: Engine(gateway: gateway, recovery: settings.runRecovery), config: settings, registry: registry, tls: tls)
         let host = settings.host
         let scheme = tls == nil ? "http" : "https"
         let app = try server.application(logger: logger) { port in
@@ -120,6 +121,7 @@ struct Serve: AsyncParsableCommand {
         if let shared = storage as? PostgresStorage { services.append(shared) }
         services.append(FeedRelay(gateway: gateway))
         services.append(app)
+        services.append(server.sessionCloser)
         let group = ServiceGroup(
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("cairn started", metadata: ["version": "\(CairnVersion.current)", "store": "\(location.isPostgres ? "postgres" : "sqlite")"])

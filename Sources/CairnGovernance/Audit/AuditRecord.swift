@@ -62,7 +62,7 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         Array((try? Self.encoder.encode(self)) ?? Data())
     }
 
-    func append(organization id: Int64) -> AuditAppend {
+    package func append(organization id: Int64) -> AuditAppend {
         AuditAppend(
             organization: id, timeMillis: Clock.parseRFC3339(time) ?? Clock.nowMillis(), actor: actor, action: action, outcome: outcome,
             body: canonicalBytes())

@@ -198,6 +198,7 @@ extension Gateway {
             ])
             var writer = caller
             writer.reason = request.message ?? caller.reason ?? "run \(request.function)"
+            caller.call?.draft.note(reads: inputs, readAt: commit.hex, stable: result.text)
             written = try await write(writer, project: name, path: output, content: Array(provenance.text.utf8), branch: Self.branch(of: ref) ?? "main")
         }
         return RunResult(function: request.function, commit: commit.hex, inputs: inputs, result: result, output: written)

@@ -163,6 +163,7 @@ extension Gateway {
             let modelName = request.kind == "linear" ? "model." + (try formatOf(request)) : "model.json"
             var writer = caller
             writer.reason = request.message ?? caller.reason ?? "solve \(request.kind)"
+            caller.call?.draft.note(reads: inputs, readAt: commit.hex, stable: Self.stableAnswer(result))
             let files: [FileChange] = [
                 .write(path: "\(dir)/\(modelName)", content: Array(modelText.utf8)), .write(path: "\(dir)/result.json", content: Array(provenance.text.utf8)),
                 .write(path: "\(dir)/solver.log", content: Array(log.utf8)),
@@ -172,6 +173,12 @@ extension Gateway {
             folder = dir
         }
         return SolveResponse(kind: request.kind, commit: commit.hex, inputs: inputs, result: result, routes: routes, assignments: assignments, folder: folder, output: written)
+    }
+
+    /// What identifies a solve's answer across executions: its status and objective (the
+    /// values may differ between equally optimal solutions).
+    package static func stableAnswer(_ result: SolveResult) -> String {
+        "\(result.status.rawValue) \(result.objective.map { String(format: "%.6g", $0) } ?? "-")"
     }
 
     /// The solves running now (needs `solve` on each one's project, like starting one).

@@ -21,6 +21,14 @@ public struct ChangeEvent: Sendable, Codable, Equatable {
     public var call: Int? = nil
     public var tool: String? = nil
     public var outcome: String? = nil
+
+    package init(
+        project: String, branch: String, commit: String?, paths: [String], actor: String, action: String, time: String, mergeRequest: Int? = nil,
+        approval: String? = nil, run: String? = nil, call: Int? = nil, tool: String? = nil, outcome: String? = nil
+    ) {
+        (self.project, self.branch, self.commit, self.paths, self.actor, self.action, self.time) = (project, branch, commit, paths, actor, action, time)
+        (self.mergeRequest, self.approval, self.run, self.call, self.tool, self.outcome) = (mergeRequest, approval, run, call, tool, outcome)
+    }
 }
 
 /// Fans committed changes out to subscribers of one organization's project. A subscriber
@@ -85,7 +93,7 @@ public final class ChangeFeed: Sendable {
         return stream
     }
 
-    func publish(organization: Int64, _ event: ChangeEvent) {
+    package func publish(organization: Int64, _ event: ChangeEvent) {
         deliver(organization: organization, event)
         if let outbox, let message = try? JSONEncoder().encode(Relayed(origin: origin, organization: organization, event: event)) {
             outbox.yield(Array(message))

@@ -184,7 +184,7 @@ extension Gateway {
             try await project.commit(
                 changes, branch: branch, basedOn: basedOn, metadata: metadata(caller, default: action),
                 audit: auditHook(caller, action: action, decision: decision, target: target),
-                check: ontologyCheck(acceptViolations: acceptViolations, report: report))
+                check: ontologyCheck(acceptViolations: acceptViolations, report: report), companion: caller.call?.record)
         }
         publish(caller, project: name, action: action, outcome: outcome)
         return outcome

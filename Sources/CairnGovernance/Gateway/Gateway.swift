@@ -9,6 +9,44 @@ import Metrics
 import Synchronization
 
 /// An authenticated caller acting in one organization, with the why it gave.
+/// One call of a run, as the Gateway sees it: which run and step its commits name, and the
+/// record that must be committed with them.
+package struct RunCall: Sendable {
+    package let run: String
+    package let step: Int
+    package let record: Companion
+    /// What the call read and found, noted by the Gateway before it commits a computed result
+    /// (Run and Solve with an output), so the record written with that commit says so.
+    package let draft: CallDraft
+
+    package init(run: String, step: Int, record: Companion, draft: CallDraft) {
+        self.run = run
+        self.step = step
+        self.record = record
+        self.draft = draft
+    }
+}
+
+/// The inputs and result of a run call, known before its output is committed.
+package final class CallDraft: Sendable {
+    package struct Noted: Sendable {
+        package var reads: [RunInput] = []
+        package var readAt: String?
+        /// What identifies the answer across executions (see the call record's `result`).
+        package var stable: String?
+    }
+
+    private let state = Mutex(Noted())
+
+    package init() {}
+
+    package var noted: Noted { state.withLock { $0 } }
+
+    package func note(reads: [RunInput], readAt: String?, stable: String?) {
+        state.withLock { $0 = Noted(reads: reads, readAt: readAt, stable: stable) }
+    }
+}
+
 public struct Caller: Sendable {
     public let principal: Principal
     public let organization: OrganizationRecord
@@ -17,6 +55,9 @@ public struct Caller: Sendable {
     /// The policy the caller was authenticated under: one request decides against one
     /// configuration, and reads the system head once rather than at every decision.
     var snapshot: Policy?
+    /// The run call this request is, when an engine run makes it: its commit names the run and
+    /// the call, and carries the call's record in the same transaction (see `Companion`).
+    package var call: RunCall?
 
     public init(principal: Principal, organization: OrganizationRecord, reason: String? = nil) {
         self.principal = principal
@@ -218,7 +259,7 @@ public final class Gateway: Sendable {
     }
 
     /// Opens a user project of the caller's organization (system projects answer as absent).
-    func project(_ caller: Caller, _ name: String) async throws -> Project {
+    package func project(_ caller: Caller, _ name: String) async throws -> Project {
         guard Tenancy.isUserProject(name) else { throw Self.projectNotFound(name) }
         let key = ProjectKey(organization: caller.organization.id, name: name)
         if let known = projects.withLock({ $0[key] }) { return known }
@@ -232,7 +273,7 @@ public final class Gateway: Sendable {
     }
 
     /// Authorizes then opens: the order matters, so a denied caller learns nothing about existence.
-    func open(_ caller: Caller, _ name: String, _ authority: Authority, branch: String? = nil, path: String? = nil, action: String) async throws -> (Project, Decision) {
+    package func open(_ caller: Caller, _ name: String, _ authority: Authority, branch: String? = nil, path: String? = nil, action: String) async throws -> (Project, Decision) {
         let decision = try await authorize(caller, authority, AccessTarget(project: name, branch: branch, path: path), action: action)
         return (try await project(caller, name), decision)
     }
@@ -259,7 +300,7 @@ public final class Gateway: Sendable {
         }
     }
 
-    func makeRecord(
+    package func makeRecord(
         _ caller: Caller, action: String, outcome: String, decision: Decision?, target: AccessTarget, paths: [String]?, commit: ObjectID? = nil,
         error: CairnError? = nil, detail: [String: String]? = nil
     ) -> AuditRecord {
@@ -273,7 +314,7 @@ public final class Gateway: Sendable {
 
     /// The audit hook for a change: the record is completed with the commit and written in the
     /// commit's own transaction.
-    func auditHook(_ caller: Caller, action: String, decision: Decision, target: AccessTarget, detail: [String: String]? = nil) -> AuditHook {
+    package func auditHook(_ caller: Caller, action: String, decision: Decision, target: AccessTarget, detail: [String: String]? = nil) -> AuditHook {
         let base = makeRecord(caller, action: action, outcome: "ok", decision: decision, target: target, paths: nil, detail: detail)
         let org = caller.organization.id
         return { outcome in
@@ -285,7 +326,7 @@ public final class Gateway: Sendable {
     }
 
     /// Runs a change, auditing its failure (the success is audited inside its own transaction).
-    func change<T: Sendable>(_ caller: Caller, action: String, decision: Decision, target: AccessTarget, _ body: () async throws -> T) async throws -> T {
+    package func change<T: Sendable>(_ caller: Caller, action: String, decision: Decision, target: AccessTarget, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as CairnError {
@@ -297,7 +338,7 @@ public final class Gateway: Sendable {
     func metadata(_ caller: Caller, default message: String) -> CommitMetadata {
         CommitMetadata(
             author: caller.principal.subject, message: caller.reason ?? message, onBehalfOf: caller.principal.onBehalfOf,
-            actorKind: caller.principal.kind)
+            actorKind: caller.principal.kind, runID: caller.call?.run, step: caller.call?.step)
     }
 
     /// Agents must say why they change the world.
@@ -307,7 +348,7 @@ public final class Gateway: Sendable {
         }
     }
 
-    func publish(_ caller: Caller, project: String, action: String, outcome: CommitOutcome) {
+    package func publish(_ caller: Caller, project: String, action: String, outcome: CommitOutcome) {
         guard outcome.didChange else { return }
         if let commit = outcome.commit {
             Task { await self.announceVoidedApprovals(caller, project: project, branch: outcome.branch, commit: commit) }

@@ -15,7 +15,7 @@ extension Gateway {
         try await openMergeRequest(caller, project: name, source: source, target: target, title: title, description: description, origin: nil)
     }
 
-    func openMergeRequest(
+    package func openMergeRequest(
         _ caller: Caller, project name: String, source: String, target: String, title: String, description: String?, origin: String?
     ) async throws -> MergeRequestView {
         let title = title.trimmingCharacters(in: .whitespacesAndNewlines)

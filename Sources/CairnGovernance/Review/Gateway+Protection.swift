@@ -34,7 +34,8 @@ extension Gateway {
             outcome = try await change(caller, action: action, decision: decision, target: where_) {
                 try await project.commit(
                     changes, branch: proposal, metadata: metadata(caller, default: action),
-                    audit: auditHook(caller, action: action, decision: decision, target: where_, detail: ["proposedFor": branch]), check: ontologyCheck())
+                    audit: auditHook(caller, action: action, decision: decision, target: where_, detail: ["proposedFor": branch]), check: ontologyCheck(),
+                    companion: caller.call?.record)
             }
         } catch {
             // The proposal never held a change (refused, or invalid): it goes, so no empty branch is left behind.

@@ -97,7 +97,7 @@ public struct ProtectionConfig: Sendable, Codable, Equatable {
 
 extension Gateway {
     /// The protection of a project as configured on its `main` now.
-    func protection(_ project: Project) async throws -> ProtectionConfig {
+    package func protection(_ project: Project) async throws -> ProtectionConfig {
         do {
             let (_, _, bytes) = try await project.readBytes(ProtectionConfig.path, at: "main")
             return try ProtectionConfig.parse(bytes)

@@ -6,7 +6,7 @@ import Foundation
 /// per merge request or queued approval. Every change to review state is a commit there, with
 /// its audit record in the same transaction, so review history has the store's guarantees.
 /// It is apart from `_system` so that review traffic never invalidates the compiled policy.
-enum Workflow {
+package enum Workflow {
     static let project = "_workflow"
 
     static func mergeRequests(_ project: String) -> String { "merge-requests/\(project)/" }
@@ -18,13 +18,13 @@ enum Workflow {
     static func approval(_ id: String) -> String { approvals + id + ".json" }
 
     /// Records are written as configuration files are: sorted, indented JSON.
-    static func encode(_ value: some Encodable) -> [UInt8] {
+    package static func encode(_ value: some Encodable) -> [UInt8] {
         Array((try? Gateway.configEncoder.encode(value)) ?? Data())
     }
 }
 
 extension Gateway {
-    func workflowProject(_ org: OrganizationRecord) async throws -> Project {
+    package func workflowProject(_ org: OrganizationRecord) async throws -> Project {
         if let known = workflowProjects.withLock({ $0[org.id] }) { return known }
         let project: Project
         do {
@@ -46,7 +46,7 @@ extension Gateway {
     }
 
     /// A record and the workflow head it was read at (nil: no such file).
-    func workflowRecord<T: Decodable>(_ type: T.Type, _ path: String, in project: Project) async throws -> (T, ObjectID)? {
+    package func workflowRecord<T: Decodable>(_ type: T.Type, _ path: String, in project: Project) async throws -> (T, ObjectID)? {
         let head = try await project.resolve("main").commit
         do {
             let (_, _, bytes) = try await project.readBytes(path, at: head.hex)
@@ -60,7 +60,7 @@ extension Gateway {
     /// (the last path taken, less the prefix) whenever any record after the page may remain.
     /// Files are read page after page until `limit` records are kept or none are left, so a
     /// filter never cuts a page short while more remain, and nothing is skipped.
-    func workflowPage<T: Decodable, U>(
+    package func workflowPage<T: Decodable, U>(
         _ org: OrganizationRecord, prefix: String, limit: Int, cursor: String?, _ keep: (T) async throws -> U?
     ) async throws -> (items: [U], next: String?) {
         let workflow = try await workflowProject(org)
@@ -86,7 +86,7 @@ extension Gateway {
 
     /// Read, change and write workflow records, retried when another change to the same files
     /// landed in between (the write is based on the head read, so nothing is lost).
-    func updateWorkflow<T: Sendable>(
+    package func updateWorkflow<T: Sendable>(
         _ caller: Caller, action: String, decision: Decision, target: AccessTarget, detail: [String: String]? = nil,
         _ body: (Project, ObjectID) async throws -> (changes: [FileChange], result: T)
     ) async throws -> (T, CommitOutcome) {

@@ -1,7 +1,7 @@
 import CairnCore
+import CairnEngine
 import CairnGovernance
 import Foundation
-import CairnMCP
 import Hummingbird
 
 /// Agent runs: each MCP session's record, every call in order.
@@ -19,7 +19,7 @@ extension Routes {
         org.post("/projects/:project/agent-runs/:id/replay") { req, ctx in
             let caller = try await caller(req, ctx)
             return JSON.response(
-                try await AgentReplay.replay(gateway: gateway, caller: caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
+                try await RunReplay.replay(engine: engine, caller: caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
         }
         org.get("/projects/:project/lineage") { req, ctx in
             let q = Query(request: req)

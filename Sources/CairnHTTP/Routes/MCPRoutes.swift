@@ -1,4 +1,5 @@
 import CairnCore
+import CairnEngine
 import CairnGovernance
 import CairnMCP
 import Foundation
@@ -14,7 +15,7 @@ actor MCPSessions {
     struct Entry {
         let subject: String
         let organization: String
-        let session: AgentSession
+        let session: RunSession
         let server: Server
         let transport: StatefulHTTPServerTransport
     }
@@ -35,6 +36,14 @@ actor MCPSessions {
         lastSeen[id] = .now
     }
 
+    /// Takes out every session (the server is stopping).
+    func removeAll() -> [Entry] {
+        let all = Array(entries.values)
+        entries.removeAll()
+        lastSeen.removeAll()
+        return all
+    }
+
     func remove(_ id: String) -> Entry? {
         lastSeen[id] = nil
         return entries.removeValue(forKey: id)
@@ -48,15 +57,17 @@ actor MCPSessions {
     }
 
     /// Starts, once, the sweep that ends idle sessions' runs (as if their clients had closed them).
-    func startSweeping(idle seconds: Double) {
+    func startSweeping(idle seconds: Double, engine: Engine) {
         guard !sweeping else { return }
         sweeping = true
         Task { [weak self] in
             while let self, !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int64(min(60, max(0.05, seconds / 4)) * 1000)))
+                // A session no request touched for so long has lost its client: its run ends
+                // by the recovery policy, as when its transport is gone.
                 for ended in await self.expire(idle: seconds) {
                     await ended.server.stop()
-                    _ = await ended.session.finish()
+                    _ = await engine.abandon(ended.session, why: "no request for \(Int(seconds)) s: the session's client is gone")
                 }
             }
         }
@@ -98,7 +109,7 @@ extension Routes {
             let response = await entry.transport.handleRequest(request)
             if req.method == .delete, response.statusCode == 200, let ended = await sessions.remove(id) {
                 await ended.server.stop()
-                _ = await ended.session.finish()
+                _ = await engine.end(ended.session)
             }
             return Self.response(response)
         }
@@ -106,14 +117,14 @@ extension Routes {
             throw CairnError(.invalidArgument, "an MCP session starts with an initialize request (POST); later requests carry \(HTTPHeaderName.sessionID)")
         }
         guard let project = query["project"].map(String.init) else { throw CairnError(.invalidArgument, "which project? add ?project=NAME to the MCP URL") }
-        let session = try await AgentSession.start(
-            gateway: gateway, caller: caller, project: project, target: query["branch"].map(String.init) ?? "main", onBehalfOf: query["onBehalfOf"].map(String.init) ?? caller.principal.onBehalfOf, parent: query["parent"].map(String.init))
+        let session = try await engine.start(
+            caller, project: project, target: query["branch"].map(String.init) ?? "main", onBehalfOf: query["onBehalfOf"].map(String.init) ?? caller.principal.onBehalfOf, parent: query["parent"].map(String.init))
         let id = await session.run.id
         let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedSessionID(id: id))
-        let server = await session.server()
+        let server = await MCPSession.server(for: session)
         try await server.start(transport: transport)
         await sessions.add(id, .init(subject: caller.principal.subject, organization: orgName, session: session, server: server, transport: transport))
-        await sessions.startSweeping(idle: config.mcpIdleSeconds)
+        await sessions.startSweeping(idle: config.mcpIdleSeconds, engine: engine)
         return Self.response(await transport.handleRequest(request))
     }
 

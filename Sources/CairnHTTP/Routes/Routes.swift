@@ -1,4 +1,5 @@
 import CairnCore
+import CairnEngine
 import CairnGovernance
 import CairnStore
 import Foundation
@@ -10,10 +11,11 @@ import Prometheus
 /// Every route of `/v1`, grouped by what it serves (files, history, access, audit, feed).
 struct Routes: Sendable {
     let gateway: Gateway
+    let engine: Engine
     let config: ServerConfig
     let registry: PrometheusCollectorRegistry
     /// The open MCP sessions, each one agent run.
-    let mcpSessions = MCPSessions()
+    let mcpSessions: MCPSessions
 
     typealias Context = CairnRequestContext
     static let reasonHeader = HTTPField.Name("X-Cairn-Reason")!

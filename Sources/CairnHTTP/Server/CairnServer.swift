@@ -1,4 +1,5 @@
 import CairnCore
+import CairnEngine
 import CairnGovernance
 import CairnStore
 import Foundation
@@ -7,17 +8,23 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import Prometheus
+import ServiceLifecycle
 
 /// The HTTP surface: parse, call the Gateway, render. No policy lives here.
 public struct CairnServer: Sendable {
     public let gateway: Gateway
+    /// Where the runs of this server's sessions live.
+    public let engine: Engine
+    /// The open MCP sessions over HTTP, each one run.
+    let mcpSessions = MCPSessions()
     public let config: ServerConfig
     let registry: PrometheusCollectorRegistry
     /// With a certificate, the server speaks HTTPS only.
     let tls: TLSCertificates?
 
-    public init(gateway: Gateway, config: ServerConfig, registry: PrometheusCollectorRegistry, tls: TLSCertificates? = nil) {
+    public init(gateway: Gateway, engine: Engine, config: ServerConfig, registry: PrometheusCollectorRegistry, tls: TLSCertificates? = nil) {
         self.gateway = gateway
+        self.engine = engine
         self.config = config
         self.registry = registry
         self.tls = tls
@@ -32,7 +39,7 @@ public struct CairnServer: Sendable {
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(CORSAllowListMiddleware(origins: Set(config.corsOrigins)))
         router.middlewares.add(ErrorMiddleware())
-        let routes = Routes(gateway: gateway, config: config, registry: registry)
+        let routes = Routes(gateway: gateway, engine: engine, config: config, registry: registry, mcpSessions: mcpSessions)
         routes.register(on: router)
         var server: HTTPServerBuilder = .http1()
         if let tls { server = try .tls(.http1(), tlsConfiguration: tls.configuration()) }
@@ -42,5 +49,21 @@ public struct CairnServer: Sendable {
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "cairn"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+    }
+
+    /// Ends this server's sessions when it is asked to stop: each MCP session over HTTP is
+    /// closed (its stream ends, so the server's graceful shutdown does not wait on it) and its
+    /// run ended by the recovery policy. Listed after the application, it stops first.
+    public var sessionCloser: some Service { SessionCloser(sessions: mcpSessions, engine: engine) }
+}
+
+struct SessionCloser: Service {
+    let sessions: MCPSessions
+    let engine: Engine
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        for entry in await sessions.removeAll() { await entry.server.stop() }
+        await engine.abandonAll(why: "the server stopped while the session was open")
     }
 }

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnEngine
 import Foundation
 
 /// Everything `cairn serve` can be told, from a JSON file, the environment (`CAIRN_*`) and
@@ -18,8 +19,12 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     public var jwksRefetchSeconds = 10.0
     /// How often an idle change feed sends a comment line, which finds clients that are gone.
     public var feedHeartbeatSeconds = 15.0
-    /// An MCP session idle this long is closed and its run ended, as if its client had closed it.
+    /// An MCP session idle this long has lost its client: it is closed and its run ended by `runRecovery`.
     public var mcpIdleSeconds = 1800.0
+    /// What becomes of a run whose session is gone (idle past `mcpIdleSeconds`, or the server
+    /// stopping): `interrupt` (default: ended `interrupted`, its branch kept for a person) or
+    /// `merge` (ended as if its client had closed it).
+    public var runRecovery: Engine.RecoveryPolicy = .interrupt
     /// A PostgreSQL store shared with other servers (postgres://USER@HOST:PORT/DB); without
     /// one, the SQLite file in `data`. Keep the password out of it: see `databasePasswordFile`.
     public var databaseURL: String? = nil
@@ -61,6 +66,10 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         guard feedHeartbeatSeconds > 0 else { throw CairnError(.invalidArgument, "feedHeartbeatSeconds must be more than 0") }
         mcpIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .mcpIdleSeconds) ?? d.mcpIdleSeconds
         guard mcpIdleSeconds > 0 else { throw CairnError(.invalidArgument, "mcpIdleSeconds must be more than 0") }
+        if let text = try c.decodeIfPresent(String.self, forKey: .runRecovery) {
+            guard let policy = Engine.RecoveryPolicy(rawValue: text) else { throw CairnError(.invalidArgument, "runRecovery is 'interrupt' or 'merge', not '\(text)'") }
+            runRecovery = policy
+        }
         databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
         databasePasswordFile = try c.decodeIfPresent(String.self, forKey: .databasePasswordFile)
         corsOrigins = try c.decodeIfPresent([String].self, forKey: .corsOrigins) ?? d.corsOrigins
@@ -120,6 +129,10 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         try number("CAIRN_JWKS_REFETCH_SECONDS") { (v: Double) in jwksRefetchSeconds = v }
         try number("CAIRN_FEED_HEARTBEAT_SECONDS") { (v: Double) in feedHeartbeatSeconds = max(0.1, v) }
         try number("CAIRN_MCP_IDLE_SECONDS") { (v: Double) in mcpIdleSeconds = max(0.1, v) }
+        if let v = env["CAIRN_RUN_RECOVERY"] {
+            guard let policy = Engine.RecoveryPolicy(rawValue: v) else { throw CairnError(.invalidArgument, "CAIRN_RUN_RECOVERY is 'interrupt' or 'merge', not '\(v)'") }
+            runRecovery = policy
+        }
         try number("CAIRN_NODE_CACHE_BYTES") { (v: Int) in nodeCacheBytes = max(1 << 20, v) }
         try number("CAIRN_AUTH_FAILURES_PER_SECOND") { (v: Double) in authFailuresPerSecond = max(0, v) }
         try number("CAIRN_AUTH_FAILURE_BURST") { (v: Double) in authFailureBurst = max(1, v) }
@@ -127,6 +140,6 @@ public struct ServerConfig: Sendable, Codable, Equatable {
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds,
-            mcpIdleSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond, authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
+            mcpIdleSeconds, runRecovery, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond, authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
     }
 }

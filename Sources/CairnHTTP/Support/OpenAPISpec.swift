@@ -178,7 +178,9 @@ enum OpenAPIDocument {
        "completed",
        "conflicts",
        "failed",
-       "rolled_back"
+       "rolled_back",
+       "interrupted",
+       "discarded"
       ],
       "type": "string"
      },

@@ -94,10 +94,11 @@ extension Project {
     /// Submits edits, first passing them through `check` against the branch's current world.
     func submit(
         branch: String, base: ObjectID, edits: [TreeEdit], blobs: [ObjectID: [UInt8]], metadata: CommitMetadata, extraParents: [ObjectID] = [],
-        reason: String, audit: AuditHook?, check: CommitCheck?
+        reason: String, audit: AuditHook?, check: CommitCheck?, companion: Companion? = nil
     ) async throws -> CommitOutcome {
         var request = CommitRequest(
             project: id, branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, extraParents: extraParents, reason: reason, audit: audit)
+        request.companion = companion
         guard let check else { return try await repository.queue.submit(request) }
         let head = try await headOf(branch: branch)
         var changes: [String: [UInt8]?] = [:]
@@ -128,7 +129,7 @@ extension Project {
         request = CommitRequest(
             project: id, branch: branch, base: base, edits: byKey.values.sorted { $0.key.lexicographicallyPrecedes($1.key) }, blobs: allBlobs,
             metadata: metadata, extraParents: extraParents, reason: reason, audit: audit, checkedAt: head,
-            checkedKeys: result.reads.map { Array($0.utf8) } + derived.sorted { $0.lexicographicallyPrecedes($1) }, derivedKeys: derived)
+            checkedKeys: result.reads.map { Array($0.utf8) } + derived.sorted { $0.lexicographicallyPrecedes($1) }, derivedKeys: derived, companion: companion)
         return try await repository.queue.submit(request)
     }
 }

@@ -96,9 +96,11 @@ extension Project {
     /// overlapping change is never a lost update.
     @discardableResult
     ///
-    /// `check` sees the change over the branch's current world before anything is written (see `CommitCheck`).
+    /// `check` sees the change over the branch's current world before anything is written (see
+    /// `CommitCheck`); `companion` is committed with it in one transaction, or neither is.
     public func commit(
-        _ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil
+        _ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil,
+        companion: Companion? = nil
     ) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
         let head = try await headOf(branch: branch)
@@ -169,7 +171,7 @@ extension Project {
             }
         }
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        return try await submit(branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, reason: "commit: \(metadata.message)", audit: audit, check: check)
+        return try await submit(branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, reason: "commit: \(metadata.message)", audit: audit, check: check, companion: companion)
     }
 
     /// Byte-exact replacement: predictable for any text, whatever its normalization.

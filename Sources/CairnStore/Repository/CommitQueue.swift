@@ -23,6 +23,8 @@ struct CommitRequest: Sendable {
     var checkedAt: ObjectID? = nil
     var checkedKeys: [[UInt8]] = []
     var derivedKeys: Set<[UInt8]> = []
+    /// A record committed in the same transaction as this change, or the change fails (see `Companion`).
+    var companion: Companion? = nil
 }
 
 /// Renders the audit record of a change once its outcome is known, so the record (with the
@@ -119,12 +121,22 @@ actor CommitQueue {
             var heads: [ProjectObjectBranch: ObjectID] = [:]
             var batch = WriteBatch()
             var results: [Result<CommitOutcome, any Error>] = []
+            var companions: [(Companion, CommitOutcome)] = []
             for waiter in group {
+                // A request that fails leaves no trace in the group: the heads it moved go back.
+                let saved = heads
                 do {
                     let prepared = try await prepare(waiter.request, overlay: overlay, heads: &heads)
-                    if let piece = prepared.batch { batch.append(piece) }
+                    var piece = prepared.batch
+                    if let companion = waiter.request.companion {
+                        let (record, outcome) = try await prepareCompanion(companion, of: prepared, overlay: overlay, heads: &heads)
+                        if piece == nil { piece = record } else { piece?.append(record) }
+                        companions.append((companion, outcome))
+                    }
+                    if let piece { batch.append(piece) }
                     results.append(.success(prepared.outcome))
                 } catch {
+                    heads = saved
                     results.append(.failure(error))
                 }
             }
@@ -136,6 +148,7 @@ actor CommitQueue {
                 Self.groupSize.record(results.count)
                 Self.transactionsCounter.increment()
                 Self.durable.recordInterval(since: started)
+                for (companion, outcome) in companions { companion.markTaken(outcome) }
                 for (waiter, result) in zip(group, results) { waiter.continuation.resume(with: result) }
                 return
             } catch let error as RefCASFailure {
@@ -161,6 +174,36 @@ actor CommitQueue {
     private struct Prepared {
         let outcome: CommitOutcome
         let batch: WriteBatch?
+        /// Each changed path's blob now (absent: deleted), for a companion's record.
+        var blobs: [String: ObjectID] = [:]
+    }
+
+    /// The companion's record of a prepared change, as a commit on its own branch's head now.
+    private func prepareCompanion(_ companion: Companion, of change: Prepared, overlay: ObjectOverlay, heads: inout [ProjectObjectBranch: ObjectID]) async throws
+        -> (WriteBatch, CommitOutcome)
+    {
+        var blobs: [ObjectID: [UInt8]] = [:]
+        var edits: [TreeEdit] = []
+        for (path, content) in companion.render(change.outcome, change.blobs) {
+            let id = ObjectID.hash(kind: ObjectKind.blob.rawValue, payload: content)
+            blobs[id] = content
+            edits.append(TreeEdit(key: Array(try FilePath(path).string.utf8), value: id))
+        }
+        edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        let key = ProjectObjectBranch(project: companion.project, branch: companion.branch)
+        let base: ObjectID
+        if let known = heads[key] {
+            base = known
+        } else if let stored = try await storage.head(project: companion.project, branch: companion.branch) {
+            base = stored
+        } else {
+            throw CairnError(.unknownRef, "no branch '\(companion.branch)' for the record of this change", details: ["branch": companion.branch])
+        }
+        let request = CommitRequest(
+            project: companion.project, branch: companion.branch, base: base, edits: edits, blobs: blobs, metadata: companion.metadata, extraParents: [],
+            reason: "commit: \(companion.metadata.message)", audit: companion.audit)
+        let prepared = try await prepare(request, overlay: overlay, heads: &heads)
+        return (prepared.batch ?? WriteBatch(), prepared.outcome)
     }
 
     private func prepare(_ request: CommitRequest, overlay: ObjectOverlay, heads: inout [ProjectObjectBranch: ObjectID]) async throws -> Prepared {
@@ -262,7 +305,11 @@ actor CommitQueue {
         heads[key] = id
         let outcome = CommitOutcome(commit: id, head: id, branch: request.branch, changed: changed)
         if let hook = request.audit { batch.audit.append(hook(outcome)) }
-        return Prepared(outcome: outcome, batch: batch)
+        var blobsNow: [String: ObjectID] = [:]
+        if request.companion != nil {
+            for edit in request.edits { if let value = edit.value { blobsNow[String(decoding: edit.key, as: UTF8.self)] = value } }
+        }
+        return Prepared(outcome: outcome, batch: batch, blobs: blobsNow)
     }
 
     private func loadCommit(_ id: ObjectID, project: Int64, overlay: ObjectOverlay) async throws -> Commit {

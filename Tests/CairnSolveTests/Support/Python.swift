@@ -4,6 +4,6 @@ import Foundation
 /// This target's Python references (Support/python): HiGHS and OR-Tools.
 enum Python {
     static func run(_ script: String, _ query: Any) throws -> [String: Any] {
-        try PythonReference.run("Tests/CairnSolveTests/Support/python/\(script)", query)
+        try PythonReference.runBlocking("Tests/CairnSolveTests/Support/python/\(script)", query)
     }
 }

@@ -34,15 +34,21 @@ async def session(plan, read, write, k):
             if "pause" in c:
                 # {"pause": {"signal": PATH, "waitFor": PATH}}: tell the test the calls so far are
                 # made, then wait until it has acted (revoked a key, say) before the next call.
+                # Never goes on without it: a session that went on would test nothing.
                 open(c["pause"]["signal"], "w").close()
-                for _ in range(2400):
+                for _ in range(12000):
                     if os.path.exists(c["pause"]["waitFor"]):
                         break
                     await asyncio.sleep(0.05)
+                else:
+                    raise SystemExit("the test never acted on the pause (waited 600 s for " + c["pause"]["waitFor"] + ")")
                 continue
             r = await s.call_tool(c["tool"], c.get("arguments") or {})
             d = r.model_dump(mode="json", by_alias=True)
-            out["results"].append({"isError": bool(d.get("isError")), "text": "".join(x.get("text", "") for x in d.get("content", []))})
+            result = {"isError": bool(d.get("isError")), "text": "".join(x.get("text", "") for x in d.get("content", []))}
+            if d.get("structuredContent") is not None:
+                result["structured"] = d["structuredContent"]
+            out["results"].append(result)
         out["run"] = started[k].result()
         children = [finished[j] for j, p in enumerate(plans) if p.get("childOf") == k]
         if children:

@@ -1,7 +1,8 @@
 import CairnCore
-import Metrics
+import CairnGovernance
 import CairnStore
 import Foundation
+import Metrics
 
 /// One agent session as a run: who acts (the agent) for whom, on which project, on a branch of
 /// its own forked from the target when it starts, and every tool call it made. Kept in the
@@ -15,6 +16,11 @@ public struct AgentRun: Sendable, Codable, Equatable {
         case awaitingApproval = "awaiting_approval"
         case merged, completed, conflicts, failed
         case rolledBack = "rolled_back"
+        /// Its session ended without closing it (transport gone, server stopped or died): its
+        /// branch holds what it did, for a person to merge or discard.
+        case interrupted
+        /// Its merge request was closed or rejected: its changes never reached the target.
+        case discarded
     }
 
     public struct Call: Sendable, Codable, Equatable {
@@ -80,10 +86,10 @@ extension AgentRun {
 }
 
 extension Workflow {
-    static func agentRuns(_ project: String) -> String { "agent-runs/\(project)/" }
-    static func agentRun(_ project: String, _ id: String) -> String { agentRuns(project) + id + ".json" }
+    package static func agentRuns(_ project: String) -> String { "agent-runs/\(project)/" }
+    package static func agentRun(_ project: String, _ id: String) -> String { agentRuns(project) + id + ".json" }
     /// Calls go in folders of 64, so no folder of the run grows with its length.
-    static func agentRunCall(_ project: String, _ id: String, _ seq: Int) -> String {
+    package static func agentRunCall(_ project: String, _ id: String, _ seq: Int) -> String {
         func padded(_ n: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(n).count)) + String(n) }
         return agentRuns(project) + id + "/" + padded(seq / 64, 6) + "/" + padded(seq, 8) + ".json"
     }
@@ -141,17 +147,51 @@ extension Gateway {
         feed.publish(organization: caller.organization.id, event)
     }
 
-    /// Appends a call to the run's record.
-    public func recordAgentCall(_ caller: Caller, run: AgentRun, _ call: AgentRun.Call) async throws -> AgentRun {
-        var updated = run
-        updated.calls.append(call)
-        let decision = try await authorize(caller, .read, AccessTarget(project: run.project, branch: run.target), action: "agent.run.call")
-        _ = try await updateWorkflow(caller, action: "agent.run.call", decision: decision, target: AccessTarget(project: run.project, branch: run.target),
-                                     detail: ["run": run.id, "tool": call.tool]) { _, _ in
+    /// Writes the record of a call that committed nothing, durable before it returns.
+    func recordAgentCall(_ caller: Caller, run: AgentRun, _ call: AgentRun.Call) async throws {
+        let target = AccessTarget(project: run.project, branch: run.target)
+        let decision = try await authorize(caller, .read, target, action: "agent.run.call")
+        _ = try await updateWorkflow(caller, action: "agent.run.call", decision: decision, target: target, detail: ["run": run.id, "tool": call.tool]) { _, _ in
             ([.write(path: Workflow.agentRunCall(run.project, run.id, call.seq), content: Workflow.encode(call))], ())
         }
-        announceRun(caller, run, action: "agent.run.call", call: call)
-        return updated
+    }
+
+    /// The audit record of a call that commits, written with the call's record.
+    func callAudit(_ caller: Caller, run: AgentRun, tool: String) -> AuditHook {
+        let record = makeRecord(
+            caller, action: "agent.run.call", outcome: "ok", decision: nil,
+            target: AccessTarget(project: run.project, branch: run.target), paths: nil, detail: ["run": run.id, "tool": tool])
+        let org = caller.organization.id
+        return { outcome in
+            var r = record
+            r.detail = (r.detail ?? [:]).merging(["recorded": outcome.commit?.hex ?? ""]) { a, _ in a }
+            return r.append(organization: org)
+        }
+    }
+
+    /// A run's header, read without a caller: for the engine's own checks (a child's bounds).
+    func agentRunHeader(_ org: OrganizationRecord, project: String, id: String) async throws -> AgentRun {
+        guard let (run, _) = try await workflowRecord(AgentRun.self, Workflow.agentRun(project, id), in: try await workflowProject(org)) else {
+            throw CairnError(.notFound, "no agent run '\(id)' in \(project)")
+        }
+        return run
+    }
+
+    /// Ends a run whose session is gone: `interrupted`, its branch kept as it is.
+    func interruptAgentRun(_ caller: Caller, run: AgentRun, why: String) async throws -> AgentRun {
+        var run = run
+        guard run.status == .running else { return run }
+        var caller = caller
+        caller.reason = "agent run \(run.id) interrupted"
+        let (project, decision) = try await open(caller, run.project, .read, branch: run.target, action: "agent.run.interrupt")
+        run.head = try await project.resolve(run.branch).commit.hex
+        run.status = .interrupted
+        run.message = why
+        run.finished = Clock.rfc3339(Clock.nowMillis())
+        try await saveRun(caller, run, decision: decision, action: "agent.run.interrupt")
+        Counter(label: "cairn_agent_runs_total", dimensions: [("status", run.status.rawValue)]).increment()
+        announceRun(caller, run, action: "agent.run.finish")
+        return run
     }
 
     /// Ends a run: its changes merge into the target when the target may take them directly;
@@ -213,7 +253,34 @@ extension Gateway {
         guard let (run, head) = try await workflowRecord(AgentRun.self, Workflow.agentRun(name, id), in: workflow) else {
             throw CairnError(.notFound, "no agent run '\(id)' in \(name)")
         }
-        return try await withCalls(run, workflow, at: head)
+        return try await withCalls(try await settled(caller, run), workflow, at: head)
+    }
+
+    /// A run waiting for approval as its merge request stands now: `merged` (with the merge
+    /// commit and the source head that merged) once a person merged it through any surface,
+    /// `discarded` once it was closed or rejected. The new status is recorded, so every surface
+    /// and every later read sees it.
+    func settled(_ caller: Caller, _ run: AgentRun) async throws -> AgentRun {
+        guard run.status == .awaitingApproval, let number = run.mergeRequest else { return run }
+        let request = try await mergeRequest(caller, project: run.project, number: number).request
+        var run = run
+        switch request.state {
+        case .open: return run
+        case .merged:
+            run.status = .merged
+            run.mergeCommit = request.mergeCommit
+            run.head = request.mergedHead ?? run.head
+            run.message = "merged through merge request !\(number)"
+        case .closed:
+            run.status = .discarded
+            run.message = "merge request !\(number) was closed\(request.closedBy.map { " by \($0)" } ?? ""): nothing reached \(run.target)"
+        }
+        var recorder = caller
+        recorder.reason = "agent run \(run.id) follows merge request !\(number)"
+        let (_, decision) = try await open(recorder, run.project, .read, branch: run.target, action: "agent.run.settle")
+        try await saveRun(recorder, run, decision: decision, action: "agent.run.settle")
+        Counter(label: "cairn_agent_runs_total", dimensions: [("status", run.status.rawValue)]).increment()
+        return run
     }
 
     /// A run header with its calls, read from their files at a workflow commit.
@@ -239,7 +306,7 @@ extension Gateway {
         let workflow = try await workflowProject(caller.organization)
         let head = try await workflow.resolve("main").commit
         let page = try await workflowPage(caller.organization, prefix: Workflow.agentRuns(name), limit: max(1, min(limit, 500)), cursor: cursor) { (r: AgentRun) in
-            try await self.withCalls(r, workflow, at: head)
+            try await self.withCalls(try await self.settled(caller, r), workflow, at: head)
         }
         return (page.items, page.next)
     }

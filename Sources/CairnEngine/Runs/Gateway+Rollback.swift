@@ -1,4 +1,5 @@
 import CairnCore
+import CairnGovernance
 import CairnStore
 import Foundation
 
@@ -8,17 +9,9 @@ extension Gateway {
     /// of them changed on the target since the run). Not merged: its branch is discarded and any
     /// merge request for it closed. Either way the run is marked `rolled_back`.
     public func rollbackAgentRun(_ caller: Caller, project name: String, id: String) async throws -> AgentRun {
+        // (Read settled: a run merged through its merge request is `merged`, its changes on the target.)
         var run = try await agentRun(caller, project: name, id: id)
         let (project, decision) = try await open(caller, name, .write, branch: run.target, action: "agent.run.rollback")
-        // A run that waited for approval may have been merged since by a person: its record
-        // still says `awaiting_approval`, but its changes are on the target and must be undone there.
-        if run.status == .awaitingApproval, let number = run.mergeRequest {
-            let view = try await mergeRequest(caller, project: name, number: number)
-            if view.request.state == .merged {
-                run.status = .merged
-                run.head = view.request.mergedHead ?? run.head
-            }
-        }
         switch run.status {
         case .rolledBack:
             throw CairnError(.conflict, "run \(id) is already rolled back")
@@ -55,9 +48,16 @@ extension Gateway {
                 let outcome = try await commit(undoer, project: name, changes: changes, branch: run.target, basedOn: target, action: "agent.run.rollback")
                 run.rollbackCommit = outcome.commit?.hex
             }
+        case .discarded:
+            throw CairnError(.conflict, "run \(id) was discarded (its merge request closed): nothing of it reached \(run.target)")
         default:
-            if let number = run.mergeRequest { _ = try? await closeMergeRequest(caller, project: name, number: number) }
-            try? await deleteBranch(caller, project: name, branch: run.branch)
+            // Never merged: its merge request (if still open) is closed and its branch goes.
+            if run.status == .awaitingApproval, let number = run.mergeRequest { _ = try await closeMergeRequest(caller, project: name, number: number) }
+            do {
+                try await deleteBranch(caller, project: name, branch: run.branch)
+            } catch let e as CairnError where e.code == .unknownRef {
+                // Already gone (a run with no changes deletes its own): nothing to discard.
+            }
         }
         run.status = .rolledBack
         try await saveRun(caller, run, decision: decision, action: "agent.run.rollback")

@@ -1,12 +1,12 @@
 import CairnCore
 import CairnGovernance
+import CairnStore
 import Foundation
-import MCP
 
 /// Replays a finished run: its recorded calls, in order, as its agent stands now (its key's
 /// current role and scope), on a scratch branch forked from the run's base; call by call, whether
 /// the answer is identical to the recorded one, and which calls would now be refused.
-public enum AgentReplay {
+public enum RunReplay {
     public struct Step: Sendable, Codable, Equatable {
         public let seq: Int
         public let tool: String
@@ -25,7 +25,8 @@ public enum AgentReplay {
         public let wouldNowBeDenied: [Int]
     }
 
-    public static func replay(gateway: Gateway, caller: Caller, project: String, id: String) async throws -> Report {
+    public static func replay(engine: Engine, caller: Caller, project: String, id: String) async throws -> Report {
+        let gateway = engine.gateway
         let run = try await gateway.agentRun(caller, project: project, id: id)
         guard run.status != .running else { throw CairnError(.conflict, "run \(id) is still running: replay a finished run") }
         guard let agent = try await gateway.agentCaller(for: run, organization: caller.organization) else {
@@ -40,13 +41,12 @@ public enum AgentReplay {
         var replayed = run
         replayed.status = .running
         replayed.calls = []
-        let session = AgentSession(gateway: gateway, caller: agent, run: AgentRun(copying: replayed, branch: scratch))
-        try? await session.inheritBounds()
+        let session = RunSession(engine: engine, caller: agent, run: AgentRun(copying: replayed, branch: scratch))
         var steps: [Step] = []
         for call in run.calls {
-            let arguments = (try? JSONDecoder().decode([String: Value].self, from: Data(call.arguments.text.utf8))) ?? [:]
+            let arguments: [String: JSONValue] = if case .object(let o) = call.arguments { o } else { [:] }
             do {
-                let outcome = try await session.perform(call.tool, arguments)
+                let outcome = try await session.perform(call.tool, arguments, as: agent, bounds: try await session.bounds())
                 steps.append(Step(seq: call.seq, tool: call.tool, recordedDecision: call.decision, decisionNow: "allowed", identical: outcome.digest == call.result, note: nil))
             } catch let e as CairnError {
                 let denied = e.code == .permissionDenied || e.code == .unauthenticated
@@ -55,7 +55,12 @@ public enum AgentReplay {
                     identical: call.error?.hasPrefix(e.code.rawValue) == true, note: "\(e.code.rawValue): \(e.message)"))
             }
         }
-        try? await gateway.deleteBranch(scratchCaller, project: project, branch: scratch)
+        // The scratch branch is the replay's own: it goes whatever happened.
+        do {
+            try await gateway.deleteBranch(scratchCaller, project: project, branch: scratch)
+        } catch {
+            engine.logger.warning("a replay's scratch branch could not be deleted", metadata: ["branch": "\(scratch)", "error": "\(error)"])
+        }
         return Report(
             run: id, base: run.base, steps: steps, identical: steps.allSatisfy(\.identical),
             wouldNowBeDenied: steps.filter { $0.recordedDecision == "allowed" && $0.decisionNow == "denied" }.map(\.seq))

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnGovernance
 import CairnStore
 import Foundation
 
