@@ -190,15 +190,7 @@ actor CommitQueue {
             edits.append(TreeEdit(key: Array(try FilePath(path).string.utf8), value: id))
         }
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        let key = ProjectObjectBranch(project: companion.project, branch: companion.branch)
-        let base: ObjectID
-        if let known = heads[key] {
-            base = known
-        } else if let stored = try await storage.head(project: companion.project, branch: companion.branch) {
-            base = stored
-        } else {
-            throw CairnError(.unknownRef, "no branch '\(companion.branch)' for the record of this change", details: ["branch": companion.branch])
-        }
+        let base = try await head(project: companion.project, branch: companion.branch, heads: heads)
         let request = CommitRequest(
             project: companion.project, branch: companion.branch, base: base, edits: edits, blobs: blobs, metadata: companion.metadata, extraParents: [],
             reason: "commit: \(companion.metadata.message)", audit: companion.audit)
@@ -206,17 +198,19 @@ actor CommitQueue {
         return (prepared.batch ?? WriteBatch(), prepared.outcome)
     }
 
+    /// A branch's head as this group sees it: moved by an earlier request of the group, or as stored.
+    private func head(project: Int64, branch: String, heads: [ProjectObjectBranch: ObjectID]) async throws -> ObjectID {
+        if let known = heads[ProjectObjectBranch(project: project, branch: branch)] { return known }
+        guard let stored = try await storage.head(project: project, branch: branch) else {
+            throw CairnError(.unknownRef, "no branch '\(branch)'", details: ["branch": branch])
+        }
+        return stored
+    }
+
     private func prepare(_ request: CommitRequest, overlay: ObjectOverlay, heads: inout [ProjectObjectBranch: ObjectID]) async throws -> Prepared {
         let key = ProjectObjectBranch(project: request.project, branch: request.branch)
         let reader = TreeReader(storage: storage, project: request.project, cache: nodes, overlay: overlay)
-        let current: ObjectID
-        if let known = heads[key] {
-            current = known
-        } else if let stored = try await storage.head(project: request.project, branch: request.branch) {
-            current = stored
-        } else {
-            throw CairnError(.unknownRef, "no branch '\(request.branch)'", details: ["branch": request.branch])
-        }
+        let current = try await head(project: request.project, branch: request.branch, heads: heads)
         let currentCommit = try await loadCommit(current, project: request.project, overlay: overlay)
         // Each edited path's blob at the head, read once: for the rebase check and the path history.
         var before: [ObjectID?] = []
