@@ -38,25 +38,67 @@ public final class RegexWorkers: Sendable {
         }
     }
 
-    /// Runs `work` on a regex thread; cancelling the calling task sets the flag `work` checks.
+    /// Runs `work` on a regex thread; cancelling the calling task sets the flag `work` checks and
+    /// answers the caller at once with `CancellationError`. The thread finishes the file it is on
+    /// in its own time: at nice 10 on a saturated machine that can take seconds, and a timed-out
+    /// request must not wait for it.
     func run<T: Sendable>(_ work: @escaping @Sendable (CancelFlag) throws -> T) async throws -> T {
         let flag = CancelFlag()
+        let waiter = Waiter<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                guard waiter.wait(continuation) else { return }
                 jobs.withLock {
                     $0.append {
                         if flag.isSet {
-                            continuation.resume(throwing: CancellationError())
+                            waiter.finish(.failure(CancellationError()))
                             return
                         }
-                        continuation.resume(with: Result { try work(flag) })
+                        waiter.finish(Result { try work(flag) })
                     }
                 }
                 ready.signal()
             }
         } onCancel: {
             flag.set()
+            waiter.finish(.failure(CancellationError()))
         }
+    }
+}
+
+/// The one continuation of a job, resumed exactly once: by the job's end or by cancellation,
+/// whichever comes first (cancellation may even come before the continuation exists).
+private final class Waiter<T: Sendable>: Sendable {
+    private enum State {
+        case idle, waiting(CheckedContinuation<T, any Error>), cancelled, done
+    }
+    private let state = Mutex(State.idle)
+
+    /// Keeps `continuation` for `finish`; false (having resumed it) when already cancelled.
+    func wait(_ continuation: CheckedContinuation<T, any Error>) -> Bool {
+        let cancelled = state.withLock { state -> Bool in
+            if case .cancelled = state { return true }
+            state = .waiting(continuation)
+            return false
+        }
+        if cancelled { continuation.resume(throwing: CancellationError()) }
+        return !cancelled
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            switch state {
+            case .waiting(let c):
+                state = .done
+                return c
+            case .idle:
+                state = .cancelled
+                return nil
+            case .cancelled, .done:
+                return nil
+            }
+        }
+        continuation?.resume(with: result)
     }
 }
 
