@@ -25,13 +25,27 @@ public final class Engine: Sendable {
 
     public let gateway: Gateway
     public let recovery: RecoveryPolicy
+    /// This process's name on the leases of the runs it holds.
+    public let holder: LeaseHolder
+    /// How long a run's lease lasts unrenewed: how soon after a server dies on another machine
+    /// its runs are recovered (a dead process on this machine is seen at once).
+    public let leaseMillis: Millis
     let logger: Logger
     /// The sessions this process holds, by run id.
     private let live = Mutex<[String: RunSession]>([:])
+    /// The leases this process holds for its sessions, from just before a run starts until just
+    /// after it ended: never swept as orphans.
+    let held = Mutex<Set<String>>([])
+    var leases: any LeaseStore { gateway.repository.storage }
 
-    public init(gateway: Gateway, recovery: RecoveryPolicy = .interrupt, logger: Logger = Logger(label: "cairn.engine")) {
+    public init(
+        gateway: Gateway, recovery: RecoveryPolicy = .interrupt, leaseSeconds: Double = 15, holder: LeaseHolder = .current(),
+        logger: Logger = Logger(label: "cairn.engine")
+    ) {
         self.gateway = gateway
         self.recovery = recovery
+        self.leaseMillis = Millis(max(1, leaseSeconds) * 1000)
+        self.holder = holder
         self.logger = logger
     }
 
@@ -41,15 +55,29 @@ public final class Engine: Sendable {
     // MARK: Sessions
 
     /// Starts a run for `caller` (the agent) on `project`, forked from `target` (or, for a child
-    /// run, from its parent's branch), and holds its session.
+    /// run, from its parent's branch), and holds its session. The run's lease is taken first,
+    /// so no instant exists at which the run is `running` and no live server answers for it.
     public func start(_ caller: Caller, project: String, target: String = "main", onBehalfOf: String? = nil, parent: String? = nil) async throws -> RunSession {
-        let run = try await gateway.startAgentRun(caller, project: project, target: target, onBehalfOf: onBehalfOf, parent: parent)
-        let session = RunSession(engine: self, caller: caller, run: run)
+        let id = Gateway.runID()
+        let lease = Self.leaseName(organization: caller.organization.id, project: project, run: id)
+        held.withLock { _ = $0.insert(lease) }
+        let run: AgentRun
+        do {
+            guard try await leases.takeLease(lease, holder: holder.id, ttlMillis: leaseMillis, replacing: nil) else {
+                throw CairnError(.conflict, "run id \(id) is already held; start the session again")
+            }
+            run = try await gateway.startAgentRun(caller, project: project, target: target, onBehalfOf: onBehalfOf, parent: parent, id: id)
+        } catch {
+            await release(lease)
+            throw error
+        }
+        let session = RunSession(engine: self, caller: caller, run: run, lease: lease)
         do {
             _ = try await session.bounds()
         } catch {
             // A child run whose parent's agent has no valid key may not start at all.
             _ = await session.interrupt("refused at start: \(error)")
+            await settle(session)
             throw error
         }
         live.withLock { $0[run.id] = session }
@@ -59,14 +87,14 @@ public final class Engine: Sendable {
     /// Ends a session's run normally (its client closed it).
     public func end(_ session: RunSession) async -> AgentRun {
         let run = await session.finish()
-        _ = live.withLock { $0.removeValue(forKey: run.id) }
+        await settle(session)
         return run
     }
 
     /// Ends a session whose transport is gone, by the recovery policy.
     public func abandon(_ session: RunSession, why: String) async -> AgentRun {
         let run = await session.interrupt(why)
-        _ = live.withLock { $0.removeValue(forKey: run.id) }
+        await settle(session)
         return run
     }
 
@@ -76,6 +104,34 @@ public final class Engine: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for session in sessions { group.addTask { _ = await self.abandon(session, why: why) } }
         }
+    }
+
+    /// The live session holding `lease`, if any.
+    func session(holding lease: String) -> RunSession? {
+        live.withLock { $0.values.first { $0.lease == lease } }
+    }
+
+    /// A session is over here: its lease goes once its end is recorded. If recording failed the
+    /// lease stays in the store under this holder, and the sweep ends the run again later.
+    func settle(_ session: RunSession) async {
+        _ = live.withLock { $0.removeValue(forKey: session.runID) }
+        if await session.settled {
+            await release(session.lease)
+        } else {
+            _ = held.withLock { $0.remove(session.lease) }
+            logger.warning("a run's end could not be recorded; the lease sweep will end it", metadata: ["run": "\(session.runID)"])
+        }
+    }
+
+    /// Gives a lease up. If the store cannot be reached the row stays, held by this holder,
+    /// and the sweep gives it up once it finds the run ended.
+    func release(_ lease: String) async {
+        do {
+            try await leases.releaseLease(lease, holder: holder.id)
+        } catch {
+            logger.warning("a run's lease could not be released; the sweep will", metadata: ["lease": "\(lease)", "error": "\(error)"])
+        }
+        _ = held.withLock { $0.remove(lease) }
     }
 
     // MARK: Records
@@ -154,11 +210,14 @@ public final class Engine: Sendable {
         try await gateway.finishAgentRun(caller, run: run)
     }
 
-    /// Ends a run by the recovery policy.
-    func recover(_ caller: Caller, run: AgentRun, why: String) async throws -> AgentRun {
-        switch recovery {
-        case .merge: return try await gateway.finishAgentRun(caller, run: run)
-        case .interrupt: return try await gateway.interruptAgentRun(caller, run: run, why: why)
+    /// Ends a run by the recovery policy, as the server's own action (`Principal.runRecovery`):
+    /// the agent's key may be why its session ended. Merging, though, stays within the agent's
+    /// authority: a run whose agent has no valid key any more is interrupted instead.
+    func recover(_ organization: OrganizationRecord, run: AgentRun, why: String) async throws -> AgentRun {
+        if recovery == .merge, let agent = try await gateway.agentCaller(for: run, organization: organization) {
+            return try await gateway.finishAgentRun(agent, run: run)
         }
+        let system = Caller(principal: .runRecovery, organization: organization, reason: "agent run \(run.id) interrupted: \(why)")
+        return try await gateway.interruptAgentRun(system, run: run, why: why)
     }
 }

@@ -104,7 +104,15 @@ enum PostgresSchema {
                     time_ms BIGINT NOT NULL,
                     body BYTEA NOT NULL)
                 """,
-            ])
+            ]),
+        // Leases (runs held by a live server): operational state beside the history, on the
+        // database's clock so servers with skewed clocks agree on what expired.
+        Migration(
+            version: 2, name: "leases",
+            statements: [
+                "CREATE TABLE lease (name TEXT COLLATE \"C\" PRIMARY KEY, holder TEXT COLLATE \"C\" NOT NULL, expires_ms BIGINT NOT NULL)",
+                "CREATE INDEX lease_by_holder ON lease (holder)",
+            ]),
     ]
 
     static var latest: Int { migrations.last?.version ?? 0 }

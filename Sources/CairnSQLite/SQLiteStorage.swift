@@ -128,6 +128,14 @@ public final class SQLiteStorage: Storage {
         m.registerMigration("v3-branch-creation") { db in
             try db.execute(sql: "CREATE INDEX reflog_created ON reflog(project, name, seq) WHERE old IS NULL")
         }
+        // Leases (runs held by a live server): operational state beside the history.
+        m.registerMigration("v4-leases") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX lease_by_holder ON lease(holder);
+                    """)
+        }
         return m
     }
 

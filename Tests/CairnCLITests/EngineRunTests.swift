@@ -27,7 +27,8 @@ import Testing
     }
 
     static func tree(_ server: ServerHarness, _ admin: String) async throws -> String {
-        try await server.request("GET", "\(api)/projects/city/commits/main", token: admin).json["tree"] as? String ?? ""
+        let shown = try await server.request("GET", "\(api)/projects/city/commits/main", token: admin)
+        return try #require((shown.json["commit"] as? [String: Any])?["tree"] as? String, "\(shown.text)")
     }
 
     @Test("a run follows its merge request: merged with the merge commit, or discarded when closed; rollback restores main's tree, or names the path that moved")

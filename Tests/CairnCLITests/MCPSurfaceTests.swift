@@ -172,7 +172,8 @@ import Testing
         let p = "/v1/orgs/default/projects/city"
         #expect(try await server.request("POST", p + "/branches", token: admin, json: ["name": "draft", "from": "main"]).status == 201)
         func tree(_ ref: String) async throws -> String {
-            try await server.request("GET", p + "/commits/\(ref)", token: admin).json["tree"] as? String ?? ""
+            let shown = try await server.request("GET", p + "/commits/\(ref)", token: admin)
+            return try #require((shown.json["commit"] as? [String: Any])?["tree"] as? String, "\(shown.text)")
         }
         let before = try await tree("draft")
         func edit(_ path: String, _ old: String, _ new: String) -> [String: Any] {

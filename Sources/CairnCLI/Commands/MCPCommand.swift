@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnCore
 import CairnEngine
 import CairnGovernance
+import CairnHTTP
 import CairnMCP
 import Foundation
 import MCP
@@ -34,8 +35,16 @@ struct MCPCommand: AsyncParsableCommand {
             let org = try await global.organization(repo, create: false)
             let gateway = Gateway(repository: repo)
             let caller = try await gateway.authenticate(organization: org.name, authorization: "Bearer \(token)")
-            let engine = Engine(gateway: gateway)
+            // The same run settings as the server's (CAIRN_CONFIG, then the environment).
+            let env = ProcessInfo.processInfo.environment
+            var settings = try env["CAIRN_CONFIG"].map { try ServerConfig.load(file: $0) } ?? ServerConfig()
+            try settings.applyEnvironment(env)
+            let engine = Engine(gateway: gateway, recovery: settings.runRecovery, leaseSeconds: settings.runLeaseSeconds)
             let session = try await engine.start(caller, project: try project.name(), target: branch, onBehalfOf: onBehalfOf ?? caller.principal.onBehalfOf, parent: parent)
+            // The run's lease is renewed for as long as this process serves it: killed, it
+            // lapses and a server sharing the store ends the run by the recovery policy.
+            let keeper = Task { await engine.keepLeases() }
+            defer { keeper.cancel() }
             let server = await MCPSession.server(for: session)
             try await server.start(transport: StdioTransport())
             // The client closing stdin is the session's normal end.

@@ -109,7 +109,7 @@ struct Serve: AsyncParsableCommand {
         case (nil, nil): break
         default: throw CairnError(.invalidArgument, "TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
         }
-        let server = CairnServer(gateway: gateway, engine: Engine(gateway: gateway, recovery: settings.runRecovery), config: settings, registry: registry, tls: tls)
+        let server = CairnServer(gateway: gateway, engine: Engine(gateway: gateway, recovery: settings.runRecovery, leaseSeconds: settings.runLeaseSeconds), config: settings, registry: registry, tls: tls)
         let host = settings.host
         let scheme = tls == nil ? "http" : "https"
         let app = try server.application(logger: logger) { port in
@@ -120,6 +120,7 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = []
         if let shared = storage as? PostgresStorage { services.append(shared) }
         services.append(FeedRelay(gateway: gateway))
+        services.append(server.leaseKeeper)
         services.append(app)
         services.append(server.sessionCloser)
         let group = ServiceGroup(

@@ -98,9 +98,9 @@ extension Workflow {
 extension Gateway {
     /// Starts a run: checks the agent may work on the project, forks the run's branch from the
     /// target, and records the run.
-    public func startAgentRun(_ caller: Caller, project name: String, target: String = "main", onBehalfOf: String? = nil, parent: String? = nil) async throws
-        -> AgentRun
-    {
+    public func startAgentRun(
+        _ caller: Caller, project name: String, target: String = "main", onBehalfOf: String? = nil, parent: String? = nil, id: String = Gateway.runID()
+    ) async throws -> AgentRun {
         var target = target, onBehalfOf = onBehalfOf
         if let parent {
             // A child run works on its parent's branch and for its parent's launcher (the
@@ -115,7 +115,6 @@ extension Gateway {
         }
         let (project, decision) = try await open(caller, name, .read, branch: target, action: "agent.run.start")
         let base = try await project.resolve(target).commit
-        let id = Self.runID()
         let branch = "agent-runs/\(id)"
         // The run's own branch is made as part of starting the run, which needs only `read`: a
         // read-only agent may hold a session, and each call is authorized on its own.
@@ -321,7 +320,7 @@ extension Gateway {
     }
 
     /// Sortable by start: a millisecond timestamp, then randomness.
-    static func runID() -> String {
+    public static func runID() -> String {
         let ms = String(Clock.nowMillis(), radix: 36)
         return String(repeating: "0", count: max(0, 9 - ms.count)) + ms + "-" + UUID().uuidString.prefix(8).lowercased()
     }

@@ -16,11 +16,18 @@ public actor RunSession {
     /// taken away during the session binds the next call, on every transport.
     var caller: Caller
     public private(set) var run: AgentRun
+    /// The name of the run's lease (see `Engine.start`).
+    nonisolated let lease: String
+    nonisolated let runID: String
+    /// The run's end is recorded (or was another server's to record): its lease may go.
+    private(set) var settled = false
 
-    init(engine: Engine, caller: Caller, run: AgentRun) {
+    init(engine: Engine, caller: Caller, run: AgentRun, lease: String = "") {
         self.engine = engine
         self.caller = caller
         self.run = run
+        self.lease = lease
+        self.runID = run.id
     }
 
     // MARK: Bounds
@@ -140,6 +147,7 @@ public actor RunSession {
     public func finish() async -> AgentRun {
         do {
             run = try await engine.finish(caller, run: run)
+            settled = true
         } catch {
             run.status = .failed
             run.message = "\(error)"
@@ -149,13 +157,26 @@ public actor RunSession {
 
     /// Ends the run by the recovery policy: its transport is gone, or the server is stopping.
     public func interrupt(_ why: String) async -> AgentRun {
-        guard run.status == .running else { return run }
+        guard run.status == .running else {
+            settled = true
+            return run
+        }
         do {
-            run = try await engine.recover(caller, run: run, why: why)
+            run = try await engine.recover(caller.organization, run: run, why: why)
+            settled = true
         } catch {
             engine.logger.error("a run could not be ended by the recovery policy", metadata: ["run": "\(run.id)", "error": "\(error)"])
         }
         return run
+    }
+
+    /// The run's lease was taken over by another server (this one failed to renew it in time,
+    /// cut off from the store), which ends the run: later calls here are refused.
+    func lapse(_ why: String) {
+        settled = true
+        guard run.status == .running else { return }
+        run.status = .interrupted
+        run.message = why
     }
 
     /// The ontology on the run's branch (`{}` when the project has none), as the agent may read it.

@@ -30,6 +30,11 @@ public struct Principal: Sendable, Equatable {
     /// The offline operator: whoever holds the data folder (the `cairn admin` commands).
     public static let localOperator = Principal(subject: "service:local-operator", kind: .service, credential: localCredential)
 
+    /// The server itself ending a run whose session is gone (its transport closed, its server
+    /// stopped or died): an action of the deployment, not of the agent, whose key may be the
+    /// very reason the session ended. Audited under this name.
+    public static let runRecovery = Principal(subject: "service:run-recovery", kind: .service, credential: localCredential)
+
     /// A person at the command line on the server's machine, under the name they give: holding
     /// the data folder, they may do anything, and every change is still committed and audited
     /// under that name.

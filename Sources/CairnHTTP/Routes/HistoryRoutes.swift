@@ -16,9 +16,10 @@ extension Routes {
             let limit = try q.int("limit", default: 50, range: 1...1000), cursor = q.string("cursor")
             return JSON.response(try await timed { try await gateway.log(caller, project: project, at: ref, path: path, limit: limit, cursor: cursor) })
         }
-        p.get("/commits/:ref") { req, ctx in
+        // A ref may hold slashes (`agent-runs/ID`): as they are, or encoded as `%2F`.
+        p.get("/commits/**") { req, ctx in
             let caller = try await caller(req, ctx)
-            return JSON.response(try await gateway.show(caller, project: try ctx.parameters.require("project"), ref: try ctx.parameters.require("ref")))
+            return JSON.response(try await gateway.show(caller, project: try ctx.parameters.require("project"), ref: try tail(req, ctx, noun: "ref")))
         }
         p.get("/diff") { req, ctx in
             let caller = try await caller(req, ctx)

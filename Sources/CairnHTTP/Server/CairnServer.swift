@@ -55,6 +55,18 @@ public struct CairnServer: Sendable {
     /// closed (its stream ends, so the server's graceful shutdown does not wait on it) and its
     /// run ended by the recovery policy. Listed after the application, it stops first.
     public var sessionCloser: some Service { SessionCloser(sessions: mcpSessions, engine: engine) }
+
+    /// Renews this server's run leases and recovers runs nobody holds (see `Engine.keepLeases`),
+    /// from start-up to shutdown. Listed before the application, it stops after it.
+    public var leaseKeeper: some Service { LeaseKeeper(engine: engine) }
+}
+
+struct LeaseKeeper: Service {
+    let engine: Engine
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await engine.keepLeases() }
+    }
 }
 
 struct SessionCloser: Service {

@@ -25,6 +25,10 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     /// stopping): `interrupt` (default: ended `interrupted`, its branch kept for a person) or
     /// `merge` (ended as if its client had closed it).
     public var runRecovery: Engine.RecoveryPolicy = .interrupt
+    /// How long a run's lease lasts unrenewed (renewed every third of it): how soon another
+    /// server sharing the store recovers the runs of a server that died. A dead server on the
+    /// same machine is seen at once, at the next start.
+    public var runLeaseSeconds = 15.0
     /// A PostgreSQL store shared with other servers (postgres://USER@HOST:PORT/DB); without
     /// one, the SQLite file in `data`. Keep the password out of it: see `databasePasswordFile`.
     public var databaseURL: String? = nil
@@ -66,6 +70,7 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         guard feedHeartbeatSeconds > 0 else { throw CairnError(.invalidArgument, "feedHeartbeatSeconds must be more than 0") }
         mcpIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .mcpIdleSeconds) ?? d.mcpIdleSeconds
         guard mcpIdleSeconds > 0 else { throw CairnError(.invalidArgument, "mcpIdleSeconds must be more than 0") }
+        runLeaseSeconds = max(1, try c.decodeIfPresent(Double.self, forKey: .runLeaseSeconds) ?? d.runLeaseSeconds)
         if let text = try c.decodeIfPresent(String.self, forKey: .runRecovery) {
             guard let policy = Engine.RecoveryPolicy(rawValue: text) else { throw CairnError(.invalidArgument, "runRecovery is 'interrupt' or 'merge', not '\(text)'") }
             runRecovery = policy
@@ -133,6 +138,7 @@ public struct ServerConfig: Sendable, Codable, Equatable {
             guard let policy = Engine.RecoveryPolicy(rawValue: v) else { throw CairnError(.invalidArgument, "CAIRN_RUN_RECOVERY is 'interrupt' or 'merge', not '\(v)'") }
             runRecovery = policy
         }
+        try number("CAIRN_RUN_LEASE_SECONDS") { (v: Double) in runLeaseSeconds = max(1, v) }
         try number("CAIRN_NODE_CACHE_BYTES") { (v: Int) in nodeCacheBytes = max(1 << 20, v) }
         try number("CAIRN_AUTH_FAILURES_PER_SECOND") { (v: Double) in authFailuresPerSecond = max(0, v) }
         try number("CAIRN_AUTH_FAILURE_BURST") { (v: Double) in authFailureBurst = max(1, v) }
@@ -140,6 +146,6 @@ public struct ServerConfig: Sendable, Codable, Equatable {
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds,
-            mcpIdleSeconds, runRecovery, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond, authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
+            mcpIdleSeconds, runRecovery, runLeaseSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond, authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
     }
 }

@@ -154,7 +154,7 @@ public struct RefCASFailure: Error, Sendable {
 /// It is deliberately dumb: immutable objects, refs moved only by compare-and-swap, and three
 /// append-only indexes. Everything clever (trees, rebase, history) lives above it, so a second
 /// backend (PostgreSQL) only has to get these few operations right and durable.
-public protocol Storage: Sendable {
+public protocol Storage: LeaseStore {
     /// Creates an organization; `organization_exists` if the name is taken.
     func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord
     func organization(named name: String) async throws -> OrganizationRecord?

@@ -23,12 +23,14 @@ final class ServerHarness: @unchecked Sendable {
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
 
-    /// `databaseURL` shares an existing PostgreSQL store (several servers on one database).
+    /// `databaseURL` shares an existing PostgreSQL store (several servers on one database);
+    /// `sharing` starts on another harness's store (its data folder, or its database): a restart.
     /// `captureErrors` keeps the server's standard error for `errorOutput` (else it is discarded).
     init(
-        extraArgs: [String] = [], environment: [String: String] = [:], omitRateLimit: Bool = false, databaseURL: String? = nil, captureErrors: Bool = false
+        extraArgs: [String] = [], environment: [String: String] = [:], omitRateLimit: Bool = false, databaseURL: String? = nil, captureErrors: Bool = false,
+        sharing: CLIHarness? = nil
     ) async throws {
-        cli = try CLIHarness(project: "unused", initialize: false, databaseURL: databaseURL)
+        cli = try sharing ?? CLIHarness(project: "unused", initialize: false, databaseURL: databaseURL)
         process.executableURL = CLIHarness.binDirectory.appendingPathComponent("cairn")
         process.arguments = ["serve", "--data", cli.data.path, "--port", "0"] + (omitRateLimit ? [] : ["--rate-limit", "0"]) + extraArgs
         var env = ProcessInfo.processInfo.environment

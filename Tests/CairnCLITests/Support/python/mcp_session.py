@@ -7,12 +7,23 @@ stdin:  {"sessions": [{"stdio": {"command", "args", "env"}} or {"http": {"url", 
         (or one session's fields at the top level)
 stdout: {"sessions": [{"tools": [tool, ...], "resources": [uri, ...], "results": [{"isError", "text"}, ...]}, ...]}
         (or one session's at the top level)
+
+A plan may also have "progress": PATH (the number of calls answered so far, rewritten after each)
+"protocolErrors": true (a call the server refuses as a request, not as a tool error, gives
+{"isError": true, "protocolError": true, "text"} and the session goes on), and
+"tolerateLoss": true (the server may die mid-session: the first call that fails at the
+transport, or gets no answer within 10 s, ends the script at once with what was answered before
+it and "lost": the error).
 """
 import asyncio, json, os, sys
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+try:
+    from mcp.shared.exceptions import MCPError
+except ImportError:  # the SDK's older name
+    from mcp.shared.exceptions import McpError as MCPError
 
 q = json.load(sys.stdin)
 single = "sessions" not in q
@@ -43,12 +54,30 @@ async def session(plan, read, write, k):
                 else:
                     raise SystemExit("the test never acted on the pause (waited 600 s for " + c["pause"]["waitFor"] + ")")
                 continue
-            r = await s.call_tool(c["tool"], c.get("arguments") or {})
+            try:
+                timeout = 10.0 if plan.get("tolerateLoss") else None
+                r = await s.call_tool(c["tool"], c.get("arguments") or {}, read_timeout_seconds=timeout)
+            except BaseException as e:
+                if isinstance(e, MCPError) and plan.get("protocolErrors"):
+                    # The server refused the request itself (over HTTP, a key that no longer
+                    # authenticates gets the generic 401): an answer too, though not a tool result.
+                    out["results"].append({"isError": True, "protocolError": True, "text": str(e)})
+                    continue
+                if not plan.get("tolerateLoss"):
+                    raise
+                out["lost"], out["run"] = repr(e), started[k].result()
+                json.dump(out, sys.stdout)
+                sys.stdout.flush()
+                os._exit(0)
             d = r.model_dump(mode="json", by_alias=True)
             result = {"isError": bool(d.get("isError")), "text": "".join(x.get("text", "") for x in d.get("content", []))}
             if d.get("structuredContent") is not None:
                 result["structured"] = d["structuredContent"]
             out["results"].append(result)
+            if "progress" in plan:
+                with open(plan["progress"] + ".tmp", "w") as f:
+                    f.write(str(len(out["results"])))
+                os.replace(plan["progress"] + ".tmp", plan["progress"])
         out["run"] = started[k].result()
         children = [finished[j] for j, p in enumerate(plans) if p.get("childOf") == k]
         if children:
@@ -61,7 +90,10 @@ async def run(plan, k):
     try:
         if "stdio" in plan:
             p = plan["stdio"]
-            params = StdioServerParameters(command=p["command"], args=p.get("args", []), env=p.get("env"))
+            args = list(p.get("args", []))
+            if "childOf" in plan:
+                args += ["--parent", await started[plan["childOf"]]]
+            params = StdioServerParameters(command=p["command"], args=args, env=p.get("env"))
             async with stdio_client(params) as (read, write):
                 return await session(plan, read, write, k)
         h = plan["http"]
