@@ -231,8 +231,11 @@ import Testing
 
         // Frozen, a stops renewing; its process lives, so only the lapse frees its run.
         kill(a.process.processIdentifier, SIGSTOP)
-        let shown = try await Self.ended(b, admin, id, within: 30)
-        kill(a.process.processIdentifier, SIGCONT)
+        let shown: [String: Any]
+        do {
+            defer { kill(a.process.processIdentifier, SIGCONT) }
+            shown = try await Self.ended(b, admin, id, within: 30)
+        }
         #expect(shown["status"] as? String == "interrupted", "\(shown["status"] ?? "none"): \(shown["message"] ?? "")")
         #expect((shown["calls"] as? [[String: Any]])?.count == 2)
         // Awake again, a learns at its next renewal that the run is no longer its own.

@@ -15,7 +15,7 @@ extension Bench {
             "`cairn serve` (release build, rate limit off) holding 1,000 small files; one client on loopback (URLSession), "
                 + "sequential requests, \(calls) of each after 20 warm-up requests, medians. Plain: `GET /files/seed/N.json?raw=true` with an "
                 + "agent key. MCP: one session at `/v1/mcp` (initialize, then `tools/call` Read of the same files), each call also "
-                + "recorded in the run's history (a commit to the `_workflow` project). History: the run record's size after the calls, "
+                + "recorded in the run's history (a commit to the `_workflow` project). Writes: the same agent's one-file commit as `PUT /files` on an unprotected branch, and as an MCP Write in a session forked from it (the commit and its record in one transaction). History: the run record's size after the calls, "
                 + "and the growth of the SQLite file over them.")
         log("agents: starting cairn serve")
         let server = try GovernedServer(folder: root.appendingPathComponent("agent-server"))
@@ -50,6 +50,13 @@ extension Bench {
         headers["Mcp-Session-Id"] = session
         headers["Mcp-Protocol-Version"] = "2025-06-18"
         _ = try await send("POST", "/v1/mcp?project=bench", Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), headers)
+        // The MCP round trip alone: `ping` reaches the SDK's server and back, no engine work.
+        var pings: [Double] = []
+        for i in 0..<(calls + 20) {
+            let ping = #"{"jsonrpc":"2.0","id":\#(100_000 + i),"method":"ping"}"#
+            let t = try await Measure.seconds { _ = try await send("POST", "/v1/mcp?project=bench", Data(ping.utf8), headers) }
+            if i >= 20 { pings.append(t) }
+        }
         let storeBefore = server.storeBytes()
         var overMCP: [Double] = []
         for i in 0..<(calls + 20) {
@@ -63,8 +70,43 @@ extension Bench {
         let storeAfter = server.storeBytes()
         _ = try await send("DELETE", "/v1/mcp?project=bench", nil, headers)
         let record = try server.curl("GET", "/v1/orgs/default/projects/bench/agent-runs/\(session)", "")
+
+        // Writes: the same one-file commit by the same agent, as `PUT /files` on an unprotected
+        // branch, and as an MCP Write in a session forked from it (its commit and its record in
+        // one transaction).
+        try server.curl("POST", "/v1/orgs/default/projects/bench/branches", #"{"name":"writes","from":"main"}"#)
+        var plainWrites: [Double] = []
+        for i in 0..<(calls + 20) {
+            let body = #"{"content":"{\"n\":\#(i)}","branch":"writes","message":"bench write"}"#
+            var status = 0
+            let t = try await Measure.seconds { status = try await send("PUT", "/v1/orgs/default/projects/bench/files/put/\(i).json", Data(body.utf8), ["Content-Type": "application/json"]).1.statusCode }
+            precondition(status == 200, "the PUT failed: \(status)")
+            if i >= 20 { plainWrites.append(t) }
+        }
+        let (_, writing) = try await send("POST", "/v1/mcp?project=bench&branch=writes", Data(initialize.utf8), json)
+        guard let writeSession = writing.value(forHTTPHeaderField: "Mcp-Session-Id") else {
+            report.row("MCP Write", "failed: no session", "", "", "")
+            return
+        }
+        headers["Mcp-Session-Id"] = writeSession
+        _ = try await send("POST", "/v1/mcp?project=bench", Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), headers)
+        var mcpWrites: [Double] = []
+        for i in 0..<(calls + 20) {
+            let call = #"{"jsonrpc":"2.0","id":\#(i + 1),"method":"tools/call","params":{"name":"Write","arguments":{"path":"mcp/\#(i).json","content":"{\"n\":\#(i)}","reason":"bench write"}}}"#
+            var answer = Data()
+            let t = try await Measure.seconds { answer = try await send("POST", "/v1/mcp?project=bench", Data(call.utf8), headers).0 }
+            let text = String(decoding: answer, as: UTF8.self)
+            precondition(text.contains("committed") && !text.contains("\"isError\":true"), "the Write failed: \(text)")
+            if i >= 20 { mcpWrites.append(t) }
+        }
+        _ = try await send("DELETE", "/v1/mcp?project=bench", nil, headers)
+
         let p = Measure.medianOf(plain), m = Measure.medianOf(overMCP)
+        let g = Measure.medianOf(pings)
+        report.row("MCP `ping` (the SDK's round trip, no engine work)", Measure.ms(g), "HTTP API `GET /files`", Measure.ms(p), String(format: "%.2f×", g / p))
         report.row("Read, one file", Measure.ms(m) + " (MCP, recorded)", "HTTP API `GET /files`", Measure.ms(p), String(format: "%.1f× (+%.3f ms)", m / p, (m - p) * 1000))
+        let pw = Measure.medianOf(plainWrites), mw = Measure.medianOf(mcpWrites)
+        report.row("Write, one file", Measure.ms(mw) + " (MCP, recorded)", "HTTP API `PUT /files`", Measure.ms(pw), String(format: "%.2f× (+%.3f ms)", mw / pw, (mw - pw) * 1000))
         report.row("run history per call: the run record", "\(record.count / (calls + 20)) bytes/call (\(record.count) bytes for \(calls + 20) calls)", "", "", "")
         report.row("run history per call: SQLite growth (log checkpointed)", "\((storeAfter - storeBefore) / (calls + 20)) bytes/call", "", "", "")
     }

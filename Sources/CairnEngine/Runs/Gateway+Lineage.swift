@@ -33,18 +33,19 @@ extension Gateway {
         guard let entry else {
             throw CairnError(.notFound, "no value at \(pointer) in \(path) at \(ref)", details: ["path": path, "pointer": pointer])
         }
-        // The run whose call made that commit, if an agent made it.
+        // The run and call that made that commit, if an agent made it: the commit names them.
+        let (project, _) = try await open(caller, name, .read, path: path, action: "lineage.read")
+        let info = try await project.commitInfo(entry.commit)
         var found: (AgentRun, AgentRun.Call)?
-        var cursor: String?
-        repeat {
-            let page = try await agentRuns(caller, project: name, limit: 100, cursor: cursor)
-            for run in page.runs {
-                if let call = run.calls.first(where: { $0.commits.contains(entry.commit.hex) }) { found = (run, call) }
+        if let runID = info.runID, let step = info.step {
+            let run = try await agentRun(caller, project: name, id: runID)
+            guard let call = run.calls.first(where: { $0.seq == step }) else {
+                throw CairnError(.corrupt, "commit \(entry.commit.short) names call \(step) of run \(runID), which its record lacks", details: ["run": runID, "step": String(step)])
             }
-            cursor = page.next
-        } while cursor != nil && found == nil
+            found = (run, call)
+        }
         var request: MergeRequest?
-        if let number = found?.0.mergeRequest { request = try? await mergeRequest(caller, project: name, number: number).request }
+        if let number = found?.0.mergeRequest { request = try await mergeRequest(caller, project: name, number: number).request }
         let reads = found.map { run, call in run.calls.filter { $0.seq < call.seq }.flatMap(\.reads) } ?? []
         return Lineage(
             path: path, pointer: entry.pointer, value: entry.value, commit: entry.commit.hex, author: entry.author, time: entry.time, message: entry.message,

@@ -13,6 +13,9 @@ extension Project {
     /// A commit's first parent (nil for a root commit).
     public func firstParent(_ id: ObjectID) async throws -> ObjectID? { try await commit(id).parents.first }
 
+    /// One commit's metadata (author, message, the run and call that made it), without its diff.
+    public func commitInfo(_ id: ObjectID) async throws -> CommitInfo { CommitInfo(id: id, try await commit(id)) }
+
     /// The paths a commit changed against its first parent (all of its files for a root commit).
     public func changedPaths(_ id: ObjectID) async throws -> [String] {
         let c = try await commit(id)
