@@ -36,6 +36,8 @@ public final class Engine: Sendable {
     /// The leases this process holds for its sessions, from just before a run starts until just
     /// after it ended: never swept as orphans.
     let held = Mutex<Set<String>>([])
+    /// When this process's leases were last renewed (the renewal's start, monotonic).
+    let renewedAt = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
     var leases: any LeaseStore { gateway.repository.storage }
 
     public init(

@@ -9,7 +9,9 @@ enum AgentTools {
     // (The names are the engine's: `Engine.tools`.)
     static let names = Engine.tools
 
-    static var all: [Tool] {
+    /// Made once: decoding the schemas costs milliseconds (the SDK's `Value` decoding compiles
+    /// a regex per string), too much to pay at every `tools/list`.
+    static let all: [Tool] = {
         [
             tool(
                 "Read", readOnly: true, destructive: false, idempotent: true,
@@ -52,7 +54,7 @@ enum AgentTools {
                 #"{"type":"object","properties":{"kind":{"type":"string","enum":["linear","routing","facility_location","crew_assignment"]},"input":{"type":"string"},"model":{},"format":{"type":"string","enum":["json","lp","mps"]},"timeLimit":{"type":"number","exclusiveMinimum":0,"maximum":600},"gap":{"type":"number","minimum":0},"seed":{"type":"integer","minimum":0},"iterations":{"type":"integer","minimum":1,"maximum":1000000},"stops":{"type":"string"},"depots":{"type":"string"},"roads":{"type":"string"},"vehicles":{"type":"integer","minimum":1},"capacity":{"type":"number","minimum":0},"shiftEnd":{"type":"number","minimum":0},"maxDistance":{"type":"number","minimum":0},"output":{"type":"string"},"reason":{"type":"string"}},"required":["kind"],"additionalProperties":false}"#
             ),
         ]
-    }
+    }()
 
     static func tool(_ name: String, readOnly: Bool, destructive: Bool, idempotent: Bool, _ description: String, _ schema: String) -> Tool {
         // The schemas are literals of this file: decoding them cannot fail.

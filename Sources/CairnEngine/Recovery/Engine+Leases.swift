@@ -25,16 +25,8 @@ extension Engine {
 
     /// One round: renew, then recover what is orphaned. Failures are logged and retried next round.
     public func renewAndSweep() async {
-        let before = held.withLock { $0 }
         do {
-            let renewed = try await leases.renewLeases(holder: holder.id, ttlMillis: leaseMillis)
-            for lease in before.subtracting(renewed) {
-                // Taken over by another server while this one could not renew: its run is over here.
-                guard held.withLock({ $0.contains(lease) }), let session = session(holding: lease) else { continue }
-                logger.error("a run's lease was taken over while this server could not renew it; its session ends", metadata: ["run": "\(session.runID)"])
-                await session.lapse("its lease lapsed while its server was cut off from the store, and another server ended it")
-                await settle(session)
-            }
+            try await renew()
         } catch {
             logger.warning("run leases could not be renewed", metadata: ["error": "\(error)"])
         }
@@ -43,6 +35,31 @@ extension Engine {
         } catch {
             logger.warning("the sweep for orphaned runs failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Extends this process's leases; a session whose lease another server took over meanwhile
+    /// (this one could not renew in time: frozen, or cut off from the store) is over here.
+    func renew() async throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let before = held.withLock { $0 }
+        let renewed = try await leases.renewLeases(holder: holder.id, ttlMillis: leaseMillis)
+        for lease in before.subtracting(renewed) {
+            guard held.withLock({ $0.contains(lease) }), let session = session(holding: lease) else { continue }
+            logger.error("a run's lease was taken over while this server could not renew it; its session ends", metadata: ["run": "\(session.runID)"])
+            await session.lapse("its lease lapsed while its server was cut off from the store, and another server ended it")
+            await settle(session)
+        }
+        // Only now: a call that finds the renewal fresh must also find its lapse done.
+        renewedAt.store(started, ordering: .relaxed)
+    }
+
+    /// Before a call acts: leases not renewed for half their life are renewed first, so a
+    /// process that was frozen or cut off learns that it lost a run before acting for it. (The
+    /// keeper renews every third of a lease, so this costs nothing while all is well.)
+    func confirmLeases() async throws {
+        let age = DispatchTime.now().uptimeNanoseconds &- renewedAt.load(ordering: .relaxed)
+        guard age > UInt64(leaseMillis) * 500_000 else { return }
+        try await renew()
     }
 
     /// Ends every run whose lease nobody holds any more: expired (its holder stopped renewing),

@@ -88,6 +88,15 @@ public actor RunSession {
         var outcome: Outcome?
         var failure: CairnError?
         var recording: Engine.Recording?
+        if !lease.isEmpty {
+            do {
+                try await engine.confirmLeases()
+            } catch {
+                engine.logger.error("a run's lease could not be confirmed", metadata: ["run": "\(run.id)", "error": "\(error)"])
+                let refused = CairnError(.storage, "the server could not confirm it still holds this run, so the call was not made; try again")
+                return Answer(text: Self.describe(refused), error: refused)
+            }
+        }
         if run.status != .running {
             failure = CairnError(.conflict, "this run has ended (\(run.status.rawValue)); start a new session")
         } else {

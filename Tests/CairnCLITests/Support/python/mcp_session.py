@@ -8,14 +8,16 @@ stdin:  {"sessions": [{"stdio": {"command", "args", "env"}} or {"http": {"url", 
 stdout: {"sessions": [{"tools": [tool, ...], "resources": [uri, ...], "results": [{"isError", "text"}, ...]}, ...]}
         (or one session's at the top level)
 
-A plan may also have "progress": PATH (the number of calls answered so far, rewritten after each)
+A plan may also have "kill": {"pid": P, "after": N} (once N calls are answered, the next is sent
+and the process P killed with SIGKILL while it is in flight: a server dying mid-run, timed by
+the client, not by a test process that may be starved),
 "protocolErrors": true (a call the server refuses as a request, not as a tool error, gives
 {"isError": true, "protocolError": true, "text"} and the session goes on), and
 "tolerateLoss": true (the server may die mid-session: the first call that fails at the
 transport, or gets no answer within 10 s, ends the script at once with what was answered before
 it and "lost": the error).
 """
-import asyncio, json, os, sys
+import asyncio, json, os, signal, sys
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -56,7 +58,11 @@ async def session(plan, read, write, k):
                 continue
             try:
                 timeout = 10.0 if plan.get("tolerateLoss") else None
-                r = await s.call_tool(c["tool"], c.get("arguments") or {}, read_timeout_seconds=timeout)
+                call = asyncio.ensure_future(s.call_tool(c["tool"], c.get("arguments") or {}, read_timeout_seconds=timeout))
+                if "kill" in plan and len(out["results"]) == plan["kill"]["after"]:
+                    await asyncio.sleep(0.002)
+                    os.kill(plan["kill"]["pid"], signal.SIGKILL)
+                r = await call
             except BaseException as e:
                 if isinstance(e, MCPError) and plan.get("protocolErrors"):
                     # The server refused the request itself (over HTTP, a key that no longer
@@ -74,10 +80,6 @@ async def session(plan, read, write, k):
             if d.get("structuredContent") is not None:
                 result["structured"] = d["structuredContent"]
             out["results"].append(result)
-            if "progress" in plan:
-                with open(plan["progress"] + ".tmp", "w") as f:
-                    f.write(str(len(out["results"])))
-                os.replace(plan["progress"] + ".tmp", plan["progress"])
         out["run"] = started[k].result()
         children = [finished[j] for j, p in enumerate(plans) if p.get("childOf") == k]
         if children:
