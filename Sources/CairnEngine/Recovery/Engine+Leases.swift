@@ -78,6 +78,7 @@ extension Engine {
                     guard try await leases.takeLease(lease.name, holder: holder.id, ttlMillis: leaseMillis, replacing: dead ? lease.holder : nil) else { continue }
                 }
                 held.withLock { _ = $0.insert(lease.name) }
+                logger.info("taking over an orphaned run's lease", metadata: ["lease": "\(lease.name)", "holder": "\(lease.holder)", "expired": "\(expired)"])
                 await recoverOrphan(lease, expired: expired)
             }
             guard page.count == 200, let last = page.last else { return }
