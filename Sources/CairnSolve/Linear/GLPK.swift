@@ -168,12 +168,19 @@ public enum GLPK {
             }
         }
 
+        /// Solves, and says how long it took. (The time is set here, after the work returned: a
+        /// `defer` that set it on the result being returned would set it on a copy.)
         func solve(_ control: SolveControl) -> SolveResult {
-            self.control = control
             let started = Date()
+            var result = solve(control, started: started)
+            result.solveTime = Date().timeIntervalSince(started)
+            return result
+        }
+
+        private func solve(_ control: SolveControl, started: Date) -> SolveResult {
+            self.control = control
             let integer = glp_get_num_int(problem) > 0
             var result = SolveResult(status: .error, solver: GLPK.version)
-            defer { result.solveTime = Date().timeIntervalSince(started) }
             func remaining() -> Int32 { Int32(max(1, min(Double(Int32.max), (control.timeLimit - Date().timeIntervalSince(started)) * 1000))) }
 
             var smcp = glp_smcp()
