@@ -82,12 +82,7 @@ import Testing
     @Test("SIGTERM with an open MCP session over HTTP and an open feed: the server exits within 10 s and the run is interrupted, its branch kept")
     func stopsPromptlyWithOpenSessions() async throws {
         let (server, admin, agent) = try await Self.setUp()
-        let initialize: [String: Any] = [
-            "jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": ["protocolVersion": "2025-06-18", "capabilities": [:] as [String: Any], "clientInfo": ["name": "test", "version": "1"]],
-        ]
-        let opened = try await server.request("POST", "/v1/mcp?project=city", token: agent, json: initialize, headers: ["Accept": "application/json, text/event-stream"])
-        let id = try #require(opened.headers.first { $0.key.lowercased() == "mcp-session-id" }?.value, "\(opened.status) \(opened.text)")
+        let id = try await server.openMCPSession("project=city", token: agent)
         // A write on the run's branch, so the kept branch has something to keep.
         let call: [String: Any] = [
             "jsonrpc": "2.0", "id": 1, "method": "tools/call",

@@ -282,12 +282,7 @@ import Testing
         let server = try await ServerHarness(environment: environment)
         let admin = try server.adminToken()
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
-        let initialize: [String: Any] = [
-            "jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": ["protocolVersion": "2025-06-18", "capabilities": [:] as [String: Any], "clientInfo": ["name": "test", "version": "1"]],
-        ]
-        let opened = try await server.request("POST", "/v1/mcp?project=city", token: admin, json: initialize, headers: ["Accept": "application/json, text/event-stream"])
-        let id = try #require(opened.headers.first { $0.key.lowercased() == "mcp-session-id" }?.value, "\(opened.status) \(opened.text)")
+        let id = try await server.openMCPSession("project=city", token: admin)
         var status = "running"
         for _ in 0..<300 where status == "running" {
             try await Task.sleep(for: .milliseconds(100))

@@ -10,26 +10,6 @@ import Testing
 
     enum Transport: String, CaseIterable, Sendable { case stdio, http }
 
-    /// Pause points a session stops at until the test has acted.
-    final class Pauses: Sendable {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-pauses-\(UUID().uuidString)")
-        init() throws { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(at: dir) }
-
-        func at(_ name: String) -> [String: Any] {
-            ["pause": ["signal": dir.appendingPathComponent("\(name).ready").path, "waitFor": dir.appendingPathComponent("\(name).go").path]]
-        }
-
-        /// Waits for the session to reach `name`, runs `act`, then lets the session go on.
-        func when(_ name: String, _ act: () async throws -> Void) async throws {
-            let path = dir.appendingPathComponent("\(name).ready").path
-            for _ in 0..<12000 where !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(50)) }
-            try #require(FileManager.default.fileExists(atPath: path), "the session never reached pause \(name)")
-            try await act()
-            _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("\(name).go").path, contents: nil)
-        }
-    }
-
     /// A server with a project `city`; Ana, who launches the agents, may design in the
     /// organization through one grant (`ana`) and nothing else.
     static func setUp() async throws -> (ServerHarness, admin: String) {
@@ -74,7 +54,7 @@ import Testing
     func changesBindTheNextCall(_ transport: Transport) async throws {
         let (server, admin) = try await Self.setUp()
         let agent = try await Self.mint(server, admin, "agent:p")
-        let pauses = try Pauses()
+        let pauses = try SessionPauses()
         var plan = Self.connection(transport, server, agent.token)
         plan["protocolErrors"] = true
         plan["calls"] = [
@@ -126,7 +106,7 @@ import Testing
         let (server, admin) = try await Self.setUp()
         let parent = try await Self.mint(server, admin, "agent:lead")
         let child = try await Self.mint(server, admin, "agent:helper")
-        let pauses = try Pauses()
+        let pauses = try SessionPauses()
         var first = Self.connection(transport, server, parent.token)
         first["calls"] = [Self.read()]
         var second = Self.connection(transport, server, child.token)

@@ -108,52 +108,43 @@ import Testing
     @Test("when the store refuses a call's record, the call fails, says why, and its branch does not move; once it accepts again, calls go on")
     func refusedRecordFailsTheCall() async throws {
         let (server, admin, agent) = try await Self.setUp()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-fault-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        func pause(_ name: String) -> [String: Any] {
-            ["pause": ["signal": dir.appendingPathComponent("\(name).ready").path, "waitFor": dir.appendingPathComponent("\(name).go").path]]
-        }
-        func waitFor(_ name: String) async throws {
-            let path = dir.appendingPathComponent("\(name).ready").path
-            for _ in 0..<12000 where !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(50)) }
-            try #require(FileManager.default.fileExists(atPath: path), "the session never reached pause \(name)")
-        }
-        func go(_ name: String) { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("\(name).go").path, contents: nil) }
+        let pauses = try SessionPauses()
         let calls: [[String: Any]] = [
             ["tool": "Write", "arguments": ["path": "sites/before.json", "content": "{}", "reason": "before the fault"]],
-            pause("fault"),
+            pauses.at("fault"),
             ["tool": "Write", "arguments": ["path": "sites/during.json", "content": "{}", "reason": "during the fault"]],
             ["tool": "Read", "arguments": ["path": "sites/a.json"]],
-            pause("mended"),
+            pauses.at("mended"),
             ["tool": "Write", "arguments": ["path": "sites/after.json", "content": "{}", "reason": "after the fault"]],
         ]
         let session = try BackgroundSession(["http": ["url": Self.url(server), "token": agent], "calls": calls])
-        try await waitFor("fault")
-        let running = try #require(
-            (try await server.request("GET", "\(Self.api)/projects/city/agent-runs", token: admin).json["runs"] as? [[String: Any]])?.first { $0["status"] as? String == "running" })
-        let branch = try #require(running["branch"] as? String)
-        let head = try await Self.head(server, admin, branch)
-        #expect(head != nil)
-        // From now on the store refuses every move of the workflow project's refs: no call's
-        // record can be written (the run's own branch is in another project).
-        #expect(
-            try server.cli.tamper(
-                sqlite: """
-                    CREATE TRIGGER refuse_records BEFORE INSERT ON reflog WHEN NEW.project = (SELECT id FROM project WHERE name = '_workflow')
-                    BEGIN SELECT RAISE(ABORT, 'injected fault'); END;
-                    """,
-                postgres: """
-                    CREATE FUNCTION refuse_records() RETURNS trigger AS $$ BEGIN
-                    IF NEW.project = (SELECT id FROM project WHERE name = '_workflow') THEN RAISE EXCEPTION 'injected fault'; END IF;
-                    RETURN NEW; END $$ LANGUAGE plpgsql;
-                    CREATE TRIGGER refuse_records BEFORE INSERT ON reflog FOR EACH ROW EXECUTE FUNCTION refuse_records();
-                    """) == 0)
-        go("fault")
-        try await waitFor("mended")
-        #expect(try await Self.head(server, admin, branch) == head, "the run's branch moved")
-        #expect(try server.cli.tamper(sqlite: "DROP TRIGGER refuse_records;", postgres: "DROP TRIGGER refuse_records ON reflog; DROP FUNCTION refuse_records();") == 0)
-        go("mended")
+        var running: [String: Any] = [:]
+        var branch = "", head: String?
+        try await pauses.when("fault") { () async throws in
+            running = try #require(
+                (try await server.request("GET", "\(Self.api)/projects/city/agent-runs", token: admin).json["runs"] as? [[String: Any]])?.first { $0["status"] as? String == "running" })
+            branch = try #require(running["branch"] as? String)
+            head = try await Self.head(server, admin, branch)
+            #expect(head != nil)
+            // From now on the store refuses every move of the workflow project's refs: no call's
+            // record can be written (the run's own branch is in another project).
+            #expect(
+                try server.cli.tamper(
+                    sqlite: """
+                        CREATE TRIGGER refuse_records BEFORE INSERT ON reflog WHEN NEW.project = (SELECT id FROM project WHERE name = '_workflow')
+                        BEGIN SELECT RAISE(ABORT, 'injected fault'); END;
+                        """,
+                    postgres: """
+                        CREATE FUNCTION refuse_records() RETURNS trigger AS $$ BEGIN
+                        IF NEW.project = (SELECT id FROM project WHERE name = '_workflow') THEN RAISE EXCEPTION 'injected fault'; END IF;
+                        RETURN NEW; END $$ LANGUAGE plpgsql;
+                        CREATE TRIGGER refuse_records BEFORE INSERT ON reflog FOR EACH ROW EXECUTE FUNCTION refuse_records();
+                        """) == 0)
+        }
+        try await pauses.when("mended") { () async throws in
+            #expect(try await Self.head(server, admin, branch) == head, "the run's branch moved")
+            #expect(try server.cli.tamper(sqlite: "DROP TRIGGER refuse_records;", postgres: "DROP TRIGGER refuse_records ON reflog; DROP FUNCTION refuse_records();") == 0)
+        }
         let results = try await session.answer()["results"] as? [[String: Any]] ?? []
         #expect(results.count == 4)
         func text(_ i: Int) -> String { results.indices.contains(i) ? results[i]["text"] as? String ?? "" : "" }
@@ -211,20 +202,14 @@ import Testing
         let lease = ["CAIRN_RUN_LEASE_SECONDS": "4"]
         let (a, admin, agent) = try await Self.setUp(lease)
         let b = try await ServerHarness(environment: lease, sharing: a.cli)
-        let initialize: [String: Any] = [
-            "jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": ["protocolVersion": "2025-06-18", "capabilities": [:] as [String: Any], "clientInfo": ["name": "test", "version": "1"]],
-        ]
-        let accept = ["Accept": "application/json, text/event-stream"]
-        let opened = try await a.request("POST", "/v1/mcp?project=city&branch=work", token: agent, json: initialize, headers: accept)
-        let id = try #require(opened.headers.first { $0.key.lowercased() == "mcp-session-id" }?.value, "\(opened.status) \(opened.text)")
+        let id = try await a.openMCPSession("project=city&branch=work", token: agent)
         var n = 0
         func write(_ path: String) async throws -> ServerHarness.Reply {
             n += 1
             let call: [String: Any] = [
                 "jsonrpc": "2.0", "id": n, "method": "tools/call", "params": ["name": "Write", "arguments": ["path": path, "content": "{}", "reason": "lease test"]],
             ]
-            return try await a.request("POST", "/v1/mcp?project=city&branch=work", token: agent, json: call, headers: accept.merging(["Mcp-Session-Id": id]) { $1 })
+            return try await a.request("POST", "/v1/mcp?project=city&branch=work", token: agent, json: call, headers: ServerHarness.mcpAccept.merging(["Mcp-Session-Id": id]) { $1 })
         }
         #expect(try await write("sites/one.json").text.contains("committed"))
         // Several of b's sweeps (every 4/3 s) later, the run a holds is still running and working.
