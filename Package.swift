@@ -140,6 +140,8 @@ let package = Package(
                 "CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnEngine", "CairnHTTP", "CairnOntology", "CairnMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

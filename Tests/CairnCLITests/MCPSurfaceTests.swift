@@ -91,6 +91,33 @@ import Testing
         try await Self.checkReplay(server, admin: admin)
     }
 
+    /// The official client escalates to SIGTERM when a stdio server is slow to exit after stdin
+    /// closes (2 s; a loaded machine can take longer). The signal ends the session as closing it
+    /// does: here the client still holds stdin open, and the run goes up for review, not
+    /// `interrupted`; nothing the agent did is lost.
+    @Test("stdio: SIGTERM from the client ends the session as closing it does: the change waits for approval, the run is not interrupted")
+    func stdioSessionEndsOnSIGTERM() async throws {
+        let (server, admin, agent) = try await Self.setUp()
+        let pauses = try SessionPauses()
+        let session = try BackgroundSession([
+            "stdio": ["command": CLIHarness.binDirectory.appendingPathComponent("cairn").path, "args": ["mcp", "-p", "city", "--on-behalf-of", "user:ana"],
+                      "env": server.cli.storeEnvironment.merging(["CAIRN_TOKEN": agent]) { $1 }],
+            "calls": [Self.plan[3], pauses.at("terminate")],
+        ])
+        var run: [String: Any] = [:]
+        try await pauses.when("terminate", children: { children in
+            let stdioServer = try #require(children.first, "the client's stdio server is not among its children")
+            #expect(kill(stdioServer, SIGTERM) == 0)
+            run = try await Self.endedRun(server, admin: admin, project: "city")
+        })
+        _ = try await session.answer()
+        #expect(run["status"] as? String == "awaiting_approval", "\(run)")
+        #expect((run["calls"] as? [[String: Any]])?.compactMap { $0["tool"] as? String } == ["Edit"])
+        let number = try #require(run["mergeRequest"] as? Int, "\(run)")
+        let mr = try await server.request("GET", "/v1/orgs/default/projects/city/merge-requests/\(number)", token: admin)
+        #expect(mr.status == 200 && mr.text.contains(run["branch"] as? String ?? "-"), "\(mr.text)")
+    }
+
     /// Replaying the run reproduces every answer; once the launcher's grant is removed, or the
     /// agent's key revoked, a what-if replay flags every call that was allowed as now denied.
     static func checkReplay(_ server: ServerHarness, admin: String) async throws {

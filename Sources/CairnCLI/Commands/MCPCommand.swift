@@ -6,6 +6,7 @@ import CairnHTTP
 import CairnMCP
 import Foundation
 import MCP
+import UnixSignals
 
 /// `cairn mcp`: the agent surface over stdio. An MCP client (an agent's host) starts it as a
 /// subprocess; the session is a run of the agent the token names, on its own branch.
@@ -47,6 +48,18 @@ struct MCPCommand: AsyncParsableCommand {
             defer { keeper.cancel() }
             let server = await MCPSession.server(for: session)
             try await server.start(transport: StdioTransport())
+            // A client that finds the server slow to exit after closing stdin sends SIGTERM (the
+            // MCP spec's shutdown): that too ends the session normally, its changes merged or up
+            // for review, rather than leaving the run to be recovered as interrupted. Trapped
+            // from here on, a second signal changes nothing; only SIGKILL cuts the end short.
+            let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+            let stopOnSignal = Task {
+                for await _ in signals {
+                    await server.stop()
+                    return
+                }
+            }
+            defer { stopOnSignal.cancel() }
             // The client closing stdin is the session's normal end.
             await server.waitUntilCompleted()
             let run = await engine.end(session)

@@ -15,10 +15,16 @@ final class SessionPauses: Sendable {
 
     /// Waits for the session to reach `name`, runs `act`, then lets the session go on.
     func when(_ name: String, _ act: () async throws -> Void) async throws {
+        try await when(name, children: { _ in try await act() })
+    }
+
+    /// As `when(_:_:)`, `act` given the pids of the client's child processes (a stdio server's).
+    func when(_ name: String, children act: ([Int32]) async throws -> Void) async throws {
         let path = dir.appendingPathComponent("\(name).ready").path
         for _ in 0..<12000 where !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(50)) }
         try #require(FileManager.default.fileExists(atPath: path), "the session never reached pause \(name)")
-        try await act()
+        let children = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").compactMap { Int32($0) } ?? []
+        try await act(children)
         _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("\(name).go").path, contents: nil)
     }
 }

@@ -8,6 +8,8 @@ stdin:  {"sessions": [{"stdio": {"command", "args", "env"}} or {"http": {"url", 
 stdout: {"sessions": [{"tools": [tool, ...], "resources": [uri, ...], "results": [{"isError", "text"}, ...]}, ...]}
         (or one session's at the top level)
 
+A call {"pause": {"signal": PATH, "waitFor": PATH}} stops the session until the test has acted; the
+signal file it leaves lists the script's child processes (a stdio server's pid), one per line.
 A plan may also have "kill": {"pid": P, "after": N} (once N calls are answered, the next is sent
 and the process P killed with SIGKILL while it is in flight: a server dying mid-run, timed by
 the client, not by a test process that may be starved),
@@ -36,6 +38,19 @@ barrier = asyncio.Barrier(len(plans))
 started = [None] * len(plans)
 finished = [None] * len(plans)
 
+def children_of(pid):
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/" + entry + "/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
 async def session(plan, read, write, k):
     async with ClientSession(read, write) as s:
         init = await s.initialize()
@@ -48,7 +63,10 @@ async def session(plan, read, write, k):
                 # {"pause": {"signal": PATH, "waitFor": PATH}}: tell the test the calls so far are
                 # made, then wait until it has acted (revoked a key, say) before the next call.
                 # Never goes on without it: a session that went on would test nothing.
-                open(c["pause"]["signal"], "w").close()
+                # The signal file lists the script's child processes: a stdio server's pid.
+                with open(c["pause"]["signal"] + ".tmp", "w") as f:
+                    f.write("".join(str(p) + "\n" for p in children_of(os.getpid())))
+                os.rename(c["pause"]["signal"] + ".tmp", c["pause"]["signal"])
                 for _ in range(12000):
                     if os.path.exists(c["pause"]["waitFor"]):
                         break
