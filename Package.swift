@@ -115,7 +115,7 @@ let package = Package(
             name: "CairnHTTP",
             dependencies: [
                 "CairnOntology",
-                "CairnGovernance", "CairnEngine", "CairnSQLite", "CairnMCP",
+                "CairnGovernance", "CairnEngine", "CairnMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -155,7 +155,7 @@ let package = Package(
         // Benchmarks (release builds only; see BENCHMARKS.md).
         .executableTarget(
             name: "CairnBench",
-            dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnCLI", "CairnOntology", "CairnCompute", "CairnSolve"],
+            dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnOntology", "CairnCompute", "CairnSolve"],
             exclude: ["Support/route_peer.py"],
             swiftSettings: strict
         ),

@@ -53,8 +53,8 @@ struct Read: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let out = try await p.read(path, at: ref.at, offset: offset, limit: limit)
+            let r = try await project.reading(global)
+            let out = try await r.gateway.read(r.caller, project: r.project, path: path, at: ref.at, offset: offset, limit: limit)
             global.console.emit(out) { out.lines.joined(separator: "\n") }
             if out.hasMore {
                 global.console.note("(lines \(out.startLine)–\(out.startLine + out.lines.count - 1) of \(out.totalLines); more with --offset \(out.startLine + out.lines.count))")
@@ -149,16 +149,16 @@ struct GlobCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
+            let r = try await project.reading(global)
             var paths: [String] = []
             var next = cursor
             if let limit {
-                let page = try await p.glob(pattern, at: ref.at, limit: limit, after: cursor)
+                let page = try await r.gateway.glob(r.caller, project: r.project, pattern: pattern, at: ref.at, limit: limit, after: cursor)
                 paths = page.paths
                 next = page.next
             } else {
                 repeat {
-                    let page = try await p.glob(pattern, at: ref.at, limit: 10_000, after: next)
+                    let page = try await r.gateway.glob(r.caller, project: r.project, pattern: pattern, at: ref.at, limit: 10_000, after: next)
                     paths += page.paths
                     next = page.next
                 } while next != nil
@@ -184,9 +184,9 @@ struct Grep: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let r = try await p.grep(
-                GrepQuery(pattern: pattern, glob: glob, mode: mode, caseInsensitive: ignoreCase, contextLines: context, headLimit: headLimit), at: ref.at)
+            let local = try await project.reading(global)
+            let query = GrepQuery(pattern: pattern, glob: glob, mode: mode, caseInsensitive: ignoreCase, contextLines: context, headLimit: headLimit)
+            let r = try await local.gateway.grep(local.caller, project: local.project, query: query, at: ref.at)
             global.console.emit(r) {
                 switch r.mode {
                 case .files: return r.files.joined(separator: "\n")

@@ -16,8 +16,8 @@ struct Log: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let page = try await p.log(at: ref.at, path: path, limit: limit, cursor: cursor)
+            let r = try await project.reading(global)
+            let page = try await r.gateway.log(r.caller, project: r.project, at: ref.at, path: path, limit: limit, cursor: cursor)
             global.console.emit(page) {
                 page.commits.map { e in
                     (e.change.map { Format.changeLetter($0) + "  " } ?? "") + Format.commitLine(e.commit)
@@ -37,8 +37,8 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let d = try await p.show(ref)
+            let r = try await project.reading(global)
+            let d = try await r.gateway.show(r.caller, project: r.project, ref: ref)
             global.console.emit(d) {
                 let c = d.commit
                 var lines = ["commit \(c.id.hex)"]
@@ -70,8 +70,8 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let d = try await p.diff(from: from, to: to, json: !namesOnly, limit: limit, after: cursor)
+            let r = try await project.reading(global)
+            let d = try await r.gateway.diff(r.caller, project: r.project, from: from, to: to, json: !namesOnly, limit: limit, after: cursor)
             global.console.emit(d) { Format.files(d.files) }
             global.console.note("\(d.added) added, \(d.modified) modified, \(d.deleted) deleted")
             if let next = d.next { global.console.note("(more: --cursor '\(next)')") }
@@ -89,8 +89,8 @@ struct Blame: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let p = try await project.open(global)
-            let entries = try await p.blame(path, at: ref.at)
+            let r = try await project.reading(global)
+            let entries = try await r.gateway.blame(r.caller, project: r.project, path: path, at: ref.at)
             global.console.emit(entries) {
                 entries.map { "\($0.commit.short)  \($0.author)  \($0.time)  \($0.pointer) = \($0.value.text)" }.joined(separator: "\n")
             }

@@ -53,9 +53,9 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let repo = try await global.openRepository()
                 // System projects (`_system`, the access configuration) are reached only through `cairn admin`.
-                let all = try await repo.projects(organization: global.organization(repo).id).filter { !$0.name.hasPrefix("_") }
+                let local = try await LocalChange(global, project: nil, author: nil, reason: nil)
+                let all = try await local.gateway.projects(local.caller)
                 global.console.emit(all) { all.map(\.name).joined(separator: "\n") }
             }
         }

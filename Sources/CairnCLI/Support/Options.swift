@@ -64,22 +64,22 @@ struct ProjectOptions: ParsableArguments {
     @Option(name: [.short, .long], help: ArgumentHelp("The project (default: $CAIRN_PROJECT).", valueName: "name"))
     var project: String?
 
-    func open(_ global: GlobalOptions) async throws -> Project {
-        let name = try name()
-        let repo = try await global.openRepository()
-        return try await repo.project(name, organization: global.organization(repo).id)
+    /// The Gateway and caller for a read of this project: reads take the Gateway's path too,
+    /// authorized like every surface's, never the store's back door.
+    func reading(_ global: GlobalOptions) async throws -> LocalChange {
+        try await LocalChange(global, project: self, author: nil, reason: nil)
     }
 }
 
-/// A command that changes data takes the Gateway's path like every other surface: authorized
-/// (the command line on the server's machine holds the data folder, so it may do anything),
-/// committed with who and why, audited in the same transaction. There is no unaudited way in.
+/// A command takes the Gateway's path like every other surface: authorized (the command line on
+/// the server's machine holds the data folder, so it may do anything), a change committed with
+/// who and why, audited in the same transaction. There is no unaudited way in.
 struct LocalChange {
     let gateway: Gateway
     let caller: Caller
     let project: String
 
-    init(_ global: GlobalOptions, project options: ProjectOptions?, author: String?, reason: String, createOrganization: Bool = false) async throws {
+    init(_ global: GlobalOptions, project options: ProjectOptions?, author: String?, reason: String?, createOrganization: Bool = false) async throws {
         let repo = try await global.openRepository()
         let org = try await global.organization(repo, create: createOrganization)
         gateway = Gateway(repository: repo)

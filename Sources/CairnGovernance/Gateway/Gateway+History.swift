@@ -53,10 +53,11 @@ extension Gateway {
         return CommitDetail(commit: detail.commit, files: detail.files.filter { visible.contains($0.path) })
     }
 
-    public func diff(_ caller: Caller, project name: String, from: String, to: String, limit: Int = 1000, after: String? = nil) async throws -> DiffResult {
+    /// `json: false` skips the per-pointer detail of JSON files (faster on large diffs).
+    public func diff(_ caller: Caller, project name: String, from: String, to: String, json: Bool = true, limit: Int = 1000, after: String? = nil) async throws -> DiffResult {
         let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: to), action: "history.diff")
         _ = try await authorize(caller, .read, AccessTarget(project: name, branch: Self.branch(of: from)), action: "history.diff")
-        let result = try await project.diff(from: from, to: to, limit: limit, after: after)
+        let result = try await project.diff(from: from, to: to, json: json, limit: limit, after: after)
         let visible = Set(try await readable(caller, project: name, branch: Self.branch(of: to), paths: result.files.map(\.path)))
         return DiffResult(from: result.from, to: result.to, files: result.files.filter { visible.contains($0.path) }, next: result.next)
     }
