@@ -1,6 +1,6 @@
 import CairnCore
 import CairnSQLite
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 /// `CairnBench [--quick] [--only NAME,…] [--dir DIR]`: the figures of BENCHMARKS.md, each beside a

@@ -1,6 +1,6 @@
 import CairnCore
 import CairnGovernance
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 import Logging
 import Synchronization

@@ -1,12 +1,12 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import PostgresNIO
 
 extension PostgresStorage {
     /// The database's clock in milliseconds: every server sharing the store reads the same one.
     private static let now = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
-    public func takeLease(_ name: String, holder: String, ttlMillis: Millis, replacing: String?) async throws -> Bool {
+    @_spi(StoreWrites) public func takeLease(_ name: String, holder: String, ttlMillis: Millis, replacing: String?) async throws -> Bool {
         let taken = try await rows(
             """
             INSERT INTO lease (name, holder, expires_ms) VALUES (\(name), \(holder), \(unescaped: Self.now) + \(ttlMillis))
@@ -17,12 +17,12 @@ extension PostgresStorage {
         return !taken.isEmpty
     }
 
-    public func renewLeases(holder: String, ttlMillis: Millis) async throws -> Set<String> {
+    @_spi(StoreWrites) public func renewLeases(holder: String, ttlMillis: Millis) async throws -> Set<String> {
         let held = try await rows("UPDATE lease SET expires_ms = \(unescaped: Self.now) + \(ttlMillis) WHERE holder = \(holder) RETURNING name")
         return Set(try held.map { try $0.decode(String.self) })
     }
 
-    public func releaseLease(_ name: String, holder: String) async throws {
+    @_spi(StoreWrites) public func releaseLease(_ name: String, holder: String) async throws {
         _ = try await rows("DELETE FROM lease WHERE name = \(name) AND holder = \(holder)")
     }
 

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import NIOCore
 import PostgresNIO
 
@@ -27,7 +27,7 @@ extension PostgresStorage {
         }
     }
 
-    public func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws {
+    @_spi(StoreWrites) public func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws {
         guard !rows.isEmpty else { return }
         let width = table.columns.count
         // PostgreSQL binds at most 65,535 parameters per statement.

@@ -1,12 +1,12 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
 
 extension PostgresStorage {
-    public func apply(_ batch: WriteBatch) async throws {
+    @_spi(StoreWrites) public func apply(_ batch: WriteBatch) async throws {
         try await transaction { connection in try await self.write(batch, on: connection) }
     }
 

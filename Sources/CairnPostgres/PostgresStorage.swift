@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 import Logging
 import NIOCore
@@ -225,7 +225,7 @@ public final class PostgresStorage: Storage, Service {
 
     // MARK: Organizations and projects
 
-    public func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord {
+    @_spi(StoreWrites) public func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord {
         do {
             let rows = try await client.query("INSERT INTO organization (name, created_ms) VALUES (\(name), \(timeMillis)) RETURNING id", logger: logger).collect()
             return OrganizationRecord(id: try rows[0].decode(Int64.self), name: name, createdMillis: timeMillis)
@@ -253,7 +253,7 @@ public final class PostgresStorage: Storage, Service {
         return OrganizationRecord(id: id, name: name, createdMillis: created)
     }
 
-    public func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
+    @_spi(StoreWrites) public func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
         do {
             return try await transaction { connection in
                 let rows = try await connection.query(

@@ -1,9 +1,9 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import GRDB
 
 extension SQLiteStorage {
-    public func takeLease(_ name: String, holder: String, ttlMillis: Millis, replacing: String?) async throws -> Bool {
+    @_spi(StoreWrites) public func takeLease(_ name: String, holder: String, ttlMillis: Millis, replacing: String?) async throws -> Bool {
         let now = Clock.nowMillis()
         return try await writing { db in
             try db.execute(
@@ -16,7 +16,7 @@ extension SQLiteStorage {
         }
     }
 
-    public func renewLeases(holder: String, ttlMillis: Millis) async throws -> Set<String> {
+    @_spi(StoreWrites) public func renewLeases(holder: String, ttlMillis: Millis) async throws -> Set<String> {
         let now = Clock.nowMillis()
         return try await writing { db in
             try db.execute(sql: "UPDATE lease SET expires_ms = ? WHERE holder = ?", arguments: [now + ttlMillis, holder])
@@ -24,7 +24,7 @@ extension SQLiteStorage {
         }
     }
 
-    public func releaseLease(_ name: String, holder: String) async throws {
+    @_spi(StoreWrites) public func releaseLease(_ name: String, holder: String) async throws {
         try await writing { db in try db.execute(sql: "DELETE FROM lease WHERE name = ? AND holder = ?", arguments: [name, holder]) }
     }
 

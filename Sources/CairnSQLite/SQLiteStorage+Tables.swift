@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 import GRDB
 
@@ -33,7 +33,7 @@ extension SQLiteStorage {
         }
     }
 
-    public func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws {
+    @_spi(StoreWrites) public func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws {
         guard !rows.isEmpty else { return }
         let sql = "INSERT INTO \(table.sqlName) (\(table.columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: table.columns.count).joined(separator: ", ")))"
         try await writing { db in

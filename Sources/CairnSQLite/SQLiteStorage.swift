@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 import GRDB
 
@@ -164,7 +164,7 @@ public final class SQLiteStorage: Storage {
 
     // MARK: Organizations and projects
 
-    public func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord {
+    @_spi(StoreWrites) public func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord {
         do {
             return try await writing { db in
                 try db.execute(sql: "INSERT INTO organization(name, created_ms) VALUES (?, ?)", arguments: [name, timeMillis])
@@ -196,7 +196,7 @@ public final class SQLiteStorage: Storage {
         }
     }
 
-    public func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
+    @_spi(StoreWrites) public func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
         do {
             return try await writing { db in
                 try db.execute(sql: "INSERT INTO project(org, name, created_ms) VALUES (?, ?, ?)", arguments: [organization, name, timeMillis])
@@ -377,7 +377,7 @@ public final class SQLiteStorage: Storage {
 
     // MARK: Writing
 
-    public func apply(_ batch: WriteBatch) async throws {
+    @_spi(StoreWrites) public func apply(_ batch: WriteBatch) async throws {
         try await writing { db in try Self.write(batch, in: db) }
     }
 

@@ -1,7 +1,7 @@
 import CairnCore
 import CairnPostgres
 import CairnSQLite
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 /// `cairn-torture STORE PROJECT WRITERS`: commits forever from WRITERS concurrent tasks and

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+@_spi(StoreWrites) import CairnStore
 import CairnCore
 import Testing
 

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Testing
 
 /// A small seeded generator, so a failing property run can be replayed.

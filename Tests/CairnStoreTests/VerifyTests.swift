@@ -1,7 +1,7 @@
 import CairnCore
 import CairnPostgres
 import CairnSQLite
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 import GRDB
 import Testing

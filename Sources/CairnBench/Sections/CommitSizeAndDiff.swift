@@ -1,6 +1,6 @@
 import CairnCore
 import CairnSQLite
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 extension Bench {

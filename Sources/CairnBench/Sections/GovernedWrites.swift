@@ -1,7 +1,7 @@
 import CairnCore
 import CairnGovernance
 import CairnSQLite
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 extension Bench {

@@ -2,7 +2,7 @@ import CairnCore
 import CairnGovernance
 import CairnOntology
 import CairnSQLite
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 extension Bench {

@@ -1,7 +1,7 @@
 import CairnCompute
 import CairnCore
 import CairnPostgres
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 extension Bench {

@@ -1,6 +1,6 @@
 import CairnCore
 import CairnGovernance
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 /// Runs belong to the process holding their session, shown by a lease each: renewed while the

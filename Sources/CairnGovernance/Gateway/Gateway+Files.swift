@@ -1,6 +1,6 @@
 import CairnCore
 import Foundation
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 
 /// The six file operations and atomic commits, each authorized, audited and published here.
 extension Gateway {

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 
 /// History, branches and projects: reads are authorized like file reads; changes are audited.
 extension Gateway {

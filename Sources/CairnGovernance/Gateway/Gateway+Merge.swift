@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 
 extension Gateway {
     /// Merges branch `source` into `target` directly. A protected target takes merges only

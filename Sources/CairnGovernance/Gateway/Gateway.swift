@@ -3,7 +3,7 @@ import Foundation
 import CairnCompute
 import CairnSolve
 import CairnOntology
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Logging
 import Metrics
 import Synchronization

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 /// The approval queue (DESIGN.md §4, "approval gate"): a sensitive operation the organization

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 /// Branch protection on the write path: what a write to a protected branch becomes.

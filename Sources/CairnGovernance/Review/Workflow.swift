@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 import Foundation
 
 /// Where review state lives: a hidden project of each organization, `_workflow`, one JSON file

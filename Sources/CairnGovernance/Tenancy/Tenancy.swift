@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@_spi(StoreWrites) import CairnStore
 
 /// Organizations and their system projects. An organization's access configuration lives as
 /// files in its system project, `_system`, which no file API exposes directly.

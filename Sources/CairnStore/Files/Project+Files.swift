@@ -74,17 +74,17 @@ extension Project {
     // MARK: Writing
 
     @discardableResult
-    public func write(_ path: String, _ content: [UInt8], branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
+    @_spi(StoreWrites) public func write(_ path: String, _ content: [UInt8], branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
         try await commit([.write(path: path, content: content)], branch: branch, metadata: metadata)
     }
 
     @discardableResult
-    public func edit(_ path: String, old: String, new: String, replaceAll: Bool = false, branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
+    @_spi(StoreWrites) public func edit(_ path: String, old: String, new: String, replaceAll: Bool = false, branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
         try await commit([.edit(path: path, old: old, new: new, replaceAll: replaceAll)], branch: branch, metadata: metadata)
     }
 
     @discardableResult
-    public func delete(_ pathOrGlob: String, branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
+    @_spi(StoreWrites) public func delete(_ pathOrGlob: String, branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
         try await commit([.delete(pathOrGlob)], branch: branch, metadata: metadata)
     }
 
@@ -98,7 +98,7 @@ extension Project {
     ///
     /// `check` sees the change over the branch's current world before anything is written (see
     /// `CommitCheck`); `companion` is committed with it in one transaction, or neither is.
-    public func commit(
+    @_spi(StoreWrites) public func commit(
         _ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil,
         companion: Companion? = nil
     ) async throws -> CommitOutcome {

@@ -38,7 +38,7 @@ extension Project {
     /// on one side only take that side; files changed on both merge by JSON member (see
     /// `JSONMerge`), other files as a whole. `resolutions[path][pointer]` settles hunks.
     /// Only the changed paths of each side are read, so the cost follows the changes.
-    public func merge(
+    @_spi(StoreWrites) public func merge(
         source: String, into target: String, resolutions: [String: [String: MergeResolution]] = [:], metadata: CommitMetadata, audit: AuditHook? = nil
     ) async throws -> MergeOutcome {
         try await commitMerge(try await planMerge(source: source, into: target, resolutions: resolutions), metadata: metadata, audit: audit)
@@ -47,7 +47,7 @@ extension Project {
     /// Writes a planned merge: a commit with two parents, or nothing when there are conflicts or
     /// nothing to merge. If the target moved since the plan and touched the same paths, the
     /// commit fails with `conflict` (plan again).
-    public func commitMerge(_ plan: MergePlan, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil) async throws -> MergeOutcome {
+    @_spi(StoreWrites) public func commitMerge(_ plan: MergePlan, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil) async throws -> MergeOutcome {
         if !plan.conflicts.isEmpty { return .conflicts(plan.conflicts, base: plan.base, ours: plan.ours, theirs: plan.theirs) }
         if plan.base == plan.theirs {
             return .merged(CommitOutcome(commit: nil, head: plan.ours, branch: plan.target, changed: []), base: plan.base)

@@ -45,7 +45,7 @@ extension Project {
     /// read, diffed and blamed but never written. Its ref log stays, so `name@T` still reads
     /// what it was at T.
     @discardableResult
-    public func archiveBranch(_ name: String, principal: String, reason: String, audit: AuditHook? = nil) async throws -> BranchInfo {
+    @_spi(StoreWrites) public func archiveBranch(_ name: String, principal: String, reason: String, audit: AuditHook? = nil) async throws -> BranchInfo {
         guard name != "main" else { throw CairnError(.conflict, "'main' cannot be archived") }
         guard !Self.isArchived(name) else {
             throw CairnError(.branchArchived, "branch '\(name)' is already archived", details: ["branch": name])

@@ -118,7 +118,7 @@ public struct Project: Sendable {
     }
 
     @discardableResult
-    public func createBranch(_ name: String, from ref: String, principal: String, audit: AuditHook? = nil) async throws -> BranchInfo {
+    @_spi(StoreWrites) public func createBranch(_ name: String, from ref: String, principal: String, audit: AuditHook? = nil) async throws -> BranchInfo {
         try Self.validateBranchName(name)
         let start = try await resolve(ref)
         if try await storage.head(project: id, branch: name) != nil {
@@ -136,7 +136,7 @@ public struct Project: Sendable {
     }
 
     /// With `expected`, deletes only if the branch is still at that head (else `stale`).
-    public func deleteBranch(_ name: String, expected: ObjectID? = nil, principal: String, audit: AuditHook? = nil) async throws {
+    @_spi(StoreWrites) public func deleteBranch(_ name: String, expected: ObjectID? = nil, principal: String, audit: AuditHook? = nil) async throws {
         guard name != "main" else {
             throw CairnError(.conflict, "'main' cannot be deleted: every project has exactly one main")
         }

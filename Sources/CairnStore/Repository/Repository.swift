@@ -46,7 +46,7 @@ public final class Repository: Sendable {
     }
 
     /// Makes an organization: the tenant every project lives in.
-    public func createOrganization(name: String) async throws -> OrganizationRecord {
+    @_spi(StoreWrites) public func createOrganization(name: String) async throws -> OrganizationRecord {
         try Self.validateProjectName(name, noun: "organization")
         return try await storage.createOrganization(name: name, timeMillis: Clock.nowMillis())
     }
@@ -61,7 +61,7 @@ public final class Repository: Sendable {
 
     /// Makes a project with an empty `main`, whose first commit marks the project's birth.
     /// Names starting with `_` are reserved for system projects, made with `system: true`.
-    public func createProject(name: String, organization: Int64, metadata: CommitMetadata, system: Bool = false, audit: AuditHook? = nil) async throws -> ProjectRecord {
+    @_spi(StoreWrites) public func createProject(name: String, organization: Int64, metadata: CommitMetadata, system: Bool = false, audit: AuditHook? = nil) async throws -> ProjectRecord {
         if !(system && name.hasPrefix("_")) { try Self.validateProjectName(name) }
         let now = Clock.nowMillis()
         let empty = TreeNode.empty

@@ -24,12 +24,12 @@ public protocol LeaseStore: Sendable {
     /// Takes `name` for `holder` until `ttlMillis` from now: when no one holds it, when `holder`
     /// already does (a renewal), when its holder let it expire, or when its holder is
     /// `replacing` (one the caller knows to be dead). False when another holder has it.
-    func takeLease(_ name: String, holder: String, ttlMillis: Millis, replacing: String?) async throws -> Bool
+    @_spi(StoreWrites) func takeLease(_ name: String, holder: String, ttlMillis: Millis, replacing: String?) async throws -> Bool
     /// Extends every lease `holder` has; the names it still holds (one taken over meanwhile,
     /// after the holder failed to renew in time, is no longer among them).
-    func renewLeases(holder: String, ttlMillis: Millis) async throws -> Set<String>
+    @_spi(StoreWrites) func renewLeases(holder: String, ttlMillis: Millis) async throws -> Set<String>
     /// Gives `name` up, if `holder` still has it.
-    func releaseLease(_ name: String, holder: String) async throws
+    @_spi(StoreWrites) func releaseLease(_ name: String, holder: String) async throws
     /// The leases whose name starts with `prefix`, after `after` in name order, with whether
     /// each has expired on the backend's clock.
     func leases(prefix: String, after: String?, limit: Int) async throws -> [(lease: Lease, expired: Bool)]

@@ -156,14 +156,14 @@ public struct RefCASFailure: Error, Sendable {
 /// backend (PostgreSQL) only has to get these few operations right and durable.
 public protocol Storage: LeaseStore {
     /// Creates an organization; `organization_exists` if the name is taken.
-    func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord
+    @_spi(StoreWrites) func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord
     func organization(named name: String) async throws -> OrganizationRecord?
     func organization(id: Int64) async throws -> OrganizationRecord?
     func organizations() async throws -> [OrganizationRecord]
 
     /// Creates the project and writes `initial(projectID)` (its first commit and `main`) in the
     /// same transaction, so a project never exists without its main branch.
-    func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord
+    @_spi(StoreWrites) func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord
     func project(organization: Int64, named name: String) async throws -> ProjectRecord?
     func projects(organization: Int64) async throws -> [ProjectRecord]
 
@@ -188,7 +188,7 @@ public protocol Storage: LeaseStore {
     func pathHistory(project: Int64, path: String, before: (generation: Int, commit: ObjectID)?, limit: Int) async throws -> [PathHistoryEntry]
 
     /// Writes the batch in one durable transaction, or nothing; throws `RefCASFailure` on a lost race.
-    func apply(_ batch: WriteBatch) async throws
+    @_spi(StoreWrites) func apply(_ batch: WriteBatch) async throws
 
     /// Audit entries of one organization in sequence order, strictly after `afterSeq`.
     func auditEntries(organization: Int64, afterSeq: Int64, limit: Int, filter: AuditFilter) async throws -> [AuditEntry]
@@ -208,7 +208,7 @@ public protocol Storage: LeaseStore {
     /// columns), for copying a whole store between backends. Values use `StoreTable.columns`' order.
     func tableRows(_ table: StoreTable, after: [StoreValue]?, limit: Int) async throws -> [[StoreValue]]
     /// Loads rows exactly as exported (ids and sequence numbers kept), in one transaction per call.
-    func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws
+    @_spi(StoreWrites) func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws
 
     /// Throws unless the store answers now and its schema is the one this build needs (the
     /// server's `/readyz`).
