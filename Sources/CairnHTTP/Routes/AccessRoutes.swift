@@ -6,9 +6,9 @@ import Hummingbird
 
 extension Routes {
     func registerAccess(on org: RouterGroup<Context>) {
-        org.get("/roles") { req, ctx in JSON.response(RoleList(roles: try await gateway.roles(try await caller(req, ctx)))) }
+        org.get("/roles") { req, ctx in JSON.response(RoleList(roles: try await gateway.roles(try ctx.caller))) }
         org.put("/roles/:name") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             struct Body: Decodable { let authorities: [String]; let description: String? }
             let b = try await body(Body.self, req)
             let authorities = try b.authorities.map { a in
@@ -20,12 +20,12 @@ extension Routes {
             return JSON.response(try await gateway.putRole(caller, Role(name: try ctx.parameters.require("name"), authorities: AuthoritySet(authorities), description: b.description)))
         }
         org.delete("/roles/:name") { req, ctx in
-            try await gateway.deleteRole(try await caller(req, ctx), name: try ctx.parameters.require("name"))
+            try await gateway.deleteRole(try ctx.caller, name: try ctx.parameters.require("name"))
             return Response(status: .noContent)
         }
-        org.get("/grants") { req, ctx in JSON.response(GrantList(grants: try await gateway.grants(try await caller(req, ctx)))) }
+        org.get("/grants") { req, ctx in JSON.response(GrantList(grants: try await gateway.grants(try ctx.caller))) }
         org.put("/grants/:id") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             struct Body: Decodable { let subject: String; let role: String; let target: GrantTarget; let effect: GrantEffect?; let shadow: Bool?; let replaces: String? }
             let b = try await body(Body.self, req)
             let grant = Grant(
@@ -34,24 +34,24 @@ extension Routes {
             return JSON.response(try await gateway.putGrant(caller, grant))
         }
         org.delete("/grants/:id") { req, ctx in
-            try await gateway.deleteGrant(try await caller(req, ctx), id: try ctx.parameters.require("id"))
+            try await gateway.deleteGrant(try ctx.caller, id: try ctx.parameters.require("id"))
             return Response(status: .noContent)
         }
-        org.get("/members") { req, ctx in JSON.response(MemberList(members: try await gateway.members(try await caller(req, ctx)))) }
+        org.get("/members") { req, ctx in JSON.response(MemberList(members: try await gateway.members(try ctx.caller))) }
         org.put("/members/:subject") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             struct Body: Decodable { let role: String }
             let subject = try ctx.parameters.require("subject")
             return JSON.response(try await gateway.putMember(caller, subject: subject.removingPercentEncoding ?? subject, role: try await body(Body.self, req).role))
         }
         org.delete("/members/:subject") { req, ctx in
             let subject = try ctx.parameters.require("subject")
-            try await gateway.deleteMember(try await caller(req, ctx), subject: subject.removingPercentEncoding ?? subject)
+            try await gateway.deleteMember(try ctx.caller, subject: subject.removingPercentEncoding ?? subject)
             return Response(status: .noContent)
         }
-        org.get("/keys") { req, ctx in JSON.response(KeyList(keys: try await gateway.keys(try await caller(req, ctx)))) }
+        org.get("/keys") { req, ctx in JSON.response(KeyList(keys: try await gateway.keys(try ctx.caller))) }
         org.post("/keys") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             struct Body: Decodable {
                 let kind: APIKeyRecord.Kind?
                 let subject: String?
@@ -68,22 +68,22 @@ extension Routes {
             return JSON.response(minted, status: .created)
         }
         org.delete("/keys/:id") { req, ctx in
-            JSON.response(try await gateway.revokeKey(try await caller(req, ctx), id: try ctx.parameters.require("id")))
+            JSON.response(try await gateway.revokeKey(try ctx.caller, id: try ctx.parameters.require("id")))
         }
         org.get("/identity") { req, ctx in
-            JSON.response(IdentityDoc(identity: try await gateway.identity(try await caller(req, ctx))))
+            JSON.response(IdentityDoc(identity: try await gateway.identity(try ctx.caller)))
         }
         org.put("/identity") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(try await gateway.putIdentity(caller, try await body(IdentitySettings.self, req)))
         }
         org.get("/access") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(try await gateway.access(caller, atMillis: try Query(request: req).time("at")))
         }
         // The OpenID AuthZEN access evaluation API shape: subject, action, resource → decision.
         org.post("/access/v1/evaluation") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let b = try await body(AuthZENRequest.self, req)
             guard let authority = Authority(rawValue: b.action.name) else {
                 throw CairnError(.invalidArgument, "unknown action '\(b.action.name)': use an authority (\(Authority.allCases.map(\.rawValue).joined(separator: ", ")))")

@@ -10,14 +10,14 @@ extension Routes {
         org.get("/projects/:project/agent-runs") { req, ctx in
             let q = Query(request: req)
             let limit = try q.int("limit", default: 50, range: 1...500), cursor = q.string("cursor")
-            let page = try await gateway.agentRuns(try await caller(req, ctx), project: try ctx.parameters.require("project"), limit: limit, cursor: cursor)
+            let page = try await gateway.agentRuns(try ctx.caller, project: try ctx.parameters.require("project"), limit: limit, cursor: cursor)
             return JSON.response(AgentRunPage(runs: page.runs, next: page.next))
         }
         org.post("/projects/:project/agent-runs/:id/rollback") { req, ctx in
-            JSON.response(try await gateway.rollbackAgentRun(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
+            JSON.response(try await gateway.rollbackAgentRun(try ctx.caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
         }
         org.post("/projects/:project/agent-runs/:id/replay") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(
                 try await RunReplay.replay(engine: engine, caller: caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
         }
@@ -27,10 +27,10 @@ extension Routes {
                 throw CairnError(.invalidArgument, "lineage needs path and pointer (a JSON pointer such as /properties/ports)")
             }
             return JSON.response(
-                try await gateway.lineage(try await caller(req, ctx), project: try ctx.parameters.require("project"), path: path, pointer: pointer, at: q.string("ref") ?? "main"))
+                try await gateway.lineage(try ctx.caller, project: try ctx.parameters.require("project"), path: path, pointer: pointer, at: q.string("ref") ?? "main"))
         }
         org.get("/projects/:project/agent-runs/:id") { req, ctx in
-            JSON.response(try await gateway.agentRun(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
+            JSON.response(try await gateway.agentRun(try ctx.caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id")))
         }
     }
 }

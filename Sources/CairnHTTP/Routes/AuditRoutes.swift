@@ -8,7 +8,7 @@ import NIOCore
 extension Routes {
     func registerAudit(on org: RouterGroup<Context>) {
         org.get("/audit") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             let page = try await gateway.audit(
                 caller, query: try auditQuery(q), limit: try q.int("limit", default: 100, range: 1...1000), cursor: q.string("cursor"))
@@ -16,7 +16,7 @@ extension Routes {
         }
         // JSON Lines, one CloudEvents 1.0 event per entry, streamed page by page.
         org.get("/audit/export") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let query = try auditQuery(Query(request: req))
             let first = try await gateway.audit(caller, query: query, limit: 1000)
             let gateway = self.gateway

@@ -38,18 +38,18 @@ func parseBase(_ s: String?) throws -> ObjectID? {
 extension Routes {
     func registerFiles(on org: RouterGroup<Context>) {
         org.get("/projects") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(ProjectList(projects: try await gateway.projects(caller).map { ProjectInfo(name: $0.name, created: Clock.rfc3339($0.createdMillis)) }))
         }
         org.post("/projects") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             struct Body: Decodable { let name: String }
             let record = try await gateway.createProject(caller, name: try await body(Body.self, req).name)
             return JSON.response(ProjectInfo(name: record.name, created: Clock.rfc3339(record.createdMillis)), status: .created)
         }
         let p = org.group("/projects/:project")
         p.get("/files/**") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             let project = try ctx.parameters.require("project"), path = try tail(req, ctx, noun: "file path")
             let ref = q.string("ref") ?? "main"
@@ -63,7 +63,7 @@ extension Routes {
             return JSON.response(lines)
         }
         p.put("/files/**") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let b = try await body(WriteBody.self, req)
             caller.reason = b.message ?? caller.reason
             let out = try await gateway.write(
@@ -72,7 +72,7 @@ extension Routes {
             return JSON.outcome(out)
         }
         p.patch("/files/**") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let b = try await body(EditBody.self, req)
             caller.reason = b.message ?? caller.reason
             let out = try await gateway.edit(
@@ -81,7 +81,7 @@ extension Routes {
             return JSON.outcome(out)
         }
         p.delete("/files/**") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let q = Query(request: req)
             caller.reason = q.string("message") ?? caller.reason
             let out = try await gateway.delete(
@@ -89,14 +89,14 @@ extension Routes {
             return JSON.outcome(out)
         }
         p.get("/glob") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             let project = try ctx.parameters.require("project"), pattern = try q.required("pattern"), ref = q.string("ref") ?? "main"
             let limit = try q.int("limit", default: 1000, range: 1...10_000), cursor = q.string("cursor")
             return JSON.response(try await timed { try await gateway.glob(caller, project: project, pattern: pattern, at: ref, limit: limit, after: cursor) })
         }
         p.get("/grep") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             let project = try ctx.parameters.require("project"), ref = q.string("ref") ?? "main"
             guard let mode = GrepMode(rawValue: q.string("mode") ?? "files") else {
@@ -108,7 +108,7 @@ extension Routes {
             return JSON.response(try await timed { try await gateway.grep(caller, project: project, query: query, at: ref) })
         }
         p.post("/commits") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let b = try await body(CommitBody.self, req)
             caller.reason = b.message ?? caller.reason
             let changes = try FileChangeInput.changes(b.changes)

@@ -10,7 +10,7 @@ extension Routes {
     func registerHistory(on org: RouterGroup<Context>) {
         let p = org.group("/projects/:project")
         p.get("/commits") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             let project = try ctx.parameters.require("project"), ref = q.string("ref") ?? "main", path = q.string("path")
             let limit = try q.int("limit", default: 50, range: 1...1000), cursor = q.string("cursor")
@@ -18,34 +18,34 @@ extension Routes {
         }
         // A ref may hold slashes (`agent-runs/ID`): as they are, or encoded as `%2F`.
         p.get("/commits/**") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(try await gateway.show(caller, project: try ctx.parameters.require("project"), ref: try tail(req, ctx, noun: "ref")))
         }
         p.get("/diff") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             let project = try ctx.parameters.require("project"), from = try q.required("from"), to = q.string("to") ?? "main"
             let limit = try q.int("limit", default: 1000, range: 1...10_000), cursor = q.string("cursor")
             return JSON.response(try await timed { try await gateway.diff(caller, project: project, from: from, to: to, limit: limit, after: cursor) })
         }
         p.get("/blame/**") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let project = try ctx.parameters.require("project"), path = try tail(req, ctx, noun: "file path"), ref = Query(request: req).string("ref") ?? "main"
             return JSON.response(BlameList(entries: try await timed { try await gateway.blame(caller, project: project, path: path, at: ref) }))
         }
         p.post("/revert") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             struct Body: Decodable { let commit: String; let branch: String?; let message: String? }
             let b = try await body(Body.self, req)
             caller.reason = b.message ?? caller.reason
             return JSON.outcome(try await gateway.revert(caller, project: try ctx.parameters.require("project"), ref: b.commit, branch: b.branch ?? "main"))
         }
         p.get("/branches") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(BranchList(branches: try await gateway.branches(caller, project: try ctx.parameters.require("project"))))
         }
         p.post("/branches") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             struct Body: Decodable { let name: String; let from: String?; let message: String? }
             let b = try await body(Body.self, req)
             caller.reason = b.message ?? caller.reason
@@ -54,7 +54,7 @@ extension Routes {
         }
         p.post("/branches/**") { req, ctx in
             // POST …/branches/NAME/archive: the one action on a named branch besides delete.
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let full = try tail(req, ctx, noun: "branch")
             guard full.hasSuffix("/archive") else { throw HTTPError(.notFound) }
             struct Body: Decodable { let message: String? }
@@ -63,12 +63,12 @@ extension Routes {
             return JSON.response(info)
         }
         p.delete("/branches/**") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             try await gateway.deleteBranch(caller, project: try ctx.parameters.require("project"), branch: try tail(req, ctx, noun: "branch"))
             return Response(status: .noContent)
         }
         p.get("/events") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let project = try ctx.parameters.require("project")
             let stream = try await gateway.changes(caller, project: project)
             // Subscribed first, then the heads: a commit in between shows in both, never in

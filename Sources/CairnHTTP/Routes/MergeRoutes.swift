@@ -33,7 +33,7 @@ struct MergeResponse: Encodable {
 extension Routes {
     func registerMerges(on org: RouterGroup<Context>) {
         org.post("/projects/:project/merges") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let b = try await body(MergeBody.self, req)
             caller.reason = b.message ?? caller.reason
             let resolutions = b.resolutions ?? [:]

@@ -28,7 +28,7 @@ extension Routes {
     func registerReviews(on org: RouterGroup<Context>) {
         let p = org.group("/projects/:project/merge-requests")
         p.get("") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             let state = try q.choice("state", MergeRequest.State.self)
             return JSON.response(
@@ -36,18 +36,18 @@ extension Routes {
                     caller, project: try ctx.parameters.require("project"), state: state, limit: try q.int("limit", default: 50, range: 1...500), cursor: q.string("cursor")))
         }
         p.post("") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let b = try await body(OpenMergeRequestBody.self, req)
             let view = try await gateway.openMergeRequest(
                 caller, project: try ctx.parameters.require("project"), source: b.source, target: b.target ?? "main", title: b.title, description: b.description)
             return JSON.response(view, status: .created)
         }
         p.get("/:number") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(try await gateway.mergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx)))
         }
         p.get("/:number/diff") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             return JSON.response(
                 try await gateway.mergeRequestDiff(
@@ -55,13 +55,13 @@ extension Routes {
                     cursor: q.string("cursor")))
         }
         p.post("/:number/comments") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             struct Body: Decodable { let body: String; let path: String? }
             let b = try await body(Body.self, req)
             return JSON.response(try await gateway.comment(caller, project: try ctx.parameters.require("project"), number: try number(ctx), body: b.body, path: b.path))
         }
         p.post("/:number/reviews") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             struct Body: Decodable { let verdict: String; let rationale: String }
             let b = try await body(Body.self, req)
             guard let verdict = MergeRequest.Verdict(rawValue: b.verdict) else {
@@ -71,7 +71,7 @@ extension Routes {
                 try await gateway.review(caller, project: try ctx.parameters.require("project"), number: try number(ctx), verdict: verdict, rationale: b.rationale))
         }
         p.post("/:number/merge") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let b = try await body(MergeMergeRequestBody.self, req)
             caller.reason = b.message ?? caller.reason
             switch try await gateway.mergeMergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx), resolutions: b.resolutions ?? [:]) {
@@ -80,23 +80,23 @@ extension Routes {
             }
         }
         p.post("/:number/close") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             struct Body: Decodable { let message: String? }
             caller.reason = try await body(Body.self, req).message ?? caller.reason
             return JSON.response(try await gateway.closeMergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx)))
         }
 
         org.get("/approvals") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             let state = try q.choice("state", PendingApproval.State.self)
             return JSON.response(try await gateway.approvals(caller, state: state, limit: try q.int("limit", default: 50, range: 1...500), cursor: q.string("cursor")))
         }
         org.get("/approvals/:id") { req, ctx in
-            JSON.response(try await gateway.approval(try await caller(req, ctx), id: try ctx.parameters.require("id")))
+            JSON.response(try await gateway.approval(try ctx.caller, id: try ctx.parameters.require("id")))
         }
         org.post("/approvals/:id/decisions") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             struct Body: Decodable { let verdict: String; let rationale: String }
             let b = try await body(Body.self, req)
             guard b.verdict == "approve" || b.verdict == "reject" else {
@@ -105,13 +105,13 @@ extension Routes {
             return JSON.response(
                 try await gateway.decideApproval(caller, id: try ctx.parameters.require("id"), approve: b.verdict == "approve", rationale: b.rationale))
         }
-        org.get("/approval-settings") { req, ctx in JSON.response(try await gateway.approvalSettings(try await caller(req, ctx))) }
+        org.get("/approval-settings") { req, ctx in JSON.response(try await gateway.approvalSettings(try ctx.caller)) }
         org.put("/approval-settings") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(try await gateway.putApprovalSettings(caller, try await body(ApprovalSettings.self, req)))
         }
         org.get("/access/shadow-report") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             let q = Query(request: req)
             return JSON.response(
                 try await gateway.shadowReport(caller, sinceMillis: try q.time("since"), limit: try q.int("limit", default: 100, range: 1...1000), cursor: q.string("cursor")))

@@ -48,13 +48,14 @@ struct Routes: Sendable {
         router.get("/v1/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
-        let org = router.group("/v1/orgs/:org")
+        // Every route of an organization is behind one authentication: the route gets the caller.
+        let org = router.group("/v1/orgs/:org").add(middleware: Authentication(routes: self))
         org.get("") { req, ctx in
-            let caller = try await caller(req, ctx)
+            let caller = try ctx.caller
             return JSON.response(OrgInfo(name: caller.organization.name, created: Clock.rfc3339(caller.organization.createdMillis)))
         }
         org.get("/whoami") { req, ctx in
-            let c = try await caller(req, ctx)
+            let c = try ctx.caller
             return JSON.response(
                 WhoAmI(subject: c.principal.subject, kind: c.principal.kind.rawValue, groups: c.principal.groups, credential: c.principal.credential,
                        organization: c.organization.name, onBehalfOf: c.principal.onBehalfOf))
@@ -74,7 +75,7 @@ struct Routes: Sendable {
 
     /// Authenticates the request for the organization its URL names. The reason comes from the
     /// `X-Cairn-Reason` header unless the body gives a `message`.
-    func caller(_ request: Request, _ context: Context) async throws -> Caller {
+    func authenticate(_ request: Request, _ context: Context) async throws -> Caller {
         let org = try context.parameters.require("org")
         var caller = try await gateway.authenticate(organization: org, authorization: request.headers[.authorization], client: client(request, context))
         context.record.principal = caller.principal.subject
@@ -149,4 +150,16 @@ struct Empty: Codable {}
 
 extension PrometheusCollectorRegistry {
     func emitToBuffer(_ buffer: inout [UInt8]) { emit(into: &buffer) }
+}
+
+/// Authenticates each request to an organization's routes once, before the route runs, and
+/// hands the route its caller in the context: no route can forget to, or do it twice.
+struct Authentication: RouterMiddleware {
+    let routes: Routes
+
+    func handle(_ request: Request, context: CairnRequestContext, next: (Request, CairnRequestContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.authenticated = try await routes.authenticate(request, context)
+        return try await next(request, context)
+    }
 }

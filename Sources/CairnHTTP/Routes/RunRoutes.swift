@@ -7,7 +7,7 @@ import Hummingbird
 extension Routes {
     func registerRun(on org: RouterGroup<Context>) {
         org.post("/projects/:project/run") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let b = try await body(RunRequest.self, req)
             caller.reason = b.message ?? caller.reason
             let project = try ctx.parameters.require("project")

@@ -9,17 +9,17 @@ extension Routes {
         // Not under the request timeout: a solve is bounded by its own `timeLimit`, and a client
         // that goes away cancels it.
         org.post("/projects/:project/solve") { req, ctx in
-            var caller = try await caller(req, ctx)
+            var caller = try ctx.caller
             let b = try await body(SolveRequest.self, req)
             caller.reason = b.message ?? caller.reason
             return JSON.response(try await gateway.solve(caller, project: try ctx.parameters.require("project"), b))
         }
         org.get("/projects/:project/solves") { req, ctx in
-            let solves = try await gateway.runningSolves(try await caller(req, ctx), project: try ctx.parameters.require("project"))
+            let solves = try await gateway.runningSolves(try ctx.caller, project: try ctx.parameters.require("project"))
             return JSON.response(["solves": solves])
         }
         org.post("/projects/:project/solves/:id/cancel") { req, ctx in
-            try await gateway.cancelSolve(try await caller(req, ctx), project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id"))
+            try await gateway.cancelSolve(try ctx.caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id"))
             return JSON.response(["cancelled": true])
         }
     }

@@ -1,3 +1,5 @@
+import CairnCore
+import CairnGovernance
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -10,6 +12,18 @@ public struct CairnRequestContext: RequestContext, RemoteAddressRequestContext {
     public let remoteAddress: SocketAddress?
     /// Shared with the middleware that writes the request's log line: the handler fills it in.
     let record = RequestRecord()
+    /// Who the request authenticated as: set once, by `Authentication`, for every route of an
+    /// organization, before the route runs.
+    var authenticated: Caller?
+
+    /// The request's caller. Every route under `/v1/orgs/:org` has one (the middleware refused
+    /// the request otherwise); a route outside it that asks fails closed, as unauthenticated.
+    var caller: Caller {
+        get throws {
+            guard let authenticated else { throw CairnError(.unauthenticated, "authentication required") }
+            return authenticated
+        }
+    }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
