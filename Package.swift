@@ -168,7 +168,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnStoreTests",
-            dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CairnStore", "CairnSQLite", "CairnPostgres", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -191,14 +193,16 @@ let package = Package(
         .testTarget(
             name: "CairnGovernanceTests",
             dependencies: [
-                "CairnGovernance", "CairnStore", "CairnSQLite", "CairnPostgres", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CairnGovernance", "CairnStore", "CairnSQLite", "CairnPostgres", "CairnTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnCLITests",
             dependencies: [
-                "CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn", "CairnTorture", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn", "CairnTorture", "CairnTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Support/python", "Support/ontology"],
             swiftSettings: strict

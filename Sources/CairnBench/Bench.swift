@@ -23,7 +23,9 @@ struct Bench {
         defer { try? FileManager.default.removeItem(at: root) }
         let bench = Bench(quick: quick, root: root)
         print("## Run of \(Clock.rfc3339(Clock.nowMillis()))\(quick ? " (quick scale)" : "")\n")
-        print("Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB; \(Self.uname()).")
+        print(
+            "Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB; \(Self.uname())."
+        )
         func want(_ name: String) -> Bool { only?.contains(name) ?? true }
         if want("commits") { try await bench.commitThroughput() }
         if want("size") { try await bench.commitSizeAndDiff() }

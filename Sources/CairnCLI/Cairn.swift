@@ -14,8 +14,11 @@ public struct Cairn: AsyncParsableCommand {
         subcommands: [
             Init.self, ProjectCommand.self, Write.self, Read.self, Edit.self, Remove.self, Apply.self,
             GlobCommand.self, Grep.self, Log.self, Show.self, Diff.self, Blame.self, BranchCommand.self,
-            Merge.self, MergeRequestCommand.self, ApprovalCommand.self, OntologyCommand.self, Violations.self, RunCommand.self, SolveCommand.self, MCPCommand.self, RunsCommand.self, LineageCommand.self, Revert.self, Verify.self, Import.self, Serve.self, Migrate.self, Copy.self, Admin.self, Audit.self,
-        ])
+            Merge.self, MergeRequestCommand.self, ApprovalCommand.self, OntologyCommand.self, Violations.self, RunCommand.self,
+            SolveCommand.self, MCPCommand.self, RunsCommand.self, LineageCommand.self, Revert.self, Verify.self, Import.self, Serve.self,
+            Migrate.self, Copy.self, Admin.self, Audit.self,
+        ]
+    )
 
     public init() {}
 }

@@ -41,7 +41,10 @@ public final class Engine: Sendable {
     var leases: any LeaseStore { gateway.repository.storage }
 
     public init(
-        gateway: Gateway, recovery: RecoveryPolicy = .interrupt, leaseSeconds: Double = 15, holder: LeaseHolder = .current(),
+        gateway: Gateway,
+        recovery: RecoveryPolicy = .interrupt,
+        leaseSeconds: Double = 15,
+        holder: LeaseHolder = .current(),
         logger: Logger = Logger(label: "cairn.engine")
     ) {
         self.gateway = gateway
@@ -59,7 +62,13 @@ public final class Engine: Sendable {
     /// Starts a run for `caller` (the agent) on `project`, forked from `target` (or, for a child
     /// run, from its parent's branch), and holds its session. The run's lease is taken first,
     /// so no instant exists at which the run is `running` and no live server answers for it.
-    public func start(_ caller: Caller, project: String, target: String = "main", onBehalfOf: String? = nil, parent: String? = nil) async throws -> RunSession {
+    public func start(
+        _ caller: Caller,
+        project: String,
+        target: String = "main",
+        onBehalfOf: String? = nil,
+        parent: String? = nil
+    ) async throws -> RunSession {
         let id = Gateway.runID()
         let lease = Self.leaseName(organization: caller.organization.id, project: project, run: id)
         held.withLock { _ = $0.insert(lease) }
@@ -157,23 +166,47 @@ public final class Engine: Sendable {
         var rendered: AgentRun.Call? { companion.taken == nil ? nil : box.call.withLock { $0 } }
     }
 
-    func recording(_ caller: Caller, run: AgentRun, seq: Int, tool: String, arguments: JSONValue, draft: CallDraft, started: UInt64) async throws -> Recording {
+    func recording(
+        _ caller: Caller,
+        run: AgentRun,
+        seq: Int,
+        tool: String,
+        arguments: JSONValue,
+        draft: CallDraft,
+        started: UInt64
+    ) async throws -> Recording {
         let workflow = try await gateway.workflowProject(caller.organization)
         let box = Recording.Box()
         let path = Workflow.agentRunCall(run.project, run.id, seq)
         let summary = Self.summary(tool, arguments)
         let audit = gateway.callAudit(caller, run: run, tool: tool)
         let companion = Companion(
-            project: workflow.record.id, branch: "main",
-            metadata: CommitMetadata(author: caller.principal.subject, message: "record of call \(seq) of run \(run.id)", actorKind: caller.principal.kind, runID: run.id, step: seq),
+            project: workflow.record.id,
+            branch: "main",
+            metadata: CommitMetadata(
+                author: caller.principal.subject,
+                message: "record of call \(seq) of run \(run.id)",
+                actorKind: caller.principal.kind,
+                runID: run.id,
+                step: seq
+            ),
             audit: audit
         ) { outcome, blobs in
             let noted = draft.noted
             let call = AgentRun.Call(
-                seq: seq, tool: tool, arguments: arguments, decision: "allowed", reads: noted.reads, readAt: noted.readAt ?? outcome.head.hex,
-                commits: outcome.commit.map { [$0.hex] } ?? [], summary: summary(outcome),
-                result: RunSession.Outcome.sha256(noted.stable ?? RunSession.state(outcome, blobs: blobs)), error: nil,
-                milliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6, at: Clock.rfc3339(Clock.nowMillis()))
+                seq: seq,
+                tool: tool,
+                arguments: arguments,
+                decision: "allowed",
+                reads: noted.reads,
+                readAt: noted.readAt ?? outcome.head.hex,
+                commits: outcome.commit.map { [$0.hex] } ?? [],
+                summary: summary(outcome),
+                result: RunSession.Outcome.sha256(noted.stable ?? RunSession.state(outcome, blobs: blobs)),
+                error: nil,
+                milliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6,
+                at: Clock.rfc3339(Clock.nowMillis())
+            )
             box.call.withLock { $0 = call }
             return [(path, Workflow.encode(call))]
         }
@@ -186,7 +219,9 @@ public final class Engine: Sendable {
             if case .object(let o) = arguments, case .string(let s)? = o[key] { return s }
             return ""
         }
-        let path = argument("path"), function = argument("function"), kind = argument("kind")
+        let path = argument("path")
+        let function = argument("function")
+        let kind = argument("kind")
         return { outcome in
             switch tool {
             case "Write": "wrote \(path)"

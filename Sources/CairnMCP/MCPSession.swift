@@ -11,18 +11,25 @@ public enum MCPSession {
     public static func server(for session: RunSession) async -> Server {
         let run = await session.run
         let server = Server(
-            name: "cairn", version: "0.1.0",
-            instructions: "Run \(run.id). You act on the world model of project '\(run.project)' through eight tools. Your changes go to your own branch "
+            name: "cairn",
+            version: "0.1.0",
+            instructions:
+                "Run \(run.id). You act on the world model of project '\(run.project)' through eight tools. Your changes go to your own branch "
                 + "'\(run.branch)' (forked from '\(run.target)'); when the session ends they merge into '\(run.target)', or wait as a merge "
                 + "request for a person's approval. Give a reason with every change.",
-            capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
+            capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false))
+        )
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: AgentTools.all) }
         let uri = "cairn://projects/\(run.project)/ontology"
         await server.withMethodHandler(ListResources.self) { _ in
             .init(resources: [
                 Resource(
-                    name: "ontology", uri: uri, title: "The project's ontology",
-                    description: "Entity types, their properties and links, and the rules every write is checked against", mimeType: "application/json")
+                    name: "ontology",
+                    uri: uri,
+                    title: "The project's ontology",
+                    description: "Entity types, their properties and links, and the rules every write is checked against",
+                    mimeType: "application/json"
+                )
             ])
         }
         await server.withMethodHandler(ReadResource.self) { params in

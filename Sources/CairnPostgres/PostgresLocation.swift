@@ -27,7 +27,10 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     /// A password in the URL wins over `password` (from the environment or a file), as with libpq.
     public init(url: String, password: String? = nil) throws {
         guard let parts = URLComponents(string: url), let scheme = parts.scheme, scheme == "postgres" || scheme == "postgresql" else {
-            throw CairnError(.invalidArgument, "a database URL looks like postgres://USER@HOST:PORT/DATABASE (the one given could not be read)")
+            throw CairnError(
+                .invalidArgument,
+                "a database URL looks like postgres://USER@HOST:PORT/DATABASE (the one given could not be read)"
+            )
         }
         guard let host = parts.host, !host.isEmpty else {
             throw CairnError(.invalidArgument, "the database URL names no host (postgres://USER@HOST:PORT/DATABASE)")
@@ -44,24 +47,37 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             switch item.name {
             case "sslmode":
                 guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
-                    throw CairnError(.invalidArgument, "sslmode in the database URL must be disable, prefer or require", details: ["parameter": "sslmode"])
+                    throw CairnError(
+                        .invalidArgument,
+                        "sslmode in the database URL must be disable, prefer or require",
+                        details: ["parameter": "sslmode"]
+                    )
                 }
                 tls = mode
             case "schema":
                 guard let name = item.value, Self.isPlainIdentifier(name) else {
                     throw CairnError(
-                        .invalidArgument, "schema in the database URL must be a plain name (lower-case letters, digits, _; at most 63 bytes)",
-                        details: ["parameter": "schema"])
+                        .invalidArgument,
+                        "schema in the database URL must be a plain name (lower-case letters, digits, _; at most 63 bytes)",
+                        details: ["parameter": "schema"]
+                    )
                 }
                 schema = name
             case "pool":
                 guard let size = item.value.flatMap(Int.init), (1...500).contains(size) else {
-                    throw CairnError(.invalidArgument, "pool in the database URL must be a number of connections from 1 to 500", details: ["parameter": "pool"])
+                    throw CairnError(
+                        .invalidArgument,
+                        "pool in the database URL must be a number of connections from 1 to 500",
+                        details: ["parameter": "pool"]
+                    )
                 }
                 poolSize = size
             default:
                 throw CairnError(
-                    .invalidArgument, "unknown parameter '\(item.name)' in the database URL; known: sslmode, schema, pool", details: ["parameter": item.name])
+                    .invalidArgument,
+                    "unknown parameter '\(item.name)' in the database URL; known: sslmode, schema, pool",
+                    details: ["parameter": item.name]
+                )
             }
         }
     }
@@ -79,13 +95,18 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     /// Names interpolated into SQL (a schema cannot be a bound parameter) are held to this.
     static func isPlainIdentifier(_ name: String) -> Bool {
-        guard let first = name.utf8.first, name.utf8.count <= 63, first == UInt8(ascii: "_") || (first >= 97 && first <= 122) else { return false }
+        guard let first = name.utf8.first, name.utf8.count <= 63, first == UInt8(ascii: "_") || (first >= 97 && first <= 122) else {
+            return false
+        }
         return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
     }
 
     /// The password from `CAIRN_DATABASE_PASSWORD`, else from `file` or the file named by
     /// `CAIRN_DATABASE_PASSWORD_FILE`; nil when none is given.
-    public static func password(file: String? = nil, environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+    public static func password(
+        file: String? = nil,
+        environment env: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> String? {
         if let direct = env["CAIRN_DATABASE_PASSWORD"] { return direct }
         guard let file = file ?? env["CAIRN_DATABASE_PASSWORD_FILE"] else { return nil }
         guard let data = FileManager.default.contents(atPath: file) else {

@@ -17,7 +17,8 @@ enum PostgresSchema {
 
     static let migrations: [Migration] = [
         Migration(
-            version: 1, name: "store",
+            version: 1,
+            name: "store",
             statements: [
                 "CREATE TABLE cairn_store (id TEXT COLLATE \"C\" PRIMARY KEY, created_ms BIGINT NOT NULL)",
                 """
@@ -104,15 +105,18 @@ enum PostgresSchema {
                     time_ms BIGINT NOT NULL,
                     body BYTEA NOT NULL)
                 """,
-            ]),
+            ]
+        ),
         // Leases (runs held by a live server): operational state beside the history, on the
         // database's clock so servers with skewed clocks agree on what expired.
         Migration(
-            version: 2, name: "leases",
+            version: 2,
+            name: "leases",
             statements: [
                 "CREATE TABLE lease (name TEXT COLLATE \"C\" PRIMARY KEY, holder TEXT COLLATE \"C\" NOT NULL, expires_ms BIGINT NOT NULL)",
                 "CREATE INDEX lease_by_holder ON lease (holder)",
-            ]),
+            ]
+        ),
     ]
 
     static var latest: Int { migrations.last?.version ?? 0 }
@@ -123,7 +127,10 @@ enum PostgresSchema {
     static func migrate(_ client: PostgresClient, schema: String?, logger: Logger) async throws -> [Int] {
         if let schema { try await ignoringRace(client, "CREATE SCHEMA IF NOT EXISTS \(schema)", logger: logger) }
         try await ignoringRace(
-            client, "CREATE TABLE IF NOT EXISTS cairn_migration (version INT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)", logger: logger)
+            client,
+            "CREATE TABLE IF NOT EXISTS cairn_migration (version INT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)",
+            logger: logger
+        )
         var applied: [Int] = []
         for migration in migrations {
             let ran = try await client.withTransaction(logger: logger) { connection -> Bool in
@@ -131,7 +138,8 @@ enum PostgresSchema {
                     """
                     INSERT INTO cairn_migration (version, name, applied_ms) VALUES (\(migration.version), \(migration.name), \(Clock.nowMillis()))
                     ON CONFLICT (version) DO NOTHING RETURNING version
-                    """, logger: logger
+                    """,
+                    logger: logger
                 ).collect()
                 guard !claimed.isEmpty else { return false }
                 for statement in migration.statements {
@@ -141,7 +149,10 @@ enum PostgresSchema {
                     // The store's identity: names its announcement channel, so stores sharing a
                     // cluster (in different schemas or databases) never hear each other.
                     let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-                    try await connection.query("INSERT INTO cairn_store (id, created_ms) VALUES (\(id), \(Clock.nowMillis()))", logger: logger)
+                    try await connection.query(
+                        "INSERT INTO cairn_store (id, created_ms) VALUES (\(id), \(Clock.nowMillis()))",
+                        logger: logger
+                    )
                 }
                 return true
             }

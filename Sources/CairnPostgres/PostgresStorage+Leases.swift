@@ -13,12 +13,15 @@ extension PostgresStorage {
             ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_ms = EXCLUDED.expires_ms
             WHERE lease.holder = EXCLUDED.holder OR lease.expires_ms <= \(unescaped: Self.now) OR lease.holder = \(replacing)
             RETURNING name
-            """)
+            """
+        )
         return !taken.isEmpty
     }
 
     @_spi(StoreWrites) public func renewLeases(holder: String, ttlMillis: Millis) async throws -> Set<String> {
-        let held = try await rows("UPDATE lease SET expires_ms = \(unescaped: Self.now) + \(ttlMillis) WHERE holder = \(holder) RETURNING name")
+        let held = try await rows(
+            "UPDATE lease SET expires_ms = \(unescaped: Self.now) + \(ttlMillis) WHERE holder = \(holder) RETURNING name"
+        )
         return Set(try held.map { try $0.decode(String.self) })
     }
 
@@ -33,7 +36,8 @@ extension PostgresStorage {
             SELECT name, holder, expires_ms, expires_ms <= \(unescaped: Self.now) FROM lease
             WHERE name >= \(prefix) AND name < \(prefix + "\u{10FFFF}") AND name > \(after ?? "")
             ORDER BY name LIMIT \(Int64(limit))
-            """)
+            """
+        )
         return try found.map { row in
             let (name, holder, expires, expired) = try row.decode((String, String, Int64, Bool).self)
             return (Lease(name: name, holder: holder, expiresMillis: expires), expired)

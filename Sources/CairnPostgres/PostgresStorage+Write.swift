@@ -46,7 +46,9 @@ extension PostgresStorage {
                 FROM unnest(\(rows.map(\.id.buffer)), \(rows.map { Int64($0.generation) }), \(rows.map { $0.parent?.buffer ?? ByteBuffer() }),
                             \(rows.map { $0.skip?.buffer ?? ByteBuffer() }), \(rows.map(\.timeMillis))) AS u(id, generation, parent, skip, time_ms)
                 ON CONFLICT DO NOTHING
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
         for (project, entries) in Dictionary(grouping: batch.pathHistory, by: \.project).sorted(by: { $0.key < $1.key }) {
             let rows = entries.map(\.entry)
@@ -57,7 +59,9 @@ extension PostgresStorage {
                 FROM unnest(\(rows.map(\.path)), \(rows.map { Int64($0.generation) }), \(rows.map(\.commit.buffer)), \(rows.map(\.change.rawValue)),
                             \(rows.map { $0.blob?.buffer ?? ByteBuffer() })) AS u(path, generation, commit_id, change, blob)
                 ON CONFLICT DO NOTHING
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
         // Stable: several moves of one branch in a batch keep their order (each expects the last).
         let updates = batch.refUpdates.enumerated().sorted { a, b in
@@ -67,7 +71,10 @@ extension PostgresStorage {
         if !batch.audit.isEmpty { try await appendAudit(batch.audit, on: connection) }
     }
 
-    private func insertObjects(_ objects: [(project: Int64, id: ObjectID, object: StoredObject)], on connection: PostgresConnection) async throws {
+    private func insertObjects(
+        _ objects: [(project: Int64, id: ObjectID, object: StoredObject)],
+        on connection: PostgresConnection
+    ) async throws {
         for (project, items) in Dictionary(grouping: objects, by: \.project).sorted(by: { $0.key < $1.key }) {
             var seen = Set<ObjectID>()
             let sorted = items.filter { seen.insert($0.id).inserted }.sorted { $0.id.bytes.lexicographicallyPrecedes($1.id.bytes) }
@@ -88,7 +95,9 @@ extension PostgresStorage {
                     FROM unnest(\(chunk.map(\.id.buffer)), \(chunk.map { Int16($0.object.kind.rawValue) }), \(chunk.map { ByteBuffer(bytes: $0.object.data) }))
                         AS u(id, kind, data)
                     ON CONFLICT DO NOTHING
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 start = end
             }
         }
@@ -102,7 +111,8 @@ extension PostgresStorage {
         switch (u.expected, u.new) {
         case (nil, let new?):
             done = try await !connection.query(
-                "INSERT INTO ref (project, name, head) VALUES (\(u.project), \(u.branch), \(new.buffer)) ON CONFLICT DO NOTHING RETURNING 1", logger: logger
+                "INSERT INTO ref (project, name, head) VALUES (\(u.project), \(u.branch), \(new.buffer)) ON CONFLICT DO NOTHING RETURNING 1",
+                logger: logger
             ).collect().isEmpty
         case (let expected?, let new?):
             done = try await !connection.query(
@@ -111,21 +121,28 @@ extension PostgresStorage {
             ).collect().isEmpty
         case (let expected?, nil):
             done = try await !connection.query(
-                "DELETE FROM ref WHERE project = \(u.project) AND name = \(u.branch) AND head = \(expected.buffer) RETURNING 1", logger: logger
+                "DELETE FROM ref WHERE project = \(u.project) AND name = \(u.branch) AND head = \(expected.buffer) RETURNING 1",
+                logger: logger
             ).collect().isEmpty
         case (nil, nil):
-            done = try await connection.query("SELECT 1 FROM ref WHERE project = \(u.project) AND name = \(u.branch)", logger: logger).collect().isEmpty
+            done = try await connection.query("SELECT 1 FROM ref WHERE project = \(u.project) AND name = \(u.branch)", logger: logger)
+                .collect().isEmpty
         }
         if !done {
-            let actual = try await connection.query("SELECT head FROM ref WHERE project = \(u.project) AND name = \(u.branch)", logger: logger)
-                .collect().first.flatMap { ObjectID(buffer: try $0.decode(ByteBuffer.self)) }
+            let actual = try await connection.query(
+                "SELECT head FROM ref WHERE project = \(u.project) AND name = \(u.branch)",
+                logger: logger
+            )
+            .collect().first.flatMap { ObjectID(buffer: try $0.decode(ByteBuffer.self)) }
             throw RefCASFailure(project: u.project, branch: u.branch, expected: u.expected, actual: actual)
         }
         try await connection.query(
             """
             INSERT INTO reflog (project, name, old, new, time_ms, principal, reason)
             VALUES (\(u.project), \(u.branch), \(u.expected?.buffer), \(u.new?.buffer), \(u.timeMillis), \(u.principal), \(u.reason))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     /// Chains each record onto its organization's last entry. Two servers may append to one
@@ -134,11 +151,13 @@ extension PostgresStorage {
     private func appendAudit(_ records: [AuditAppend], on connection: PostgresConnection) async throws {
         for org in Set(records.map(\.organization)).sorted() {
             try await connection.query("SELECT 1 FROM organization WHERE id = \(org) FOR NO KEY UPDATE", logger: logger)
-            let tip = try await connection.query("SELECT seq, hash FROM audit WHERE org = \(org) ORDER BY seq DESC LIMIT 1", logger: logger).collect().first
-            var (seq, previous) = try tip.map { row in
-                let (seq, hash) = try row.decode((Int64, ByteBuffer).self)
-                return (seq, ObjectID(buffer: hash) ?? AuditChain.genesis)
-            } ?? (Int64(0), AuditChain.genesis)
+            let tip = try await connection.query("SELECT seq, hash FROM audit WHERE org = \(org) ORDER BY seq DESC LIMIT 1", logger: logger)
+                .collect().first
+            var (seq, previous) =
+                try tip.map { row in
+                    let (seq, hash) = try row.decode((Int64, ByteBuffer).self)
+                    return (seq, ObjectID(buffer: hash) ?? AuditChain.genesis)
+                } ?? (Int64(0), AuditChain.genesis)
             var rows: [(seq: Int64, record: AuditAppend, previous: ObjectID, hash: ObjectID)] = []
             for record in records where record.organization == org {
                 seq += 1
@@ -152,7 +171,9 @@ extension PostgresStorage {
                 SELECT \(org), u.* FROM unnest(\(rows.map(\.seq)), \(rows.map(\.record.timeMillis)), \(rows.map(\.record.actor)), \(rows.map(\.record.action)),
                     \(rows.map(\.record.outcome)), \(rows.map { ByteBuffer(bytes: $0.record.body) }), \(rows.map(\.previous.buffer)), \(rows.map(\.hash.buffer)))
                     AS u(seq, time_ms, actor, action, outcome, body, prev, hash)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
     }
 }
@@ -192,5 +213,7 @@ struct CommitIndexRead: ProjectPointRead {
     static let sql = "SELECT generation, parent, skip, time_ms FROM commit_index WHERE project = $1 AND id = $2"
     let project: Int64
     let key: ByteBuffer
-    func decodeRow(_ row: PostgresRow) throws -> (Int64, ByteBuffer?, ByteBuffer?, Int64) { try row.decode((Int64, ByteBuffer?, ByteBuffer?, Int64).self) }
+    func decodeRow(_ row: PostgresRow) throws -> (Int64, ByteBuffer?, ByteBuffer?, Int64) {
+        try row.decode((Int64, ByteBuffer?, ByteBuffer?, Int64).self)
+    }
 }

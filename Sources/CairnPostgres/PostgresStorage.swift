@@ -34,13 +34,19 @@ public final class PostgresStorage: Storage, Service {
 
     /// Connects, and with `migrate` brings the schema up to date; without it, a database whose
     /// schema is missing or behind is an error that says to run `cairn migrate`.
-    public static func connect(_ location: PostgresLocation, migrate: Bool, logger: Logger = Logger(label: "cairn.postgres")) async throws -> PostgresStorage {
+    public static func connect(
+        _ location: PostgresLocation,
+        migrate: Bool,
+        logger: Logger = Logger(label: "cairn.postgres")
+    ) async throws -> PostgresStorage {
         try await probe(location, logger: logger)
         let (client, runner) = try pool(location, logger: logger)
         do {
             if migrate {
                 let applied = try await PostgresSchema.migrate(client, schema: location.schema, logger: logger)
-                if !applied.isEmpty { logger.info("applied schema migrations", metadata: ["versions": "\(applied)", "store": "\(location)"]) }
+                if !applied.isEmpty {
+                    logger.info("applied schema migrations", metadata: ["versions": "\(applied)", "store": "\(location)"])
+                }
             }
             let version = try await PostgresSchema.currentVersion(client, logger: logger)
             guard version >= PostgresSchema.latest else {
@@ -49,7 +55,8 @@ public final class PostgresStorage: Storage, Service {
                     version == 0
                         ? "the database \(location) holds no Cairn store yet; run `cairn migrate` (or `cairn init`) to create it"
                         : "the database \(location) is at schema version \(version), this Cairn needs \(PostgresSchema.latest); run `cairn migrate`",
-                    details: ["store": location.description])
+                    details: ["store": location.description]
+                )
             }
             let id = try await client.query("SELECT id FROM cairn_store LIMIT 1", logger: logger).collect().first?.decode(String.self)
             return PostgresStorage(location: location, client: client, runner: runner, storeID: id ?? "unknown", logger: logger)
@@ -68,12 +75,18 @@ public final class PostgresStorage: Storage, Service {
             throw Self.describe(error, location: location)
         }
         guard version >= PostgresSchema.latest else {
-            throw CairnError(.schemaOutdated, "the database is at schema version \(version), this Cairn needs \(PostgresSchema.latest); run `cairn migrate`")
+            throw CairnError(
+                .schemaOutdated,
+                "the database is at schema version \(version), this Cairn needs \(PostgresSchema.latest); run `cairn migrate`"
+            )
         }
     }
 
     /// Applies the missing migrations (for `cairn migrate`): which ran, and the version now.
-    public static func migrate(_ location: PostgresLocation, logger: Logger = Logger(label: "cairn.postgres")) async throws -> (applied: [Int], version: Int) {
+    public static func migrate(
+        _ location: PostgresLocation,
+        logger: Logger = Logger(label: "cairn.postgres")
+    ) async throws -> (applied: [Int], version: Int) {
         try await probe(location, logger: logger)
         let (client, runner) = try pool(location, logger: logger)
         defer { runner.cancel() }
@@ -93,8 +106,13 @@ public final class PostgresStorage: Storage, Service {
     /// at once with the server's own answer (refused, wrong password, no such database).
     private static func probe(_ location: PostgresLocation, logger: Logger) async throws {
         var config = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database,
-            tls: .disable)
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: .disable
+        )
         switch location.tls {
         case .disable: break
         case .prefer: config.tls = .prefer(try .init(configuration: .makeClientConfiguration()))
@@ -117,7 +135,13 @@ public final class PostgresStorage: Storage, Service {
             case .require: .require(.makeClientConfiguration())
             }
         var config = PostgresClient.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database, tls: tls)
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: tls
+        )
         config.options.maximumConnections = location.poolSize
         config.options.connectTimeout = .seconds(10)
         if let schema = location.schema {
@@ -200,15 +224,22 @@ public final class PostgresStorage: Storage, Service {
                 // a server shutting down or recovering (57P): the store is unavailable, not broken.
                 let unavailable = state.hasPrefix("28") || state == "3D000" || state.hasPrefix("08") || state.hasPrefix("57P")
                 return CairnError(
-                    unavailable ? .storeUnavailable : .storage, "the database \(location) refused: \(message) (SQLSTATE \(state))",
-                    details: ["store": location.description, "sqlstate": state])
+                    unavailable ? .storeUnavailable : .storage,
+                    "the database \(location) refused: \(message) (SQLSTATE \(state))",
+                    details: ["store": location.description, "sqlstate": state]
+                )
             }
             return CairnError(
-                .storeUnavailable, "cannot reach the database \(location): \(Self.reason(e.code))", details: ["store": location.description])
+                .storeUnavailable,
+                "cannot reach the database \(location): \(Self.reason(e.code))",
+                details: ["store": location.description]
+            )
         }
         return CairnError(
-            .storeUnavailable, "the database \(location) could not be used: \(type(of: error)) (is it running, and are the address and credentials right?)",
-            details: ["store": location.description])
+            .storeUnavailable,
+            "the database \(location) could not be used: \(type(of: error)) (is it running, and are the address and credentials right?)",
+            details: ["store": location.description]
+        )
     }
 
     private static func reason(_ code: PSQLError.Code) -> String {
@@ -216,7 +247,8 @@ public final class PostgresStorage: Storage, Service {
         case .connectionError: return "the connection failed (is the server running and the address right?)"
         case .serverClosedConnection, .clientClosedConnection, .uncleanShutdown: return "the connection was closed"
         case .sslUnsupported: return "the server does not offer TLS, which sslmode=require demands"
-        case .authMechanismRequiresPassword: return "the server wants a password and none was given (CAIRN_DATABASE_PASSWORD or CAIRN_DATABASE_PASSWORD_FILE)"
+        case .authMechanismRequiresPassword:
+            return "the server wants a password and none was given (CAIRN_DATABASE_PASSWORD or CAIRN_DATABASE_PASSWORD_FILE)"
         case .unsupportedAuthMechanism: return "the server asks for an authentication method this client does not support"
         case .poolClosed: return "the connection pool is closed"
         default: return "\(code)"
@@ -227,9 +259,12 @@ public final class PostgresStorage: Storage, Service {
 
     @_spi(StoreWrites) public func createOrganization(name: String, timeMillis: Millis) async throws -> OrganizationRecord {
         do {
-            let rows = try await client.query("INSERT INTO organization (name, created_ms) VALUES (\(name), \(timeMillis)) RETURNING id", logger: logger).collect()
+            let rows = try await client.query(
+                "INSERT INTO organization (name, created_ms) VALUES (\(name), \(timeMillis)) RETURNING id",
+                logger: logger
+            ).collect()
             return OrganizationRecord(id: try rows[0].decode(Int64.self), name: name, createdMillis: timeMillis)
-        } catch where Self.sqlState(error) == "23505" {
+        } catch  where Self.sqlState(error) == "23505" {
             throw CairnError(.organizationExists, "an organization named '\(name)' already exists", details: ["organization": name])
         } catch {
             throw Self.describe(error, location: location)
@@ -253,23 +288,36 @@ public final class PostgresStorage: Storage, Service {
         return OrganizationRecord(id: id, name: name, createdMillis: created)
     }
 
-    @_spi(StoreWrites) public func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
+    @_spi(StoreWrites) public func createProject(
+        organization: Int64,
+        name: String,
+        timeMillis: Millis,
+        initial: @Sendable (Int64) -> WriteBatch
+    ) async throws -> ProjectRecord {
         do {
             return try await transaction { connection in
                 let rows = try await connection.query(
-                    "INSERT INTO project (org, name, created_ms) VALUES (\(organization), \(name), \(timeMillis)) RETURNING id", logger: self.logger
+                    "INSERT INTO project (org, name, created_ms) VALUES (\(organization), \(name), \(timeMillis)) RETURNING id",
+                    logger: self.logger
                 ).collect()
-                let record = ProjectRecord(id: try rows[0].decode(Int64.self), organization: organization, name: name, createdMillis: timeMillis)
+                let record = ProjectRecord(
+                    id: try rows[0].decode(Int64.self),
+                    organization: organization,
+                    name: name,
+                    createdMillis: timeMillis
+                )
                 try await self.write(initial(record.id), on: connection)
                 return record
             }
-        } catch where Self.sqlState(error) == "23505" {
+        } catch  where Self.sqlState(error) == "23505" {
             throw CairnError(.projectExists, "a project named '\(name)' already exists", details: ["project": name])
         }
     }
 
     public func project(organization: Int64, named name: String) async throws -> ProjectRecord? {
-        try await rows("SELECT id, org, name, created_ms FROM project WHERE org = \(organization) AND name = \(name)").first.map(Self.project)
+        try await rows("SELECT id, org, name, created_ms FROM project WHERE org = \(organization) AND name = \(name)").first.map(
+            Self.project
+        )
     }
 
     public func projects(organization: Int64) async throws -> [ProjectRecord] {
@@ -304,11 +352,12 @@ public final class PostgresStorage: Storage, Service {
 
     public func objectPage(project: Int64, after: ObjectID?, limit: Int) async throws -> [(ObjectID, StoredObject)] {
         let start = after?.buffer ?? ByteBuffer()
-        return try await rows("SELECT id, kind, data FROM object WHERE project = \(project) AND id > \(start) ORDER BY id LIMIT \(limit)").compactMap { row in
-            let (idBytes, kind, data) = try row.decode((ByteBuffer, Int16, ByteBuffer).self)
-            guard let id = ObjectID(buffer: idBytes) else { return nil }
-            return (id, Self.storedObject(kind: kind, data: data) ?? StoredObject(kind: .blob, data: Array(buffer: data)))
-        }
+        return try await rows("SELECT id, kind, data FROM object WHERE project = \(project) AND id > \(start) ORDER BY id LIMIT \(limit)")
+            .compactMap { row in
+                let (idBytes, kind, data) = try row.decode((ByteBuffer, Int16, ByteBuffer).self)
+                guard let id = ObjectID(buffer: idBytes) else { return nil }
+                return (id, Self.storedObject(kind: kind, data: data) ?? StoredObject(kind: .blob, data: Array(buffer: data)))
+            }
     }
 
     static func storedObject(kind: Int16, data: ByteBuffer) -> StoredObject? {
@@ -357,10 +406,18 @@ public final class PostgresStorage: Storage, Service {
     }
 
     private static func refLogEntry(_ row: PostgresRow) throws -> RefLogEntry {
-        let (seq, name, old, new, time, principal, reason) = try row.decode((Int64, String, ByteBuffer?, ByteBuffer?, Int64, String, String).self)
+        let (seq, name, old, new, time, principal, reason) = try row.decode(
+            (Int64, String, ByteBuffer?, ByteBuffer?, Int64, String, String).self
+        )
         return RefLogEntry(
-            seq: seq, branch: name, old: old.flatMap { ObjectID(buffer: $0) }, new: new.flatMap { ObjectID(buffer: $0) }, timeMillis: time, principal: principal,
-            reason: reason)
+            seq: seq,
+            branch: name,
+            old: old.flatMap { ObjectID(buffer: $0) },
+            new: new.flatMap { ObjectID(buffer: $0) },
+            timeMillis: time,
+            principal: principal,
+            reason: reason
+        )
     }
 
     // MARK: Indexes
@@ -368,7 +425,12 @@ public final class PostgresStorage: Storage, Service {
     public func commitIndex(project: Int64, id: ObjectID) async throws -> CommitIndexEntry? {
         try await rows(CommitIndexRead(project: project, key: id.buffer)).first.map { row in
             CommitIndexEntry(
-                id: id, generation: Int(row.0), parent: row.1.flatMap { ObjectID(buffer: $0) }, skip: row.2.flatMap { ObjectID(buffer: $0) }, timeMillis: row.3)
+                id: id,
+                generation: Int(row.0),
+                parent: row.1.flatMap { ObjectID(buffer: $0) },
+                skip: row.2.flatMap { ObjectID(buffer: $0) },
+                timeMillis: row.3
+            )
         }
     }
 
@@ -381,7 +443,12 @@ public final class PostgresStorage: Storage, Service {
         ).compactMap { ObjectID(buffer: try $0.decode(ByteBuffer.self)) }
     }
 
-    public func pathHistory(project: Int64, path: String, before: (generation: Int, commit: ObjectID)?, limit: Int) async throws -> [PathHistoryEntry] {
+    public func pathHistory(
+        project: Int64,
+        path: String,
+        before: (generation: Int, commit: ObjectID)?,
+        limit: Int
+    ) async throws -> [PathHistoryEntry] {
         let found: [PostgresRow]
         if let before {
             found = try await rows(
@@ -389,25 +456,34 @@ public final class PostgresStorage: Storage, Service {
                 SELECT generation, commit_id, change, blob FROM path_history
                 WHERE project = \(project) AND path = \(path) AND (generation, commit_id) < (\(Int64(before.generation)), \(before.commit.buffer))
                 ORDER BY generation DESC, commit_id DESC LIMIT \(limit)
-                """)
+                """
+            )
         } else {
             found = try await rows(
                 """
                 SELECT generation, commit_id, change, blob FROM path_history
                 WHERE project = \(project) AND path = \(path) ORDER BY generation DESC, commit_id DESC LIMIT \(limit)
-                """)
+                """
+            )
         }
         return try found.compactMap { row in
             let (generation, commit, change, blob) = try row.decode((Int64, ByteBuffer, String, ByteBuffer?).self)
             guard let commit = ObjectID(buffer: commit), let change = ChangeKind(rawValue: change) else { return nil }
-            return PathHistoryEntry(path: path, generation: Int(generation), commit: commit, change: change, blob: blob.flatMap { ObjectID(buffer: $0) })
+            return PathHistoryEntry(
+                path: path,
+                generation: Int(generation),
+                commit: commit,
+                change: change,
+                blob: blob.flatMap { ObjectID(buffer: $0) }
+            )
         }
     }
 
     // MARK: Audit
 
     public func auditEntries(organization: Int64, afterSeq: Int64, limit: Int, filter: AuditFilter) async throws -> [AuditEntry] {
-        var query: PostgresQuery = "SELECT seq, time_ms, actor, action, outcome, body, prev, hash FROM audit WHERE org = \(organization) AND seq > \(afterSeq)"
+        var query: PostgresQuery =
+            "SELECT seq, time_ms, actor, action, outcome, body, prev, hash FROM audit WHERE org = \(organization) AND seq > \(afterSeq)"
         // Each filter adds a bound parameter, never text from the caller.
         func and(_ column: String, _ op: String, _ value: some PostgresDynamicTypeEncodable) {
             query.sql += " AND \(column) \(op) $\(query.binds.count + 1)"
@@ -422,10 +498,18 @@ public final class PostgresStorage: Storage, Service {
         query.binds.append(Int64(limit))
         return try await rows(query).map { row in
             let (seq, time, actor, action, outcome, body, prev, hash) = try row.decode(
-                (Int64, Int64, String, String, String, ByteBuffer, ByteBuffer, ByteBuffer).self)
+                (Int64, Int64, String, String, String, ByteBuffer, ByteBuffer, ByteBuffer).self
+            )
             return AuditEntry(
-                seq: seq, timeMillis: time, actor: actor, action: action, outcome: outcome, body: Array(buffer: body),
-                previousHash: ObjectID(buffer: prev) ?? AuditChain.genesis, hash: ObjectID(buffer: hash) ?? AuditChain.genesis)
+                seq: seq,
+                timeMillis: time,
+                actor: actor,
+                action: action,
+                outcome: outcome,
+                body: Array(buffer: body),
+                previousHash: ObjectID(buffer: prev) ?? AuditChain.genesis,
+                hash: ObjectID(buffer: hash) ?? AuditChain.genesis
+            )
         }
     }
 
@@ -435,7 +519,8 @@ public final class PostgresStorage: Storage, Service {
             """
             SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = \(schema) AND c.relkind = 'r'
-            """)
+            """
+        )
         return try rows.first?.decode(Int64.self) ?? 0
     }
 }

@@ -11,7 +11,9 @@ extension SQLiteStorage {
                     INSERT INTO lease (name, holder, expires_ms) VALUES (?, ?, ?)
                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
                     WHERE lease.holder = excluded.holder OR lease.expires_ms <= ? OR lease.holder = ?
-                    """, arguments: [name, holder, now + ttlMillis, now, replacing])
+                    """,
+                arguments: [name, holder, now + ttlMillis, now, replacing]
+            )
             return db.changesCount > 0
         }
     }
@@ -34,7 +36,8 @@ extension SQLiteStorage {
         // LIKE, whose `%` and `_` a prefix may contain.
         return try await reading { db in
             try Row.fetchAll(
-                db, sql: "SELECT name, holder, expires_ms FROM lease WHERE name >= ? AND name < ? AND name > ? ORDER BY name LIMIT ?",
+                db,
+                sql: "SELECT name, holder, expires_ms FROM lease WHERE name >= ? AND name < ? AND name > ? ORDER BY name LIMIT ?",
                 arguments: [prefix, prefix + "\u{10FFFF}", after ?? "", limit]
             ).map { row in
                 let lease = Lease(name: row[0], holder: row[1], expiresMillis: row[2])

@@ -31,7 +31,9 @@ public final class SQLiteStorage: Storage {
             let migrator = Self.migrator
             if try !pool.read(migrator.hasCompletedMigrations) { try migrator.migrate(pool) }
         } catch {
-            if let damaged = Self.translate(error) as? CairnError { throw CairnError(damaged.code, "cannot open the store at \(path): \(damaged.message)", details: ["path": path]) }
+            if let damaged = Self.translate(error) as? CairnError {
+                throw CairnError(damaged.code, "cannot open the store at \(path): \(damaged.message)", details: ["path": path])
+            }
             throw CairnError(.storage, "cannot open the store at \(path): \(error)", details: ["path": path])
         }
     }
@@ -87,7 +89,8 @@ public final class SQLiteStorage: Storage {
                         change TEXT NOT NULL,
                         blob BLOB,
                         PRIMARY KEY (project, path, generation, commit_id)) WITHOUT ROWID;
-                    """)
+                    """
+            )
         }
         // Tenancy and the audit log. Projects made before organizations existed move into an
         // organization named "default", so no data is lost on upgrade.
@@ -122,7 +125,8 @@ public final class SQLiteStorage: Storage {
                         PRIMARY KEY (org, seq)) WITHOUT ROWID;
                     CREATE INDEX audit_by_actor ON audit(org, actor, seq);
                     CREATE INDEX audit_by_time ON audit(org, time_ms, seq);
-                    """)
+                    """
+            )
         }
         // Who made a branch and when: its latest creation entry, found without scanning its moves.
         m.registerMigration("v3-branch-creation") { db in
@@ -134,7 +138,8 @@ public final class SQLiteStorage: Storage {
                 sql: """
                     CREATE TABLE lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INTEGER NOT NULL) WITHOUT ROWID;
                     CREATE INDEX lease_by_holder ON lease(holder);
-                    """)
+                    """
+            )
         }
         return m
     }
@@ -196,10 +201,18 @@ public final class SQLiteStorage: Storage {
         }
     }
 
-    @_spi(StoreWrites) public func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord {
+    @_spi(StoreWrites) public func createProject(
+        organization: Int64,
+        name: String,
+        timeMillis: Millis,
+        initial: @Sendable (Int64) -> WriteBatch
+    ) async throws -> ProjectRecord {
         do {
             return try await writing { db in
-                try db.execute(sql: "INSERT INTO project(org, name, created_ms) VALUES (?, ?, ?)", arguments: [organization, name, timeMillis])
+                try db.execute(
+                    sql: "INSERT INTO project(org, name, created_ms) VALUES (?, ?, ?)",
+                    arguments: [organization, name, timeMillis]
+                )
                 let record = ProjectRecord(id: db.lastInsertedRowID, organization: organization, name: name, createdMillis: timeMillis)
                 try Self.write(initial(record.id), in: db)
                 return record
@@ -211,15 +224,21 @@ public final class SQLiteStorage: Storage {
 
     public func project(organization: Int64, named name: String) async throws -> ProjectRecord? {
         try readNow { db in
-            try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, org, name, created_ms FROM project WHERE org = ? AND name = ?"), arguments: [organization, name])
-                .map { ProjectRecord(id: $0[0], organization: $0[1], name: $0[2], createdMillis: $0[3]) }
+            try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT id, org, name, created_ms FROM project WHERE org = ? AND name = ?"),
+                arguments: [organization, name]
+            )
+            .map { ProjectRecord(id: $0[0], organization: $0[1], name: $0[2], createdMillis: $0[3]) }
         }
     }
 
     public func projects(organization: Int64) async throws -> [ProjectRecord] {
         try await reading { db in
-            try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, org, name, created_ms FROM project WHERE org = ? ORDER BY name"), arguments: [organization])
-                .map { ProjectRecord(id: $0[0], organization: $0[1], name: $0[2], createdMillis: $0[3]) }
+            try Row.fetchAll(
+                try db.cachedStatement(sql: "SELECT id, org, name, created_ms FROM project WHERE org = ? ORDER BY name"),
+                arguments: [organization]
+            )
+            .map { ProjectRecord(id: $0[0], organization: $0[1], name: $0[2], createdMillis: $0[3]) }
         }
     }
 
@@ -229,7 +248,9 @@ public final class SQLiteStorage: Storage {
         // A point read takes microseconds: doing it on the calling thread (GRDB's synchronous
         // read) avoids two thread hops per object, which dominate tree walks otherwise.
         try readNow { db in
-            try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, data FROM object WHERE project = ? AND id = ?"), arguments: [project, id.data]
+            try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT kind, data FROM object WHERE project = ? AND id = ?"),
+                arguments: [project, id.data]
             ).flatMap(Self.storedObject)
         }
     }
@@ -245,7 +266,11 @@ public final class SQLiteStorage: Storage {
                 let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
                 var arguments: StatementArguments = [project]
                 for id in slice { arguments += [id.data] }
-                let rows = try Row.fetchCursor(db, sql: "SELECT id, kind, data FROM object WHERE project = ? AND id IN (\(marks))", arguments: arguments)
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT id, kind, data FROM object WHERE project = ? AND id IN (\(marks))",
+                    arguments: arguments
+                )
                 while let row = try rows.next() {
                     guard let id = try row.withUnsafeData(atIndex: 0, { $0.flatMap { ObjectID(bytes: $0) } }),
                         let kind = ObjectKind(rawValue: UInt8(truncatingIfNeeded: row[1] as Int64))
@@ -259,8 +284,10 @@ public final class SQLiteStorage: Storage {
 
     public func objectPage(project: Int64, after: ObjectID?, limit: Int) async throws -> [(ObjectID, StoredObject)] {
         try await reading { db in
-            let rows = try Row.fetchAll(try db.cachedStatement(sql: "SELECT id, kind, data FROM object WHERE project = ? AND id > ? ORDER BY id LIMIT ?"),
-                arguments: [project, after?.data ?? Data(), limit])
+            let rows = try Row.fetchAll(
+                try db.cachedStatement(sql: "SELECT id, kind, data FROM object WHERE project = ? AND id > ? ORDER BY id LIMIT ?"),
+                arguments: [project, after?.data ?? Data(), limit]
+            )
             return rows.compactMap { row -> (ObjectID, StoredObject)? in
                 guard let id = ObjectID(bytes: (row[0] as Data)) else { return nil }
                 let kind = ObjectKind(rawValue: UInt8(truncatingIfNeeded: row[1] as Int64)) ?? .blob
@@ -278,24 +305,33 @@ public final class SQLiteStorage: Storage {
 
     public func head(project: Int64, branch: String) async throws -> ObjectID? {
         try readNow { db in
-            try Data.fetchOne(try db.cachedStatement(sql: "SELECT head FROM ref WHERE project = ? AND name = ?"), arguments: [project, branch])
-                .flatMap { ObjectID(bytes: $0) }
+            try Data.fetchOne(
+                try db.cachedStatement(sql: "SELECT head FROM ref WHERE project = ? AND name = ?"),
+                arguments: [project, branch]
+            )
+            .flatMap { ObjectID(bytes: $0) }
         }
     }
 
     public func branches(project: Int64) async throws -> [(name: String, head: ObjectID)] {
         try await reading { db in
-            try Row.fetchAll(try db.cachedStatement(sql: "SELECT name, head FROM ref WHERE project = ? ORDER BY name"), arguments: [project])
-                .compactMap { row in ObjectID(bytes: row[1] as Data).map { (row[0], $0) } }
+            try Row.fetchAll(
+                try db.cachedStatement(sql: "SELECT name, head FROM ref WHERE project = ? ORDER BY name"),
+                arguments: [project]
+            )
+            .compactMap { row in ObjectID(bytes: row[1] as Data).map { (row[0], $0) } }
         }
     }
 
     public func refLogEntry(project: Int64, branch: String, atOrBefore timeMillis: Millis) async throws -> RefLogEntry? {
         try readNow { db in
-            try Row.fetchOne(try db.cachedStatement(sql: """
-                    SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
-                    WHERE project = ? AND name = ? AND time_ms <= ? ORDER BY time_ms DESC, seq DESC LIMIT 1
-                    """),
+            try Row.fetchOne(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
+                        WHERE project = ? AND name = ? AND time_ms <= ? ORDER BY time_ms DESC, seq DESC LIMIT 1
+                        """
+                ),
                 arguments: [project, branch, timeMillis]
             ).map(Self.refLogEntry)
         }
@@ -303,10 +339,13 @@ public final class SQLiteStorage: Storage {
 
     public func refLog(project: Int64, branch: String, beforeSeq: Int64?, limit: Int) async throws -> [RefLogEntry] {
         try await reading { db in
-            try Row.fetchAll(try db.cachedStatement(sql: """
-                    SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
-                    WHERE project = ? AND name = ? AND seq < ? ORDER BY seq DESC LIMIT ?
-                    """),
+            try Row.fetchAll(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
+                        WHERE project = ? AND name = ? AND seq < ? ORDER BY seq DESC LIMIT ?
+                        """
+                ),
                 arguments: [project, branch, beforeSeq ?? Int64.max, min(limit, Int(Int32.max))]
             ).map(Self.refLogEntry)
         }
@@ -314,10 +353,13 @@ public final class SQLiteStorage: Storage {
 
     public func refCreation(project: Int64, branch: String) async throws -> RefLogEntry? {
         try readNow { db in
-            try Row.fetchOne(try db.cachedStatement(sql: """
-                    SELECT seq, name, old, new, time_ms, principal, reason FROM reflog INDEXED BY reflog_created
-                    WHERE project = ? AND name = ? AND old IS NULL ORDER BY seq DESC LIMIT 1
-                    """),
+            try Row.fetchOne(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT seq, name, old, new, time_ms, principal, reason FROM reflog INDEXED BY reflog_created
+                        WHERE project = ? AND name = ? AND old IS NULL ORDER BY seq DESC LIMIT 1
+                        """
+                ),
                 arguments: [project, branch]
             ).map(Self.refLogEntry)
         }
@@ -325,52 +367,83 @@ public final class SQLiteStorage: Storage {
 
     private static func refLogEntry(_ row: Row) -> RefLogEntry {
         RefLogEntry(
-            seq: row[0], branch: row[1], old: (row[2] as Data?).flatMap { ObjectID(bytes: $0) },
-            new: (row[3] as Data?).flatMap { ObjectID(bytes: $0) }, timeMillis: row[4], principal: row[5], reason: row[6])
+            seq: row[0],
+            branch: row[1],
+            old: (row[2] as Data?).flatMap { ObjectID(bytes: $0) },
+            new: (row[3] as Data?).flatMap { ObjectID(bytes: $0) },
+            timeMillis: row[4],
+            principal: row[5],
+            reason: row[6]
+        )
     }
 
     // MARK: Indexes
 
     public func commitIndex(project: Int64, id: ObjectID) async throws -> CommitIndexEntry? {
         try readNow { db in
-            try Row.fetchOne(try db.cachedStatement(sql: "SELECT generation, parent, skip, time_ms FROM commit_index WHERE project = ? AND id = ?"),
+            try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT generation, parent, skip, time_ms FROM commit_index WHERE project = ? AND id = ?"),
                 arguments: [project, id.data]
             ).map { row in
                 CommitIndexEntry(
-                    id: id, generation: row[0], parent: (row[1] as Data?).flatMap { ObjectID(bytes: $0) },
-                    skip: (row[2] as Data?).flatMap { ObjectID(bytes: $0) }, timeMillis: row[3])
+                    id: id,
+                    generation: row[0],
+                    parent: (row[1] as Data?).flatMap { ObjectID(bytes: $0) },
+                    skip: (row[2] as Data?).flatMap { ObjectID(bytes: $0) },
+                    timeMillis: row[3]
+                )
             }
         }
     }
 
     public func commitIDs(project: Int64, from: [UInt8], through: [UInt8], limit: Int) async throws -> [ObjectID] {
         try await reading { db in
-            try Data.fetchAll(try db.cachedStatement(sql: "SELECT id FROM commit_index WHERE project = ? AND id BETWEEN ? AND ? ORDER BY id LIMIT ?"),
+            try Data.fetchAll(
+                try db.cachedStatement(sql: "SELECT id FROM commit_index WHERE project = ? AND id BETWEEN ? AND ? ORDER BY id LIMIT ?"),
                 arguments: [project, Data(from), Data(through), limit]
             ).compactMap { ObjectID(bytes: $0) }
         }
     }
 
-    public func pathHistory(project: Int64, path: String, before: (generation: Int, commit: ObjectID)?, limit: Int) async throws -> [PathHistoryEntry] {
+    public func pathHistory(
+        project: Int64,
+        path: String,
+        before: (generation: Int, commit: ObjectID)?,
+        limit: Int
+    ) async throws -> [PathHistoryEntry] {
         try await reading { db in
             let rows: [Row]
             if let before {
-                rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                        SELECT generation, commit_id, change, blob FROM path_history
-                        WHERE project = ? AND path = ? AND (generation < ? OR (generation = ? AND commit_id < ?))
-                        ORDER BY generation DESC, commit_id DESC LIMIT ?
-                        """),
-                    arguments: [project, path, before.generation, before.generation, before.commit.data, limit])
+                rows = try Row.fetchAll(
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT generation, commit_id, change, blob FROM path_history
+                            WHERE project = ? AND path = ? AND (generation < ? OR (generation = ? AND commit_id < ?))
+                            ORDER BY generation DESC, commit_id DESC LIMIT ?
+                            """
+                    ),
+                    arguments: [project, path, before.generation, before.generation, before.commit.data, limit]
+                )
             } else {
-                rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                        SELECT generation, commit_id, change, blob FROM path_history
-                        WHERE project = ? AND path = ? ORDER BY generation DESC, commit_id DESC LIMIT ?
-                        """),
-                    arguments: [project, path, limit])
+                rows = try Row.fetchAll(
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT generation, commit_id, change, blob FROM path_history
+                            WHERE project = ? AND path = ? ORDER BY generation DESC, commit_id DESC LIMIT ?
+                            """
+                    ),
+                    arguments: [project, path, limit]
+                )
             }
             return rows.compactMap { row in
                 guard let commit = ObjectID(bytes: row[1] as Data), let change = ChangeKind(rawValue: row[2]) else { return nil }
-                return PathHistoryEntry(path: path, generation: row[0], commit: commit, change: change, blob: (row[3] as Data?).flatMap { ObjectID(bytes: $0) })
+                return PathHistoryEntry(
+                    path: path,
+                    generation: row[0],
+                    commit: commit,
+                    change: change,
+                    blob: (row[3] as Data?).flatMap { ObjectID(bytes: $0) }
+                )
             }
         }
     }
@@ -388,18 +461,21 @@ public final class SQLiteStorage: Storage {
             try insertObject.execute(arguments: [item.project, item.id.data, Int64(item.object.kind.rawValue), Data(item.object.data)])
         }
         let insertIndex = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO commit_index(project, id, generation, parent, skip, time_ms) VALUES (?, ?, ?, ?, ?, ?)")
+            sql: "INSERT OR IGNORE INTO commit_index(project, id, generation, parent, skip, time_ms) VALUES (?, ?, ?, ?, ?, ?)"
+        )
         for (project, e) in batch.commitIndex {
             try insertIndex.execute(arguments: [project, e.id.data, e.generation, e.parent?.data, e.skip?.data, e.timeMillis])
         }
         let insertPath = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO path_history(project, path, generation, commit_id, change, blob) VALUES (?, ?, ?, ?, ?, ?)")
+            sql: "INSERT OR IGNORE INTO path_history(project, path, generation, commit_id, change, blob) VALUES (?, ?, ?, ?, ?, ?)"
+        )
         for (project, e) in batch.pathHistory {
             try insertPath.execute(arguments: [project, e.path, e.generation, e.commit.data, e.change.rawValue, e.blob?.data])
         }
         let readHead = try db.cachedStatement(sql: "SELECT head FROM ref WHERE project = ? AND name = ?")
         let insertLog = try db.cachedStatement(
-            sql: "INSERT INTO reflog(project, name, old, new, time_ms, principal, reason) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            sql: "INSERT INTO reflog(project, name, old, new, time_ms, principal, reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
         for u in batch.refUpdates {
             let actual = try Data.fetchOne(readHead, arguments: [u.project, u.branch]).flatMap { ObjectID(bytes: $0) }
             guard actual == u.expected else {
@@ -407,7 +483,8 @@ public final class SQLiteStorage: Storage {
             }
             if let new = u.new {
                 try db.cachedStatement(
-                    sql: "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = excluded.head"
+                    sql:
+                        "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = excluded.head"
                 ).execute(arguments: [u.project, u.branch, new.data])
             } else {
                 try db.cachedStatement(sql: "DELETE FROM ref WHERE project = ? AND name = ?").execute(arguments: [u.project, u.branch])
@@ -421,18 +498,23 @@ public final class SQLiteStorage: Storage {
     /// SQLite's single writer makes the read of the chain's tip and the append one atomic step.
     private static func appendAudit(_ records: [AuditAppend], in db: Database) throws {
         let tip = try db.cachedStatement(sql: "SELECT seq, hash FROM audit WHERE org = ? ORDER BY seq DESC LIMIT 1")
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO audit(org, seq, time_ms, actor, action, outcome, body, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO audit(org, seq, time_ms, actor, action, outcome, body, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
         var tips: [Int64: (Int64, ObjectID)] = [:]
         for r in records {
-            var (seq, previous) = try tips[r.organization]
+            var (seq, previous) =
+                try tips[r.organization]
                 ?? Row.fetchOne(tip, arguments: [r.organization]).map { row in
                     (row[0] as Int64, ObjectID(bytes: row[1] as Data) ?? AuditChain.genesis)
                 } ?? (0, AuditChain.genesis)
             seq += 1
             let hash = AuditChain.hash(previous: previous, seq: seq, body: r.body)
-            try insert.execute(arguments: [r.organization, seq, r.timeMillis, r.actor, r.action, r.outcome, Data(r.body), previous.data, hash.data])
+            try insert.execute(arguments: [
+                r.organization, seq, r.timeMillis, r.actor, r.action, r.outcome, Data(r.body), previous.data, hash.data,
+            ])
             previous = hash
             tips[r.organization] = (seq, previous)
         }
@@ -442,17 +524,39 @@ public final class SQLiteStorage: Storage {
         try await reading { db in
             var sql = "SELECT seq, time_ms, actor, action, outcome, body, prev, hash FROM audit WHERE org = ? AND seq > ?"
             var arguments: StatementArguments = [organization, afterSeq]
-            if let actor = filter.actor { sql += " AND actor = ?"; arguments += [actor] }
-            if let action = filter.action { sql += " AND action = ?"; arguments += [action] }
-            if let outcome = filter.outcome { sql += " AND outcome = ?"; arguments += [outcome] }
-            if let since = filter.sinceMillis { sql += " AND time_ms >= ?"; arguments += [since] }
-            if let until = filter.untilMillis { sql += " AND time_ms < ?"; arguments += [until] }
+            if let actor = filter.actor {
+                sql += " AND actor = ?"
+                arguments += [actor]
+            }
+            if let action = filter.action {
+                sql += " AND action = ?"
+                arguments += [action]
+            }
+            if let outcome = filter.outcome {
+                sql += " AND outcome = ?"
+                arguments += [outcome]
+            }
+            if let since = filter.sinceMillis {
+                sql += " AND time_ms >= ?"
+                arguments += [since]
+            }
+            if let until = filter.untilMillis {
+                sql += " AND time_ms < ?"
+                arguments += [until]
+            }
             sql += " ORDER BY seq LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments).map { row in
                 AuditEntry(
-                    seq: row[0], timeMillis: row[1], actor: row[2], action: row[3], outcome: row[4], body: [UInt8](row[5] as Data),
-                    previousHash: ObjectID(bytes: row[6] as Data) ?? AuditChain.genesis, hash: ObjectID(bytes: row[7] as Data) ?? AuditChain.genesis)
+                    seq: row[0],
+                    timeMillis: row[1],
+                    actor: row[2],
+                    action: row[3],
+                    outcome: row[4],
+                    body: [UInt8](row[5] as Data),
+                    previousHash: ObjectID(bytes: row[6] as Data) ?? AuditChain.genesis,
+                    hash: ObjectID(bytes: row[7] as Data) ?? AuditChain.genesis
+                )
             }
         }
     }

@@ -13,7 +13,9 @@ enum Torture {
     static func main() async throws {
         let args = CommandLine.arguments
         guard args.count == 4, let writers = Int(args[3]) else {
-            FileHandle.standardError.write(Data("usage: cairn-torture STORE PROJECT WRITERS (STORE: a SQLite file or a postgres:// URL)\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: cairn-torture STORE PROJECT WRITERS (STORE: a SQLite file or a postgres:// URL)\n".utf8)
+            )
             exit(64)
         }
         let storage: any Storage =
@@ -29,7 +31,11 @@ enum Torture {
                     while true {
                         let path = "torture/w\(w)/\(i % 50).txt"
                         let content = "writer \(w) iteration \(i)"
-                        let out = try await project.write(path, Array(content.utf8), metadata: CommitMetadata(author: "torture", message: "w\(w) i\(i)"))
+                        let out = try await project.write(
+                            path,
+                            Array(content.utf8),
+                            metadata: CommitMetadata(author: "torture", message: "w\(w) i\(i)")
+                        )
                         if let commit = out.commit {
                             // One write call per line keeps lines whole when several tasks print.
                             FileHandle.standardOutput.write(Data("ack \(commit.hex) \(path) \(content)\n".utf8))

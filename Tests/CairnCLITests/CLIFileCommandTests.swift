@@ -108,7 +108,8 @@ import Testing
         let cli = try CLIHarness()
         cli.run("write", "shared.txt", "--content", "base")
         let base = ((cli.json("show") as! [String: Any])["commit"] as! [String: Any])["id"] as! String
-        let batch: @Sendable (Int) -> String = { i in #"{"changes":[{"op":"edit","path":"shared.txt","old":"base","new":"writer \#(i)"}]}"# }
+        let batch: @Sendable (Int) -> String = { i in #"{"changes":[{"op":"edit","path":"shared.txt","old":"base","new":"writer \#(i)"}]}"#
+        }
         let results = await withTaskGroup(of: (Int, CLIHarness.Result).self) { group in
             for i in 0..<6 {
                 group.addTask { (i, cli.run(["apply", "-", "--json"], stdin: batch(i))) }

@@ -52,7 +52,9 @@ import Testing
         // Flip stored bytes directly in the database, behind Cairn's back.
         let status = try cli.tamper(
             sqlite: "UPDATE object SET data = CAST(REPLACE(CAST(data AS TEXT), 'city', 'evil') AS BLOB) WHERE hex(id) = upper('\(blob)');",
-            postgres: "UPDATE object SET data = convert_to(replace(convert_from(data, 'UTF8'), 'city', 'evil'), 'UTF8') WHERE id = '\\x\(blob)'::bytea;")
+            postgres:
+                "UPDATE object SET data = convert_to(replace(convert_from(data, 'UTF8'), 'city', 'evil'), 'UTF8') WHERE id = '\\x\(blob)'::bytea;"
+        )
         #expect(status == 0)
         let r = cli.run("verify")
         #expect(r.status == 2)

@@ -50,7 +50,10 @@ import Testing
         let (server, admin) = try await Self.setUp()
         let read = server.cli.json("read", "poles/3.json", "-p", "city") as? [String: Any] ?? [:]
         let overHTTP = try await server.request("GET", Self.project + "/files/poles/3.json", token: admin)
-        #expect(read["lines"] as? [String] == overHTTP.json["lines"] as? [String] && read["lines"] as? [String] == [#"{"h":3}"#], "\(read) \(overHTTP.text)")
+        #expect(
+            read["lines"] as? [String] == overHTTP.json["lines"] as? [String] && read["lines"] as? [String] == [#"{"h":3}"#],
+            "\(read) \(overHTTP.text)"
+        )
         let grep = server.cli.json("grep", #""h":[24]"#, "-p", "city") as? [String: Any] ?? [:]
         #expect(grep["files"] as? [String] == ["poles/2.json", "poles/4.json"], "\(grep)")
         let log = server.cli.json("log", "-p", "city", "--limit", "2") as? [String: Any] ?? [:]

@@ -30,7 +30,8 @@ import Testing
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal)
             let text = try String(contentsOf: log, encoding: .utf8)
-            for line in text.split(separator: "\n", omittingEmptySubsequences: true) where text.hasSuffix("\n") || line != text.split(separator: "\n").last {
+            for line in text.split(separator: "\n", omittingEmptySubsequences: true)
+            where text.hasSuffix("\n") || line != text.split(separator: "\n").last {
                 let parts = line.split(separator: " ", maxSplits: 3)
                 guard parts.count == 4, parts[0] == "ack" else { continue }
                 acked.append((String(parts[1]), String(parts[2]), String(parts[3])))
@@ -39,7 +40,10 @@ import Testing
         #expect(acked.count >= 300)
 
         let storage = try await cli.openStorage()
-        let project = try await Repository(storage: storage).project(cli.project, organization: Repository(storage: storage).organization("default").id)
+        let project = try await Repository(storage: storage).project(
+            cli.project,
+            organization: Repository(storage: storage).organization("default").id
+        )
         // Every acknowledged commit is on main's history and holds what its writer wrote.
         let history = try await TestBackend.history(storage, project: cli.project)
         for ack in acked {

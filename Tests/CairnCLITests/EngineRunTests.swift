@@ -15,13 +15,20 @@ import Testing
         #expect(try await server.request("POST", "\(api)/projects", token: admin, json: ["name": "city"]).status == 201)
         #expect(server.cli.run("write", "sites/a.json", "-p", "city", "--content", #"{"capacity":10}"#, "-m", "seed").status == 0)
         #expect(server.cli.run("write", "sites/b.json", "-p", "city", "--content", #"{"capacity":5}"#, "-m", "seed").status == 0)
-        let minted = try await server.request("POST", "\(api)/keys", token: admin, json: ["kind": "agent", "subject": "agent:p", "role": "designer", "project": "city"])
+        let minted = try await server.request(
+            "POST",
+            "\(api)/keys",
+            token: admin,
+            json: ["kind": "agent", "subject": "agent:p", "role": "designer", "project": "city"]
+        )
         return (server, admin, try #require(minted.json["token"] as? String))
     }
 
     /// One session of the agent making `calls`, then the run it was (once its end is recorded).
     static func session(_ server: ServerHarness, _ admin: String, _ agent: String, _ calls: [[String: Any]]) async throws -> [String: Any] {
-        let results = try await AgentHardeningTests.mcp(["http": ["url": server.base + "/v1/mcp?project=city", "token": agent], "calls": calls])
+        let results = try await AgentHardeningTests.mcp([
+            "http": ["url": server.base + "/v1/mcp?project=city", "token": agent], "calls": calls,
+        ])
         #expect(results.allSatisfy { $0["isError"] as? Bool == false }, "\(results)")
         return try await AgentHardeningTests.waitForRun(server, admin, project: "city")
     }
@@ -31,18 +38,27 @@ import Testing
         return try #require((shown.json["commit"] as? [String: Any])?["tree"] as? String, "\(shown.text)")
     }
 
-    @Test("a run follows its merge request: merged with the merge commit, or discarded when closed; rollback restores main's tree, or names the path that moved")
+    @Test(
+        "a run follows its merge request: merged with the merge commit, or discarded when closed; rollback restores main's tree, or names the path that moved"
+    )
     func runFollowsItsMergeRequest() async throws {
         let (server, admin, agent) = try await Self.setUp()
         let runs = "\(Self.api)/projects/city/agent-runs"
         let before = try await Self.tree(server, admin)
 
         // Merged by a person through the merge request: the run says so, with the merge commit.
-        let first = try await Self.session(server, admin, agent, [["tool": "Edit", "arguments": ["path": "sites/a.json", "old": "10", "new": "25", "reason": "more"]]])
+        let first = try await Self.session(
+            server,
+            admin,
+            agent,
+            [["tool": "Edit", "arguments": ["path": "sites/a.json", "old": "10", "new": "25", "reason": "more"]]]
+        )
         #expect(first["status"] as? String == "awaiting_approval", "\(first)")
         let id = try #require(first["id"] as? String)
         let mr = "\(Self.api)/projects/city/merge-requests/\(try #require(first["mergeRequest"] as? Int))"
-        #expect(try await server.request("POST", mr + "/reviews", token: admin, json: ["verdict": "approve", "rationale": "fine"]).status == 200)
+        #expect(
+            try await server.request("POST", mr + "/reviews", token: admin, json: ["verdict": "approve", "rationale": "fine"]).status == 200
+        )
         let merged = try await server.request("POST", mr + "/merge", token: admin, json: [:])
         #expect(merged.status == 200, "\(merged.text)")
         let mergeCommit = (try await server.request("GET", mr, token: admin).json["request"] as? [String: Any])?["mergeCommit"] as? String
@@ -58,19 +74,37 @@ import Testing
         #expect(try await Self.tree(server, admin) == before)
 
         // Closed without merging: discarded, and there is nothing to roll back.
-        let second = try await Self.session(server, admin, agent, [["tool": "Edit", "arguments": ["path": "sites/b.json", "old": "5", "new": "7", "reason": "more"]]])
+        let second = try await Self.session(
+            server,
+            admin,
+            agent,
+            [["tool": "Edit", "arguments": ["path": "sites/b.json", "old": "5", "new": "7", "reason": "more"]]]
+        )
         let secondID = try #require(second["id"] as? String)
-        let closed = try await server.request("POST", "\(Self.api)/projects/city/merge-requests/\(try #require(second["mergeRequest"] as? Int))/close", token: admin, json: [:])
+        let closed = try await server.request(
+            "POST",
+            "\(Self.api)/projects/city/merge-requests/\(try #require(second["mergeRequest"] as? Int))/close",
+            token: admin,
+            json: [:]
+        )
         #expect(closed.status == 200, "\(closed.text)")
         #expect(try await server.request("GET", "\(runs)/\(secondID)", token: admin).json["status"] as? String == "discarded")
         let none = try await server.request("POST", "\(runs)/\(secondID)/rollback", token: admin, json: [:])
         #expect(none.status == 409, "\(none.text)")
 
         // Merged, then a person changed the same file on main: the rollback is refused, naming it, and changes nothing.
-        let third = try await Self.session(server, admin, agent, [["tool": "Edit", "arguments": ["path": "sites/b.json", "old": "5", "new": "9", "reason": "more"]]])
+        let third = try await Self.session(
+            server,
+            admin,
+            agent,
+            [["tool": "Edit", "arguments": ["path": "sites/b.json", "old": "5", "new": "9", "reason": "more"]]]
+        )
         let thirdID = try #require(third["id"] as? String)
         let thirdMR = "\(Self.api)/projects/city/merge-requests/\(try #require(third["mergeRequest"] as? Int))"
-        #expect(try await server.request("POST", thirdMR + "/reviews", token: admin, json: ["verdict": "approve", "rationale": "fine"]).status == 200)
+        #expect(
+            try await server.request("POST", thirdMR + "/reviews", token: admin, json: ["verdict": "approve", "rationale": "fine"]).status
+                == 200
+        )
         #expect(try await server.request("POST", thirdMR + "/merge", token: admin, json: [:]).status == 200)
         #expect(server.cli.run("write", "sites/b.json", "-p", "city", "--content", #"{"capacity":11}"#, "-m", "by hand").status == 0)
         let moved = try await Self.tree(server, admin)
@@ -79,7 +113,9 @@ import Testing
         #expect(try await Self.tree(server, admin) == moved)
     }
 
-    @Test("SIGTERM with an open MCP session over HTTP and an open feed: the server exits within 10 s and the run is interrupted, its branch kept")
+    @Test(
+        "SIGTERM with an open MCP session over HTTP and an open feed: the server exits within 10 s and the run is interrupted, its branch kept"
+    )
     func stopsPromptlyWithOpenSessions() async throws {
         let (server, admin, agent) = try await Self.setUp()
         let id = try await server.openMCPSession("project=city", token: agent)
@@ -88,12 +124,20 @@ import Testing
             "jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": ["name": "Write", "arguments": ["path": "sites/c.json", "content": "{}", "reason": "new site"]],
         ]
-        let wrote = try await server.request("POST", "/v1/mcp?project=city", token: agent, json: call, headers: ["Accept": "application/json, text/event-stream", "Mcp-Session-Id": id])
+        let wrote = try await server.request(
+            "POST",
+            "/v1/mcp?project=city",
+            token: agent,
+            json: call,
+            headers: ["Accept": "application/json, text/event-stream", "Mcp-Session-Id": id]
+        )
         #expect(wrote.status == 200 && wrote.text.contains("committed"), "\(wrote.text)")
         // An open feed, and the session's own event stream.
         let feed = Process()
         feed.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        feed.arguments = ["curl", "-sN", "--max-time", "120", "-H", "Authorization: Bearer \(admin)", "\(server.base)\(Self.api)/projects/city/events"]
+        feed.arguments = [
+            "curl", "-sN", "--max-time", "120", "-H", "Authorization: Bearer \(admin)", "\(server.base)\(Self.api)/projects/city/events",
+        ]
         feed.standardOutput = FileHandle.nullDevice
         feed.standardError = FileHandle.nullDevice
         try feed.run()
@@ -101,7 +145,8 @@ import Testing
         let stream = Process()
         stream.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         stream.arguments = [
-            "curl", "-sN", "--max-time", "120", "-H", "Authorization: Bearer \(agent)", "-H", "Accept: text/event-stream", "-H", "Mcp-Session-Id: \(id)",
+            "curl", "-sN", "--max-time", "120", "-H", "Authorization: Bearer \(agent)", "-H", "Accept: text/event-stream", "-H",
+            "Mcp-Session-Id: \(id)",
             "\(server.base)/v1/mcp?project=city",
         ]
         stream.standardOutput = FileHandle.nullDevice
@@ -126,7 +171,10 @@ import Testing
         #expect(calls.count == 1 && calls.first?["tool"] as? String == "Write", "\(shown.stdout)")
         let made = server.cli.run(["show", commit, "-p", "city", "--json"])
         #expect(made.stdout.contains(id) && made.status == 0, "\(made.stdout) \(made.stderr)")
-        #expect(server.cli.run(["read", "sites/c.json", "-p", "city", "--at", branch]).status == 0, "the interrupted run's branch keeps its write")
+        #expect(
+            server.cli.run(["read", "sites/c.json", "-p", "city", "--at", branch]).status == 0,
+            "the interrupted run's branch keeps its write"
+        )
         #expect(server.cli.run(["read", "sites/c.json", "-p", "city"]).status != 0, "nothing of the interrupted run reached main")
     }
 }

@@ -4,7 +4,8 @@ import Testing
 /// The two shipped example ontologies, each with its dataset on the Helsinki road network:
 /// they load with no violation, and a change that breaks one of their rules is refused.
 @Suite struct ExampleOntologyTests {
-    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("examples")
 
     func load(_ name: String) throws -> CLIHarness {
@@ -12,7 +13,14 @@ import Testing
         let roads = CLIHarness.sharedData.appendingPathComponent("helsinki-roads.geojson").path
         #expect(cli.run("import", roads, "--template", "roads/{@id}.json", "-m", "roads").status == 0)
         #expect(cli.run("apply", Self.examples.appendingPathComponent("\(name)/data.json").path, "-m", "\(name) data").status == 0)
-        let set = cli.run("ontology", "set", Self.examples.appendingPathComponent("\(name)/ontology.json").path, "-m", "\(name) model", "--json")
+        let set = cli.run(
+            "ontology",
+            "set",
+            Self.examples.appendingPathComponent("\(name)/ontology.json").path,
+            "-m",
+            "\(name) model",
+            "--json"
+        )
         #expect(set.status == 0, "\(set.stdout) \(set.stderr)")
         #expect((set.object["report"] as? [String: Any])?["violations"] as? [Any] != nil)
         #expect(((set.object["report"] as? [String: Any])?["violations"] as? [Any])?.isEmpty == true, "\(set.stdout)")
@@ -25,11 +33,19 @@ import Testing
         let cli = try load("fiber")
         let ratio = cli.run("edit", "fiber/splitters/1.json", "--old", #""ratio":8"#, "--new", #""ratio":12"#)
         #expect(ratio.status == 1 && ratio.stderr.contains("[splitter-ratio]"), "\(ratio.stderr)")
-        let far = cli.run("write", "fiber/cabinets/9.json", "--content",
-                          #"{"type":"Feature","geometry":{"type":"Point","coordinates":[25.5,60.5]},"properties":{"name":"CAB-9","olt":"fiber/olt/1.json"}}"#)
+        let far = cli.run(
+            "write",
+            "fiber/cabinets/9.json",
+            "--content",
+            #"{"type":"Feature","geometry":{"type":"Point","coordinates":[25.5,60.5]},"properties":{"name":"CAB-9","olt":"fiber/olt/1.json"}}"#
+        )
         #expect(far.status == 1 && far.stderr.contains("[cabinet-near-road]"), "\(far.stderr)")
-        let orphan = cli.run("write", "fiber/drops/99.json", "--content",
-                             #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.94,60.17]},"properties":{"address":"Somewhere 1"}}"#)
+        let orphan = cli.run(
+            "write",
+            "fiber/drops/99.json",
+            "--content",
+            #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.94,60.17]},"properties":{"address":"Somewhere 1"}}"#
+        )
         #expect(orphan.status == 1 && orphan.stderr.contains("[link:terminates]"), "\(orphan.stderr)")
         // Deleting an ONU a drop terminates at is refused on the drop.
         let onu = cli.run("rm", "fiber/onus/1.json")
@@ -44,7 +60,10 @@ import Testing
         // The pump supplies 8 meters with 108 m³/h of its 120: one meter's demand up by 20 breaks it,
         // and the pump, which links to the meter, is the one reported.
         let demand = cli.run("edit", "water/meters/2.json", "--old", #""demandM3h":11"#, "--new", #""demandM3h":31"#)
-        #expect(demand.status == 1 && demand.stderr.contains("water/pumps/1.json") && demand.stderr.contains("[pump-capacity]"), "\(demand.stderr)")
+        #expect(
+            demand.status == 1 && demand.stderr.contains("water/pumps/1.json") && demand.stderr.contains("[pump-capacity]"),
+            "\(demand.stderr)"
+        )
         #expect(cli.run("edit", "water/meters/2.json", "--old", #""demandM3h":11"#, "--new", #""demandM3h":12"#).status == 0)
     }
 }
@@ -61,20 +80,51 @@ import Testing
         let snapped = r["snapped"] as? [[String: Any]] ?? []
         #expect(snapped.count == 2)
         let ends = snapped.compactMap { ($0["point"] as? [String: Double]).map { [$0["lon"] ?? 0, $0["lat"] ?? 0] } }
-        let straight = cli.run("run", "distance", "--point", ends.map { "\($0[0]),\($0[1])" }.first ?? "", "--point", ends.map { "\($0[0]),\($0[1])" }.last ?? "", "--json")
+        let straight = cli.run(
+            "run",
+            "distance",
+            "--point",
+            ends.map { "\($0[0]),\($0[1])" }.first ?? "",
+            "--point",
+            ends.map { "\($0[0]),\($0[1])" }.last ?? "",
+            "--json"
+        )
         let geodesic = ((straight.object["result"] as? [String: Any])?["geodesic"] as? Double) ?? .infinity
-        #expect((r["length"] as? Double ?? 0) >= geodesic * 0.999 && (r["time"] as? Double ?? 0) > 0 && !(r["roads"] as? [Any] ?? []).isEmpty, "\(r)")
+        #expect(
+            (r["length"] as? Double ?? 0) >= geodesic * 0.999 && (r["time"] as? Double ?? 0) > 0 && !(r["roads"] as? [Any] ?? []).isEmpty,
+            "\(r)"
+        )
         let inputs = (route.object["inputs"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
-        #expect(inputs.contains("crew/depots/1.json") && inputs.contains("crew/orders/5.json") && inputs.contains { $0.hasPrefix("roads/") })
+        #expect(
+            inputs.contains("crew/depots/1.json") && inputs.contains("crew/orders/5.json") && inputs.contains { $0.hasPrefix("roads/") }
+        )
         // Every work order snaps within the ontology's 50 m of a road, fraction within its road.
         let snaps = (cli.run("run", "snap", "--input", "crew/orders/*.json", "--json").object["result"] as? [[String: Any]]) ?? []
-        #expect(snaps.count == 12 && snaps.allSatisfy { ($0["distance"] as? Double ?? 99) < 50 && (0...1).contains($0["fraction"] as? Double ?? -1) })
+        #expect(
+            snaps.count == 12
+                && snaps.allSatisfy { ($0["distance"] as? Double ?? 99) < 50 && (0...1).contains($0["fraction"] as? Double ?? -1) }
+        )
         // The zone is 0.08° × 0.035° at 60.17° N: about 4.43 km × 3.87 km on the ellipsoid.
-        let area = (cli.run("run", "area", "--input", "crew/zones/centre.json", "--json").object["result"] as? [String: Any])?["geodesic"] as? Double ?? 0
+        let area =
+            (cli.run("run", "area", "--input", "crew/zones/centre.json", "--json").object["result"] as? [String: Any])?["geodesic"]
+            as? Double ?? 0
         #expect(abs(area - 17.16e6) < 0.01 * 17.16e6, "\(area)")
         // What the Kallio depot's crew reaches in ten minutes, written with its provenance.
-        let iso = cli.run("run", "isochrone", "--input", "crew/depots/2.json", "--budget", "600", "--weight", "time", "--output", "analysis/reach.json",
-                          "-m", "crew reach", "--json")
+        let iso = cli.run(
+            "run",
+            "isochrone",
+            "--input",
+            "crew/depots/2.json",
+            "--budget",
+            "600",
+            "--weight",
+            "time",
+            "--output",
+            "analysis/reach.json",
+            "-m",
+            "crew reach",
+            "--json"
+        )
         #expect(iso.status == 0, "\(iso.stderr)")
         let written = cli.run("read", "analysis/reach.json")
         let provenance = (try? JSONSerialization.jsonObject(with: Data(written.stdout.utf8))) as? [String: Any] ?? [:]
@@ -82,8 +132,23 @@ import Testing
         let read = (provenance["inputs"] as? [[String: Any]] ?? []).first { $0["path"] as? String == "crew/depots/2.json" }
         #expect((read?["blob"] as? String)?.count == 64)
         // Two vans from the Kamppi depot serve every work order, with costs along the roads.
-        let plan = cli.run("solve", "routing", "--depots", "crew/depots/1.json", "--stops", "crew/orders/*.json", "--vehicles", "2", "--roads", "roads/**",
-                           "--seed", "3", "--iterations", "300", "--json")
+        let plan = cli.run(
+            "solve",
+            "routing",
+            "--depots",
+            "crew/depots/1.json",
+            "--stops",
+            "crew/orders/*.json",
+            "--vehicles",
+            "2",
+            "--roads",
+            "roads/**",
+            "--seed",
+            "3",
+            "--iterations",
+            "300",
+            "--json"
+        )
         #expect(plan.status == 0, "\(plan.stdout) \(plan.stderr)")
         let routes = (plan.object["routes"] as? [String: Any])?["routes"] as? [[String: Any]] ?? []
         let visited = routes.flatMap { ($0["visits"] as? [[String: Any]] ?? []).compactMap { $0["stop"] as? String } }
@@ -92,19 +157,34 @@ import Testing
         #expect(total > 0 && abs(total - ((plan.object["result"] as? [String: Any])?["objective"] as? Double ?? 0)) < 1e-6)
         // Two crews of 120 minutes cannot take 630 minutes of orders: the most urgent go first,
         // within each crew's minutes, optimal as HiGHS finds the written model too.
-        let crews = cli.run("solve", "crew_assignment", "--depots", "crew/depots/*.json", "--stops", "crew/orders/*.json", "--capacity", "120",
-                            "--output", "runs", "--json")
+        let crews = cli.run(
+            "solve",
+            "crew_assignment",
+            "--depots",
+            "crew/depots/*.json",
+            "--stops",
+            "crew/orders/*.json",
+            "--capacity",
+            "120",
+            "--output",
+            "runs",
+            "--json"
+        )
         #expect(crews.status == 0, "\(crews.stdout) \(crews.stderr)")
         #expect((crews.object["result"] as? [String: Any])?["status"] as? String == "optimal")
         let given = crews.object["assignments"] as? [String: String] ?? [:]
         var minutes: [String: Double] = [:]
         for (order, crew) in given {
-            let props = (try? JSONSerialization.jsonObject(with: Data(cli.run("read", order).stdout.utf8)) as? [String: Any])?["properties"] as? [String: Any]
+            let props =
+                (try? JSONSerialization.jsonObject(with: Data(cli.run("read", order).stdout.utf8)) as? [String: Any])?["properties"]
+                as? [String: Any]
             minutes[crew, default: 0] += props?["minutes"] as? Double ?? 0
         }
         #expect(!given.isEmpty && given.count < 12 && minutes.values.allSatisfy { $0 > 0 && $0 <= 120 }, "\(given) \(minutes)")
         let crewFolder = try #require(crews.object["folder"] as? String)
-        let crewModel = try JSONSerialization.jsonObject(with: Data(cli.run("read", "\(crewFolder)/model.json", "--limit", "100000").stdout.utf8))
+        let crewModel = try JSONSerialization.jsonObject(
+            with: Data(cli.run("read", "\(crewFolder)/model.json", "--limit", "100000").stdout.utf8)
+        )
         let highs = try ReferenceSolver.highs(crewModel)
         let objective = (crews.object["result"] as? [String: Any])?["objective"] as? Double ?? 0
         #expect(highs.status == "optimal" && abs(highs.objective - objective) <= 1e-6 * objective, "\(highs) vs \(objective)")

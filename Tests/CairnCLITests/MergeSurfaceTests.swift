@@ -12,15 +12,39 @@ import Testing
         // main is protected by default: a direct merge is refused; the project's configuration lifts it.
         let protected = try await server.request("POST", p + "/merges", token: admin, json: ["source": "plan"])
         #expect(protected.status == 409 && protected.errorCode == "branch_protected")
-        #expect(try await server.request("PUT", p + "/files/.cairn/protection.json", token: admin, json: ["content": #"{"branches":{}}"#]).status == 200)
-        _ = try await server.request("PUT", p + "/files/pump.json", token: admin, json: ["content": #"{"id":"pump-1","flow":10,"state":"on"}"#])
+        #expect(
+            try await server.request("PUT", p + "/files/.cairn/protection.json", token: admin, json: ["content": #"{"branches":{}}"#])
+                .status == 200
+        )
+        _ = try await server.request(
+            "PUT",
+            p + "/files/pump.json",
+            token: admin,
+            json: ["content": #"{"id":"pump-1","flow":10,"state":"on"}"#]
+        )
         #expect(try await server.request("POST", p + "/branches", token: admin, json: ["name": "plan"]).status == 201)
-        _ = try await server.request("PUT", p + "/files/pump.json", token: admin, json: ["content": #"{"id":"pump-1","flow":12,"state":"on"}"#, "branch": "plan"])
+        _ = try await server.request(
+            "PUT",
+            p + "/files/pump.json",
+            token: admin,
+            json: ["content": #"{"id":"pump-1","flow":12,"state":"on"}"#, "branch": "plan"]
+        )
         _ = try await server.request("PUT", p + "/files/valve.json", token: admin, json: ["content": #"{"id":"v1"}"#, "branch": "plan"])
-        let mainHead = try await server.request("PUT", p + "/files/pump.json", token: admin, json: ["content": #"{"id":"pump-1","flow":15,"state":"off"}"#])
+        let mainHead =
+            try await server.request(
+                "PUT",
+                p + "/files/pump.json",
+                token: admin,
+                json: ["content": #"{"id":"pump-1","flow":15,"state":"off"}"#]
+            )
             .json["commit"] as? String
 
-        let attempt = try await server.request("POST", p + "/merges", token: admin, json: ["source": "plan", "message": "bring in the plan"])
+        let attempt = try await server.request(
+            "POST",
+            p + "/merges",
+            token: admin,
+            json: ["source": "plan", "message": "bring in the plan"]
+        )
         #expect(attempt.status == 200)
         #expect(attempt.json["status"] as? String == "conflicts")
         let files = attempt.json["conflicts"] as? [[String: Any]] ?? []
@@ -33,24 +57,42 @@ import Testing
 
         // A viewer may not merge, and the refusal is audited.
         _ = try await server.request("PUT", "/v1/orgs/default/members/user:vera", token: admin, json: ["role": "viewer"])
-        let viewer = try #require(try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": "user:vera", "role": "viewer"]).json["token"] as? String)
+        let viewer = try #require(
+            try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": "user:vera", "role": "viewer"]).json[
+                "token"
+            ] as? String
+        )
         let refused = try await server.request("POST", p + "/merges", token: viewer, json: ["source": "plan"])
         #expect(refused.status == 403 && refused.errorCode == "permission_denied")
 
-        let bad = try await server.request("POST", p + "/merges", token: admin, json: ["source": "plan", "resolutions": ["pump.json": ["/flow": ["use": "mine"]]]])
+        let bad = try await server.request(
+            "POST",
+            p + "/merges",
+            token: admin,
+            json: ["source": "plan", "resolutions": ["pump.json": ["/flow": ["use": "mine"]]]]
+        )
         #expect(bad.status == 400)
 
         let done = try await server.request(
-            "POST", p + "/merges", token: admin, json: ["source": "plan", "message": "bring in the plan", "resolutions": ["pump.json": ["/flow": ["value": 13]]]])
+            "POST",
+            p + "/merges",
+            token: admin,
+            json: ["source": "plan", "message": "bring in the plan", "resolutions": ["pump.json": ["/flow": ["value": 13]]]]
+        )
         #expect(done.json["status"] as? String == "merged", "\(done.text)")
         let commit = try #require((done.json["outcome"] as? [String: Any])?["commit"] as? String)
         let shown = try await server.request("GET", p + "/commits/\(commit)", token: admin)
         #expect(((shown.json["commit"] as? [String: Any])?["parents"] as? [String])?.count == 2)
         let pump = try await server.request("GET", p + "/files/pump.json?raw=true", token: admin)
-        #expect(try JSONSerialization.jsonObject(with: pump.body) as? NSDictionary == ["id": "pump-1", "flow": 13, "state": "off"] as NSDictionary)
+        #expect(
+            try JSONSerialization.jsonObject(with: pump.body) as? NSDictionary == ["id": "pump-1", "flow": 13, "state": "off"]
+                as NSDictionary
+        )
         #expect(try await server.request("GET", p + "/files/valve.json", token: admin).status == 200)
 
-        let audit = try await server.request("GET", "/v1/orgs/default/audit?action=branch.merge", token: admin).json["entries"] as? [[String: Any]] ?? []
+        let audit =
+            try await server.request("GET", "/v1/orgs/default/audit?action=branch.merge", token: admin).json["entries"] as? [[String: Any]]
+            ?? []
         let outcomes = audit.compactMap { ($0["record"] as? [String: Any])?["outcome"] as? String }
         #expect(outcomes == ["refused", "conflicts", "denied", "ok"], "\(outcomes)")
         let merged = audit.last?["record"] as? [String: Any]
@@ -71,7 +113,10 @@ import Testing
         #expect(cli.run("write", "a.json", "--content", #"{"n":3,"m":5}"#).status == 0)
         let conflict = cli.run("merge", "side")
         #expect(conflict.status == 1)
-        #expect(conflict.stdout.contains("a.json /n") && conflict.stdout.contains("ours:   3") && conflict.stdout.contains("theirs: 2"), "\(conflict.stdout)")
+        #expect(
+            conflict.stdout.contains("a.json /n") && conflict.stdout.contains("ours:   3") && conflict.stdout.contains("theirs: 2"),
+            "\(conflict.stdout)"
+        )
         #expect(cli.run("read", "a.json").stdout.contains(#"{"n":3,"m":5}"#))
         let resolved = cli.run("merge", "side", "--resolve", "-", "--json", stdin: #"{"a.json": {"/n": {"use": "theirs"}}}"#)
         #expect(resolved.status == 0, "\(resolved.stderr)")

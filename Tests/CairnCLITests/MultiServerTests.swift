@@ -2,10 +2,11 @@ import CairnCore
 import CairnStore
 import CairnTestSupport
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Several `cairn serve` processes on one PostgreSQL store (the PostgreSQL pass only): writes
 /// through any server are seen by all at once, concurrent writers never lose an update, overlaps
@@ -81,9 +82,15 @@ struct MultiServerTests {
         var disjointAcks: [Ack] = []
         let servers = [a.base, b.base]
         var feedText = ""
-        feedText = try await ServerFeedAndLimitsTests.feed(b, org: "default", project: "city", token: token, until: { text in
-            disjointAcks.allSatisfy { text.contains($0.commit) }
-        }) {
+        feedText = try await ServerFeedAndLimitsTests.feed(
+            b,
+            org: "default",
+            project: "city",
+            token: token,
+            until: { text in
+                disjointAcks.allSatisfy { text.contains($0.commit) }
+            }
+        ) {
             disjointAcks = try await withThrowingTaskGroup(of: [Ack].self) { group in
                 for w in 0..<32 {
                     group.addTask {
@@ -92,7 +99,13 @@ struct MultiServerTests {
                         // (soon stale) head, then its own last commit, which others have moved past.
                         var seen = base
                         for round in 0..<4 {
-                            let r = try await Self.put(servers[w % 2], "disjoint/w\(w).json", token: token, content: "{\"w\": \(w), \"round\": \(round)}\n", basedOn: seen)
+                            let r = try await Self.put(
+                                servers[w % 2],
+                                "disjoint/w\(w).json",
+                                token: token,
+                                content: "{\"w\": \(w), \"round\": \(round)}\n",
+                                basedOn: seen
+                            )
                             #expect(r.status == 200, "writer \(w) round \(round): \(r.json)")
                             if let commit = r.json["commit"] {
                                 acks.append(Ack(writer: w, commit: commit, path: "disjoint/w\(w).json", content: ""))
@@ -121,7 +134,9 @@ struct MultiServerTests {
         let shared = try await Self.mainHead(b, token: token)
         let overlapping = try await withThrowingTaskGroup(of: Reply.self) { group in
             for w in 0..<32 {
-                group.addTask { try await Self.put(servers[w % 2], "shared.json", token: token, content: "{\"winner\": \(w)}\n", basedOn: shared) }
+                group.addTask {
+                    try await Self.put(servers[w % 2], "shared.json", token: token, content: "{\"winner\": \(w)}\n", basedOn: shared)
+                }
             }
             var all: [Reply] = []
             for try await r in group { all.append(r) }
@@ -157,7 +172,8 @@ struct MultiServerTests {
                         while !stop.isSet {
                             let content = "{\"w\": \(w), \"i\": \(i)}\n"
                             let path = "load/w\(w)/\(i % 20).json"
-                            if let r = try? await Self.put(servers[w % 2], path, token: token, content: content, basedOn: nil), r.status == 200,
+                            if let r = try? await Self.put(servers[w % 2], path, token: token, content: content, basedOn: nil),
+                                r.status == 200,
                                 let commit = r.json["commit"]
                             {
                                 acks.append(Ack(writer: w, commit: commit, path: path, content: content))

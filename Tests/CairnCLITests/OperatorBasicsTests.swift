@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// The operator's basics (issue 17, items 18–27): metrics that carry their status and matter,
@@ -24,20 +24,36 @@ import Testing
         #expect(try await server.request("GET", "\(Self.api)/projects/none/files/a.json", token: admin).status == 404)
         #expect(try await server.request("POST", "\(Self.api)/projects", token: admin, json: ["name": "city"]).status == 201)
         #expect(try await server.request("POST", "\(Self.api)/projects", token: admin, json: ["name": "city"]).status == 409)
-        #expect(try await server.request("PUT", "\(Self.api)/projects/city/files/a.json", token: admin, json: ["content": "{}", "message": "m"]).status == 200)
+        #expect(
+            try await server.request(
+                "PUT",
+                "\(Self.api)/projects/city/files/a.json",
+                token: admin,
+                json: ["content": "{}", "message": "m"]
+            ).status == 200
+        )
         let text = try await Self.metrics(server)
         for status in ["401", "404", "409"] {
             #expect(text.contains("http_response_status_code=\"\(status)\""), "no request counted with status \(status)")
         }
-        #expect(!text.contains("http_response_status_code=\"500\""), "an error was counted as 500:\n\(text.split(separator: "\n").filter { $0.contains("500") }.joined(separator: "\n"))")
+        #expect(
+            !text.contains("http_response_status_code=\"500\""),
+            "an error was counted as 500:\n\(text.split(separator: "\n").filter { $0.contains("500") }.joined(separator: "\n"))"
+        )
         for name in [
-            "cairn_node_cache_bytes", "cairn_feed_subscribers", "cairn_mcp_sessions", "cairn_solves_running", "cairn_build_info", "cairn_auth_failures_total",
+            "cairn_node_cache_bytes", "cairn_feed_subscribers", "cairn_mcp_sessions", "cairn_solves_running", "cairn_build_info",
+            "cairn_auth_failures_total",
             "cairn_commit_transactions_total", "cairn_commit_duration_seconds", "cairn_group_commit_size", "cairn_decisions_total",
         ] {
             #expect(text.contains("# HELP \(name) "), "no HELP line for \(name)")
         }
-        #expect(text.contains("cairn_commit_transactions_total") && text.contains("cairn_auth_failures_total{reason=\"malformed_key\"}"), "\(text.prefix(3000))")
-        let cache = text.split(separator: "\n").first { $0.hasPrefix("cairn_node_cache_bytes ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        #expect(
+            text.contains("cairn_commit_transactions_total") && text.contains("cairn_auth_failures_total{reason=\"malformed_key\"}"),
+            "\(text.prefix(3000))"
+        )
+        let cache = text.split(separator: "\n").first { $0.hasPrefix("cairn_node_cache_bytes ") }.flatMap {
+            Double($0.split(separator: " ").last ?? "")
+        }
         #expect((cache ?? 0) > 0 && (cache ?? .infinity) <= 64 * 1024 * 1024)
     }
 
@@ -46,10 +62,22 @@ import Testing
         let server = try await ServerHarness()
         let admin = try server.adminToken()
         #expect(try await server.request("POST", "\(Self.api)/projects", token: admin, json: ["name": "city"]).status == 201)
-        #expect(try await server.request("PUT", "\(Self.api)/projects/city/files/a.json", token: admin, json: ["content": #"{"v":"secret-value"}"#, "message": "m"]).status == 200)
-        #expect(try server.cli.tamper(
-            sqlite: "UPDATE object SET data = CAST(replace(CAST(data AS TEXT), 'secret-value', 'tampered-val') AS BLOB) WHERE CAST(data AS TEXT) LIKE '%secret-value%';",
-            postgres: "UPDATE object SET data = convert_to(replace(convert_from(data, 'UTF8'), 'secret-value', 'tampered-val'), 'UTF8') WHERE position('secret-value'::bytea in data) > 0;") == 0)
+        #expect(
+            try await server.request(
+                "PUT",
+                "\(Self.api)/projects/city/files/a.json",
+                token: admin,
+                json: ["content": #"{"v":"secret-value"}"#, "message": "m"]
+            ).status == 200
+        )
+        #expect(
+            try server.cli.tamper(
+                sqlite:
+                    "UPDATE object SET data = CAST(replace(CAST(data AS TEXT), 'secret-value', 'tampered-val') AS BLOB) WHERE CAST(data AS TEXT) LIKE '%secret-value%';",
+                postgres:
+                    "UPDATE object SET data = convert_to(replace(convert_from(data, 'UTF8'), 'secret-value', 'tampered-val'), 'UTF8') WHERE position('secret-value'::bytea in data) > 0;"
+            ) == 0
+        )
         let read = try await server.request("GET", "\(Self.api)/projects/city/files/a.json?raw=true", token: admin)
         #expect(read.status == 500 && read.errorCode == "corrupt" && !read.text.contains("tampered"), "\(read.status) \(read.text)")
 
@@ -86,14 +114,19 @@ import Testing
         #expect(id.count == 24 && id.allSatisfy(\.isHexDigit), "\(id)")
         var line: [String: Any]?
         for _ in 0..<100 {
-            line = server.errorOutput.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-                .first { $0["request_id"] as? String == "trace-42" }
+            line = server.errorOutput.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            .first { $0["request_id"] as? String == "trace-42" }
             if line != nil { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         let entry = try #require(line, "no JSON log line for the request:\n\(server.errorOutput.suffix(2000))")
         #expect(entry["status"] as? String == "200" && entry["method"] as? String == "GET" && entry["principal"] as? String == "user:admin")
-        #expect((entry["route"] as? String)?.contains("whoami") == true && entry["duration_ms"] != nil && entry["time"] != nil && entry["level"] as? String == "info")
+        #expect(
+            (entry["route"] as? String)?.contains("whoami") == true && entry["duration_ms"] != nil && entry["time"] != nil
+                && entry["level"] as? String == "info"
+        )
         #expect(server.errorOutput.contains("\"message\":\"cairn started\""))
         #expect(!server.errorOutput.contains(admin) && !server.errorOutput.contains(String(admin.suffix(64))), "the token reached the log")
     }
@@ -112,11 +145,15 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let cert = dir.appendingPathComponent("cert.pem").path
+        let key = dir.appendingPathComponent("key.pem").path
         func makeCertificate(_ name: String) throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=\(name)", "-addext", "subjectAltName=IP:127.0.0.1"]
+            p.arguments = [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=\(name)",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
             p.standardError = FileHandle.nullDevice
             try p.run()
             p.waitUntilExit()
@@ -146,7 +183,13 @@ import Testing
     func corsAllowList() async throws {
         let server = try await ServerHarness(environment: ["CAIRN_CORS_ORIGINS": "https://console.example"])
         let preflight = try await server.request(
-            "OPTIONS", "\(Self.api)/whoami", headers: ["Origin": "https://console.example", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"])
+            "OPTIONS",
+            "\(Self.api)/whoami",
+            headers: [
+                "Origin": "https://console.example", "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            ]
+        )
         let allow = preflight.headers.first { $0.key.lowercased() == "access-control-allow-origin" }?.value
         #expect([200, 204].contains(preflight.status) && allow == "https://console.example", "\(preflight.status) \(preflight.headers)")
         let other = try await server.request("GET", "/healthz", headers: ["Origin": "https://evil.example"])
@@ -161,7 +204,10 @@ import Testing
         let server = try await ServerHarness()
         let page = try await server.request("GET", "/v1/docs")
         #expect(page.status == 200 && (page.headers.first { $0.key.lowercased() == "content-type" }?.value ?? "").contains("text/html"))
-        #expect(!page.text.contains("<script") && !page.text.contains("http://") && !page.text.contains("https://"), "the page loads something")
+        #expect(
+            !page.text.contains("<script") && !page.text.contains("http://") && !page.text.contains("https://"),
+            "the page loads something"
+        )
         let doc = try await server.request("GET", "/v1/openapi.json")
         let paths = doc.json["paths"] as? [String: [String: Any]] ?? [:]
         var operations = 0
@@ -170,7 +216,10 @@ import Testing
                 let op = value as? [String: Any] ?? [:]
                 operations += 1
                 let id = op["operationId"] as? String ?? ""
-                #expect(!(op["summary"] as? String ?? "").isEmpty && !(op["tags"] as? [String] ?? []).isEmpty, "\(id) has no summary or tag")
+                #expect(
+                    !(op["summary"] as? String ?? "").isEmpty && !(op["tags"] as? [String] ?? []).isEmpty,
+                    "\(id) has no summary or tag"
+                )
                 #expect(page.text.contains("id=\"\(id)\""), "\(id) is not on the page")
             }
         }

@@ -46,9 +46,15 @@ import Testing
         try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: base) }
         for name in ["scripts", "examples", ".build", "README.md"] {
-            try FileManager.default.createSymbolicLink(at: checkout.appendingPathComponent(name), withDestinationURL: Self.root.appendingPathComponent(name))
+            try FileManager.default.createSymbolicLink(
+                at: checkout.appendingPathComponent(name),
+                withDestinationURL: Self.root.appendingPathComponent(name)
+            )
         }
-        try FileManager.default.createSymbolicLink(at: base.appendingPathComponent("shared"), withDestinationURL: CLIHarness.sharedData.deletingLastPathComponent())
+        try FileManager.default.createSymbolicLink(
+            at: base.appendingPathComponent("shared"),
+            withDestinationURL: CLIHarness.sharedData.deletingLastPathComponent()
+        )
 
         let port = try Self.freePort()
         var script = """
@@ -86,7 +92,10 @@ import Testing
         try handle.close()
         let log = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         let failedBlock = log.components(separatedBy: ">>> README block ").last?.prefix { $0.isNumber } ?? "?"
-        #expect(process.terminationStatus == 0, "README block \(failedBlock) failed (exit \(process.terminationStatus)):\n\(log.suffix(4000))")
+        #expect(
+            process.terminationStatus == 0,
+            "README block \(failedBlock) failed (exit \(process.terminationStatus)):\n\(log.suffix(4000))"
+        )
         #expect(log.contains(">>> README block \(runnable.count + 1)"), "not every block ran:\n\(log.suffix(2000))")
     }
 

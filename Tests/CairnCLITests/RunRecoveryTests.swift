@@ -16,8 +16,16 @@ import Testing
         #expect(try await server.request("POST", "\(api)/projects", token: admin, json: ["name": "city"]).status == 201)
         #expect(server.cli.run("write", "sites/a.json", "-p", "city", "--content", #"{"capacity":10}"#, "-m", "seed").status == 0)
         // Agents' changes merge straight into `work` (main is protected), so a run's effect is plain to see.
-        #expect(try await server.request("POST", "\(api)/projects/city/branches", token: admin, json: ["name": "work", "from": "main"]).status == 201)
-        let minted = try await server.request("POST", "\(api)/keys", token: admin, json: ["kind": "agent", "subject": "agent:p", "role": "designer", "project": "city"])
+        #expect(
+            try await server.request("POST", "\(api)/projects/city/branches", token: admin, json: ["name": "work", "from": "main"]).status
+                == 201
+        )
+        let minted = try await server.request(
+            "POST",
+            "\(api)/keys",
+            token: admin,
+            json: ["kind": "agent", "subject": "agent:p", "role": "designer", "project": "city"]
+        )
         return (server, admin, try #require(minted.json["token"] as? String, "\(minted.text)"))
     }
 
@@ -43,7 +51,8 @@ import Testing
 
     /// What a server logged about runs and leases (for a failure's message).
     static func engineLog(_ server: ServerHarness) -> String {
-        server.startupOutput.split(separator: "\n").filter { $0.contains("cairn.engine") || $0.contains("lease") || $0.contains("orphan") }.suffix(20)
+        server.startupOutput.split(separator: "\n").filter { $0.contains("cairn.engine") || $0.contains("lease") || $0.contains("orphan") }
+            .suffix(20)
             .joined(separator: "\n")
     }
 
@@ -53,7 +62,9 @@ import Testing
     /// The commit a ref names now.
     static func head(_ server: ServerHarness, _ admin: String, _ ref: String) async throws -> String? {
         let encoded = ref.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ref
-        return (try await server.request("GET", "\(api)/projects/city/commits/\(encoded)", token: admin).json["commit"] as? [String: Any])?["id"] as? String
+        return (try await server.request("GET", "\(api)/projects/city/commits/\(encoded)", token: admin).json["commit"] as? [String: Any])?[
+            "id"
+        ] as? String
     }
 
     /// The paths under `prefix` on a ref, all pages.
@@ -65,7 +76,9 @@ import Testing
     }
 
     static func writes(_ n: Int, folder: String) -> [[String: Any]] {
-        (0..<n).map { ["tool": "Write", "arguments": ["path": "\(folder)/\($0).json", "content": #"{"n":\#($0)}"#, "reason": "step \($0)"]] }
+        (0..<n).map {
+            ["tool": "Write", "arguments": ["path": "\(folder)/\($0).json", "content": #"{"n":\#($0)}"#, "reason": "step \($0)"]]
+        }
     }
 
     // MARK: A call and its record are one
@@ -79,19 +92,30 @@ import Testing
                 case 0: ["tool": "Write", "arguments": ["path": "\(folder)/\(i).json", "content": #"{"n":\#(i)}"#, "reason": "step \(i)"]]
                 case 1: ["tool": "Read", "arguments": ["path": "\(folder)/\(i - 1).json"]]
                 case 2: ["tool": "Glob", "arguments": ["pattern": "\(folder)/**"]]
-                default: ["tool": "Edit", "arguments": ["path": "\(folder)/\(i - 3).json", "old": #""n":\#(i - 3)"#, "new": #""n":\#(i - 3),"edited":true"#, "reason": "edit \(i)"]]
+                default:
+                    [
+                        "tool": "Edit",
+                        "arguments": [
+                            "path": "\(folder)/\(i - 3).json", "old": #""n":\#(i - 3)"#, "new": #""n":\#(i - 3),"edited":true"#,
+                            "reason": "edit \(i)",
+                        ],
+                    ]
                 }
             }
         }
         let plans = [plan("east"), plan("west")]
         let answer = try await PythonReference.run(
             "Tests/CairnCLITests/Support/python/mcp_session.py",
-            ["sessions": plans.map { ["http": ["url": Self.url(server), "token": agent], "calls": $0] }])
+            ["sessions": plans.map { ["http": ["url": Self.url(server), "token": agent], "calls": $0] }]
+        )
         let sessions = answer["sessions"] as? [[String: Any]] ?? []
         #expect(sessions.count == 2)
         for (k, session) in sessions.enumerated() {
             let results = session["results"] as? [[String: Any]] ?? []
-            #expect(results.count == 200 && results.allSatisfy { $0["isError"] as? Bool == false }, "session \(k): \(results.filter { $0["isError"] as? Bool == true }.prefix(3))")
+            #expect(
+                results.count == 200 && results.allSatisfy { $0["isError"] as? Bool == false },
+                "session \(k): \(results.filter { $0["isError"] as? Bool == true }.prefix(3))"
+            )
             let id = try #require(session["run"] as? String)
             let shown = try await Self.ended(server, admin, id)
             #expect(shown["status"] as? String == "merged", "\(shown["status"] ?? "") \(shown["message"] ?? "")")
@@ -99,13 +123,17 @@ import Testing
             #expect(calls.compactMap { $0["seq"] as? Int } == Array(1...200))
             #expect(calls.compactMap { $0["tool"] as? String } == plans[k].compactMap { $0["tool"] as? String })
             // Every committing call names its commit; the read calls name none.
-            #expect(calls.allSatisfy { (($0["commits"] as? [String])?.count == 1) == ["Write", "Edit"].contains($0["tool"] as? String ?? "") })
+            #expect(
+                calls.allSatisfy { (($0["commits"] as? [String])?.count == 1) == ["Write", "Edit"].contains($0["tool"] as? String ?? "") }
+            )
         }
         #expect(try await Self.paths(server, admin, ref: "work", prefix: "east/").count == 50)
         #expect(try await Self.paths(server, admin, ref: "work", prefix: "west/").count == 50)
     }
 
-    @Test("when the store refuses a call's record, the call fails, says why, and its branch does not move; once it accepts again, calls go on")
+    @Test(
+        "when the store refuses a call's record, the call fails, says why, and its branch does not move; once it accepts again, calls go on"
+    )
     func refusedRecordFailsTheCall() async throws {
         let (server, admin, agent) = try await Self.setUp()
         let pauses = try SessionPauses()
@@ -119,10 +147,13 @@ import Testing
         ]
         let session = try BackgroundSession(["http": ["url": Self.url(server), "token": agent], "calls": calls])
         var running: [String: Any] = [:]
-        var branch = "", head: String?
+        var branch = ""
+        var head: String?
         try await pauses.when("fault") { () async throws in
             running = try #require(
-                (try await server.request("GET", "\(Self.api)/projects/city/agent-runs", token: admin).json["runs"] as? [[String: Any]])?.first { $0["status"] as? String == "running" })
+                (try await server.request("GET", "\(Self.api)/projects/city/agent-runs", token: admin).json["runs"] as? [[String: Any]])?
+                    .first { $0["status"] as? String == "running" }
+            )
             branch = try #require(running["branch"] as? String)
             head = try await Self.head(server, admin, branch)
             #expect(head != nil)
@@ -139,18 +170,28 @@ import Testing
                         IF NEW.project = (SELECT id FROM project WHERE name = '_workflow') THEN RAISE EXCEPTION 'injected fault'; END IF;
                         RETURN NEW; END $$ LANGUAGE plpgsql;
                         CREATE TRIGGER refuse_records BEFORE INSERT ON reflog FOR EACH ROW EXECUTE FUNCTION refuse_records();
-                        """) == 0)
+                        """
+                ) == 0
+            )
         }
         try await pauses.when("mended") { () async throws in
             #expect(try await Self.head(server, admin, branch) == head, "the run's branch moved")
-            #expect(try server.cli.tamper(sqlite: "DROP TRIGGER refuse_records;", postgres: "DROP TRIGGER refuse_records ON reflog; DROP FUNCTION refuse_records();") == 0)
+            #expect(
+                try server.cli.tamper(
+                    sqlite: "DROP TRIGGER refuse_records;",
+                    postgres: "DROP TRIGGER refuse_records ON reflog; DROP FUNCTION refuse_records();"
+                ) == 0
+            )
         }
         let results = try await session.answer()["results"] as? [[String: Any]] ?? []
         #expect(results.count == 4)
         func text(_ i: Int) -> String { results.indices.contains(i) ? results[i]["text"] as? String ?? "" : "" }
         #expect(results.first?["isError"] as? Bool == false)
         for i in [1, 2] {
-            #expect(results[i]["isError"] as? Bool == true && text(i).contains("could not be recorded") && !text(i).contains("injected fault"), "\(text(i))")
+            #expect(
+                results[i]["isError"] as? Bool == true && text(i).contains("could not be recorded") && !text(i).contains("injected fault"),
+                "\(text(i))"
+            )
         }
         #expect(results.last?["isError"] as? Bool == false, "\(text(3))")
         let shown = try await Self.ended(server, admin, try #require(running["id"] as? String))
@@ -163,7 +204,9 @@ import Testing
 
     // MARK: Restart recovery
 
-    @Test("a server killed in the middle of a run: after restart the run is interrupted, its record holds every answered call, its branch exactly the recorded writes")
+    @Test(
+        "a server killed in the middle of a run: after restart the run is interrupted, its record holds every answered call, its branch exactly the recorded writes"
+    )
     func killedMidRun() async throws {
         let (server, admin, agent) = try await Self.setUp()
         // The client kills the server itself, with its 26th call in flight: the kill lands in the
@@ -176,7 +219,10 @@ import Testing
         let answeredBeforeKill = 25
         let results = answer["results"] as? [[String: Any]] ?? []
         let id = try #require(answer["run"] as? String)
-        #expect(answer["lost"] != nil && results.count >= answeredBeforeKill && results.count < 400, "\(results.count) answered, lost: \(answer["lost"] ?? "nothing")")
+        #expect(
+            answer["lost"] != nil && results.count >= answeredBeforeKill && results.count < 400,
+            "\(results.count) answered, lost: \(answer["lost"] ?? "nothing")"
+        )
         #expect(results.allSatisfy { $0["isError"] as? Bool == false })
 
         // The next server on the same store sees the dead one's lease at once (same machine).
@@ -184,7 +230,8 @@ import Testing
         let shown = try await Self.ended(restarted, admin, id)
         #expect(
             shown["status"] as? String == "interrupted",
-            "\(shown["status"] ?? "none"): \(shown["message"] ?? ""); the server logged: \(Self.engineLog(restarted))")
+            "\(shown["status"] ?? "none"): \(shown["message"] ?? ""); the server logged: \(Self.engineLog(restarted))"
+        )
         let calls = shown["calls"] as? [[String: Any]] ?? []
         // Every answered call is recorded; at most one more, the call in flight at the kill,
         // committed with its record but never answered.
@@ -196,7 +243,9 @@ import Testing
         #expect(try await Self.paths(restarted, admin, ref: "work", prefix: "kill/").isEmpty, "an interrupted run merges nothing")
     }
 
-    @Test("servers sharing a store: a live run is never ended by another server; a frozen server's runs are recovered once its lease lapses, and its session then refuses calls")
+    @Test(
+        "servers sharing a store: a live run is never ended by another server; a frozen server's runs are recovered once its lease lapses, and its session then refuses calls"
+    )
     func leasesAcrossServers() async throws {
         guard TestBackend.isPostgres else { return }  // Only a PostgreSQL store is shared by several servers.
         let lease = ["CAIRN_RUN_LEASE_SECONDS": "4"]
@@ -207,9 +256,16 @@ import Testing
         func write(_ path: String) async throws -> ServerHarness.Reply {
             n += 1
             let call: [String: Any] = [
-                "jsonrpc": "2.0", "id": n, "method": "tools/call", "params": ["name": "Write", "arguments": ["path": path, "content": "{}", "reason": "lease test"]],
+                "jsonrpc": "2.0", "id": n, "method": "tools/call",
+                "params": ["name": "Write", "arguments": ["path": path, "content": "{}", "reason": "lease test"]],
             ]
-            return try await a.request("POST", "/v1/mcp?project=city&branch=work", token: agent, json: call, headers: ServerHarness.mcpAccept.merging(["Mcp-Session-Id": id]) { $1 })
+            return try await a.request(
+                "POST",
+                "/v1/mcp?project=city&branch=work",
+                token: agent,
+                json: call,
+                headers: ServerHarness.mcpAccept.merging(["Mcp-Session-Id": id]) { $1 }
+            )
         }
         #expect(try await write("sites/one.json").text.contains("committed"))
         // Several of b's sweeps (every 4/3 s) later, the run a holds is still running and working.
@@ -225,7 +281,10 @@ import Testing
             defer { kill(a.process.processIdentifier, SIGCONT) }
             shown = try await Self.ended(b, admin, id)
         }
-        #expect(shown["status"] as? String == "interrupted", "\(shown["status"] ?? "none"): \(shown["message"] ?? ""); b logged: \(Self.engineLog(b))")
+        #expect(
+            shown["status"] as? String == "interrupted",
+            "\(shown["status"] ?? "none"): \(shown["message"] ?? ""); b logged: \(Self.engineLog(b))"
+        )
         #expect((shown["calls"] as? [[String: Any]])?.count == 2)
         // Awake again, a learns before its session's next call acts that the run is no longer
         // its own: a lease not renewed for half its life is renewed first.

@@ -3,7 +3,9 @@ import Testing
 
 /// The Run primitive over HTTP on the Helsinki roads: answers, determinism, provenance, errors.
 @Suite struct RunSurfaceTests {
-    @Test("HTTP: route, snap and isochrone on the Helsinki roads; the same request gives the same bytes; with output the result is written with its provenance")
+    @Test(
+        "HTTP: route, snap and isochrone on the Helsinki roads; the same request gives the same bytes; with output the result is written with its provenance"
+    )
     func runOverHTTP() async throws {
         // Each Run reads all 2,417 road files; with every suite running on 2 cores one once took
         // over the default 30 s request limit. What is asserted is the answer, not its time.
@@ -19,7 +21,9 @@ import Testing
         let first = try await server.request("POST", p + "/run", token: admin, json: route)
         #expect(first.status == 200, "\(first.text)")
         let result = first.json["result"] as? [String: Any] ?? [:]
-        #expect((result["length"] as? Double ?? 0) > 500 && (result["time"] as? Double ?? 0) > 0 && !(result["roads"] as? [Any] ?? []).isEmpty)
+        #expect(
+            (result["length"] as? Double ?? 0) > 500 && (result["time"] as? Double ?? 0) > 0 && !(result["roads"] as? [Any] ?? []).isEmpty
+        )
         #expect((result["geometry"] as? [String: Any])?["type"] as? String == "LineString")
         #expect((first.json["inputs"] as? [Any])?.count == 2417, "every road file read, with its blob")
         let again = try await server.request("POST", p + "/run", token: admin, json: route)
@@ -30,36 +34,73 @@ import Testing
         #expect((snapped?["distance"] as? Double).map { $0 < 100 } == true && snapped?["road"] as? String != nil)
 
         let nearest = try await server.request(
-            "POST", p + "/run", token: admin, json: ["function": "nearest", "points": [[24.9384, 60.1699]], "inputs": ["roads/*.json"]])
+            "POST",
+            p + "/run",
+            token: admin,
+            json: ["function": "nearest", "points": [[24.9384, 60.1699]], "inputs": ["roads/*.json"]]
+        )
         let hit = (nearest.json["result"] as? [[String: Any]])?.first
-        #expect(nearest.status == 200 && (hit?["id"] as? String)?.hasPrefix("roads/") == true && (hit?["distance"] as? Double).map { $0 < 100 } == true, "\(nearest.text.prefix(300))")
+        #expect(
+            nearest.status == 200 && (hit?["id"] as? String)?.hasPrefix("roads/") == true
+                && (hit?["distance"] as? Double).map { $0 < 100 } == true,
+            "\(nearest.text.prefix(300))"
+        )
 
         let iso = try await server.request(
-            "POST", p + "/run", token: admin,
-            json: ["function": "isochrone", "points": [[24.9384, 60.1699]], "budget": 500, "output": "analysis/iso.json", "message": "reach in 500 m"])
+            "POST",
+            p + "/run",
+            token: admin,
+            json: [
+                "function": "isochrone", "points": [[24.9384, 60.1699]], "budget": 500, "output": "analysis/iso.json",
+                "message": "reach in 500 m",
+            ]
+        )
         #expect(iso.status == 200, "\(iso.text)")
         #expect(((iso.json["result"] as? [String: Any])?["polygon"] as? [String: Any])?["type"] as? String == "Polygon")
         #expect((iso.json["output"] as? [String: Any])?["commit"] as? String != nil)
         let written = try await server.request("GET", p + "/files/analysis/iso.json?raw=true", token: admin)
         let doc = try JSONSerialization.jsonObject(with: written.body) as? [String: Any] ?? [:]
         #expect(doc["function"] as? String == "isochrone" && doc["commit"] as? String == first.json["commit"] as? String)
-        #expect((doc["inputs"] as? [[String: Any]])?.first?["blob"] as? String != nil && (doc["parameters"] as? [String: Any])?["budget"] as? Int == 500)
+        #expect(
+            (doc["inputs"] as? [[String: Any]])?.first?["blob"] as? String != nil
+                && (doc["parameters"] as? [String: Any])?["budget"] as? Int == 500
+        )
 
         // Distances both ways, and a geodesic area: values from geographiclib (GeodSolve).
-        let distance = try await server.request("POST", p + "/run", token: admin, json: ["function": "distance", "points": [[24.9, 60.0], [24.9, 61.0]]])
+        let distance = try await server.request(
+            "POST",
+            p + "/run",
+            token: admin,
+            json: ["function": "distance", "points": [[24.9, 60.0], [24.9, 61.0]]]
+        )
         let d = distance.json["result"] as? [String: Any] ?? [:]
-        #expect(abs((d["haversine"] as? Double ?? 0) - 111_195.08) < 0.01 && abs((d["geodesic"] as? Double ?? 0) - 111_420.728) < 0.001, "\(distance.text)")
-        let square: [String: Any] = ["type": "Polygon", "coordinates": [[[24.9, 60.0], [24.91, 60.0], [24.91, 60.01], [24.9, 60.01], [24.9, 60.0]]]]
+        #expect(
+            abs((d["haversine"] as? Double ?? 0) - 111_195.08) < 0.01 && abs((d["geodesic"] as? Double ?? 0) - 111_420.728) < 0.001,
+            "\(distance.text)"
+        )
+        let square: [String: Any] = [
+            "type": "Polygon", "coordinates": [[[24.9, 60.0], [24.91, 60.0], [24.91, 60.01], [24.9, 60.01], [24.9, 60.0]]],
+        ]
         let area = try await server.request("POST", p + "/run", token: admin, json: ["function": "area", "geometry": square])
         #expect(abs(((area.json["result"] as? [String: Any])?["geodesic"] as? Double ?? 0) - 621_587.241) < 0.01, "\(area.text)")
 
         // Two one-way streets that never meet: no route between them, said as such.
         for (name, coords) in [("a", [[25.5, 60.5], [25.51, 60.5]]), ("b", [[25.6, 60.5], [25.61, 60.5]])] {
-            let road = #"{"type":"Feature","properties":{"oneway":"yes","highway":"residential"},"geometry":{"type":"LineString","coordinates":"# + "\(coords)}}"
+            let road =
+                #"{"type":"Feature","properties":{"oneway":"yes","highway":"residential"},"geometry":{"type":"LineString","coordinates":"#
+                + "\(coords)}}"
             #expect(server.cli.run("write", "islands/\(name).json", "-p", "city", "--content", road, "-m", "island").status == 0)
         }
-        let stranded = try await server.request("POST", p + "/run", token: admin, json: ["function": "route", "points": [[25.505, 60.5], [25.605, 60.5]], "roads": "islands/*.json"])
-        #expect(stranded.status == 422 && (stranded.json["error"] as? [String: Any])?["code"] as? String == "unprocessable", "\(stranded.text)")
+        let stranded = try await server.request(
+            "POST",
+            p + "/run",
+            token: admin,
+            json: ["function": "route", "points": [[25.505, 60.5], [25.605, 60.5]], "roads": "islands/*.json"]
+        )
+        #expect(
+            stranded.status == 422 && (stranded.json["error"] as? [String: Any])?["code"] as? String == "unprocessable",
+            "\(stranded.text)"
+        )
 
         // Bad input answers clearly and writes nothing.
         for (body, code) in [
@@ -74,7 +115,11 @@ import Testing
         }
         // Run needs the `run` authority: a viewer is refused.
         _ = try await server.request("PUT", "/v1/orgs/default/members/user:vera", token: admin, json: ["role": "viewer"])
-        let viewer = try #require(try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": "user:vera", "role": "viewer"]).json["token"] as? String)
+        let viewer = try #require(
+            try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": "user:vera", "role": "viewer"]).json[
+                "token"
+            ] as? String
+        )
         #expect(try await server.request("POST", p + "/run", token: viewer, json: route).status == 403)
     }
 }

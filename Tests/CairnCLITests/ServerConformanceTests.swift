@@ -23,8 +23,10 @@ struct ServerConformanceTests {
         defer { try? FileManager.default.removeItem(at: work) }
         process.currentDirectoryURL = work
         process.arguments =
-            ["--config-file", config.path, "run", server.base + "/v1/openapi.json", "-H", "Authorization: Bearer \(token)",
-             "--max-examples", "15", "--seed", seed, "--no-color", "--request-timeout", "20"] + arguments
+            [
+                "--config-file", config.path, "run", server.base + "/v1/openapi.json", "-H", "Authorization: Bearer \(token)",
+                "--max-examples", "15", "--seed", seed, "--no-color", "--request-timeout", "20",
+            ] + arguments
         var env = ProcessInfo.processInfo.environment
         env["CAIRN_ST_ORG"] = "default"
         env["SCHEMATHESIS_HOOKS"] = nil
@@ -47,7 +49,11 @@ struct ServerConformanceTests {
         let token = try server.adminToken()
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: token, json: ["name": "demo"]).status == 201)
         let seeded = try await server.request(
-            "PUT", "/v1/orgs/default/projects/demo/files/zones/a.json", token: token, json: ["content": "{\"name\": \"a\", \"n\": 1}\n", "message": "seed"])
+            "PUT",
+            "/v1/orgs/default/projects/demo/files/zones/a.json",
+            token: token,
+            json: ["content": "{\"name\": \"a\", \"n\": 1}\n", "message": "seed"]
+        )
         #expect(seeded.status == 200)
 
         // Revoking a key is run last and alone: its stateful links find the admin key itself.
@@ -56,7 +62,9 @@ struct ServerConformanceTests {
         // Every operation of the served document, less revokeKey (run below, alone) and the
         // document's own operation, which schemathesis does not test when it loads from that URL.
         let document = try await server.request("GET", "/v1/openapi.json")
-        let operations = (document.json["paths"] as? [String: [String: Any]] ?? [:]).values.reduce(0) { $0 + $1.keys.filter { $0 != "parameters" }.count }
+        let operations = (document.json["paths"] as? [String: [String: Any]] ?? [:]).values.reduce(0) {
+            $0 + $1.keys.filter { $0 != "parameters" }.count
+        }
         #expect(operations > 50)
         #expect(output.contains("Tested: \(operations - 2)"), "not every operation was tested:\n\(output.suffix(2000))")
 

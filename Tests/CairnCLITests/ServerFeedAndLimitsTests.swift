@@ -7,11 +7,19 @@ import Testing
     /// Reads a feed with `curl -N` while `during` runs, then until `until` holds of what it
     /// printed (at most 30 s); returns that text.
     static func feed(
-        _ server: ServerHarness, org: String, project: String, token: String, until: (String) -> Bool, during: () async throws -> Void
+        _ server: ServerHarness,
+        org: String,
+        project: String,
+        token: String,
+        until: (String) -> Bool,
+        during: () async throws -> Void
     ) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-sN", "--max-time", "300", "-H", "Authorization: Bearer \(token)", "\(server.base)/v1/orgs/\(org)/projects/\(project)/events"]
+        process.arguments = [
+            "curl", "-sN", "--max-time", "300", "-H", "Authorization: Bearer \(token)",
+            "\(server.base)/v1/orgs/\(org)/projects/\(project)/events",
+        ]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -41,19 +49,34 @@ import Testing
     func changeFeed() async throws {
         let server = try await ServerHarness(environment: ["CAIRN_FEED_HEARTBEAT_SECONDS": "0.5"])
         #expect(server.cli.run(["admin", "org-create", "other"]).status == 0)
-        let mine = try server.adminToken(), theirs = try server.adminToken(org: "other")
+        let mine = try server.adminToken()
+        let theirs = try server.adminToken(org: "other")
         for (org, token) in [("default", mine), ("other", theirs)] {
             #expect(try await server.request("POST", "/v1/orgs/\(org)/projects", token: token, json: ["name": "grid"]).status == 201)
         }
         var myCommits: [String] = []
-        let text = try await Self.feed(server, org: "default", project: "grid", token: mine, until: { $0.contains("plan-b") && $0.components(separatedBy: "plan-b").last!.contains(": heartbeat") }) {
+        let text = try await Self.feed(
+            server,
+            org: "default",
+            project: "grid",
+            token: mine,
+            until: { $0.contains("plan-b") && $0.components(separatedBy: "plan-b").last!.contains(": heartbeat") }
+        ) {
             for i in 0..<3 {
                 let r = try await server.request(
-                    "PUT", "/v1/orgs/default/projects/grid/files/pipes/\(i).json", token: mine, json: ["content": "{\"i\": \(i)}\n", "message": "pipe \(i)"])
+                    "PUT",
+                    "/v1/orgs/default/projects/grid/files/pipes/\(i).json",
+                    token: mine,
+                    json: ["content": "{\"i\": \(i)}\n", "message": "pipe \(i)"]
+                )
                 myCommits.append(r.json["commit"] as? String ?? "")
                 // The other organization's project has the same name and changes at the same time.
                 _ = try await server.request(
-                    "PUT", "/v1/orgs/other/projects/grid/files/SECRET-\(i).json", token: theirs, json: ["content": "{\"leak\": true}\n", "message": "SECRET"])
+                    "PUT",
+                    "/v1/orgs/other/projects/grid/files/SECRET-\(i).json",
+                    token: theirs,
+                    json: ["content": "{\"leak\": true}\n", "message": "SECRET"]
+                )
             }
             _ = try await server.request("POST", "/v1/orgs/default/projects/grid/branches", token: mine, json: ["name": "plan-b"])
         }
@@ -78,7 +101,12 @@ import Testing
         let server = try await ServerHarness(environment: ["CAIRN_MAX_BODY_BYTES": "2000"])
         let token = try server.adminToken()
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: token, json: ["name": "p"]).status == 201)
-        let big = try await server.request("PUT", "/v1/orgs/default/projects/p/files/big.json", token: token, json: ["content": String(repeating: "x", count: 5000)])
+        let big = try await server.request(
+            "PUT",
+            "/v1/orgs/default/projects/p/files/big.json",
+            token: token,
+            json: ["content": String(repeating: "x", count: 5000)]
+        )
         #expect(big.status == 413)
         #expect(big.errorCode == "payload_too_large")
         #expect(try await server.request("GET", "/v1/orgs/default/projects/p/files/big.json", token: token).status == 404)
@@ -95,7 +123,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: config) }
         // The harness passes --rate-limit 0 first; this config must come from the file alone.
         let server = try await ServerHarness(extraArgs: ["--config", config.path], omitRateLimit: true)
-        let a = try server.adminToken(), b = try server.adminToken()
+        let a = try server.adminToken()
+        let b = try server.adminToken()
         var statuses: [Int] = []
         var limited: ServerHarness.Reply?
         for _ in 0..<5 {
@@ -114,8 +143,17 @@ import Testing
         let server = try await ServerHarness(environment: ["CAIRN_REQUEST_TIMEOUT": "0.002"])
         let token = try server.adminToken()
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: token, json: ["name": "p"]).status == 201)
-        let changes = (0..<2000).map { ["op": "write", "path": "f/\($0).json", "content": "{\"n\": \($0), \"text\": \"lorem ipsum dolor\"}\n"] }
-        #expect(try await server.request("POST", "/v1/orgs/default/projects/p/commits", token: token, json: ["changes": changes, "message": "many"]).status == 200)
+        let changes = (0..<2000).map {
+            ["op": "write", "path": "f/\($0).json", "content": "{\"n\": \($0), \"text\": \"lorem ipsum dolor\"}\n"]
+        }
+        #expect(
+            try await server.request(
+                "POST",
+                "/v1/orgs/default/projects/p/commits",
+                token: token,
+                json: ["changes": changes, "message": "many"]
+            ).status == 200
+        )
         let slow = try await server.request("GET", "/v1/orgs/default/projects/p/grep?pattern=l(o|a)rem%5Cs%2Bips&mode=count", token: token)
         #expect(slow.status == 503)
         #expect(slow.errorCode == "timeout")

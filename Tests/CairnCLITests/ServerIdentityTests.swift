@@ -2,13 +2,14 @@ import Foundation
 import Testing
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// OIDC end to end: a real `cairn serve`, and an identity provider made with independent tools
 /// (Python's pyjwt and cryptography) serving its JWKS on loopback.
 @Suite(.serialized) struct ServerIdentityTests {
-    static let generic401 = #"{"error":{"code":"unauthenticated","details":{},"message":"missing or invalid credential: send 'Authorization: Bearer <API key or ID token>'"}}"#
+    static let generic401 =
+        #"{"error":{"code":"unauthenticated","details":{},"message":"missing or invalid credential: send 'Authorization: Bearer <API key or ID token>'"}}"#
 
     final class Provider: @unchecked Sendable {
         let process = Process()
@@ -16,7 +17,9 @@ import Testing
 
         init() throws {
             process.executableURL = URL(fileURLWithPath: try testPython())
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/python/oidc_provider.py")
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "Support/python/oidc_provider.py"
+            )
             process.arguments = [script.path, "cairn-test"]
             let pipe = Pipe()
             process.standardOutput = pipe
@@ -59,11 +62,19 @@ import Testing
         let server = try await ServerHarness(environment: ["CAIRN_JWKS_REFETCH_SECONDS": "2"])
         let admin = try server.adminToken()
         // The provider is found through discovery; its group "planners" maps to the designer role.
-        let put = try await server.request("PUT", "/v1/orgs/default/identity", token: admin, json: ["issuer": idp.base, "audience": "cairn-test"])
+        let put = try await server.request(
+            "PUT",
+            "/v1/orgs/default/identity",
+            token: admin,
+            json: ["issuer": idp.base, "audience": "cairn-test"]
+        )
         #expect(put.status == 200, "\(put.text)")
         let grant = try await server.request(
-            "PUT", "/v1/orgs/default/grants/planners", token: admin,
-            json: ["subject": "group:planners", "role": "designer", "target": ["kind": "organization"]])
+            "PUT",
+            "/v1/orgs/default/grants/planners",
+            token: admin,
+            json: ["subject": "group:planners", "role": "designer", "target": ["kind": "organization"]]
+        )
         #expect(grant.status == 200, "\(grant.text)")
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "grid"]).status == 201)
 
@@ -73,7 +84,12 @@ import Testing
             #expect(who.status == 200, "\(good): \(who.text)")
             #expect(who.json["subject"] as? String == "user:alice")
             #expect(who.json["groups"] as? [String] == ["group:planners"])
-            let write = try await server.request("PUT", "/v1/orgs/default/projects/grid/files/pipes/\(good).json", token: token, json: ["content": "{}"])
+            let write = try await server.request(
+                "PUT",
+                "/v1/orgs/default/projects/grid/files/pipes/\(good).json",
+                token: token,
+                json: ["content": "{}"]
+            )
             #expect(write.status == 200, "\(good) write: \(write.text)")
         }
         let bad: [(String, String)] = [
@@ -112,6 +128,8 @@ import Testing
         let entries = audit.json["entries"] as? [[String: Any]] ?? []
         #expect(entries.count >= bad.count)
         #expect(!audit.text.contains("eyJ"))
-        #expect(!(try await server.request("GET", "/v1/orgs/default/projects/grid/files/evil.json", token: admin)).text.contains("\"lines\""))
+        #expect(
+            !(try await server.request("GET", "/v1/orgs/default/projects/grid/files/evil.json", token: admin)).text.contains("\"lines\"")
+        )
     }
 }

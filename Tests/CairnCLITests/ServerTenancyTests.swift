@@ -34,7 +34,12 @@ import Testing
             let file = "/projects/shared/files/zone/\(step % 7).json"
             switch Int.random(in: 0..<12, using: &rng) {
             case 0, 1:
-                let r = try await call(org, "PUT", file, ["content": "{\"owner\":\"MARK-\(org)\",\"step\":\(step)}\n", "message": "MARK-\(org) step \(step)"])
+                let r = try await call(
+                    org,
+                    "PUT",
+                    file,
+                    ["content": "{\"owner\":\"MARK-\(org)\",\"step\":\(step)}\n", "message": "MARK-\(org) step \(step)"]
+                )
                 if let c = r.json["commit"] as? String { commits[org, default: []].append(c) }
             case 2: _ = try await call(org, "GET", file)
             case 3: _ = try await call(org, "GET", "/projects/shared/glob?pattern=**")
@@ -85,20 +90,39 @@ import Testing
         #expect(server.startupOutput.contains("cairn admin token"))
         let admin = try server.adminToken()
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "fiber"]).status == 201)
-        let first = try await server.request("PUT", "/v1/orgs/default/projects/fiber/files/cabinets/c1.json", token: admin, json: ["content": "{\"ports\":24}\n", "message": "survey"])
+        let first = try await server.request(
+            "PUT",
+            "/v1/orgs/default/projects/fiber/files/cabinets/c1.json",
+            token: admin,
+            json: ["content": "{\"ports\":24}\n", "message": "survey"]
+        )
         #expect(first.status == 200)
         try await Task.sleep(for: .milliseconds(30))
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let between = formatter.string(from: Date())
         try await Task.sleep(for: .milliseconds(1100))
-        _ = try await server.request("PUT", "/v1/orgs/default/projects/fiber/files/cabinets/c1.json", token: admin, json: ["content": "{\"ports\":48}\n", "message": "upgrade"])
-        let old = try await server.request("GET", "/v1/orgs/default/projects/fiber/files/cabinets/c1.json?ref=main@\(between)", token: admin)
+        _ = try await server.request(
+            "PUT",
+            "/v1/orgs/default/projects/fiber/files/cabinets/c1.json",
+            token: admin,
+            json: ["content": "{\"ports\":48}\n", "message": "upgrade"]
+        )
+        let old = try await server.request(
+            "GET",
+            "/v1/orgs/default/projects/fiber/files/cabinets/c1.json?ref=main@\(between)",
+            token: admin
+        )
         #expect(old.json["lines"] as? [String] == ["{\"ports\":24}"], "\(old.text)")
         _ = try await server.request("PUT", "/v1/orgs/default/members/user:vera", token: admin, json: ["role": "viewer"])
         let key = try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": "user:vera", "role": "viewer"])
         let viewer = try #require(key.json["token"] as? String)
-        let denied = try await server.request("PUT", "/v1/orgs/default/projects/fiber/files/cabinets/c1.json", token: viewer, json: ["content": "{}"])
+        let denied = try await server.request(
+            "PUT",
+            "/v1/orgs/default/projects/fiber/files/cabinets/c1.json",
+            token: viewer,
+            json: ["content": "{}"]
+        )
         #expect(denied.status == 403 && denied.errorCode == "permission_denied", "\(denied.text)")
         #expect(denied.text.contains("write"))
         let audit = try await server.request("GET", "/v1/orgs/default/audit?outcome=denied&actor=user:vera", token: admin)

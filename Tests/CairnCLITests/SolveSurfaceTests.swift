@@ -8,13 +8,18 @@ import Testing
 @Suite struct SolveSurfaceTests {
     static var model: [String: Any] {
         [
-        "sense": "maximize", "variables": [["name": "x", "upper": 3], ["name": "y"]],
-        "constraints": [["name": "total", "terms": ["x": 1, "y": 1], "op": "<=", "rhs": 4], ["name": "mix", "terms": ["x": 1, "y": 3], "op": "<=", "rhs": 7]],
-        "objective": ["x": 3, "y": 2],
+            "sense": "maximize", "variables": [["name": "x", "upper": 3], ["name": "y"]],
+            "constraints": [
+                ["name": "total", "terms": ["x": 1, "y": 1], "op": "<=", "rhs": 4],
+                ["name": "mix", "terms": ["x": 1, "y": 3], "op": "<=", "rhs": 7],
+            ],
+            "objective": ["x": 3, "y": 2],
         ]
     }
 
-    @Test("HTTP: a JSON model inline and an MPS file from the store solve alike; the output folder holds model, result and log; bad models and missing authority are refused")
+    @Test(
+        "HTTP: a JSON model inline and an MPS file from the store solve alike; the output folder holds model, result and log; bad models and missing authority are refused"
+    )
     func solveOverHTTP() async throws {
         let server = try await ServerHarness()
         let admin = try server.adminToken()
@@ -23,7 +28,10 @@ import Testing
         let inline = try await server.request("POST", p + "/solve", token: admin, json: ["kind": "linear", "model": Self.model])
         #expect(inline.status == 200, "\(inline.text)")
         let r = inline.json["result"] as? [String: Any] ?? [:]
-        #expect(r["status"] as? String == "optimal" && r["objective"] as? Double == 11 && (r["duals"] as? [String: Double])?["total"] == 2, "\(inline.text)")
+        #expect(
+            r["status"] as? String == "optimal" && r["objective"] as? Double == 11 && (r["duals"] as? [String: Double])?["total"] == 2,
+            "\(inline.text)"
+        )
 
         let mps = """
             NAME          PLAN
@@ -46,7 +54,11 @@ import Testing
             """
         #expect(server.cli.run("write", "models/plan.mps", "-p", "plan", "--content", mps, "-m", "the plan").status == 0)
         let fromFile = try await server.request(
-            "POST", p + "/solve", token: admin, json: ["kind": "linear", "input": "models/plan.mps", "output": "runs", "message": "quarterly plan"])
+            "POST",
+            p + "/solve",
+            token: admin,
+            json: ["kind": "linear", "input": "models/plan.mps", "output": "runs", "message": "quarterly plan"]
+        )
         #expect(fromFile.status == 200, "\(fromFile.text)")
         #expect((fromFile.json["result"] as? [String: Any])?["objective"] as? Double == 11)
         let folder = try #require(fromFile.json["folder"] as? String)
@@ -60,7 +72,14 @@ import Testing
         #expect(provenance["commit"] as? String == fromFile.json["commit"] as? String)
 
         for (body, status) in [
-            (["kind": "linear", "model": ["sense": "minimize", "variables": [["name": "x", "lower": 2, "upper": 1]], "constraints": [], "objective": [:]]] as [String: Any], 400),
+            (
+                [
+                    "kind": "linear",
+                    "model": [
+                        "sense": "minimize", "variables": [["name": "x", "lower": 2, "upper": 1]], "constraints": [], "objective": [:],
+                    ],
+                ] as [String: Any], 400
+            ),
             (["kind": "linear", "model": ["sense": "sideways"]], 400),
             (["kind": "linear", "model": "NAME\nROWS\n garbage", "format": "mps"], 400),
             (["kind": "linear"], 400),
@@ -71,7 +90,11 @@ import Testing
             #expect(reply.status == status, "\(body): \(reply.text)")
         }
         _ = try await server.request("PUT", "/v1/orgs/default/members/user:vera", token: admin, json: ["role": "viewer"])
-        let viewer = try #require(try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": "user:vera", "role": "viewer"]).json["token"] as? String)
+        let viewer = try #require(
+            try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": "user:vera", "role": "viewer"]).json[
+                "token"
+            ] as? String
+        )
         #expect(try await server.request("POST", p + "/solve", token: viewer, json: ["kind": "linear", "model": Self.model]).status == 403)
     }
 
@@ -88,9 +111,18 @@ import Testing
             let terms = Dictionary(uniqueKeysWithValues: (0..<n).map { ("b\($0)", Double(UInt64.random(in: 1...99, using: &rng))) })
             return ["name": "k\(i)", "terms": terms, "op": "=", "rhs": (terms.values.reduce(0, +) / 2).rounded()]
         }
-        let hard: [String: Any] = ["sense": "minimize", "variables": (0..<n).map { ["name": "b\($0)", "type": "binary"] }, "constraints": rows, "objective": [:]]
+        let hard: [String: Any] = [
+            "sense": "minimize", "variables": (0..<n).map { ["name": "b\($0)", "type": "binary"] }, "constraints": rows, "objective": [:],
+        ]
         let started = Date()
-        let solve = Task { try await server.request("POST", p + "/solve", token: admin, json: ["kind": "linear", "model": hard, "id": "long", "timeLimit": 300]) }
+        let solve = Task {
+            try await server.request(
+                "POST",
+                p + "/solve",
+                token: admin,
+                json: ["kind": "linear", "model": hard, "id": "long", "timeLimit": 300]
+            )
+        }
         var listed = false
         for _ in 0..<400 where !listed {
             try await Task.sleep(for: .milliseconds(50))
@@ -106,16 +138,34 @@ import Testing
         #expect(status == "cancelled", "\(reply.text.prefix(300))")
         let solveTime = (reply.json["result"] as? [String: Any])?["solveTime"] as? Double ?? .infinity
         // (The time limit is far beyond any wait here, so a loaded machine cannot blur the two.)
-        #expect(solveTime > 0 && solveTime < 280 && Date().timeIntervalSince(started) < 290, "the cancel, not the 300 s limit, ended it (\(solveTime) s)")
+        #expect(
+            solveTime > 0 && solveTime < 280 && Date().timeIntervalSince(started) < 290,
+            "the cancel, not the 300 s limit, ended it (\(solveTime) s)"
+        )
         #expect(solveTime <= Date().timeIntervalSince(started), "the solve cannot have taken longer than the request (\(solveTime) s)")
         #expect(try await server.request("POST", p + "/solves/long/cancel", token: admin).status == 404)
     }
 
-    @Test("CLI: facility location on the fiber example: every drop served by one open cabinet within capacity, the objective its distances, optimal as HiGHS finds too")
+    @Test(
+        "CLI: facility location on the fiber example: every drop served by one open cabinet within capacity, the objective its distances, optimal as HiGHS finds too"
+    )
     func facilityLocationOnTheFiberExample() throws {
         let cli = try ExampleOntologyTests().load("fiber")
-        let solved = cli.run("solve", "facility_location", "--depots", "fiber/cabinets/*.json", "--stops", "fiber/drops/*.json", "--capacity", "5",
-                             "--output", "runs", "-m", "which cabinet serves which drop", "--json")
+        let solved = cli.run(
+            "solve",
+            "facility_location",
+            "--depots",
+            "fiber/cabinets/*.json",
+            "--stops",
+            "fiber/drops/*.json",
+            "--capacity",
+            "5",
+            "--output",
+            "runs",
+            "-m",
+            "which cabinet serves which drop",
+            "--json"
+        )
         #expect(solved.status == 0, "\(solved.stdout) \(solved.stderr)")
         let result = solved.object["result"] as? [String: Any] ?? [:]
         #expect(result["status"] as? String == "optimal", "\(solved.stdout)")
@@ -138,14 +188,19 @@ import Testing
         let model = cli.run("read", "\(folder)/model.json", "--limit", "100000")
         let modelJSON = try JSONSerialization.jsonObject(with: Data(model.stdout.utf8))
         let reference = try ReferenceSolver.highs(modelJSON)
-        #expect(reference.status == "optimal" && abs(reference.objective - (result["objective"] as? Double ?? 0)) < 1e-6 * reference.objective)
+        #expect(
+            reference.status == "optimal" && abs(reference.objective - (result["objective"] as? Double ?? 0)) < 1e-6 * reference.objective
+        )
     }
 }
 
 /// HiGHS through the solve tests' reference script (PyPI highspy in the test virtualenv).
 enum ReferenceSolver {
     static func highs(_ model: Any) throws -> (status: String, objective: Double) {
-        let answer = try PythonReference.runBlocking("Tests/CairnSolveTests/Support/python/lp_check.py", ["models": [model], "dir": NSTemporaryDirectory()])
+        let answer = try PythonReference.runBlocking(
+            "Tests/CairnSolveTests/Support/python/lp_check.py",
+            ["models": [model], "dir": NSTemporaryDirectory()]
+        )
         let first = (answer["results"] as? [[String: Any]])?.first ?? [:]
         return (first["status"] as? String ?? "?", first["objective"] as? Double ?? .nan)
     }

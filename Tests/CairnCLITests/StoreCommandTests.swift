@@ -26,7 +26,9 @@ import Testing
         ]
     }
 
-    @Test("copy to another backend and back: the same ids, history, branches and audit chain, verified on both ends; a copy never lands on data")
+    @Test(
+        "copy to another backend and back: the same ids, history, branches and audit chain, verified on both ends; a copy never lands on data"
+    )
     func copyRoundTrip() throws {
         let cli = try Self.populated()
         let here = ["--data", cli.data.path] + (cli.databaseURL.map { ["--database-url", $0] } ?? [])
@@ -40,11 +42,17 @@ import Testing
         #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
         #expect(first.object["verified"] as? Bool == true)
         let tables = first.object["tables"] as? [[String: Any]] ?? []
-        #expect(tables.compactMap { $0["table"] as? String } == ["organization", "project", "object", "ref", "reflog", "commit_index", "path_history", "audit"])
+        #expect(
+            tables.compactMap { $0["table"] as? String } == [
+                "organization", "project", "object", "ref", "reflog", "commit_index", "path_history", "audit",
+            ]
+        )
         #expect(tables.first { $0["table"] as? String == "object" }?["rows"] as? Int ?? 0 > 2000)
         let second = cli.run("copy", middle, back, "--json")
         #expect(second.status == 0, "\(second.stdout) \(second.stderr)")
-        #expect((second.object["tables"] as? [[String: Any]] ?? []).map { $0["sha256"] as? String } == tables.map { $0["sha256"] as? String })
+        #expect(
+            (second.object["tables"] as? [[String: Any]] ?? []).map { $0["sha256"] as? String } == tables.map { $0["sha256"] as? String }
+        )
 
         // The copy reads exactly as the original, and both verify clean.
         let backDir = cli.data.appendingPathComponent("back")
@@ -96,7 +104,9 @@ import Testing
 
     @Test("a database password is never echoed: not on a failed login, not in the server's output")
     func passwordsStayOutOfSight() async throws {
-        guard TestBackend.isPostgres, let password = TestBackend.password(), var parts = URLComponents(string: try TestBackend.freshPostgresURL()) else {
+        guard TestBackend.isPostgres, let password = TestBackend.password(),
+            var parts = URLComponents(string: try TestBackend.freshPostgresURL())
+        else {
             return  // SQLite has no credentials.
         }
         // A wrong password in the URL: refused with a message that names the store, not the secret.

@@ -14,12 +14,18 @@ import Testing
         var out: [[Double]] = []
         for _ in 0..<600 { out.append([r(-180, 180), r(-90, 90), r(-180, 180), r(-90, 90)]) }
         for _ in 0..<300 {
-            let lon = r(24.8, 25.2), lat = r(60.1, 60.3)
+            let lon = r(24.8, 25.2)
+            let lat = r(60.1, 60.3)
             out.append([lon, lat, lon + r(-0.01, 0.01), lat + r(-0.01, 0.01)])
         }
         for _ in 0..<200 {
-            let lon = r(-180, 180), lat = r(-89, 89)
-            out.append([lon, lat, lon + 180 + r(-0.5, 0.5), -lat + r(-0.5, 0.5)].enumerated().map { $0.offset == 2 ? ($0.element > 180 ? $0.element - 360 : $0.element) : $0.element })
+            let lon = r(-180, 180)
+            let lat = r(-89, 89)
+            out.append(
+                [lon, lat, lon + 180 + r(-0.5, 0.5), -lat + r(-0.5, 0.5)].enumerated().map {
+                    $0.offset == 2 ? ($0.element > 180 ? $0.element - 360 : $0.element) : $0.element
+                }
+            )
         }
         for _ in 0..<50 {
             let lon = r(-180, 180)
@@ -28,7 +34,10 @@ import Testing
             out.append([r(-180, 180), 90, r(-180, 180), r(-90, 90)])
             out.append([179.9 + r(0, 0.1), r(-60, 60), -179.9 - r(0, 0.1), r(-60, 60)])
         }
-        out += [[0, 0, 0, 0], [24.9, 60.2, 24.9, 60.2], [0, 0, 180, 0], [0, 0, 179.5, 0.5], [0, 90, 0, -90], [10, 0, -170, 0], [-0.1, 0, 179.9, 0]]
+        out += [
+            [0, 0, 0, 0], [24.9, 60.2, 24.9, 60.2], [0, 0, 180, 0], [0, 0, 179.5, 0.5], [0, 90, 0, -90], [10, 0, -170, 0],
+            [-0.1, 0, 179.9, 0],
+        ]
         return out
     }
 
@@ -41,9 +50,11 @@ import Testing
         func r(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(rng.next() % 1_000_000) / 1_000_000 }
         var out: [[String: Any]] = []
         for _ in 0..<20 {
-            let cx = r(24.8, 25.1), cy = r(60.1, 60.3)
+            let cx = r(24.8, 25.1)
+            let cy = r(60.1, 60.3)
             var ring: [[Double]] = (0..<10).map { i in
-                let a = Double(i) / 10 * 2 * .pi, rr = 0.01 * r(0.6, 1)
+                let a = Double(i) / 10 * 2 * .pi
+                let rr = 0.01 * r(0.6, 1)
                 return [cx + rr * cos(a), cy + rr * sin(a) * 0.5]
             }
             ring.append(ring[0])
@@ -57,14 +68,17 @@ import Testing
     }
 
     @Test func distancesAndAreasEqualGeographiclibAndPyproj() throws {
-        let pairs = Self.pairs(), polygons = Self.polygons()
+        let pairs = Self.pairs()
+        let polygons = Self.polygons()
         let ref = try RoadGraphTests.reference(script: "geodesic_check.py", ["pairs": pairs, "polygons": polygons])
-        let geodesic = ref["geodesic"] as? [Double] ?? [], haversine = ref["haversine"] as? [Double] ?? []
+        let geodesic = ref["geodesic"] as? [Double] ?? []
+        let haversine = ref["haversine"] as? [Double] ?? []
         let azimuths = ref["azimuths"] as? [[Double]] ?? []
         #expect(geodesic.count == pairs.count && haversine.count == pairs.count)
         var worst = 0.0
         for (i, p) in pairs.enumerated() where i < geodesic.count {
-            let a = Coordinate(lon: p[0], lat: p[1]), b = Coordinate(lon: p[2], lat: p[3])
+            let a = Coordinate(lon: p[0], lat: p[1])
+            let b = Coordinate(lon: p[2], lat: p[3])
             let inverse = Geodesic.wgs84.inverse(a, b)
             let error = abs(inverse.distance - geodesic[i]) / max(geodesic[i], 1)
             worst = max(worst, error)
@@ -73,11 +87,13 @@ import Testing
             #expect(abs(h - haversine[i]) <= 1e-9 * max(haversine[i], 1), "haversine \(p): \(h) vs \(haversine[i])")
             // Azimuths are defined (and compared) away from the poles and coincident points.
             if geodesic[i] > 1, abs(p[1]) < 89.9, abs(p[3]) < 89.9, abs(geodesic[i] - 20_003_931) > 1000 {
-                let d1 = abs(Angle.normalize(inverse.azimuth1 - azimuths[i][0])), d2 = abs(Angle.normalize(inverse.azimuth2 - azimuths[i][1]))
+                let d1 = abs(Angle.normalize(inverse.azimuth1 - azimuths[i][0]))
+                let d2 = abs(Angle.normalize(inverse.azimuth2 - azimuths[i][1]))
                 #expect(d1 < 1e-7 && d2 < 1e-7, "azimuths \(p): \(inverse.azimuth1), \(inverse.azimuth2) vs \(azimuths[i])")
             }
         }
-        let pyproj = ref["pyproj"] as? [[Double]] ?? [], lib = ref["geographiclib"] as? [[Double]] ?? []
+        let pyproj = ref["pyproj"] as? [[Double]] ?? []
+        let lib = ref["geographiclib"] as? [[Double]] ?? []
         #expect(pyproj.count == polygons.count && lib.count == polygons.count)
         for (i, poly) in polygons.enumerated() where i < pyproj.count {
             let area = Geodesic.wgs84.area(try Geometry.parse(poly))

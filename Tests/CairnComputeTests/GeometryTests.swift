@@ -11,7 +11,8 @@ import Testing
         func p() -> [Double] { [r(24.8, 25.1), r(60.1, 60.3)] }
         func ring(_ cx: Double, _ cy: Double, _ radius: Double, _ n: Int) -> [[Double]] {
             var pts: [[Double]] = (0..<n).map { i in
-                let a = Double(i) / Double(n) * 2 * .pi, rr = radius * r(0.6, 1.0)
+                let a = Double(i) / Double(n) * 2 * .pi
+                let rr = radius * r(0.6, 1.0)
                 return [cx + rr * cos(a), cy + rr * sin(a) * 0.5]
             }
             pts.append(pts[0])
@@ -26,7 +27,10 @@ import Testing
             let c = p()
             out.append(["type": "Polygon", "coordinates": [ring(c[0], c[1], 0.05, 12), ring(c[0], c[1], 0.01, 6).reversed()]])
             out.append(["type": "MultiPolygon", "coordinates": [[ring(c[0], c[1], 0.02, 8)], [ring(c[0] + 0.1, c[1], 0.03, 9)]]])
-            out.append(["type": "GeometryCollection", "geometries": [["type": "Point", "coordinates": p()], ["type": "LineString", "coordinates": [p(), p()]]]])
+            out.append([
+                "type": "GeometryCollection",
+                "geometries": [["type": "Point", "coordinates": p()], ["type": "LineString", "coordinates": [p(), p()]]],
+            ])
         }
         return out
     }
@@ -43,7 +47,8 @@ import Testing
             probes.append([poly, [c[0] + 0.5, c[1]]])
         }
         let ref = try RoadGraphTests.reference(script: "shapely_check.py", ["geometries": geometries, "contains": probes])
-        let centroids = ref["centroids"] as? [[Double]] ?? [], bounds = ref["bounds"] as? [[Double]] ?? []
+        let centroids = ref["centroids"] as? [[Double]] ?? []
+        let bounds = ref["bounds"] as? [[Double]] ?? []
         #expect(centroids.count == geometries.count)
         for (i, g) in geometries.enumerated() {
             let geometry = try Geometry.parse(g)
@@ -51,7 +56,10 @@ import Testing
             #expect(abs(c.lon - centroids[i][0]) < 1e-9 && abs(c.lat - centroids[i][1]) < 1e-9, "\(g["type"]!): \(c) vs \(centroids[i])")
             let b = try #require(Planar.bbox(geometry))
             // The inputs crossed to Python as JSON text, which keeps about 15 significant digits.
-            #expect(zip([b.minLon, b.minLat, b.maxLon, b.maxLat], bounds[i]).allSatisfy { abs($0 - $1) < 1e-12 }, "\([b.minLon, b.minLat, b.maxLon, b.maxLat]) vs \(bounds[i])")
+            #expect(
+                zip([b.minLon, b.minLat, b.maxLon, b.maxLat], bounds[i]).allSatisfy { abs($0 - $1) < 1e-12 },
+                "\([b.minLon, b.minLat, b.maxLon, b.maxLat]) vs \(bounds[i])"
+            )
         }
         for (probe, expected) in zip(probes, ref["contains"] as? [Bool] ?? []) {
             guard case .polygon(let rings) = try Geometry.parse(probe[0]) else { continue }
@@ -65,7 +73,10 @@ import Testing
         let g = network.graph
         var rng = SplitMix64(state: 11)
         for _ in 0..<40 {
-            let p = Coordinate(lon: 24.90 + Double(rng.next() % 10_000) / 10_000 * 0.08, lat: 60.15 + Double(rng.next() % 10_000) / 10_000 * 0.04)
+            let p = Coordinate(
+                lon: 24.90 + Double(rng.next() % 10_000) / 10_000 * 0.08,
+                lat: 60.15 + Double(rng.next() % 10_000) / 10_000 * 0.04
+            )
             let snap = try network.snap(p)
             // Brute force over every segment.
             var best = Double.infinity
@@ -82,12 +93,24 @@ import Testing
 
     @Test func nearestFeatureEqualsABruteForceSearch() throws {
         var features = try RoadGraphTests.helsinki().map { FeatureIndex.Feature(id: $0.id, geometry: .lineString($0.coordinates)) }
-        features.append(FeatureIndex.Feature(id: "zone", geometry: .polygon([[
-            Coordinate(lon: 24.93, lat: 60.16), Coordinate(lon: 24.94, lat: 60.16), Coordinate(lon: 24.94, lat: 60.17), Coordinate(lon: 24.93, lat: 60.16)]])))
+        features.append(
+            FeatureIndex.Feature(
+                id: "zone",
+                geometry: .polygon([
+                    [
+                        Coordinate(lon: 24.93, lat: 60.16), Coordinate(lon: 24.94, lat: 60.16), Coordinate(lon: 24.94, lat: 60.17),
+                        Coordinate(lon: 24.93, lat: 60.16),
+                    ]
+                ])
+            )
+        )
         let index = FeatureIndex(features)
         var rng = SplitMix64(state: 5)
         for _ in 0..<60 {
-            let p = Coordinate(lon: 24.85 + Double(rng.next() % 10_000) / 10_000 * 0.2, lat: 60.12 + Double(rng.next() % 10_000) / 10_000 * 0.1)
+            let p = Coordinate(
+                lon: 24.85 + Double(rng.next() % 10_000) / 10_000 * 0.2,
+                lat: 60.12 + Double(rng.next() % 10_000) / 10_000 * 0.1
+            )
             let found = try index.nearest(to: p)
             var best = (Double.infinity, "")
             for f in features {
@@ -103,7 +126,9 @@ import Testing
 
     @Test func routesAndIsochronesThroughPoints() throws {
         let network = try RoadNetwork(roads: RoadGraphTests.helsinki())
-        let a = Coordinate(lon: 24.9384, lat: 60.1699), b = Coordinate(lon: 24.9525, lat: 60.1718), c = Coordinate(lon: 24.9458, lat: 60.1650)
+        let a = Coordinate(lon: 24.9384, lat: 60.1699)
+        let b = Coordinate(lon: 24.9525, lat: 60.1718)
+        let c = Coordinate(lon: 24.9458, lat: 60.1650)
         let direct = try network.route(through: [a, b])
         let via = try network.route(through: [a, c, b])
         #expect(direct.length > 0 && via.length >= direct.length - 1e-6)
@@ -116,14 +141,21 @@ import Testing
         #expect(iso.costs.allSatisfy { $0 <= 800 } && iso.nodes.count > 10)
         #expect(iso.hull.first == iso.hull.last && iso.hull.count >= 4)
         // Every reachable node lies inside the hull or on it (within rounding).
-        #expect(iso.nodes.allSatisfy { n in Planar.contains([iso.hull], n) || iso.hull.contains(n) || zip(iso.hull, iso.hull.dropFirst()).contains { RoadNetwork.project(n, $0.0, $0.1).1 == n } })
+        #expect(
+            iso.nodes.allSatisfy { n in
+                Planar.contains([iso.hull], n) || iso.hull.contains(n)
+                    || zip(iso.hull, iso.hull.dropFirst()).contains { RoadNetwork.project(n, $0.0, $0.1).1 == n }
+            }
+        )
         // Byte-identical answers for the same inputs.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         #expect(try encoder.encode(direct) == encoder.encode(try network.route(through: [a, b])))
         #expect(throws: ComputeError.self) { _ = try network.route(through: [a]) }
         #expect(throws: ComputeError.self) { _ = try network.snap(Coordinate(lon: 181, lat: 0)) }
-        #expect(throws: ComputeError.self) { _ = try Geometry.parse(["type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0.5]]]]) }
+        #expect(throws: ComputeError.self) {
+            _ = try Geometry.parse(["type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0.5]]]])
+        }
         #expect(throws: ComputeError.self) { _ = try RoadNetwork(roads: []) }
     }
 }

@@ -1,6 +1,6 @@
+import CairnTestSupport
 import Foundation
 import Testing
-import CairnTestSupport
 
 @testable import CairnCompute
 
@@ -27,7 +27,9 @@ import CairnTestSupport
         let graph = try RoadGraph(roads: Self.helsinki())
         #expect(graph.nodeCount > 5000 && graph.edgeCount > 10000, "\(graph.nodeCount) nodes, \(graph.edgeCount) edges")
         var rng = SplitMix64(state: 20_261_126)
-        let pairs = (0..<200).map { _ in (Int.random(in: 0..<graph.nodeCount, using: &rng), Int.random(in: 0..<graph.nodeCount, using: &rng)) }
+        let pairs = (0..<200).map { _ in
+            (Int.random(in: 0..<graph.nodeCount, using: &rng), Int.random(in: 0..<graph.nodeCount, using: &rng))
+        }
         let sources = (0..<5).map { _ in Int.random(in: 0..<graph.nodeCount, using: &rng) }
         let answer = try Self.reference([
             "roads": Self.roadsFile.path,
@@ -55,7 +57,9 @@ import CairnTestSupport
         }
         let reach = answer["reachable"] as? [[[Int64]]] ?? []
         for (source, reference) in zip(sources, reach) {
-            let ours = graph.reachable(from: source, budget: 1500).map { Self.key(graph.coordinates[$0.node]) }.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }
+            let ours = graph.reachable(from: source, budget: 1500).map { Self.key(graph.coordinates[$0.node]) }.sorted {
+                ($0[0], $0[1]) < ($1[0], $1[1])
+            }
             #expect(ours == reference, "isochrone from \(source): \(ours.count) nodes vs \(reference.count)")
         }
         // One-way streets make some pairs unreachable in one direction; the sample must include both kinds.
@@ -68,10 +72,16 @@ import CairnTestSupport
         let network = try RoadNetwork(roads: Self.helsinki())
         let graph = network.graph
         var rng = SplitMix64(state: 42)
-        func point() -> Coordinate { Coordinate(lon: 24.90 + Double(rng.next() % 100_000) / 100_000 * 0.08, lat: 60.15 + Double(rng.next() % 100_000) / 100_000 * 0.04) }
+        func point() -> Coordinate {
+            Coordinate(
+                lon: 24.90 + Double(rng.next() % 100_000) / 100_000 * 0.08,
+                lat: 60.15 + Double(rng.next() % 100_000) / 100_000 * 0.04
+            )
+        }
         var pairs: [(RoadNetwork.Snap, RoadNetwork.Snap)] = []
         while pairs.count < 100 {
-            let a = try network.snap(point()), b = try network.snap(point())
+            let a = try network.snap(point())
+            let b = try network.snap(point())
             // Two points on one segment need the segment split twice; the direct case has its own test.
             let ends = { (s: RoadNetwork.Snap) in Set([graph.source(ofEdge: s.edge), graph.target(ofEdge: s.edge)]) }
             if ends(a) != ends(b) { pairs.append((a, b)) }
@@ -79,7 +89,9 @@ import CairnTestSupport
         func segment(_ s: RoadNetwork.Snap) -> [Any] {
             [Self.key(graph.coordinates[graph.source(ofEdge: s.edge)]), Self.key(graph.coordinates[graph.target(ofEdge: s.edge)]), s.along]
         }
-        let answer = try Self.reference(["roads": Self.roadsFile.path, "pairs": [], "isochrones": [], "snapped": pairs.map { segment($0.0) + segment($0.1) }])
+        let answer = try Self.reference([
+            "roads": Self.roadsFile.path, "pairs": [], "isochrones": [], "snapped": pairs.map { segment($0.0) + segment($0.1) },
+        ])
         let theirs = answer["snapped"] as? [Any] ?? []
         #expect(theirs.count == pairs.count)
         var routed = 0
@@ -87,7 +99,10 @@ import CairnTestSupport
             let ours = try? network.route(through: [a.input, b.input])
             if let length = reference as? Double {
                 routed += 1
-                #expect(ours.map { abs($0.length - length) <= 1e-6 * max(1, length) } == true, "\(a.input)→\(b.input): \(ours?.length ?? -1) vs \(length)")
+                #expect(
+                    ours.map { abs($0.length - length) <= 1e-6 * max(1, length) } == true,
+                    "\(a.input)→\(b.input): \(ours?.length ?? -1) vs \(length)"
+                )
                 #expect(ours?.coordinates.first == a.point && ours?.coordinates.last == b.point)
             } else {
                 #expect(ours == nil, "networkx finds no route \(a.input)→\(b.input); we found \(ours?.length ?? 0) m")
@@ -99,12 +114,22 @@ import CairnTestSupport
 
     /// Two points on one segment: along it when the road allows, else around the block.
     @Test func routesAlongOneSegment() throws {
-        let oneWay = Road(id: "one", coordinates: [Coordinate(lon: 25.0, lat: 60.0), Coordinate(lon: 25.01, lat: 60.0)], tags: ["oneway": "yes"])
+        let oneWay = Road(
+            id: "one",
+            coordinates: [Coordinate(lon: 25.0, lat: 60.0), Coordinate(lon: 25.01, lat: 60.0)],
+            tags: ["oneway": "yes"]
+        )
         let back = Road(
-            id: "loop", coordinates: [Coordinate(lon: 25.01, lat: 60.0), Coordinate(lon: 25.01, lat: 60.001), Coordinate(lon: 25.0, lat: 60.001), Coordinate(lon: 25.0, lat: 60.0)],
-            tags: ["oneway": "yes"])
+            id: "loop",
+            coordinates: [
+                Coordinate(lon: 25.01, lat: 60.0), Coordinate(lon: 25.01, lat: 60.001), Coordinate(lon: 25.0, lat: 60.001),
+                Coordinate(lon: 25.0, lat: 60.0),
+            ],
+            tags: ["oneway": "yes"]
+        )
         let network = try RoadNetwork(roads: [oneWay, back])
-        let p = Coordinate(lon: 25.002, lat: 60.0), q = Coordinate(lon: 25.006, lat: 60.0)
+        let p = Coordinate(lon: 25.002, lat: 60.0)
+        let q = Coordinate(lon: 25.006, lat: 60.0)
         let segment = Haversine.distance(Coordinate(lon: 25.0, lat: 60.0), Coordinate(lon: 25.01, lat: 60.0))
         let forward = try network.route(through: [p, q])
         #expect(abs(forward.length - 0.4 * segment) < 1e-6 && forward.roads == ["one"])
@@ -118,7 +143,8 @@ import CairnTestSupport
 
     @Test func theSameInputsGiveTheSameGraphAndAnswers() throws {
         let roads = try Self.helsinki()
-        let a = try RoadGraph(roads: roads), b = try RoadGraph(roads: roads)
+        let a = try RoadGraph(roads: roads)
+        let b = try RoadGraph(roads: roads)
         #expect(a.coordinates == b.coordinates && a.lengths == b.lengths)
         #expect(a.shortestPath(from: 10, to: 900)?.edges == b.shortestPath(from: 10, to: 900)?.edges)
     }

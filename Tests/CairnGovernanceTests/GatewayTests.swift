@@ -1,8 +1,8 @@
 import CairnCore
 import CairnGovernance
+import CairnSQLite
 import CairnStore
 import Foundation
-import CairnSQLite
 import GRDB
 import Testing
 
@@ -14,7 +14,8 @@ import Testing
         let op = f.operatorCaller(org)
         _ = try await f.gateway.putMember(op, subject: "user:ada", role: "admin")
         _ = try await f.gateway.putMember(op, subject: "user:vic", role: "viewer")
-        let admin = f.user("ada", in: org), viewer = f.user("vic", in: org)
+        let admin = f.user("ada", in: org)
+        let viewer = f.user("vic", in: org)
         _ = try await f.gateway.createProject(admin, name: "net")
         try await f.gateway.write(admin, project: "net", path: "a.json", content: Array("{\"x\":1}\n".utf8))
         return (f, org, admin, viewer)
@@ -59,7 +60,12 @@ import Testing
             { _ = try await f.gateway.putMember(admin, subject: "user:ada", role: "viewer") },
             { try await f.gateway.deleteMember(admin, subject: "user:ada") },
             { try await f.gateway.deleteGrant(admin, id: memberID) },
-            { _ = try await f.gateway.putGrant(admin, Grant(id: "self-deny", subject: "user:ada", role: "admin", target: .organization, effect: .deny)) },
+            {
+                _ = try await f.gateway.putGrant(
+                    admin,
+                    Grant(id: "self-deny", subject: "user:ada", role: "admin", target: .organization, effect: .deny)
+                )
+            },
             { _ = try await f.gateway.putRole(admin, Role(name: "admin", authorities: AuthoritySet([Authority.read]))) },
         ]
         for attempt in lockouts {
@@ -98,7 +104,10 @@ import Testing
         let op = f.operatorCaller(org)
         _ = try await f.gateway.putMember(op, subject: "user:eve", role: "designer")
         _ = try await f.gateway.putRole(op, Role(name: "nothing", authorities: AuthoritySet([.read, .write, .delete, .run, .solve])))
-        _ = try await f.gateway.putGrant(op, Grant(id: "eve-net", subject: "user:eve", role: "nothing", target: .project("net"), effect: .deny))
+        _ = try await f.gateway.putGrant(
+            op,
+            Grant(id: "eve-net", subject: "user:eve", role: "nothing", target: .project("net"), effect: .deny)
+        )
         let eve = f.user("eve", in: org)
         var messages: [String] = []
         for name in ["net", "no-such-project"] {
@@ -123,8 +132,15 @@ import Testing
         var key = try await f.gateway.mintKey(op, kind: .agent, role: "admin", description: "bot").key
         key.createdBy = "user:des"
         let agent = Caller(
-            principal: Principal(subject: key.subject, kind: .agent, credential: "key:\(key.id)", key: key, onBehalfOf: designer.principal.subject),
-            organization: org)
+            principal: Principal(
+                subject: key.subject,
+                kind: .agent,
+                credential: "key:\(key.id)",
+                key: key,
+                onBehalfOf: designer.principal.subject
+            ),
+            organization: org
+        )
         await expectError(.invalidArgument) { try await f.gateway.write(agent, project: "net", path: "bot.json", content: [1]) }
         var why = agent
         why.reason = "add the survey result"
@@ -155,9 +171,18 @@ import Testing
         #expect(minted.key.secretHash.isEmpty)
 
         _ = try await f.gateway.revokeKey(admin, id: minted.key.id)
-        await expectError(.unauthenticated) { try await f.gateway.authenticate(organization: "acme", authorization: "Bearer \(minted.token)") }
-        await expectError(.unauthenticated) { try await f.gateway.authenticate(organization: "acme", authorization: "Bearer cairn_0000000000000000_" + String(repeating: "0", count: 64)) }
-        await expectError(.unauthenticated) { try await f.gateway.authenticate(organization: "nope", authorization: "Bearer \(minted.token)") }
+        await expectError(.unauthenticated) {
+            try await f.gateway.authenticate(organization: "acme", authorization: "Bearer \(minted.token)")
+        }
+        await expectError(.unauthenticated) {
+            try await f.gateway.authenticate(
+                organization: "acme",
+                authorization: "Bearer cairn_0000000000000000_" + String(repeating: "0", count: 64)
+            )
+        }
+        await expectError(.unauthenticated) {
+            try await f.gateway.authenticate(organization: "nope", authorization: "Bearer \(minted.token)")
+        }
         let failures = try await f.audit(org).filter { $0.record.outcome == "unauthenticated" }
         #expect(failures.count == 2)
         #expect(!failures.contains { ($0.record.error ?? "").contains(secret) })
@@ -173,7 +198,8 @@ import Testing
         try await f.tamper(
             sqlite: "UPDATE audit SET body = replace(body, 'user:vic', 'user:viv') WHERE org = \(org.id) AND actor = 'user:vic'",
             postgres:
-                "UPDATE audit SET body = convert_to(replace(convert_from(body, 'UTF8'), 'user:vic', 'user:viv'), 'UTF8') WHERE org = \(org.id) AND actor = 'user:vic'")
+                "UPDATE audit SET body = convert_to(replace(convert_from(body, 'UTF8'), 'user:vic', 'user:viv'), 'UTF8') WHERE org = \(org.id) AND actor = 'user:vic'"
+        )
         let report = try await AuditLog.verify(f.storage, organization: org)
         #expect(!report.ok)
         #expect(report.problems.contains { $0.contains("altered") })

@@ -16,11 +16,19 @@ import Testing
     /// Each kind of target, a request inside it, and a request outside it.
     static let targets: [(kind: String, grant: GrantTarget, inside: AccessTarget, outside: AccessTarget?)] = [
         ("organization", .organization, AccessTarget(project: "alpha", branch: "main", path: "zones/north/a.json"), nil),
-        ("project", .project("alpha"), AccessTarget(project: "alpha", branch: "main", path: "x.json"), AccessTarget(project: "beta", branch: "main", path: "x.json")),
-        ("branch", .branch(project: "alpha", branch: "main"), AccessTarget(project: "alpha", branch: "main", path: "x.json"),
-         AccessTarget(project: "alpha", branch: "dev", path: "x.json")),
-        ("path", .path(project: "alpha", glob: "zones/north/**"), AccessTarget(project: "alpha", branch: "main", path: "zones/north/a.json"),
-         AccessTarget(project: "alpha", branch: "main", path: "zones/south/a.json")),
+        (
+            "project", .project("alpha"), AccessTarget(project: "alpha", branch: "main", path: "x.json"),
+            AccessTarget(project: "beta", branch: "main", path: "x.json")
+        ),
+        (
+            "branch", .branch(project: "alpha", branch: "main"), AccessTarget(project: "alpha", branch: "main", path: "x.json"),
+            AccessTarget(project: "alpha", branch: "dev", path: "x.json")
+        ),
+        (
+            "path", .path(project: "alpha", glob: "zones/north/**"),
+            AccessTarget(project: "alpha", branch: "main", path: "zones/north/a.json"),
+            AccessTarget(project: "alpha", branch: "main", path: "zones/south/a.json")
+        ),
     ]
 
     @Test func defaultRolesOnEveryKindOfTarget() async throws {
@@ -68,16 +76,37 @@ import Testing
         // An explicit deny wins over an admin grant.
         _ = try await f.gateway.putRole(op, Role(name: "no-write", authorities: AuthoritySet([.write])))
         _ = try await f.gateway.putGrant(op, Grant(id: "a", subject: "user:ann", role: "admin", target: .organization))
-        _ = try await f.gateway.putGrant(op, Grant(id: "a-deny", subject: "user:ann", role: "no-write", target: .project("alpha"), effect: .deny))
+        _ = try await f.gateway.putGrant(
+            op,
+            Grant(id: "a-deny", subject: "user:ann", role: "no-write", target: .project("alpha"), effect: .deny)
+        )
         let denied = try await f.gateway.evaluate(op, subject: "user:ann", authority: .write, target: inAlpha)
         #expect(!denied.allowed)
         #expect(denied.rule == "grant:a-deny")
         #expect(try await f.gateway.evaluate(op, subject: "user:ann", authority: .read, target: inAlpha).allowed)
-        #expect(try await f.gateway.evaluate(op, subject: "user:ann", authority: .write, target: AccessTarget(project: "beta", branch: "main", path: "a.json")).allowed)
+        #expect(
+            try await f.gateway.evaluate(
+                op,
+                subject: "user:ann",
+                authority: .write,
+                target: AccessTarget(project: "beta", branch: "main", path: "a.json")
+            ).allowed
+        )
 
         // A deny given to a group applies to its members.
-        _ = try await f.gateway.putGrant(op, Grant(id: "contractors", subject: "group:contractors", role: "no-write", target: .organization, effect: .deny))
-        #expect(try await !f.gateway.evaluate(op, subject: "user:ann", groups: ["contractors"], authority: .write, target: AccessTarget(project: "beta")).allowed)
+        _ = try await f.gateway.putGrant(
+            op,
+            Grant(id: "contractors", subject: "group:contractors", role: "no-write", target: .organization, effect: .deny)
+        )
+        #expect(
+            try await !f.gateway.evaluate(
+                op,
+                subject: "user:ann",
+                groups: ["contractors"],
+                authority: .write,
+                target: AccessTarget(project: "beta")
+            ).allowed
+        )
 
         // The organization role is the ceiling: a wider project grant cannot raise it.
         _ = try await f.gateway.putGrant(op, Grant(id: "b", subject: "user:bob", role: "viewer", target: .organization))

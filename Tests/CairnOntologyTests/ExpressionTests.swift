@@ -11,7 +11,9 @@ import Testing
     }
 
     @Test func arithmeticComparisonAndLogic() throws {
-        let p: [String: JSONValue] = ["pressure": .int(50), "name": .string("M-1"), "site": .object(["floor": .int(2)]), "tags": .array([.string("a")])]
+        let p: [String: JSONValue] = [
+            "pressure": .int(50), "name": .string("M-1"), "site": .object(["floor": .int(2)]), "tags": .array([.string("a")]),
+        ]
         #expect(try holds("pressure >= 40 && pressure <= 60", p))
         #expect(try !holds("pressure > 50", p))
         #expect(try holds("pressure * 2 - 10 == 90", p))
@@ -50,14 +52,35 @@ import Testing
 
     @Test func unknownTypesDanglingReferencesAndCyclesAreRefused() {
         let cases: [(String, String)] = [
-            (#"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[{"name":"b","type":"reference","to":"B"}]}]}"#, "unknown entity type 'B'"),
-            (#"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]}],"linkTypes":[{"name":"l","from":"A","to":"Z"}]}"#, "unknown entity type 'Z'"),
-            (#"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]},{"id":"A","match":{"glob":"b/*"},"properties":[]}]}"#, "declared twice"),
-            (#"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]}],"linkTypes":[{"name":"l","from":"A","to":"A"}],"constraints":[{"name":"h","message":"m","kind":"hierarchy","link":"l","order":["A","A"]}]}"#, "a cycle"),
-            (#"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[{"name":"s","type":"string","pattern":"("}]}]}"#, "does not compile"),
-            (#"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]}],"constraints":[{"name":"e","message":"m","kind":"expression","type":"A","expression":"x >"}]}"#, "ends too early"),
+            (
+                #"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[{"name":"b","type":"reference","to":"B"}]}]}"#,
+                "unknown entity type 'B'"
+            ),
+            (
+                #"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]}],"linkTypes":[{"name":"l","from":"A","to":"Z"}]}"#,
+                "unknown entity type 'Z'"
+            ),
+            (
+                #"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]},{"id":"A","match":{"glob":"b/*"},"properties":[]}]}"#,
+                "declared twice"
+            ),
+            (
+                #"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]}],"linkTypes":[{"name":"l","from":"A","to":"A"}],"constraints":[{"name":"h","message":"m","kind":"hierarchy","link":"l","order":["A","A"]}]}"#,
+                "a cycle"
+            ),
+            (
+                #"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[{"name":"s","type":"string","pattern":"("}]}]}"#,
+                "does not compile"
+            ),
+            (
+                #"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]}],"constraints":[{"name":"e","message":"m","kind":"expression","type":"A","expression":"x >"}]}"#,
+                "ends too early"
+            ),
             (#"{"entityTypes":[{"id":"A","match":{},"properties":[]}]}"#, "matches no files"),
-            (#"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]}],"constraints":[{"name":"c","message":"m","kind":"count","type":"A"}]}"#, "needs link"),
+            (
+                #"{"entityTypes":[{"id":"A","match":{"glob":"a/*"},"properties":[]}],"constraints":[{"name":"c","message":"m","kind":"count","type":"A"}]}"#,
+                "needs link"
+            ),
             (#"{"entityTypes":"nope"}"#, "not a valid ontology document"),
         ]
         for (json, expected) in cases {
@@ -73,11 +96,13 @@ import Testing
     }
 
     @Test func theFirstMatchingTypeGovernsAFile() throws {
-        let o = try compile(#"""
+        let o = try compile(
+            #"""
             {"entityTypes":[
               {"id":"Note","match":{"property":"kind","equals":"note"},"properties":[]},
               {"id":"Site","match":{"glob":"sites/*.json"},"properties":[]}]}
-            """#)
+            """#
+        )
         #expect(o.typeID(of: Entity(path: "sites/a.json", object: ["kind": .string("note")])) == "Note")
         #expect(o.typeID(of: Entity(path: "sites/a.json", object: [:])) == "Site")
         #expect(o.typeID(of: Entity(path: "other/a.json", object: [:])) == nil)
@@ -86,8 +111,13 @@ import Testing
     @Test func distancesAndContainment() {
         // One degree of latitude is about 111.2 km.
         #expect(abs(Geo.haversine((24.9, 60.0), (24.9, 61.0)) - 111_195) < 50)
-        let d = Geo.distance(.object(["type": .string("Point"), "coordinates": .array([.double(24.945), .double(60.171)])]),
-                             .object(["type": .string("LineString"), "coordinates": .array([.array([.double(24.94), .double(60.17)]), .array([.double(24.95), .double(60.17)])])]))
+        let d = Geo.distance(
+            .object(["type": .string("Point"), "coordinates": .array([.double(24.945), .double(60.171)])]),
+            .object([
+                "type": .string("LineString"),
+                "coordinates": .array([.array([.double(24.94), .double(60.17)]), .array([.double(24.95), .double(60.17)])]),
+            ])
+        )
         #expect(d.map { abs($0 - 111.2) < 2 } == true, "\(String(describing: d))")
         let square: [[Geo.Position]] = [[(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)], [(4, 4), (6, 4), (6, 6), (4, 6), (4, 4)]]
         #expect(Geo.contains(square, (2, 2)))

@@ -18,12 +18,18 @@ import Testing
         var total = 0.0
         for r in s.routes {
             guard let v = p.vehicles.first(where: { $0.id == r.vehicle }) else { return "unknown vehicle \(r.vehicle)" }
-            var now = v.shiftStart, at = v.depot, busy = 0.0, load = 0.0, cost = 0.0
+            var now = v.shiftStart
+            var at = v.depot
+            var busy = 0.0
+            var load = 0.0
+            var cost = 0.0
             for visit in r.visits {
                 guard let stop = index[visit.stop] else { return "unknown stop \(visit.stop)" }
                 served[stop.id, default: 0] += 1
                 now = max(now + busy + p.distances[at][stop.location], stop.earliest ?? 0)
-                if now > (stop.latest ?? .infinity) + 1e-9 { return "\(stop.id) begins at \(now), after its window closes at \(stop.latest!)" }
+                if now > (stop.latest ?? .infinity) + 1e-9 {
+                    return "\(stop.id) begins at \(now), after its window closes at \(stop.latest!)"
+                }
                 if abs(now - visit.begin) > 1e-6 { return "\(stop.id): the schedule says \(visit.begin), the checker \(now)" }
                 cost += p.distances[at][stop.location]
                 load += stop.demand
@@ -71,10 +77,14 @@ import Testing
         late.stops.append(.init(id: "unreachable", location: 1, demand: 1, service: 0, earliest: 0, latest: 0))
         late.stops[late.stops.count - 1].location = 5
         let r = try RoutingSolver.solve(late, seed: 1, iterations: 100, control: SolveControl())
-        #expect(r.result.status == .infeasible && r.solution.unserved == ["unreachable"] && r.result.message?.contains("unreachable") == true)
+        #expect(
+            r.result.status == .infeasible && r.solution.unserved == ["unreachable"] && r.result.message?.contains("unreachable") == true
+        )
         // Malformed problems are refused with the reason.
         var bad = p
         bad.stops[0].location = 999
-        #expect { _ = try RoutingSolver.solve(bad, control: SolveControl()) } throws: { ($0 as? SolveError)?.message.contains("outside") == true }
+        #expect { _ = try RoutingSolver.solve(bad, control: SolveControl()) } throws: {
+            ($0 as? SolveError)?.message.contains("outside") == true
+        }
     }
 }

@@ -49,7 +49,11 @@ import Testing
                         let seen = try await p.read("counter.txt")
                         let n = Int(seen.lines[0])!
                         do {
-                            try await p.commit([.write(path: "counter.txt", content: "\(n + 1)".bytes)], basedOn: seen.commit, metadata: .test("inc"))
+                            try await p.commit(
+                                [.write(path: "counter.txt", content: "\(n + 1)".bytes)],
+                                basedOn: seen.commit,
+                                metadata: .test("inc")
+                            )
                             won += 1
                         } catch let e as CairnError where e.code == .conflict {}
                     }

@@ -34,7 +34,9 @@ import Testing
         await expectError(.notFound) { try await p.read("nope.txt") }
     }
 
-    @Test(arguments: ["", "/abs", "a//b", "a/./b", "a/../b", "trailing/", "nul\u{0}byte", "back\\slash", String(repeating: "x", count: 1025)])
+    @Test(arguments: [
+        "", "/abs", "a//b", "a/./b", "a/../b", "trailing/", "nul\u{0}byte", "back\\slash", String(repeating: "x", count: 1025),
+    ])
     func badPathsAreRejected(_ path: String) async throws {
         let store = try await TestStore()
         let p = try await store.makeProject()
@@ -79,7 +81,9 @@ import Testing
             [
                 .write(path: "roads/a.json", content: "{}".bytes), .write(path: "roads/b.json", content: "{}".bytes),
                 .write(path: "poles/c.json", content: "{}".bytes),
-            ], metadata: .test("three"))
+            ],
+            metadata: .test("three")
+        )
         try await p.delete("poles/c.json", metadata: .test("rm c"))
         #expect(try await p.glob("**").paths == ["roads/a.json", "roads/b.json"])
         try await p.delete("roads/*.json", metadata: .test("rm roads"))
@@ -93,12 +97,19 @@ import Testing
         let p = try await store.makeProject()
         try await p.write("keep.txt", "v1".bytes, metadata: .test("keep"))
         await expectError(.editNoMatch) {
-            try await p.commit([.write(path: "new.txt", content: "n".bytes), .edit(path: "keep.txt", old: "zzz", new: "q", replaceAll: false)], metadata: .test("bad batch"))
+            try await p.commit(
+                [.write(path: "new.txt", content: "n".bytes), .edit(path: "keep.txt", old: "zzz", new: "q", replaceAll: false)],
+                metadata: .test("bad batch")
+            )
         }
         await expectError(.notFound) { try await p.read("new.txt") }
         let ok = try await p.commit(
-            [.write(path: "new.txt", content: "n".bytes), .edit(path: "new.txt", old: "n", new: "m", replaceAll: false), .delete("keep.txt")],
-            metadata: .test("good batch"))
+            [
+                .write(path: "new.txt", content: "n".bytes), .edit(path: "new.txt", old: "n", new: "m", replaceAll: false),
+                .delete("keep.txt"),
+            ],
+            metadata: .test("good batch")
+        )
         #expect(ok.changed.sorted() == ["keep.txt", "new.txt"])
         #expect(try await p.read("new.txt").lines == ["m"])
         #expect(try await p.log().commits.count == 3)
@@ -123,7 +134,10 @@ import Testing
     @Test func globPagesNeverTruncateSilently() async throws {
         let store = try await TestStore()
         let p = try await store.makeProject()
-        try await p.commit((0..<25).map { .write(path: "f/\(String(format: "%03d", $0)).txt", content: "\($0)".bytes) }, metadata: .test("25"))
+        try await p.commit(
+            (0..<25).map { .write(path: "f/\(String(format: "%03d", $0)).txt", content: "\($0)".bytes) },
+            metadata: .test("25")
+        )
         var seen: [String] = []
         var cursor: String? = nil
         repeat {
@@ -143,7 +157,9 @@ import Testing
                 .write(path: "a.txt", content: "one\nTwo fiber\nthree\nfiber four\n".bytes),
                 .write(path: "b.txt", content: "nothing here\n".bytes),
                 .write(path: "c/d.txt", content: "FIBER\n".bytes),
-            ], metadata: .test("grep data"))
+            ],
+            metadata: .test("grep data")
+        )
         let files = try await p.grep(GrepQuery(pattern: "fiber"))
         #expect(files.files == ["a.txt"])
         let ci = try await p.grep(GrepQuery(pattern: "fiber", mode: .files, caseInsensitive: true))

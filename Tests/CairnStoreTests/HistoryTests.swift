@@ -45,15 +45,27 @@ import Testing
         let p = try await store.makeProject()
         let a = try await p.commit(
             [
-                .write(path: "pole.json", content: #"{"type":"Feature","properties":{"height":9,"owner":"city"},"geometry":{"type":"Point","coordinates":[24.9,60.1]}}"#.bytes),
+                .write(
+                    path: "pole.json",
+                    content:
+                        #"{"type":"Feature","properties":{"height":9,"owner":"city"},"geometry":{"type":"Point","coordinates":[24.9,60.1]}}"#
+                        .bytes
+                ),
                 .write(path: "gone.json", content: "{}".bytes),
-            ], metadata: .test("a")
+            ],
+            metadata: .test("a")
         ).head
         let b = try await p.commit(
             [
-                .write(path: "pole.json", content: #"{"type":"Feature","properties":{"height":12,"owner":"city","new":true},"geometry":{"type":"Point","coordinates":[24.9,60.2]}}"#.bytes),
+                .write(
+                    path: "pole.json",
+                    content:
+                        #"{"type":"Feature","properties":{"height":12,"owner":"city","new":true},"geometry":{"type":"Point","coordinates":[24.9,60.2]}}"#
+                        .bytes
+                ),
                 .delete("gone.json"), .write(path: "added.txt", content: "hi".bytes),
-            ], metadata: .test("b")
+            ],
+            metadata: .test("b")
         ).head
         let diff = try await p.diff(from: a.hex, to: b.hex)
         #expect(diff.files.map(\.path) == ["added.txt", "gone.json", "pole.json"])
@@ -110,7 +122,10 @@ import Testing
         let store = try await TestStore()
         let p = try await store.makeProject()
         try await p.write("a.txt", "a1".bytes, metadata: .test("a1"))
-        let bad = try await p.commit([.write(path: "a.txt", content: "a2".bytes), .write(path: "b.txt", content: "b".bytes)], metadata: .test("bad")).head
+        let bad = try await p.commit(
+            [.write(path: "a.txt", content: "a2".bytes), .write(path: "b.txt", content: "b".bytes)],
+            metadata: .test("bad")
+        ).head
         let reverted = try await p.revert(bad.hex, metadata: .test("revert bad"))
         #expect(reverted.didChange)
         #expect(try await p.read("a.txt").lines == ["a1"])

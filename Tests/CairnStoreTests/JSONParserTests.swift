@@ -20,8 +20,11 @@ import Testing
     }
 
     @Test func refusesWhatIsNotJSON() {
-        for s in ["", "{", "[1,]", "{\"a\":}", "{'a':1}", "01", "1.", ".5", "+1", "tru", "nul", "\"unterminated", "\"\\x\"", "\"\\ud800\"", "[1] 2",
-                  "{\"a\" 1}", "\"tab\there\"", "NaN", "1e", String(repeating: "[", count: 600) + String(repeating: "]", count: 600)] {
+        for s in [
+            "", "{", "[1,]", "{\"a\":}", "{'a':1}", "01", "1.", ".5", "+1", "tru", "nul", "\"unterminated", "\"\\x\"", "\"\\ud800\"",
+            "[1] 2",
+            "{\"a\" 1}", "\"tab\there\"", "NaN", "1e", String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+        ] {
             #expect(JSONValue.parse(Array(s.utf8)) == nil, "\(s)")
         }
     }
@@ -37,7 +40,10 @@ import Testing
             case 3: return .double(Double(Int.random(in: -10000...10000, using: &rng)) / 64 + 0.5)
             case 4: return .string(String((0..<Int.random(in: 0...8, using: &rng)).map { _ in "aé\"\\\n😀z/".randomElement(using: &rng)! }))
             case 5: return .array((0..<Int.random(in: 0...4, using: &rng)).map { _ in value(depth + 1) })
-            default: return .object(Dictionary(uniqueKeysWithValues: (0..<Int.random(in: 0...4, using: &rng)).map { ("k\($0)", value(depth + 1)) }))
+            default:
+                return .object(
+                    Dictionary(uniqueKeysWithValues: (0..<Int.random(in: 0...4, using: &rng)).map { ("k\($0)", value(depth + 1)) })
+                )
             }
         }
         let v = value(0)

@@ -1,5 +1,5 @@
-@_spi(StoreWrites) import CairnStore
 import CairnCore
+@_spi(StoreWrites) import CairnStore
 import Testing
 
 @testable import CairnStore
@@ -9,7 +9,10 @@ import Testing
         let store = try await TestStore()
         let p = try await store.makeProject()
         let n = 20_000
-        try await p.commit((0..<n).map { .write(path: "d/\($0 / 1000)/\($0).json", content: "{\"i\":\($0)}".bytes) }, metadata: .test("bulk"))
+        try await p.commit(
+            (0..<n).map { .write(path: "d/\($0 / 1000)/\($0).json", content: "{\"i\":\($0)}".bytes) },
+            metadata: .test("bulk")
+        )
         let root = try await p.show("main").commit.tree
         let reader = TreeReader(storage: store.storage, project: p.record.id, cache: NodeCache())
 
@@ -42,7 +45,12 @@ import Testing
         let changed = try await editor.apply(root: root, edits: [TreeEdit(key: "d/7/7123.json".bytes, value: blob)])
         #expect(changed != root)
         #expect(editor.created.count <= height + 2, "a one-file change rewrites about one node per level, not \(editor.created.count)")
-        #expect(try await TreeReader(storage: store.storage, project: p.record.id, cache: NodeCache(), overlay: nil).lookup(root: root, key: "d/7/7123.json".bytes) != blob)
+        #expect(
+            try await TreeReader(storage: store.storage, project: p.record.id, cache: NodeCache(), overlay: nil).lookup(
+                root: root,
+                key: "d/7/7123.json".bytes
+            ) != blob
+        )
     }
 
     @Test func chunkBoundariesDependOnlyOnKeys() {
@@ -52,6 +60,9 @@ import Testing
         // Values computed independently (a Python rendering of the same FNV-1a + fmix64 rule).
         #expect(Array(boundaries.prefix(6)) == [37, 74, 83, 97, 102, 123])
         #expect(boundaries.count == 66, "about 1 in 32 keys ends a leaf")
-        #expect(keys.filter { Chunking.isBoundary($0, level: 0) } != keys.filter { Chunking.isBoundary($0, level: 1) }, "levels use different seeds")
+        #expect(
+            keys.filter { Chunking.isBoundary($0, level: 0) } != keys.filter { Chunking.isBoundary($0, level: 1) },
+            "levels use different seeds"
+        )
     }
 }

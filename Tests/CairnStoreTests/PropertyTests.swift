@@ -112,7 +112,11 @@ struct SplitMix64: RandomNumberGenerator {
             try await p.createBranch(branch, from: a.hex, principal: "t")
             var changes: [FileChange] = []
             for f in diff.files {
-                if f.change == .deleted { changes.append(.delete(f.path)) } else { changes.append(.write(path: f.path, content: modelB[f.path]!.bytes)) }
+                if f.change == .deleted {
+                    changes.append(.delete(f.path))
+                } else {
+                    changes.append(.write(path: f.path, content: modelB[f.path]!.bytes))
+                }
             }
             if !changes.isEmpty { try await p.commit(changes, branch: branch, metadata: .test("replay")) }
             let replayed = try await p.show(branch).commit.tree

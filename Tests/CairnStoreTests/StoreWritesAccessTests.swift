@@ -30,10 +30,14 @@ import Testing
     /// Type-checks `body` against the built modules; returns the compiler's status and output.
     static func typecheck(_ body: [String], spi: Bool) throws -> (status: Int32, output: String) {
         let modules = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("Modules")
-        try #require(FileManager.default.fileExists(atPath: modules.appendingPathComponent("CairnStore.swiftmodule").path), "no built CairnStore module in \(modules.path)")
+        try #require(
+            FileManager.default.fileExists(atPath: modules.appendingPathComponent("CairnStore.swiftmodule").path),
+            "no built CairnStore module in \(modules.path)"
+        )
         let probe = FileManager.default.temporaryDirectory.appendingPathComponent("store-writes-probe-\(UUID().uuidString).swift")
         defer { try? FileManager.default.removeItem(at: probe) }
-        let source = (spi ? "@_spi(StoreWrites) " : "") + "import CairnStore\n"
+        let source =
+            (spi ? "@_spi(StoreWrites) " : "") + "import CairnStore\n"
             + "func probe(_ p: Project, _ r: Repository, _ s: any Storage, _ m: CommitMetadata) async throws {\n"
             + body.map { "    " + $0 + "\n" }.joined() + "}\n"
         try source.write(to: probe, atomically: true, encoding: .utf8)
@@ -54,13 +58,19 @@ import Testing
 
     @Test("importing CairnStore plainly, every mutator is out of reach; reads are not; with the SPI, the same calls compile")
     func mutatorsNeedTheSPI() throws {
-        let reads = try Self.typecheck([#"_ = try await p.read("a.json")"#, #"_ = try await p.log()"#, #"_ = try await r.projects(organization: 1)"#], spi: false)
+        let reads = try Self.typecheck(
+            [#"_ = try await p.read("a.json")"#, #"_ = try await p.log()"#, #"_ = try await r.projects(organization: 1)"#],
+            spi: false
+        )
         #expect(reads.status == 0, "\(reads.output)")
         let plain = try Self.typecheck(Self.mutators, spi: false)
         #expect(plain.status != 0)
         for (i, call) in Self.mutators.enumerated() {
             // Line 3 is the first call's (after the import and the function's line).
-            #expect(plain.output.contains(":\(i + 3):") && plain.output.contains("inaccessible due to '@_spi' protection level"), "\(call) compiled:\n\(plain.output)")
+            #expect(
+                plain.output.contains(":\(i + 3):") && plain.output.contains("inaccessible due to '@_spi' protection level"),
+                "\(call) compiled:\n\(plain.output)"
+            )
         }
         let errors = plain.output.components(separatedBy: "error:").count - 1
         #expect(errors >= Self.mutators.count, "\(plain.output)")
@@ -73,9 +83,12 @@ import Testing
         var found: [String] = []
         for module in ["CairnHTTP", "CairnMCP", "CairnCLI", "cairn"] {
             let dir = Self.root.appendingPathComponent("Sources/\(module)")
-            let files = try #require(FileManager.default.enumerator(atPath: dir.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+            let files = try #require(FileManager.default.enumerator(atPath: dir.path)).compactMap { $0 as? String }.filter {
+                $0.hasSuffix(".swift")
+            }
             #expect(!files.isEmpty, "no sources in \(dir.path)")
-            for file in files where try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8).contains("@_spi(StoreWrites)") {
+            for file in files where try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8).contains("@_spi(StoreWrites)")
+            {
                 found.append("\(module)/\(file)")
             }
         }

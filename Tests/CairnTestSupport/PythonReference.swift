@@ -5,7 +5,8 @@ import Foundation
 /// JSON answer on stdout.
 public enum PythonReference {
     /// The checkout's root (this file is Tests/CairnTestSupport/PythonReference.swift).
-    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -45,7 +46,8 @@ public enum PythonReference {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [root.appendingPathComponent(script).path]
-        let input = Pipe(), output = Pipe()
+        let input = Pipe()
+        let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-python-\(UUID().uuidString).err")

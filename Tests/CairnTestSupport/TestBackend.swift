@@ -37,7 +37,8 @@ public enum TestBackend {
     /// Runs SQL with the real `psql` client in a store's schema, behind Cairn's back (for
     /// tests that tamper with stored bytes). `storeURL` is one `freshPostgresURL` made.
     public static func psql(_ sql: String, storeURL: String) throws -> Int32 {
-        guard let parts = URLComponents(string: storeURL), let schema = parts.queryItems?.first(where: { $0.name == "schema" })?.value else { throw NotConfigured() }
+        guard let parts = URLComponents(string: storeURL), let schema = parts.queryItems?.first(where: { $0.name == "schema" })?.value
+        else { throw NotConfigured() }
         var plain = parts
         plain.query = nil
         let process = Process()
@@ -94,7 +95,7 @@ extension TestBackend {
         var cursor: String? = nil
         repeat {
             let page = try await project.log(limit: 1000, cursor: cursor)
-            page.commits.forEach { seen.insert($0.commit.id.hex) }
+            for entry in page.commits { seen.insert(entry.commit.id.hex) }
             cursor = page.next
         } while cursor != nil
         return seen

@@ -2,7 +2,7 @@ import CairnCore
 import Foundation
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 extension Bench {
@@ -16,16 +16,26 @@ extension Bench {
                 + "sequential requests, \(calls) of each after 20 warm-up requests, medians. Plain: `GET /files/seed/N.json?raw=true` with an "
                 + "agent key. MCP: one session at `/v1/mcp` (initialize, then `tools/call` Read of the same files), each call also "
                 + "recorded in the run's history (a commit to the `_workflow` project). Writes: the same agent's one-file commit as `PUT /files` on an unprotected branch, and as an MCP Write in a session forked from it (the commit and its record in one transaction). History: the run record's size after the calls, "
-                + "and the growth of the SQLite file over them.")
+                + "and the growth of the SQLite file over them."
+        )
         log("agents: starting cairn serve")
         let server = try GovernedServer(folder: root.appendingPathComponent("agent-server"))
         defer { server.stop() }
         try server.setUp()
-        let minted = try server.curl("POST", "/v1/orgs/default/keys", #"{"kind":"agent","subject":"agent:bench","role":"designer","project":"bench"}"#)
+        let minted = try server.curl(
+            "POST",
+            "/v1/orgs/default/keys",
+            #"{"kind":"agent","subject":"agent:bench","role":"designer","project":"bench"}"#
+        )
         let agent = (try JSONSerialization.jsonObject(with: minted) as? [String: Any])?["token"] as? String ?? ""
         let http = URLSession(configuration: .ephemeral)
 
-        func send(_ method: String, _ path: String, _ body: Data? = nil, _ headers: [String: String] = [:]) async throws -> (Data, HTTPURLResponse) {
+        func send(
+            _ method: String,
+            _ path: String,
+            _ body: Data? = nil,
+            _ headers: [String: String] = [:]
+        ) async throws -> (Data, HTTPURLResponse) {
             var request = URLRequest(url: URL(string: server.base + path)!)
             request.httpMethod = method
             request.httpBody = body
@@ -36,11 +46,14 @@ extension Bench {
         }
         var plain: [Double] = []
         for i in 0..<(calls + 20) {
-            let t = try await Measure.seconds { _ = try await send("GET", "/v1/orgs/default/projects/bench/files/seed/\(i % 1000).json?raw=true") }
+            let t = try await Measure.seconds {
+                _ = try await send("GET", "/v1/orgs/default/projects/bench/files/seed/\(i % 1000).json?raw=true")
+            }
             if i >= 20 { plain.append(t) }
         }
         let json = ["Content-Type": "application/json", "Accept": "application/json, text/event-stream"]
-        let initialize = #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#
+        let initialize =
+            #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#
         let (_, opened) = try await send("POST", "/v1/mcp?project=bench", Data(initialize.utf8), json)
         guard let session = opened.value(forHTTPHeaderField: "Mcp-Session-Id") else {
             report.row("MCP Read", "failed: no session", "", "", "")
@@ -60,7 +73,8 @@ extension Bench {
         let storeBefore = server.storeBytes()
         var overMCP: [Double] = []
         for i in 0..<(calls + 20) {
-            let call = #"{"jsonrpc":"2.0","id":\#(i + 1),"method":"tools/call","params":{"name":"Read","arguments":{"path":"seed/\#(i % 1000).json"}}}"#
+            let call =
+                #"{"jsonrpc":"2.0","id":\#(i + 1),"method":"tools/call","params":{"name":"Read","arguments":{"path":"seed/\#(i % 1000).json"}}}"#
             var answer = Data()
             let t = try await Measure.seconds { answer = try await send("POST", "/v1/mcp?project=bench", Data(call.utf8), headers).0 }
             let text = String(decoding: answer, as: UTF8.self)
@@ -79,7 +93,14 @@ extension Bench {
         for i in 0..<(calls + 20) {
             let body = #"{"content":"{\"n\":\#(i)}","branch":"writes","message":"bench write"}"#
             var status = 0
-            let t = try await Measure.seconds { status = try await send("PUT", "/v1/orgs/default/projects/bench/files/put/\(i).json", Data(body.utf8), ["Content-Type": "application/json"]).1.statusCode }
+            let t = try await Measure.seconds {
+                status = try await send(
+                    "PUT",
+                    "/v1/orgs/default/projects/bench/files/put/\(i).json",
+                    Data(body.utf8),
+                    ["Content-Type": "application/json"]
+                ).1.statusCode
+            }
             precondition(status == 200, "the PUT failed: \(status)")
             if i >= 20 { plainWrites.append(t) }
         }
@@ -92,7 +113,8 @@ extension Bench {
         _ = try await send("POST", "/v1/mcp?project=bench", Data(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.utf8), headers)
         var mcpWrites: [Double] = []
         for i in 0..<(calls + 20) {
-            let call = #"{"jsonrpc":"2.0","id":\#(i + 1),"method":"tools/call","params":{"name":"Write","arguments":{"path":"mcp/\#(i).json","content":"{\"n\":\#(i)}","reason":"bench write"}}}"#
+            let call =
+                #"{"jsonrpc":"2.0","id":\#(i + 1),"method":"tools/call","params":{"name":"Write","arguments":{"path":"mcp/\#(i).json","content":"{\"n\":\#(i)}","reason":"bench write"}}}"#
             var answer = Data()
             let t = try await Measure.seconds { answer = try await send("POST", "/v1/mcp?project=bench", Data(call.utf8), headers).0 }
             let text = String(decoding: answer, as: UTF8.self)
@@ -101,13 +123,45 @@ extension Bench {
         }
         _ = try await send("DELETE", "/v1/mcp?project=bench", nil, headers)
 
-        let p = Measure.medianOf(plain), m = Measure.medianOf(overMCP)
+        let p = Measure.medianOf(plain)
+        let m = Measure.medianOf(overMCP)
         let g = Measure.medianOf(pings)
-        report.row("MCP `ping` (the SDK's round trip, no engine work)", Measure.ms(g), "HTTP API `GET /files`", Measure.ms(p), String(format: "%.2f×", g / p))
-        report.row("Read, one file", Measure.ms(m) + " (MCP, recorded)", "HTTP API `GET /files`", Measure.ms(p), String(format: "%.1f× (+%.3f ms)", m / p, (m - p) * 1000))
-        let pw = Measure.medianOf(plainWrites), mw = Measure.medianOf(mcpWrites)
-        report.row("Write, one file", Measure.ms(mw) + " (MCP, recorded)", "HTTP API `PUT /files`", Measure.ms(pw), String(format: "%.2f× (+%.3f ms)", mw / pw, (mw - pw) * 1000))
-        report.row("run history per call: the run record", "\(record.count / (calls + 20)) bytes/call (\(record.count) bytes for \(calls + 20) calls)", "", "", "")
-        report.row("run history per call: SQLite growth (log checkpointed)", "\((storeAfter - storeBefore) / (calls + 20)) bytes/call", "", "", "")
+        report.row(
+            "MCP `ping` (the SDK's round trip, no engine work)",
+            Measure.ms(g),
+            "HTTP API `GET /files`",
+            Measure.ms(p),
+            String(format: "%.2f×", g / p)
+        )
+        report.row(
+            "Read, one file",
+            Measure.ms(m) + " (MCP, recorded)",
+            "HTTP API `GET /files`",
+            Measure.ms(p),
+            String(format: "%.1f× (+%.3f ms)", m / p, (m - p) * 1000)
+        )
+        let pw = Measure.medianOf(plainWrites)
+        let mw = Measure.medianOf(mcpWrites)
+        report.row(
+            "Write, one file",
+            Measure.ms(mw) + " (MCP, recorded)",
+            "HTTP API `PUT /files`",
+            Measure.ms(pw),
+            String(format: "%.2f× (+%.3f ms)", mw / pw, (mw - pw) * 1000)
+        )
+        report.row(
+            "run history per call: the run record",
+            "\(record.count / (calls + 20)) bytes/call (\(record.count) bytes for \(calls + 20) calls)",
+            "",
+            "",
+            ""
+        )
+        report.row(
+            "run history per call: SQLite growth (log checkpointed)",
+            "\((storeAfter - storeBefore) / (calls + 20)) bytes/call",
+            "",
+            "",
+            ""
+        )
     }
 }

@@ -16,10 +16,14 @@ extension Bench {
             "A project of \(files) small JSON files; each commit changes one file. Cairn: SQLite WAL, synchronous=FULL, "
                 + "group commit. 1 writer: \(single) sequential commits. 32 writers: \(concurrent) commits from 32 concurrent tasks, "
                 + "each on its own paths. Raw SQLite: one INSERT per transaction, WAL, synchronous=FULL, same disk. "
-                + "git: `git add` + `git commit -q` of one changed file in a repository of the same \(files) files (git's default fsync settings).")
+                + "git: `git add` + `git commit -q` of one changed file in a repository of the same \(files) files (git's default fsync settings)."
+        )
         let (_, repo) = try freshStore("throughput")
         let p = try await makeProject(repo, "t")
-        try await p.commit((0..<files).map { .write(path: "f/\($0).json", content: Array("{\"v\":0,\"id\":\($0)}".utf8)) }, metadata: Self.meta)
+        try await p.commit(
+            (0..<files).map { .write(path: "f/\($0).json", content: Array("{\"v\":0,\"id\":\($0)}".utf8)) },
+            metadata: Self.meta
+        )
 
         let t1 = try await Measure.seconds {
             for i in 0..<single { try await p.write("f/\(i % files).json", Array("{\"v\":\(i + 1)}".utf8), metadata: Self.meta) }

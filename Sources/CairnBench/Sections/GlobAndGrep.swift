@@ -14,7 +14,8 @@ extension Bench {
             "Glob and grep over \(n) files",
             "\(n) real GeoJSON features (central Helsinki, OpenStreetMap, cycled from \(features.count) features into folders `c<k>/`), "
                 + "in one Cairn project at head and as files on disk (page cache warm). Median of \(runs). "
-                + "find and ripgrep (\(Self.rgVersion())) run as processes with their default threads (2 cores here); Cairn runs in process.")
+                + "find and ripgrep (\(Self.rgVersion())) run as processes with their default threads (2 cores here); Cairn runs in process."
+        )
         var changes: [FileChange] = []
         let disk = root.appendingPathComponent("files")
         for i in 0..<n {
@@ -59,7 +60,9 @@ extension Bench {
         }
         for (label, needle) in [("literal", "traffic_signals"), ("regex", #""name":"[A-Z][a-z]+katu""#)] {
             var ours = 0
-            let t = try await Measure.median(runs: runs) { _ in ours = try await p.grep(GrepQuery(pattern: needle, mode: .files)).files.count }
+            let t = try await Measure.median(runs: runs) { _ in
+                ours = try await p.grep(GrepQuery(pattern: needle, mode: .files)).files.count
+            }
             guard Shell.has("rg") else {
                 report.row("grep \(label) `\(needle)` (\(ours) files)", Measure.ms(t), "ripgrep", "not installed", "")
                 continue
@@ -74,6 +77,7 @@ extension Bench {
     }
 
     static func rgVersion() -> String {
-        (try? String(decoding: Shell.run("rg", ["--version"]).out, as: UTF8.self).split(separator: "\n").first.map(String.init)) ?? "ripgrep not installed"
+        (try? String(decoding: Shell.run("rg", ["--version"]).out, as: UTF8.self).split(separator: "\n").first.map(String.init))
+            ?? "ripgrep not installed"
     }
 }

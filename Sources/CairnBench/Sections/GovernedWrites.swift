@@ -13,7 +13,8 @@ extension Bench {
             return
         }
         let seconds = quick ? 3 : 10
-        let storeOps1 = quick ? 300 : 1000, storeOps32 = quick ? 3200 : 9600
+        let storeOps1 = quick ? 300 : 1000
+        let storeOps32 = quick ? 3200 : 9600
         report.section(
             "Governed writes: HTTP + authentication + authorization + commit + audit, against the store alone",
             "Each operation writes one small JSON file as one durable commit (SQLite WAL, synchronous=FULL, group commit) in a project "
@@ -23,7 +24,8 @@ extension Bench {
                 + "Store alone: `Project.write` in this process, \(storeOps1) sequential writes or \(storeOps32) from 32 concurrent tasks. "
                 + "Gateway in process: the same write through `Gateway.authenticate` (the API key) and `Gateway.write` (authorize, commit, "
                 + "audit, feed) without HTTP, \(storeOps1) sequential calls. "
-                + "Both on the same disk, one after the other. Latencies are per request (wrk's percentiles; per call in process).")
+                + "Both on the same disk, one after the other. Latencies are per request (wrk's percentiles; per call in process)."
+        )
 
         // Store alone.
         let (_, repo) = try freshStore("governed-store")
@@ -37,9 +39,15 @@ extension Bench {
                         group.addTask {
                             var mine: [Double] = []
                             for i in 0..<(total / writers) {
-                                mine.append(try await Measure.seconds {
-                                    try await p.write("w/\(writers)-\(w)-\(i % 50).json", Array("{\"v\":\(i)}".utf8), metadata: Self.meta)
-                                })
+                                mine.append(
+                                    try await Measure.seconds {
+                                        try await p.write(
+                                            "w/\(writers)-\(w)-\(i % 50).json",
+                                            Array("{\"v\":\(i)}".utf8),
+                                            metadata: Self.meta
+                                        )
+                                    }
+                                )
                             }
                             return mine
                         }
@@ -61,18 +69,26 @@ extension Bench {
         let minted = try await gateway.mintKey(op, kind: .user, subject: "user:bench", role: "admin")
         _ = try await gateway.putMember(op, subject: "user:bench", role: "admin")
         _ = try await gateway.createProject(op, name: "bench")
-        try await gateway.commit(op, project: "bench", changes: (0..<1000).map { .write(path: "seed/\($0).json", content: Array("{\"id\":\($0)}".utf8)) })
+        try await gateway.commit(
+            op,
+            project: "bench",
+            changes: (0..<1000).map { .write(path: "seed/\($0).json", content: Array("{\"id\":\($0)}".utf8)) }
+        )
         var inProcess: [Double] = []
         let inProcessElapsed = try await Measure.seconds {
             for i in 0..<storeOps1 {
-                inProcess.append(try await Measure.seconds {
-                    var caller = try await gateway.authenticate(organization: "bench", authorization: "Bearer \(minted.token)")
-                    caller.reason = "bench"
-                    try await gateway.write(caller, project: "bench", path: "w/g-\(i % 50).json", content: Array("{\"v\":\(i)}".utf8))
-                })
+                inProcess.append(
+                    try await Measure.seconds {
+                        var caller = try await gateway.authenticate(organization: "bench", authorization: "Bearer \(minted.token)")
+                        caller.reason = "bench"
+                        try await gateway.write(caller, project: "bench", path: "w/g-\(i % 50).json", content: Array("{\"v\":\(i)}".utf8))
+                    }
+                )
             }
         }
-        let gateway1 = (rate: Double(inProcess.count) / inProcessElapsed, p50: Self.percentile(inProcess, 0.5), p99: Self.percentile(inProcess, 0.99))
+        let gateway1 = (
+            rate: Double(inProcess.count) / inProcessElapsed, p50: Self.percentile(inProcess, 0.5), p99: Self.percentile(inProcess, 0.99)
+        )
 
         // Governed, through a real server.
         log("governed: starting cairn serve")
@@ -82,16 +98,50 @@ extension Bench {
         let gov1 = try server.wrk(connections: 1, threads: 1, seconds: seconds)
         let gov32 = try server.wrk(connections: 32, threads: 2, seconds: seconds)
 
-        report.row("1 caller, Gateway in process (no HTTP): writes per second", Measure.rate(gateway1.rate), "store alone", Measure.rate(store1.rate), Measure.ratio(store1.rate / gateway1.rate) + " cost")
-        report.row("1 caller, Gateway in process (no HTTP): p50 latency", Measure.ms(gateway1.p50), "store alone", Measure.ms(store1.p50), Measure.ratio(gateway1.p50 / store1.p50))
+        report.row(
+            "1 caller, Gateway in process (no HTTP): writes per second",
+            Measure.rate(gateway1.rate),
+            "store alone",
+            Measure.rate(store1.rate),
+            Measure.ratio(store1.rate / gateway1.rate) + " cost"
+        )
+        report.row(
+            "1 caller, Gateway in process (no HTTP): p50 latency",
+            Measure.ms(gateway1.p50),
+            "store alone",
+            Measure.ms(store1.p50),
+            Measure.ratio(gateway1.p50 / store1.p50)
+        )
         for (label, store, gov) in [("1 client", store1, gov1), ("32 clients", store32, gov32)] {
-            report.row("\(label): writes per second", Measure.rate(gov.rate), "store alone", Measure.rate(store.rate), Measure.ratio(store.rate / gov.rate) + " cost")
-            report.row("\(label): p50 latency", Measure.ms(gov.p50), "store alone", Measure.ms(store.p50), Measure.ratio(gov.p50 / store.p50))
-            report.row("\(label): p99 latency", Measure.ms(gov.p99), "store alone", Measure.ms(store.p99), Measure.ratio(gov.p99 / store.p99))
+            report.row(
+                "\(label): writes per second",
+                Measure.rate(gov.rate),
+                "store alone",
+                Measure.rate(store.rate),
+                Measure.ratio(store.rate / gov.rate) + " cost"
+            )
+            report.row(
+                "\(label): p50 latency",
+                Measure.ms(gov.p50),
+                "store alone",
+                Measure.ms(store.p50),
+                Measure.ratio(gov.p50 / store.p50)
+            )
+            report.row(
+                "\(label): p99 latency",
+                Measure.ms(gov.p99),
+                "store alone",
+                Measure.ms(store.p99),
+                Measure.ratio(gov.p99 / store.p99)
+            )
         }
-        if gov1.errors + gov32.errors > 0 { report.note("wrk saw \(gov1.errors + gov32.errors) non-2xx answers or socket errors: the figures above are not clean.") }
+        if gov1.errors + gov32.errors > 0 {
+            report.note("wrk saw \(gov1.errors + gov32.errors) non-2xx answers or socket errors: the figures above are not clean.")
+        }
         let audit = try server.auditCount()
-        report.note("The server's audit log held \(audit) entries afterwards (one per governed write, plus set-up), and `cairn verify` \(try server.verify() ? "passed" : "FAILED") on it.")
+        report.note(
+            "The server's audit log held \(audit) entries afterwards (one per governed write, plus set-up), and `cairn verify` \(try server.verify() ? "passed" : "FAILED") on it."
+        )
     }
 
     static func percentile(_ xs: [Double], _ q: Double) -> Double {
@@ -102,28 +152,36 @@ extension Bench {
 
     /// Time of one authorization decision with 10,000 grants in the policy, in process.
     func authorizationDecisions() async throws {
-        let users = 2500, projects = 100
+        let users = 2500
+        let projects = 100
         report.section(
             "Authorization decision with 10,000 grants",
             "A policy of \(users) users × 4 grants (organization role; a project; a branch; a path glob) over \(projects) projects, "
                 + "plus the default roles. A decision: principal (user with 2 groups), authority, target (project, branch, path) → allow or deny, "
                 + "the deciding rule and the configuration commit. Cairn: `Policy.decide`, batches of 1,000 decisions over varied users "
                 + "and targets, per-decision time = batch time / 1,000; p50 and p99 over 1,000 batches. Peer: the same question answered "
-                + "by scanning every grant (no index), in the same process, same data.")
+                + "by scanning every grant (no index), in the same process, same data."
+        )
         var grants: [Grant] = []
         for u in 0..<users {
             let project = "p\(u % projects)"
             grants.append(Grant(id: "m\(u)", subject: "user:u\(u)", role: u % 10 == 0 ? "admin" : "designer", target: .organization))
             grants.append(Grant(id: "p\(u)", subject: "user:u\(u)", role: "designer", target: .project(project)))
             grants.append(Grant(id: "b\(u)", subject: "user:u\(u)", role: "viewer", target: .branch(project: project, branch: "release")))
-            grants.append(Grant(id: "g\(u)", subject: "user:u\(u)", role: "viewer", target: .path(project: project, glob: "zones/\(u % 7)/**")))
+            grants.append(
+                Grant(id: "g\(u)", subject: "user:u\(u)", role: "viewer", target: .path(project: project, glob: "zones/\(u % 7)/**"))
+            )
         }
         var roles: [String: Role] = [:]
         for r in Role.defaults { roles[r.name] = r }
         let config = AccessConfig(commit: ObjectID(w0: 1, w1: 2, w2: 3, w3: 4), roles: roles, grants: grants, keys: [:], identity: nil)
         let policy = Policy(config)
-        let principals = (0..<256).map { Principal(subject: "user:u\(($0 * 37) % users)", kind: .user, groups: ["group:a", "group:b"], credential: "bench") }
-        let targets = (0..<64).map { i in AccessTarget(project: "p\(i % projects)", branch: i % 3 == 0 ? "release" : "main", path: "zones/\(i % 9)/f\(i).json") }
+        let principals = (0..<256).map {
+            Principal(subject: "user:u\(($0 * 37) % users)", kind: .user, groups: ["group:a", "group:b"], credential: "bench")
+        }
+        let targets = (0..<64).map { i in
+            AccessTarget(project: "p\(i % projects)", branch: i % 3 == 0 ? "release" : "main", path: "zones/\(i % 9)/f\(i).json")
+        }
         let authorities: [Authority] = [.read, .write, .delete]
 
         var allowed = 0
@@ -145,35 +203,64 @@ extension Bench {
             let t = await Measure.seconds {
                 for i in 0..<100 {
                     let k = batch &* 1000 &+ i
-                    if Self.scanDecide(grants, roles, principals[k % principals.count], authorities[k % 3], targets[(k / 7) % targets.count]) { naiveAllowed += 1 }
+                    if Self.scanDecide(
+                        grants,
+                        roles,
+                        principals[k % principals.count],
+                        authorities[k % 3],
+                        targets[(k / 7) % targets.count]
+                    ) {
+                        naiveAllowed += 1
+                    }
                 }
             }
             naiveSamples.append(t / 100)
         }
-        let p50 = Measure.medianOf(samples), p99 = Self.percentile(samples, 0.99), naive = Measure.medianOf(naiveSamples)
-        report.row("decision, p50", String(format: "%.2f µs", p50 * 1e6), "scan of all grants", String(format: "%.1f µs", naive * 1e6), String(format: "%.0f× faster", naive / p50))
+        let p50 = Measure.medianOf(samples)
+        let p99 = Self.percentile(samples, 0.99)
+        let naive = Measure.medianOf(naiveSamples)
+        report.row(
+            "decision, p50",
+            String(format: "%.2f µs", p50 * 1e6),
+            "scan of all grants",
+            String(format: "%.1f µs", naive * 1e6),
+            String(format: "%.0f× faster", naive / p50)
+        )
         report.row("decision, p99 (of batch means)", String(format: "%.2f µs", p99 * 1e6), "", "", "")
-        report.note("\(allowed) of 1,000,000 decisions allowed (the scan allowed \(naiveAllowed) of its 2,000; it is a timing peer, not the same rules).")
+        report.note(
+            "\(allowed) of 1,000,000 decisions allowed (the scan allowed \(naiveAllowed) of its 2,000; it is a timing peer, not the same rules)."
+        )
     }
 
     /// The peer: examine every grant for every question.
     static func scanDecide(_ grants: [Grant], _ roles: [String: Role], _ p: Principal, _ a: Authority, _ t: AccessTarget) -> Bool {
         let subjects = Set([p.subject] + p.groups)
-        var orgAllows = false, best = -1, bestAllows = false
+        var orgAllows = false
+        var best = -1
+        var bestAllows = false
         for g in grants where subjects.contains(g.subject) {
             let has = roles[g.role]?.authorities.contains(a) ?? false
             let level: Int
             switch g.target {
             case .organization: level = 0
-            case .project(let proj): guard proj == t.project else { continue }; level = 1
-            case .branch(let proj, let b): guard proj == t.project, b == t.branch else { continue }; level = 2
+            case .project(let proj):
+                guard proj == t.project else { continue }
+                level = 1
+            case .branch(let proj, let b):
+                guard proj == t.project, b == t.branch else { continue }
+                level = 2
             case .path(let proj, let glob):
                 guard proj == t.project, let path = t.path, (try? Glob(glob))?.matches(path) == true else { continue }
                 level = 3
             }
             if g.effect == .deny && has { return false }
             if level == 0 { orgAllows = orgAllows || has }
-            if level > best { best = level; bestAllows = has } else if level == best { bestAllows = bestAllows || has }
+            if level > best {
+                best = level
+                bestAllows = has
+            } else if level == best {
+                bestAllows = bestAllows || has
+            }
         }
         return orgAllows && bestAllows
     }
@@ -207,7 +294,8 @@ final class GovernedServer: @unchecked Sendable {
     func setUp(seed: Bool = true, token given: String? = nil) throws {
         let data = folder.appendingPathComponent("data").path
         process.executableURL = URL(fileURLWithPath: cairn)
-        process.arguments = ["serve", "--data", data, "--port", "0", "--rate-limit", "0"] + (databaseURL.map { ["--database-url", $0] } ?? [])
+        process.arguments =
+            ["serve", "--data", data, "--port", "0", "--rate-limit", "0"] + (databaseURL.map { ["--database-url", $0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -244,13 +332,21 @@ final class GovernedServer: @unchecked Sendable {
     @discardableResult
     func curl(_ method: String, _ path: String, _ body: String) throws -> Data {
         let r = try Shell.run(
-            "curl", ["-sf", "-X", method, "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json", "--data-binary", "@-", base + path],
-            stdin: Data(body.utf8))
+            "curl",
+            [
+                "-sf", "-X", method, "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json", "--data-binary", "@-",
+                base + path,
+            ],
+            stdin: Data(body.utf8)
+        )
         guard r.status == 0 else { throw CairnError(.storage, "set-up request \(method) \(path) failed") }
         return r.out
     }
 
-    struct Load { let rate, p50, p99: Double; let errors: Int }
+    struct Load {
+        let rate, p50, p99: Double
+        let errors: Int
+    }
 
     /// PUTs one-file commits; `tag` keeps two load generators (on two servers) on different paths.
     func wrk(connections: Int, threads: Int, seconds: Int, tag: String = "") throws -> Load {
@@ -270,24 +366,38 @@ final class GovernedServer: @unchecked Sendable {
             end
             """.utf8
         ).write(to: script)
-        let r = try Shell.run("wrk", ["-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, base])
+        let r = try Shell.run(
+            "wrk",
+            ["-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, base]
+        )
         return Self.parse(String(decoding: r.out, as: UTF8.self))
     }
 
     /// GETs one path over and over (`connections` at once) and reports as `wrk` does.
     func wrkGet(_ path: String, connections: Int, seconds: Int) throws -> Load {
         let r = try Shell.run(
-            "wrk", ["-t", "1", "-c", String(connections), "-d", "\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", base + path])
+            "wrk",
+            ["-t", "1", "-c", String(connections), "-d", "\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", base + path]
+        )
         return Self.parse(String(decoding: r.out, as: UTF8.self))
     }
 
     static func parse(_ text: String) -> Load {
         func value(after label: String) -> Double {
-            guard let line = text.components(separatedBy: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else { return .nan }
-            let field = line.trimmingCharacters(in: .whitespaces).dropFirst(label.count).trimmingCharacters(in: .whitespaces).components(separatedBy: " ").first ?? ""
+            guard let line = text.components(separatedBy: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) })
+            else { return .nan }
+            let field =
+                line.trimmingCharacters(in: .whitespaces).dropFirst(label.count).trimmingCharacters(in: .whitespaces).components(
+                    separatedBy: " "
+                ).first ?? ""
             return Self.seconds(field)
         }
-        let rate = Double(text.components(separatedBy: "\n").first { $0.hasPrefix("Requests/sec:") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? .nan
+        let rate =
+            Double(
+                text.components(separatedBy: "\n").first { $0.hasPrefix("Requests/sec:") }?.split(separator: ":").last?.trimmingCharacters(
+                    in: .whitespaces
+                ) ?? ""
+            ) ?? .nan
         var errors = 0
         if let line = text.components(separatedBy: "\n").first(where: { $0.contains("Non-2xx or 3xx responses:") }) {
             errors += Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0

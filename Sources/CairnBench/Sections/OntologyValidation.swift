@@ -10,7 +10,9 @@ extension Bench {
     /// without an ontology (the ratio is validation's cost), and a full violation scan beside
     /// reading every file.
     func ontologyValidation() async throws {
-        let cabinets = quick ? 100 : 1000, splitters = 9, drops = 10
+        let cabinets = quick ? 100 : 1000
+        let splitters = 9
+        let drops = 10
         let total = cabinets * (1 + splitters * (1 + drops))
         report.section(
             "Ontology validation: a one-entity write in a project of \(total) entities",
@@ -20,7 +22,8 @@ extension Bench {
                 + "Each write changes one drop's demand through `Gateway.write` in process (authorization, validation, commit, audit): the "
                 + "drop is checked, and so is its splitter, whose sum over its \(drops) drops depends on it. 600 sequential pairs of writes "
                 + "(one to each project, alternating which goes first; the first 100 pairs warm up), medians. The full scan is `Gateway.violations` at main (every entity and rule); its peer reads every file of "
-                + "the project through the store.")
+                + "the project through the store."
+        )
         let (_, repo) = try freshStore("ontology")
         let (org, _) = try await Tenancy.ensure("bench", repository: repo)
         let gateway = Gateway(repository: repo, limits: GatewayLimits(requestsPerSecond: 0))
@@ -28,7 +31,10 @@ extension Bench {
         var files: [FileChange] = []
         func f(_ lon: Double, _ lat: Double, _ props: String, _ links: [String]) -> [UInt8] {
             let l = links.isEmpty ? "" : ",\"links\":{\"feeds\":[\(links.map { "\"\($0)\"" }.joined(separator: ","))]}"
-            return Array("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[\(lon),\(lat)]},\"properties\":{\(props)}\(l)}".utf8)
+            return Array(
+                "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[\(lon),\(lat)]},\"properties\":{\(props)}\(l)}"
+                    .utf8
+            )
         }
         for c in 0..<cabinets {
             let spl = (0..<splitters).map { "s/\(c)/\($0).json" }
@@ -36,7 +42,9 @@ extension Bench {
             for s in 0..<splitters {
                 let dr = (0..<drops).map { "d/\(c)/\(s)/\($0).json" }
                 files.append(.write(path: spl[s], content: f(24.9, 60.1, "\"ratio\":16,\"demand\":100", dr)))
-                for d in 0..<drops { files.append(.write(path: dr[d], content: f(24.9, 60.1, "\"demand\":1,\"address\":\"Street \(d)\"", []))) }
+                for d in 0..<drops {
+                    files.append(.write(path: dr[d], content: f(24.9, 60.1, "\"demand\":1,\"address\":\"Street \(d)\"", [])))
+                }
             }
         }
         let ontology = #"""
@@ -79,11 +87,15 @@ extension Bench {
         var samples: [String: [Double]] = ["plain": [], "typed": []]
         var differences: [Double] = []
         for i in 0..<600 {
-            let c = Int.random(in: 0..<cabinets, using: &rng), s = Int.random(in: 0..<splitters, using: &rng), d = Int.random(in: 0..<drops, using: &rng)
+            let c = Int.random(in: 0..<cabinets, using: &rng)
+            let s = Int.random(in: 0..<splitters, using: &rng)
+            let d = Int.random(in: 0..<drops, using: &rng)
             let content = f(24.9, 60.1, "\"demand\":\(1 + (i % 5)),\"address\":\"Street \(d)\"", [])
             var pair: [String: Double] = [:]
             for name in i % 2 == 0 ? ["plain", "typed"] : ["typed", "plain"] {
-                pair[name] = try await Measure.seconds { try await gateway.write(caller, project: name, path: "d/\(c)/\(s)/\(d).json", content: content) }
+                pair[name] = try await Measure.seconds {
+                    try await gateway.write(caller, project: name, path: "d/\(c)/\(s)/\(d).json", content: content)
+                }
             }
             if i >= 100 {  // the first 100 pairs warm the caches
                 samples["plain"]!.append(pair["plain"]!)
@@ -91,24 +103,45 @@ extension Bench {
                 differences.append(pair["typed"]! - pair["plain"]!)
             }
         }
-        let typed = Measure.medianOf(samples["typed"]!), plain = Measure.medianOf(samples["plain"]!), added = Measure.medianOf(differences)
-        report.row("one-entity write, p50 (with ontology vs none)", Measure.ms(typed), "the same write, no ontology", Measure.ms(plain), Measure.ratio(typed / plain))
-        report.row("validation's added time per write (median of paired differences)", Measure.ms(added), "target", "< 1 ms", added < 0.001 ? "met" : "not met")
+        let typed = Measure.medianOf(samples["typed"]!)
+        let plain = Measure.medianOf(samples["plain"]!)
+        let added = Measure.medianOf(differences)
+        report.row(
+            "one-entity write, p50 (with ontology vs none)",
+            Measure.ms(typed),
+            "the same write, no ontology",
+            Measure.ms(plain),
+            Measure.ratio(typed / plain)
+        )
+        report.row(
+            "validation's added time per write (median of paired differences)",
+            Measure.ms(added),
+            "target",
+            "< 1 ms",
+            added < 0.001 ? "met" : "not met"
+        )
 
         // The validation alone, on a staged change (no commit): what the write pays for it.
         let typedProject = projects["typed"]!
         let compiled = try CompiledOntology.parse(Array(ontology.utf8))
         var alone: [Double] = []
         for i in 0..<300 {
-            let c = Int.random(in: 0..<cabinets, using: &rng), s = Int.random(in: 0..<splitters, using: &rng), d = Int.random(in: 0..<drops, using: &rng)
-            let staged = try await typedProject.stage(at: "main", changes: ["d/\(c)/\(s)/\(d).json": .some(f(24.9, 60.1, "\"demand\":\(1 + (i % 5)),\"address\":\"Street \(d)\"", []))])
+            let c = Int.random(in: 0..<cabinets, using: &rng)
+            let s = Int.random(in: 0..<splitters, using: &rng)
+            let d = Int.random(in: 0..<drops, using: &rng)
+            let staged = try await typedProject.stage(
+                at: "main",
+                changes: ["d/\(c)/\(s)/\(d).json": .some(f(24.9, 60.1, "\"demand\":\(1 + (i % 5)),\"address\":\"Street \(d)\"", []))]
+            )
             alone.append(try await Measure.seconds { _ = try await OntologyValidation.incremental(staged, ontology: compiled) })
         }
         report.row("incremental validation alone (the drop and its splitter), p50", Measure.ms(Measure.medianOf(alone)), "", "", "")
 
         log("ontology: full scans")
         var found = 0
-        let scan = try await Measure.median(runs: 3) { _ in found = try await gateway.violations(caller, project: "typed", limit: 100_000).violations.count }
+        let scan = try await Measure.median(runs: 3) { _ in
+            found = try await gateway.violations(caller, project: "typed", limit: 100_000).violations.count
+        }
         precondition(found == 0)
         let p = projects["typed"]!
         var bytes = 0
@@ -121,7 +154,13 @@ extension Bench {
                 cursor = page.next
             } while cursor != nil
         }
-        report.row("full violation scan, \(total) entities", Measure.ms(scan), "read every file (glob + read)", Measure.ms(readAll), Measure.ratio(scan / readAll))
+        report.row(
+            "full violation scan, \(total) entities",
+            Measure.ms(scan),
+            "read every file (glob + read)",
+            Measure.ms(readAll),
+            Measure.ratio(scan / readAll)
+        )
         report.row("set the ontology (migration: validate all, build the link index)", Measure.ms(migration), "", "", "")
     }
 }

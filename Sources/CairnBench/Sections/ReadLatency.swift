@@ -15,13 +15,17 @@ extension Bench {
             "A project of \(files) files (`f/<k/100>/<k>.json`), then \(commits) commits each changing one file (written by 32 concurrent writers). "
                 + "In-process: `readBytes(path, at:)` on random paths, median of \(reads). CLI: `cairn read PATH --at REF` as a new process, "
                 + "median of 30 (includes process start and opening the store). git: `git show REV:path` on the same files and history "
-                + "(made with fast-import, packed), median of 30.")
+                + "(made with fast-import, packed), median of 30."
+        )
         let folder = root.appendingPathComponent("read")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let storage = try SQLiteStorage(path: folder.appendingPathComponent("cairn.sqlite").path)
         let repo = Repository(storage: storage)
         let p = try await makeProject(repo, "r")
-        let base = try await p.commit((0..<files).map { .write(path: "f/\($0 / 100)/\($0).json", content: Array("{\"id\":\($0),\"v\":0}".utf8)) }, metadata: Self.meta).head
+        let base = try await p.commit(
+            (0..<files).map { .write(path: "f/\($0 / 100)/\($0).json", content: Array("{\"id\":\($0),\"v\":0}".utf8)) },
+            metadata: Self.meta
+        ).head
         let baseTime = Clock.nowMillis()
         try await Task.sleep(for: .milliseconds(5))
         log("read: making \(commits) commits")
@@ -74,10 +78,20 @@ extension Bench {
         if Shell.has("git") {
             log("read: git history of \(commits) commits")
             let g = try GitPeer(dir: root.appendingPathComponent("git-read").path)
-            var stream = GitPeer.commitStream(branch: "main", message: "init", files: (0..<files).map { ("f/\($0 / 100)/\($0).json", "{\"id\":\($0),\"v\":0}") }, time: 1_700_000_000)
+            var stream = GitPeer.commitStream(
+                branch: "main",
+                message: "init",
+                files: (0..<files).map { ("f/\($0 / 100)/\($0).json", "{\"id\":\($0),\"v\":0}") },
+                time: 1_700_000_000
+            )
             for c in 0..<commits {
                 let k = c % files
-                stream += GitPeer.commitStream(branch: "main", message: "c\(c)", files: [("f/\(k / 100)/\(k).json", "{\"id\":\(k),\"v\":\(c / 32 + 1)}")], time: 1_700_000_001 + c)
+                stream += GitPeer.commitStream(
+                    branch: "main",
+                    message: "c\(c)",
+                    files: [("f/\(k / 100)/\(k).json", "{\"id\":\(k),\"v\":\(c / 32 + 1)}")],
+                    time: 1_700_000_001 + c
+                )
             }
             try g.fastImport(stream)
             let oldRev = try g.git(["rev-parse", "main~\(commits)"])
@@ -85,10 +99,34 @@ extension Bench {
             gitOld = try await Measure.median(runs: 30) { i in _ = try g.git(["show", "\(oldRev):\(paths[i])"]) }
         }
         report.row("at head (in process)", Measure.ms(head), "git show main:path", Measure.ms(gitHead), Measure.ratio(head / gitHead))
-        report.row("\(commits) commits back, by commit id (in process)", Measure.ms(old), "git show REV:path", Measure.ms(gitOld), Measure.ratio(old / gitOld))
-        report.row("\(commits) commits back, by main@time (in process)", Measure.ms(oldByTime), "git show REV:path", Measure.ms(gitOld), Measure.ratio(oldByTime / gitOld))
-        report.row("at head (`cairn read` process)", Measure.ms(cliHead), "git show main:path", Measure.ms(gitHead), Measure.ratio(cliHead / gitHead))
-        report.row("\(commits) back (`cairn read` process)", Measure.ms(cliOld), "git show REV:path", Measure.ms(gitOld), Measure.ratio(cliOld / gitOld))
+        report.row(
+            "\(commits) commits back, by commit id (in process)",
+            Measure.ms(old),
+            "git show REV:path",
+            Measure.ms(gitOld),
+            Measure.ratio(old / gitOld)
+        )
+        report.row(
+            "\(commits) commits back, by main@time (in process)",
+            Measure.ms(oldByTime),
+            "git show REV:path",
+            Measure.ms(gitOld),
+            Measure.ratio(oldByTime / gitOld)
+        )
+        report.row(
+            "at head (`cairn read` process)",
+            Measure.ms(cliHead),
+            "git show main:path",
+            Measure.ms(gitHead),
+            Measure.ratio(cliHead / gitHead)
+        )
+        report.row(
+            "\(commits) back (`cairn read` process)",
+            Measure.ms(cliOld),
+            "git show REV:path",
+            Measure.ms(gitOld),
+            Measure.ratio(cliOld / gitOld)
+        )
         report.note(String(format: "As-of read / head read (in process): %.2f×.", old / head))
     }
 }

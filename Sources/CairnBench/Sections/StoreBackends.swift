@@ -29,7 +29,8 @@ extension Bench {
                 + "and the load generators share the same 2 cores with it. Peer: raw PostgreSQL through pgbench on the same cluster: "
                 + "one-row INSERT transactions (32 clients, \(quick ? 100 : 400) each) and primary-key SELECTs (1 client, \(quick ? 5000 : 20000) of them; pgbench reports the mean, not the median). "
                 + "Store alone: the Storage without any server, in this process: 32 tasks committing one-file writes (group commit), and "
-                + "sequential reads of a random one of 1,000 files at head through a repository opened afresh (its node cache cold at first).")
+                + "sequential reads of a random one of 1,000 files at head through a repository opened afresh (its node cache cold at first)."
+        )
         let base = "/v1/orgs/default/projects/bench/files/seed/7.json"
 
         log("backends: SQLite, one server")
@@ -71,26 +72,102 @@ extension Bench {
         let (_, sqliteRepo) = try freshStore("backend-inprocess")
         let inSQLite = try await storeAlone(sqliteRepo)
         let pgStorage = try await PostgresStorage.connect(
-            PostgresLocation(url: "\(cluster)?schema=\(schema)_store", password: PostgresLocation.password()), migrate: true)
+            PostgresLocation(url: "\(cluster)?schema=\(schema)_store", password: PostgresLocation.password()),
+            migrate: true
+        )
         let inPostgres = try await storeAlone(Repository(storage: pgStorage))
         pgStorage.close()
 
         let twoRate = twoWriteA.rate + twoWriteB.rate
-        report.row("durable commits/s, SQLite, 1 server", Measure.rate(sqliteWrite.rate), "raw PostgreSQL INSERTs", Measure.rate(raw.tps), Measure.ratio(raw.tps / sqliteWrite.rate) + " cost")
-        report.row("durable commits/s, PostgreSQL, 1 server", Measure.rate(oneWrite.rate), "raw PostgreSQL INSERTs", Measure.rate(raw.tps), Measure.ratio(raw.tps / oneWrite.rate) + " cost")
-        report.row("durable commits/s, PostgreSQL, 2 servers", Measure.rate(twoRate), "raw PostgreSQL INSERTs", Measure.rate(raw.tps), Measure.ratio(raw.tps / twoRate) + " cost")
-        report.row("write p50, SQLite / PostgreSQL 1 server", Measure.ms(sqliteWrite.p50), "PostgreSQL 1 server", Measure.ms(oneWrite.p50), Measure.ratio(oneWrite.p50 / sqliteWrite.p50))
-        report.row("write p50, PostgreSQL 2 servers (a, b)", "\(Measure.ms(twoWriteA.p50)), \(Measure.ms(twoWriteB.p50))", "1 server", Measure.ms(oneWrite.p50), Measure.ratio(max(twoWriteA.p50, twoWriteB.p50) / oneWrite.p50))
-        report.row("read p50, SQLite, 1 server", Measure.ms(sqliteRead.p50), "raw PostgreSQL SELECT (mean)", Measure.ms(raw.readMean), Measure.ratio(sqliteRead.p50 / raw.readMean))
-        report.row("read p50, PostgreSQL, 1 server", Measure.ms(oneRead.p50), "raw PostgreSQL SELECT (mean)", Measure.ms(raw.readMean), Measure.ratio(oneRead.p50 / raw.readMean))
-        report.row("read p50, PostgreSQL, 2 servers (a, b)", "\(Measure.ms(twoReadA.p50)), \(Measure.ms(twoReadB.p50))", "raw PostgreSQL SELECT (mean)", Measure.ms(raw.readMean), Measure.ratio(max(twoReadA.p50, twoReadB.p50) / raw.readMean))
-        report.row("read p99, SQLite / PostgreSQL 1 server", Measure.ms(sqliteRead.p99), "PostgreSQL 1 server", Measure.ms(oneRead.p99), Measure.ratio(oneRead.p99 / sqliteRead.p99))
-        report.row("store alone, 32 writers: commits/s, PostgreSQL", Measure.rate(inPostgres.rate), "SQLite", Measure.rate(inSQLite.rate), Measure.ratio(inSQLite.rate / inPostgres.rate) + " cost")
-        report.row("store alone: read one file at head, p50, PostgreSQL", Measure.ms(inPostgres.read50), "SQLite", Measure.ms(inSQLite.read50), Measure.ratio(inPostgres.read50 / inSQLite.read50))
-        report.row("store alone: read one file at head, p99, PostgreSQL", Measure.ms(inPostgres.read99), "SQLite", Measure.ms(inSQLite.read99), Measure.ratio(inPostgres.read99 / inSQLite.read99))
+        report.row(
+            "durable commits/s, SQLite, 1 server",
+            Measure.rate(sqliteWrite.rate),
+            "raw PostgreSQL INSERTs",
+            Measure.rate(raw.tps),
+            Measure.ratio(raw.tps / sqliteWrite.rate) + " cost"
+        )
+        report.row(
+            "durable commits/s, PostgreSQL, 1 server",
+            Measure.rate(oneWrite.rate),
+            "raw PostgreSQL INSERTs",
+            Measure.rate(raw.tps),
+            Measure.ratio(raw.tps / oneWrite.rate) + " cost"
+        )
+        report.row(
+            "durable commits/s, PostgreSQL, 2 servers",
+            Measure.rate(twoRate),
+            "raw PostgreSQL INSERTs",
+            Measure.rate(raw.tps),
+            Measure.ratio(raw.tps / twoRate) + " cost"
+        )
+        report.row(
+            "write p50, SQLite / PostgreSQL 1 server",
+            Measure.ms(sqliteWrite.p50),
+            "PostgreSQL 1 server",
+            Measure.ms(oneWrite.p50),
+            Measure.ratio(oneWrite.p50 / sqliteWrite.p50)
+        )
+        report.row(
+            "write p50, PostgreSQL 2 servers (a, b)",
+            "\(Measure.ms(twoWriteA.p50)), \(Measure.ms(twoWriteB.p50))",
+            "1 server",
+            Measure.ms(oneWrite.p50),
+            Measure.ratio(max(twoWriteA.p50, twoWriteB.p50) / oneWrite.p50)
+        )
+        report.row(
+            "read p50, SQLite, 1 server",
+            Measure.ms(sqliteRead.p50),
+            "raw PostgreSQL SELECT (mean)",
+            Measure.ms(raw.readMean),
+            Measure.ratio(sqliteRead.p50 / raw.readMean)
+        )
+        report.row(
+            "read p50, PostgreSQL, 1 server",
+            Measure.ms(oneRead.p50),
+            "raw PostgreSQL SELECT (mean)",
+            Measure.ms(raw.readMean),
+            Measure.ratio(oneRead.p50 / raw.readMean)
+        )
+        report.row(
+            "read p50, PostgreSQL, 2 servers (a, b)",
+            "\(Measure.ms(twoReadA.p50)), \(Measure.ms(twoReadB.p50))",
+            "raw PostgreSQL SELECT (mean)",
+            Measure.ms(raw.readMean),
+            Measure.ratio(max(twoReadA.p50, twoReadB.p50) / raw.readMean)
+        )
+        report.row(
+            "read p99, SQLite / PostgreSQL 1 server",
+            Measure.ms(sqliteRead.p99),
+            "PostgreSQL 1 server",
+            Measure.ms(oneRead.p99),
+            Measure.ratio(oneRead.p99 / sqliteRead.p99)
+        )
+        report.row(
+            "store alone, 32 writers: commits/s, PostgreSQL",
+            Measure.rate(inPostgres.rate),
+            "SQLite",
+            Measure.rate(inSQLite.rate),
+            Measure.ratio(inSQLite.rate / inPostgres.rate) + " cost"
+        )
+        report.row(
+            "store alone: read one file at head, p50, PostgreSQL",
+            Measure.ms(inPostgres.read50),
+            "SQLite",
+            Measure.ms(inSQLite.read50),
+            Measure.ratio(inPostgres.read50 / inSQLite.read50)
+        )
+        report.row(
+            "store alone: read one file at head, p99, PostgreSQL",
+            Measure.ms(inPostgres.read99),
+            "SQLite",
+            Measure.ms(inSQLite.read99),
+            Measure.ratio(inPostgres.read99 / inSQLite.read99)
+        )
         let errors = [sqliteWrite, sqliteRead, oneWrite, oneRead, twoWriteA, twoWriteB, twoReadA, twoReadB].map(\.errors).reduce(0, +)
         if errors > 0 { report.note("wrk saw \(errors) non-2xx answers or socket errors: the figures above are not clean.") }
-        report.note("`cairn verify` on the PostgreSQL stores afterwards: one server \(oneVerified ? "clean" : "FAILED"), two servers \(twoVerified ? "clean" : "FAILED").")
+        report.note(
+            "`cairn verify` on the PostgreSQL stores afterwards: one server \(oneVerified ? "clean" : "FAILED"), two servers \(twoVerified ? "clean" : "FAILED")."
+        )
     }
 
     /// The store without a server: 32 tasks committing one-file writes, then sequential reads
@@ -103,7 +180,9 @@ extension Bench {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for w in 0..<32 {
                     group.addTask {
-                        for i in 0..<(total / 32) { _ = try await p.write("w/\(w)-\(i % 20).json", Array("{\"v\":\(i)}".utf8), metadata: Self.meta) }
+                        for i in 0..<(total / 32) {
+                            _ = try await p.write("w/\(w)-\(i % 20).json", Array("{\"v\":\(i)}".utf8), metadata: Self.meta)
+                        }
                     }
                 }
                 try await group.waitForAll()
@@ -131,22 +210,35 @@ extension Bench {
 
     /// pgbench on the same cluster: one-row INSERT transactions from 32 clients, then PK reads.
     private func rawPostgres(cluster: String, seconds: Int) throws -> (tps: Double, readMean: Double) {
-        guard let parts = URLComponents(string: cluster), let host = parts.host else { throw CairnError(.invalidArgument, "bad cluster URL") }
-        let port = String(parts.port ?? 5432), user = parts.user ?? "cairn", db = String(parts.path.dropFirst())
+        guard let parts = URLComponents(string: cluster), let host = parts.host else {
+            throw CairnError(.invalidArgument, "bad cluster URL")
+        }
+        let port = String(parts.port ?? 5432)
+        let user = parts.user ?? "cairn"
+        let db = String(parts.path.dropFirst())
         setenv("PGPASSWORD", try PostgresLocation.password() ?? "", 1)
         let table = "bench_raw_\(ProcessInfo.processInfo.processIdentifier)"
         _ = try Shell.run(
             "psql",
-            ["-q", "-h", host, "-p", port, "-U", user, db, "-c",
-             "CREATE TABLE \(table) (id BIGSERIAL PRIMARY KEY, v TEXT); INSERT INTO \(table) (v) SELECT repeat('x', 100) FROM generate_series(1, 1000);"])
-        let write = root.appendingPathComponent("pg-write.sql"), read = root.appendingPathComponent("pg-read.sql")
+            [
+                "-q", "-h", host, "-p", port, "-U", user, db, "-c",
+                "CREATE TABLE \(table) (id BIGSERIAL PRIMARY KEY, v TEXT); INSERT INTO \(table) (v) SELECT repeat('x', 100) FROM generate_series(1, 1000);",
+            ]
+        )
+        let write = root.appendingPathComponent("pg-write.sql")
+        let read = root.appendingPathComponent("pg-read.sql")
         try Data("INSERT INTO \(table) (v) VALUES (repeat('x', 100));\n".utf8).write(to: write)
         try Data("\\set k random(1, 1000)\nSELECT v FROM \(table) WHERE id = :k;\n".utf8).write(to: read)
         // A count of transactions (-t), not a duration (-T): pgbench times -T with SIGALRM, which
         // a child of this process inherits blocked, so a -T run here never ends.
         func run(_ script: URL, clients: Int, transactions: Int) throws -> String {
             let r = try Shell.run(
-                "timeout", ["-s", "KILL", "300", Self.pgbench, "-n", "-h", host, "-p", port, "-U", user, "-c", String(clients), "-j", "2", "-t", String(transactions), "-f", script.path, db])
+                "timeout",
+                [
+                    "-s", "KILL", "300", Self.pgbench, "-n", "-h", host, "-p", port, "-U", user, "-c", String(clients), "-j", "2", "-t",
+                    String(transactions), "-f", script.path, db,
+                ]
+            )
             return String(decoding: r.out, as: UTF8.self)
         }
         func number(_ text: String, after label: String) -> Double {

@@ -30,7 +30,10 @@ struct GitPeer {
         p.arguments = ["git"] + args
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         var e = ProcessInfo.processInfo.environment
-        e["GIT_AUTHOR_NAME"] = "b"; e["GIT_AUTHOR_EMAIL"] = "b@b"; e["GIT_COMMITTER_NAME"] = "b"; e["GIT_COMMITTER_EMAIL"] = "b@b"
+        e["GIT_AUTHOR_NAME"] = "b"
+        e["GIT_AUTHOR_EMAIL"] = "b@b"
+        e["GIT_COMMITTER_NAME"] = "b"
+        e["GIT_COMMITTER_EMAIL"] = "b@b"
         for (k, v) in env { e[k] = v }
         p.environment = e
         let out = Pipe()

@@ -27,7 +27,8 @@ enum Measure {
     static func rate(_ perSecond: Double) -> String { String(format: "%.0f/s", perSecond) }
     static func ratio(_ x: Double) -> String { String(format: "%.2f×", x) }
     static func bytes(_ b: Double) -> String {
-        b >= 1_048_576 ? String(format: "%.1f MiB", b / 1048576) : b >= 1024 ? String(format: "%.1f KiB", b / 1024) : String(format: "%.0f B", b)
+        b >= 1_048_576
+            ? String(format: "%.1f MiB", b / 1_048_576) : b >= 1024 ? String(format: "%.1f KiB", b / 1024) : String(format: "%.0f B", b)
     }
 }
 

@@ -3,7 +3,13 @@ import Foundation
 /// Runs outside tools (git, ripgrep, find) as peers.
 enum Shell {
     @discardableResult
-    static func run(_ tool: String, _ args: [String], cwd: String? = nil, stdin: Data? = nil, quiet: Bool = true) throws -> (status: Int32, out: Data) {
+    static func run(
+        _ tool: String,
+        _ args: [String],
+        cwd: String? = nil,
+        stdin: Data? = nil,
+        quiet: Bool = true
+    ) throws -> (status: Int32, out: Data) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [tool] + args

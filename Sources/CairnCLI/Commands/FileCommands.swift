@@ -6,7 +6,8 @@ import Foundation
 
 struct Write: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create or overwrite a file (content from --content, --file, or standard input).")
+        abstract: "Create or overwrite a file (content from --content, --file, or standard input)."
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
@@ -57,7 +58,9 @@ struct Read: AsyncParsableCommand {
             let out = try await r.gateway.read(r.caller, project: r.project, path: path, at: ref.at, offset: offset, limit: limit)
             global.console.emit(out) { out.lines.joined(separator: "\n") }
             if out.hasMore {
-                global.console.note("(lines \(out.startLine)–\(out.startLine + out.lines.count - 1) of \(out.totalLines); more with --offset \(out.startLine + out.lines.count))")
+                global.console.note(
+                    "(lines \(out.startLine)–\(out.startLine + out.lines.count - 1) of \(out.totalLines); more with --offset \(out.startLine + out.lines.count))"
+                )
             }
         }
     }
@@ -65,7 +68,8 @@ struct Read: AsyncParsableCommand {
 
 struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replace text in a file; the text must occur exactly once unless --all.")
+        abstract: "Replace text in a file; the text must occur exactly once unless --all."
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
@@ -78,7 +82,15 @@ struct Edit: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let c = try await project.change(global, commit, default: "edit \(path)")
-            let out = try await c.gateway.edit(c.caller, project: c.project, path: path, old: old, new: new, replaceAll: all, branch: commit.branch)
+            let out = try await c.gateway.edit(
+                c.caller,
+                project: c.project,
+                path: path,
+                old: old,
+                new: new,
+                replaceAll: all,
+                branch: commit.branch
+            )
             global.console.emit(out) { Format.outcome(out) }
         }
     }
@@ -99,7 +111,13 @@ struct Remove: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let c = try await project.change(global, commit, default: "delete \(targets.joined(separator: " "))")
-            let out = try await c.gateway.commit(c.caller, project: c.project, changes: targets.map { .delete($0) }, branch: commit.branch, action: "file.delete")
+            let out = try await c.gateway.commit(
+                c.caller,
+                project: c.project,
+                changes: targets.map { .delete($0) },
+                branch: commit.branch,
+                action: "file.delete"
+            )
             global.console.emit(out) { Format.outcome(out) }
         }
     }
@@ -111,7 +129,8 @@ struct Apply: AsyncParsableCommand {
         discussion: """
             The batch is JSON: {"changes": [{"op": "write", "path": "a.json", "content": "…"}, \
             {"op": "edit", "path": "b.json", "old": "…", "new": "…", "all": false}, {"op": "delete", "path": "c/**"}]}
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
@@ -138,7 +157,10 @@ struct Apply: AsyncParsableCommand {
 }
 
 struct GlobCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "glob", abstract: "List paths matching a pattern (*, **, ?, [...], {a,b}).")
+    static let configuration = CommandConfiguration(
+        commandName: "glob",
+        abstract: "List paths matching a pattern (*, **, ?, [...], {a,b})."
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
@@ -158,7 +180,14 @@ struct GlobCommand: AsyncParsableCommand {
                 next = page.next
             } else {
                 repeat {
-                    let page = try await r.gateway.glob(r.caller, project: r.project, pattern: pattern, at: ref.at, limit: 10_000, after: next)
+                    let page = try await r.gateway.glob(
+                        r.caller,
+                        project: r.project,
+                        pattern: pattern,
+                        at: ref.at,
+                        limit: 10_000,
+                        after: next
+                    )
                     paths += page.paths
                     next = page.next
                 } while next != nil
@@ -185,7 +214,14 @@ struct Grep: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let local = try await project.reading(global)
-            let query = GrepQuery(pattern: pattern, glob: glob, mode: mode, caseInsensitive: ignoreCase, contextLines: context, headLimit: headLimit)
+            let query = GrepQuery(
+                pattern: pattern,
+                glob: glob,
+                mode: mode,
+                caseInsensitive: ignoreCase,
+                contextLines: context,
+                headLimit: headLimit
+            )
             let r = try await local.gateway.grep(local.caller, project: local.project, query: query, at: ref.at)
             global.console.emit(r) {
                 switch r.mode {

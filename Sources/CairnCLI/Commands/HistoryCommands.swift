@@ -58,7 +58,8 @@ struct Show: AsyncParsableCommand {
 
 struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Files added, modified and removed between two refs; for JSON files, the changed pointers.")
+        abstract: "Files added, modified and removed between two refs; for JSON files, the changed pointers."
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
@@ -71,7 +72,15 @@ struct Diff: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let r = try await project.reading(global)
-            let d = try await r.gateway.diff(r.caller, project: r.project, from: from, to: to, json: !namesOnly, limit: limit, after: cursor)
+            let d = try await r.gateway.diff(
+                r.caller,
+                project: r.project,
+                from: from,
+                to: to,
+                json: !namesOnly,
+                limit: limit,
+                after: cursor
+            )
             global.console.emit(d) { Format.files(d.files) }
             global.console.note("\(d.added) added, \(d.modified) modified, \(d.deleted) deleted")
             if let next = d.next { global.console.note("(more: --cursor '\(next)')") }
@@ -100,8 +109,11 @@ struct Blame: AsyncParsableCommand {
 
 struct BranchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "branch", abstract: "List, create, archive and delete branches.", subcommands: [List.self, Create.self, Archive.self, Delete.self],
-        defaultSubcommand: List.self)
+        commandName: "branch",
+        abstract: "List, create, archive and delete branches.",
+        subcommands: [List.self, Create.self, Archive.self, Delete.self],
+        defaultSubcommand: List.self
+    )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List branches: head, author, and commits ahead of and behind main.")
@@ -192,7 +204,8 @@ struct Revert: AsyncParsableCommand {
 
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Recompute every object id and check every reference; exit 2 if anything is corrupt.")
+        abstract: "Recompute every object id and check every reference; exit 2 if anything is corrupt."
+    )
 
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .long], help: "Only this project (default: all).") var project: String?
@@ -216,10 +229,14 @@ struct Verify: AsyncParsableCommand {
             }
             let audit = try await AuditLog.verify(repo.storage, organization: org)
             corrupt = corrupt || !audit.ok
-            struct Out: Encodable { let projects: [VerifyReport]; let audit: AuditVerifyReport }
+            struct Out: Encodable {
+                let projects: [VerifyReport]
+                let audit: AuditVerifyReport
+            }
             global.console.emit(Out(projects: reports, audit: audit)) {
                 (reports.map { r in
-                    let head = "\(r.project): \(r.objectsChecked) objects, \(r.commitsChecked) commits, "
+                    let head =
+                        "\(r.project): \(r.objectsChecked) objects, \(r.commitsChecked) commits, "
                         + (r.ok ? "ok" : "\(r.problems.count) problem\(r.problems.count == 1 ? "" : "s")")
                     return ([head] + r.problems.map { "  \($0.kind) \($0.object): \($0.problem)" }).joined(separator: "\n")
                 } + [Audit.AuditVerify.describe(audit)]).joined(separator: "\n")

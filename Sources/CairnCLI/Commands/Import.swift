@@ -11,7 +11,8 @@ struct Import: AsyncParsableCommand {
             The path template fills {name} from each feature's properties (or a dotted path such as \
             {geometry.type} or {id}); {#} is the feature's position. Example:
               cairn import helsinki.geojsonseq -p city --template 'osm/{@type}/{@id}-{geometry.type}.json'
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
@@ -28,7 +29,13 @@ struct Import: AsyncParsableCommand {
             let started = Date()
             let changes = try GeoJSONImport.prepare(data: [UInt8](data), template: pattern, progress: { bar.show($0) })
             bar.show(GeoJSONImport.Progress(phase: "commit", done: 0, total: changes.count))
-            let outcome = try await c.gateway.commit(c.caller, project: c.project, changes: changes, branch: commit.branch, action: "import")
+            let outcome = try await c.gateway.commit(
+                c.caller,
+                project: c.project,
+                changes: changes,
+                branch: commit.branch,
+                action: "import"
+            )
             bar.show(GeoJSONImport.Progress(phase: "commit", done: changes.count, total: changes.count))
             let result = GeoJSONImport.Result(features: changes.count, outcome: outcome)
             bar.finish()

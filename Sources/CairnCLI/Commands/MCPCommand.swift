@@ -12,20 +12,26 @@ import UnixSignals
 /// subprocess; the session is a run of the agent the token names, on its own branch.
 struct MCPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mcp", abstract: "Serve the eight agent tools over MCP on stdio, as the agent a token names; the session is one run.",
+        commandName: "mcp",
+        abstract: "Serve the eight agent tools over MCP on stdio, as the agent a token names; the session is one run.",
         discussion: """
             The token is an API key of the agent (from CAIRN_TOKEN, or --token). The session works on a branch of its own \
             forked from --branch (default main); when the client closes it, its changes merge into that branch, or open a \
             merge request if it is protected. Nothing but the protocol is written to stdout.
               CAIRN_TOKEN=cairn_... cairn mcp --project city --on-behalf-of user:ana
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
     @Option(name: .long, help: "The agent's API key (default: $CAIRN_TOKEN).") var token: String?
     @Option(name: .long, help: "The branch the run forks from and merges into.") var branch = "main"
-    @Option(name: .long, help: ArgumentHelp("The person or workflow that launched the agent.", valueName: "subject")) var onBehalfOf: String?
-    @Option(name: .long, help: ArgumentHelp("Start a child run of this running run (on its branch, within its authority).", valueName: "run")) var parent: String?
+    @Option(name: .long, help: ArgumentHelp("The person or workflow that launched the agent.", valueName: "subject")) var onBehalfOf:
+        String?
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Start a child run of this running run (on its branch, within its authority).", valueName: "run")
+    ) var parent: String?
 
     func run() async throws {
         try await runReporting(global) {
@@ -41,7 +47,13 @@ struct MCPCommand: AsyncParsableCommand {
             var settings = try env["CAIRN_CONFIG"].map { try ServerConfig.load(file: $0) } ?? ServerConfig()
             try settings.applyEnvironment(env)
             let engine = Engine(gateway: gateway, recovery: settings.runRecovery, leaseSeconds: settings.runLeaseSeconds)
-            let session = try await engine.start(caller, project: try project.name(), target: branch, onBehalfOf: onBehalfOf ?? caller.principal.onBehalfOf, parent: parent)
+            let session = try await engine.start(
+                caller,
+                project: try project.name(),
+                target: branch,
+                onBehalfOf: onBehalfOf ?? caller.principal.onBehalfOf,
+                parent: parent
+            )
             // The run's lease is renewed for as long as this process serves it: killed, it
             // lapses and a server sharing the store ends the run by the recovery policy.
             let keeper = Task { await engine.keepLeases() }

@@ -11,7 +11,8 @@ struct Merge: AsyncParsableCommand {
             With conflicts nothing is written: each hunk is printed with its pointer and the base, \
             ours (the target) and theirs (the source), and the command exits 1. Settle them with \
             --resolve FILE: {"path": {"pointer": {"use": "ours"} | {"use": "theirs"} | {"value": …}}}.
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
@@ -30,7 +31,9 @@ struct Merge: AsyncParsableCommand {
             let outcome = try await c.gateway.merge(c.caller, project: c.project, source: source, into: into, resolutions: resolutions)
             switch outcome {
             case .merged(let out, _):
-                global.console.emit(out) { out.commit == nil ? "nothing to merge: '\(into)' already has everything on '\(source)'" : Format.outcome(out) }
+                global.console.emit(out) {
+                    out.commit == nil ? "nothing to merge: '\(into)' already has everything on '\(source)'" : Format.outcome(out)
+                }
             case .conflicts(let files, _, _, _):
                 conflicted = true
                 struct Out: Encodable { let conflicts: [FileConflict] }

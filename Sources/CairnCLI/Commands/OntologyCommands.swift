@@ -8,13 +8,16 @@ import Foundation
 /// `cairn ontology`: the typed world model of a project.
 struct OntologyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ontology", abstract: "Show, try and set a project's ontology.",
+        commandName: "ontology",
+        abstract: "Show, try and set a project's ontology.",
         discussion: """
             The ontology (.cairn/ontology.json) declares entity types, link types and constraints; every \
             write, merge and revert is validated against it. Setting it validates every existing entity: \
             violations refuse it unless --accept-violations, which records them with the change.
             """,
-        subcommands: [Show.self, Check.self, SetOntology.self], defaultSubcommand: Show.self)
+        subcommands: [Show.self, Check.self, SetOntology.self],
+        defaultSubcommand: Show.self
+    )
 
     static func report(_ r: MigrationReport) -> String {
         var lines = ["\(r.entities) entities governed; \(r.violations.count) violation(s); \(r.defaulted.count) received defaults"]
@@ -55,7 +58,10 @@ struct OntologyCommand: AsyncParsableCommand {
     }
 
     struct SetOntology: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "Set the ontology: a migration validated against every entity.")
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Set the ontology: a migration validated against every entity."
+        )
         @OptionGroup var global: GlobalOptions
         @OptionGroup var project: ProjectOptions
         @OptionGroup var commit: CommitOptions
@@ -66,8 +72,16 @@ struct OntologyCommand: AsyncParsableCommand {
             try await runReporting(global) {
                 let c = try await project.change(global, commit, default: "set the ontology")
                 let (out, r) = try await c.gateway.putOntology(
-                    c.caller, project: c.project, ontology: Array(try readLocalFile(file)), branch: commit.branch, acceptViolations: acceptViolations)
-                struct Out: Encodable { let outcome: CommitOutcome; let report: MigrationReport }
+                    c.caller,
+                    project: c.project,
+                    ontology: Array(try readLocalFile(file)),
+                    branch: commit.branch,
+                    acceptViolations: acceptViolations
+                )
+                struct Out: Encodable {
+                    let outcome: CommitOutcome
+                    let report: MigrationReport
+                }
                 global.console.emit(Out(outcome: out, report: r)) { Format.outcome(out) + "\n" + OntologyCommand.report(r) }
             }
         }

@@ -7,8 +7,11 @@ import Foundation
 /// `cairn mr`: merge requests, the reviewed way into a protected branch.
 struct MergeRequestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mr", abstract: "Open, review and merge merge requests.",
-        subcommands: [Open.self, List.self, Show.self, Comment.self, Review.self, MergeIt.self, Close.self], defaultSubcommand: List.self)
+        commandName: "mr",
+        abstract: "Open, review and merge merge requests.",
+        subcommands: [Open.self, List.self, Show.self, Comment.self, Review.self, MergeIt.self, Close.self],
+        defaultSubcommand: List.self
+    )
 
     struct Who: ParsableArguments {
         @Option(name: .long, help: ArgumentHelp("Who acts (default: $CAIRN_AUTHOR, else $USER).", valueName: "name")) var author: String?
@@ -16,20 +19,27 @@ struct MergeRequestCommand: AsyncParsableCommand {
 
     static func line(_ v: MergeRequestView) -> String {
         let r = v.request
-        return "!\(r.number)  \(v.status)  \(r.source) -> \(r.target)  \(r.title)  (by \(r.author); approvals \(v.approvals)/\(v.requiredApprovals))"
+        return
+            "!\(r.number)  \(v.status)  \(r.source) -> \(r.target)  \(r.title)  (by \(r.author); approvals \(v.approvals)/\(v.requiredApprovals))"
     }
 
     static func detail(_ v: MergeRequestView) -> String {
         let r = v.request
         var out = [line(v)]
         if let d = r.description, !d.isEmpty { out.append(d) }
-        if let head = v.sourceHead { out.append("source head \(head.prefix(12))" + (v.voided > 0 ? "; \(v.voided) approval(s) voided by newer commits" : "")) }
-        for review in r.reviews { out.append("  \(review.verdict.rawValue) by \(review.reviewer) at \(review.commit.prefix(12)): \(review.rationale)") }
+        if let head = v.sourceHead {
+            out.append("source head \(head.prefix(12))" + (v.voided > 0 ? "; \(v.voided) approval(s) voided by newer commits" : ""))
+        }
+        for review in r.reviews {
+            out.append("  \(review.verdict.rawValue) by \(review.reviewer) at \(review.commit.prefix(12)): \(review.rationale)")
+        }
         for c in r.comments { out.append("  comment by \(c.author)\(c.path.map { " on \($0)" } ?? ""): \(c.body)") }
         if let a = r.attempt {
             for file in a.conflicts {
                 for h in file.hunks where r.resolutions[file.path]?[h.pointer] == nil {
-                    out.append("  conflict \(file.path) \(h.pointer.isEmpty ? "(whole file)" : h.pointer): ours \(Merge.show(h.ours)), theirs \(Merge.show(h.theirs))")
+                    out.append(
+                        "  conflict \(file.path) \(h.pointer.isEmpty ? "(whole file)" : h.pointer): ours \(Merge.show(h.ours)), theirs \(Merge.show(h.theirs))"
+                    )
                 }
             }
         }
@@ -50,7 +60,14 @@ struct MergeRequestCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalChange(global, project: project, author: who.author, reason: title)
-                let v = try await c.gateway.openMergeRequest(c.caller, project: c.project, source: source, target: into, title: title, description: description)
+                let v = try await c.gateway.openMergeRequest(
+                    c.caller,
+                    project: c.project,
+                    source: source,
+                    target: into,
+                    title: title,
+                    description: description
+                )
                 global.console.emit(v) { "opened " + MergeRequestCommand.line(v) }
             }
         }
@@ -69,19 +86,25 @@ struct MergeRequestCommand: AsyncParsableCommand {
                 let c = try await LocalChange(global, project: project, author: nil, reason: "list merge requests")
                 var wanted: MergeRequest.State?
                 if let state {
-                    guard let s = MergeRequest.State(rawValue: state) else { throw CairnError(.invalidArgument, "--state is open, merged or closed") }
+                    guard let s = MergeRequest.State(rawValue: state) else {
+                        throw CairnError(.invalidArgument, "--state is open, merged or closed")
+                    }
                     wanted = s
                 }
                 let page = try await c.gateway.mergeRequests(c.caller, project: c.project, state: wanted, limit: limit, cursor: cursor)
                 global.console.emit(page) {
-                    (page.mergeRequests.map(MergeRequestCommand.line) + (page.next.map { ["more: --cursor \($0)"] } ?? [])).joined(separator: "\n")
+                    (page.mergeRequests.map(MergeRequestCommand.line) + (page.next.map { ["more: --cursor \($0)"] } ?? [])).joined(
+                        separator: "\n"
+                    )
                 }
             }
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a merge request: reviews, comments, conflicts; --diff for what it changes.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a merge request: reviews, comments, conflicts; --diff for what it changes."
+        )
         @OptionGroup var global: GlobalOptions
         @OptionGroup var project: ProjectOptions
         @Argument(help: "Its number.") var number: Int
@@ -122,7 +145,8 @@ struct MergeRequestCommand: AsyncParsableCommand {
     struct Review: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Approve, request changes or reject, with a rationale.",
-            discussion: "The review binds to the source's head now: a later commit on the source voids an approval.")
+            discussion: "The review binds to the source's head now: a later commit on the source voids an approval."
+        )
         @OptionGroup var global: GlobalOptions
         @OptionGroup var project: ProjectOptions
         @OptionGroup var who: Who
@@ -132,7 +156,9 @@ struct MergeRequestCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                guard let v = MergeRequest.Verdict(rawValue: verdict) else { throw CairnError(.invalidArgument, "the verdict is approve, request_changes or reject") }
+                guard let v = MergeRequest.Verdict(rawValue: verdict) else {
+                    throw CairnError(.invalidArgument, "the verdict is approve, request_changes or reject")
+                }
                 let c = try await LocalChange(global, project: project, author: who.author, reason: message)
                 let view = try await c.gateway.review(c.caller, project: c.project, number: number, verdict: v, rationale: message)
                 global.console.emit(view) { "\(v.rawValue): " + MergeRequestCommand.line(view) }
@@ -142,7 +168,9 @@ struct MergeRequestCommand: AsyncParsableCommand {
 
     struct MergeIt: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "merge", abstract: "Merge an approved request; conflicts are kept with it (exit 1) until --resolve settles them.")
+            commandName: "merge",
+            abstract: "Merge an approved request; conflicts are kept with it (exit 1) until --resolve settles them."
+        )
         @OptionGroup var global: GlobalOptions
         @OptionGroup var project: ProjectOptions
         @OptionGroup var who: Who
@@ -160,7 +188,9 @@ struct MergeRequestCommand: AsyncParsableCommand {
                     global.console.emit(v) { "merged " + MergeRequestCommand.line(v) + "\n" + Format.outcome(out) }
                 case .conflicts(let v):
                     conflicted = true
-                    global.console.emit(v) { MergeRequestCommand.detail(v) + "\n\(v.unresolved) unresolved conflict(s) kept with !\(number); nothing was written" }
+                    global.console.emit(v) {
+                        MergeRequestCommand.detail(v) + "\n\(v.unresolved) unresolved conflict(s) kept with !\(number); nothing was written"
+                    }
                 }
             }
             if conflicted { throw ExitCode.failure }
@@ -187,8 +217,11 @@ struct MergeRequestCommand: AsyncParsableCommand {
 /// `cairn approval`: the queue of sensitive operations waiting for an approver.
 struct ApprovalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "approval", abstract: "List, approve and reject queued sensitive operations.",
-        subcommands: [List.self, Decide.self], defaultSubcommand: List.self)
+        commandName: "approval",
+        abstract: "List, approve and reject queued sensitive operations.",
+        subcommands: [List.self, Decide.self],
+        defaultSubcommand: List.self
+    )
 
     static func line(_ a: PendingApproval) -> String {
         "\(a.id)  \(a.state.rawValue)  \(a.summary)  (asked by \(a.requester); \(a.decisions.filter { $0.verdict == "approve" }.count)/\(a.requiredApprovals) approvals)"
@@ -205,7 +238,9 @@ struct ApprovalCommand: AsyncParsableCommand {
                 let c = try await LocalChange(global, project: nil, author: nil, reason: "list approvals")
                 var wanted: PendingApproval.State?
                 if let state {
-                    guard let s = PendingApproval.State(rawValue: state) else { throw CairnError(.invalidArgument, "--state is pending, applied, rejected or failed") }
+                    guard let s = PendingApproval.State(rawValue: state) else {
+                        throw CairnError(.invalidArgument, "--state is pending, applied, rejected or failed")
+                    }
                     wanted = s
                 }
                 let page = try await c.gateway.approvals(c.caller, state: wanted, limit: 500)
@@ -216,7 +251,9 @@ struct ApprovalCommand: AsyncParsableCommand {
 
     struct Decide: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "decide", abstract: "Approve or reject a request, with a rationale; approved, it applies at the state it was asked against.")
+            commandName: "decide",
+            abstract: "Approve or reject a request, with a rationale; approved, it applies at the state it was asked against."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The request's id.") var id: String
         @Argument(help: "approve or reject.") var verdict: String
@@ -225,7 +262,9 @@ struct ApprovalCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                guard verdict == "approve" || verdict == "reject" else { throw CairnError(.invalidArgument, "the verdict is approve or reject") }
+                guard verdict == "approve" || verdict == "reject" else {
+                    throw CairnError(.invalidArgument, "the verdict is approve or reject")
+                }
                 let c = try await LocalChange(global, project: nil, author: author, reason: message)
                 let a = try await c.gateway.decideApproval(c.caller, id: id, approve: verdict == "approve", rationale: message)
                 global.console.emit(a) { ApprovalCommand.line(a) }

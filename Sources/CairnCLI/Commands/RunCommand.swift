@@ -7,7 +7,9 @@ import Foundation
 /// `cairn run`: the Run primitive on the command line.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Deterministic geo-math on the world model: distance, length, area, centroid, bbox, contains, nearest, snap, route, isochrone.",
+        commandName: "run",
+        abstract:
+            "Deterministic geo-math on the world model: distance, length, area, centroid, bbox, contains, nearest, snap, route, isochrone.",
         discussion: """
             Points are --point LON,LAT (repeat for several). Geometry comes from --input PATH (a file or glob; repeat) \
             or --geometry GEOJSON. The road network is the GeoJSON LineString files --roads matches (default roads/**), \
@@ -16,13 +18,15 @@ struct RunCommand: AsyncParsableCommand {
               cairn run isochrone --point 24.9384,60.1699 --budget 600 --weight time --classes drivable
               cairn run centroid --input 'fiber/cabinets/*.json'
               cairn run nearest --input 'fiber/cabinets/*.json' --point 24.9384,60.1699
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
     @Argument(help: "distance, length, area, centroid, bbox, contains, nearest, snap, route or isochrone.") var function: String
     @Option(name: .long, help: ArgumentHelp("A point as LON,LAT.", valueName: "lon,lat")) var point: [String] = []
-    @Option(name: .long, help: "A geometry file or glob (for distance, snap, route, isochrone: Point files, after the --point ones).") var input: [String] = []
+    @Option(name: .long, help: "A geometry file or glob (for distance, snap, route, isochrone: Point files, after the --point ones).")
+    var input: [String] = []
     @Option(name: .long, help: "Inline GeoJSON geometry.") var geometry: String?
     @Option(name: .long, help: "The road files (a glob).") var roads: String?
     @Option(name: .long, help: "Only these highway classes, comma-separated ('drivable' for motor vehicles).") var classes: String?

@@ -23,7 +23,8 @@ struct Serve: AsyncParsableCommand {
             On first start it creates the organization and prints how to get the first admin \
             credential. With a PostgreSQL store, several servers can share one database; each \
             applies any missing schema migration at start.
-            """)
+            """
+    )
 
     @Option(name: .long, help: ArgumentHelp("A JSON settings file.", valueName: "file")) var config: String?
     @Option(name: .long, help: "The data folder.") var data: String?
@@ -31,9 +32,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The port (default 8270; 0 picks a free one).") var port: Int?
     @Option(name: .long, help: "The organization to create on first start (default 'default').") var org: String?
     @Option(name: .long, help: "Requests per second allowed per credential (0: no limit).") var rateLimit: Double?
-    @Option(name: .long, help: ArgumentHelp("A PostgreSQL store shared by several servers (postgres://USER@HOST:PORT/DB).", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A PostgreSQL store shared by several servers (postgres://USER@HOST:PORT/DB).", valueName: "url")
+    )
     var databaseURL: String?
-    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (reloaded on SIGHUP).", valueName: "file"))
+    @Option(
+        name: .customLong("tls-cert"),
+        help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (reloaded on SIGHUP).", valueName: "file")
+    )
     var tlsCertificate: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file")) var tlsKey: String?
 
@@ -78,28 +85,41 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "cairn")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let location = try StoreLocation.resolve(databaseURL: settings.databaseURL, passwordFile: settings.databasePasswordFile, dataFolder: settings.data)
+        let location = try StoreLocation.resolve(
+            databaseURL: settings.databaseURL,
+            passwordFile: settings.databasePasswordFile,
+            dataFolder: settings.data
+        )
         let storage = try await location.open(migrate: true, logger: logger)
         let repository = Repository(storage: storage, nodeCacheBytes: settings.nodeCacheBytes)
         let (org, created) = try await Tenancy.ensure(settings.organization, repository: repository)
         if created {
             let storeFlag = location.isPostgres ? "--database-url '\(location)'" : "--data \(settings.data)"
-            Console.writeOut("""
+            Console.writeOut(
+                """
                 Created organization '\(org.name)' in \(location.isPostgres ? location.description : settings.data).
                 Mint the first admin credential (shown once) with:
                   cairn admin token \(storeFlag) --org \(org.name)
-                """)
+                """
+            )
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(CairnMetricsFactory(registry: registry))
         let gateway = Gateway(
             repository: repository,
             limits: GatewayLimits(
-                requestsPerSecond: settings.requestsPerSecond, burst: settings.burst, maxPathBytes: settings.maxPathBytes,
-                maxPatternBytes: settings.maxPatternBytes, jwksRefetchSeconds: settings.jwksRefetchSeconds,
-                authFailuresPerSecond: settings.authFailuresPerSecond, authFailureBurst: settings.authFailureBurst,
-                grepSecondsPerRequest: settings.grepSecondsPerRequest, grepSecondsPerSecond: settings.grepSecondsPerSecond),
-            logger: logger)
+                requestsPerSecond: settings.requestsPerSecond,
+                burst: settings.burst,
+                maxPathBytes: settings.maxPathBytes,
+                maxPatternBytes: settings.maxPatternBytes,
+                jwksRefetchSeconds: settings.jwksRefetchSeconds,
+                authFailuresPerSecond: settings.authFailuresPerSecond,
+                authFailureBurst: settings.authFailureBurst,
+                grepSecondsPerRequest: settings.grepSecondsPerRequest,
+                grepSecondsPerSecond: settings.grepSecondsPerSecond
+            ),
+            logger: logger
+        )
         var tls: TLSCertificates?
         var hangup: (any DispatchSourceSignal)?
         switch (settings.tlsCertificate, settings.tlsKey) {
@@ -109,7 +129,13 @@ struct Serve: AsyncParsableCommand {
         case (nil, nil): break
         default: throw CairnError(.invalidArgument, "TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
         }
-        let server = CairnServer(gateway: gateway, engine: Engine(gateway: gateway, recovery: settings.runRecovery, leaseSeconds: settings.runLeaseSeconds), config: settings, registry: registry, tls: tls)
+        let server = CairnServer(
+            gateway: gateway,
+            engine: Engine(gateway: gateway, recovery: settings.runRecovery, leaseSeconds: settings.runLeaseSeconds),
+            config: settings,
+            registry: registry,
+            tls: tls
+        )
         let host = settings.host
         let scheme = tls == nil ? "http" : "https"
         let app = try server.application(logger: logger) { port in
@@ -124,8 +150,16 @@ struct Serve: AsyncParsableCommand {
         services.append(app)
         services.append(server.sessionCloser)
         let group = ServiceGroup(
-            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        logger.info("cairn started", metadata: ["version": "\(CairnVersion.current)", "store": "\(location.isPostgres ? "postgres" : "sqlite")"])
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info(
+            "cairn started",
+            metadata: ["version": "\(CairnVersion.current)", "store": "\(location.isPostgres ? "postgres" : "sqlite")"]
+        )
         try await group.run()
         logger.info("cairn stopped")
     }
@@ -134,11 +168,13 @@ struct Serve: AsyncParsableCommand {
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Offline administration by whoever holds the data folder (audited as the local operator).",
-        subcommands: [Token.self, OrgCreate.self, Approvals.self])
+        subcommands: [Token.self, OrgCreate.self, Approvals.self]
+    )
 
     struct Approvals: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set which sensitive operations wait for an approver: branch.delete, access, share, ontology (none: an empty list).")
+            abstract: "Set which sensitive operations wait for an approver: branch.delete, access, share, ontology (none: an empty list)."
+        )
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, parsing: .upToNextOption, help: "The gated operations.") var operations: [String] = []
         @Option(name: .long, help: "Approvals each needs (1 to 20).") var required = 1
@@ -154,9 +190,14 @@ struct Admin: AsyncParsableCommand {
                     gated.append(op)
                 }
                 let c = try await LocalChange(global, project: nil, author: author, reason: "set approval settings")
-                let settings = try await c.gateway.putApprovalSettings(c.caller, ApprovalSettings(operations: gated, requiredApprovals: required))
+                let settings = try await c.gateway.putApprovalSettings(
+                    c.caller,
+                    ApprovalSettings(operations: gated, requiredApprovals: required)
+                )
                 global.console.emit(settings) {
-                    settings.operations.isEmpty ? "no operation waits for approval" : "waiting for \(settings.requiredApprovals) approval(s): \(settings.operations.map(\.rawValue).joined(separator: ", "))"
+                    settings.operations.isEmpty
+                        ? "no operation waits for approval"
+                        : "waiting for \(settings.requiredApprovals) approval(s): \(settings.operations.map(\.rawValue).joined(separator: ", "))"
                 }
             }
         }
@@ -164,7 +205,8 @@ struct Admin: AsyncParsableCommand {
 
     struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Mint an admin API key for the organization; the key is printed once and only its hash is kept.")
+            abstract: "Mint an admin API key for the organization; the key is printed once and only its hash is kept."
+        )
         @OptionGroup var global: GlobalOptions
         @Option(name: .long, help: "Who the key acts as (default user:admin).") var subject = "user:admin"
         @Option(name: .long, help: "Expiry, RFC 3339 (default: none).") var expires: String?
@@ -178,7 +220,14 @@ struct Admin: AsyncParsableCommand {
                 if !(try await gateway.members(caller).contains { $0.subject == subject && $0.roles.contains("admin") }) {
                     _ = try await gateway.putMember(caller, subject: subject, role: "admin")
                 }
-                let minted = try await gateway.mintKey(caller, kind: .user, subject: subject, role: "admin", expiresAt: expires, description: "minted offline by cairn admin token")
+                let minted = try await gateway.mintKey(
+                    caller,
+                    kind: .user,
+                    subject: subject,
+                    role: "admin",
+                    expiresAt: expires,
+                    description: "minted offline by cairn admin token"
+                )
                 global.console.emit(minted) {
                     """
                     \(minted.token)
@@ -190,7 +239,10 @@ struct Admin: AsyncParsableCommand {
     }
 
     struct OrgCreate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "org-create", abstract: "Create another organization (a separate tenant).")
+        static let configuration = CommandConfiguration(
+            commandName: "org-create",
+            abstract: "Create another organization (a separate tenant)."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Lowercase letters, digits, '-', '_' or '.'.") var name: String
 
@@ -198,8 +250,12 @@ struct Admin: AsyncParsableCommand {
             try await runReporting(global) {
                 let repo = try await global.openRepository()
                 let (org, created) = try await Tenancy.ensure(name, repository: repo)
-                if !created { throw CairnError(.organizationExists, "an organization named '\(name)' already exists", details: ["organization": name]) }
-                global.console.emit(org) { "created organization \(org.name); mint its first admin key with: cairn admin token --org \(org.name)" }
+                if !created {
+                    throw CairnError(.organizationExists, "an organization named '\(name)' already exists", details: ["organization": name])
+                }
+                global.console.emit(org) {
+                    "created organization \(org.name); mint its first admin key with: cairn admin token --org \(org.name)"
+                }
             }
         }
     }
@@ -207,7 +263,9 @@ struct Admin: AsyncParsableCommand {
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check or export an organization's audit log.", subcommands: [AuditVerify.self, AuditExport.self])
+        abstract: "Check or export an organization's audit log.",
+        subcommands: [AuditVerify.self, AuditExport.self]
+    )
 
     struct AuditVerify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check the hash chain; exit 2 if it is broken.")
@@ -231,7 +289,10 @@ struct Audit: AsyncParsableCommand {
     }
 
     struct AuditExport: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export", abstract: "Print the audit log as JSON Lines of CloudEvents.")
+        static let configuration = CommandConfiguration(
+            commandName: "export",
+            abstract: "Print the audit log as JSON Lines of CloudEvents."
+        )
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

@@ -7,7 +7,8 @@ import Foundation
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the data folder and its store (safe to run again); on PostgreSQL, create or update the schema.")
+        abstract: "Create the data folder and its store (safe to run again); on PostgreSQL, create or update the schema."
+    )
 
     @OptionGroup var global: GlobalOptions
 
@@ -16,11 +17,18 @@ struct Init: AsyncParsableCommand {
             do {
                 try FileManager.default.createDirectory(atPath: global.dataFolder, withIntermediateDirectories: true)
             } catch {
-                throw CairnError(.storage, "cannot create the data folder '\(global.dataFolder)': \(error.localizedDescription)", details: ["data": global.dataFolder])
+                throw CairnError(
+                    .storage,
+                    "cannot create the data folder '\(global.dataFolder)': \(error.localizedDescription)",
+                    details: ["data": global.dataFolder]
+                )
             }
             let location = try global.storeLocation()
             _ = try await global.organization(Repository(storage: location.open(migrate: true)), create: true)
-            struct Out: Encodable { let data: String; let store: String }
+            struct Out: Encodable {
+                let data: String
+                let store: String
+            }
             global.console.emit(Out(data: global.dataFolder, store: location.description)) {
                 location.isPostgres ? "initialized the Cairn store in \(location)" : "initialized Cairn data in \(global.dataFolder)"
             }
@@ -30,7 +38,10 @@ struct Init: AsyncParsableCommand {
 
 struct ProjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "project", abstract: "Create and list projects.", subcommands: [Create.self, List.self])
+        commandName: "project",
+        abstract: "Create and list projects.",
+        subcommands: [Create.self, List.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a project with an empty main branch.")
@@ -40,7 +51,13 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: nil, author: author, reason: "create project \(name)", createOrganization: true)
+                let c = try await LocalChange(
+                    global,
+                    project: nil,
+                    author: author,
+                    reason: "create project \(name)",
+                    createOrganization: true
+                )
                 let record = try await c.gateway.createProject(c.caller, name: name)
                 global.console.emit(record) { "created project \(record.name)" }
             }

@@ -7,7 +7,8 @@ import Foundation
 /// `cairn solve`: the Solve primitive on the command line.
 struct SolveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "solve", abstract: "Optimization on local solvers: linear (LP/MIP, by GLPK), routing (vehicles), facility_location, crew_assignment.",
+        commandName: "solve",
+        abstract: "Optimization on local solvers: linear (LP/MIP, by GLPK), routing (vehicles), facility_location, crew_assignment.",
         discussion: """
             A linear model is a file (--input: .json in Cairn's model form, .lp or .mps). A routing problem is a file \
             (--input, with its cost matrix) or is built from Point files: --depots (the first is the depot) and --stops \
@@ -20,7 +21,8 @@ struct SolveCommand: AsyncParsableCommand {
               cairn solve linear --input models/plan.mps --time-limit 30
               cairn solve routing --depots crew/depots/1.json --stops 'crew/orders/*.json' --vehicles 3 --roads 'roads/**'
               cairn solve facility_location --depots 'fiber/cabinets/*.json' --stops 'fiber/drops/*.json' --capacity 4 --output runs
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var project: ProjectOptions
@@ -47,7 +49,9 @@ struct SolveCommand: AsyncParsableCommand {
         try await runReporting(global) {
             var request = SolveRequest(kind: kind)
             request.ref = at
-            (request.input, request.format, request.timeLimit, request.gap, request.seed, request.iterations) = (input, format, timeLimit, gap, seed, iterations)
+            (request.input, request.format, request.timeLimit, request.gap, request.seed, request.iterations) = (
+                input, format, timeLimit, gap, seed, iterations
+            )
             (request.stops, request.depots, request.roads, request.vehicles, request.capacity) = (stops, depots, roads, vehicles, capacity)
             (request.shiftEnd, request.maxDistance, request.output, request.message) = (shiftEnd, maxDistance, output, message)
             let c = try await LocalChange(global, project: project, author: author, reason: message ?? "solve \(kind)")
@@ -60,7 +64,9 @@ struct SolveCommand: AsyncParsableCommand {
                 for route in response.routes?.routes ?? [] where !route.visits.isEmpty {
                     lines.append("\(route.vehicle): " + route.visits.map(\.stop).joined(separator: " → ") + "  (cost \(route.cost))")
                 }
-                for (customer, facility) in (response.assignments ?? [:]).sorted(by: { $0.key < $1.key }) { lines.append("\(customer) → \(facility)") }
+                for (customer, facility) in (response.assignments ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    lines.append("\(customer) → \(facility)")
+                }
                 lines.append(String(format: "solved in %.3f s by %@", r.solveTime, r.solver))
                 if let folder = response.folder, let out = response.output { lines.append("written to \(folder)/\n" + Format.outcome(out)) }
                 return lines.joined(separator: "\n")

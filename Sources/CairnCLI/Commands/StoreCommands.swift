@@ -9,17 +9,25 @@ import Foundation
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create or update a PostgreSQL store's schema (safe to run again, and while servers run).",
-        discussion: "The store is --database-url or $CAIRN_DATABASE_URL. A SQLite store updates itself when opened.")
+        discussion: "The store is --database-url or $CAIRN_DATABASE_URL. A SQLite store updates itself when opened."
+    )
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try await runReporting(global) {
             guard case .postgres(let location) = try global.storeLocation() else {
-                throw CairnError(.invalidArgument, "no database URL: pass --database-url or set CAIRN_DATABASE_URL (a SQLite store migrates itself when opened)")
+                throw CairnError(
+                    .invalidArgument,
+                    "no database URL: pass --database-url or set CAIRN_DATABASE_URL (a SQLite store migrates itself when opened)"
+                )
             }
             let (applied, version) = try await PostgresStorage.migrate(location, logger: StoreLocation.quietLogger)
-            struct Out: Encodable { let store: String; let applied: [Int]; let version: Int }
+            struct Out: Encodable {
+                let store: String
+                let applied: [Int]
+                let version: Int
+            }
             global.console.emit(Out(store: location.description, applied: applied, version: version)) {
                 applied.isEmpty
                     ? "\(location) is up to date (schema version \(version))"
@@ -41,7 +49,8 @@ struct Copy: AsyncParsableCommand {
             changes during the copy is reported, never half-copied silently. Both ends are then \
             summarized table by table (rows and a SHA-256 over every row in key order), so the same \
             object ids, refs, ref log, history indexes and audit chain are proved, not assumed.
-            """)
+            """
+    )
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The store to copy from.") var from: String
@@ -63,11 +72,24 @@ struct Copy: AsyncParsableCommand {
                 if live { FileHandle.standardError.write(Data("\r\u{1B}[Kcopying \(table.sqlName): \(rows) rows".utf8)) }
             }
             if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            struct Out: Encodable { let from: String; let to: String; let seconds: Double; let tables: [TableSummary]; let verified: Bool }
-            let out = Out(from: source.description, to: destination.description, seconds: Date().timeIntervalSince(started), tables: summary, verified: true)
+            struct Out: Encodable {
+                let from: String
+                let to: String
+                let seconds: Double
+                let tables: [TableSummary]
+                let verified: Bool
+            }
+            let out = Out(
+                from: source.description,
+                to: destination.description,
+                seconds: Date().timeIntervalSince(started),
+                tables: summary,
+                verified: true
+            )
             global.console.emit(out) {
                 let rows = summary.map { "  \($0.table): \($0.rows) rows, sha256 \($0.sha256.prefix(16))…" }.joined(separator: "\n")
-                return "copied \(source) to \(destination) in \(String(format: "%.1f", out.seconds)) s; both ends hold the same rows:\n\(rows)"
+                return
+                    "copied \(source) to \(destination) in \(String(format: "%.1f", out.seconds)) s; both ends hold the same rows:\n\(rows)"
             }
         }
     }

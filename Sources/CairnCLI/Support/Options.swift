@@ -20,7 +20,9 @@ struct GlobalOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "A PostgreSQL store, postgres://USER@HOST:PORT/DB (default: $CAIRN_DATABASE_URL; without one, SQLite in the data folder). Give the password in $CAIRN_DATABASE_PASSWORD or a file named by $CAIRN_DATABASE_PASSWORD_FILE.",
-            valueName: "url"))
+            valueName: "url"
+        )
+    )
     var databaseURL: String?
 
     var organizationName: String {
@@ -42,8 +44,10 @@ struct GlobalOptions: ParsableArguments {
         let location = try storeLocation()
         if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
             throw CairnError(
-                .notFound, "no Cairn data in '\(dataFolder)'; run `cairn init` first, or point --data (or CAIRN_DATA) at it",
-                details: ["data": dataFolder])
+                .notFound,
+                "no Cairn data in '\(dataFolder)'; run `cairn init` first, or point --data (or CAIRN_DATA) at it",
+                details: ["data": dataFolder]
+            )
         }
         return Repository(storage: try await location.open(migrate: false))
     }
@@ -54,8 +58,10 @@ struct GlobalOptions: ParsableArguments {
         // Made as the server makes one: with its system project and an audited creation.
         if create { return try await Tenancy.ensure(organizationName, repository: repo).0 }
         throw CairnError(
-            .notFound, "no organization named '\(organizationName)' in \((try? storeLocation())?.description ?? dataFolder); `cairn init` makes the default one",
-            details: ["organization": organizationName])
+            .notFound,
+            "no organization named '\(organizationName)' in \((try? storeLocation())?.description ?? dataFolder); `cairn init` makes the default one",
+            details: ["organization": organizationName]
+        )
     }
 }
 
@@ -79,7 +85,13 @@ struct LocalChange {
     let caller: Caller
     let project: String
 
-    init(_ global: GlobalOptions, project options: ProjectOptions?, author: String?, reason: String?, createOrganization: Bool = false) async throws {
+    init(
+        _ global: GlobalOptions,
+        project options: ProjectOptions?,
+        author: String?,
+        reason: String?,
+        createOrganization: Bool = false
+    ) async throws {
         let repo = try await global.openRepository()
         let org = try await global.organization(repo, create: createOrganization)
         gateway = Gateway(repository: repo)
@@ -144,7 +156,9 @@ func runReporting(_ global: GlobalOptions, _ body: () async throws -> Void) asyn
     } catch let pending as ApprovalPending {
         // Recorded and waiting: not a failure, but nothing was applied, which scripts must see (exit 3).
         let a = pending.approval
-        global.console.emit(a) { "waiting for approval: request \(a.id) (\(a.summary)); an approver decides with `cairn approval decide \(a.id) approve -m WHY`" }
+        global.console.emit(a) {
+            "waiting for approval: request \(a.id) (\(a.summary)); an approver decides with `cairn approval decide \(a.id) approve -m WHY`"
+        }
         throw ExitCode(3)
     } catch {
         global.console.fail(CairnError(.storage, "\(error)"))

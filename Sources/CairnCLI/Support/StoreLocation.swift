@@ -17,7 +17,10 @@ enum StoreLocation: CustomStringConvertible {
 
     /// Reads the location from what the command was given and its environment.
     static func resolve(
-        databaseURL: String?, passwordFile: String?, dataFolder: String, environment env: [String: String] = ProcessInfo.processInfo.environment
+        databaseURL: String?,
+        passwordFile: String?,
+        dataFolder: String,
+        environment env: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> StoreLocation {
         guard let url = databaseURL ?? env["CAIRN_DATABASE_URL"], !url.isEmpty else {
             return .sqlite(path: URL(fileURLWithPath: dataFolder).appendingPathComponent("cairn.sqlite").path)
@@ -27,7 +30,9 @@ enum StoreLocation: CustomStringConvertible {
 
     /// A store named on the command line of `cairn copy`: a `postgres://` URL or a SQLite file.
     static func named(_ text: String, environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> StoreLocation {
-        if PostgresLocation.isURL(text) { return .postgres(try PostgresLocation(url: text, password: try PostgresLocation.password(environment: env))) }
+        if PostgresLocation.isURL(text) {
+            return .postgres(try PostgresLocation(url: text, password: try PostgresLocation.password(environment: env)))
+        }
         return .sqlite(path: text)
     }
 

@@ -16,7 +16,8 @@ extension Geodesic {
         var ps = positions
         if ps.count > 1 && ps.first == ps.last { ps.removeLast() }
         guard ps.count >= 3 else { return (0, ps.count == 2 ? 2 * distance(ps[0], ps[1]) : 0) }
-        var area = CompensatedSum(), perimeter = CompensatedSum()
+        var area = CompensatedSum()
+        var perimeter = CompensatedSum()
         var crossings = 0
         for (i, p) in ps.enumerated() {
             let q = ps[(i + 1) % ps.count]
@@ -54,7 +55,8 @@ extension Geodesic {
 
     /// +1 when an edge crosses the prime meridian eastwards, −1 westwards, 0 otherwise.
     static func transit(_ lon1: Double, _ lon2: Double) -> Int {
-        let l1 = Angle.normalize(lon1), l2 = Angle.normalize(lon2)
+        let l1 = Angle.normalize(lon1)
+        let l2 = Angle.normalize(lon2)
         let lon12 = Angle.difference(l1, l2).0
         if l1 <= 0 && l2 > 0 && lon12 > 0 { return 1 }
         if l2 <= 0 && l1 > 0 && lon12 < 0 { return -1 }

@@ -22,13 +22,15 @@ extension Geodesic {
     /// directly; any other by Newton's method on the azimuth at the first point, from a start
     /// that is exact for short lines and an astroid estimate for nearly antipodal ones.
     public func inverse(_ p1: Coordinate, _ p2: Coordinate) -> Inverse {
-        var lat1 = p1.lat, lat2 = p2.lat
+        var lat1 = p1.lat
+        var lat2 = p2.lat
         var (lon12, lon12s) = Angle.difference(p1.lon, p2.lon)
         var lonsign: Double = lon12 >= 0 ? 1 : -1
         lon12 = lonsign * Angle.round(lon12)
         lon12s = Angle.round((180 - lon12) - lonsign * lon12s)
         let lam12 = lon12 * .pi / 180
-        var slam12: Double, clam12: Double
+        var slam12: Double
+        var clam12: Double
         if lon12 > 90 {
             (slam12, clam12) = Angle.sincos(lon12s)
             clam12 = -clam12
@@ -64,9 +66,15 @@ extension Geodesic {
         let dn1 = (1 + ep2 * sbet1 * sbet1).squareRoot()
         let dn2 = (1 + ep2 * sbet2 * sbet2).squareRoot()
 
-        var sig12 = 0.0, s12x = 0.0
-        var salp1 = 0.0, calp1 = 0.0, salp2 = 0.0, calp2 = 0.0
-        var somg12 = 2.0, comg12 = 0.0, omg12 = 0.0
+        var sig12 = 0.0
+        var s12x = 0.0
+        var salp1 = 0.0
+        var calp1 = 0.0
+        var salp2 = 0.0
+        var calp2 = 0.0
+        var somg12 = 2.0
+        var comg12 = 0.0
+        var omg12 = 0.0
         var meridian = lat1 == -90 || slam12 == 0
 
         if meridian {
@@ -75,7 +83,10 @@ extension Geodesic {
             salp1 = slam12
             calp2 = 1
             salp2 = 0
-            let ssig1 = sbet1, csig1 = calp1 * cbet1, ssig2 = sbet2, csig2 = calp2 * cbet2
+            let ssig1 = sbet1
+            let csig1 = calp1 * cbet1
+            let ssig2 = sbet2
+            let csig2 = calp2 * cbet2
             sig12 = atan2(max(0, csig1 * ssig2 - ssig1 * csig2), csig1 * csig2 + ssig1 * ssig2)
             let l = lengths(eps: n, sig12: sig12, ssig1: ssig1, csig1: csig1, dn1: dn1, ssig2: ssig2, csig2: csig2, dn2: dn2)
             if sig12 < 1 || l.m12b >= 0 {
@@ -96,7 +107,17 @@ extension Geodesic {
             sig12 = lam12 / f1
             omg12 = sig12
         } else if !meridian {
-            let start = inverseStart(sbet1: sbet1, cbet1: cbet1, dn1: dn1, sbet2: sbet2, cbet2: cbet2, dn2: dn2, lam12: lam12, slam12: slam12, clam12: clam12)
+            let start = inverseStart(
+                sbet1: sbet1,
+                cbet1: cbet1,
+                dn1: dn1,
+                sbet2: sbet2,
+                cbet2: cbet2,
+                dn2: dn2,
+                lam12: lam12,
+                slam12: slam12,
+                clam12: clam12
+            )
             (salp1, calp1) = (start.salp1, start.calp1)
             if start.sig12 >= 0 {
                 // Short enough that the start is the solution.
@@ -106,11 +127,25 @@ extension Geodesic {
                 omg12 = lam12 / (f1 * start.dnm)
             } else {
                 var numit = 0
-                var tripn = false, tripb = false
-                var salp1a = Self.tiny, calp1a = 1.0, salp1b = Self.tiny, calp1b = -1.0
+                var tripn = false
+                var tripb = false
+                var salp1a = Self.tiny
+                var calp1a = 1.0
+                var salp1b = Self.tiny
+                var calp1b = -1.0
                 var lambda = lambda12(
-                    sbet1: sbet1, cbet1: cbet1, dn1: dn1, sbet2: sbet2, cbet2: cbet2, dn2: dn2, salp1: salp1, calp1: calp1, slam120: slam12, clam120: clam12,
-                    derivative: true)
+                    sbet1: sbet1,
+                    cbet1: cbet1,
+                    dn1: dn1,
+                    sbet2: sbet2,
+                    cbet2: cbet2,
+                    dn2: dn2,
+                    salp1: salp1,
+                    calp1: calp1,
+                    slam120: slam12,
+                    clam120: clam12,
+                    derivative: true
+                )
                 while numit < Self.maxit2 {
                     let v = lambda.lam12
                     // Reversed test so that a NaN escapes.
@@ -127,7 +162,8 @@ extension Geodesic {
                     var newton = false
                     if numit < Self.maxit1 && lambda.dlam12 > 0 {
                         let dalp1 = -v / lambda.dlam12
-                        let sdalp1 = sin(dalp1), cdalp1 = cos(dalp1)
+                        let sdalp1 = sin(dalp1)
+                        let cdalp1 = cos(dalp1)
                         let nsalp1 = salp1 * cdalp1 + calp1 * sdalp1
                         if nsalp1 > 0 && abs(dalp1) < .pi {
                             calp1 = calp1 * cdalp1 - salp1 * sdalp1
@@ -146,21 +182,41 @@ extension Geodesic {
                         tripb = abs(salp1a - salp1) + (calp1a - calp1) < Self.tolb || abs(salp1 - salp1b) + (calp1 - calp1b) < Self.tolb
                     }
                     lambda = lambda12(
-                        sbet1: sbet1, cbet1: cbet1, dn1: dn1, sbet2: sbet2, cbet2: cbet2, dn2: dn2, salp1: salp1, calp1: calp1, slam120: slam12,
-                        clam120: clam12, derivative: numit < Self.maxit1)
+                        sbet1: sbet1,
+                        cbet1: cbet1,
+                        dn1: dn1,
+                        sbet2: sbet2,
+                        cbet2: cbet2,
+                        dn2: dn2,
+                        salp1: salp1,
+                        calp1: calp1,
+                        slam120: slam12,
+                        clam120: clam12,
+                        derivative: numit < Self.maxit1
+                    )
                 }
                 (salp2, calp2, sig12) = (lambda.salp2, lambda.calp2, lambda.sig12)
                 let l = lengths(
-                    eps: lambda.eps, sig12: sig12, ssig1: lambda.ssig1, csig1: lambda.csig1, dn1: dn1, ssig2: lambda.ssig2, csig2: lambda.csig2, dn2: dn2)
+                    eps: lambda.eps,
+                    sig12: sig12,
+                    ssig1: lambda.ssig1,
+                    csig1: lambda.csig1,
+                    dn1: dn1,
+                    ssig2: lambda.ssig2,
+                    csig2: lambda.csig2,
+                    dn2: dn2
+                )
                 s12x = l.s12b * b
-                let sdomg12 = sin(lambda.domg12), cdomg12 = cos(lambda.domg12)
+                let sdomg12 = sin(lambda.domg12)
+                let cdomg12 = cos(lambda.domg12)
                 somg12 = slam12 * cdomg12 - clam12 * sdomg12
                 comg12 = clam12 * cdomg12 + slam12 * sdomg12
             }
         }
 
         // The area between the geodesic and the equator (§6).
-        let salp0 = salp1 * cbet1, calp0 = hypot(calp1, salp1 * sbet1)
+        let salp0 = salp1 * cbet1
+        let calp0 = hypot(calp1, salp1 * sbet1)
         var s12Area = 0.0
         if calp0 != 0 && salp0 != 0 {
             let (ssig1, csig1) = Angle.normalize(sbet1, calp1 * cbet1)
@@ -178,7 +234,9 @@ extension Geodesic {
         let alp12: Double
         if !meridian && comg12 > -0.7071 && sbet2 - sbet1 < 1.75 {
             // tan(Γ/2) from the half-angle formula: accurate while the edge is not too long.
-            let domg12 = 1 + comg12, dbet1 = 1 + cbet1, dbet2 = 1 + cbet2
+            let domg12 = 1 + comg12
+            let dbet1 = 1 + cbet1
+            let dbet2 = 1 + cbet2
             alp12 = 2 * atan2(somg12 * (sbet1 * dbet2 + sbet2 * dbet1), domg12 * (sbet1 * sbet2 + dbet1 * dbet2))
         } else {
             var salp12 = salp2 * calp1 - calp2 * salp1
@@ -206,15 +264,29 @@ extension Geodesic {
 
     /// A starting azimuth for Newton's method (§4–5). For short lines the spherical solution with
     /// a mean latitude is already exact to round-off: then `sig12` ≥ 0 and the end azimuth is set.
-    func inverseStart(sbet1: Double, cbet1: Double, dn1: Double, sbet2: Double, cbet2: Double, dn2: Double, lam12: Double, slam12: Double, clam12: Double)
+    func inverseStart(
+        sbet1: Double,
+        cbet1: Double,
+        dn1: Double,
+        sbet2: Double,
+        cbet2: Double,
+        dn2: Double,
+        lam12: Double,
+        slam12: Double,
+        clam12: Double
+    )
         -> (sig12: Double, salp1: Double, calp1: Double, salp2: Double, calp2: Double, dnm: Double)
     {
-        var sig12 = -1.0, salp2 = Double.nan, calp2 = Double.nan, dnm = Double.nan
+        var sig12 = -1.0
+        var salp2 = Double.nan
+        var calp2 = Double.nan
+        var dnm = Double.nan
         let sbet12 = sbet2 * cbet1 - cbet2 * sbet1
         let cbet12 = cbet2 * cbet1 + sbet2 * sbet1
         let sbet12a = sbet2 * cbet1 + cbet2 * sbet1
         let shortline = cbet12 >= 0 && sbet12 < 0.5 && cbet2 * lam12 < 0.5
-        var somg12: Double, comg12: Double
+        var somg12: Double
+        var comg12: Double
         if shortline {
             var sbetm2 = (sbet1 + sbet2) * (sbet1 + sbet2)
             sbetm2 /= sbetm2 + (cbet1 + cbet2) * (cbet1 + cbet2)
@@ -227,7 +299,8 @@ extension Geodesic {
             comg12 = clam12
         }
         var salp1 = cbet2 * somg12
-        var calp1 = comg12 >= 0 ? sbet12 + cbet2 * sbet1 * somg12 * somg12 / (1 + comg12) : sbet12a - cbet2 * sbet1 * somg12 * somg12 / (1 - comg12)
+        var calp1 =
+            comg12 >= 0 ? sbet12 + cbet2 * sbet1 * somg12 * somg12 / (1 + comg12) : sbet12a - cbet2 * sbet1 * somg12 * somg12 / (1 - comg12)
         let ssig12 = hypot(salp1, calp1)
         let csig12 = sbet1 * sbet2 + cbet1 * cbet2 * comg12
 
@@ -246,14 +319,16 @@ extension Geodesic {
             let eps = k2 / (2 * (1 + (1 + k2).squareRoot()) + k2)
             let lamscale = f * cbet1 * a3(eps) * .pi
             let betscale = lamscale * cbet1
-            let x = lam12x / lamscale, y = sbet12a / betscale
+            let x = lam12x / lamscale
+            let y = sbet12a / betscale
             if y > -Self.tol1 && x > -1 - Self.xthresh {
                 salp1 = min(1, -x)
                 calp1 = -(1 - salp1 * salp1).squareRoot()
             } else {
                 let k = Self.astroid(x, y)
                 let omg12a = lamscale * (-x * k / (1 + k))
-                let somg = sin(omg12a), comg = -cos(omg12a)
+                let somg = sin(omg12a)
+                let comg = -cos(omg12a)
                 salp1 = cbet2 * somg
                 calp1 = sbet12a - cbet2 * sbet1 * somg * somg / (1 - comg)
             }
@@ -269,11 +344,13 @@ extension Geodesic {
 
     /// The positive root k of k⁴ + 2k³ − (x² + y² − 1)k² − 2y²k − y² = 0 (§5, eq. 55).
     static func astroid(_ x: Double, _ y: Double) -> Double {
-        let p = x * x, q = y * y
+        let p = x * x
+        let q = y * y
         let r = (p + q - 1) / 6
         guard !(q == 0 && r <= 0) else { return 0 }
         let s = p * q / 4
-        let r2 = r * r, r3 = r * r2
+        let r2 = r * r
+        let r3 = r * r2
         let disc = s * (s + 2 * r3)
         var u = r
         if disc >= 0 {
@@ -300,20 +377,32 @@ extension Geodesic {
     /// The longitude difference reached by the geodesic leaving point 1 at azimuth α1, minus the
     /// target λ12 (the function Newton's method drives to zero), and its derivative in α1.
     func lambda12(
-        sbet1: Double, cbet1: Double, dn1: Double, sbet2: Double, cbet2: Double, dn2: Double, salp1: Double, calp1 calp1In: Double, slam120: Double,
-        clam120: Double, derivative: Bool
+        sbet1: Double,
+        cbet1: Double,
+        dn1: Double,
+        sbet2: Double,
+        cbet2: Double,
+        dn2: Double,
+        salp1: Double,
+        calp1 calp1In: Double,
+        slam120: Double,
+        clam120: Double,
+        derivative: Bool
     ) -> Lambda {
         let calp1 = sbet1 == 0 && calp1In == 0 ? -Self.tiny : calp1In
         let salp0 = salp1 * cbet1
         let calp0 = hypot(calp1, salp1 * sbet1)
-        let somg1 = salp0 * sbet1, comg1 = calp1 * cbet1
+        let somg1 = salp0 * sbet1
+        let comg1 = calp1 * cbet1
         let (ssig1, csig1) = Angle.normalize(sbet1, calp1 * cbet1)
         let salp2 = cbet2 != cbet1 ? salp0 / cbet2 : salp1
         let calp2 =
             cbet2 != cbet1 || abs(sbet2) != -sbet1
-            ? (calp1 * cbet1 * calp1 * cbet1 + (cbet1 < -sbet1 ? (cbet2 - cbet1) * (cbet1 + cbet2) : (sbet1 - sbet2) * (sbet1 + sbet2))).squareRoot() / cbet2
+            ? (calp1 * cbet1 * calp1 * cbet1 + (cbet1 < -sbet1 ? (cbet2 - cbet1) * (cbet1 + cbet2) : (sbet1 - sbet2) * (sbet1 + sbet2)))
+                .squareRoot() / cbet2
             : abs(calp1)
-        let somg2 = salp0 * sbet2, comg2 = calp2 * cbet2
+        let somg2 = salp0 * sbet2
+        let comg2 = calp2 * cbet2
         let (ssig2, csig2) = Angle.normalize(sbet2, calp2 * cbet2)
         let sig12 = atan2(max(0, csig1 * ssig2 - ssig1 * csig2), csig1 * csig2 + ssig1 * ssig2)
         let somg12 = max(0, comg1 * somg2 - somg1 * comg2)
@@ -334,8 +423,18 @@ extension Geodesic {
             }
         }
         return Lambda(
-            lam12: eta + domg12, salp2: salp2, calp2: calp2, sig12: sig12, ssig1: ssig1, csig1: csig1, ssig2: ssig2, csig2: csig2, eps: eps, domg12: domg12,
-            dlam12: dlam12)
+            lam12: eta + domg12,
+            salp2: salp2,
+            calp2: calp2,
+            sig12: sig12,
+            ssig1: ssig1,
+            csig1: csig1,
+            ssig2: ssig2,
+            csig2: csig2,
+            eps: eps,
+            domg12: domg12,
+            dlam12: dlam12
+        )
     }
 }
 
@@ -344,7 +443,8 @@ enum Angle {
     /// s + t = u + v exactly, s the rounded sum.
     static func twoSum(_ u: Double, _ v: Double) -> (Double, Double) {
         let s = u + v
-        var up = s - v, vpp = s - up
+        var up = s - v
+        var vpp = s - up
         up -= u
         vpp -= v
         return (s, -(up + vpp))
@@ -377,7 +477,8 @@ enum Angle {
         let q = r.isNaN ? 0 : Int((r / 90 + 0.5).rounded(.down))
         r -= 90 * Double(q)
         r *= .pi / 180
-        let s = sin(r), c = cos(r)
+        let s = sin(r)
+        let c = cos(r)
         let (ss, cc): (Double, Double)
         switch ((q % 4) + 4) % 4 {
         case 1: (ss, cc) = (c, -s)
@@ -390,7 +491,8 @@ enum Angle {
 
     /// atan2 in degrees, exact in each quadrant's ends.
     static func atan2d(_ yIn: Double, _ xIn: Double) -> Double {
-        var x = xIn, y = yIn
+        var x = xIn
+        var y = yIn
         var q = 0
         if abs(y) > abs(x) {
             q = 2

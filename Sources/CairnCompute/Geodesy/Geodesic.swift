@@ -54,7 +54,8 @@ public struct Geodesic: Sendable {
     /// C3[1…5] at ε.
     func c3(_ eps: Double) -> [Double] {
         var c = [Double](repeating: 0, count: Self.order)
-        var mult = 1.0, o = 0
+        var mult = 1.0
+        var o = 0
         for l in 1..<Self.order {
             let m = Self.order - l - 1
             mult *= eps
@@ -67,7 +68,8 @@ public struct Geodesic: Sendable {
     /// C4[0…5] at ε.
     func c4(_ eps: Double) -> [Double] {
         var c = [Double](repeating: 0, count: Self.order)
-        var mult = 1.0, o = 0
+        var mult = 1.0
+        var o = 0
         for l in 0..<Self.order {
             let m = Self.order - l - 1
             c[l] = mult * Series.horner(c4x[o...(o + m)], eps)
@@ -79,11 +81,22 @@ public struct Geodesic: Sendable {
 
     /// The distance (`s12b`, in units of b) and the reduced length (`m12b`) with its secular
     /// coefficient `m0`, along a geodesic of parameter ε between arcs σ1 and σ2 (§3, eqs. 38–41).
-    func lengths(eps: Double, sig12: Double, ssig1: Double, csig1: Double, dn1: Double, ssig2: Double, csig2: Double, dn2: Double)
+    func lengths(
+        eps: Double,
+        sig12: Double,
+        ssig1: Double,
+        csig1: Double,
+        dn1: Double,
+        ssig2: Double,
+        csig2: Double,
+        dn2: Double
+    )
         -> (s12b: Double, m12b: Double, m0: Double)
     {
-        let a1 = Series.a1m1(eps), c1 = Series.c1(eps)
-        let a2 = Series.a2m1(eps), c2 = Series.c2(eps)
+        let a1 = Series.a1m1(eps)
+        let c1 = Series.c1(eps)
+        let a2 = Series.a2m1(eps)
+        let c2 = Series.c2(eps)
         let m0 = a1 - a2
         let b1 = Series.sinSum(ssig2, csig2, c1) - Series.sinSum(ssig1, csig1, c1)
         let b2 = Series.sinSum(ssig2, csig2, c2) - Series.sinSum(ssig1, csig1, c2)
@@ -147,13 +160,18 @@ enum Series {
 
     /// A3's coefficients of ε^5 … ε^0, in n.
     static func a3(_ n: Double) -> [Double] {
-        table([-3, 128, -2, -3, 64, -1, -3, -1, 16, 3, -1, -2, 8, 1, -1, 2, 1, 1], orders: (0..<6).reversed().map { min(6 - $0 - 1, $0) }, at: n)
+        table(
+            [-3, 128, -2, -3, 64, -1, -3, -1, 16, 3, -1, -2, 8, 1, -1, 2, 1, 1],
+            orders: (0..<6).reversed().map { min(6 - $0 - 1, $0) },
+            at: n
+        )
     }
 
     /// C3[l]'s coefficients of ε^j (l = 1…5, j = 5 … l), in n.
     static func c3(_ n: Double) -> [Double] {
         let coeff: [Double] = [
-            3, 128, 2, 5, 128, -1, 3, 3, 64, -1, 0, 1, 8, -1, 1, 4, 5, 256, 1, 3, 128, -3, -2, 3, 64, 1, -3, 2, 32, 7, 512, -10, 9, 384, 5, -9, 5, 192, 7, 512,
+            3, 128, 2, 5, 128, -1, 3, 3, 64, -1, 0, 1, 8, -1, 1, 4, 5, 256, 1, 3, 128, -3, -2, 3, 64, 1, -3, 2, 32, 7, 512, -10, 9, 384, 5,
+            -9, 5, 192, 7, 512,
             -14, 7, 512, 21, 2560,
         ]
         let orders = (1..<6).flatMap { l in (l..<6).reversed().map { j in min(6 - j - 1, j) } }
@@ -163,9 +181,12 @@ enum Series {
     /// C4[l]'s coefficients of ε^j (l = 0…5, j = 5 … l), in n: the area series (§6).
     static func c4(_ n: Double) -> [Double] {
         let coeff: [Double] = [
-            97, 15015, 1088, 156, 45045, -224, -4784, 1573, 45045, -10656, 14144, -4576, -858, 45045, 64, 624, -4576, 6864, -3003, 15015, 100, 208, 572,
-            3432, -12012, 30030, 45045, 1, 9009, -2944, 468, 135135, 5792, 1040, -1287, 135135, 5952, -11648, 9152, -2574, 135135, -64, -624, 4576, -6864,
-            3003, 135135, 8, 10725, 1856, -936, 225225, -8448, 4992, -1144, 225225, -1440, 4160, -4576, 1716, 225225, -136, 63063, 1024, -208, 105105, 3584,
+            97, 15015, 1088, 156, 45045, -224, -4784, 1573, 45045, -10656, 14144, -4576, -858, 45045, 64, 624, -4576, 6864, -3003, 15015,
+            100, 208, 572,
+            3432, -12012, 30030, 45045, 1, 9009, -2944, 468, 135135, 5792, 1040, -1287, 135135, 5952, -11648, 9152, -2574, 135135, -64,
+            -624, 4576, -6864,
+            3003, 135135, 8, 10725, 1856, -936, 225225, -8448, 4992, -1144, 225225, -1440, 4160, -4576, 1716, 225225, -136, 63063, 1024,
+            -208, 105105, 3584,
             -3328, 1144, 315315, -128, 135135, -2560, 832, 405405, 128, 99099,
         ]
         let orders = (0..<6).flatMap { l in (l..<6).reversed().map { j in 6 - j - 1 } }
@@ -186,7 +207,8 @@ enum Series {
         var k = c.count
         var n = k - (sine ? 1 : 0)
         let ar = 2 * (cosx - sinx) * (cosx + sinx)
-        var y0 = 0.0, y1 = 0.0
+        var y0 = 0.0
+        var y1 = 0.0
         if n & 1 == 1 {
             k -= 1
             y0 = c[k]

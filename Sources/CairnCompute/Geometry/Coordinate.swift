@@ -15,7 +15,11 @@ public struct Coordinate: Sendable, Hashable, Codable {
 
 /// Why a computation could not be done, for the caller to act on.
 public struct ComputeError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case invalidInput = "invalid_input", emptyNetwork = "empty_network", unreachable = "unreachable" }
+    public enum Kind: String, Sendable {
+        case invalidInput = "invalid_input"
+        case emptyNetwork = "empty_network"
+        case unreachable = "unreachable"
+    }
     public let kind: Kind
     public let message: String
 
@@ -32,9 +36,11 @@ public enum Haversine {
     public static let earthRadius = 6_371_008.8
 
     public static func distance(_ a: Coordinate, _ b: Coordinate) -> Double {
-        let φ1 = a.lat * .pi / 180, φ2 = b.lat * .pi / 180
-        let dφ = φ2 - φ1, dλ = (b.lon - a.lon) * .pi / 180
-        let h = sin(dφ / 2) * sin(dφ / 2) + cos(φ1) * cos(φ2) * sin(dλ / 2) * sin(dλ / 2)
+        let lat1 = a.lat * .pi / 180
+        let lat2 = b.lat * .pi / 180
+        let dLat = lat2 - lat1
+        let dLon = (b.lon - a.lon) * .pi / 180
+        let h = sin(dLat / 2) * sin(dLat / 2) + cos(lat1) * cos(lat2) * sin(dLon / 2) * sin(dLon / 2)
         return 2 * earthRadius * asin(min(1, sqrt(h)))
     }
 

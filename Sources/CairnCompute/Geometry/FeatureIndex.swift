@@ -35,8 +35,10 @@ public struct FeatureIndex: Sendable {
         var large: [Int32] = []
         for (i, f) in features.enumerated() {
             guard let b = Planar.bbox(f.geometry) else { continue }
-            let x0 = Int((b.minLon / Self.cellSize).rounded(.down)), x1 = Int((b.maxLon / Self.cellSize).rounded(.down))
-            let y0 = Int((b.minLat / Self.cellSize).rounded(.down)), y1 = Int((b.maxLat / Self.cellSize).rounded(.down))
+            let x0 = Int((b.minLon / Self.cellSize).rounded(.down))
+            let x1 = Int((b.maxLon / Self.cellSize).rounded(.down))
+            let y0 = Int((b.minLat / Self.cellSize).rounded(.down))
+            let y1 = Int((b.maxLat / Self.cellSize).rounded(.down))
             if (x1 - x0 + 1) * (y1 - y0 + 1) > 1024 {
                 large.append(Int32(i))
                 continue
@@ -59,7 +61,8 @@ public struct FeatureIndex: Sendable {
             if best == nil || d < best!.d || (d == best!.d && Int(i) < best!.i) { best = (d, Int(i), q) }
         }
         large.forEach(consider)
-        let cx = Int((p.lon / Self.cellSize).rounded(.down)), cy = Int((p.lat / Self.cellSize).rounded(.down))
+        let cx = Int((p.lon / Self.cellSize).rounded(.down))
+        let cy = Int((p.lat / Self.cellSize).rounded(.down))
         let metresPerCell = Self.cellSize * 110_540 * max(0.05, cos(p.lat * .pi / 180))
         var ring = 0
         while ring <= 40_000 {
@@ -89,7 +92,10 @@ public struct FeatureIndex: Sendable {
             for (a, b) in zip(l, l.dropFirst()) { segment(a, b) }
         }
         func polygon(_ rs: [[Coordinate]]) {
-            if Planar.contains(rs, p) { best = (0, p); return }
+            if Planar.contains(rs, p) {
+                best = (0, p)
+                return
+            }
             rs.forEach(line)
         }
         switch g {

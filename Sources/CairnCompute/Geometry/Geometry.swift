@@ -28,11 +28,14 @@ public indirect enum Geometry: Sendable, Equatable {
         }
         guard let c = o["coordinates"] else { throw ComputeError(.invalidInput, "a \(type) needs \"coordinates\"") }
         func pos(_ v: Any) throws(ComputeError) -> Coordinate {
-            guard let a = v as? [Any], a.count >= 2, let x = (a[0] as? NSNumber)?.doubleValue, let y = (a[1] as? NSNumber)?.doubleValue else {
+            guard let a = v as? [Any], a.count >= 2, let x = (a[0] as? NSNumber)?.doubleValue, let y = (a[1] as? NSNumber)?.doubleValue
+            else {
                 throw ComputeError(.invalidInput, "a position is [longitude, latitude]")
             }
             let p = Coordinate(lon: x, lat: y)
-            guard p.isValid else { throw ComputeError(.invalidInput, "the position (\(x), \(y)) is out of range: longitude −180…180, latitude −90…90") }
+            guard p.isValid else {
+                throw ComputeError(.invalidInput, "the position (\(x), \(y)) is out of range: longitude −180…180, latitude −90…90")
+            }
             return p
         }
         func line(_ v: Any, min: Int) throws(ComputeError) -> [Coordinate] {
@@ -113,11 +116,21 @@ public enum Planar {
     /// The centroid: of points, their mean; of lines, weighted by segment length; of polygons,
     /// weighted by area with holes taken out; of a collection, of its highest-dimension parts.
     public static func centroid(_ g: Geometry) -> Coordinate? {
-        var sx = 0.0, sy = 0.0, w = 0.0
+        var sx = 0.0
+        var sy = 0.0
+        var w = 0.0
         func add(_ g: Geometry, dimension: Int) {
             switch g {
-            case .point(let p) where dimension == 0: sx += p.lon; sy += p.lat; w += 1
-            case .multiPoint(let ps) where dimension == 0: for p in ps { sx += p.lon; sy += p.lat; w += 1 }
+            case .point(let p) where dimension == 0:
+                sx += p.lon
+                sy += p.lat
+                w += 1
+            case .multiPoint(let ps) where dimension == 0:
+                for p in ps {
+                    sx += p.lon
+                    sy += p.lat
+                    w += 1
+                }
             case .lineString(let l) where dimension == 1: line(l)
             case .multiLineString(let ls) where dimension == 1: ls.forEach(line)
             case .polygon(let rs) where dimension == 2: polygon(rs)
@@ -129,21 +142,34 @@ public enum Planar {
         func line(_ l: [Coordinate]) {
             for (a, b) in zip(l, l.dropFirst()) {
                 let d = hypot(b.lon - a.lon, b.lat - a.lat)
-                sx += d * (a.lon + b.lon) / 2; sy += d * (a.lat + b.lat) / 2; w += d
+                sx += d * (a.lon + b.lon) / 2
+                sy += d * (a.lat + b.lat) / 2
+                w += d
             }
         }
         func polygon(_ rs: [[Coordinate]]) {
             for (i, r) in rs.enumerated() {
                 // Shoelace over the ring, relative to its first position for precision; holes subtract.
                 let o = r[0]
-                var a = 0.0, cx = 0.0, cy = 0.0
+                var a = 0.0
+                var cx = 0.0
+                var cy = 0.0
                 for (p, q) in zip(r, r.dropFirst()) {
-                    let x0 = p.lon - o.lon, y0 = p.lat - o.lat, x1 = q.lon - o.lon, y1 = q.lat - o.lat
+                    let x0 = p.lon - o.lon
+                    let y0 = p.lat - o.lat
+                    let x1 = q.lon - o.lon
+                    let y1 = q.lat - o.lat
                     let cross = x0 * y1 - x1 * y0
-                    a += cross; cx += (x0 + x1) * cross; cy += (y0 + y1) * cross
+                    a += cross
+                    cx += (x0 + x1) * cross
+                    cy += (y0 + y1) * cross
                 }
                 let area = abs(a) / 2 * (i == 0 ? 1 : -1)
-                if a != 0 { sx += area * (o.lon + cx / (3 * a)); sy += area * (o.lat + cy / (3 * a)); w += area }
+                if a != 0 {
+                    sx += area * (o.lon + cx / (3 * a))
+                    sy += area * (o.lat + cy / (3 * a))
+                    w += area
+                }
             }
         }
         let dim = g.dimension
@@ -161,8 +187,11 @@ public enum Planar {
             var inside = false
             var j = ring.count - 1
             for i in ring.indices {
-                let a = ring[i], b = ring[j]
-                if (a.lat > p.lat) != (b.lat > p.lat), p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon { inside.toggle() }
+                let a = ring[i]
+                let b = ring[j]
+                if (a.lat > p.lat) != (b.lat > p.lat), p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon {
+                    inside.toggle()
+                }
                 j = i
             }
             return inside
@@ -175,8 +204,11 @@ public enum Planar {
     public static func convexHull(_ points: [Coordinate]) -> [Coordinate] {
         let ps = Array(Set(points)).sorted { ($0.lon, $0.lat) < ($1.lon, $1.lat) }
         guard ps.count >= 3 else { return ps.isEmpty ? [] : ps + [ps[0]] }
-        func cross(_ o: Coordinate, _ a: Coordinate, _ b: Coordinate) -> Double { (a.lon - o.lon) * (b.lat - o.lat) - (a.lat - o.lat) * (b.lon - o.lon) }
-        var lower: [Coordinate] = [], upper: [Coordinate] = []
+        func cross(_ o: Coordinate, _ a: Coordinate, _ b: Coordinate) -> Double {
+            (a.lon - o.lon) * (b.lat - o.lat) - (a.lat - o.lat) * (b.lon - o.lon)
+        }
+        var lower: [Coordinate] = []
+        var upper: [Coordinate] = []
         for p in ps {
             while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], p) <= 0 { lower.removeLast() }
             lower.append(p)

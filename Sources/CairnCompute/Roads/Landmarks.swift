@@ -32,10 +32,12 @@ final class Landmarks: Sendable {
         for v in g.targets { roffsets[Int(v) + 1] += 1 }
         for i in 0..<n { roffsets[i + 1] += roffsets[i] }
         var fill = roffsets
-        var rtargets = [Int32](repeating: 0, count: g.edgeCount), rweights = [Double](repeating: 0, count: g.edgeCount)
+        var rtargets = [Int32](repeating: 0, count: g.edgeCount)
+        var rweights = [Double](repeating: 0, count: g.edgeCount)
         for u in 0..<n {
             for e in Int(g.offsets[u])..<Int(g.offsets[u + 1]) {
-                let v = Int(g.targets[e]), slot = Int(fill[v])
+                let v = Int(g.targets[e])
+                let slot = Int(fill[v])
                 fill[v] += 1
                 rtargets[slot] = Int32(u)
                 rweights[slot] = w[e]
@@ -51,9 +53,11 @@ final class Landmarks: Sendable {
             tables.withLock { $0[job] = d }
         }
         let all = tables.withLock { $0 }
-        var from = [Double](repeating: Self.unreachable, count: n * k), to = from
+        var from = [Double](repeating: Self.unreachable, count: n * k)
+        var to = from
         for i in 0..<k {
-            let f = all[i], t = all[k + i]
+            let f = all[i]
+            let t = all[k + i]
             for v in 0..<n {
                 from[v * k + i] = f[v]
                 to[v * k + i] = t[v]
@@ -75,7 +79,8 @@ final class Landmarks: Sendable {
         let k = cos(cLat * .pi / 180)
         var best = [(node: Int, d2: Double)](repeating: (-1, -1), count: count)
         for v in core {
-            let x = (g.coordinates[v].lon - cLon) * k, y = g.coordinates[v].lat - cLat
+            let x = (g.coordinates[v].lon - cLon) * k
+            let y = g.coordinates[v].lat - cLat
             let sector = min(count - 1, Int((atan2(y, x) + .pi) / (2 * .pi) * Double(count)))
             let d2 = x * x + y * y
             if d2 > best[sector].d2 { best[sector] = (v, d2) }
@@ -93,7 +98,8 @@ final class Landmarks: Sendable {
             let u = Int(top.node)
             if top.g > dist[u] { continue }
             for e in Int(offsets[u])..<Int(offsets[u + 1]) {
-                let v = Int(targets[e]), nd = top.g + weights[e]
+                let v = Int(targets[e])
+                let nd = top.g + weights[e]
                 if nd < dist[v] {
                     dist[v] = nd
                     heap.push(nd, nd, Int32(v))

@@ -21,8 +21,10 @@ public struct Road: Sendable {
         else { return nil }
         let props = f["properties"] as? [String: Any] ?? [:]
         self.init(
-            id: props["@id"].map { "\($0)" } ?? fallbackID, coordinates: cs.compactMap { $0.count >= 2 ? Coordinate(lon: $0[0], lat: $0[1]) : nil },
-            tags: props.mapValues { "\($0)" })
+            id: props["@id"].map { "\($0)" } ?? fallbackID,
+            coordinates: cs.compactMap { $0.count >= 2 ? Coordinate(lon: $0[0], lat: $0[1]) : nil },
+            tags: props.mapValues { "\($0)" }
+        )
     }
 
     /// The roads of a GeoJSON FeatureCollection.

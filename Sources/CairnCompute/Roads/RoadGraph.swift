@@ -43,7 +43,8 @@ public final class RoadGraph: Sendable {
         var index: [Int64: Int32] = [:]
         var coords: [Coordinate] = []
         func key(_ c: Coordinate) -> Int64 {
-            let x = Int64((c.lon * 1e7 + 0.5).rounded(.down)), y = Int64((c.lat * 1e7 + 0.5).rounded(.down))
+            let x = Int64((c.lon * 1e7 + 0.5).rounded(.down))
+            let y = Int64((c.lat * 1e7 + 0.5).rounded(.down))
             return x &* 4_000_000_000 &+ y
         }
         func node(_ c: Coordinate) -> Int32 {
@@ -54,9 +55,15 @@ public final class RoadGraph: Sendable {
             coords.append(c)
             return n
         }
-        var from: [Int32] = [], to: [Int32] = [], len: [Double] = [], time: [Double] = [], road: [Int32] = []
-        var start: [Double] = [], forward: [Bool] = []
-        var ids: [String] = [], roadLengths: [Double] = []
+        var from: [Int32] = []
+        var to: [Int32] = []
+        var len: [Double] = []
+        var time: [Double] = []
+        var road: [Int32] = []
+        var start: [Double] = []
+        var forward: [Bool] = []
+        var ids: [String] = []
+        var roadLengths: [Double] = []
         for r in roads {
             if let classes, !classes.contains(r.tags["highway"] ?? "") { continue }
             guard r.coordinates.count >= 2 else { continue }
@@ -65,15 +72,33 @@ public final class RoadGraph: Sendable {
             }
             let rid = Int32(ids.count)
             ids.append(r.id)
-            let speed = r.speedKmh / 3.6, dir = r.direction
+            let speed = r.speedKmh / 3.6
+            let dir = r.direction
             var position = 0.0
             for (a, b) in zip(r.coordinates, r.coordinates.dropFirst()) {
-                let u = node(a), v = node(b)
+                let u = node(a)
+                let v = node(b)
                 let d = Haversine.distance(a, b)
                 defer { position += d }
                 if u == v { continue }
-                if dir >= 0 { from.append(u); to.append(v); len.append(d); time.append(d / speed); road.append(rid); start.append(position); forward.append(true) }
-                if dir <= 0 { from.append(v); to.append(u); len.append(d); time.append(d / speed); road.append(rid); start.append(position + d); forward.append(false) }
+                if dir >= 0 {
+                    from.append(u)
+                    to.append(v)
+                    len.append(d)
+                    time.append(d / speed)
+                    road.append(rid)
+                    start.append(position)
+                    forward.append(true)
+                }
+                if dir <= 0 {
+                    from.append(v)
+                    to.append(u)
+                    len.append(d)
+                    time.append(d / speed)
+                    road.append(rid)
+                    start.append(position + d)
+                    forward.append(false)
+                }
             }
             roadLengths.append(position)
         }
@@ -82,11 +107,15 @@ public final class RoadGraph: Sendable {
         for u in from { offsets[Int(u) + 1] += 1 }
         for i in 0..<n { offsets[i + 1] += offsets[i] }
         var fill = offsets
-        var targets = [Int32](repeating: 0, count: from.count), lengths = [Double](repeating: 0, count: from.count)
-        var times = [Double](repeating: 0, count: from.count), roadOf = [Int32](repeating: 0, count: from.count)
-        var along = [Double](repeating: 0, count: from.count), alongForward = [Bool](repeating: true, count: from.count)
+        var targets = [Int32](repeating: 0, count: from.count)
+        var lengths = [Double](repeating: 0, count: from.count)
+        var times = [Double](repeating: 0, count: from.count)
+        var roadOf = [Int32](repeating: 0, count: from.count)
+        var along = [Double](repeating: 0, count: from.count)
+        var alongForward = [Bool](repeating: true, count: from.count)
         for e in from.indices {
-            let u = Int(from[e]), slot = Int(fill[u])
+            let u = Int(from[e])
+            let slot = Int(fill[u])
             fill[u] += 1
             targets[slot] = to[e]
             lengths[slot] = len[e]
@@ -108,10 +137,11 @@ public final class RoadGraph: Sendable {
         self.roadLengths = roadLengths
         var unit = [Double](repeating: 0, count: coords.count * 3)
         for (i, c) in coords.enumerated() {
-            let φ = c.lat * .pi / 180, λ = c.lon * .pi / 180
-            unit[3 * i] = cos(φ) * cos(λ)
-            unit[3 * i + 1] = cos(φ) * sin(λ)
-            unit[3 * i + 2] = sin(φ)
+            let lat = c.lat * .pi / 180
+            let lon = c.lon * .pi / 180
+            unit[3 * i] = cos(lat) * cos(lon)
+            unit[3 * i + 1] = cos(lat) * sin(lon)
+            unit[3 * i + 2] = sin(lat)
         }
         self.unit = unit
         var least = Double.infinity
@@ -124,23 +154,33 @@ public final class RoadGraph: Sendable {
     /// stack), then everything reachable from the largest one.
     static func downstreamOfLargestComponent(n: Int, offsets: [Int32], targets: [Int32]) -> (downstream: [Bool], core: [Bool]) {
         guard n > 0 else { return ([], []) }
-        var index = [Int32](repeating: -1, count: n), low = [Int32](repeating: 0, count: n), comp = [Int32](repeating: -1, count: n)
+        var index = [Int32](repeating: -1, count: n)
+        var low = [Int32](repeating: 0, count: n)
+        var comp = [Int32](repeating: -1, count: n)
         var onStack = [Bool](repeating: false, count: n)
-        var stack: [Int32] = [], call: [(node: Int32, edge: Int32)] = []
-        var next: Int32 = 0, components: Int32 = 0
+        var stack: [Int32] = []
+        var call: [(node: Int32, edge: Int32)] = []
+        var next: Int32 = 0
+        var components: Int32 = 0
         var sizes: [Int] = []
         for root in 0..<n where index[root] < 0 {
             call.append((Int32(root), offsets[root]))
-            index[root] = next; low[root] = next; next += 1
-            stack.append(Int32(root)); onStack[root] = true
+            index[root] = next
+            low[root] = next
+            next += 1
+            stack.append(Int32(root))
+            onStack[root] = true
             while let (u, e) = call.last {
                 let ui = Int(u)
                 if e < offsets[ui + 1] {
                     call[call.count - 1].edge = e + 1
                     let v = Int(targets[Int(e)])
                     if index[v] < 0 {
-                        index[v] = next; low[v] = next; next += 1
-                        stack.append(Int32(v)); onStack[v] = true
+                        index[v] = next
+                        low[v] = next
+                        next += 1
+                        stack.append(Int32(v))
+                        onStack[v] = true
                         call.append((Int32(v), offsets[v]))
                     } else if onStack[v] {
                         low[ui] = min(low[ui], index[v])
@@ -165,11 +205,15 @@ public final class RoadGraph: Sendable {
         let core = Int32(sizes.indices.max { sizes[$0] < sizes[$1] }!)
         var reached = [Bool](repeating: false, count: n)
         var queue: [Int32] = []
-        for v in 0..<n where comp[v] == core { reached[v] = true; queue.append(Int32(v)) }
+        for v in 0..<n where comp[v] == core {
+            reached[v] = true
+            queue.append(Int32(v))
+        }
         let inCore = reached
         var head = 0
         while head < queue.count {
-            let u = Int(queue[head]); head += 1
+            let u = Int(queue[head])
+            head += 1
             for e in Int(offsets[u])..<Int(offsets[u + 1]) where !reached[Int(targets[e])] {
                 reached[Int(targets[e])] = true
                 queue.append(targets[e])
@@ -226,7 +270,11 @@ public final class RoadGraph: Sendable {
     /// A binary min-heap of (cost, node), a plain value so the search loop touches no class state.
     struct MinHeap {
         /// `cost` orders the heap (the cost so far plus the estimate); `g` is the cost so far.
-        struct Entry { var cost: Double; var g: Double; var node: Int32 }
+        struct Entry {
+            var cost: Double
+            var g: Double
+            var node: Int32
+        }
         var items: ContiguousArray<Entry> = []
 
         mutating func removeAll() { items.removeAll(keepingCapacity: true) }
@@ -291,7 +339,12 @@ public final class RoadGraph: Sendable {
     /// target found. Returns that best cost and the target reached (-1: none). The loop runs on
     /// raw buffers: array accesses through a class would each pay an exclusivity check and a retain.
     func search(
-        _ s: Searcher, from sources: [Endpoint], to targets: [Endpoint], weight: Weight, budget: Double = .infinity, bound: Double = .infinity,
+        _ s: Searcher,
+        from sources: [Endpoint],
+        to targets: [Endpoint],
+        weight: Weight,
+        budget: Double = .infinity,
+        bound: Double = .infinity,
         visit: ((Int32, Double) -> Void)? = nil
     ) -> (cost: Double, target: Int32) {
         precondition(targets.count <= 2, "a search ends at one or two nodes")
@@ -310,11 +363,17 @@ public final class RoadGraph: Sendable {
         // further micrometre) so that rounding cannot make them overshoot. Without targets (an
         // isochrone) this is plain Dijkstra.
         let scale = Haversine.earthRadius * (weight == .distance ? 1 : minSecondsPerMetre) * (1 - 1e-9)
-        let goal0 = targets.first.map { Int32($0.node) } ?? -1, extra0 = targets.first?.cost ?? 0
-        let goal1 = targets.count > 1 ? Int32(targets[1].node) : -1, extra1 = targets.count > 1 ? targets[1].cost : 0
-        func xyz(_ t: Int32) -> (Double, Double, Double) { t >= 0 ? (unit[3 * Int(t)], unit[3 * Int(t) + 1], unit[3 * Int(t) + 2]) : (0, 0, 0) }
-        let (tx, ty, tz) = xyz(goal0), (ux, uy, uz) = xyz(goal1)
-        let hasGoal = goal0 >= 0, hasSecond = goal1 >= 0
+        let goal0 = targets.first.map { Int32($0.node) } ?? -1
+        let extra0 = targets.first?.cost ?? 0
+        let goal1 = targets.count > 1 ? Int32(targets[1].node) : -1
+        let extra1 = targets.count > 1 ? targets[1].cost : 0
+        func xyz(_ t: Int32) -> (Double, Double, Double) {
+            t >= 0 ? (unit[3 * Int(t)], unit[3 * Int(t) + 1], unit[3 * Int(t) + 2]) : (0, 0, 0)
+        }
+        let (tx, ty, tz) = xyz(goal0)
+        let (ux, uy, uz) = xyz(goal1)
+        let hasGoal = goal0 >= 0
+        let hasSecond = goal1 >= 0
         // Per target, the active landmarks (column index) and the target's own distances from
         // and to each: (column, d(L, t), d(t, L)).
         let marks = hasGoal ? landmarks(weight) : nil
@@ -323,60 +382,79 @@ public final class RoadGraph: Sendable {
             guard let marks, t >= 0, let s = sources.first?.node else { return [] }
             return marks.active(source: s, target: Int(t)).map { ($0, marks.from[Int(t) * k + $0], marks.to[Int(t) * k + $0]) }
         }
-        let bounds0 = bounds(goal0), bounds1 = bounds(goal1)
-        var best = bound, reached: Int32 = -1
+        let bounds0 = bounds(goal0)
+        let bounds1 = bounds(goal1)
+        var best = bound
+        var reached: Int32 = -1
         (weight == .distance ? lengths : times).withUnsafeBufferPointer { w in
             unit.withUnsafeBufferPointer { xyz in
-            (marks?.from ?? []).withUnsafeBufferPointer { lmFrom in
-            (marks?.to ?? []).withUnsafeBufferPointer { lmTo in
-            @inline(__always) func landmark(_ v: Int, _ bs: [(Int, Double, Double)]) -> Double {
-                var h = 0.0
-                for (i, dLt, dtL) in bs {
-                    h = max(h, dLt - lmFrom[v * k + i], lmTo[v * k + i] - dtL)
-                }
-                return h - 1e-6 - 1e-9 * h
-            }
-            @inline(__always) func estimate(_ v: Int) -> Double {
-                guard hasGoal else { return 0 }
-                let x = xyz[3 * v], y = xyz[3 * v + 1], z = xyz[3 * v + 2]
-                let dx = x - tx, dy = y - ty, dz = z - tz
-                var h = max((dx * dx + dy * dy + dz * dz).squareRoot() * scale, landmark(v, bounds0)) + extra0
-                if hasSecond {
-                    let ex = x - ux, ey = y - uy, ez = z - uz
-                    h = min(h, max((ex * ex + ey * ey + ez * ez).squareRoot() * scale, landmark(v, bounds1)) + extra1)
-                }
-                return h
-            }
-            offsets.withUnsafeBufferPointer { off in
-                self.targets.withUnsafeBufferPointer { tg in
-                    s.dist.withUnsafeMutableBufferPointer { dist in
-                        s.prev.withUnsafeMutableBufferPointer { prev in
-                            s.stamp.withUnsafeMutableBufferPointer { stamp in
-                                for source in sources where source.cost <= budget {
-                                    let u = source.node
-                                    guard stamp[u] != epoch || source.cost < dist[u] else { continue }
-                                    stamp[u] = epoch
-                                    dist[u] = source.cost
-                                    prev[u] = -1
-                                    let h = estimate(u)
-                                    if h < Landmarks.cannotReach { heap.push(source.cost + h, source.cost, Int32(u)) }
-                                }
-                                while let top = heap.pop() {
-                                    if top.cost >= best { break }  // nothing left can beat what is found
-                                    let u = Int(top.node), d = top.g
-                                    if d > dist[u] { continue }  // a stale entry: a cheaper way here was found since
-                                    visit?(top.node, d)
-                                    if top.node == goal0 && d + extra0 < best { best = d + extra0; reached = goal0 }
-                                    if top.node == goal1 && d + extra1 < best { best = d + extra1; reached = goal1 }
-                                    for e in Int(off[u])..<Int(off[u + 1]) {
-                                        let v = Int(tg[e]), nd = d + w[e]
-                                        if nd <= budget && (stamp[v] != epoch || nd < dist[v]) {
-                                            stamp[v] = epoch
-                                            dist[v] = nd
-                                            prev[v] = Int32(e)
-                                            // A landmark may prove no target reachable from v: then v need not be explored.
-                                            let h = estimate(v)
-                                            if h < Landmarks.cannotReach { heap.push(nd + h, nd, Int32(v)) }
+                (marks?.from ?? []).withUnsafeBufferPointer { lmFrom in
+                    (marks?.to ?? []).withUnsafeBufferPointer { lmTo in
+                        @inline(__always) func landmark(_ v: Int, _ bs: [(Int, Double, Double)]) -> Double {
+                            var h = 0.0
+                            for (i, dLt, dtL) in bs {
+                                h = max(h, dLt - lmFrom[v * k + i], lmTo[v * k + i] - dtL)
+                            }
+                            return h - 1e-6 - 1e-9 * h
+                        }
+                        @inline(__always) func estimate(_ v: Int) -> Double {
+                            guard hasGoal else { return 0 }
+                            let x = xyz[3 * v]
+                            let y = xyz[3 * v + 1]
+                            let z = xyz[3 * v + 2]
+                            let dx = x - tx
+                            let dy = y - ty
+                            let dz = z - tz
+                            var h = max((dx * dx + dy * dy + dz * dz).squareRoot() * scale, landmark(v, bounds0)) + extra0
+                            if hasSecond {
+                                let ex = x - ux
+                                let ey = y - uy
+                                let ez = z - uz
+                                h = min(h, max((ex * ex + ey * ey + ez * ez).squareRoot() * scale, landmark(v, bounds1)) + extra1)
+                            }
+                            return h
+                        }
+                        offsets.withUnsafeBufferPointer { off in
+                            self.targets.withUnsafeBufferPointer { tg in
+                                s.dist.withUnsafeMutableBufferPointer { dist in
+                                    s.prev.withUnsafeMutableBufferPointer { prev in
+                                        s.stamp.withUnsafeMutableBufferPointer { stamp in
+                                            for source in sources where source.cost <= budget {
+                                                let u = source.node
+                                                guard stamp[u] != epoch || source.cost < dist[u] else { continue }
+                                                stamp[u] = epoch
+                                                dist[u] = source.cost
+                                                prev[u] = -1
+                                                let h = estimate(u)
+                                                if h < Landmarks.cannotReach { heap.push(source.cost + h, source.cost, Int32(u)) }
+                                            }
+                                            while let top = heap.pop() {
+                                                if top.cost >= best { break }  // nothing left can beat what is found
+                                                let u = Int(top.node)
+                                                let d = top.g
+                                                if d > dist[u] { continue }  // a stale entry: a cheaper way here was found since
+                                                visit?(top.node, d)
+                                                if top.node == goal0 && d + extra0 < best {
+                                                    best = d + extra0
+                                                    reached = goal0
+                                                }
+                                                if top.node == goal1 && d + extra1 < best {
+                                                    best = d + extra1
+                                                    reached = goal1
+                                                }
+                                                for e in Int(off[u])..<Int(off[u + 1]) {
+                                                    let v = Int(tg[e])
+                                                    let nd = d + w[e]
+                                                    if nd <= budget && (stamp[v] != epoch || nd < dist[v]) {
+                                                        stamp[v] = epoch
+                                                        dist[v] = nd
+                                                        prev[v] = Int32(e)
+                                                        // A landmark may prove no target reachable from v: then v need not be explored.
+                                                        let h = estimate(v)
+                                                        if h < Landmarks.cannotReach { heap.push(nd + h, nd, Int32(v)) }
+                                                    }
+                                                }
+                                            }
                                         }
                                     }
                                 }
@@ -384,9 +462,6 @@ public final class RoadGraph: Sendable {
                         }
                     }
                 }
-            }
-            }
-            }
             }
         }
         return (best, reached)
@@ -404,7 +479,12 @@ public final class RoadGraph: Sendable {
 
     /// The cheapest way from any source to any target (each endpoint with its own extra cost),
     /// or nil when there is none: its total cost, the edges taken, and the endpoints used.
-    public func shortestPath(from sources: [Endpoint], to targets: [Endpoint], weight: Weight = .distance, bound: Double = .infinity)
+    public func shortestPath(
+        from sources: [Endpoint],
+        to targets: [Endpoint],
+        weight: Weight = .distance,
+        bound: Double = .infinity
+    )
         -> (cost: Double, edges: [Int], source: Int, target: Int)?
     {
         if surelyUnreachable(sources, targets) { return nil }
@@ -424,7 +504,8 @@ public final class RoadGraph: Sendable {
 
     /// The least cost from `source` to `target` alone (nil: unreachable), without the path.
     public func shortestCost(from source: Int, to target: Int, weight: Weight = .distance) -> Double? {
-        let from = [Endpoint(node: source)], to = [Endpoint(node: target)]
+        let from = [Endpoint(node: source)]
+        let to = [Endpoint(node: target)]
         if surelyUnreachable(from, to) { return nil }
         return withSearcher { s in
             let (cost, reached) = search(s, from: from, to: to, weight: weight)
@@ -470,7 +551,8 @@ public final class RoadGraph: Sendable {
     public func source(ofEdge e: Int) -> Int { Int(sourceOf(edge: e)) }
 
     func sourceOf(edge e: Int) -> Int32 {
-        var lo = 0, hi = nodeCount - 1
+        var lo = 0
+        var hi = nodeCount - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             if Int(offsets[mid]) <= e { lo = mid } else { hi = mid - 1 }

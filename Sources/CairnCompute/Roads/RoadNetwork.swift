@@ -10,7 +10,12 @@ public final class RoadNetwork: Sendable {
 
     public init(roads: [Road], classes: Set<String>? = nil) throws(ComputeError) {
         graph = try RoadGraph(roads: roads, classes: classes)
-        guard graph.edgeCount > 0 else { throw ComputeError(.emptyNetwork, "the road network has no usable segment (no LineString roads\(classes == nil ? "" : " of the chosen classes"))") }
+        guard graph.edgeCount > 0 else {
+            throw ComputeError(
+                .emptyNetwork,
+                "the road network has no usable segment (no LineString roads\(classes == nil ? "" : " of the chosen classes"))"
+            )
+        }
         var cells: [Int64: [Int32]] = [:]
         for u in 0..<graph.nodeCount {
             let a = graph.coordinates[u]
@@ -25,8 +30,10 @@ public final class RoadNetwork: Sendable {
     static func cellKey(_ x: Int, _ y: Int) -> Int64 { Int64(x) &* 1_000_003 &+ Int64(y) }
 
     static func cellsCovering(_ a: Coordinate, _ b: Coordinate) -> [Int64] {
-        let x0 = Int((min(a.lon, b.lon) / cellSize).rounded(.down)), x1 = Int((max(a.lon, b.lon) / cellSize).rounded(.down))
-        let y0 = Int((min(a.lat, b.lat) / cellSize).rounded(.down)), y1 = Int((max(a.lat, b.lat) / cellSize).rounded(.down))
+        let x0 = Int((min(a.lon, b.lon) / cellSize).rounded(.down))
+        let x1 = Int((max(a.lon, b.lon) / cellSize).rounded(.down))
+        let y0 = Int((min(a.lat, b.lat) / cellSize).rounded(.down))
+        let y1 = Int((max(a.lat, b.lat) / cellSize).rounded(.down))
         var out: [Int64] = []
         for x in x0...x1 { for y in y0...y1 { out.append(cellKey(x, y)) } }
         return out
@@ -52,7 +59,8 @@ public final class RoadNetwork: Sendable {
     /// The nearest position on any road, searching rings of cells outward until no nearer one can exist.
     public func snap(_ p: Coordinate) throws(ComputeError) -> Snap {
         guard p.isValid else { throw ComputeError(.invalidInput, "the point (\(p.lon), \(p.lat)) is out of range") }
-        let cx = Int((p.lon / Self.cellSize).rounded(.down)), cy = Int((p.lat / Self.cellSize).rounded(.down))
+        let cx = Int((p.lon / Self.cellSize).rounded(.down))
+        let cy = Int((p.lat / Self.cellSize).rounded(.down))
         var best: (d: Double, e: Int, t: Double, q: Coordinate)?
         let metresPerCell = Self.cellSize * 110_540 * max(0.05, cos(p.lat * .pi / 180))
         var ring = 0
@@ -61,7 +69,8 @@ public final class RoadNetwork: Sendable {
                 for y in (cy - ring)...(cy + ring) where max(abs(x - cx), abs(y - cy)) == ring {
                     guard let edges = cells[Self.cellKey(x, y)] else { continue }
                     for e in edges {
-                        let a = graph.coordinates[Int(graph.sourceOf(edge: Int(e)))], b = graph.coordinates[Int(graph.targets[Int(e)])]
+                        let a = graph.coordinates[Int(graph.sourceOf(edge: Int(e)))]
+                        let b = graph.coordinates[Int(graph.targets[Int(e)])]
                         let (t, q) = Self.project(p, a, b)
                         let d = Haversine.distance(p, q)
                         if best == nil || d < best!.d || (d == best!.d && Int(e) < best!.e) { best = (d, Int(e), t, q) }
@@ -75,15 +84,27 @@ public final class RoadNetwork: Sendable {
         guard let best else { throw ComputeError(.emptyNetwork, "no road near (\(p.lon), \(p.lat))") }
         let place = graph.placeOnRoad(edge: best.e, fraction: best.t)
         return Snap(
-            input: p, point: best.q, distance: best.d, road: graph.road(ofEdge: best.e), offset: place.offset, fraction: place.fraction, edge: best.e,
-            along: best.t)
+            input: p,
+            point: best.q,
+            distance: best.d,
+            road: graph.road(ofEdge: best.e),
+            offset: place.offset,
+            fraction: place.fraction,
+            edge: best.e,
+            along: best.t
+        )
     }
 
     /// The nearest point of segment a–b to p on a local projection, and how far along it lies.
     static func project(_ p: Coordinate, _ a: Coordinate, _ b: Coordinate) -> (Double, Coordinate) {
         let k = cos(p.lat * .pi / 180)
-        let ax = (a.lon - p.lon) * k, ay = a.lat - p.lat, bx = (b.lon - p.lon) * k, by = b.lat - p.lat
-        let dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy
+        let ax = (a.lon - p.lon) * k
+        let ay = a.lat - p.lat
+        let bx = (b.lon - p.lon) * k
+        let by = b.lat - p.lat
+        let dx = bx - ax
+        let dy = by - ay
+        let len2 = dx * dx + dy * dy
         let t = len2 == 0 ? 0 : max(0, min(1, -(ax * dx + ay * dy) / len2))
         return (t, Coordinate(lon: a.lon + t * (b.lon - a.lon), lat: a.lat + t * (b.lat - a.lat)))
     }
@@ -108,10 +129,15 @@ public final class RoadNetwork: Sendable {
     /// The ways out of a snapped point onto the graph: to the end of its segment that the edge
     /// leads to, and, where the road may be travelled the other way, back to its start.
     func departures(_ a: Snap, weight: RoadGraph.Weight) -> [(RoadGraph.Endpoint, Partial)] {
-        let u = graph.source(ofEdge: a.edge), v = graph.target(ofEdge: a.edge)
-        var out = [(RoadGraph.Endpoint(node: v, cost: (1 - a.along) * graph.cost(a.edge, weight)), Partial(edge: a.edge, from: a.along, to: 1))]
+        let u = graph.source(ofEdge: a.edge)
+        let v = graph.target(ofEdge: a.edge)
+        var out = [
+            (RoadGraph.Endpoint(node: v, cost: (1 - a.along) * graph.cost(a.edge, weight)), Partial(edge: a.edge, from: a.along, to: 1))
+        ]
         if let back = graph.edge(from: v, to: u, weight: weight) {
-            out.append((RoadGraph.Endpoint(node: u, cost: a.along * graph.cost(back, weight)), Partial(edge: back, from: 1 - a.along, to: 1)))
+            out.append(
+                (RoadGraph.Endpoint(node: u, cost: a.along * graph.cost(back, weight)), Partial(edge: back, from: 1 - a.along, to: 1))
+            )
         }
         return out
     }
@@ -119,10 +145,13 @@ public final class RoadNetwork: Sendable {
     /// The ways from the graph onto a snapped point: from its segment's start along the edge,
     /// and, where the road may be travelled the other way, from its end.
     func arrivals(_ b: Snap, weight: RoadGraph.Weight) -> [(RoadGraph.Endpoint, Partial)] {
-        let u = graph.source(ofEdge: b.edge), v = graph.target(ofEdge: b.edge)
+        let u = graph.source(ofEdge: b.edge)
+        let v = graph.target(ofEdge: b.edge)
         var out = [(RoadGraph.Endpoint(node: u, cost: b.along * graph.cost(b.edge, weight)), Partial(edge: b.edge, from: 0, to: b.along))]
         if let back = graph.edge(from: v, to: u, weight: weight) {
-            out.append((RoadGraph.Endpoint(node: v, cost: (1 - b.along) * graph.cost(back, weight)), Partial(edge: back, from: 0, to: 1 - b.along)))
+            out.append(
+                (RoadGraph.Endpoint(node: v, cost: (1 - b.along) * graph.cost(back, weight)), Partial(edge: back, from: 0, to: 1 - b.along))
+            )
         }
         return out
     }
@@ -130,8 +159,10 @@ public final class RoadNetwork: Sendable {
     /// Going from `a` to `b` on their shared segment without leaving it, when they share one and
     /// the road may be travelled that way.
     func direct(_ a: Snap, _ b: Snap, weight: RoadGraph.Weight) -> Partial? {
-        let u = graph.source(ofEdge: a.edge), v = graph.target(ofEdge: a.edge)
-        let bu = graph.source(ofEdge: b.edge), bv = graph.target(ofEdge: b.edge)
+        let u = graph.source(ofEdge: a.edge)
+        let v = graph.target(ofEdge: a.edge)
+        let bu = graph.source(ofEdge: b.edge)
+        let bv = graph.target(ofEdge: b.edge)
         // b's place measured from u toward v.
         let s: Double
         if (bu, bv) == (u, v) { s = b.along } else if (bu, bv) == (v, u) { s = 1 - b.along } else { return nil }
@@ -148,7 +179,8 @@ public final class RoadNetwork: Sendable {
         var snaps: [Snap] = []
         for p in points { snaps.append(try snap(p)) }
         var coords: [Coordinate] = [snaps[0].point]
-        var length = 0.0, time = 0.0
+        var length = 0.0
+        var time = 0.0
         var roads: [String] = []
         func travel(_ part: Partial, end: Coordinate) {
             let stretch = abs(part.to - part.from)
@@ -159,18 +191,23 @@ public final class RoadNetwork: Sendable {
             if stretch > 0 && roads.last != r { roads.append(r) }
         }
         for (a, b) in zip(snaps, snaps.dropFirst()) {
-            let out = departures(a, weight: weight), into = arrivals(b, weight: weight)
+            let out = departures(a, weight: weight)
+            let into = arrivals(b, weight: weight)
             let straight = direct(a, b, weight: weight)
             let straightCost = straight.map { abs($0.to - $0.from) * graph.cost($0.edge, weight) } ?? .infinity
             if let leg = graph.shortestPath(from: out.map(\.0), to: into.map(\.0), weight: weight, bound: straightCost) {
-                let first = out.first { $0.0.node == leg.source }!.1, last = into.first { $0.0.node == leg.target }!.1
+                let first = out.first { $0.0.node == leg.source }!.1
+                let last = into.first { $0.0.node == leg.target }!.1
                 travel(first, end: graph.coordinates[leg.source])
                 for e in leg.edges { travel(Partial(edge: e, from: 0, to: 1), end: graph.coordinates[graph.target(ofEdge: e)]) }
                 travel(last, end: b.point)
             } else if let straight {
                 travel(straight, end: b.point)
             } else {
-                throw ComputeError(.unreachable, "no route from (\(a.input.lon), \(a.input.lat)) to (\(b.input.lon), \(b.input.lat)) on this network (one-way streets or a disconnected part)")
+                throw ComputeError(
+                    .unreachable,
+                    "no route from (\(a.input.lon), \(a.input.lat)) to (\(b.input.lon), \(b.input.lat)) on this network (one-way streets or a disconnected part)"
+                )
             }
         }
         return Route(coordinates: coords, length: length, time: time, roads: roads, snapped: snaps)
@@ -194,6 +231,13 @@ public final class RoadNetwork: Sendable {
         let start = try snap(p)
         let reached = graph.reachable(from: departures(start, weight: weight).map(\.0), budget: budget, weight: weight)
         let nodes = reached.map { graph.coordinates[$0.node] }
-        return Isochrone(start: start, budget: budget, weight: weight, nodes: nodes, costs: reached.map(\.cost), hull: Planar.convexHull(nodes))
+        return Isochrone(
+            start: start,
+            budget: budget,
+            weight: weight,
+            nodes: nodes,
+            costs: reached.map(\.cost),
+            hull: Planar.convexHull(nodes)
+        )
     }
 }

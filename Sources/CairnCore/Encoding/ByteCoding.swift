@@ -33,7 +33,12 @@ public struct ByteWriter: Sendable {
     }
 
     public mutating func optionalString(_ s: String?) {
-        if let s { u8(1); string(s) } else { u8(0) }
+        if let s {
+            u8(1)
+            string(s)
+        } else {
+            u8(0)
+        }
     }
 }
 

@@ -40,8 +40,10 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
             CairnError(.schemaOutdated, "the store's schema is older than this server needs; an operator must run `cairn migrate`")
         case .corrupt:
             CairnError(
-                .corrupt, "the store holds damaged data for this request; an operator should run `cairn verify`",
-                details: details.filter { $0.key == "object" || $0.key == "path" })
+                .corrupt,
+                "the store holds damaged data for this request; an operator should run `cairn verify`",
+                details: details.filter { $0.key == "object" || $0.key == "path" }
+            )
         default: self
         }
     }

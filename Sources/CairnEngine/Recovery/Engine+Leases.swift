@@ -45,7 +45,10 @@ extension Engine {
         let renewed = try await leases.renewLeases(holder: holder.id, ttlMillis: leaseMillis)
         for lease in before.subtracting(renewed) {
             guard held.withLock({ $0.contains(lease) }), let session = session(holding: lease) else { continue }
-            logger.error("a run's lease was taken over while this server could not renew it; its session ends", metadata: ["run": "\(session.runID)"])
+            logger.error(
+                "a run's lease was taken over while this server could not renew it; its session ends",
+                metadata: ["run": "\(session.runID)"]
+            )
             await session.lapse("its lease lapsed while its server was cut off from the store, and another server ended it")
             await settle(session)
         }
@@ -75,10 +78,20 @@ extension Engine {
                     let dead = !expired && LeaseHolder(id: lease.holder).isCertainlyDead
                     guard expired || dead else { continue }
                     // Compare-and-take: another sweeper, or the holder renewing, may come first.
-                    guard try await leases.takeLease(lease.name, holder: holder.id, ttlMillis: leaseMillis, replacing: dead ? lease.holder : nil) else { continue }
+                    guard
+                        try await leases.takeLease(
+                            lease.name,
+                            holder: holder.id,
+                            ttlMillis: leaseMillis,
+                            replacing: dead ? lease.holder : nil
+                        )
+                    else { continue }
                 }
                 held.withLock { _ = $0.insert(lease.name) }
-                logger.info("taking over an orphaned run's lease", metadata: ["lease": "\(lease.name)", "holder": "\(lease.holder)", "expired": "\(expired)"])
+                logger.info(
+                    "taking over an orphaned run's lease",
+                    metadata: ["lease": "\(lease.name)", "holder": "\(lease.holder)", "expired": "\(expired)"]
+                )
                 await recoverOrphan(lease, expired: expired)
             }
             guard page.count == 200, let last = page.last else { return }
@@ -92,7 +105,9 @@ extension Engine {
         defer { _ = held.withLock { $0.remove(lease.name) } }
         let parts = lease.name.dropFirst(Self.leasePrefix.count).split(separator: "/", maxSplits: 2).map(String.init)
         do {
-            guard parts.count == 3, let number = Int64(parts[0]), let organization = try await gateway.repository.storage.organization(id: number) else {
+            guard parts.count == 3, let number = Int64(parts[0]),
+                let organization = try await gateway.repository.storage.organization(id: number)
+            else {
                 try await leases.releaseLease(lease.name, holder: holder.id)
                 return
             }
@@ -108,13 +123,23 @@ extension Engine {
                 let why =
                     lease.holder == holder.id
                     ? "its session ended on this server, whose first attempt to record the end failed"
-                    : expired ? "the server holding its session stopped renewing its lease (it stopped or was cut off)" : "the server holding its session is gone"
+                    : expired
+                        ? "the server holding its session stopped renewing its lease (it stopped or was cut off)"
+                        : "the server holding its session is gone"
                 let ended = try await recover(organization, run: run, why: why)
-                logger.notice("ended an orphaned run", metadata: ["run": "\(run.id)", "project": "\(run.project)", "status": "\(ended.status.rawValue)", "holder": "\(lease.holder)"])
+                logger.notice(
+                    "ended an orphaned run",
+                    metadata: [
+                        "run": "\(run.id)", "project": "\(run.project)", "status": "\(ended.status.rawValue)", "holder": "\(lease.holder)",
+                    ]
+                )
             }
             try await leases.releaseLease(lease.name, holder: holder.id)
         } catch {
-            logger.error("an orphaned run could not be ended; the next sweep tries again", metadata: ["lease": "\(lease.name)", "error": "\(error)"])
+            logger.error(
+                "an orphaned run could not be ended; the next sweep tries again",
+                metadata: ["lease": "\(lease.name)", "error": "\(error)"]
+            )
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Who holds a run's lease: one process of one server, named so that another process on the
@@ -33,7 +34,10 @@ public struct LeaseHolder: Sendable, Equatable {
     /// The boot and PID namespace of this process; nil where the system does not say (then no
     /// holder is ever judged dead here, only expired).
     static let place: String? = {
-        guard let boot = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+        guard
+            let boot = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            ),
             !boot.isEmpty, !boot.contains("/"),
             let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
         else { return nil }

@@ -31,8 +31,23 @@ public enum RunReplay {
         guard run.status != .running else { throw CairnError(.conflict, "run \(id) is still running: replay a finished run") }
         guard let agent = try await gateway.agentCaller(for: run, organization: caller.organization) else {
             // The agent's key is gone: every call it made would now be refused.
-            let steps = run.calls.map { Step(seq: $0.seq, tool: $0.tool, recordedDecision: $0.decision, decisionNow: "denied", identical: false, note: "the agent's key is revoked, expired or gone") }
-            return Report(run: id, base: run.base, steps: steps, identical: false, wouldNowBeDenied: run.calls.filter { $0.decision == "allowed" }.map(\.seq))
+            let steps = run.calls.map {
+                Step(
+                    seq: $0.seq,
+                    tool: $0.tool,
+                    recordedDecision: $0.decision,
+                    decisionNow: "denied",
+                    identical: false,
+                    note: "the agent's key is revoked, expired or gone"
+                )
+            }
+            return Report(
+                run: id,
+                base: run.base,
+                steps: steps,
+                identical: false,
+                wouldNowBeDenied: run.calls.filter { $0.decision == "allowed" }.map(\.seq)
+            )
         }
         var scratchCaller = caller
         scratchCaller.reason = "replay of agent run \(id)"
@@ -47,22 +62,45 @@ public enum RunReplay {
             let arguments: [String: JSONValue] = if case .object(let o) = call.arguments { o } else { [:] }
             do {
                 let outcome = try await session.perform(call.tool, arguments, as: agent, bounds: try await session.bounds())
-                steps.append(Step(seq: call.seq, tool: call.tool, recordedDecision: call.decision, decisionNow: "allowed", identical: outcome.digest == call.result, note: nil))
+                steps.append(
+                    Step(
+                        seq: call.seq,
+                        tool: call.tool,
+                        recordedDecision: call.decision,
+                        decisionNow: "allowed",
+                        identical: outcome.digest == call.result,
+                        note: nil
+                    )
+                )
             } catch let e as CairnError {
                 let denied = e.code == .permissionDenied || e.code == .unauthenticated
-                steps.append(Step(
-                    seq: call.seq, tool: call.tool, recordedDecision: call.decision, decisionNow: denied ? "denied" : "allowed",
-                    identical: call.error?.hasPrefix(e.code.rawValue) == true, note: "\(e.code.rawValue): \(e.message)"))
+                steps.append(
+                    Step(
+                        seq: call.seq,
+                        tool: call.tool,
+                        recordedDecision: call.decision,
+                        decisionNow: denied ? "denied" : "allowed",
+                        identical: call.error?.hasPrefix(e.code.rawValue) == true,
+                        note: "\(e.code.rawValue): \(e.message)"
+                    )
+                )
             }
         }
         // The scratch branch is the replay's own: it goes whatever happened.
         do {
             try await gateway.deleteBranch(scratchCaller, project: project, branch: scratch)
         } catch {
-            engine.logger.warning("a replay's scratch branch could not be deleted", metadata: ["branch": "\(scratch)", "error": "\(error)"])
+            engine.logger.warning(
+                "a replay's scratch branch could not be deleted",
+                metadata: ["branch": "\(scratch)", "error": "\(error)"]
+            )
         }
         return Report(
-            run: id, base: run.base, steps: steps, identical: steps.allSatisfy(\.identical),
-            wouldNowBeDenied: steps.filter { $0.recordedDecision == "allowed" && $0.decisionNow == "denied" }.map(\.seq))
+            run: id,
+            base: run.base,
+            steps: steps,
+            identical: steps.allSatisfy(\.identical),
+            wouldNowBeDenied: steps.filter { $0.recordedDecision == "allowed" && $0.decisionNow == "denied" }.map(\.seq)
+        )
     }
 }

@@ -42,11 +42,23 @@ public struct AgentRun: Sendable, Codable, Equatable {
         public let at: String
 
         public init(
-            seq: Int, tool: String, arguments: JSONValue, decision: String, reads: [RunInput], readAt: String?, commits: [String], summary: String,
-            result: String?, error: String?, milliseconds: Double, at: String
+            seq: Int,
+            tool: String,
+            arguments: JSONValue,
+            decision: String,
+            reads: [RunInput],
+            readAt: String?,
+            commits: [String],
+            summary: String,
+            result: String?,
+            error: String?,
+            milliseconds: Double,
+            at: String
         ) {
             (self.seq, self.tool, self.arguments, self.decision, self.reads, self.readAt) = (seq, tool, arguments, decision, reads, readAt)
-            (self.commits, self.summary, self.result, self.error, self.milliseconds, self.at) = (commits, summary, result, error, milliseconds, at)
+            (self.commits, self.summary, self.result, self.error, self.milliseconds, self.at) = (
+                commits, summary, result, error, milliseconds, at
+            )
         }
     }
 
@@ -80,8 +92,19 @@ extension AgentRun {
     /// The same run on another branch (a replay's scratch branch), with no calls yet.
     public init(copying run: AgentRun, branch: String) {
         self = AgentRun(
-            id: run.id, project: run.project, agent: run.agent, credential: run.credential, onBehalfOf: run.onBehalfOf, target: run.target, branch: branch,
-            base: run.base, status: .running, started: run.started, calls: [], parent: run.parent)
+            id: run.id,
+            project: run.project,
+            agent: run.agent,
+            credential: run.credential,
+            onBehalfOf: run.onBehalfOf,
+            target: run.target,
+            branch: branch,
+            base: run.base,
+            status: .running,
+            started: run.started,
+            calls: [],
+            parent: run.parent
+        )
     }
 }
 
@@ -99,14 +122,26 @@ extension Gateway {
     /// Starts a run: checks the agent may work on the project, forks the run's branch from the
     /// target, and records the run.
     public func startAgentRun(
-        _ caller: Caller, project name: String, target: String = "main", onBehalfOf: String? = nil, parent: String? = nil, id: String = Gateway.runID()
+        _ caller: Caller,
+        project name: String,
+        target: String = "main",
+        onBehalfOf: String? = nil,
+        parent: String? = nil,
+        id: String = Gateway.runID()
     ) async throws -> AgentRun {
-        var target = target, onBehalfOf = onBehalfOf
+        var target = target
+        var onBehalfOf = onBehalfOf
         if let parent {
             // A child run works on its parent's branch and for its parent's launcher (the
             // parent's header is enough: its calls are not read).
             _ = try await open(caller, name, .read, action: "agent.run.read")
-            guard let (up, _) = try await workflowRecord(AgentRun.self, Workflow.agentRun(name, parent), in: try await workflowProject(caller.organization)) else {
+            guard
+                let (up, _) = try await workflowRecord(
+                    AgentRun.self,
+                    Workflow.agentRun(name, parent),
+                    in: try await workflowProject(caller.organization)
+                )
+            else {
                 throw CairnError(.notFound, "no agent run '\(parent)' in \(name)")
             }
             guard up.status == .running else { throw CairnError(.conflict, "run \(parent) has ended: a child run needs a running parent") }
@@ -121,13 +156,38 @@ extension Gateway {
         let forked = AccessTarget(project: name, branch: branch)
         let info = try await change(caller, action: "branch.create", decision: decision, target: forked) {
             try await project.createBranch(
-                branch, from: base.hex, principal: caller.principal.subject,
-                audit: auditHook(caller, action: "branch.create", decision: decision, target: forked, detail: ["from": target, "for": "agent run"]))
+                branch,
+                from: base.hex,
+                principal: caller.principal.subject,
+                audit: auditHook(
+                    caller,
+                    action: "branch.create",
+                    decision: decision,
+                    target: forked,
+                    detail: ["from": target, "for": "agent run"]
+                )
+            )
         }
-        publish(caller, project: name, action: "branch.create", outcome: CommitOutcome(commit: info.head, head: info.head, branch: branch, changed: []))
+        publish(
+            caller,
+            project: name,
+            action: "branch.create",
+            outcome: CommitOutcome(commit: info.head, head: info.head, branch: branch, changed: [])
+        )
         let run = AgentRun(
-            id: id, project: name, agent: caller.principal.subject, credential: caller.principal.credential, onBehalfOf: onBehalfOf, target: target, branch: branch, base: base.hex, status: .running,
-            started: Clock.rfc3339(Clock.nowMillis()), calls: [], parent: parent)
+            id: id,
+            project: name,
+            agent: caller.principal.subject,
+            credential: caller.principal.credential,
+            onBehalfOf: onBehalfOf,
+            target: target,
+            branch: branch,
+            base: base.hex,
+            status: .running,
+            started: Clock.rfc3339(Clock.nowMillis()),
+            calls: [],
+            parent: parent
+        )
         try await saveRun(caller, run, decision: decision, action: "agent.run.start")
         Counter(label: "cairn_agent_runs_total", dimensions: [("status", "started")]).increment()
         announceRun(caller, run, action: "agent.run.start")
@@ -137,8 +197,14 @@ extension Gateway {
     /// A run's start, calls and end on the project's change feed, live for whoever may read the run's branch.
     func announceRun(_ caller: Caller, _ run: AgentRun, action: String, call: AgentRun.Call? = nil) {
         var event = ChangeEvent(
-            project: run.project, branch: run.branch, commit: call?.commits.last, paths: (call?.reads.map(\.path) ?? []), actor: run.agent, action: action,
-            time: Clock.rfc3339(Clock.nowMillis()))
+            project: run.project,
+            branch: run.branch,
+            commit: call?.commits.last,
+            paths: (call?.reads.map(\.path) ?? []),
+            actor: run.agent,
+            action: action,
+            time: Clock.rfc3339(Clock.nowMillis())
+        )
         event.run = run.id
         event.call = call?.seq
         event.tool = call?.tool
@@ -150,7 +216,13 @@ extension Gateway {
     func recordAgentCall(_ caller: Caller, run: AgentRun, _ call: AgentRun.Call) async throws {
         let target = AccessTarget(project: run.project, branch: run.target)
         let decision = try await authorize(caller, .read, target, action: "agent.run.call")
-        _ = try await updateWorkflow(caller, action: "agent.run.call", decision: decision, target: target, detail: ["run": run.id, "tool": call.tool]) { _, _ in
+        _ = try await updateWorkflow(
+            caller,
+            action: "agent.run.call",
+            decision: decision,
+            target: target,
+            detail: ["run": run.id, "tool": call.tool]
+        ) { _, _ in
             ([.write(path: Workflow.agentRunCall(run.project, run.id, call.seq), content: Workflow.encode(call))], ())
         }
     }
@@ -158,8 +230,14 @@ extension Gateway {
     /// The audit record of a call that commits, written with the call's record.
     func callAudit(_ caller: Caller, run: AgentRun, tool: String) -> AuditHook {
         let record = makeRecord(
-            caller, action: "agent.run.call", outcome: "ok", decision: nil,
-            target: AccessTarget(project: run.project, branch: run.target), paths: nil, detail: ["run": run.id, "tool": tool])
+            caller,
+            action: "agent.run.call",
+            outcome: "ok",
+            decision: nil,
+            target: AccessTarget(project: run.project, branch: run.target),
+            paths: nil,
+            detail: ["run": run.id, "tool": tool]
+        )
         let org = caller.organization.id
         return { outcome in
             var r = record
@@ -170,7 +248,8 @@ extension Gateway {
 
     /// A run's header, read without a caller: for the engine's own checks (a child's bounds).
     func agentRunHeader(_ org: OrganizationRecord, project: String, id: String) async throws -> AgentRun {
-        guard let (run, _) = try await workflowRecord(AgentRun.self, Workflow.agentRun(project, id), in: try await workflowProject(org)) else {
+        guard let (run, _) = try await workflowRecord(AgentRun.self, Workflow.agentRun(project, id), in: try await workflowProject(org))
+        else {
             throw CairnError(.notFound, "no agent run '\(id)' in \(project)")
         }
         return run
@@ -210,8 +289,13 @@ extension Gateway {
             try? await deleteBranch(caller, project: run.project, branch: run.branch)
         } else if try await protection(project).rule(for: run.target) != nil {
             let request = try await openMergeRequest(
-                caller, project: run.project, source: run.branch, target: run.target, title: "agent run \(run.id) by \(run.agent)",
-                description: run.calls.filter { !$0.commits.isEmpty }.map { "- \($0.tool): \($0.summary)" }.joined(separator: "\n"))
+                caller,
+                project: run.project,
+                source: run.branch,
+                target: run.target,
+                title: "agent run \(run.id) by \(run.agent)",
+                description: run.calls.filter { !$0.commits.isEmpty }.map { "- \($0.tool): \($0.summary)" }.joined(separator: "\n")
+            )
             run.status = .awaitingApproval
             run.mergeRequest = request.request.number
         } else {
@@ -227,7 +311,8 @@ extension Gateway {
                         run.mergeCommit = outcome.commit?.hex
                     case .conflicts(let conflicts, _, _, _):
                         run.status = .conflicts
-                        run.message = "conflicts with changes made meanwhile on \(run.target): " + conflicts.map(\.path).joined(separator: ", ")
+                        run.message =
+                            "conflicts with changes made meanwhile on \(run.target): " + conflicts.map(\.path).joined(separator: ", ")
                     }
                 } catch let e as CairnError where e.code == .conflict && attempt < 5 {
                     continue
@@ -288,10 +373,17 @@ extension Gateway {
         var after: String?
         var calls: [AgentRun.Call] = []
         repeat {
-            let page = try await workflow.glob(Workflow.agentRuns(run.project) + run.id + "/*/*.json", at: head.hex, limit: 1000, after: after)
+            let page = try await workflow.glob(
+                Workflow.agentRuns(run.project) + run.id + "/*/*.json",
+                at: head.hex,
+                limit: 1000,
+                after: after
+            )
             let contents = try await workflow.stage(at: head.hex).read(page.paths)
             for path in page.paths {
-                if let bytes = contents[path] ?? nil, let call = try? JSONDecoder().decode(AgentRun.Call.self, from: Data(bytes)) { calls.append(call) }
+                if let bytes = contents[path] ?? nil, let call = try? JSONDecoder().decode(AgentRun.Call.self, from: Data(bytes)) {
+                    calls.append(call)
+                }
             }
             after = page.next
         } while after != nil
@@ -300,11 +392,21 @@ extension Gateway {
     }
 
     /// The project's runs, newest last, paginated.
-    public func agentRuns(_ caller: Caller, project name: String, limit: Int = 50, cursor: String? = nil) async throws -> (runs: [AgentRun], next: String?) {
+    public func agentRuns(
+        _ caller: Caller,
+        project name: String,
+        limit: Int = 50,
+        cursor: String? = nil
+    ) async throws -> (runs: [AgentRun], next: String?) {
         _ = try await open(caller, name, .read, action: "agent.run.list")
         let workflow = try await workflowProject(caller.organization)
         let head = try await workflow.resolve("main").commit
-        let page = try await workflowPage(caller.organization, prefix: Workflow.agentRuns(name), limit: max(1, min(limit, 500)), cursor: cursor) { (r: AgentRun) in
+        let page = try await workflowPage(
+            caller.organization,
+            prefix: Workflow.agentRuns(name),
+            limit: max(1, min(limit, 500)),
+            cursor: cursor
+        ) { (r: AgentRun) in
             try await self.withCalls(try await self.settled(caller, r), workflow, at: head)
         }
         return (page.items, page.next)
@@ -314,7 +416,13 @@ extension Gateway {
     func saveRun(_ caller: Caller, _ run: AgentRun, decision: Decision, action: String) async throws {
         var header = run
         header.calls = []
-        _ = try await updateWorkflow(caller, action: action, decision: decision, target: AccessTarget(project: run.project, branch: run.target), detail: ["run": run.id]) { _, _ in
+        _ = try await updateWorkflow(
+            caller,
+            action: action,
+            decision: decision,
+            target: AccessTarget(project: run.project, branch: run.target),
+            detail: ["run": run.id]
+        ) { _, _ in
             ([.write(path: Workflow.agentRun(run.project, run.id), content: Workflow.encode(header))], ())
         }
     }
@@ -330,10 +438,18 @@ extension Gateway {
     public func agentCaller(for run: AgentRun, organization: OrganizationRecord) async throws -> Caller? {
         guard let credential = run.credential, credential.hasPrefix("key:") else { return nil }
         let policy = try await policy(organization)
-        guard let key = policy.config.keys[String(credential.dropFirst(4))], key.revokedAt == nil, key.subject == run.agent else { return nil }
+        guard let key = policy.config.keys[String(credential.dropFirst(4))], key.revokedAt == nil, key.subject == run.agent else {
+            return nil
+        }
         if let expires = key.expiresMillis, expires <= Clock.nowMillis() { return nil }
         let kind: ActorKind = key.kind == .agent ? .agent : key.kind == .service ? .service : .user
-        let principal = Principal(subject: key.subject, kind: kind, credential: credential, key: key, onBehalfOf: key.kind == .user ? nil : key.createdBy)
+        let principal = Principal(
+            subject: key.subject,
+            kind: kind,
+            credential: credential,
+            key: key,
+            onBehalfOf: key.kind == .user ? nil : key.createdBy
+        )
         return Caller(principal: principal, organization: organization)
     }
 }

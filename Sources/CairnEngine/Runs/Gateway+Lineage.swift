@@ -25,10 +25,17 @@ public struct Lineage: Sendable, Codable, Equatable {
 
 extension Gateway {
     /// The lineage of the value at `pointer` in a JSON file at `ref` (needs `read` of the file).
-    public func lineage(_ caller: Caller, project name: String, path: String, pointer: String, at ref: String = "main") async throws -> Lineage {
+    public func lineage(
+        _ caller: Caller,
+        project name: String,
+        path: String,
+        pointer: String,
+        at ref: String = "main"
+    ) async throws -> Lineage {
         let entries = try await blame(caller, project: name, path: path, at: ref)
         // The value itself, or the nearest enclosing one that blame tracks.
-        let entry = entries.first { $0.pointer == pointer }
+        let entry =
+            entries.first { $0.pointer == pointer }
             ?? entries.filter { pointer.hasPrefix($0.pointer + "/") || $0.pointer.isEmpty }.max { $0.pointer.count < $1.pointer.count }
         guard let entry else {
             throw CairnError(.notFound, "no value at \(pointer) in \(path) at \(ref)", details: ["path": path, "pointer": pointer])
@@ -40,7 +47,11 @@ extension Gateway {
         if let runID = info.runID, let step = info.step {
             let run = try await agentRun(caller, project: name, id: runID)
             guard let call = run.calls.first(where: { $0.seq == step }) else {
-                throw CairnError(.corrupt, "commit \(entry.commit.short) names call \(step) of run \(runID), which its record lacks", details: ["run": runID, "step": String(step)])
+                throw CairnError(
+                    .corrupt,
+                    "commit \(entry.commit.short) names call \(step) of run \(runID), which its record lacks",
+                    details: ["run": runID, "step": String(step)]
+                )
             }
             found = (run, call)
         }
@@ -48,7 +59,19 @@ extension Gateway {
         if let number = found?.0.mergeRequest { request = try await mergeRequest(caller, project: name, number: number).request }
         let reads = found.map { run, call in run.calls.filter { $0.seq < call.seq }.flatMap(\.reads) } ?? []
         return Lineage(
-            path: path, pointer: entry.pointer, value: entry.value, commit: entry.commit.hex, author: entry.author, time: entry.time, message: entry.message,
-            run: found?.0.id, agent: found?.0.agent, onBehalfOf: found?.0.onBehalfOf, call: found?.1, readBefore: reads, mergeRequest: request)
+            path: path,
+            pointer: entry.pointer,
+            value: entry.value,
+            commit: entry.commit.hex,
+            author: entry.author,
+            time: entry.time,
+            message: entry.message,
+            run: found?.0.id,
+            agent: found?.0.agent,
+            onBehalfOf: found?.0.onBehalfOf,
+            call: found?.1,
+            readBefore: reads,
+            mergeRequest: request
+        )
     }
 }

@@ -22,8 +22,10 @@ extension Gateway {
             let target = try await project.resolve(run.target).commit
             // Blob ids come from the trees (no file is read to learn one); the base's contents
             // of the files to restore are read in one batch per page.
-            let now = try await project.stage(at: target.hex), before = try await project.stage(at: run.base)
-            var changes: [FileChange] = [], moved: [String] = []
+            let now = try await project.stage(at: target.hex)
+            let before = try await project.stage(at: run.base)
+            var changes: [FileChange] = []
+            var moved: [String] = []
             var after: String?
             repeat {
                 let page = try await project.diff(from: run.base, to: head, json: false, limit: 1000, after: after)
@@ -40,19 +42,32 @@ extension Gateway {
                 after = page.next
             } while after != nil
             guard moved.isEmpty else {
-                throw CairnError(.conflict, "files the run changed have changed on \(run.target) since: \(moved.prefix(20).joined(separator: ", "))", details: ["files": moved.joined(separator: ",")])
+                throw CairnError(
+                    .conflict,
+                    "files the run changed have changed on \(run.target) since: \(moved.prefix(20).joined(separator: ", "))",
+                    details: ["files": moved.joined(separator: ",")]
+                )
             }
             var undoer = caller
             undoer.reason = caller.reason ?? "roll back agent run \(id)"
             if !changes.isEmpty {
-                let outcome = try await commit(undoer, project: name, changes: changes, branch: run.target, basedOn: target, action: "agent.run.rollback")
+                let outcome = try await commit(
+                    undoer,
+                    project: name,
+                    changes: changes,
+                    branch: run.target,
+                    basedOn: target,
+                    action: "agent.run.rollback"
+                )
                 run.rollbackCommit = outcome.commit?.hex
             }
         case .discarded:
             throw CairnError(.conflict, "run \(id) was discarded (its merge request closed): nothing of it reached \(run.target)")
         default:
             // Never merged: its merge request (if still open) is closed and its branch goes.
-            if run.status == .awaitingApproval, let number = run.mergeRequest { _ = try await closeMergeRequest(caller, project: name, number: number) }
+            if run.status == .awaitingApproval, let number = run.mergeRequest {
+                _ = try await closeMergeRequest(caller, project: name, number: number)
+            }
             do {
                 try await deleteBranch(caller, project: name, branch: run.branch)
             } catch let e as CairnError where e.code == .unknownRef {

@@ -38,8 +38,15 @@ public actor RunSession {
     func bounds() async throws -> [(caller: Caller, why: String)] {
         var out: [(Caller, String)] = []
         if let subject = run.onBehalfOf, subject.hasPrefix("user:") {
-            out.append((Caller(principal: Principal(subject: subject, kind: .user, credential: "launcher of \(run.agent)"), organization: caller.organization),
-                        "\(subject), for whom this agent acts"))
+            out.append(
+                (
+                    Caller(
+                        principal: Principal(subject: subject, kind: .user, credential: "launcher of \(run.agent)"),
+                        organization: caller.organization
+                    ),
+                    "\(subject), for whom this agent acts"
+                )
+            )
         }
         var parent = run.parent
         while let id = parent {
@@ -57,12 +64,19 @@ public actor RunSession {
     func bound(_ authority: Authority, _ path: String? = nil, within bounds: [(caller: Caller, why: String)]) async throws {
         for (bound, why) in bounds {
             do {
-                _ = try await gateway.authorize(bound, authority, AccessTarget(project: run.project, branch: run.target, path: path), action: "agent.bound.check")
+                _ = try await gateway.authorize(
+                    bound,
+                    authority,
+                    AccessTarget(project: run.project, branch: run.target, path: path),
+                    action: "agent.bound.check"
+                )
             } catch let e as CairnError where e.code == .permissionDenied || e.code == .projectNotFound {
                 // (A bound with no access to the project at all is told it does not exist.)
                 throw CairnError(
-                    .permissionDenied, "\(why), may not \(authority.rawValue) \(path ?? "in \(run.project)"): an agent never does more than those behind it",
-                    details: ["authority": authority.rawValue, "target": path ?? run.project])
+                    .permissionDenied,
+                    "\(why), may not \(authority.rawValue) \(path ?? "in \(run.project)"): an agent never does more than those behind it",
+                    details: ["authority": authority.rawValue, "target": path ?? run.project]
+                )
             }
         }
     }
@@ -93,7 +107,10 @@ public actor RunSession {
                 try await engine.confirmLeases()
             } catch {
                 engine.logger.error("a run's lease could not be confirmed", metadata: ["run": "\(run.id)", "error": "\(error)"])
-                let refused = CairnError(.storage, "the server could not confirm it still holds this run, so the call was not made; try again")
+                let refused = CairnError(
+                    .storage,
+                    "the server could not confirm it still holds this run, so the call was not made; try again"
+                )
                 return Answer(text: Self.describe(refused), error: refused)
             }
         }
@@ -102,7 +119,15 @@ public actor RunSession {
         } else {
             do {
                 caller = try await gateway.refresh(caller)
-                let made = try await engine.recording(caller, run: run, seq: seq, tool: tool, arguments: argumentsJSON, draft: draft, started: started)
+                let made = try await engine.recording(
+                    caller,
+                    run: run,
+                    seq: seq,
+                    tool: tool,
+                    arguments: argumentsJSON,
+                    draft: draft,
+                    started: started
+                )
                 recording = made
                 var acting = caller
                 acting.call = RunCall(run: run.id, step: seq, record: made.companion, draft: draft)
@@ -117,13 +142,27 @@ public actor RunSession {
             // Committed with the change, in its transaction: durable already.
             run.calls.append(committed)
         } else {
-            let record = Self.record(seq: seq, tool: tool, arguments: argumentsJSON, outcome: outcome, failure: failure, noted: draft.noted, started: started)
+            let record = Self.record(
+                seq: seq,
+                tool: tool,
+                arguments: argumentsJSON,
+                outcome: outcome,
+                failure: failure,
+                noted: draft.noted,
+                started: started
+            )
             do {
                 try await engine.writeRecord(caller, run: run, record)
                 run.calls.append(record)
             } catch {
-                engine.logger.error("the record of a call could not be written", metadata: ["run": "\(run.id)", "seq": "\(seq)", "error": "\(error)"])
-                let refused = CairnError(.storage, "this call could not be recorded, so it was not made and nothing changed; the server's log says why")
+                engine.logger.error(
+                    "the record of a call could not be written",
+                    metadata: ["run": "\(run.id)", "seq": "\(seq)", "error": "\(error)"]
+                )
+                let refused = CairnError(
+                    .storage,
+                    "this call could not be recorded, so it was not made and nothing changed; the server's log says why"
+                )
                 return Answer(text: Self.describe(refused), error: refused)
             }
         }
@@ -133,13 +172,29 @@ public actor RunSession {
     }
 
     /// The record of a call that committed nothing (a read, a refusal, a failure).
-    static func record(seq: Int, tool: String, arguments: JSONValue, outcome: Outcome?, failure: CairnError?, noted: CallDraft.Noted, started: UInt64) -> AgentRun.Call {
+    static func record(
+        seq: Int,
+        tool: String,
+        arguments: JSONValue,
+        outcome: Outcome?,
+        failure: CairnError?,
+        noted: CallDraft.Noted,
+        started: UInt64
+    ) -> AgentRun.Call {
         AgentRun.Call(
-            seq: seq, tool: tool, arguments: arguments,
+            seq: seq,
+            tool: tool,
+            arguments: arguments,
             decision: failure?.code == .permissionDenied || failure?.code == .unauthenticated ? "denied" : "allowed",
-            reads: outcome?.reads ?? noted.reads, readAt: outcome?.readAt ?? noted.readAt, commits: outcome?.commits ?? [],
-            summary: outcome?.summary ?? "error", result: outcome?.digest, error: failure.map { "\($0.code.rawValue): \($0.message)" },
-            milliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6, at: Clock.rfc3339(Clock.nowMillis()))
+            reads: outcome?.reads ?? noted.reads,
+            readAt: outcome?.readAt ?? noted.readAt,
+            commits: outcome?.commits ?? [],
+            summary: outcome?.summary ?? "error",
+            result: outcome?.digest,
+            error: failure.map { "\($0.code.rawValue): \($0.message)" },
+            milliseconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6,
+            at: Clock.rfc3339(Clock.nowMillis())
+        )
     }
 
     /// A tool error as the agent reads it: the code and message, then the same structured error
@@ -214,7 +269,12 @@ public actor RunSession {
         static func sha256(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
     }
 
-    func perform(_ name: String, _ a: [String: JSONValue], as caller: Caller, bounds: [(caller: Caller, why: String)]) async throws -> Outcome {
+    func perform(
+        _ name: String,
+        _ a: [String: JSONValue],
+        as caller: Caller,
+        bounds: [(caller: Caller, why: String)]
+    ) async throws -> Outcome {
         func string(_ key: String) throws -> String {
             guard case .string(let s)? = a[key] else { throw CairnError(.invalidArgument, "\(name) needs '\(key)' (a string)") }
             return s
@@ -229,50 +289,106 @@ public actor RunSession {
         func bool(_ key: String) -> Bool? { if case .bool(let b)? = a[key] { b } else { nil } }
         func optionalString(_ key: String) -> String? { if case .string(let s)? = a[key] { s } else { nil } }
         func changer() throws -> Caller { with(caller, reason: try string("reason")) }
-        let project = run.project, branch = run.branch
+        let project = run.project
+        let branch = run.branch
         switch name {
         case "Read":
             let path = try string("path")
             try await bound(.read, path, within: bounds)
-            let lines = try await gateway.read(caller, project: project, path: path, at: branch, offset: int("offset") ?? 1, limit: int("limit") ?? 2000)
-            var text = lines.lines.enumerated().map { String(format: "%6d\t", lines.startLine + $0.offset) + $0.element }.joined(separator: "\n")
+            let lines = try await gateway.read(
+                caller,
+                project: project,
+                path: path,
+                at: branch,
+                offset: int("offset") ?? 1,
+                limit: int("limit") ?? 2000
+            )
+            var text = lines.lines.enumerated().map { String(format: "%6d\t", lines.startLine + $0.offset) + $0.element }.joined(
+                separator: "\n"
+            )
             if lines.hasMore {
-                text += "\n(lines \(lines.startLine)–\(lines.startLine + lines.lines.count - 1) of \(lines.totalLines); read on with offset \(lines.startLine + lines.lines.count))"
+                text +=
+                    "\n(lines \(lines.startLine)–\(lines.startLine + lines.lines.count - 1) of \(lines.totalLines); read on with offset \(lines.startLine + lines.lines.count))"
             }
-            return Outcome(text: text, reads: [RunInput(path: path, blob: lines.blob.hex)], readAt: lines.commit.hex, summary: "read \(path)")
+            return Outcome(
+                text: text,
+                reads: [RunInput(path: path, blob: lines.blob.hex)],
+                readAt: lines.commit.hex,
+                summary: "read \(path)"
+            )
         case "Write":
             let path = try string("path")
             try await bound(.write, path, within: bounds)
-            let out = try await gateway.write(try changer(), project: project, path: path, content: Array(try string("content").utf8), branch: branch)
-            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "wrote \(path)", stable: caller.call == nil ? await state(out) : nil)
+            let out = try await gateway.write(
+                try changer(),
+                project: project,
+                path: path,
+                content: Array(try string("content").utf8),
+                branch: branch
+            )
+            return Outcome(
+                text: Self.describe(out),
+                commits: out.commit.map { [$0.hex] } ?? [],
+                summary: "wrote \(path)",
+                stable: caller.call == nil ? await state(out) : nil
+            )
         case "Edit":
             let path = try string("path")
             try await bound(.write, path, within: bounds)
             let out = try await gateway.edit(
-                try changer(), project: project, path: path, old: try string("old"), new: try string("new"), replaceAll: bool("all") ?? false, branch: branch)
-            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "edited \(path)", stable: caller.call == nil ? await state(out) : nil)
+                try changer(),
+                project: project,
+                path: path,
+                old: try string("old"),
+                new: try string("new"),
+                replaceAll: bool("all") ?? false,
+                branch: branch
+            )
+            return Outcome(
+                text: Self.describe(out),
+                commits: out.commit.map { [$0.hex] } ?? [],
+                summary: "edited \(path)",
+                stable: caller.call == nil ? await state(out) : nil
+            )
         case "Delete":
             let path = try string("path")
             try await bound(.delete, Glob.hasWildcards(path) ? nil : path, within: bounds)
             let out = try await gateway.delete(try changer(), project: project, pathOrGlob: path, branch: branch)
-            return Outcome(text: Self.describe(out), commits: out.commit.map { [$0.hex] } ?? [], summary: "deleted \(out.changed.count) file(s) at \(path)",
-                stable: caller.call == nil ? await state(out) : nil)
+            return Outcome(
+                text: Self.describe(out),
+                commits: out.commit.map { [$0.hex] } ?? [],
+                summary: "deleted \(out.changed.count) file(s) at \(path)",
+                stable: caller.call == nil ? await state(out) : nil
+            )
         case "Glob":
             let pattern = try string("pattern")
             try await bound(.read, within: bounds)
-            let page = try await gateway.glob(caller, project: project, pattern: pattern, at: branch, limit: int("limit") ?? 1000, after: optionalString("cursor"))
+            let page = try await gateway.glob(
+                caller,
+                project: project,
+                pattern: pattern,
+                at: branch,
+                limit: int("limit") ?? 1000,
+                after: optionalString("cursor")
+            )
             let text = page.paths.joined(separator: "\n") + (page.next.map { "\n(more: pass cursor \"\($0)\")" } ?? "")
             return Outcome(text: text.isEmpty ? "(no match)" : text, summary: "\(page.paths.count) path(s) for \(pattern)")
         case "Grep":
             try await bound(.read, within: bounds)
-            let mode: GrepMode = switch optionalString("mode") ?? "files" {
-            case "lines": .content
-            case "count": .count
-            default: .files
-            }
+            let mode: GrepMode =
+                switch optionalString("mode") ?? "files" {
+                case "lines": .content
+                case "count": .count
+                default: .files
+                }
             let query = GrepQuery(
-                pattern: try string("pattern"), glob: optionalString("glob"), mode: mode, caseInsensitive: bool("caseInsensitive") ?? false,
-                contextLines: int("context") ?? 0, headLimit: int("limit"))
+                pattern: try string("pattern"),
+                glob: optionalString("glob"),
+                mode: mode,
+                caseInsensitive: bool("caseInsensitive") ?? false,
+                contextLines: int("context") ?? 0,
+                headLimit: int("limit")
+            )
             let result = try await gateway.grep(caller, project: project, query: query, at: branch)
             var lines: [String]
             switch mode {
@@ -281,7 +397,11 @@ public actor RunSession {
             case .count: lines = result.counts.map { "\($0.path): \($0.count)" }
             }
             if result.truncated { lines.append("(more matches: raise limit or narrow the glob)") }
-            return Outcome(text: lines.isEmpty ? "(no match)" : lines.joined(separator: "\n"), readAt: result.commit.hex, summary: "grep \(query.pattern)")
+            return Outcome(
+                text: lines.isEmpty ? "(no match)" : lines.joined(separator: "\n"),
+                readAt: result.commit.hex,
+                summary: "grep \(query.pattern)"
+            )
         case "Run":
             try await bound(.run, within: bounds)
             var request = try Self.decode(RunRequest.self, a, name)
@@ -289,8 +409,13 @@ public actor RunSession {
             request.message = optionalString("reason")
             let result = try await gateway.run(with(caller, reason: request.message), project: project, request)
             return Outcome(
-                text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
-                summary: "run \(request.function)", stable: result.result.text)
+                text: try Self.json(result),
+                reads: result.inputs,
+                readAt: result.commit,
+                commits: result.output?.commit.map { [$0.hex] } ?? [],
+                summary: "run \(request.function)",
+                stable: result.result.text
+            )
         case "Solve":
             try await bound(.solve, within: bounds)
             var request = try Self.decode(SolveRequest.self, a, name)
@@ -298,8 +423,13 @@ public actor RunSession {
             request.message = optionalString("reason")
             let result = try await gateway.solve(with(caller, reason: request.message), project: project, request)
             return Outcome(
-                text: try Self.json(result), reads: result.inputs, readAt: result.commit, commits: result.output?.commit.map { [$0.hex] } ?? [],
-                summary: "solve \(request.kind): \(result.result.status.rawValue)", stable: Gateway.stableAnswer(result.result))
+                text: try Self.json(result),
+                reads: result.inputs,
+                readAt: result.commit,
+                commits: result.output?.commit.map { [$0.hex] } ?? [],
+                summary: "solve \(request.kind): \(result.result.status.rawValue)",
+                stable: Gateway.stableAnswer(result.result)
+            )
         default:
             throw CairnError(.invalidArgument, "unknown tool '\(name)': the tools are \(Engine.tools.joined(separator: ", "))")
         }

@@ -28,7 +28,11 @@ public struct AccessConfig: Sendable {
     public let approvals: ApprovalSettings
 
     public init(
-        commit: ObjectID, roles: [String: Role], grants: [Grant], keys: [String: APIKeyRecord], identity: IdentitySettings?,
+        commit: ObjectID,
+        roles: [String: Role],
+        grants: [Grant],
+        keys: [String: APIKeyRecord],
+        identity: IdentitySettings?,
         approvals: ApprovalSettings = ApprovalSettings()
     ) {
         self.approvals = approvals
@@ -45,7 +49,10 @@ public struct AccessConfig: Sendable {
         let at = resolved.commit.hex
         var roles: [String: Role] = [:]
         for role in Role.defaults { roles[role.name] = role }
-        var grants: [Grant] = [], keys: [String: APIKeyRecord] = [:], identity: IdentitySettings?, approvals = ApprovalSettings()
+        var grants: [Grant] = []
+        var keys: [String: APIKeyRecord] = [:]
+        var identity: IdentitySettings?
+        var approvals = ApprovalSettings()
         let decoder = JSONDecoder()
         var cursor: String?
         repeat {

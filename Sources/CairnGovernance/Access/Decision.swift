@@ -40,6 +40,7 @@ public struct Decision: Sendable, Equatable, Codable {
         CairnError(
             .permissionDenied,
             "\(subject) lacks the '\(authority.rawValue)' authority on \(target.description): \(reason)",
-            details: ["authority": authority.rawValue, "target": target.description, "rule": rule])
+            details: ["authority": authority.rawValue, "target": target.description, "rule": rule]
+        )
     }
 }

@@ -11,12 +11,17 @@ extension Gateway {
         let would = shadow.decide(caller.principal, enforced.authority, enforced.target)
         guard would.allowed != enforced.allowed else { return }
         await audit(
-            caller, action: "access.shadow", outcome: would.allowed ? "would_allow" : "would_deny", decision: enforced, target: enforced.target,
+            caller,
+            action: "access.shadow",
+            outcome: would.allowed ? "would_allow" : "would_deny",
+            decision: enforced,
+            target: enforced.target,
             paths: enforced.target.path.map { [$0] },
             detail: [
                 "for": action, "authority": enforced.authority.rawValue, "enforced": enforced.allowed ? "allow" : "deny",
                 "shadow": would.allowed ? "allow" : "deny", "enforcedRule": enforced.rule, "shadowRule": would.rule,
-            ])
+            ]
+        )
     }
 
     public struct ShadowDifference: Sendable, Codable, Equatable {
@@ -44,16 +49,37 @@ extension Gateway {
     }
 
     /// The requests where enforced and shadow rules decided differently, oldest first.
-    public func shadowReport(_ caller: Caller, sinceMillis: Millis? = nil, limit: Int = 100, cursor: String? = nil) async throws -> ShadowReport {
+    public func shadowReport(
+        _ caller: Caller,
+        sinceMillis: Millis? = nil,
+        limit: Int = 100,
+        cursor: String? = nil
+    ) async throws -> ShadowReport {
         try await authorize(caller, .configure, .organization, action: "access.shadow.report")
         let page = try await AuditLog.query(
-            storage, organization: caller.organization.id, AuditQuery(action: "access.shadow", sinceMillis: sinceMillis), limit: limit, cursor: cursor)
+            storage,
+            organization: caller.organization.id,
+            AuditQuery(action: "access.shadow", sinceMillis: sinceMillis),
+            limit: limit,
+            cursor: cursor
+        )
         let differences = page.entries.map { item in
-            let r = item.record, d = r.detail ?? [:]
+            let r = item.record
+            let d = r.detail ?? [:]
             return ShadowDifference(
-                seq: item.seq, time: r.time, subject: r.actor, action: d["for"] ?? "", authority: d["authority"] ?? "", project: r.project, branch: r.branch,
-                path: r.paths?.first, enforced: d["enforced"] ?? "", shadow: d["shadow"] ?? "", enforcedRule: d["enforcedRule"] ?? "",
-                shadowRule: d["shadowRule"] ?? "")
+                seq: item.seq,
+                time: r.time,
+                subject: r.actor,
+                action: d["for"] ?? "",
+                authority: d["authority"] ?? "",
+                project: r.project,
+                branch: r.branch,
+                path: r.paths?.first,
+                enforced: d["enforced"] ?? "",
+                shadow: d["shadow"] ?? "",
+                enforcedRule: d["enforcedRule"] ?? "",
+                shadowRule: d["shadowRule"] ?? ""
+            )
         }
         var byRule: [String: Int] = [:]
         for d in differences { byRule[d.shadowRule, default: 0] += 1 }

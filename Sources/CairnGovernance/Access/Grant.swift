@@ -25,11 +25,15 @@ public enum GrantTarget: Sendable, Equatable, Codable {
         switch try c.decode(String.self, forKey: .kind) {
         case "organization": self = .organization
         case "project": self = .project(try c.decode(String.self, forKey: .project))
-        case "branch": self = .branch(project: try c.decode(String.self, forKey: .project), branch: try c.decode(String.self, forKey: .branch))
+        case "branch":
+            self = .branch(project: try c.decode(String.self, forKey: .project), branch: try c.decode(String.self, forKey: .branch))
         case "path": self = .path(project: try c.decode(String.self, forKey: .project), glob: try c.decode(String.self, forKey: .glob))
         case let other:
             throw DecodingError.dataCorruptedError(
-                forKey: .kind, in: c, debugDescription: "unknown target kind '\(other)': use organization, project, branch or path")
+                forKey: .kind,
+                in: c,
+                debugDescription: "unknown target kind '\(other)': use organization, project, branch or path"
+            )
         }
     }
 
@@ -72,7 +76,15 @@ public struct Grant: Sendable, Codable, Equatable {
     /// In shadow, the enforced grant this one would replace (absent: it would be added).
     public var replaces: String?
 
-    public init(id: String, subject: String, role: String, target: GrantTarget, effect: GrantEffect = .allow, shadow: Bool? = nil, replaces: String? = nil) {
+    public init(
+        id: String,
+        subject: String,
+        role: String,
+        target: GrantTarget,
+        effect: GrantEffect = .allow,
+        shadow: Bool? = nil,
+        replaces: String? = nil
+    ) {
         self.shadow = shadow
         self.replaces = replaces
         self.id = id
@@ -111,8 +123,10 @@ public struct Grant: Sendable, Codable, Equatable {
         guard parts.count == 2, ["user", "group", "agent", "service"].contains(parts[0]), isNameable(parts[1]) else {
             let showable = subject.unicodeScalars.count <= 256 && isPrintable(subject)
             throw CairnError(
-                .invalidArgument, "invalid subject\(showable ? " '\(subject)'" : ""): use user:ID, group:NAME, agent:ID or service:ID (1–248 printable characters)",
-                details: showable ? ["subject": subject] : [:])
+                .invalidArgument,
+                "invalid subject\(showable ? " '\(subject)'" : ""): use user:ID, group:NAME, agent:ID or service:ID (1–248 printable characters)",
+                details: showable ? ["subject": subject] : [:]
+            )
         }
     }
 
@@ -135,12 +149,17 @@ public struct Grant: Sendable, Codable, Equatable {
 /// Names of roles, grants and keys become file names under `.cairn/access/`.
 enum AccessNames {
     static func validate(_ name: String, noun: String) throws(CairnError) {
-        let ok = !name.isEmpty && name.utf8.count <= 128
+        let ok =
+            !name.isEmpty && name.utf8.count <= 128
             && name.utf8.allSatisfy { c in
                 (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46
             } && !name.hasPrefix(".")
         if !ok {
-            throw CairnError(.invalidArgument, "invalid \(noun) '\(name)': use 1–128 letters, digits, '-', '_' or '.'", details: [noun: name])
+            throw CairnError(
+                .invalidArgument,
+                "invalid \(noun) '\(name)': use 1–128 letters, digits, '-', '_' or '.'",
+                details: [noun: name]
+            )
         }
     }
 }

@@ -33,8 +33,16 @@ public final class Policy: Sendable {
             let promoted = shadows.map { g in Grant(id: g.id, subject: g.subject, role: g.role, target: g.target, effect: g.effect) }
             let grants = config.grants.filter { !$0.isShadow && !replaced.contains($0.id) } + promoted
             shadowPolicy = Policy(
-                AccessConfig(commit: config.commit, roles: config.roles, grants: grants, keys: config.keys, identity: config.identity, approvals: config.approvals),
-                shadow: nil)
+                AccessConfig(
+                    commit: config.commit,
+                    roles: config.roles,
+                    grants: grants,
+                    keys: config.keys,
+                    identity: config.identity,
+                    approvals: config.approvals
+                ),
+                shadow: nil
+            )
         }
         self.init(config, shadow: shadowPolicy)
     }
@@ -76,8 +84,13 @@ public final class Policy: Sendable {
             let scoped = config.roles[key.role]?.authorities ?? AuthoritySet()
             guard scoped.contains(authority), covers(key.scope, target) else {
                 return decision(
-                    principal.subject, authority, target, false, "key-scope:\(key.id)",
-                    "the API key is limited to role '\(key.role)' on \(Self.describe(key.scope))")
+                    principal.subject,
+                    authority,
+                    target,
+                    false,
+                    "key-scope:\(key.id)",
+                    "the API key is limited to role '\(key.role)' on \(Self.describe(key.scope))"
+                )
             }
             if key.kind != .user {
                 // An agent or service key acts within its scope, and never beyond the person behind it.
@@ -87,9 +100,22 @@ public final class Policy: Sendable {
                 let behind = decide(subjects: [owner], authority, target, subject: principal.subject)
                 if !behind.allowed {
                     return decision(
-                        principal.subject, authority, target, false, "on-behalf-of:\(owner)", "\(owner), on whose behalf it acts, may not: \(behind.reason)")
+                        principal.subject,
+                        authority,
+                        target,
+                        false,
+                        "on-behalf-of:\(owner)",
+                        "\(owner), on whose behalf it acts, may not: \(behind.reason)"
+                    )
                 }
-                return decision(principal.subject, authority, target, true, "key-scope:\(key.id)", "allowed by the key's scope and by \(owner)")
+                return decision(
+                    principal.subject,
+                    authority,
+                    target,
+                    true,
+                    "key-scope:\(key.id)",
+                    "allowed by the key's scope and by \(owner)"
+                )
             }
         }
         return decide(subjects: [principal.subject] + principal.groups, authority, target, subject: principal.subject)
@@ -104,7 +130,14 @@ public final class Policy: Sendable {
     private func explicitDeny(subjects: [String], _ authority: Authority, _ target: AccessTarget, subject: String) -> Decision? {
         for s in subjects {
             for g in bySubject[s] ?? [] where g.grant.effect == .deny && g.authorities.contains(authority) && covers(g, target) {
-                return decision(subject, authority, target, false, "grant:\(g.grant.id)", "an explicit deny ('\(g.grant.role)' for \(s)) applies")
+                return decision(
+                    subject,
+                    authority,
+                    target,
+                    false,
+                    "grant:\(g.grant.id)",
+                    "an explicit deny ('\(g.grant.role)' for \(s)) applies"
+                )
             }
         }
         return nil
@@ -121,7 +154,14 @@ public final class Policy: Sendable {
             for g in grants where covers(g, target) {
                 if g.grant.effect == .deny {
                     if g.authorities.contains(authority) {
-                        return decision(subject, authority, target, false, "grant:\(g.grant.id)", "an explicit deny ('\(g.grant.role)' for \(s)) applies")
+                        return decision(
+                            subject,
+                            authority,
+                            target,
+                            false,
+                            "grant:\(g.grant.id)",
+                            "an explicit deny ('\(g.grant.role)' for \(s)) applies"
+                        )
                     }
                     continue
                 }
@@ -149,7 +189,14 @@ public final class Policy: Sendable {
         if best.contains(authority) {
             return decision(subject, authority, target, true, bestLevel == 0 ? ceilingRule : bestRule, "granted")
         }
-        return decision(subject, authority, target, false, bestRule, "a narrower grant on \(target.description) does not include '\(authority.rawValue)'")
+        return decision(
+            subject,
+            authority,
+            target,
+            false,
+            bestRule,
+            "a narrower grant on \(target.description) does not include '\(authority.rawValue)'"
+        )
     }
 
     private func covers(_ g: Compiled, _ target: AccessTarget) -> Bool {
@@ -185,8 +232,23 @@ public final class Policy: Sendable {
         }
     }
 
-    private func decision(_ subject: String, _ authority: Authority, _ target: AccessTarget, _ allowed: Bool, _ rule: String, _ reason: String) -> Decision {
-        Decision(allowed: allowed, subject: subject, authority: authority, target: target, rule: rule, reason: reason, configCommit: config.commit)
+    private func decision(
+        _ subject: String,
+        _ authority: Authority,
+        _ target: AccessTarget,
+        _ allowed: Bool,
+        _ rule: String,
+        _ reason: String
+    ) -> Decision {
+        Decision(
+            allowed: allowed,
+            subject: subject,
+            authority: authority,
+            target: target,
+            rule: rule,
+            reason: reason,
+            configCommit: config.commit
+        )
     }
 
     /// Whether any grant of these subjects is path-scoped in `project`: when none is, results of

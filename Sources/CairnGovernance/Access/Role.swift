@@ -13,8 +13,16 @@ public struct Role: Sendable, Codable, Equatable {
 
     public static let defaults: [Role] = [
         Role(name: "viewer", authorities: AuthoritySet([.read]), description: "reads files and history"),
-        Role(name: "designer", authorities: AuthoritySet([.read, .write, .run, .solve]), description: "changes the world model and runs compute"),
-        Role(name: "reviewer", authorities: AuthoritySet([.read, .write, .run, .solve, .approve]), description: "a designer who also approves"),
+        Role(
+            name: "designer",
+            authorities: AuthoritySet([.read, .write, .run, .solve]),
+            description: "changes the world model and runs compute"
+        ),
+        Role(
+            name: "reviewer",
+            authorities: AuthoritySet([.read, .write, .run, .solve, .approve]),
+            description: "a designer who also approves"
+        ),
         Role(name: "admin", authorities: .all, description: "every authority, including configure"),
     ]
 }

@@ -12,7 +12,14 @@ public struct AuditQuery: Sendable, Equatable {
     public var sinceMillis: Millis?
     public var untilMillis: Millis?
 
-    public init(actor: String? = nil, action: String? = nil, outcome: String? = nil, path: String? = nil, sinceMillis: Millis? = nil, untilMillis: Millis? = nil) {
+    public init(
+        actor: String? = nil,
+        action: String? = nil,
+        outcome: String? = nil,
+        path: String? = nil,
+        sinceMillis: Millis? = nil,
+        untilMillis: Millis? = nil
+    ) {
         self.actor = actor
         self.action = action
         self.outcome = outcome
@@ -46,23 +53,43 @@ public enum AuditLog {
 
     /// One page of matching entries. Filtering by path happens above the backend, so a page may
     /// scan many entries; it never stops early without returning a cursor.
-    public static func query(_ storage: any Storage, organization: Int64, _ q: AuditQuery, limit: Int, cursor: String?) async throws -> AuditPage {
+    public static func query(
+        _ storage: any Storage,
+        organization: Int64,
+        _ q: AuditQuery,
+        limit: Int,
+        cursor: String?
+    ) async throws -> AuditPage {
         guard (1...1000).contains(limit) else { throw CairnError(.invalidArgument, "limit must be between 1 and 1000") }
         var after: Int64 = 0
         if let cursor {
-            guard let seq = Int64(cursor), seq >= 0 else { throw CairnError(.invalidArgument, "invalid cursor '\(cursor)'", details: ["cursor": cursor]) }
+            guard let seq = Int64(cursor), seq >= 0 else {
+                throw CairnError(.invalidArgument, "invalid cursor '\(cursor)'", details: ["cursor": cursor])
+            }
             after = seq
         }
         let glob = try q.path.map { try Glob($0) }
-        let filter = AuditFilter(actor: q.actor, action: q.action, outcome: q.outcome, sinceMillis: q.sinceMillis, untilMillis: q.untilMillis)
+        let filter = AuditFilter(
+            actor: q.actor,
+            action: q.action,
+            outcome: q.outcome,
+            sinceMillis: q.sinceMillis,
+            untilMillis: q.untilMillis
+        )
         var out: [AuditItem] = []
         let batch = glob == nil ? limit + 1 : 500
         while true {
             let rows = try await storage.auditEntries(organization: organization, afterSeq: after, limit: batch, filter: filter)
             for row in rows {
-                guard let item = item(row) else { after = row.seq; continue }
+                guard let item = item(row) else {
+                    after = row.seq
+                    continue
+                }
                 if let glob {
-                    guard (item.record.paths ?? []).contains(where: { glob.matches($0) }) else { after = row.seq; continue }
+                    guard (item.record.paths ?? []).contains(where: { glob.matches($0) }) else {
+                        after = row.seq
+                        continue
+                    }
                 }
                 if out.count == limit { return AuditPage(entries: out, next: String(out.last!.seq)) }
                 out.append(item)
@@ -118,8 +145,13 @@ public enum AuditLog {
             let data: AuditItem
         }
         let e = Event(
-            id: "\(item.record.organization)-\(item.seq)", source: "/cairn/orgs/\(item.record.organization)", type: "io.cairn.audit.\(item.record.action)",
-            time: item.record.time, subject: item.record.project, data: item)
+            id: "\(item.record.organization)-\(item.seq)",
+            source: "/cairn/orgs/\(item.record.organization)",
+            type: "io.cairn.audit.\(item.record.action)",
+            time: item.record.time,
+            subject: item.record.project,
+            data: item
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(e)) ?? Data())

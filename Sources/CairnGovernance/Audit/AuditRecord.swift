@@ -26,10 +26,24 @@ public struct AuditRecord: Sendable, Codable, Equatable {
     public var detail: [String: String]?
 
     public init(
-        organization: String, actor: String, actorKind: String, action: String, outcome: String, credential: String? = nil,
-        onBehalfOf: String? = nil, authority: String? = nil, project: String? = nil, branch: String? = nil, paths: [String]? = nil,
-        rule: String? = nil, configCommit: String? = nil, commit: String? = nil, reason: String? = nil, error: String? = nil,
-        detail: [String: String]? = nil, timeMillis: Millis = Clock.nowMillis()
+        organization: String,
+        actor: String,
+        actorKind: String,
+        action: String,
+        outcome: String,
+        credential: String? = nil,
+        onBehalfOf: String? = nil,
+        authority: String? = nil,
+        project: String? = nil,
+        branch: String? = nil,
+        paths: [String]? = nil,
+        rule: String? = nil,
+        configCommit: String? = nil,
+        commit: String? = nil,
+        reason: String? = nil,
+        error: String? = nil,
+        detail: [String: String]? = nil,
+        timeMillis: Millis = Clock.nowMillis()
     ) {
         self.time = Clock.rfc3339(timeMillis)
         self.organization = organization
@@ -64,8 +78,13 @@ public struct AuditRecord: Sendable, Codable, Equatable {
 
     package func append(organization id: Int64) -> AuditAppend {
         AuditAppend(
-            organization: id, timeMillis: Clock.parseRFC3339(time) ?? Clock.nowMillis(), actor: actor, action: action, outcome: outcome,
-            body: canonicalBytes())
+            organization: id,
+            timeMillis: Clock.parseRFC3339(time) ?? Clock.nowMillis(),
+            actor: actor,
+            action: action,
+            outcome: outcome,
+            body: canonicalBytes()
+        )
     }
 }
 

@@ -59,7 +59,11 @@ extension Gateway {
     /// blob ids, the commit read) are written there as a governed write.
     public func run(_ caller: Caller, project name: String, _ request: RunRequest) async throws -> RunResult {
         guard Self.runFunctions.contains(request.function) else {
-            throw CairnError(.invalidArgument, "unknown function '\(request.function)': use \(Self.runFunctions.joined(separator: ", "))", details: ["function": request.function])
+            throw CairnError(
+                .invalidArgument,
+                "unknown function '\(request.function)': use \(Self.runFunctions.joined(separator: ", "))",
+                details: ["function": request.function]
+            )
         }
         let ref = request.ref ?? "main"
         let (project, _) = try await open(caller, name, .run, branch: Self.branch(of: ref), action: "run.\(request.function)")
@@ -81,7 +85,9 @@ extension Gateway {
         /// The geometries to work on, each with where it came from (its path, or `geometry`).
         func features() async throws -> [(id: String, geometry: Geometry)] {
             var out: [(String, Geometry)] = []
-            if let g = request.geometry { out.append(("geometry", try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(g.text.utf8))) })) }
+            if let g = request.geometry {
+                out.append(("geometry", try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(g.text.utf8))) }))
+            }
             for pattern in request.inputs ?? [] {
                 for path in try await expand(caller, name, pattern, at: commit.hex) {
                     let (_, blob, bytes) = try await readBytes(caller, project: name, path: path, at: commit.hex)
@@ -89,7 +95,9 @@ extension Gateway {
                     out.append((path, try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(bytes))) }))
                 }
             }
-            guard !out.isEmpty else { throw CairnError(.invalidArgument, "\(request.function) needs a geometry: give inputs (paths or globs) or geometry") }
+            guard !out.isEmpty else {
+                throw CairnError(.invalidArgument, "\(request.function) needs a geometry: give inputs (paths or globs) or geometry")
+            }
             return out
         }
         func geometries() async throws -> [Geometry] { try await features().map(\.geometry) }
@@ -114,7 +122,8 @@ extension Gateway {
         case "distance":
             try needPoints(2)
             let legs = zip(points, points.dropFirst()).map { (Haversine.distance($0.0, $0.1), Geodesic.wgs84.distance($0.0, $0.1)) }
-            let haversine = legs.reduce(0) { $0 + $1.0 }, geodesic = legs.reduce(0) { $0 + $1.1 }
+            let haversine = legs.reduce(0) { $0 + $1.0 }
+            let geodesic = legs.reduce(0) { $0 + $1.1 }
             result = .object([
                 "haversine": .double(haversine), "geodesic": .double(geodesic),
                 "legs": .array(legs.map { JSONValue.object(["haversine": .double($0.0), "geodesic": .double($0.1)]) }),
@@ -129,7 +138,8 @@ extension Gateway {
                 }
                 return (lines.reduce(0) { $0 + Haversine.length($1) }, lines.reduce(0) { $0 + Geodesic.wgs84.length($1) })
             }
-            let haversine = lengths.reduce(0) { $0 + $1.0 }, geodesic = lengths.reduce(0) { $0 + $1.1 }
+            let haversine = lengths.reduce(0) { $0 + $1.0 }
+            let geodesic = lengths.reduce(0) { $0 + $1.1 }
             result = .object([
                 "haversine": .double(haversine), "geodesic": .double(geodesic),
                 "each": .array(lengths.map { JSONValue.object(["haversine": .double($0.0), "geodesic": .double($0.1)]) }),
@@ -139,7 +149,9 @@ extension Gateway {
             result = .object(["geodesic": .double(areas.reduce(0, +)), "each": .array(areas.map(JSONValue.double)), "unit": .string("m2")])
         case "centroid":
             let gs = try await geometries()
-            guard let c = Planar.centroid(gs.count == 1 ? gs[0] : .collection(gs)) else { throw CairnError(.invalidArgument, "the geometry is empty") }
+            guard let c = Planar.centroid(gs.count == 1 ? gs[0] : .collection(gs)) else {
+                throw CairnError(.invalidArgument, "the geometry is empty")
+            }
             result = .object(["type": .string("Point"), "coordinates": .array([.double(c.lon), .double(c.lat)])])
         case "bbox":
             let gs = try await geometries()
@@ -161,7 +173,15 @@ extension Gateway {
             let index = FeatureIndex(try await features().map { FeatureIndex.Feature(id: $0.id, geometry: $0.geometry) })
             result = try Self.json(try compute { try points.map { try index.nearest(to: $0) } })
         default:
-            let network = try await roadNetwork(caller, project, name: name, commit: commit, glob: request.roads ?? "roads/**", classes: request.classes, inputs: &inputs)
+            let network = try await roadNetwork(
+                caller,
+                project,
+                name: name,
+                commit: commit,
+                glob: request.roads ?? "roads/**",
+                classes: request.classes,
+                inputs: &inputs
+            )
             switch request.function {
             case "snap":
                 try needPoints(1)
@@ -171,17 +191,25 @@ extension Gateway {
                 let route = try compute { try network.route(through: points, weight: weight) }
                 var r = try Self.json(route)
                 if case .object(var o) = r {
-                    o["geometry"] = .object(["type": .string("LineString"), "coordinates": .array(route.coordinates.map { .array([.double($0.lon), .double($0.lat)]) })])
+                    o["geometry"] = .object([
+                        "type": .string("LineString"),
+                        "coordinates": .array(route.coordinates.map { .array([.double($0.lon), .double($0.lat)]) }),
+                    ])
                     r = .object(o)
                 }
                 result = r
             default:
                 try needPoints(1)
-                guard let budget = request.budget else { throw CairnError(.invalidArgument, "isochrone needs a budget (metres, or seconds with weight time)") }
+                guard let budget = request.budget else {
+                    throw CairnError(.invalidArgument, "isochrone needs a budget (metres, or seconds with weight time)")
+                }
                 let iso = try compute { try network.isochrone(from: points[0], budget: budget, weight: weight) }
                 var r = try Self.json(iso)
                 if case .object(var o) = r {
-                    o["polygon"] = .object(["type": .string("Polygon"), "coordinates": .array([.array(iso.hull.map { .array([.double($0.lon), .double($0.lat)]) })])])
+                    o["polygon"] = .object([
+                        "type": .string("Polygon"),
+                        "coordinates": .array([.array(iso.hull.map { .array([.double($0.lon), .double($0.lat)]) })]),
+                    ])
                     o["hullKind"] = .string("convex")
                     r = .object(o)
                 }
@@ -199,7 +227,13 @@ extension Gateway {
             var writer = caller
             writer.reason = request.message ?? caller.reason ?? "run \(request.function)"
             caller.call?.draft.note(reads: inputs, readAt: commit.hex, stable: result.text)
-            written = try await write(writer, project: name, path: output, content: Array(provenance.text.utf8), branch: Self.branch(of: ref) ?? "main")
+            written = try await write(
+                writer,
+                project: name,
+                path: output,
+                content: Array(provenance.text.utf8),
+                branch: Self.branch(of: ref) ?? "main"
+            )
         }
         return RunResult(function: request.function, commit: commit.hex, inputs: inputs, result: result, output: written)
     }
@@ -251,7 +285,13 @@ extension Gateway {
     /// The road network of the files a glob matches at a commit: built once per content (the
     /// files' paths and blob ids), shared by every Run on it until that content changes.
     func roadNetwork(
-        _ caller: Caller, _ project: Project, name: String, commit: ObjectID, glob pattern: String, classes: [String]?, inputs: inout [RunInput]
+        _ caller: Caller,
+        _ project: Project,
+        name: String,
+        commit: ObjectID,
+        glob pattern: String,
+        classes: [String]?,
+        inputs: inout [RunInput]
     ) async throws -> RoadNetwork {
         try checkPattern(pattern)
         let classSet: Set<String>? = classes.map { Set($0.flatMap { $0 == "drivable" ? Array(Road.drivable) : [$0] }) }
@@ -262,7 +302,8 @@ extension Gateway {
             throw CairnError(
                 .invalidArgument,
                 "no road file matching '\(pattern)' is within your access: a path-limited credential routes only on the roads it may read (ask for a key whose path covers the road files)",
-                details: ["roads": pattern])
+                details: ["roads": pattern]
+            )
         }
         var hasher = SHA256()
         var blobs: [(String, ObjectID)] = []
@@ -277,7 +318,8 @@ extension Gateway {
         var roads: [Road] = []
         let contents = try await staged.read(blobs.map(\.0))
         for (path, _) in blobs {
-            guard let bytes = contents[path] ?? nil, let f = try? JSONSerialization.jsonObject(with: Data(bytes)), let road = Road(feature: f, fallbackID: path)
+            guard let bytes = contents[path] ?? nil, let f = try? JSONSerialization.jsonObject(with: Data(bytes)),
+                let road = Road(feature: f, fallbackID: path)
             else { continue }
             roads.append(road)
         }

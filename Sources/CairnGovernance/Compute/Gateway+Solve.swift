@@ -75,7 +75,11 @@ extension Gateway {
     /// the solver's log, in one governed commit.
     public func solve(_ caller: Caller, project name: String, _ request: SolveRequest) async throws -> SolveResponse {
         guard Self.solveKinds.contains(request.kind) else {
-            throw CairnError(.invalidArgument, "unknown kind '\(request.kind)': use \(Self.solveKinds.joined(separator: ", "))", details: ["kind": request.kind])
+            throw CairnError(
+                .invalidArgument,
+                "unknown kind '\(request.kind)': use \(Self.solveKinds.joined(separator: ", "))",
+                details: ["kind": request.kind]
+            )
         }
         let ref = request.ref ?? "main"
         let (project, _) = try await open(caller, name, .solve, branch: Self.branch(of: ref), action: "solve.\(request.kind)")
@@ -83,13 +87,23 @@ extension Gateway {
         let limit = request.timeLimit ?? 60
         guard limit > 0, limit <= 86_400 else { throw CairnError(.invalidArgument, "timeLimit is seconds, more than 0 and at most a day") }
         guard (request.gap ?? 0) >= 0 else { throw CairnError(.invalidArgument, "gap is a relative tolerance ≥ 0") }
-        guard (1...1_000_000).contains(request.iterations ?? 1) else { throw CairnError(.invalidArgument, "iterations is between 1 and 1,000,000") }
-        if let id = request.id, id.isEmpty || id.count > 64 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
+        guard (1...1_000_000).contains(request.iterations ?? 1) else {
+            throw CairnError(.invalidArgument, "iterations is between 1 and 1,000,000")
+        }
+        if let id = request.id,
+            id.isEmpty || id.count > 64 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        {
             throw CairnError(.invalidArgument, "a solve id is 1–64 letters, digits, '.', '_' or '-'")
         }
         let control = SolveControl(timeLimit: limit, gapTolerance: request.gap ?? 0)
         let id = request.id ?? UUID().uuidString.lowercased()
-        let entry = RunningSolve(id: id, kind: request.kind, project: name, principal: caller.principal.subject, started: Clock.rfc3339(Clock.nowMillis()))
+        let entry = RunningSolve(
+            id: id,
+            kind: request.kind,
+            project: name,
+            principal: caller.principal.subject,
+            started: Clock.rfc3339(Clock.nowMillis())
+        )
         try runningSolves.withLock { running in
             guard running[id] == nil else { throw CairnError(.conflict, "a solve named '\(id)' is already running") }
             running[id] = (entry, control)
@@ -111,7 +125,9 @@ extension Gateway {
                     let model = try decodeModel(LinearModel.self, text)
                     (result, log) = try await solving(control) { try await GLPK.solve(model, control: control) }
                 } else {
-                    (result, log) = try await solving(control) { try await GLPK.solve(text: text, format: format == "lp" ? .lp : .mps, control: control) }
+                    (result, log) = try await solving(control) {
+                        try await GLPK.solve(text: text, format: format == "lp" ? .lp : .mps, control: control)
+                    }
                 }
             case "routing":
                 let problem: RoutingProblem
@@ -122,8 +138,11 @@ extension Gateway {
                     problem = try await routingProblem(caller, project, name, request, at: commit, inputs: &inputs)
                 }
                 modelText = try Self.json(problem).text
-                let seed = request.seed ?? 1, iterations = request.iterations
-                let solved = try await solving(control) { try await Self.detached { try RoutingSolver.solve(problem, seed: seed, iterations: iterations, control: control) } }
+                let seed = request.seed ?? 1
+                let iterations = request.iterations
+                let solved = try await solving(control) {
+                    try await Self.detached { try RoutingSolver.solve(problem, seed: seed, iterations: iterations, control: control) }
+                }
                 routes = solved.solution
                 result = solved.result
                 log = "\(solved.solution.iterations) iterations; stopped by \(solved.solution.stoppedBy); cost \(solved.solution.cost)\n"
@@ -136,7 +155,9 @@ extension Gateway {
                 var solved: SolveResult
                 (solved, log) = try await solving(control) { try await GLPK.solve(built.model, control: control) }
                 var chosen: [String: String] = [:]
-                for ((customer, facility), variable) in built.assignVariables where (solved.values[variable] ?? 0) > 0.5 { chosen[customer] = facility }
+                for ((customer, facility), variable) in built.assignVariables where (solved.values[variable] ?? 0) > 0.5 {
+                    chosen[customer] = facility
+                }
                 assignments = chosen
                 solved.detail = ["assignments": .object(chosen.mapValues(SolveDetail.text))]
                 result = solved
@@ -165,14 +186,29 @@ extension Gateway {
             writer.reason = request.message ?? caller.reason ?? "solve \(request.kind)"
             caller.call?.draft.note(reads: inputs, readAt: commit.hex, stable: Self.stableAnswer(result))
             let files: [FileChange] = [
-                .write(path: "\(dir)/\(modelName)", content: Array(modelText.utf8)), .write(path: "\(dir)/result.json", content: Array(provenance.text.utf8)),
+                .write(path: "\(dir)/\(modelName)", content: Array(modelText.utf8)),
+                .write(path: "\(dir)/result.json", content: Array(provenance.text.utf8)),
                 .write(path: "\(dir)/solver.log", content: Array(log.utf8)),
             ]
             written = try await self.commit(
-                writer, project: name, changes: files, branch: Self.branch(of: ref) ?? "main", action: "solve.output")
+                writer,
+                project: name,
+                changes: files,
+                branch: Self.branch(of: ref) ?? "main",
+                action: "solve.output"
+            )
             folder = dir
         }
-        return SolveResponse(kind: request.kind, commit: commit.hex, inputs: inputs, result: result, routes: routes, assignments: assignments, folder: folder, output: written)
+        return SolveResponse(
+            kind: request.kind,
+            commit: commit.hex,
+            inputs: inputs,
+            result: result,
+            routes: routes,
+            assignments: assignments,
+            folder: folder,
+            output: written
+        )
     }
 
     /// What identifies a solve's answer across executions: its status and objective (the
@@ -204,13 +240,19 @@ extension Gateway {
         let stops: String?, depots: String?, roads: String?, vehicles: Int?, capacity: Double?, shiftEnd: Double?, maxDistance: Double?
         init(_ r: SolveRequest) {
             (kind, input, format, timeLimit, gap, seed, iterations) = (r.kind, r.input, r.format, r.timeLimit, r.gap, r.seed, r.iterations)
-            (stops, depots, roads, vehicles, capacity, shiftEnd, maxDistance) = (r.stops, r.depots, r.roads, r.vehicles, r.capacity, r.shiftEnd, r.maxDistance)
+            (stops, depots, roads, vehicles, capacity, shiftEnd, maxDistance) = (
+                r.stops, r.depots, r.roads, r.vehicles, r.capacity, r.shiftEnd, r.maxDistance
+            )
         }
     }
 
     /// Runs a solver, passing a cancelled task on as a cancelled solve.
     func solving<T: Sendable>(_ control: SolveControl, _ body: @Sendable () async throws -> T) async throws -> T {
-        try await withTaskCancellationHandler { try await body() } onCancel: { control.cancel() }
+        try await withTaskCancellationHandler {
+            try await body()
+        } onCancel: {
+            control.cancel()
+        }
     }
 
     /// CPU-bound work off the cooperative pool, so a long search never starves the server.
@@ -222,18 +264,28 @@ extension Gateway {
 
     func formatOf(_ request: SolveRequest) throws -> String {
         let format = request.format ?? request.input.map { ($0 as NSString).pathExtension.lowercased() } ?? "json"
-        guard ["json", "lp", "mps"].contains(format) else { throw CairnError(.invalidArgument, "format is json, lp or mps, not '\(format)'") }
+        guard ["json", "lp", "mps"].contains(format) else {
+            throw CairnError(.invalidArgument, "format is json, lp or mps, not '\(format)'")
+        }
         return format
     }
 
     /// The model's text, from the inline model or the input file, and its format.
-    func modelSource(_ caller: Caller, _ name: String, _ request: SolveRequest, at commit: ObjectID, inputs: inout [RunInput]) async throws -> (String, String) {
+    func modelSource(
+        _ caller: Caller,
+        _ name: String,
+        _ request: SolveRequest,
+        at commit: ObjectID,
+        inputs: inout [RunInput]
+    ) async throws -> (String, String) {
         let format = try formatOf(request)
         if let model = request.model {
             if case .string(let text) = model { return (text, format) }
             return (model.text, "json")
         }
-        guard let path = request.input else { throw CairnError(.invalidArgument, "\(request.kind) needs a model: give input (a file) or model (inline)") }
+        guard let path = request.input else {
+            throw CairnError(.invalidArgument, "\(request.kind) needs a model: give input (a file) or model (inline)")
+        }
         let (_, blob, bytes) = try await readBytes(caller, project: name, path: path, at: commit.hex)
         inputs.append(RunInput(path: path, blob: blob.hex))
         return (String(decoding: bytes, as: UTF8.self), format)
@@ -244,12 +296,16 @@ extension Gateway {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch let DecodingError.keyNotFound(key, context) {
             throw CairnError(.invalidArgument, "the model misses '\(key.stringValue)' at \(Self.where(context))")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context), let DecodingError.dataCorrupted(context) {
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context), let DecodingError.dataCorrupted(
+            context
+        )
+        {
             throw CairnError(.invalidArgument, "the model is malformed at \(Self.where(context)): \(context.debugDescription)")
         }
     }
 
     static func `where`(_ context: DecodingError.Context) -> String {
-        context.codingPath.isEmpty ? "its top level" : context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        context.codingPath.isEmpty
+            ? "its top level" : context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 }

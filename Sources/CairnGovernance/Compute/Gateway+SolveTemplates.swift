@@ -8,7 +8,13 @@ import Foundation
 /// stops, facility location, crew assignment), with costs along the roads or geodesic.
 extension Gateway {
     /// Point files a glob names, with their properties, in path order (recorded as inputs).
-    func pointFiles(_ caller: Caller, _ name: String, _ pattern: String, at commit: ObjectID, inputs: inout [RunInput]) async throws
+    func pointFiles(
+        _ caller: Caller,
+        _ name: String,
+        _ pattern: String,
+        at commit: ObjectID,
+        inputs: inout [RunInput]
+    ) async throws
         -> [(path: String, point: Coordinate, properties: [String: Any])]
     {
         var out: [(String, Coordinate, [String: Any])] = []
@@ -26,7 +32,15 @@ extension Gateway {
 
     /// Costs between locations: metres (and seconds) along the roads when a road glob is given,
     /// else geodesic metres (and seconds at 30 km/h).
-    func costMatrices(_ caller: Caller, _ project: Project, _ name: String, _ points: [Coordinate], roads: String?, at commit: ObjectID, inputs: inout [RunInput])
+    func costMatrices(
+        _ caller: Caller,
+        _ project: Project,
+        _ name: String,
+        _ points: [Coordinate],
+        roads: String?,
+        at commit: ObjectID,
+        inputs: inout [RunInput]
+    )
         async throws -> (distances: [[Double]], times: [[Double]])
     {
         guard let roads else {
@@ -34,7 +48,8 @@ extension Gateway {
             return (d, d.map { $0.map { $0 / (30 / 3.6) } })
         }
         let network = try await roadNetwork(caller, project, name: name, commit: commit, glob: roads, classes: nil, inputs: &inputs)
-        var d = [[Double]](repeating: [Double](repeating: 0, count: points.count), count: points.count), t = d
+        var d = [[Double]](repeating: [Double](repeating: 0, count: points.count), count: points.count)
+        var t = d
         for i in points.indices {
             for j in points.indices where i != j {
                 let route = try compute { try network.route(through: [points[i], points[j]]) }
@@ -47,7 +62,14 @@ extension Gateway {
 
     /// A routing problem from files: one depot (the first file `depots` names), the stops, and
     /// `vehicles` identical vans.
-    func routingProblem(_ caller: Caller, _ project: Project, _ name: String, _ request: SolveRequest, at commit: ObjectID, inputs: inout [RunInput])
+    func routingProblem(
+        _ caller: Caller,
+        _ project: Project,
+        _ name: String,
+        _ request: SolveRequest,
+        at commit: ObjectID,
+        inputs: inout [RunInput]
+    )
         async throws -> RoutingProblem
     {
         guard let depotGlob = request.depots, let stopGlob = request.stops else {
@@ -58,28 +80,66 @@ extension Gateway {
         }
         let stops = try await pointFiles(caller, name, stopGlob, at: commit, inputs: &inputs)
         guard !stops.isEmpty else { throw CairnError(.invalidArgument, "no stop file matches '\(stopGlob)'") }
-        let (distances, times) = try await costMatrices(caller, project, name, [depot.point] + stops.map(\.point), roads: request.roads, at: commit, inputs: &inputs)
+        let (distances, times) = try await costMatrices(
+            caller,
+            project,
+            name,
+            [depot.point] + stops.map(\.point),
+            roads: request.roads,
+            at: commit,
+            inputs: &inputs
+        )
         return RoutingProblem(
-            distances: distances, times: times,
+            distances: distances,
+            times: times,
             stops: stops.enumerated().map { i, s in
                 .init(
-                    id: s.path, location: i + 1, demand: number(s.properties, "demand") ?? 0, service: number(s.properties, "service") ?? 0,
-                    earliest: number(s.properties, "earliest"), latest: number(s.properties, "latest"))
+                    id: s.path,
+                    location: i + 1,
+                    demand: number(s.properties, "demand") ?? 0,
+                    service: number(s.properties, "service") ?? 0,
+                    earliest: number(s.properties, "earliest"),
+                    latest: number(s.properties, "latest")
+                )
             },
             vehicles: (0..<max(1, request.vehicles ?? 1)).map {
-                .init(id: "\(depot.path)#\($0 + 1)", depot: 0, capacity: request.capacity, shiftEnd: request.shiftEnd, maxDuration: request.maxDuration)
-            })
+                .init(
+                    id: "\(depot.path)#\($0 + 1)",
+                    depot: 0,
+                    capacity: request.capacity,
+                    shiftEnd: request.shiftEnd,
+                    maxDuration: request.maxDuration
+                )
+            }
+        )
     }
 
     /// Facility location and assignment as a MIP: open facilities (binary, paying each one's
     /// `cost`), assign every customer to one open facility within `maxDistance`, within each
     /// facility's `capacity` of total demand; minimize opening costs plus demand × distance.
-    func facilityModel(_ caller: Caller, _ project: Project, _ name: String, _ request: SolveRequest, at commit: ObjectID, inputs: inout [RunInput])
+    func facilityModel(
+        _ caller: Caller,
+        _ project: Project,
+        _ name: String,
+        _ request: SolveRequest,
+        at commit: ObjectID,
+        inputs: inout [RunInput]
+    )
         async throws -> (model: LinearModel, assignVariables: [(key: (String, String), value: String)])
     {
         let (facilities, customers, distances) = try await pairedPoints(
-            caller, project, name, request, at: commit, inputs: &inputs, kind: "facility_location", roles: ("candidate facilities", "customers"))
-        var variables: [LinearModel.Variable] = [], constraints: [LinearModel.Constraint] = [], objective: [String: Double] = [:]
+            caller,
+            project,
+            name,
+            request,
+            at: commit,
+            inputs: &inputs,
+            kind: "facility_location",
+            roles: ("candidate facilities", "customers")
+        )
+        var variables: [LinearModel.Variable] = []
+        var constraints: [LinearModel.Constraint] = []
+        var objective: [String: Double] = [:]
         var assign: [(key: (String, String), value: String)] = []
         for facility in facilities {
             variables.append(.init(name: "open[\(facility.path)]", type: .binary))
@@ -96,10 +156,21 @@ extension Gateway {
                 objective[x] = demand * d
                 choices[x] = 1
                 assign.append(((customer.path, facility.path), x))
-                constraints.append(.init(name: "only-open[\(customer.path)→\(facility.path)]", terms: [x: 1, "open[\(facility.path)]": -1], op: .lessOrEqual, rhs: 0))
+                constraints.append(
+                    .init(
+                        name: "only-open[\(customer.path)→\(facility.path)]",
+                        terms: [x: 1, "open[\(facility.path)]": -1],
+                        op: .lessOrEqual,
+                        rhs: 0
+                    )
+                )
             }
             guard !choices.isEmpty else {
-                throw CairnError(.unprocessable, "\(customer.path) has no facility within \(request.maxDistance ?? 0) m", details: ["path": customer.path, "reason": "infeasible"])
+                throw CairnError(
+                    .unprocessable,
+                    "\(customer.path) has no facility within \(request.maxDistance ?? 0) m",
+                    details: ["path": customer.path, "reason": "infeasible"]
+                )
             }
             constraints.append(.init(name: "served[\(customer.path)]", terms: choices, op: .equal, rhs: 1))
         }
@@ -119,12 +190,29 @@ extension Gateway {
     /// the minutes of its shift) or is left for another day; a crew's orders fit its minutes;
     /// minimize the distance from each crew's depot to its orders, plus, for each order left, a
     /// penalty that grows with its priority (1 most urgent): 100 km × (4 − priority).
-    func crewModel(_ caller: Caller, _ project: Project, _ name: String, _ request: SolveRequest, at commit: ObjectID, inputs: inout [RunInput])
+    func crewModel(
+        _ caller: Caller,
+        _ project: Project,
+        _ name: String,
+        _ request: SolveRequest,
+        at commit: ObjectID,
+        inputs: inout [RunInput]
+    )
         async throws -> (model: LinearModel, assignVariables: [(key: (String, String), value: String)])
     {
         let (crews, orders, distances) = try await pairedPoints(
-            caller, project, name, request, at: commit, inputs: &inputs, kind: "crew_assignment", roles: ("crews, where each starts", "work orders"))
-        var variables: [LinearModel.Variable] = [], constraints: [LinearModel.Constraint] = [], objective: [String: Double] = [:]
+            caller,
+            project,
+            name,
+            request,
+            at: commit,
+            inputs: &inputs,
+            kind: "crew_assignment",
+            roles: ("crews, where each starts", "work orders")
+        )
+        var variables: [LinearModel.Variable] = []
+        var constraints: [LinearModel.Constraint] = []
+        var objective: [String: Double] = [:]
         var assign: [(key: (String, String), value: String)] = []
         var shift: [String: [String: Double]] = [:]
         for (o, order) in orders.enumerated() {
@@ -146,7 +234,9 @@ extension Gateway {
         }
         for crew in crews {
             let minutes = number(crew.properties, "minutes") ?? request.capacity ?? 480
-            if let terms = shift[crew.path] { constraints.append(.init(name: "shift[\(crew.path)]", terms: terms, op: .lessOrEqual, rhs: minutes)) }
+            if let terms = shift[crew.path] {
+                constraints.append(.init(name: "shift[\(crew.path)]", terms: terms, op: .lessOrEqual, rhs: minutes))
+            }
         }
         return (LinearModel(sense: .minimize, variables: variables, constraints: constraints, objective: objective), assign)
     }
@@ -155,16 +245,35 @@ extension Gateway {
     /// customers, crews and work orders), and the costs from each of the first to each of the
     /// second (`distances[i][first.count + j]`).
     func pairedPoints(
-        _ caller: Caller, _ project: Project, _ name: String, _ request: SolveRequest, at commit: ObjectID, inputs: inout [RunInput], kind: String,
+        _ caller: Caller,
+        _ project: Project,
+        _ name: String,
+        _ request: SolveRequest,
+        at commit: ObjectID,
+        inputs: inout [RunInput],
+        kind: String,
         roles: (String, String)
-    ) async throws -> (first: [(path: String, point: Coordinate, properties: [String: Any])], second: [(path: String, point: Coordinate, properties: [String: Any])], distances: [[Double]]) {
+    ) async throws -> (
+        first: [(path: String, point: Coordinate, properties: [String: Any])],
+        second: [(path: String, point: Coordinate, properties: [String: Any])], distances: [[Double]]
+    ) {
         guard let firstGlob = request.depots, let secondGlob = request.stops else {
             throw CairnError(.invalidArgument, "\(kind) needs depots (\(roles.0)) and stops (\(roles.1)), as Point files")
         }
         let first = try await pointFiles(caller, name, firstGlob, at: commit, inputs: &inputs)
         let second = try await pointFiles(caller, name, secondGlob, at: commit, inputs: &inputs)
-        guard !first.isEmpty, !second.isEmpty else { throw CairnError(.invalidArgument, "\(kind) needs at least one of the \(roles.0) and one of the \(roles.1)") }
-        let (distances, _) = try await costMatrices(caller, project, name, first.map(\.point) + second.map(\.point), roads: request.roads, at: commit, inputs: &inputs)
+        guard !first.isEmpty, !second.isEmpty else {
+            throw CairnError(.invalidArgument, "\(kind) needs at least one of the \(roles.0) and one of the \(roles.1)")
+        }
+        let (distances, _) = try await costMatrices(
+            caller,
+            project,
+            name,
+            first.map(\.point) + second.map(\.point),
+            roads: request.roads,
+            at: commit,
+            inputs: &inputs
+        )
         return (first, second, distances)
     }
 }

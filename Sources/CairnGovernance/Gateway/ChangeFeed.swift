@@ -23,11 +23,26 @@ public struct ChangeEvent: Sendable, Codable, Equatable {
     public var outcome: String? = nil
 
     package init(
-        project: String, branch: String, commit: String?, paths: [String], actor: String, action: String, time: String, mergeRequest: Int? = nil,
-        approval: String? = nil, run: String? = nil, call: Int? = nil, tool: String? = nil, outcome: String? = nil
+        project: String,
+        branch: String,
+        commit: String?,
+        paths: [String],
+        actor: String,
+        action: String,
+        time: String,
+        mergeRequest: Int? = nil,
+        approval: String? = nil,
+        run: String? = nil,
+        call: Int? = nil,
+        tool: String? = nil,
+        outcome: String? = nil
     ) {
-        (self.project, self.branch, self.commit, self.paths, self.actor, self.action, self.time) = (project, branch, commit, paths, actor, action, time)
-        (self.mergeRequest, self.approval, self.run, self.call, self.tool, self.outcome) = (mergeRequest, approval, run, call, tool, outcome)
+        (self.project, self.branch, self.commit, self.paths, self.actor, self.action, self.time) = (
+            project, branch, commit, paths, actor, action, time
+        )
+        (self.mergeRequest, self.approval, self.run, self.call, self.tool, self.outcome) = (
+            mergeRequest, approval, run, call, tool, outcome
+        )
     }
 }
 
@@ -38,7 +53,10 @@ public struct ChangeEvent: Sendable, Codable, Equatable {
 /// `relay` delivers the other servers' events here: a feed announces commits made through any
 /// server. The broadcast goes out after the commit, in publishing order, from one sender.
 public final class ChangeFeed: Sendable {
-    private struct Key: Hashable { let org: Int64; let project: String }
+    private struct Key: Hashable {
+        let org: Int64
+        let project: String
+    }
     /// What one server tells the others: its name, so it can drop its own messages when they
     /// come back, and the event with its organization.
     private struct Relayed: Codable {
@@ -130,14 +148,28 @@ extension Gateway {
                     else { continue }
                     var paths = event.paths
                     if policy.hasPathRules(caller.principal, project: name) {
-                        paths = paths.filter { policy.decide(caller.principal, .read, AccessTarget(project: name, branch: event.branch, path: $0)).allowed }
+                        paths = paths.filter {
+                            policy.decide(caller.principal, .read, AccessTarget(project: name, branch: event.branch, path: $0)).allowed
+                        }
                         if paths.isEmpty && !event.paths.isEmpty { continue }
                     }
                     continuation.yield(
                         ChangeEvent(
-                            project: event.project, branch: event.branch, commit: event.commit, paths: paths, actor: event.actor, action: event.action,
-                            time: event.time, mergeRequest: event.mergeRequest, approval: event.approval, run: event.run, call: event.call, tool: event.tool,
-                            outcome: event.outcome))
+                            project: event.project,
+                            branch: event.branch,
+                            commit: event.commit,
+                            paths: paths,
+                            actor: event.actor,
+                            action: event.action,
+                            time: event.time,
+                            mergeRequest: event.mergeRequest,
+                            approval: event.approval,
+                            run: event.run,
+                            call: event.call,
+                            tool: event.tool,
+                            outcome: event.outcome
+                        )
+                    )
                 }
                 continuation.finish()
             }

@@ -18,20 +18,37 @@ extension Gateway {
     /// instead (`ApprovalPending`). Keys are not gated: minting shows its token once, and a
     /// revocation must take effect at once.
     func configure(
-        _ caller: Caller, action: String, decision: Decision, changes: [FileChange], detail: [String: String]? = nil, gated: Bool = true
+        _ caller: Caller,
+        action: String,
+        decision: Decision,
+        changes: [FileChange],
+        detail: [String: String]? = nil,
+        gated: Bool = true
     ) async throws -> CommitOutcome {
         let system = try await systemProject(caller.organization)
         let target = AccessTarget.organization
         let operation: ApprovalSettings.Operation = decision.authority == .share ? .share : .access
         if gated, try await policy(caller.organization).config.approvals.gates(operation) {
             try await enqueue(
-                caller, operation: operation, action: action, summary: Self.summary(action, detail), project: nil, branch: "main", changes: changes,
-                base: try await system.resolve("main").commit, decision: decision, detail: detail)
+                caller,
+                operation: operation,
+                action: action,
+                summary: Self.summary(action, detail),
+                project: nil,
+                branch: "main",
+                changes: changes,
+                base: try await system.resolve("main").commit,
+                decision: decision,
+                detail: detail
+            )
         }
         return try await change(caller, action: action, decision: decision, target: target) {
             try await system.commit(
-                changes, branch: "main", metadata: metadata(caller, default: action),
-                audit: auditHook(caller, action: action, decision: decision, target: target, detail: detail))
+                changes,
+                branch: "main",
+                metadata: metadata(caller, default: action),
+                audit: auditHook(caller, action: action, decision: decision, target: target, detail: detail)
+            )
         }
     }
 
@@ -45,11 +62,22 @@ extension Gateway {
     func keepOwnConfigure(_ caller: Caller, _ policy: Policy, roles: [String: Role]? = nil, grants: [Grant]? = nil) throws {
         guard policy.decide(caller.principal, .configure, .organization).allowed else { return }
         let c = policy.config
-        let after = Policy(AccessConfig(commit: c.commit, roles: roles ?? c.roles, grants: grants ?? c.grants, keys: c.keys, identity: c.identity, approvals: c.approvals))
+        let after = Policy(
+            AccessConfig(
+                commit: c.commit,
+                roles: roles ?? c.roles,
+                grants: grants ?? c.grants,
+                keys: c.keys,
+                identity: c.identity,
+                approvals: c.approvals
+            )
+        )
         guard after.decide(caller.principal, .configure, .organization).allowed else {
             throw CairnError(
-                .conflict, "this change would take 'configure' on the organization away from you, the one making it; have another administrator make it",
-                details: ["subject": caller.principal.subject])
+                .conflict,
+                "this change would take 'configure' on the organization away from you, the one making it; have another administrator make it",
+                details: ["subject": caller.principal.subject]
+            )
         }
     }
 
@@ -67,7 +95,13 @@ extension Gateway {
         var roles = policy.config.roles
         roles[role.name] = role
         try keepOwnConfigure(caller, policy, roles: roles)
-        _ = try await configure(caller, action: "access.role.put", decision: decision, changes: [.write(path: AccessPaths.role(role.name), content: encode(role))], detail: ["role": role.name])
+        _ = try await configure(
+            caller,
+            action: "access.role.put",
+            decision: decision,
+            changes: [.write(path: AccessPaths.role(role.name), content: encode(role))],
+            detail: ["role": role.name]
+        )
         return role
     }
 
@@ -76,12 +110,27 @@ extension Gateway {
         let decision = try await authorize(caller, .configure, .organization, action: "access.role.delete")
         let policy = try await policy(caller.organization)
         if let user = policy.config.grants.first(where: { $0.role == name }) {
-            throw CairnError(.conflict, "role '\(name)' is used by grant '\(user.id)'; remove or change that grant first", details: ["grant": user.id])
+            throw CairnError(
+                .conflict,
+                "role '\(name)' is used by grant '\(user.id)'; remove or change that grant first",
+                details: ["grant": user.id]
+            )
         }
         do {
-            _ = try await configure(caller, action: "access.role.delete", decision: decision, changes: [.delete(AccessPaths.role(name))], detail: ["role": name])
+            _ = try await configure(
+                caller,
+                action: "access.role.delete",
+                decision: decision,
+                changes: [.delete(AccessPaths.role(name))],
+                detail: ["role": name]
+            )
         } catch let e as CairnError where e.code == .notFound {
-            throw CairnError(.notFound, Role.defaults.contains { $0.name == name } ? "role '\(name)' is a default role and has no file to remove" : "no role named '\(name)'", details: ["role": name])
+            throw CairnError(
+                .notFound,
+                Role.defaults.contains { $0.name == name }
+                    ? "role '\(name)' is a default role and has no file to remove" : "no role named '\(name)'",
+                details: ["role": name]
+            )
         }
     }
 
@@ -103,8 +152,12 @@ extension Gateway {
         let decision = try await authorizeGrantChange(caller, grant, role: role, policy: policy)
         try keepOwnConfigure(caller, policy, grants: policy.config.grants.filter { $0.id != grant.id } + [grant])
         _ = try await configure(
-            caller, action: "access.grant.put", decision: decision, changes: [.write(path: AccessPaths.grant(grant.id), content: encode(grant))],
-            detail: ["grant": grant.id, "subject": grant.subject, "role": grant.role, "effect": grant.effect.rawValue])
+            caller,
+            action: "access.grant.put",
+            decision: decision,
+            changes: [.write(path: AccessPaths.grant(grant.id), content: encode(grant))],
+            detail: ["grant": grant.id, "subject": grant.subject, "role": grant.role, "effect": grant.effect.rawValue]
+        )
         return grant
     }
 
@@ -115,16 +168,28 @@ extension Gateway {
             try await authorize(caller, .configure, .organization, action: "access.grant.delete")
             throw CairnError(.notFound, "no grant '\(id)'", details: ["grant": id])
         }
-        let decision = try await authorizeGrantChange(caller, grant, role: policy.role(grant.role) ?? Role(name: grant.role, authorities: .all), policy: policy)
+        let decision = try await authorizeGrantChange(
+            caller,
+            grant,
+            role: policy.role(grant.role) ?? Role(name: grant.role, authorities: .all),
+            policy: policy
+        )
         try keepOwnConfigure(caller, policy, grants: policy.config.grants.filter { $0.id != id })
-        _ = try await configure(caller, action: "access.grant.delete", decision: decision, changes: [.delete(AccessPaths.grant(id))], detail: ["grant": id])
+        _ = try await configure(
+            caller,
+            action: "access.grant.delete",
+            decision: decision,
+            changes: [.delete(AccessPaths.grant(id))],
+            detail: ["grant": id]
+        )
     }
 
     private func authorizeGrantChange(_ caller: Caller, _ grant: Grant, role: Role, policy: Policy) async throws -> Decision {
-        let project: String? = switch grant.target {
-        case .project(let p), .branch(let p, _), .path(let p, _): p
-        case .organization: nil
-        }
+        let project: String? =
+            switch grant.target {
+            case .project(let p), .branch(let p, _), .path(let p, _): p
+            case .organization: nil
+            }
         if let project, policy.decide(caller.principal, .share, AccessTarget(project: project)).allowed,
             !policy.decide(caller.principal, .configure, .organization).allowed
         {
@@ -171,7 +236,12 @@ extension Gateway {
         guard !ids.isEmpty else { throw CairnError(.notFound, "'\(subject)' is not a member", details: ["subject": subject]) }
         try keepOwnConfigure(caller, policy, grants: policy.config.grants.filter { $0.subject != subject })
         _ = try await configure(
-            caller, action: "access.member.delete", decision: decision, changes: ids.map { .delete(AccessPaths.grant($0)) }, detail: ["subject": subject])
+            caller,
+            action: "access.member.delete",
+            decision: decision,
+            changes: ids.map { .delete(AccessPaths.grant($0)) },
+            detail: ["subject": subject]
+        )
     }
 
     // MARK: API keys
@@ -183,8 +253,14 @@ extension Gateway {
     }
 
     public func mintKey(
-        _ caller: Caller, kind: APIKeyRecord.Kind, subject: String? = nil, role: String, project: String? = nil, path: String? = nil,
-        expiresAt: String? = nil, description: String? = nil
+        _ caller: Caller,
+        kind: APIKeyRecord.Kind,
+        subject: String? = nil,
+        role: String,
+        project: String? = nil,
+        path: String? = nil,
+        expiresAt: String? = nil,
+        description: String? = nil
     ) async throws -> MintedKey {
         let decision = try await authorize(caller, .configure, .organization, action: "access.key.mint")
         let policy = try await policy(caller.organization)
@@ -199,17 +275,35 @@ extension Gateway {
         let who = subject ?? (kind == .user ? caller.principal.subject : "\(kind.rawValue):key-\(id)")
         try Grant.validateSubject(who)
         let record = APIKeyRecord(
-            id: id, kind: kind, subject: who, role: role, project: project, path: path, expiresAt: expiresAt, createdBy: caller.principal.subject,
-            createdAt: Clock.rfc3339(Clock.nowMillis()), revokedAt: nil, description: description, secretHash: hash)
+            id: id,
+            kind: kind,
+            subject: who,
+            role: role,
+            project: project,
+            path: path,
+            expiresAt: expiresAt,
+            createdBy: caller.principal.subject,
+            createdAt: Clock.rfc3339(Clock.nowMillis()),
+            revokedAt: nil,
+            description: description,
+            secretHash: hash
+        )
         _ = try await configure(
-            caller, action: "access.key.mint", decision: decision, changes: [.write(path: AccessPaths.key(id), content: encode(record))],
-            detail: ["key": id, "subject": who, "role": role], gated: false)
+            caller,
+            action: "access.key.mint",
+            decision: decision,
+            changes: [.write(path: AccessPaths.key(id), content: encode(record))],
+            detail: ["key": id, "subject": who, "role": role],
+            gated: false
+        )
         return MintedKey(key: record.redacted, token: token)
     }
 
     public func keys(_ caller: Caller) async throws -> [APIKeyRecord] {
         try await authorize(caller, .configure, .organization, action: "access.keys")
-        return try await policy(caller.organization).config.keys.values.map(\.redacted).sorted { $0.createdAt < $1.createdAt || ($0.createdAt == $1.createdAt && $0.id < $1.id) }
+        return try await policy(caller.organization).config.keys.values.map(\.redacted).sorted {
+            $0.createdAt < $1.createdAt || ($0.createdAt == $1.createdAt && $0.id < $1.id)
+        }
     }
 
     public func revokeKey(_ caller: Caller, id: String) async throws -> APIKeyRecord {
@@ -219,8 +313,13 @@ extension Gateway {
         }
         if record.revokedAt == nil { record.revokedAt = Clock.rfc3339(Clock.nowMillis()) }
         _ = try await configure(
-            caller, action: "access.key.revoke", decision: decision, changes: [.write(path: AccessPaths.key(id), content: encode(record))], detail: ["key": id],
-            gated: false)
+            caller,
+            action: "access.key.revoke",
+            decision: decision,
+            changes: [.write(path: AccessPaths.key(id), content: encode(record))],
+            detail: ["key": id],
+            gated: false
+        )
         return record.redacted
     }
 
@@ -235,8 +334,12 @@ extension Gateway {
         try settings.validate()
         let decision = try await authorize(caller, .configure, .organization, action: "access.identity.put")
         _ = try await configure(
-            caller, action: "access.identity.put", decision: decision, changes: [.write(path: AccessPaths.identity, content: encode(settings))],
-            detail: ["issuer": settings.issuer])
+            caller,
+            action: "access.identity.put",
+            decision: decision,
+            changes: [.write(path: AccessPaths.identity, content: encode(settings))],
+            detail: ["issuer": settings.issuer]
+        )
         return settings
     }
 
@@ -251,8 +354,15 @@ extension Gateway {
         guard (1...20).contains(settings.requiredApprovals) else { throw CairnError(.invalidArgument, "requiredApprovals must be 1 to 20") }
         let decision = try await authorize(caller, .configure, .organization, action: "access.approvals.put")
         _ = try await configure(
-            caller, action: "access.approvals.put", decision: decision, changes: [.write(path: AccessPaths.approvals, content: encode(settings))],
-            detail: ["operations": settings.operations.map(\.rawValue).joined(separator: ","), "requiredApprovals": String(settings.requiredApprovals)])
+            caller,
+            action: "access.approvals.put",
+            decision: decision,
+            changes: [.write(path: AccessPaths.approvals, content: encode(settings))],
+            detail: [
+                "operations": settings.operations.map(\.rawValue).joined(separator: ","),
+                "requiredApprovals": String(settings.requiredApprovals),
+            ]
+        )
         return settings
     }
 
@@ -280,14 +390,22 @@ extension Gateway {
         try await authorize(caller, .configure, .organization, action: "access.snapshot")
         let policy = try await policy(caller.organization, atMillis: atMillis)
         return AccessSnapshot(
-            configCommit: policy.config.commit, time: Clock.rfc3339(atMillis ?? Clock.nowMillis()),
-            roles: policy.config.roles.values.sorted { $0.name < $1.name }, grants: policy.config.grants.sorted { $0.id < $1.id })
+            configCommit: policy.config.commit,
+            time: Clock.rfc3339(atMillis ?? Clock.nowMillis()),
+            roles: policy.config.roles.values.sorted { $0.name < $1.name },
+            grants: policy.config.grants.sorted { $0.id < $1.id }
+        )
     }
 
     /// "May X do Y on Z", answered without doing it (optionally as of a past time). Anyone may
     /// ask about themselves; asking about others needs `configure`.
     public func evaluate(
-        _ caller: Caller, subject: String, groups: [String] = [], authority: Authority, target: AccessTarget, atMillis: Millis? = nil
+        _ caller: Caller,
+        subject: String,
+        groups: [String] = [],
+        authority: Authority,
+        target: AccessTarget,
+        atMillis: Millis? = nil
     ) async throws -> Decision {
         try Grant.validateSubject(subject)
         if subject != caller.principal.subject {
@@ -309,7 +427,14 @@ extension Gateway {
                 .sorted { $0.id < $1.id }
             var first: Decision?
             for key in live {
-                let principal = Principal(subject: subject, kind: kind, groups: groupSubjects, credential: "key:\(key.id)", key: key, onBehalfOf: key.kind == .user ? nil : key.createdBy)
+                let principal = Principal(
+                    subject: subject,
+                    kind: kind,
+                    groups: groupSubjects,
+                    credential: "key:\(key.id)",
+                    key: key,
+                    onBehalfOf: key.kind == .user ? nil : key.createdBy
+                )
                 let decision = policy.decide(principal, authority, target)
                 if decision.allowed { return decision }
                 if first == nil || (first!.rule.hasPrefix("key-scope") && decision.rule.hasPrefix("grant:")) { first = decision }

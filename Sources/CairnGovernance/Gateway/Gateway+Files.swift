@@ -1,6 +1,6 @@
 import CairnCore
-import Foundation
 @_spi(StoreWrites) import CairnStore
+import Foundation
 
 /// The six file operations and atomic commits, each authorized, audited and published here.
 extension Gateway {
@@ -19,7 +19,8 @@ extension Gateway {
 
     static func touchesOntology(_ change: FileChange) -> Bool {
         switch change {
-        case .write(let path, _), .edit(let path, _, _, _), .delete(let path): path.hasPrefix(ontologyRoot) || (Glob.hasWildcards(path) && path.hasPrefix(".cairn/"))
+        case .write(let path, _), .edit(let path, _, _, _), .delete(let path):
+            path.hasPrefix(ontologyRoot) || (Glob.hasWildcards(path) && path.hasPrefix(".cairn/"))
         }
     }
 
@@ -28,19 +29,38 @@ extension Gateway {
         path.hasPrefix(".cairn/") ? .configure : base
     }
 
-    public func read(_ caller: Caller, project name: String, path: String, at ref: String = "main", offset: Int = 1, limit: Int = 2000) async throws -> FileLines {
+    public func read(
+        _ caller: Caller,
+        project name: String,
+        path: String,
+        at ref: String = "main",
+        offset: Int = 1,
+        limit: Int = 2000
+    ) async throws -> FileLines {
         try checkPath(path)
         let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), path: path, action: "file.read")
         return try await project.read(path, at: ref, offset: offset, limit: limit)
     }
 
-    public func readBytes(_ caller: Caller, project name: String, path: String, at ref: String = "main") async throws -> (ResolvedRef, ObjectID, [UInt8]) {
+    public func readBytes(
+        _ caller: Caller,
+        project name: String,
+        path: String,
+        at ref: String = "main"
+    ) async throws -> (ResolvedRef, ObjectID, [UInt8]) {
         try checkPath(path)
         let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), path: path, action: "file.read")
         return try await project.readBytes(path, at: ref)
     }
 
-    public func glob(_ caller: Caller, project name: String, pattern: String, at ref: String = "main", limit: Int = 1000, after: String? = nil) async throws -> PathPage {
+    public func glob(
+        _ caller: Caller,
+        project name: String,
+        pattern: String,
+        at ref: String = "main",
+        limit: Int = 1000,
+        after: String? = nil
+    ) async throws -> PathPage {
         try checkPattern(pattern)
         let branch = Self.branch(of: ref)
         let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.glob")
@@ -58,14 +78,19 @@ extension Gateway {
 
     /// Listing cursors are opaque: base64url of a versioned form, so clients never build or read them.
     static func encodeCursor(_ position: String) -> String {
-        Data(("c1:" + position).utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data(("c1:" + position).utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/",
+            with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 
     static func decodeCursor(_ cursor: String) throws -> String {
         var b64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
-        guard cursor.utf8.count <= 4096, let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8), text.hasPrefix("c1:") else {
+        guard cursor.utf8.count <= 4096, let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("c1:")
+        else {
             throw CairnError(.invalidArgument, "this cursor is not one a listing gave; start again without it")
         }
         return String(text.dropFirst(3))
@@ -81,7 +106,10 @@ extension Gateway {
         let who = caller.principal.credential == "oidc" ? caller.principal.subject : caller.principal.credential
         guard grepTime.hasToken(who) else {
             throw CairnError(
-                .rateLimited, "this credential has used its share of search time; retry in a few seconds", details: ["retryAfterSeconds": "5"])
+                .rateLimited,
+                "this credential has used its share of search time; retry in a few seconds",
+                details: ["retryAfterSeconds": "5"]
+            )
         }
         let budget = GrepBudget(seconds: limits.grepSecondsPerRequest)
         // Charged with the matching time the search used, whether it finished or not.
@@ -89,7 +117,9 @@ extension Gateway {
         var result = try await project.grep(query, at: ref, budget: budget)
         let policy = try await policy(for: caller)
         if policy.hasPathRules(caller.principal, project: name) {
-            let allowed = { (path: String) in policy.decide(caller.principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }
+            let allowed = { (path: String) in
+                policy.decide(caller.principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed
+            }
             result.files = result.files.filter(allowed)
             result.lines = result.lines.filter { allowed($0.path) }
             result.counts = result.counts.filter { allowed($0.path) }
@@ -105,13 +135,41 @@ extension Gateway {
     }
 
     @discardableResult
-    public func write(_ caller: Caller, project: String, path: String, content: [UInt8], branch: String = "main", basedOn: ObjectID? = nil) async throws -> CommitOutcome {
-        try await commit(caller, project: project, changes: [.write(path: path, content: content)], branch: branch, basedOn: basedOn, action: "file.write")
+    public func write(
+        _ caller: Caller,
+        project: String,
+        path: String,
+        content: [UInt8],
+        branch: String = "main",
+        basedOn: ObjectID? = nil
+    ) async throws -> CommitOutcome {
+        try await commit(
+            caller,
+            project: project,
+            changes: [.write(path: path, content: content)],
+            branch: branch,
+            basedOn: basedOn,
+            action: "file.write"
+        )
     }
 
     @discardableResult
-    public func edit(_ caller: Caller, project: String, path: String, old: String, new: String, replaceAll: Bool = false, branch: String = "main") async throws -> CommitOutcome {
-        try await commit(caller, project: project, changes: [.edit(path: path, old: old, new: new, replaceAll: replaceAll)], branch: branch, action: "file.edit")
+    public func edit(
+        _ caller: Caller,
+        project: String,
+        path: String,
+        old: String,
+        new: String,
+        replaceAll: Bool = false,
+        branch: String = "main"
+    ) async throws -> CommitOutcome {
+        try await commit(
+            caller,
+            project: project,
+            changes: [.edit(path: path, old: old, new: new, replaceAll: replaceAll)],
+            branch: branch,
+            action: "file.edit"
+        )
     }
 
     @discardableResult
@@ -123,14 +181,34 @@ extension Gateway {
     /// written; one denial refuses the whole commit.
     @discardableResult
     public func commit(
-        _ caller: Caller, project name: String, changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, action: String = "commit"
+        _ caller: Caller,
+        project name: String,
+        changes: [FileChange],
+        branch: String = "main",
+        basedOn: ObjectID? = nil,
+        action: String = "commit"
     ) async throws -> CommitOutcome {
-        try await commit(caller, project: name, changes: changes, branch: branch, basedOn: basedOn, action: action, acceptViolations: false, report: nil)
+        try await commit(
+            caller,
+            project: name,
+            changes: changes,
+            branch: branch,
+            basedOn: basedOn,
+            action: action,
+            acceptViolations: false,
+            report: nil
+        )
     }
 
     /// The commit path itself; `acceptViolations` and `report` serve an ontology change.
     func commit(
-        _ caller: Caller, project name: String, changes: [FileChange], branch: String, basedOn: ObjectID?, action: String, acceptViolations: Bool,
+        _ caller: Caller,
+        project name: String,
+        changes: [FileChange],
+        branch: String,
+        basedOn: ObjectID?,
+        action: String,
+        acceptViolations: Bool,
         report: ReportBox?
     ) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
@@ -146,7 +224,12 @@ extension Gateway {
         }
         for (authority, path) in checks {
             try checkPath(path)
-            decision = try await authorize(caller, authority, AccessTarget(project: name, branch: branch, path: Glob.hasWildcards(path) ? nil : path), action: action)
+            decision = try await authorize(
+                caller,
+                authority,
+                AccessTarget(project: name, branch: branch, path: Glob.hasWildcards(path) ? nil : path),
+                action: action
+            )
         }
         let project = try await project(caller, name)
         // A glob delete is authorized on every path it matches, not only on the branch.
@@ -157,7 +240,11 @@ extension Gateway {
                 let page = try await project.glob(target, at: branch, limit: 5000, after: cursor)
                 for path in page.paths {
                     decision = try await authorize(
-                        caller, Self.authority(forChanging: path, .delete), AccessTarget(project: name, branch: branch, path: path), action: action)
+                        caller,
+                        Self.authority(forChanging: path, .delete),
+                        AccessTarget(project: name, branch: branch, path: path),
+                        action: action
+                    )
                 }
                 cursor = page.next
             } while cursor != nil
@@ -171,20 +258,43 @@ extension Gateway {
             let base: ObjectID
             if let basedOn { base = basedOn } else { base = try await project.resolve(branch).commit }
             try await enqueue(
-                caller, operation: .ontology, action: action, summary: "\(action) of the ontology of \(name) on \(branch)", project: name, branch: branch,
-                changes: changes, base: base, decision: decision, detail: nil)
+                caller,
+                operation: .ontology,
+                action: action,
+                summary: "\(action) of the ontology of \(name) on \(branch)",
+                project: name,
+                branch: branch,
+                changes: changes,
+                base: base,
+                decision: decision,
+                detail: nil
+            )
         }
         switch try await writePolicy(caller, project, branch: branch, decision: decision, action: action) {
         case .direct: break
         case .reject: throw CairnError(.branchProtected, "'\(branch)' is protected against direct writes", details: ["branch": branch])
         case .mergeRequest:
-            return try await propose(caller, project, name: name, changes: changes, into: branch, basedOn: basedOn, action: action, decision: decision)
+            return try await propose(
+                caller,
+                project,
+                name: name,
+                changes: changes,
+                into: branch,
+                basedOn: basedOn,
+                action: action,
+                decision: decision
+            )
         }
         let outcome = try await change(caller, action: action, decision: decision, target: target) {
             try await project.commit(
-                changes, branch: branch, basedOn: basedOn, metadata: metadata(caller, default: action),
+                changes,
+                branch: branch,
+                basedOn: basedOn,
+                metadata: metadata(caller, default: action),
                 audit: auditHook(caller, action: action, decision: decision, target: target),
-                check: ontologyCheck(acceptViolations: acceptViolations, report: report), companion: caller.call?.record)
+                check: ontologyCheck(acceptViolations: acceptViolations, report: report),
+                companion: caller.call?.record
+            )
         }
         publish(caller, project: name, action: action, outcome: outcome)
         return outcome

@@ -3,7 +3,14 @@ import CairnCore
 
 /// History, branches and projects: reads are authorized like file reads; changes are audited.
 extension Gateway {
-    public func log(_ caller: Caller, project name: String, at ref: String = "main", path: String? = nil, limit: Int = 50, cursor: String? = nil) async throws -> LogPage {
+    public func log(
+        _ caller: Caller,
+        project name: String,
+        at ref: String = "main",
+        path: String? = nil,
+        limit: Int = 50,
+        cursor: String? = nil
+    ) async throws -> LogPage {
         if let path { try checkPath(path) }
         let branch = Self.branch(of: ref)
         let (project, _) = try await open(caller, name, .read, branch: branch, path: path, action: "history.log")
@@ -17,7 +24,9 @@ extension Gateway {
         let principal = caller.principal
         var start: String?
         if let cursor {
-            guard let id = ObjectID(hex: try Self.decodeCursor(cursor)) else { throw CairnError(.invalidArgument, "this cursor is not one a listing gave; start again without it") }
+            guard let id = ObjectID(hex: try Self.decodeCursor(cursor)) else {
+                throw CairnError(.invalidArgument, "this cursor is not one a listing gave; start again without it")
+            }
             guard let parent = try await project.firstParent(id) else { return LogPage(commits: [], next: nil) }
             start = parent.hex
         }
@@ -49,12 +58,22 @@ extension Gateway {
         guard policy.hasPathRules(caller.principal, project: name) else { return detail }
         let visible = Set(try await readable(caller, project: name, branch: Self.branch(of: ref), paths: detail.files.map(\.path)))
         // A commit that touched nothing the caller may see answers as one that does not exist.
-        if visible.isEmpty && !detail.files.isEmpty { throw CairnError(.unknownRef, "no commit or branch named '\(ref)'", details: ["ref": ref]) }
+        if visible.isEmpty && !detail.files.isEmpty {
+            throw CairnError(.unknownRef, "no commit or branch named '\(ref)'", details: ["ref": ref])
+        }
         return CommitDetail(commit: detail.commit, files: detail.files.filter { visible.contains($0.path) })
     }
 
     /// `json: false` skips the per-pointer detail of JSON files (faster on large diffs).
-    public func diff(_ caller: Caller, project name: String, from: String, to: String, json: Bool = true, limit: Int = 1000, after: String? = nil) async throws -> DiffResult {
+    public func diff(
+        _ caller: Caller,
+        project name: String,
+        from: String,
+        to: String,
+        json: Bool = true,
+        limit: Int = 1000,
+        after: String? = nil
+    ) async throws -> DiffResult {
         let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: to), action: "history.diff")
         _ = try await authorize(caller, .read, AccessTarget(project: name, branch: Self.branch(of: from)), action: "history.diff")
         let result = try await project.diff(from: from, to: to, json: json, limit: limit, after: after)
@@ -75,19 +94,29 @@ extension Gateway {
         let project = try await project(caller, name)
         if try await writePolicy(caller, project, branch: branch, decision: decision, action: "history.revert") != .direct {
             throw CairnError(
-                .branchProtected, "'\(branch)' is protected: revert on a branch of it and open a merge request", details: ["branch": branch])
+                .branchProtected,
+                "'\(branch)' is protected: revert on a branch of it and open a merge request",
+                details: ["branch": branch]
+            )
         }
         for file in try await project.show(ref).files {
             decision = try await authorize(
-                caller, Self.authority(forChanging: file.path, file.change == .added ? .delete : .write),
-                AccessTarget(project: name, branch: branch, path: file.path), action: "history.revert")
+                caller,
+                Self.authority(forChanging: file.path, file.change == .added ? .delete : .write),
+                AccessTarget(project: name, branch: branch, path: file.path),
+                action: "history.revert"
+            )
         }
         try requireReason(caller)
         let target = AccessTarget(project: name, branch: branch)
         let outcome = try await change(caller, action: "history.revert", decision: decision, target: target) { [decision] in
             try await project.revert(
-                ref, branch: branch, metadata: metadata(caller, default: "revert \(ref)"),
-                audit: auditHook(caller, action: "history.revert", decision: decision, target: target, detail: ["reverted": ref]), check: ontologyCheck())
+                ref,
+                branch: branch,
+                metadata: metadata(caller, default: "revert \(ref)"),
+                audit: auditHook(caller, action: "history.revert", decision: decision, target: target, detail: ["reverted": ref]),
+                check: ontologyCheck()
+            )
         }
         publish(caller, project: name, action: "history.revert", outcome: outcome)
         return outcome
@@ -99,14 +128,18 @@ extension Gateway {
     public func branches(_ caller: Caller, project name: String) async throws -> [BranchSummary] {
         let (project, _) = try await open(caller, name, .read, action: "branch.list")
         let policy = try await policy(for: caller)
-        return try await project.branchSummaries().filter { policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed }
+        return try await project.branchSummaries().filter {
+            policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed
+        }
     }
 
     /// Names and heads only: what a feed's `ready` event needs, without the divergence walks.
     public func branchHeads(_ caller: Caller, project name: String) async throws -> [BranchInfo] {
         let (project, _) = try await open(caller, name, .read, action: "branch.list")
         let policy = try await policy(for: caller)
-        return try await project.branches().filter { policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed }
+        return try await project.branches().filter {
+            policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed
+        }
     }
 
     /// Archives a branch (needs `delete` on it): it becomes `archive/<name>`, read-only, with its history.
@@ -115,8 +148,17 @@ extension Gateway {
         let target = AccessTarget(project: name, branch: branch)
         let info = try await change(caller, action: "branch.archive", decision: decision, target: target) {
             try await project.archiveBranch(
-                branch, principal: caller.principal.subject, reason: caller.reason ?? "archived",
-                audit: auditHook(caller, action: "branch.archive", decision: decision, target: target, detail: ["archivedAs": Project.archivePrefix + branch]))
+                branch,
+                principal: caller.principal.subject,
+                reason: caller.reason ?? "archived",
+                audit: auditHook(
+                    caller,
+                    action: "branch.archive",
+                    decision: decision,
+                    target: target,
+                    detail: ["archivedAs": Project.archivePrefix + branch]
+                )
+            )
         }
         announce(caller, project: name, branch: branch, action: "branch.archive", commit: info.head.hex)
         return info
@@ -124,17 +166,29 @@ extension Gateway {
 
     public func createBranch(_ caller: Caller, project name: String, branch: String, from ref: String = "main") async throws -> BranchInfo {
         if Project.isArchived(branch) {
-            throw CairnError(.invalidArgument, "branch names under '\(Project.archivePrefix)' are kept for archived branches", details: ["branch": branch])
+            throw CairnError(
+                .invalidArgument,
+                "branch names under '\(Project.archivePrefix)' are kept for archived branches",
+                details: ["branch": branch]
+            )
         }
         _ = try await authorize(caller, .read, AccessTarget(project: name, branch: Self.branch(of: ref)), action: "branch.create")
         let (project, decision) = try await open(caller, name, .write, branch: branch, action: "branch.create")
         let target = AccessTarget(project: name, branch: branch)
         let info = try await change(caller, action: "branch.create", decision: decision, target: target) {
             try await project.createBranch(
-                branch, from: ref, principal: caller.principal.subject,
-                audit: auditHook(caller, action: "branch.create", decision: decision, target: target, detail: ["from": ref]))
+                branch,
+                from: ref,
+                principal: caller.principal.subject,
+                audit: auditHook(caller, action: "branch.create", decision: decision, target: target, detail: ["from": ref])
+            )
         }
-        publish(caller, project: name, action: "branch.create", outcome: CommitOutcome(commit: info.head, head: info.head, branch: branch, changed: []))
+        publish(
+            caller,
+            project: name,
+            action: "branch.create",
+            outcome: CommitOutcome(commit: info.head, head: info.head, branch: branch, changed: [])
+        )
         return info
     }
 
@@ -143,12 +197,24 @@ extension Gateway {
         let target = AccessTarget(project: name, branch: branch)
         if try await policy(caller.organization).config.approvals.gates(.branchDelete) {
             try await enqueue(
-                caller, operation: .branchDelete, action: "branch.delete", summary: "delete branch \(branch) of \(name)", project: name, branch: branch,
-                changes: nil, base: try await project.resolve(branch).commit, decision: decision, detail: ["branch": branch])
+                caller,
+                operation: .branchDelete,
+                action: "branch.delete",
+                summary: "delete branch \(branch) of \(name)",
+                project: name,
+                branch: branch,
+                changes: nil,
+                base: try await project.resolve(branch).commit,
+                decision: decision,
+                detail: ["branch": branch]
+            )
         }
         try await change(caller, action: "branch.delete", decision: decision, target: target) {
             try await project.deleteBranch(
-                branch, principal: caller.principal.subject, audit: auditHook(caller, action: "branch.delete", decision: decision, target: target))
+                branch,
+                principal: caller.principal.subject,
+                audit: auditHook(caller, action: "branch.delete", decision: decision, target: target)
+            )
         }
     }
 
@@ -170,8 +236,11 @@ extension Gateway {
         let target = AccessTarget(project: name)
         return try await change(caller, action: "project.create", decision: decision, target: target) {
             try await repository.createProject(
-                name: name, organization: caller.organization.id, metadata: metadata(caller, default: "create project \(name)"),
-                audit: auditHook(caller, action: "project.create", decision: decision, target: target))
+                name: name,
+                organization: caller.organization.id,
+                metadata: metadata(caller, default: "create project \(name)"),
+                audit: auditHook(caller, action: "project.create", decision: decision, target: target)
+            )
         }
     }
 }

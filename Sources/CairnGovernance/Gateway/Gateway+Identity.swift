@@ -6,7 +6,10 @@ extension Gateway {
     /// The one answer every failed authentication gets, whatever the organization and whatever
     /// went wrong (DESIGN.md §8): the detail goes to the audit record and the log, never to the
     /// caller, so nobody can probe which organizations exist or how their identity is set up.
-    static let unauthenticated = CairnError(.unauthenticated, "missing or invalid credential: send 'Authorization: Bearer <API key or ID token>'")
+    static let unauthenticated = CairnError(
+        .unauthenticated,
+        "missing or invalid credential: send 'Authorization: Bearer <API key or ID token>'"
+    )
 
     /// Authenticates a bearer credential (an API key or an OIDC ID token) for the organization a
     /// request addresses. A missing organization answers exactly like a bad credential. Every
@@ -19,14 +22,18 @@ extension Gateway {
         if let client, !authFailures.hasToken(client) {
             await floodRefused(organization: name, client: client)
             throw CairnError(
-                .rateLimited, "too many failed authentications from this address; retry in \(authFailureRetrySeconds) s",
-                details: ["retryAfterSeconds": String(authFailureRetrySeconds)])
+                .rateLimited,
+                "too many failed authentications from this address; retry in \(authFailureRetrySeconds) s",
+                details: ["retryAfterSeconds": String(authFailureRetrySeconds)]
+            )
         }
         let org: OrganizationRecord
         let principal: Principal
         let policy: Policy
         do {
-            guard let found = try await organization(named: name) else { throw AuthFailure(why: "no such organization", reason: "unknown_organization", credential: nil, org: nil) }
+            guard let found = try await organization(named: name) else {
+                throw AuthFailure(why: "no such organization", reason: "unknown_organization", credential: nil, org: nil)
+            }
             org = found
             policy = try await self.policy(org)
             principal = try await identify(authorization, org: org, policy: policy)
@@ -38,7 +45,8 @@ extension Gateway {
             }
             logger.notice(
                 "authentication failed",
-                metadata: ["organization": "\(Self.clip(name, 128))", "reason": "\(failure.why)", "client": "\(client ?? "-")"])
+                metadata: ["organization": "\(Self.clip(name, 128))", "reason": "\(failure.why)", "client": "\(client ?? "-")"]
+            )
             throw Self.unauthenticated
         }
         try rateLimiter.take(principal.credential == "oidc" ? principal.subject : principal.credential)
@@ -63,8 +71,17 @@ extension Gateway {
         }
         let p = caller.principal
         fresh = Caller(
-            principal: Principal(subject: p.subject, kind: p.kind, groups: p.groups, credential: p.credential, key: policy.config.keys[old.id], onBehalfOf: p.onBehalfOf),
-            organization: caller.organization, reason: caller.reason)
+            principal: Principal(
+                subject: p.subject,
+                kind: p.kind,
+                groups: p.groups,
+                credential: p.credential,
+                key: policy.config.keys[old.id],
+                onBehalfOf: p.onBehalfOf
+            ),
+            organization: caller.organization,
+            reason: caller.reason
+        )
         fresh.snapshot = policy
         return fresh
     }
@@ -85,28 +102,47 @@ extension Gateway {
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         if token.hasPrefix(APIKeyToken.prefix) { return try authenticateKey(token, org: org, policy: policy) }
         guard let settings = policy.config.identity else {
-            throw AuthFailure(why: "an ID token was sent but no identity provider is configured", reason: "no_identity_provider", credential: "oidc", org: org)
+            throw AuthFailure(
+                why: "an ID token was sent but no identity provider is configured",
+                reason: "no_identity_provider",
+                credential: "oidc",
+                org: org
+            )
         }
         do {
             let identity = try await oidc.verify(token, settings: settings)
-            return Principal(subject: "user:\(identity.user)", kind: .user, groups: identity.groups.map { "group:\($0)" }, credential: "oidc")
+            return Principal(
+                subject: "user:\(identity.user)",
+                kind: .user,
+                groups: identity.groups.map { "group:\($0)" },
+                credential: "oidc"
+            )
         } catch let e as CairnError {
             throw AuthFailure(why: e.message, reason: "invalid_token", credential: "oidc", org: org)
         }
     }
 
     private func authenticateKey(_ token: String, org: OrganizationRecord, policy: Policy) throws -> Principal {
-        guard let (id, secret) = APIKeyToken.parse(token) else { throw AuthFailure(why: "malformed API key", reason: "malformed_key", credential: nil, org: org) }
+        guard let (id, secret) = APIKeyToken.parse(token) else {
+            throw AuthFailure(why: "malformed API key", reason: "malformed_key", credential: nil, org: org)
+        }
         guard let key = policy.config.keys[id], APIKeyToken.constantTimeEqual(APIKeyToken.hash(secret), key.secretHash) else {
             throw AuthFailure(why: "unknown API key", reason: "unknown_key", credential: "key:\(id)", org: org)
         }
         if let (why, reason) = Self.unusable(key) { throw AuthFailure(why: why, reason: reason, credential: "key:\(id)", org: org) }
-        let kind: ActorKind = switch key.kind {
-        case .user: .user
-        case .agent: .agent
-        case .service: .service
-        }
-        return Principal(subject: key.subject, kind: kind, credential: "key:\(id)", key: key, onBehalfOf: key.kind == .user ? nil : key.createdBy)
+        let kind: ActorKind =
+            switch key.kind {
+            case .user: .user
+            case .agent: .agent
+            case .service: .service
+            }
+        return Principal(
+            subject: key.subject,
+            kind: kind,
+            credential: "key:\(id)",
+            key: key,
+            onBehalfOf: key.kind == .user ? nil : key.createdBy
+        )
     }
 
     /// Why a key that exists may not be used now (revoked, expired), with its metric label; nil if it may.
@@ -118,8 +154,15 @@ extension Gateway {
 
     private func authFailed(_ org: OrganizationRecord, _ why: String, credential: String?, client: String?) async {
         let record = AuditRecord(
-            organization: org.name, actor: "anonymous", actorKind: "unknown", action: "auth.authenticate", outcome: "unauthenticated",
-            credential: credential, error: "unauthenticated: \(Self.clip(why, 512))", detail: client.map { ["client": $0] })
+            organization: org.name,
+            actor: "anonymous",
+            actorKind: "unknown",
+            action: "auth.authenticate",
+            outcome: "unauthenticated",
+            credential: credential,
+            error: "unauthenticated: \(Self.clip(why, 512))",
+            detail: client.map { ["client": $0] }
+        )
         await append(record, organization: org.id)
     }
 
@@ -127,12 +170,20 @@ extension Gateway {
     /// of refusals since the last such record, so a flood costs the log a line, not a line a request.
     private func floodRefused(organization name: String, client: String) async {
         guard let refused = floodCounts.record(client) else { return }
-        logger.warning("refusing authentication from an address that keeps failing", metadata: ["client": "\(client)", "refused": "\(refused)"])
+        logger.warning(
+            "refusing authentication from an address that keeps failing",
+            metadata: ["client": "\(client)", "refused": "\(refused)"]
+        )
         guard let org = try? await organization(named: name) else { return }
         let record = AuditRecord(
-            organization: org.name, actor: "anonymous", actorKind: "unknown", action: "auth.flood", outcome: "rate_limited",
+            organization: org.name,
+            actor: "anonymous",
+            actorKind: "unknown",
+            action: "auth.flood",
+            outcome: "rate_limited",
             error: "rate_limited: authentications from this address kept failing",
-            detail: ["client": client, "refusedSinceLastRecord": String(refused)])
+            detail: ["client": client, "refusedSinceLastRecord": String(refused)]
+        )
         await append(record, organization: org.id)
     }
 

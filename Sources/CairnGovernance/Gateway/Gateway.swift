@@ -1,9 +1,9 @@
-import CairnCore
-import Foundation
 import CairnCompute
-import CairnSolve
+import CairnCore
 import CairnOntology
+import CairnSolve
 @_spi(StoreWrites) import CairnStore
+import Foundation
 import Logging
 import Metrics
 import Synchronization
@@ -84,8 +84,15 @@ public struct GatewayLimits: Sendable {
     public var grepSecondsPerSecond: Double
 
     public init(
-        requestsPerSecond: Double = 200, burst: Double = 400, maxPathBytes: Int = 1024, maxPatternBytes: Int = 1024, jwksRefetchSeconds: Double = 10,
-        authFailuresPerSecond: Double = 5, authFailureBurst: Double = 60, grepSecondsPerRequest: Double = 30, grepSecondsPerSecond: Double = 0.5
+        requestsPerSecond: Double = 200,
+        burst: Double = 400,
+        maxPathBytes: Int = 1024,
+        maxPatternBytes: Int = 1024,
+        jwksRefetchSeconds: Double = 10,
+        authFailuresPerSecond: Double = 5,
+        authFailureBurst: Double = 60,
+        grepSecondsPerRequest: Double = 30,
+        grepSecondsPerSecond: Double = 0.5
     ) {
         self.grepSecondsPerRequest = grepSecondsPerRequest
         self.grepSecondsPerSecond = grepSecondsPerSecond
@@ -241,7 +248,15 @@ public final class Gateway: Sendable {
         guard decision.allowed else {
             denials.increment()
             Counter(label: "cairn_denials_by_rule_total", dimensions: [("rule", Self.ruleKind(decision.rule))]).increment()
-            await audit(caller, action: action, outcome: "denied", decision: decision, target: target, paths: target.path.map { [$0] }, error: decision.error)
+            await audit(
+                caller,
+                action: action,
+                outcome: "denied",
+                decision: decision,
+                target: target,
+                paths: target.path.map { [$0] },
+                error: decision.error
+            )
             if let project = target.project, !policy.decide(caller.principal, .read, AccessTarget(project: project)).allowed {
                 throw Self.projectNotFound(project)
             }
@@ -273,7 +288,14 @@ public final class Gateway: Sendable {
     }
 
     /// Authorizes then opens: the order matters, so a denied caller learns nothing about existence.
-    package func open(_ caller: Caller, _ name: String, _ authority: Authority, branch: String? = nil, path: String? = nil, action: String) async throws -> (Project, Decision) {
+    package func open(
+        _ caller: Caller,
+        _ name: String,
+        _ authority: Authority,
+        branch: String? = nil,
+        path: String? = nil,
+        action: String
+    ) async throws -> (Project, Decision) {
         let decision = try await authorize(caller, authority, AccessTarget(project: name, branch: branch, path: path), action: action)
         return (try await project(caller, name), decision)
     }
@@ -282,10 +304,27 @@ public final class Gateway: Sendable {
 
     /// Appends an audit record on its own (denials, failures, authentication failures).
     func audit(
-        _ caller: Caller, action: String, outcome: String, decision: Decision?, target: AccessTarget, paths: [String]?, commit: ObjectID? = nil,
-        error: CairnError? = nil, detail: [String: String]? = nil
+        _ caller: Caller,
+        action: String,
+        outcome: String,
+        decision: Decision?,
+        target: AccessTarget,
+        paths: [String]?,
+        commit: ObjectID? = nil,
+        error: CairnError? = nil,
+        detail: [String: String]? = nil
     ) async {
-        let record = makeRecord(caller, action: action, outcome: outcome, decision: decision, target: target, paths: paths, commit: commit, error: error, detail: detail)
+        let record = makeRecord(
+            caller,
+            action: action,
+            outcome: outcome,
+            decision: decision,
+            target: target,
+            paths: paths,
+            commit: commit,
+            error: error,
+            detail: detail
+        )
         await append(record, organization: caller.organization.id)
     }
 
@@ -301,20 +340,46 @@ public final class Gateway: Sendable {
     }
 
     package func makeRecord(
-        _ caller: Caller, action: String, outcome: String, decision: Decision?, target: AccessTarget, paths: [String]?, commit: ObjectID? = nil,
-        error: CairnError? = nil, detail: [String: String]? = nil
+        _ caller: Caller,
+        action: String,
+        outcome: String,
+        decision: Decision?,
+        target: AccessTarget,
+        paths: [String]?,
+        commit: ObjectID? = nil,
+        error: CairnError? = nil,
+        detail: [String: String]? = nil
     ) -> AuditRecord {
         AuditRecord(
-            organization: caller.organization.name, actor: caller.principal.subject, actorKind: caller.principal.kind.rawValue, action: action,
-            outcome: outcome, credential: caller.principal.credential, onBehalfOf: caller.principal.onBehalfOf,
-            authority: decision?.authority.rawValue, project: target.project, branch: target.branch, paths: paths, rule: decision?.rule,
-            configCommit: decision?.configCommit.hex, commit: commit?.hex, reason: caller.reason.map { Self.clip($0, 4096) },
-            error: error.map { "\($0.code.rawValue): \(Self.clip($0.message, 1024))" }, detail: detail)
+            organization: caller.organization.name,
+            actor: caller.principal.subject,
+            actorKind: caller.principal.kind.rawValue,
+            action: action,
+            outcome: outcome,
+            credential: caller.principal.credential,
+            onBehalfOf: caller.principal.onBehalfOf,
+            authority: decision?.authority.rawValue,
+            project: target.project,
+            branch: target.branch,
+            paths: paths,
+            rule: decision?.rule,
+            configCommit: decision?.configCommit.hex,
+            commit: commit?.hex,
+            reason: caller.reason.map { Self.clip($0, 4096) },
+            error: error.map { "\($0.code.rawValue): \(Self.clip($0.message, 1024))" },
+            detail: detail
+        )
     }
 
     /// The audit hook for a change: the record is completed with the commit and written in the
     /// commit's own transaction.
-    package func auditHook(_ caller: Caller, action: String, decision: Decision, target: AccessTarget, detail: [String: String]? = nil) -> AuditHook {
+    package func auditHook(
+        _ caller: Caller,
+        action: String,
+        decision: Decision,
+        target: AccessTarget,
+        detail: [String: String]? = nil
+    ) -> AuditHook {
         let base = makeRecord(caller, action: action, outcome: "ok", decision: decision, target: target, paths: nil, detail: detail)
         let org = caller.organization.id
         return { outcome in
@@ -326,25 +391,47 @@ public final class Gateway: Sendable {
     }
 
     /// Runs a change, auditing its failure (the success is audited inside its own transaction).
-    package func change<T: Sendable>(_ caller: Caller, action: String, decision: Decision, target: AccessTarget, _ body: () async throws -> T) async throws -> T {
+    package func change<T: Sendable>(
+        _ caller: Caller,
+        action: String,
+        decision: Decision,
+        target: AccessTarget,
+        _ body: () async throws -> T
+    ) async throws -> T {
         do {
             return try await body()
         } catch let error as CairnError {
-            await audit(caller, action: action, outcome: "failed", decision: decision, target: target, paths: target.path.map { [$0] }, error: error)
+            await audit(
+                caller,
+                action: action,
+                outcome: "failed",
+                decision: decision,
+                target: target,
+                paths: target.path.map { [$0] },
+                error: error
+            )
             throw error
         }
     }
 
     func metadata(_ caller: Caller, default message: String) -> CommitMetadata {
         CommitMetadata(
-            author: caller.principal.subject, message: caller.reason ?? message, onBehalfOf: caller.principal.onBehalfOf,
-            actorKind: caller.principal.kind, runID: caller.call?.run, step: caller.call?.step)
+            author: caller.principal.subject,
+            message: caller.reason ?? message,
+            onBehalfOf: caller.principal.onBehalfOf,
+            actorKind: caller.principal.kind,
+            runID: caller.call?.run,
+            step: caller.call?.step
+        )
     }
 
     /// Agents must say why they change the world.
     func requireReason(_ caller: Caller) throws {
         if caller.principal.kind == .agent && (caller.reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
-            throw CairnError(.invalidArgument, "an agent must give a reason for every change (the 'message' field, or the X-Cairn-Reason header)")
+            throw CairnError(
+                .invalidArgument,
+                "an agent must give a reason for every change (the 'message' field, or the X-Cairn-Reason header)"
+            )
         }
     }
 
@@ -356,19 +443,34 @@ public final class Gateway: Sendable {
         feed.publish(
             organization: caller.organization.id,
             ChangeEvent(
-                project: project, branch: outcome.branch, commit: outcome.commit?.hex, paths: outcome.changed, actor: caller.principal.subject,
-                action: action, time: Clock.rfc3339(Clock.nowMillis())))
+                project: project,
+                branch: outcome.branch,
+                commit: outcome.commit?.hex,
+                paths: outcome.changed,
+                actor: caller.principal.subject,
+                action: action,
+                time: Clock.rfc3339(Clock.nowMillis())
+            )
+        )
     }
 
     func checkPath(_ path: String) throws {
         if path.utf8.count > limits.maxPathBytes {
-            throw CairnError(.invalidPath, "a path may be at most \(limits.maxPathBytes) bytes", details: ["limit": String(limits.maxPathBytes)])
+            throw CairnError(
+                .invalidPath,
+                "a path may be at most \(limits.maxPathBytes) bytes",
+                details: ["limit": String(limits.maxPathBytes)]
+            )
         }
     }
 
     func checkPattern(_ pattern: String) throws {
         if pattern.utf8.count > limits.maxPatternBytes {
-            throw CairnError(.invalidArgument, "a pattern may be at most \(limits.maxPatternBytes) bytes", details: ["limit": String(limits.maxPatternBytes)])
+            throw CairnError(
+                .invalidArgument,
+                "a pattern may be at most \(limits.maxPatternBytes) bytes",
+                details: ["limit": String(limits.maxPatternBytes)]
+            )
         }
     }
 }

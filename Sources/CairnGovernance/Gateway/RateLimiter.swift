@@ -75,7 +75,10 @@ final class RateLimiter: Sendable {
         if let wait {
             let seconds = max(1, Int(wait.rounded(.up)))
             throw CairnError(
-                .rateLimited, "too many requests for this credential; retry in \(seconds) s", details: ["retryAfterSeconds": String(seconds)])
+                .rateLimited,
+                "too many requests for this credential; retry in \(seconds) s",
+                details: ["retryAfterSeconds": String(seconds)]
+            )
         }
     }
 }

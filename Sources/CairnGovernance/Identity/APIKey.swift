@@ -55,7 +55,8 @@ public enum APIKeyToken {
         guard token.hasPrefix(prefix) else { return nil }
         let rest = token.dropFirst(prefix.count)
         guard let sep = rest.firstIndex(of: "_") else { return nil }
-        let id = String(rest[..<sep]), secret = String(rest[rest.index(after: sep)...])
+        let id = String(rest[..<sep])
+        let secret = String(rest[rest.index(after: sep)...])
         guard id.count == 16, secret.count == 64, id.allSatisfy(\.isHexDigit), secret.allSatisfy(\.isHexDigit) else { return nil }
         return (id, secret)
     }
@@ -66,7 +67,8 @@ public enum APIKeyToken {
 
     /// Compares two secrets' hashes without an early exit, so timing says nothing about where they differ.
     public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var diff: UInt8 = 0
         for i in 0..<x.count { diff |= x[i] ^ y[i] }

@@ -13,7 +13,14 @@ public struct IdentitySettings: Sendable, Codable, Equatable {
     /// Tolerated clock difference for exp, nbf and iat, in seconds.
     public var clockSkewSeconds: Int
 
-    public init(issuer: String, jwksURL: String? = nil, audience: String, userClaim: String = "sub", groupsClaim: String = "groups", clockSkewSeconds: Int = 60) {
+    public init(
+        issuer: String,
+        jwksURL: String? = nil,
+        audience: String,
+        userClaim: String = "sub",
+        groupsClaim: String = "groups",
+        clockSkewSeconds: Int = 60
+    ) {
         self.issuer = issuer
         self.jwksURL = jwksURL
         self.audience = audience
@@ -36,10 +43,18 @@ public struct IdentitySettings: Sendable, Codable, Equatable {
 
     public func validate() throws(CairnError) {
         guard Self.isWebURL(issuer) else {
-            throw CairnError(.invalidArgument, "the issuer must be an http(s) URL: http(s)://HOST[:PORT][/PATH], a host name or IPv4 address", details: ["issuer": issuer])
+            throw CairnError(
+                .invalidArgument,
+                "the issuer must be an http(s) URL: http(s)://HOST[:PORT][/PATH], a host name or IPv4 address",
+                details: ["issuer": issuer]
+            )
         }
         if let jwksURL, !Self.isWebURL(jwksURL) {
-            throw CairnError(.invalidArgument, "jwksURL must be an http(s) URL: http(s)://HOST[:PORT][/PATH], a host name or IPv4 address", details: ["jwksURL": jwksURL])
+            throw CairnError(
+                .invalidArgument,
+                "jwksURL must be an http(s) URL: http(s)://HOST[:PORT][/PATH], a host name or IPv4 address",
+                details: ["jwksURL": jwksURL]
+            )
         }
         guard !audience.isEmpty else { throw CairnError(.invalidArgument, "an audience is required") }
         guard !userClaim.isEmpty, !groupsClaim.isEmpty else {
@@ -57,7 +72,13 @@ public struct IdentitySettings: Sendable, Codable, Equatable {
     static func isWebURL(_ s: String) -> Bool {
         let u = Array(s.utf8)
         let prefix: Int
-        if u.starts(with: Array("https://".utf8)) { prefix = 8 } else if u.starts(with: Array("http://".utf8)) { prefix = 7 } else { return false }
+        if u.starts(with: Array("https://".utf8)) {
+            prefix = 8
+        } else if u.starts(with: Array("http://".utf8)) {
+            prefix = 7
+        } else {
+            return false
+        }
         var i = prefix
         func isHost(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 46 || c == 45 }
         while i < u.count, isHost(u[i]) { i += 1 }

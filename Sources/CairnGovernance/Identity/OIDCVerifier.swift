@@ -5,7 +5,7 @@ import JWTKit
 import Logging
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// Verifies an organization's OIDC ID tokens against its provider's published keys (JWKS).
@@ -53,7 +53,9 @@ actor OIDCVerifier {
         guard case .string(let alg)? = header["alg"], let expectedKind = Self.allowedAlgorithms[alg] else {
             throw Self.fail("the token's algorithm is not allowed (RS256, ES256 or EdDSA)")
         }
-        guard case .string(let kid)? = header["kid"], !kid.isEmpty, kid.utf8.count <= 256 else { throw Self.fail("the token names no usable key id (kid)") }
+        guard case .string(let kid)? = header["kid"], !kid.isEmpty, kid.utf8.count <= 256 else {
+            throw Self.fail("the token names no usable key id (kid)")
+        }
         guard let payloadData = Self.base64URL(parts[1]),
             case .object(let payload)? = JSONValue.parse(Array(payloadData), rejectingDuplicateMembers: true)
         else { throw Self.fail("the token's payload is not a JSON object with distinct members") }
@@ -78,11 +80,12 @@ actor OIDCVerifier {
         guard case .string(let iss)? = payload["iss"], iss == settings.issuer else {
             throw Self.fail("the token's issuer is not this organization's identity provider")
         }
-        let audiences: [String] = switch payload["aud"] {
-        case .string(let a)?: [a]
-        case .array(let list)?: list.compactMap { if case .string(let a) = $0 { a } else { nil } }
-        default: []
-        }
+        let audiences: [String] =
+            switch payload["aud"] {
+            case .string(let a)?: [a]
+            case .array(let list)?: list.compactMap { if case .string(let a) = $0 { a } else { nil } }
+            default: []
+            }
         guard audiences.contains(settings.audience) else { throw Self.fail("the token is meant for another audience") }
         guard let exp = Self.seconds(payload["exp"]) else { throw Self.fail("the token has no expiry") }
         guard exp + skew > now else { throw Self.fail("the token has expired") }
@@ -97,7 +100,9 @@ actor OIDCVerifier {
         }
         // A subject or group the grant rules could not name (control characters, line breaks, NUL,
         // over 248 characters) is refused: it would otherwise forge lines in logs and listings.
-        guard Grant.isNameable(Substring(user)) else { throw Self.fail("the token's '\(settings.userClaim)' claim is not a subject Cairn can name") }
+        guard Grant.isNameable(Substring(user)) else {
+            throw Self.fail("the token's '\(settings.userClaim)' claim is not a subject Cairn can name")
+        }
         var groups: [String] = []
         switch payload[settings.groupsClaim] {
         case nil, .null?: break
@@ -157,7 +162,10 @@ actor OIDCVerifier {
                 try await collection.add(jwk: jwk)
                 kinds[kid] = jwk.keyType.rawValue
             } catch {
-                logger.warning("left out an unusable key of the identity provider", metadata: ["url": "\(url)", "kid": "\(kid.prefix(64))", "error": "\(error)"])
+                logger.warning(
+                    "left out an unusable key of the identity provider",
+                    metadata: ["url": "\(url)", "kid": "\(kid.prefix(64))", "error": "\(error)"]
+                )
             }
         }
         let set = KeySet(collection: collection, kinds: kinds, fetched: Date())

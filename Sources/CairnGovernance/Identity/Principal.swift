@@ -14,7 +14,14 @@ public struct Principal: Sendable, Equatable {
     /// The person behind an agent or service key: the agent never exceeds them.
     public let onBehalfOf: String?
 
-    public init(subject: String, kind: ActorKind, groups: [String] = [], credential: String, key: APIKeyRecord? = nil, onBehalfOf: String? = nil) {
+    public init(
+        subject: String,
+        kind: ActorKind,
+        groups: [String] = [],
+        credential: String,
+        key: APIKeyRecord? = nil,
+        onBehalfOf: String? = nil
+    ) {
         self.subject = subject
         self.kind = kind
         self.groups = groups

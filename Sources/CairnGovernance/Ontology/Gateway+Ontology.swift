@@ -1,8 +1,8 @@
 import CairnCore
-import Metrics
 import CairnOntology
 import CairnStore
 import Foundation
+import Metrics
 import Synchronization
 
 /// What changing the ontology does to the data already there.
@@ -65,7 +65,9 @@ extension Gateway {
                 guard migrating else { return CheckResult() }
                 // The ontology was removed: its derived index goes with it.
                 var writes: [String: [UInt8]?] = [:]
-                for marker in try await staged.paths(prefix: LinkIndex.root) + staged.paths(prefix: SpatialIndex.root) { writes[marker] = .some(nil) }
+                for marker in try await staged.paths(prefix: LinkIndex.root) + staged.paths(prefix: SpatialIndex.root) {
+                    writes[marker] = .some(nil)
+                }
                 return CheckResult(reads: [Ontology.path], writes: writes)
             }
             let ontology: CompiledOntology
@@ -74,11 +76,17 @@ extension Gateway {
             } else {
                 ontology = try compiledOntology(try await staged.read(Ontology.path) ?? [])
             }
-            let outcome = migrating
+            let outcome =
+                migrating
                 ? try await OntologyValidation.full(staged, ontology: ontology, derive: true)
                 : try await OntologyValidation.incremental(staged, ontology: ontology)
             let violations = outcome.violations.sorted { ($0.path, $0.constraint, $0.pointer) < ($1.path, $1.constraint, $1.pointer) }
-            let result = MigrationReport(entities: outcome.entities, violations: violations, defaulted: outcome.defaulted, accepted: acceptViolations && !violations.isEmpty)
+            let result = MigrationReport(
+                entities: outcome.entities,
+                violations: violations,
+                defaulted: outcome.defaulted,
+                accepted: acceptViolations && !violations.isEmpty
+            )
             report?.value.withLock { $0 = result }
             if !violations.isEmpty && !(migrating && acceptViolations) {
                 Counter(label: "cairn_validation_failures_total").increment()
@@ -87,7 +95,9 @@ extension Gateway {
                     migrating
                         ? "the new ontology would leave \(violations.count) violation(s) in existing entities; fix them first, or accept them explicitly"
                         : "the change breaks \(violations.count) rule(s) of the ontology; nothing was written",
-                    details: ["violations": String(violations.count)], violations: violations)
+                    details: ["violations": String(violations.count)],
+                    violations: violations
+                )
             }
             var writes = outcome.writes
             if migrating { writes[Self.migrationRecord] = .some(Workflow.encode(result)) }
@@ -103,11 +113,16 @@ extension Gateway {
     /// ontology check then keeps them (see `ontologyCheck`), so `rm '**'` still works.
     func refuseDerived(_ changes: [FileChange]) throws {
         for change in changes {
-            let path: String = switch change {
-            case .write(let p, _), .edit(let p, _, _, _), .delete(let p): p
-            }
+            let path: String =
+                switch change {
+                case .write(let p, _), .edit(let p, _, _, _), .delete(let p): p
+                }
             if Self.isDerived(path) {
-                throw CairnError(.invalidPath, "'\(path)' is kept by Cairn (the ontology's link and grid indexes and migration record) and cannot be written directly", details: ["path": path])
+                throw CairnError(
+                    .invalidPath,
+                    "'\(path)' is kept by Cairn (the ontology's link and grid indexes and migration record) and cannot be written directly",
+                    details: ["path": path]
+                )
             }
         }
     }
@@ -118,30 +133,55 @@ extension Gateway {
     /// entity. Violations refuse it unless `acceptViolations`, in which case they are recorded
     /// with the change (`.cairn/ontology-migration.json`) and returned.
     public func putOntology(
-        _ caller: Caller, project name: String, ontology bytes: [UInt8], branch: String = "main", acceptViolations: Bool = false
+        _ caller: Caller,
+        project name: String,
+        ontology bytes: [UInt8],
+        branch: String = "main",
+        acceptViolations: Bool = false
     ) async throws -> (CommitOutcome, MigrationReport) {
         _ = try compiledOntology(bytes)
         let box = ReportBox()
         let outcome = try await commit(
-            caller, project: name, changes: [.write(path: Ontology.path, content: bytes)], branch: branch, basedOn: nil, action: "ontology.put",
-            acceptViolations: acceptViolations, report: box)
+            caller,
+            project: name,
+            changes: [.write(path: Ontology.path, content: bytes)],
+            branch: branch,
+            basedOn: nil,
+            action: "ontology.put",
+            acceptViolations: acceptViolations,
+            report: box
+        )
         let report = box.value.withLock { $0 } ?? MigrationReport(entities: 0, violations: [], defaulted: [:], accepted: false)
         return (outcome, report)
     }
 
     /// What setting this ontology would do, without doing it.
-    public func checkOntology(_ caller: Caller, project name: String, ontology bytes: [UInt8], at ref: String = "main") async throws -> MigrationReport {
+    public func checkOntology(
+        _ caller: Caller,
+        project name: String,
+        ontology bytes: [UInt8],
+        at ref: String = "main"
+    ) async throws -> MigrationReport {
         let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), action: "ontology.check")
         let ontology = try compiledOntology(bytes)
         let staged = try await project.stage(at: ref, changes: [Ontology.path: .some(bytes)])
         let outcome = try await OntologyValidation.full(staged, ontology: ontology, derive: true)
         return MigrationReport(
-            entities: outcome.entities, violations: outcome.violations.sorted { ($0.path, $0.constraint, $0.pointer) < ($1.path, $1.constraint, $1.pointer) },
-            defaulted: outcome.defaulted, accepted: false)
+            entities: outcome.entities,
+            violations: outcome.violations.sorted { ($0.path, $0.constraint, $0.pointer) < ($1.path, $1.constraint, $1.pointer) },
+            defaulted: outcome.defaulted,
+            accepted: false
+        )
     }
 
     /// Every violation of the project's ontology at `ref`, by path, a page at a time.
-    public func violations(_ caller: Caller, project name: String, at ref: String = "main", limit: Int = 1000, after: String? = nil) async throws -> ViolationReport {
+    public func violations(
+        _ caller: Caller,
+        project name: String,
+        at ref: String = "main",
+        limit: Int = 1000,
+        after: String? = nil
+    ) async throws -> ViolationReport {
         guard (1...100_000).contains(limit) else { throw CairnError(.invalidArgument, "limit must be 1 to 100000") }
         let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), action: "ontology.violations")
         let staged = try await project.stage(at: ref)
@@ -149,7 +189,9 @@ extension Gateway {
             return ViolationReport(commit: staged.head.hex, entities: 0, violations: [], byConstraint: [:], next: nil)
         }
         let outcome = try await OntologyValidation.full(staged, ontology: try compiledOntology(bytes), derive: false)
-        let visible = Set(try await readable(caller, project: name, branch: Self.branch(of: ref), paths: Array(Set(outcome.violations.map(\.path)))))
+        let visible = Set(
+            try await readable(caller, project: name, branch: Self.branch(of: ref), paths: Array(Set(outcome.violations.map(\.path))))
+        )
         let all = outcome.violations.filter { visible.contains($0.path) && (after == nil || $0.path > after!) }
             .sorted { ($0.path, $0.constraint, $0.pointer) < ($1.path, $1.constraint, $1.pointer) }
         // A page ends at a path boundary, so one entity's violations are never split.
@@ -164,6 +206,12 @@ extension Gateway {
         }
         var byConstraint: [String: Int] = [:]
         for v in outcome.violations where visible.contains(v.path) { byConstraint[v.constraint, default: 0] += 1 }
-        return ViolationReport(commit: staged.head.hex, entities: outcome.entities, violations: page, byConstraint: byConstraint, next: next)
+        return ViolationReport(
+            commit: staged.head.hex,
+            entities: outcome.entities,
+            violations: page,
+            byConstraint: byConstraint,
+            next: next
+        )
     }
 }

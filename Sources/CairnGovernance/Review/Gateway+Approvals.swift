@@ -11,14 +11,25 @@ extension Gateway {
 
     /// Records a pending operation and throws `ApprovalPending`: nothing is applied now.
     func enqueue(
-        _ caller: Caller, operation: ApprovalSettings.Operation, action: String, summary: String, project: String?, branch: String,
-        changes: [FileChange]?, base: ObjectID, decision: Decision, detail: [String: String]?
+        _ caller: Caller,
+        operation: ApprovalSettings.Operation,
+        action: String,
+        summary: String,
+        project: String?,
+        branch: String,
+        changes: [FileChange]?,
+        base: ObjectID,
+        decision: Decision,
+        detail: [String: String]?
     ) async throws -> Never {
         if let changes {
             for change in changes {
                 if case .edit(let path, _, _, _) = change {
                     throw CairnError(
-                        .invalidArgument, "a change that needs approval is stored exactly: write '\(path)' whole instead of editing it", details: ["path": path])
+                        .invalidArgument,
+                        "a change that needs approval is stored exactly: write '\(path)' whole instead of editing it",
+                        details: ["path": path]
+                    )
                 }
             }
         }
@@ -26,13 +37,33 @@ extension Gateway {
         let now = Clock.rfc3339(Clock.nowMillis())
         let id = Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255) })
         let pending = PendingApproval(
-            id: id, operation: operation, action: action, summary: summary, project: project, branch: branch, changes: changes?.map(PendingApproval.Change.init),
-            base: base.hex, requester: caller.principal.subject, requesterKind: caller.principal.kind.rawValue, onBehalfOf: caller.principal.onBehalfOf,
-            reason: caller.reason, detail: detail, created: now, requiredApprovals: settings.requiredApprovals, state: .pending, decisions: [], commit: nil,
-            error: nil, updated: now)
+            id: id,
+            operation: operation,
+            action: action,
+            summary: summary,
+            project: project,
+            branch: branch,
+            changes: changes?.map(PendingApproval.Change.init),
+            base: base.hex,
+            requester: caller.principal.subject,
+            requesterKind: caller.principal.kind.rawValue,
+            onBehalfOf: caller.principal.onBehalfOf,
+            reason: caller.reason,
+            detail: detail,
+            created: now,
+            requiredApprovals: settings.requiredApprovals,
+            state: .pending,
+            decisions: [],
+            commit: nil,
+            error: nil,
+            updated: now
+        )
         let target = AccessTarget(project: project, branch: project == nil ? nil : branch)
         _ = try await updateWorkflow(
-            caller, action: "approval.request", decision: decision, target: target,
+            caller,
+            action: "approval.request",
+            decision: decision,
+            target: target,
             detail: (detail ?? [:]).merging(["approval": id, "operation": operation.rawValue, "for": action]) { a, _ in a }
         ) { _, _ in ([.write(path: Workflow.approval(id), content: Workflow.encode(pending))], ()) }
         announce(caller, project: project ?? Tenancy.systemProject, branch: branch, action: "approval.requested", approval: id)
@@ -47,14 +78,20 @@ extension Gateway {
     }
 
     /// The queue as the caller may see it: what they asked for, and what they may decide.
-    public func approvals(_ caller: Caller, state: PendingApproval.State? = nil, limit: Int = 50, cursor: String? = nil) async throws -> ApprovalPage {
+    public func approvals(
+        _ caller: Caller,
+        state: PendingApproval.State? = nil,
+        limit: Int = 50,
+        cursor: String? = nil
+    ) async throws -> ApprovalPage {
         guard (1...500).contains(limit) else { throw CairnError(.invalidArgument, "limit must be 1 to 500") }
         try await authorize(caller, .read, .organization, action: "approval.list")
         let policy = try await policy(for: caller)
         let (out, next) = try await workflowPage(caller.organization, prefix: Workflow.approvals, limit: limit, cursor: cursor) {
             (item: PendingApproval) -> PendingApproval? in
             if let state, item.state != state { return nil }
-            guard item.requester == caller.principal.subject || policy.decide(caller.principal, .approve, Self.approvalTarget(item)).allowed else { return nil }
+            guard item.requester == caller.principal.subject || policy.decide(caller.principal, .approve, Self.approvalTarget(item)).allowed
+            else { return nil }
             return item
         }
         return ApprovalPage(approvals: out, next: next)
@@ -63,7 +100,8 @@ extension Gateway {
     public func approval(_ caller: Caller, id: String) async throws -> PendingApproval {
         let item = try await loadApproval(caller, id: id)
         let policy = try await policy(for: caller)
-        guard item.requester == caller.principal.subject || policy.decide(caller.principal, .approve, Self.approvalTarget(item)).allowed else {
+        guard item.requester == caller.principal.subject || policy.decide(caller.principal, .approve, Self.approvalTarget(item)).allowed
+        else {
             throw CairnError(.notFound, "no approval request '\(id)'", details: ["approval": id])
         }
         return item
@@ -76,18 +114,37 @@ extension Gateway {
     /// the state it was asked against, or the request fails as `stale`.
     public func decideApproval(_ caller: Caller, id: String, approve: Bool, rationale: String) async throws -> PendingApproval {
         let why = rationale.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !why.isEmpty, why.utf8.count <= 65536 else { throw CairnError(.invalidArgument, "a decision needs a rationale (1 byte to 64 KiB)") }
+        guard !why.isEmpty, why.utf8.count <= 65536 else {
+            throw CairnError(.invalidArgument, "a decision needs a rationale (1 byte to 64 KiB)")
+        }
         let item = try await loadApproval(caller, id: id)
         let target = Self.approvalTarget(item)
         let decision = try await authorize(caller, .approve, target, action: "approval.decide")
         guard item.state == .pending else {
-            throw CairnError(.conflict, "approval request '\(id)' is already \(item.state.rawValue)", details: ["approval": id, "state": item.state.rawValue])
+            throw CairnError(
+                .conflict,
+                "approval request '\(id)' is already \(item.state.rawValue)",
+                details: ["approval": id, "state": item.state.rawValue]
+            )
         }
         if caller.principal.subject == item.requester || caller.principal.kind == .agent {
             let error = CairnError(
-                .selfApproval, caller.principal.kind == .agent ? "an agent cannot decide an approval request: a person signs off" : "\(item.requester) asked for this change and cannot approve it; another approver must",
-                details: ["approval": id])
-            await audit(caller, action: "approval.decide", outcome: "denied", decision: decision, target: target, paths: nil, error: error, detail: ["approval": id])
+                .selfApproval,
+                caller.principal.kind == .agent
+                    ? "an agent cannot decide an approval request: a person signs off"
+                    : "\(item.requester) asked for this change and cannot approve it; another approver must",
+                details: ["approval": id]
+            )
+            await audit(
+                caller,
+                action: "approval.decide",
+                outcome: "denied",
+                decision: decision,
+                target: target,
+                paths: nil,
+                error: error,
+                detail: ["approval": id]
+            )
             throw error
         }
         if item.decisions.contains(where: { $0.approver == caller.principal.subject && $0.verdict == "approve" }) {
@@ -95,14 +152,32 @@ extension Gateway {
         }
         let now = Clock.rfc3339(Clock.nowMillis())
         let entry = PendingApproval.Decision(
-            id: Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) }), approver: caller.principal.subject, verdict: approve ? "approve" : "reject",
-            rationale: why, time: now)
-        var updated = try await saveApproval(caller, id: id, action: approve ? "approval.approve" : "approval.reject", decision: decision, detail: ["requester": item.requester, "rationale": why, "for": item.action]) { r in
-            guard r.state == .pending else { throw CairnError(.conflict, "approval request '\(id)' is already \(r.state.rawValue)", details: ["approval": id]) }
+            id: Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) }),
+            approver: caller.principal.subject,
+            verdict: approve ? "approve" : "reject",
+            rationale: why,
+            time: now
+        )
+        var updated = try await saveApproval(
+            caller,
+            id: id,
+            action: approve ? "approval.approve" : "approval.reject",
+            decision: decision,
+            detail: ["requester": item.requester, "rationale": why, "for": item.action]
+        ) { r in
+            guard r.state == .pending else {
+                throw CairnError(.conflict, "approval request '\(id)' is already \(r.state.rawValue)", details: ["approval": id])
+            }
             r.decisions.append(entry)
             if !approve { r.state = .rejected }
         }
-        announce(caller, project: item.project ?? Tenancy.systemProject, branch: item.branch, action: approve ? "approval.approved" : "approval.rejected", approval: id)
+        announce(
+            caller,
+            project: item.project ?? Tenancy.systemProject,
+            branch: item.branch,
+            action: approve ? "approval.approved" : "approval.rejected",
+            approval: id
+        )
         let approvals = updated.decisions.filter { $0.verdict == "approve" }
         guard approve, approvals.count >= updated.requiredApprovals else { return updated }
 
@@ -112,30 +187,58 @@ extension Gateway {
         do {
             commit = try await apply(caller, updated, approvals: approvals, decision: decision, rationale: why)
         } catch let e as CairnError {
-            failure = e.code == .conflict || e.code == .stale
-                ? CairnError(.stale, "the state this change was asked against has moved: \(e.message)", details: e.details.merging(["approval": id]) { a, _ in a })
+            failure =
+                e.code == .conflict || e.code == .stale
+                ? CairnError(
+                    .stale,
+                    "the state this change was asked against has moved: \(e.message)",
+                    details: e.details.merging(["approval": id]) { a, _ in a }
+                )
                 : e
         }
         updated = try await saveApproval(
-            caller, id: id, action: failure == nil ? "approval.applied" : "approval.failed", decision: decision,
+            caller,
+            id: id,
+            action: failure == nil ? "approval.applied" : "approval.failed",
+            decision: decision,
             detail: ["requester": item.requester, "commit": commit ?? "", "error": failure?.message ?? ""].filter { !$0.value.isEmpty }
         ) { r in
             r.state = failure == nil ? .applied : .failed
             r.commit = commit
             r.error = failure.map { "\($0.code.rawValue): \($0.message)" }
         }
-        announce(caller, project: item.project ?? Tenancy.systemProject, branch: item.branch, action: failure == nil ? "approval.applied" : "approval.failed", commit: commit, approval: id)
+        announce(
+            caller,
+            project: item.project ?? Tenancy.systemProject,
+            branch: item.branch,
+            action: failure == nil ? "approval.applied" : "approval.failed",
+            commit: commit,
+            approval: id
+        )
         return updated
     }
 
     /// Applies an approved request; returns the resulting commit (or the deleted branch's head).
-    private func apply(_ caller: Caller, _ item: PendingApproval, approvals: [PendingApproval.Decision], decision: Decision, rationale: String) async throws -> String? {
+    private func apply(
+        _ caller: Caller,
+        _ item: PendingApproval,
+        approvals: [PendingApproval.Decision],
+        decision: Decision,
+        rationale: String
+    ) async throws -> String? {
         guard let base = ObjectID(hex: item.base) else { throw CairnError(.corrupt, "approval request '\(item.id)' has no valid base") }
-        let detail = ["approval": item.id, "requester": item.requester, "approvers": approvals.map(\.approver).joined(separator: ","), "rationale": rationale]
-            .merging(item.detail ?? [:]) { a, _ in a }
+        let detail = [
+            "approval": item.id, "requester": item.requester, "approvers": approvals.map(\.approver).joined(separator: ","),
+            "rationale": rationale,
+        ]
+        .merging(item.detail ?? [:]) { a, _ in a }
         let target = AccessTarget(project: item.project, branch: item.project == nil ? nil : item.branch)
         var meta = CommitMetadata(
-            author: item.requester, message: item.reason ?? item.summary, onBehalfOf: item.onBehalfOf, actorKind: ActorKind(rawValue: item.requesterKind) ?? .user)
+            author: item.requester,
+            message: item.reason ?? item.summary,
+            onBehalfOf: item.onBehalfOf,
+            actorKind: ActorKind(rawValue: item.requesterKind) ?? .user
+        )
         meta.approvals = approvals.compactMap { ObjectID(hex: $0.id) }
         let hook = auditHook(caller, action: item.action, decision: decision, target: target, detail: detail)
         if item.operation == .branchDelete {
@@ -144,7 +247,9 @@ extension Gateway {
             return base.hex
         }
         let changes = (item.changes ?? []).compactMap(\.fileChange)
-        guard !changes.isEmpty, changes.count == item.changes?.count else { throw CairnError(.corrupt, "approval request '\(item.id)' has no change to apply") }
+        guard !changes.isEmpty, changes.count == item.changes?.count else {
+            throw CairnError(.corrupt, "approval request '\(item.id)' has no change to apply")
+        }
         let project: Project
         if let name = item.project {
             project = try await repository.project(name, organization: caller.organization.id)
@@ -152,7 +257,14 @@ extension Gateway {
             project = try await systemProject(caller.organization)
         }
         // A project's changes pass the ontology like any other; the organization's access files have none.
-        let outcome = try await project.commit(changes, branch: item.branch, basedOn: base, metadata: meta, audit: hook, check: item.project == nil ? nil : ontologyCheck())
+        let outcome = try await project.commit(
+            changes,
+            branch: item.branch,
+            basedOn: base,
+            metadata: meta,
+            audit: hook,
+            check: item.project == nil ? nil : ontologyCheck()
+        )
         if let name = item.project { publish(caller, project: name, action: item.action, outcome: outcome) }
         return outcome.commit?.hex ?? outcome.head.hex
     }
@@ -168,17 +280,32 @@ extension Gateway {
 
     func loadApproval(_ caller: Caller, id: String) async throws -> PendingApproval {
         guard id.count == 16, id.allSatisfy(\.isHexDigit),
-            let (item, _) = try await workflowRecord(PendingApproval.self, Workflow.approval(id), in: try await workflowProject(caller.organization))
+            let (item, _) = try await workflowRecord(
+                PendingApproval.self,
+                Workflow.approval(id),
+                in: try await workflowProject(caller.organization)
+            )
         else { throw CairnError(.notFound, "no approval request '\(id)'", details: ["approval": id]) }
         return item
     }
 
     func saveApproval(
-        _ caller: Caller, id: String, action: String, decision: Decision, detail: [String: String], _ change: @escaping (inout PendingApproval) throws -> Void
+        _ caller: Caller,
+        id: String,
+        action: String,
+        decision: Decision,
+        detail: [String: String],
+        _ change: @escaping (inout PendingApproval) throws -> Void
     ) async throws -> PendingApproval {
         let path = Workflow.approval(id)
         let target = AccessTarget.organization
-        return try await updateWorkflow(caller, action: action, decision: decision, target: target, detail: detail.merging(["approval": id]) { a, _ in a }) { workflow, _ in
+        return try await updateWorkflow(
+            caller,
+            action: action,
+            decision: decision,
+            target: target,
+            detail: detail.merging(["approval": id]) { a, _ in a }
+        ) { workflow, _ in
             guard var item = try await workflowRecord(PendingApproval.self, path, in: workflow)?.0 else {
                 throw CairnError(.notFound, "no approval request '\(id)'", details: ["approval": id])
             }

@@ -10,20 +10,43 @@ extension Gateway {
     // MARK: Opening
 
     public func openMergeRequest(
-        _ caller: Caller, project name: String, source: String, target: String, title: String, description: String? = nil
+        _ caller: Caller,
+        project name: String,
+        source: String,
+        target: String,
+        title: String,
+        description: String? = nil
     ) async throws -> MergeRequestView {
-        try await openMergeRequest(caller, project: name, source: source, target: target, title: title, description: description, origin: nil)
+        try await openMergeRequest(
+            caller,
+            project: name,
+            source: source,
+            target: target,
+            title: title,
+            description: description,
+            origin: nil
+        )
     }
 
     package func openMergeRequest(
-        _ caller: Caller, project name: String, source: String, target: String, title: String, description: String?, origin: String?
+        _ caller: Caller,
+        project name: String,
+        source: String,
+        target: String,
+        title: String,
+        description: String?,
+        origin: String?
     ) async throws -> MergeRequestView {
         let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...300).contains(title.count) else { throw CairnError(.invalidArgument, "a merge request needs a title of 1 to 300 characters") }
+        guard (1...300).contains(title.count) else {
+            throw CairnError(.invalidArgument, "a merge request needs a title of 1 to 300 characters")
+        }
         if let description, description.utf8.count > 65536 { throw CairnError(.invalidArgument, "a description may be at most 64 KiB") }
         try Project.validateBranchName(source)
         try Project.validateBranchName(target)
-        guard source != target else { throw CairnError(.invalidArgument, "source and target are the same branch", details: ["branch": source]) }
+        guard source != target else {
+            throw CairnError(.invalidArgument, "source and target are the same branch", details: ["branch": source])
+        }
         try checkWritable(target)
         // A request the Gateway opens for a write to a protected branch needs no authority the
         // write did not: its source is the proposal the write itself just made.
@@ -35,17 +58,42 @@ extension Gateway {
         _ = try await project.resolve(target)
         let now = Clock.rfc3339(Clock.nowMillis())
         let (request, _) = try await updateWorkflow(
-            caller, action: "merge_request.open", decision: decision, target: AccessTarget(project: name, branch: target),
+            caller,
+            action: "merge_request.open",
+            decision: decision,
+            target: AccessTarget(project: name, branch: target),
             detail: ["source": source, "target": target]
         ) { workflow, head in
             let counter = Workflow.counter(name)
             var number = 1
             if let (next, _) = try await workflowRecord(Int.self, counter, in: workflow) { number = next }
             let request = MergeRequest(
-                number: number, project: name, source: source, target: target, title: title, description: description,
-                author: caller.principal.subject, created: now, state: .open, reviews: [], comments: [], attempt: nil, resolutions: [:],
-                mergeCommit: nil, mergeBase: nil, mergedHead: nil, closedBy: nil, updated: now, origin: origin)
-            return ([.write(path: counter, content: Workflow.encode(number + 1)), .write(path: Workflow.mergeRequest(name, number), content: Workflow.encode(request))], request)
+                number: number,
+                project: name,
+                source: source,
+                target: target,
+                title: title,
+                description: description,
+                author: caller.principal.subject,
+                created: now,
+                state: .open,
+                reviews: [],
+                comments: [],
+                attempt: nil,
+                resolutions: [:],
+                mergeCommit: nil,
+                mergeBase: nil,
+                mergedHead: nil,
+                closedBy: nil,
+                updated: now,
+                origin: origin
+            )
+            return (
+                [
+                    .write(path: counter, content: Workflow.encode(number + 1)),
+                    .write(path: Workflow.mergeRequest(name, number), content: Workflow.encode(request)),
+                ], request
+            )
         }
         announce(caller, project: name, branch: target, action: "merge_request.opened", mergeRequest: request.number)
         return try await view(request, in: project)
@@ -66,7 +114,13 @@ extension Gateway {
     }
 
     /// Merge requests of a project, oldest first, optionally of one stored state.
-    public func mergeRequests(_ caller: Caller, project name: String, state: MergeRequest.State? = nil, limit: Int = 50, cursor: String? = nil) async throws -> MergeRequestPage {
+    public func mergeRequests(
+        _ caller: Caller,
+        project name: String,
+        state: MergeRequest.State? = nil,
+        limit: Int = 50,
+        cursor: String? = nil
+    ) async throws -> MergeRequestPage {
         let (project, _) = try await open(caller, name, .read, action: "merge_request.list")
         guard (1...500).contains(limit) else { throw CairnError(.invalidArgument, "limit must be 1 to 500") }
         let policy = try await policy(for: caller)
@@ -80,7 +134,13 @@ extension Gateway {
     }
 
     /// What the merge request would change, entity by entity, from the merge base to the source head.
-    public func mergeRequestDiff(_ caller: Caller, project name: String, number: Int, limit: Int = 1000, cursor: String? = nil) async throws -> MergeRequestDiff {
+    public func mergeRequestDiff(
+        _ caller: Caller,
+        project name: String,
+        number: Int,
+        limit: Int = 1000,
+        cursor: String? = nil
+    ) async throws -> MergeRequestDiff {
         let (project, _) = try await open(caller, name, .read, action: "merge_request.diff")
         let request = try await loadMergeRequest(caller, project: name, number: number).0
         try await authorize(caller, .read, AccessTarget(project: name, branch: request.source), action: "merge_request.diff")
@@ -90,11 +150,12 @@ extension Gateway {
         let entities = result.files.filter { visible.contains($0.path) }.map { file in
             let pointers = file.json?.map(\.pointer)
             let moved = file.change == .modified && (pointers?.contains { $0 == "/geometry" || $0.hasPrefix("/geometry/") } ?? false)
-            let change = switch file.change {
-            case .added: "added"
-            case .deleted: "removed"
-            case .modified: moved ? "moved" : "modified"
-            }
+            let change =
+                switch file.change {
+                case .added: "added"
+                case .deleted: "removed"
+                case .modified: moved ? "moved" : "modified"
+                }
             return MergeRequestDiff.Entity(path: file.path, change: change, members: pointers)
         }
         return MergeRequestDiff(base: from.hex, head: to.hex, entities: entities, next: result.next)
@@ -102,14 +163,32 @@ extension Gateway {
 
     // MARK: Review
 
-    public func comment(_ caller: Caller, project name: String, number: Int, body: String, path: String? = nil) async throws -> MergeRequestView {
+    public func comment(
+        _ caller: Caller,
+        project name: String,
+        number: Int,
+        body: String,
+        path: String? = nil
+    ) async throws -> MergeRequestView {
         let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty, text.utf8.count <= 65536 else { throw CairnError(.invalidArgument, "a comment needs 1 byte to 64 KiB of text") }
+        guard !text.isEmpty, text.utf8.count <= 65536 else {
+            throw CairnError(.invalidArgument, "a comment needs 1 byte to 64 KiB of text")
+        }
         if let path { try checkPath(path) }
         let (project, decision) = try await open(caller, name, .read, action: "merge_request.comment")
-        let view = try await mutate(caller, project: name, number: number, action: "merge_request.comment", decision: decision, in: project, detail: [:]) { request in
+        let view = try await mutate(
+            caller,
+            project: name,
+            number: number,
+            action: "merge_request.comment",
+            decision: decision,
+            in: project,
+            detail: [:]
+        ) { request in
             guard request.state == .open else { throw Self.notOpen(request) }
-            request.comments.append(MergeRequest.Comment(author: caller.principal.subject, body: text, path: path, time: Clock.rfc3339(Clock.nowMillis())))
+            request.comments.append(
+                MergeRequest.Comment(author: caller.principal.subject, body: text, path: path, time: Clock.rfc3339(Clock.nowMillis()))
+            )
         }
         announce(caller, project: name, branch: view.request.target, action: "merge_request.commented", mergeRequest: number)
         return view
@@ -117,37 +196,98 @@ extension Gateway {
 
     /// Approve, request changes or reject, with a rationale, bound to the source head now.
     /// Refused to the authors of the source's changes, and (for approve) to agents: a person signs off.
-    public func review(_ caller: Caller, project name: String, number: Int, verdict: MergeRequest.Verdict, rationale: String) async throws -> MergeRequestView {
+    public func review(
+        _ caller: Caller,
+        project name: String,
+        number: Int,
+        verdict: MergeRequest.Verdict,
+        rationale: String
+    ) async throws -> MergeRequestView {
         let why = rationale.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !why.isEmpty, why.utf8.count <= 65536 else { throw CairnError(.invalidArgument, "a review needs a rationale (1 byte to 64 KiB)") }
+        guard !why.isEmpty, why.utf8.count <= 65536 else {
+            throw CairnError(.invalidArgument, "a review needs a rationale (1 byte to 64 KiB)")
+        }
         let (request0, _) = try await loadMergeRequest(caller, project: name, number: number, authorizing: false)
         let (project, decision) = try await open(caller, name, .approve, branch: request0.target, action: "merge_request.review")
         guard request0.state == .open else { throw Self.notOpen(request0) }
         if verdict == .approve && caller.principal.kind == .agent {
-            await audit(caller, action: "merge_request.review", outcome: "denied", decision: decision, target: AccessTarget(project: name, branch: request0.target), paths: nil, detail: ["mergeRequest": String(number), "verdict": verdict.rawValue])
-            throw CairnError(.permissionDenied, "an agent cannot approve a merge request: a person signs off", details: ["mergeRequest": String(number)])
+            await audit(
+                caller,
+                action: "merge_request.review",
+                outcome: "denied",
+                decision: decision,
+                target: AccessTarget(project: name, branch: request0.target),
+                paths: nil,
+                detail: ["mergeRequest": String(number), "verdict": verdict.rawValue]
+            )
+            throw CairnError(
+                .permissionDenied,
+                "an agent cannot approve a merge request: a person signs off",
+                details: ["mergeRequest": String(number)]
+            )
         }
         let head = try await project.resolve(request0.source).commit
         let authors = try await sourceAuthors(request0, in: project)
-        if authors.contains(caller.principal.subject) || (verdict == .approve && request0.author == caller.principal.subject && request0.origin == nil && authors.isEmpty) {
-            await audit(caller, action: "merge_request.review", outcome: "denied", decision: decision, target: AccessTarget(project: name, branch: request0.target), paths: nil, detail: ["mergeRequest": String(number), "verdict": verdict.rawValue, "why": "self-approval"])
-            throw CairnError(.selfApproval, "\(caller.principal.subject) wrote changes on '\(request0.source)' and cannot review them; another reviewer must", details: ["mergeRequest": String(number)])
+        if authors.contains(caller.principal.subject)
+            || (verdict == .approve && request0.author == caller.principal.subject && request0.origin == nil && authors.isEmpty)
+        {
+            await audit(
+                caller,
+                action: "merge_request.review",
+                outcome: "denied",
+                decision: decision,
+                target: AccessTarget(project: name, branch: request0.target),
+                paths: nil,
+                detail: ["mergeRequest": String(number), "verdict": verdict.rawValue, "why": "self-approval"]
+            )
+            throw CairnError(
+                .selfApproval,
+                "\(caller.principal.subject) wrote changes on '\(request0.source)' and cannot review them; another reviewer must",
+                details: ["mergeRequest": String(number)]
+            )
         }
         let time = Clock.rfc3339(Clock.nowMillis())
-        let id = Hex.encode(Array(SHA256.hash(data: Array("review\u{0}\(name)\u{0}\(number)\u{0}\(caller.principal.subject)\u{0}\(head.hex)\u{0}\(time)".utf8))))
+        let id = Hex.encode(
+            Array(
+                SHA256.hash(
+                    data: Array("review\u{0}\(name)\u{0}\(number)\u{0}\(caller.principal.subject)\u{0}\(head.hex)\u{0}\(time)".utf8)
+                )
+            )
+        )
         let view = try await mutate(
-            caller, project: name, number: number, action: "merge_request.review", decision: decision, in: project,
+            caller,
+            project: name,
+            number: number,
+            action: "merge_request.review",
+            decision: decision,
+            in: project,
             detail: ["verdict": verdict.rawValue, "rationale": why, "sourceHead": head.hex, "review": id]
         ) { request in
             guard request.state == .open else { throw Self.notOpen(request) }
-            request.reviews.append(MergeRequest.Review(id: id, reviewer: caller.principal.subject, verdict: verdict, rationale: why, commit: head.hex, time: time))
+            request.reviews.append(
+                MergeRequest.Review(
+                    id: id,
+                    reviewer: caller.principal.subject,
+                    verdict: verdict,
+                    rationale: why,
+                    commit: head.hex,
+                    time: time
+                )
+            )
             if verdict == .reject {
                 request.state = .closed
                 request.closedBy = caller.principal.subject
             }
         }
         trackApprovals(caller.organization, view.request, live: view.request.state == .open && view.approvals > 0)
-        announce(caller, project: name, branch: view.request.target, action: "merge_request.\(verdict.rawValue)", commit: head.hex, mergeRequest: number)
+        announce(
+            caller,
+            project: name,
+            branch: view.request.target,
+            action: "merge_request.\(verdict.rawValue)",
+            commit: head.hex,
+            mergeRequest: number
+        )
         return view
     }
 
@@ -156,7 +296,15 @@ extension Gateway {
         let (request0, _) = try await loadMergeRequest(caller, project: name, number: number, authorizing: false)
         let authority: Authority = request0.author == caller.principal.subject ? .read : .approve
         let (project, decision) = try await open(caller, name, authority, branch: request0.target, action: "merge_request.close")
-        let view = try await mutate(caller, project: name, number: number, action: "merge_request.close", decision: decision, in: project, detail: [:]) { request in
+        let view = try await mutate(
+            caller,
+            project: name,
+            number: number,
+            action: "merge_request.close",
+            decision: decision,
+            in: project,
+            detail: [:]
+        ) { request in
             guard request.state == .open else { throw Self.notOpen(request) }
             request.state = .closed
             request.closedBy = caller.principal.subject
@@ -178,7 +326,10 @@ extension Gateway {
     /// current head, and the merge is of exactly that head. Conflicts are kept with the request;
     /// resolutions given now add to those given before; the merge completes when none is left.
     public func mergeMergeRequest(
-        _ caller: Caller, project name: String, number: Int, resolutions: [String: [String: MergeResolution]] = [:]
+        _ caller: Caller,
+        project name: String,
+        number: Int,
+        resolutions: [String: [String: MergeResolution]] = [:]
     ) async throws -> MergeRequestResult {
         let (request, _) = try await loadMergeRequest(caller, project: name, number: number, authorizing: false)
         let (project, decision) = try await open(caller, name, .write, branch: request.target, action: "merge_request.merge")
@@ -187,11 +338,25 @@ extension Gateway {
         let target = AccessTarget(project: name, branch: request.target)
         if current.requiredApprovals > 0 && current.status != "approved" {
             let changes = request.currentReviews(head: current.sourceHead ?? "").filter { $0.verdict == .requestChanges }.map(\.reviewer)
-            let why = !changes.isEmpty ? "changes were requested by \(changes.joined(separator: ", "))"
+            let why =
+                !changes.isEmpty
+                ? "changes were requested by \(changes.joined(separator: ", "))"
                 : "it has \(current.approvals) of the \(current.requiredApprovals) approval(s) '\(request.target)' needs at the source's head \(current.sourceHead?.prefix(12) ?? "")"
                     + (current.voided > 0 ? " (\(current.voided) voided by newer commits)" : "")
-            let error = CairnError(.approvalRequired, "merge request !\(number) cannot merge yet: \(why)", details: ["mergeRequest": String(number)])
-            await audit(caller, action: "merge_request.merge", outcome: "refused", decision: decision, target: target, paths: nil, error: error)
+            let error = CairnError(
+                .approvalRequired,
+                "merge request !\(number) cannot merge yet: \(why)",
+                details: ["mergeRequest": String(number)]
+            )
+            await audit(
+                caller,
+                action: "merge_request.merge",
+                outcome: "refused",
+                decision: decision,
+                target: target,
+                paths: nil,
+                error: error
+            )
             throw error
         }
         var all = request.resolutions
@@ -201,19 +366,48 @@ extension Gateway {
         }
         let approvals = request.currentReviews(head: sourceHead.hex).filter { $0.verdict == .approve }.compactMap { ObjectID(hex: $0.id) }
         let outcome = try await performMerge(
-            caller, project: name, source: request.source, into: request.target, sourceHead: sourceHead, resolutions: all,
-            message: "merge request !\(number): \(request.title)", approvals: approvals, action: "merge_request.merge", detail: ["mergeRequest": String(number)])
+            caller,
+            project: name,
+            source: request.source,
+            into: request.target,
+            sourceHead: sourceHead,
+            resolutions: all,
+            message: "merge request !\(number): \(request.title)",
+            approvals: approvals,
+            action: "merge_request.merge",
+            detail: ["mergeRequest": String(number)]
+        )
         let time = Clock.rfc3339(Clock.nowMillis())
         switch outcome {
         case .conflicts(let files, let base, let ours, let theirs):
-            let view = try await mutate(caller, project: name, number: number, action: "merge_request.conflicts", decision: decision, in: project, detail: [:]) { r in
+            let view = try await mutate(
+                caller,
+                project: name,
+                number: number,
+                action: "merge_request.conflicts",
+                decision: decision,
+                in: project,
+                detail: [:]
+            ) { r in
                 r.resolutions = all
-                r.attempt = MergeRequest.Attempt(base: base.hex, ours: ours.hex, theirs: theirs.hex, conflicts: files, by: caller.principal.subject, time: time)
+                r.attempt = MergeRequest.Attempt(
+                    base: base.hex,
+                    ours: ours.hex,
+                    theirs: theirs.hex,
+                    conflicts: files,
+                    by: caller.principal.subject,
+                    time: time
+                )
             }
             return .conflicts(view)
         case .merged(let out, let base):
             let view = try await mutate(
-                caller, project: name, number: number, action: "merge_request.merged", decision: decision, in: project,
+                caller,
+                project: name,
+                number: number,
+                action: "merge_request.merged",
+                decision: decision,
+                in: project,
                 detail: ["commit": out.commit?.hex ?? out.head.hex]
             ) { r in
                 r.state = .merged
@@ -224,7 +418,14 @@ extension Gateway {
                 r.mergedHead = sourceHead.hex
             }
             trackApprovals(caller.organization, view.request, live: false)
-            announce(caller, project: name, branch: request.target, action: "merge_request.merged", commit: (out.commit ?? out.head).hex, mergeRequest: number)
+            announce(
+                caller,
+                project: name,
+                branch: request.target,
+                action: "merge_request.merged",
+                commit: (out.commit ?? out.head).hex,
+                mergeRequest: number
+            )
             return .merged(view, out)
         }
     }
@@ -232,12 +433,30 @@ extension Gateway {
     // MARK: Helpers
 
     static func notOpen(_ r: MergeRequest) -> CairnError {
-        CairnError(.conflict, "merge request !\(r.number) is \(r.state.rawValue)", details: ["mergeRequest": String(r.number), "state": r.state.rawValue])
+        CairnError(
+            .conflict,
+            "merge request !\(r.number) is \(r.state.rawValue)",
+            details: ["mergeRequest": String(r.number), "state": r.state.rawValue]
+        )
     }
 
-    func loadMergeRequest(_ caller: Caller, project name: String, number: Int, authorizing: Bool = true) async throws -> (MergeRequest, ObjectID) {
-        if authorizing { _ = try await open(caller, name, .read, action: "merge_request.read") } else { _ = try await project(caller, name) }
-        guard number > 0, let found = try await workflowRecord(MergeRequest.self, Workflow.mergeRequest(name, number), in: try await workflowProject(caller.organization))
+    func loadMergeRequest(
+        _ caller: Caller,
+        project name: String,
+        number: Int,
+        authorizing: Bool = true
+    ) async throws -> (MergeRequest, ObjectID) {
+        if authorizing {
+            _ = try await open(caller, name, .read, action: "merge_request.read")
+        } else {
+            _ = try await project(caller, name)
+        }
+        guard number > 0,
+            let found = try await workflowRecord(
+                MergeRequest.self,
+                Workflow.mergeRequest(name, number),
+                in: try await workflowProject(caller.organization)
+            )
         else {
             // Answered alike whether the caller may not read the project or it has no such request.
             if !authorizing { _ = try await authorize(caller, .read, AccessTarget(project: name), action: "merge_request.read") }
@@ -248,12 +467,21 @@ extension Gateway {
 
     /// Applies `change` to the stored request and commits it (retried over concurrent changes).
     func mutate(
-        _ caller: Caller, project name: String, number: Int, action: String, decision: Decision, in project: Project, detail: [String: String],
+        _ caller: Caller,
+        project name: String,
+        number: Int,
+        action: String,
+        decision: Decision,
+        in project: Project,
+        detail: [String: String],
         _ change: @escaping (inout MergeRequest) throws -> Void
     ) async throws -> MergeRequestView {
         let path = Workflow.mergeRequest(name, number)
         let (request, _) = try await updateWorkflow(
-            caller, action: action, decision: decision, target: AccessTarget(project: name),
+            caller,
+            action: action,
+            decision: decision,
+            target: AccessTarget(project: name),
             detail: detail.merging(["mergeRequest": String(number)]) { a, _ in a }
         ) { workflow, head in
             guard var request = try await workflowRecord(MergeRequest.self, path, in: workflow)?.0 else {
@@ -300,17 +528,26 @@ extension Gateway {
         var latest: [String: MergeRequest.Review] = [:]
         for r in request.reviews { latest[r.reviewer] = r }
         let voided = latest.values.filter { $0.verdict == .approve && $0.commit != sourceHead }.count
-        let status: String = switch request.state {
-        case .merged: "merged"
-        case .closed: "closed"
-        case .open: sourceHead != nil && approvals >= max(required, 1) && !changesRequested ? "approved" : "open"
-        }
-        let unresolved = request.attempt?.conflicts.reduce(0) { n, file in
-            n + file.hunks.filter { request.resolutions[file.path]?[$0.pointer] == nil }.count
-        } ?? 0
+        let status: String =
+            switch request.state {
+            case .merged: "merged"
+            case .closed: "closed"
+            case .open: sourceHead != nil && approvals >= max(required, 1) && !changesRequested ? "approved" : "open"
+            }
+        let unresolved =
+            request.attempt?.conflicts.reduce(0) { n, file in
+                n + file.hunks.filter { request.resolutions[file.path]?[$0.pointer] == nil }.count
+            } ?? 0
         return MergeRequestView(
-            request: request, status: status, sourceHead: sourceHead, approvals: approvals, requiredApprovals: required, voided: request.state == .open ? voided : 0,
-            sourceAuthors: authors.sorted(), unresolved: unresolved)
+            request: request,
+            status: status,
+            sourceHead: sourceHead,
+            approvals: approvals,
+            requiredApprovals: required,
+            voided: request.state == .open ? voided : 0,
+            sourceAuthors: authors.sorted(),
+            unresolved: unresolved
+        )
     }
 
     /// Refuses writes to archived branches, which are read-only.
@@ -332,12 +569,22 @@ extension Gateway {
                 approvedSources.withLock { if $0[key] == nil { $0[key] = loaded } }
             }
         } catch {
-            logger.warning("could not load open merge requests to announce voided approvals", metadata: ["project": "\(name)", "error": "\(error)"])
+            logger.warning(
+                "could not load open merge requests to announce voided approvals",
+                metadata: ["project": "\(name)", "error": "\(error)"]
+            )
             return
         }
         let voided = approvedSources.withLock { $0[key]?.removeValue(forKey: branch) } ?? []
         for number in voided.sorted() {
-            announce(caller, project: name, branch: branch, action: "merge_request.approval_voided", commit: commit.hex, mergeRequest: number)
+            announce(
+                caller,
+                project: name,
+                branch: branch,
+                action: "merge_request.approval_voided",
+                commit: commit.hex,
+                mergeRequest: number
+            )
         }
     }
 
@@ -354,7 +601,10 @@ extension Gateway {
         } catch {
             // Forgotten rather than wrong: the next commit's check reads the store.
             _ = approvedSources.withLock { $0.removeValue(forKey: key) }
-            logger.warning("could not reload open merge requests after another server changed one", metadata: ["project": "\(project)", "error": "\(error)"])
+            logger.warning(
+                "could not reload open merge requests after another server changed one",
+                metadata: ["project": "\(project)", "error": "\(error)"]
+            )
         }
     }
 

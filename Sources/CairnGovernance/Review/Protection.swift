@@ -74,21 +74,30 @@ public struct ProtectionConfig: Sendable, Codable, Equatable {
             throw CairnError(
                 .invalidArgument,
                 "\(path) must be {\"branches\": {NAME: {\"agentWrites\": \"merge_request\"|\"reject\", \"userWrites\": \"direct\"|\"merge_request\"|\"reject\", \"requiredApprovals\": N}}}",
-                details: ["path": path])
+                details: ["path": path]
+            )
         }
         for (name, rule) in config.branches {
             if Glob.hasWildcards(name) {
-                do { _ = try Glob(name) } catch { throw CairnError(.invalidGlob, "'\(name)' in \(path) is not a valid glob", details: ["path": path]) }
+                do { _ = try Glob(name) } catch {
+                    throw CairnError(.invalidGlob, "'\(name)' in \(path) is not a valid glob", details: ["path": path])
+                }
             } else {
                 try Project.validateBranchName(name)
             }
             if rule.agentWrites == .direct {
                 throw CairnError(
-                    .invalidArgument, "an agent's write to protected '\(name)' is never applied directly: use merge_request or reject",
-                    details: ["path": path, "branch": name])
+                    .invalidArgument,
+                    "an agent's write to protected '\(name)' is never applied directly: use merge_request or reject",
+                    details: ["path": path, "branch": name]
+                )
             }
             guard (1...20).contains(rule.requiredApprovals) else {
-                throw CairnError(.invalidArgument, "requiredApprovals for '\(name)' must be 1 to 20", details: ["path": path, "branch": name])
+                throw CairnError(
+                    .invalidArgument,
+                    "requiredApprovals for '\(name)' must be 1 to 20",
+                    details: ["path": path, "branch": name]
+                )
             }
         }
         return config

@@ -32,12 +32,21 @@ extension Gateway {
         } catch let e as CairnError where e.code == .projectNotFound {
             do {
                 let record = AuditRecord(
-                    organization: org.name, actor: Principal.localOperator.subject, actorKind: "service", action: "workflow.create", outcome: "ok",
-                    credential: Principal.localCredential, reason: "review state for \(org.name)")
+                    organization: org.name,
+                    actor: Principal.localOperator.subject,
+                    actorKind: "service",
+                    action: "workflow.create",
+                    outcome: "ok",
+                    credential: Principal.localCredential,
+                    reason: "review state for \(org.name)"
+                )
                 _ = try await repository.createProject(
-                    name: Workflow.project, organization: org.id,
-                    metadata: CommitMetadata(author: Principal.localOperator.subject, message: "review state", actorKind: .service), system: true,
-                    audit: { _ in record.append(organization: org.id) })
+                    name: Workflow.project,
+                    organization: org.id,
+                    metadata: CommitMetadata(author: Principal.localOperator.subject, message: "review state", actorKind: .service),
+                    system: true,
+                    audit: { _ in record.append(organization: org.id) }
+                )
             } catch let e as CairnError where e.code == .projectExists {}
             project = try await repository.project(Workflow.project, organization: org.id)
         }
@@ -61,7 +70,11 @@ extension Gateway {
     /// Files are read page after page until `limit` records are kept or none are left, so a
     /// filter never cuts a page short while more remain, and nothing is skipped.
     package func workflowPage<T: Decodable, U>(
-        _ org: OrganizationRecord, prefix: String, limit: Int, cursor: String?, _ keep: (T) async throws -> U?
+        _ org: OrganizationRecord,
+        prefix: String,
+        limit: Int,
+        cursor: String?,
+        _ keep: (T) async throws -> U?
     ) async throws -> (items: [U], next: String?) {
         let workflow = try await workflowProject(org)
         let head = try await workflow.resolve("main").commit
@@ -87,7 +100,11 @@ extension Gateway {
     /// Read, change and write workflow records, retried when another change to the same files
     /// landed in between (the write is based on the head read, so nothing is lost).
     package func updateWorkflow<T: Sendable>(
-        _ caller: Caller, action: String, decision: Decision, target: AccessTarget, detail: [String: String]? = nil,
+        _ caller: Caller,
+        action: String,
+        decision: Decision,
+        target: AccessTarget,
+        detail: [String: String]? = nil,
         _ body: (Project, ObjectID) async throws -> (changes: [FileChange], result: T)
     ) async throws -> (T, CommitOutcome) {
         let workflow = try await workflowProject(caller.organization)
@@ -102,27 +119,57 @@ extension Gateway {
             let org = caller.organization.id
             do {
                 let outcome = try await workflow.commit(
-                    changes, branch: "main", basedOn: head, metadata: metadata(caller, default: action),
+                    changes,
+                    branch: "main",
+                    basedOn: head,
+                    metadata: metadata(caller, default: action),
                     audit: { outcome in
                         var record = base
                         record.detail = (record.detail ?? [:]).merging(["recorded": outcome.commit?.hex ?? ""]) { a, _ in a }
                         return record.append(organization: org)
-                    })
+                    }
+                )
                 return (result, outcome)
             } catch let e as CairnError where e.code == .conflict && attempt < 8 {
                 continue
             } catch let e as CairnError {
-                await audit(caller, action: action, outcome: "failed", decision: decision, target: target, paths: nil, error: e, detail: detail)
+                await audit(
+                    caller,
+                    action: action,
+                    outcome: "failed",
+                    decision: decision,
+                    target: target,
+                    paths: nil,
+                    error: e,
+                    detail: detail
+                )
                 throw e
             }
         }
     }
 
-    func announce(_ caller: Caller, project: String, branch: String, action: String, commit: String? = nil, mergeRequest: Int? = nil, approval: String? = nil) {
+    func announce(
+        _ caller: Caller,
+        project: String,
+        branch: String,
+        action: String,
+        commit: String? = nil,
+        mergeRequest: Int? = nil,
+        approval: String? = nil
+    ) {
         feed.publish(
             organization: caller.organization.id,
             ChangeEvent(
-                project: project, branch: branch, commit: commit, paths: [], actor: caller.principal.subject, action: action,
-                time: Clock.rfc3339(Clock.nowMillis()), mergeRequest: mergeRequest, approval: approval))
+                project: project,
+                branch: branch,
+                commit: commit,
+                paths: [],
+                actor: caller.principal.subject,
+                action: action,
+                time: Clock.rfc3339(Clock.nowMillis()),
+                mergeRequest: mergeRequest,
+                approval: approval
+            )
+        )
     }
 }

@@ -23,12 +23,25 @@ public enum Tenancy {
         if try await repository.storage.project(organization: org.id, named: systemProject) == nil {
             do {
                 let record = AuditRecord(
-                    organization: org.name, actor: Principal.localOperator.subject, actorKind: "service", action: "organization.create",
-                    outcome: "ok", credential: "local", reason: "create organization \(org.name)")
+                    organization: org.name,
+                    actor: Principal.localOperator.subject,
+                    actorKind: "service",
+                    action: "organization.create",
+                    outcome: "ok",
+                    credential: "local",
+                    reason: "create organization \(org.name)"
+                )
                 _ = try await repository.createProject(
-                    name: systemProject, organization: org.id,
-                    metadata: CommitMetadata(author: Principal.localOperator.subject, message: "create organization \(org.name)", actorKind: .service),
-                    system: true, audit: { _ in record.append(organization: org.id) })
+                    name: systemProject,
+                    organization: org.id,
+                    metadata: CommitMetadata(
+                        author: Principal.localOperator.subject,
+                        message: "create organization \(org.name)",
+                        actorKind: .service
+                    ),
+                    system: true,
+                    audit: { _ in record.append(organization: org.id) }
+                )
             } catch let e as CairnError where e.code == .projectExists {}
         }
         return (org, created)

@@ -8,10 +8,14 @@ struct CORSAllowListMiddleware<Context: RequestContext>: RouterMiddleware {
     let origins: Set<String>
     let cors = CORSMiddleware<Context>(
         allowOrigin: .originBased,
-        allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("X-Cairn-Reason")!, HTTPField.Name("X-Request-Id")!, HTTPField.Name("Mcp-Session-Id")!],
+        allowHeaders: [
+            .accept, .authorization, .contentType, .origin, HTTPField.Name("X-Cairn-Reason")!, HTTPField.Name("X-Request-Id")!,
+            HTTPField.Name("Mcp-Session-Id")!,
+        ],
         allowMethods: [.get, .post, .put, .patch, .delete, .head, .options],
         exposedHeaders: ["X-Request-Id", "Retry-After", "Allow", "Mcp-Session-Id"],
-        maxAge: .seconds(600))
+        maxAge: .seconds(600)
+    )
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin], origins.contains(origin) else {

@@ -26,11 +26,27 @@ struct RequestLogMiddleware: RouterMiddleware {
         }
         response.headers[Self.requestIDHeader] = id
         let status = Int(response.status.code)
-        log(request, context, id: id, status: status, bytes: response.body.contentLength, since: start, level: status >= 500 ? .error : .info)
+        log(
+            request,
+            context,
+            id: id,
+            status: status,
+            bytes: response.body.contentLength,
+            since: start,
+            level: status >= 500 ? .error : .info
+        )
         return response
     }
 
-    private func log(_ request: Request, _ context: Context, id: String, status: Int, bytes: Int?, since start: ContinuousClock.Instant, level: Logger.Level) {
+    private func log(
+        _ request: Request,
+        _ context: Context,
+        id: String,
+        status: Int,
+        bytes: Int?,
+        since start: ContinuousClock.Instant,
+        level: Logger.Level
+    ) {
         let elapsed = ContinuousClock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
@@ -45,7 +61,9 @@ struct RequestLogMiddleware: RouterMiddleware {
     /// The caller's id if it is 1–64 characters of letters, digits, '-', '_', '.' or ':'.
     static func requestID(_ offered: String?) -> String {
         if let offered, (1...64).contains(offered.utf8.count),
-            offered.utf8.allSatisfy({ c in (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95 || c == 46 || c == 58 })
+            offered.utf8.allSatisfy({ c in
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95 || c == 46 || c == 58
+            })
         {
             return offered
         }

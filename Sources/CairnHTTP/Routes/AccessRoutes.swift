@@ -9,15 +9,27 @@ extension Routes {
         org.get("/roles") { req, ctx in JSON.response(RoleList(roles: try await gateway.roles(try ctx.caller))) }
         org.put("/roles/:name") { req, ctx in
             let caller = try ctx.caller
-            struct Body: Decodable { let authorities: [String]; let description: String? }
+            struct Body: Decodable {
+                let authorities: [String]
+                let description: String?
+            }
             let b = try await body(Body.self, req)
             let authorities = try b.authorities.map { a in
                 guard let v = Authority(rawValue: a) else {
-                    throw CairnError(.invalidArgument, "unknown authority '\(a)': use \(Authority.allCases.map(\.rawValue).joined(separator: ", "))", details: ["authority": a])
+                    throw CairnError(
+                        .invalidArgument,
+                        "unknown authority '\(a)': use \(Authority.allCases.map(\.rawValue).joined(separator: ", "))",
+                        details: ["authority": a]
+                    )
                 }
                 return v
             }
-            return JSON.response(try await gateway.putRole(caller, Role(name: try ctx.parameters.require("name"), authorities: AuthoritySet(authorities), description: b.description)))
+            return JSON.response(
+                try await gateway.putRole(
+                    caller,
+                    Role(name: try ctx.parameters.require("name"), authorities: AuthoritySet(authorities), description: b.description)
+                )
+            )
         }
         org.delete("/roles/:name") { req, ctx in
             try await gateway.deleteRole(try ctx.caller, name: try ctx.parameters.require("name"))
@@ -26,11 +38,24 @@ extension Routes {
         org.get("/grants") { req, ctx in JSON.response(GrantList(grants: try await gateway.grants(try ctx.caller))) }
         org.put("/grants/:id") { req, ctx in
             let caller = try ctx.caller
-            struct Body: Decodable { let subject: String; let role: String; let target: GrantTarget; let effect: GrantEffect?; let shadow: Bool?; let replaces: String? }
+            struct Body: Decodable {
+                let subject: String
+                let role: String
+                let target: GrantTarget
+                let effect: GrantEffect?
+                let shadow: Bool?
+                let replaces: String?
+            }
             let b = try await body(Body.self, req)
             let grant = Grant(
-                id: try ctx.parameters.require("id"), subject: b.subject, role: b.role, target: b.target, effect: b.effect ?? .allow,
-                shadow: b.shadow == true ? true : nil, replaces: b.replaces)
+                id: try ctx.parameters.require("id"),
+                subject: b.subject,
+                role: b.role,
+                target: b.target,
+                effect: b.effect ?? .allow,
+                shadow: b.shadow == true ? true : nil,
+                replaces: b.replaces
+            )
             return JSON.response(try await gateway.putGrant(caller, grant))
         }
         org.delete("/grants/:id") { req, ctx in
@@ -42,7 +67,13 @@ extension Routes {
             let caller = try ctx.caller
             struct Body: Decodable { let role: String }
             let subject = try ctx.parameters.require("subject")
-            return JSON.response(try await gateway.putMember(caller, subject: subject.removingPercentEncoding ?? subject, role: try await body(Body.self, req).role))
+            return JSON.response(
+                try await gateway.putMember(
+                    caller,
+                    subject: subject.removingPercentEncoding ?? subject,
+                    role: try await body(Body.self, req).role
+                )
+            )
         }
         org.delete("/members/:subject") { req, ctx in
             let subject = try ctx.parameters.require("subject")
@@ -63,8 +94,15 @@ extension Routes {
             }
             let b = try await body(Body.self, req)
             let minted = try await gateway.mintKey(
-                caller, kind: b.kind ?? .user, subject: b.subject, role: b.role, project: b.project, path: b.path, expiresAt: b.expiresAt,
-                description: b.description)
+                caller,
+                kind: b.kind ?? .user,
+                subject: b.subject,
+                role: b.role,
+                project: b.project,
+                path: b.path,
+                expiresAt: b.expiresAt,
+                description: b.description
+            )
             return JSON.response(minted, status: .created)
         }
         org.delete("/keys/:id") { req, ctx in
@@ -86,7 +124,10 @@ extension Routes {
             let caller = try ctx.caller
             let b = try await body(AuthZENRequest.self, req)
             guard let authority = Authority(rawValue: b.action.name) else {
-                throw CairnError(.invalidArgument, "unknown action '\(b.action.name)': use an authority (\(Authority.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw CairnError(
+                    .invalidArgument,
+                    "unknown action '\(b.action.name)': use an authority (\(Authority.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             let subject = b.subject.id.contains(":") ? b.subject.id : "\(b.subject.type):\(b.subject.id)"
             let target: AccessTarget
@@ -94,7 +135,8 @@ extension Routes {
             case "organization": target = .organization
             case "project": target = AccessTarget(project: b.resource.id)
             case "branch": target = AccessTarget(project: b.resource.properties?.project, branch: b.resource.id)
-            case "path", "file": target = AccessTarget(project: b.resource.properties?.project, branch: b.resource.properties?.branch, path: b.resource.id)
+            case "path", "file":
+                target = AccessTarget(project: b.resource.properties?.project, branch: b.resource.properties?.branch, path: b.resource.id)
             default: throw CairnError(.invalidArgument, "resource type must be organization, project, branch or path")
             }
             if b.resource.type != "organization" && b.resource.type != "project" && target.project == nil {
@@ -105,11 +147,20 @@ extension Routes {
                 guard let ms = Clock.parseRFC3339(time) else { throw CairnError(.invalidArgument, "context.time must be an RFC 3339 time") }
                 at = ms
             }
-            let decision = try await gateway.evaluate(caller, subject: subject, groups: b.subject.properties?.groups ?? [], authority: authority, target: target, atMillis: at)
+            let decision = try await gateway.evaluate(
+                caller,
+                subject: subject,
+                groups: b.subject.properties?.groups ?? [],
+                authority: authority,
+                target: target,
+                atMillis: at
+            )
             return JSON.response(
                 AuthZENResponse(
                     decision: decision.allowed,
-                    context: .init(rule: decision.rule, reason: decision.reason, configCommit: decision.configCommit.hex)))
+                    context: .init(rule: decision.rule, reason: decision.reason, configCommit: decision.configCommit.hex)
+                )
+            )
         }
     }
 }
@@ -129,7 +180,10 @@ struct AuthZENRequest: Decodable {
     }
     struct Action: Decodable { let name: String }
     struct Resource: Decodable {
-        struct Properties: Decodable { let project: String?; let branch: String? }
+        struct Properties: Decodable {
+            let project: String?
+            let branch: String?
+        }
         let type: String
         let id: String
         let properties: Properties?
@@ -142,7 +196,11 @@ struct AuthZENRequest: Decodable {
 }
 
 struct AuthZENResponse: Codable {
-    struct Context: Codable { let rule: String; let reason: String; let configCommit: String }
+    struct Context: Codable {
+        let rule: String
+        let reason: String
+        let configCommit: String
+    }
     let decision: Bool
     let context: Context
 }

@@ -11,7 +11,11 @@ extension Routes {
             let caller = try ctx.caller
             let q = Query(request: req)
             let page = try await gateway.audit(
-                caller, query: try auditQuery(q), limit: try q.int("limit", default: 100, range: 1...1000), cursor: q.string("cursor"))
+                caller,
+                query: try auditQuery(q),
+                limit: try q.int("limit", default: 100, range: 1...1000),
+                cursor: q.string("cursor")
+            )
             return JSON.response(page)
         }
         // JSON Lines, one CloudEvents 1.0 event per entry, streamed page by page.
@@ -21,7 +25,8 @@ extension Routes {
             let first = try await gateway.audit(caller, query: query, limit: 1000)
             let gateway = self.gateway
             return Response(
-                status: .ok, headers: [.contentType: "application/x-ndjson"],
+                status: .ok,
+                headers: [.contentType: "application/x-ndjson"],
                 body: ResponseBody { writer in
                     var page = first
                     while true {
@@ -35,13 +40,19 @@ extension Routes {
                         page = try await gateway.audit(caller, query: query, limit: 1000, cursor: next)
                     }
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
     }
 
     func auditQuery(_ q: Query) throws -> AuditQuery {
         AuditQuery(
-            actor: q.string("actor"), action: q.string("action"), outcome: q.string("outcome"), path: q.string("path"),
-            sinceMillis: try q.time("since"), untilMillis: try q.time("until"))
+            actor: q.string("actor"),
+            action: q.string("action"),
+            outcome: q.string("outcome"),
+            path: q.string("path"),
+            sinceMillis: try q.time("since"),
+            untilMillis: try q.time("until")
+        )
     }
 }

@@ -3,8 +3,8 @@ import CairnGovernance
 import CairnStore
 import Foundation
 import Hummingbird
-import ServiceLifecycle
 import NIOCore
+import ServiceLifecycle
 
 extension Routes {
     func registerHistory(on org: RouterGroup<Context>) {
@@ -12,33 +12,55 @@ extension Routes {
         p.get("/commits") { req, ctx in
             let caller = try ctx.caller
             let q = Query(request: req)
-            let project = try ctx.parameters.require("project"), ref = q.string("ref") ?? "main", path = q.string("path")
-            let limit = try q.int("limit", default: 50, range: 1...1000), cursor = q.string("cursor")
-            return JSON.response(try await timed { try await gateway.log(caller, project: project, at: ref, path: path, limit: limit, cursor: cursor) })
+            let project = try ctx.parameters.require("project")
+            let ref = q.string("ref") ?? "main"
+            let path = q.string("path")
+            let limit = try q.int("limit", default: 50, range: 1...1000)
+            let cursor = q.string("cursor")
+            return JSON.response(
+                try await timed { try await gateway.log(caller, project: project, at: ref, path: path, limit: limit, cursor: cursor) }
+            )
         }
         // A ref may hold slashes (`agent-runs/ID`): as they are, or encoded as `%2F`.
         p.get("/commits/**") { req, ctx in
             let caller = try ctx.caller
-            return JSON.response(try await gateway.show(caller, project: try ctx.parameters.require("project"), ref: try tail(req, ctx, noun: "ref")))
+            return JSON.response(
+                try await gateway.show(caller, project: try ctx.parameters.require("project"), ref: try tail(req, ctx, noun: "ref"))
+            )
         }
         p.get("/diff") { req, ctx in
             let caller = try ctx.caller
             let q = Query(request: req)
-            let project = try ctx.parameters.require("project"), from = try q.required("from"), to = q.string("to") ?? "main"
-            let limit = try q.int("limit", default: 1000, range: 1...10_000), cursor = q.string("cursor")
-            return JSON.response(try await timed { try await gateway.diff(caller, project: project, from: from, to: to, limit: limit, after: cursor) })
+            let project = try ctx.parameters.require("project")
+            let from = try q.required("from")
+            let to = q.string("to") ?? "main"
+            let limit = try q.int("limit", default: 1000, range: 1...10_000)
+            let cursor = q.string("cursor")
+            return JSON.response(
+                try await timed { try await gateway.diff(caller, project: project, from: from, to: to, limit: limit, after: cursor) }
+            )
         }
         p.get("/blame/**") { req, ctx in
             let caller = try ctx.caller
-            let project = try ctx.parameters.require("project"), path = try tail(req, ctx, noun: "file path"), ref = Query(request: req).string("ref") ?? "main"
-            return JSON.response(BlameList(entries: try await timed { try await gateway.blame(caller, project: project, path: path, at: ref) }))
+            let project = try ctx.parameters.require("project")
+            let path = try tail(req, ctx, noun: "file path")
+            let ref = Query(request: req).string("ref") ?? "main"
+            return JSON.response(
+                BlameList(entries: try await timed { try await gateway.blame(caller, project: project, path: path, at: ref) })
+            )
         }
         p.post("/revert") { req, ctx in
             var caller = try ctx.caller
-            struct Body: Decodable { let commit: String; let branch: String?; let message: String? }
+            struct Body: Decodable {
+                let commit: String
+                let branch: String?
+                let message: String?
+            }
             let b = try await body(Body.self, req)
             caller.reason = b.message ?? caller.reason
-            return JSON.outcome(try await gateway.revert(caller, project: try ctx.parameters.require("project"), ref: b.commit, branch: b.branch ?? "main"))
+            return JSON.outcome(
+                try await gateway.revert(caller, project: try ctx.parameters.require("project"), ref: b.commit, branch: b.branch ?? "main")
+            )
         }
         p.get("/branches") { req, ctx in
             let caller = try ctx.caller
@@ -46,10 +68,19 @@ extension Routes {
         }
         p.post("/branches") { req, ctx in
             var caller = try ctx.caller
-            struct Body: Decodable { let name: String; let from: String?; let message: String? }
+            struct Body: Decodable {
+                let name: String
+                let from: String?
+                let message: String?
+            }
             let b = try await body(Body.self, req)
             caller.reason = b.message ?? caller.reason
-            let info = try await gateway.createBranch(caller, project: try ctx.parameters.require("project"), branch: b.name, from: b.from ?? "main")
+            let info = try await gateway.createBranch(
+                caller,
+                project: try ctx.parameters.require("project"),
+                branch: b.name,
+                from: b.from ?? "main"
+            )
             return JSON.response(info, status: .created)
         }
         p.post("/branches/**") { req, ctx in
@@ -58,13 +89,23 @@ extension Routes {
             let full = try tail(req, ctx, noun: "branch")
             guard full.hasSuffix("/archive") else { throw HTTPError(.notFound) }
             struct Body: Decodable { let message: String? }
-            if let b = try await JSON.decodeIfPresent(Body.self, from: req, limit: config.maxBodyBytes) { caller.reason = b.message ?? caller.reason }
-            let info = try await gateway.archiveBranch(caller, project: try ctx.parameters.require("project"), branch: String(full.dropLast("/archive".count)))
+            if let b = try await JSON.decodeIfPresent(Body.self, from: req, limit: config.maxBodyBytes) {
+                caller.reason = b.message ?? caller.reason
+            }
+            let info = try await gateway.archiveBranch(
+                caller,
+                project: try ctx.parameters.require("project"),
+                branch: String(full.dropLast("/archive".count))
+            )
             return JSON.response(info)
         }
         p.delete("/branches/**") { req, ctx in
             let caller = try ctx.caller
-            try await gateway.deleteBranch(caller, project: try ctx.parameters.require("project"), branch: try tail(req, ctx, noun: "branch"))
+            try await gateway.deleteBranch(
+                caller,
+                project: try ctx.parameters.require("project"),
+                branch: try tail(req, ctx, noun: "branch")
+            )
             return Response(status: .noContent)
         }
         p.get("/events") { req, ctx in
@@ -75,22 +116,28 @@ extension Routes {
             // neither, and a client that re-renders from `ready` starts from a known state.
             let ready = FeedReady(project: project, branches: try await gateway.branchHeads(caller, project: project))
             return Response(
-                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(string: "event: ready\ndata: \(String(decoding: JSON.encode(ready), as: UTF8.self))\n\n"))
+                    try await writer.write(
+                        ByteBuffer(string: "event: ready\ndata: \(String(decoding: JSON.encode(ready), as: UTF8.self))\n\n")
+                    )
                     // Ends when the server shuts down, and finds a client gone at the next
                     // heartbeat (a write to a closed connection throws) rather than at the
                     // next change, which may never come.
                     for await item in FeedItem.merge(stream, heartbeat: config.feedHeartbeatSeconds).cancelOnGracefulShutdown() {
                         switch item {
                         case .change(let event):
-                            try await writer.write(ByteBuffer(string: "event: change\ndata: \(String(decoding: JSON.encode(event), as: UTF8.self))\n\n"))
+                            try await writer.write(
+                                ByteBuffer(string: "event: change\ndata: \(String(decoding: JSON.encode(event), as: UTF8.self))\n\n")
+                            )
                         case .heartbeat:
                             try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
                         }
                     }
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
     }
 }

@@ -92,13 +92,22 @@ extension Routes {
     func handleMCP(_ req: Request, _ ctx: Context, sessions: MCPSessions) async throws -> Response {
         let query = req.uri.queryParameters
         let orgName = query["org"].map(String.init) ?? "default"
-        let caller = try await gateway.authenticate(organization: orgName, authorization: req.headers[.authorization], client: client(req, ctx))
+        let caller = try await gateway.authenticate(
+            organization: orgName,
+            authorization: req.headers[.authorization],
+            client: client(req, ctx)
+        )
         ctx.record.principal = caller.principal.subject
         var headers: [String: String] = [:]
         for field in req.headers { headers[field.name.canonicalName] = field.value }
         var body = try await req.body.collect(upTo: config.maxBodyBytes)
         let data = body.readBytes(length: body.readableBytes).map { Data($0) }
-        let request = MCP.HTTPRequest(method: req.method.rawValue, headers: headers, body: data.flatMap { $0.isEmpty ? nil : $0 }, path: req.uri.path)
+        let request = MCP.HTTPRequest(
+            method: req.method.rawValue,
+            headers: headers,
+            body: data.flatMap { $0.isEmpty ? nil : $0 },
+            path: req.uri.path
+        )
 
         if let id = request.header(HTTPHeaderName.sessionID) {
             // Another principal's session answers exactly as one that does not exist, so no
@@ -114,16 +123,29 @@ extension Routes {
             return Self.response(response)
         }
         guard req.method == .post, let data, Self.isInitialize(data) else {
-            throw CairnError(.invalidArgument, "an MCP session starts with an initialize request (POST); later requests carry \(HTTPHeaderName.sessionID)")
+            throw CairnError(
+                .invalidArgument,
+                "an MCP session starts with an initialize request (POST); later requests carry \(HTTPHeaderName.sessionID)"
+            )
         }
-        guard let project = query["project"].map(String.init) else { throw CairnError(.invalidArgument, "which project? add ?project=NAME to the MCP URL") }
+        guard let project = query["project"].map(String.init) else {
+            throw CairnError(.invalidArgument, "which project? add ?project=NAME to the MCP URL")
+        }
         let session = try await engine.start(
-            caller, project: project, target: query["branch"].map(String.init) ?? "main", onBehalfOf: query["onBehalfOf"].map(String.init) ?? caller.principal.onBehalfOf, parent: query["parent"].map(String.init))
+            caller,
+            project: project,
+            target: query["branch"].map(String.init) ?? "main",
+            onBehalfOf: query["onBehalfOf"].map(String.init) ?? caller.principal.onBehalfOf,
+            parent: query["parent"].map(String.init)
+        )
         let id = await session.run.id
         let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedSessionID(id: id))
         let server = await MCPSession.server(for: session)
         try await server.start(transport: transport)
-        await sessions.add(id, .init(subject: caller.principal.subject, organization: orgName, session: session, server: server, transport: transport))
+        await sessions.add(
+            id,
+            .init(subject: caller.principal.subject, organization: orgName, session: session, server: server, transport: transport)
+        )
         await sessions.startSweeping(idle: config.mcpIdleSeconds, engine: engine)
         return Self.response(await transport.handleRequest(request))
     }
@@ -141,10 +163,14 @@ extension Routes {
         let status = HTTPResponse.Status(code: r.statusCode)
         switch r {
         case .stream(let stream, _):
-            return Response(status: status, headers: headers, body: ResponseBody { writer in
-                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: status,
+                headers: headers,
+                body: ResponseBody { writer in
+                    for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                }
+            )
         default:
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: r.bodyData ?? Data())))
         }

@@ -38,7 +38,12 @@ extension Routes {
             caller.reason = b.message ?? caller.reason
             let resolutions = b.resolutions ?? [:]
             let outcome = try await gateway.merge(
-                caller, project: try ctx.parameters.require("project"), source: b.source, into: b.target ?? "main", resolutions: resolutions)
+                caller,
+                project: try ctx.parameters.require("project"),
+                source: b.source,
+                into: b.target ?? "main",
+                resolutions: resolutions
+            )
             return JSON.response(MergeResponse(outcome))
         }
     }

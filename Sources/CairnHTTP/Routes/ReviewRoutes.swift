@@ -33,49 +33,95 @@ extension Routes {
             let state = try q.choice("state", MergeRequest.State.self)
             return JSON.response(
                 try await gateway.mergeRequests(
-                    caller, project: try ctx.parameters.require("project"), state: state, limit: try q.int("limit", default: 50, range: 1...500), cursor: q.string("cursor")))
+                    caller,
+                    project: try ctx.parameters.require("project"),
+                    state: state,
+                    limit: try q.int("limit", default: 50, range: 1...500),
+                    cursor: q.string("cursor")
+                )
+            )
         }
         p.post("") { req, ctx in
             let caller = try ctx.caller
             let b = try await body(OpenMergeRequestBody.self, req)
             let view = try await gateway.openMergeRequest(
-                caller, project: try ctx.parameters.require("project"), source: b.source, target: b.target ?? "main", title: b.title, description: b.description)
+                caller,
+                project: try ctx.parameters.require("project"),
+                source: b.source,
+                target: b.target ?? "main",
+                title: b.title,
+                description: b.description
+            )
             return JSON.response(view, status: .created)
         }
         p.get("/:number") { req, ctx in
             let caller = try ctx.caller
-            return JSON.response(try await gateway.mergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx)))
+            return JSON.response(
+                try await gateway.mergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx))
+            )
         }
         p.get("/:number/diff") { req, ctx in
             let caller = try ctx.caller
             let q = Query(request: req)
             return JSON.response(
                 try await gateway.mergeRequestDiff(
-                    caller, project: try ctx.parameters.require("project"), number: try number(ctx), limit: try q.int("limit", default: 1000, range: 1...10_000),
-                    cursor: q.string("cursor")))
+                    caller,
+                    project: try ctx.parameters.require("project"),
+                    number: try number(ctx),
+                    limit: try q.int("limit", default: 1000, range: 1...10_000),
+                    cursor: q.string("cursor")
+                )
+            )
         }
         p.post("/:number/comments") { req, ctx in
             let caller = try ctx.caller
-            struct Body: Decodable { let body: String; let path: String? }
+            struct Body: Decodable {
+                let body: String
+                let path: String?
+            }
             let b = try await body(Body.self, req)
-            return JSON.response(try await gateway.comment(caller, project: try ctx.parameters.require("project"), number: try number(ctx), body: b.body, path: b.path))
+            return JSON.response(
+                try await gateway.comment(
+                    caller,
+                    project: try ctx.parameters.require("project"),
+                    number: try number(ctx),
+                    body: b.body,
+                    path: b.path
+                )
+            )
         }
         p.post("/:number/reviews") { req, ctx in
             let caller = try ctx.caller
-            struct Body: Decodable { let verdict: String; let rationale: String }
+            struct Body: Decodable {
+                let verdict: String
+                let rationale: String
+            }
             let b = try await body(Body.self, req)
             guard let verdict = MergeRequest.Verdict(rawValue: b.verdict) else {
                 throw CairnError(.invalidArgument, "verdict must be approve, request_changes or reject", details: ["verdict": b.verdict])
             }
             return JSON.response(
-                try await gateway.review(caller, project: try ctx.parameters.require("project"), number: try number(ctx), verdict: verdict, rationale: b.rationale))
+                try await gateway.review(
+                    caller,
+                    project: try ctx.parameters.require("project"),
+                    number: try number(ctx),
+                    verdict: verdict,
+                    rationale: b.rationale
+                )
+            )
         }
         p.post("/:number/merge") { req, ctx in
             var caller = try ctx.caller
             let b = try await body(MergeMergeRequestBody.self, req)
             caller.reason = b.message ?? caller.reason
-            switch try await gateway.mergeMergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx), resolutions: b.resolutions ?? [:]) {
-            case .merged(let view, let out): return JSON.response(MergeRequestMergeAnswer(status: "merged", mergeRequest: view, outcome: out))
+            switch try await gateway.mergeMergeRequest(
+                caller,
+                project: try ctx.parameters.require("project"),
+                number: try number(ctx),
+                resolutions: b.resolutions ?? [:]
+            ) {
+            case .merged(let view, let out):
+                return JSON.response(MergeRequestMergeAnswer(status: "merged", mergeRequest: view, outcome: out))
             case .conflicts(let view): return JSON.response(MergeRequestMergeAnswer(status: "conflicts", mergeRequest: view, outcome: nil))
             }
         }
@@ -83,27 +129,45 @@ extension Routes {
             var caller = try ctx.caller
             struct Body: Decodable { let message: String? }
             caller.reason = try await body(Body.self, req).message ?? caller.reason
-            return JSON.response(try await gateway.closeMergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx)))
+            return JSON.response(
+                try await gateway.closeMergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx))
+            )
         }
 
         org.get("/approvals") { req, ctx in
             let caller = try ctx.caller
             let q = Query(request: req)
             let state = try q.choice("state", PendingApproval.State.self)
-            return JSON.response(try await gateway.approvals(caller, state: state, limit: try q.int("limit", default: 50, range: 1...500), cursor: q.string("cursor")))
+            return JSON.response(
+                try await gateway.approvals(
+                    caller,
+                    state: state,
+                    limit: try q.int("limit", default: 50, range: 1...500),
+                    cursor: q.string("cursor")
+                )
+            )
         }
         org.get("/approvals/:id") { req, ctx in
             JSON.response(try await gateway.approval(try ctx.caller, id: try ctx.parameters.require("id")))
         }
         org.post("/approvals/:id/decisions") { req, ctx in
             let caller = try ctx.caller
-            struct Body: Decodable { let verdict: String; let rationale: String }
+            struct Body: Decodable {
+                let verdict: String
+                let rationale: String
+            }
             let b = try await body(Body.self, req)
             guard b.verdict == "approve" || b.verdict == "reject" else {
                 throw CairnError(.invalidArgument, "verdict must be approve or reject", details: ["verdict": b.verdict])
             }
             return JSON.response(
-                try await gateway.decideApproval(caller, id: try ctx.parameters.require("id"), approve: b.verdict == "approve", rationale: b.rationale))
+                try await gateway.decideApproval(
+                    caller,
+                    id: try ctx.parameters.require("id"),
+                    approve: b.verdict == "approve",
+                    rationale: b.rationale
+                )
+            )
         }
         org.get("/approval-settings") { req, ctx in JSON.response(try await gateway.approvalSettings(try ctx.caller)) }
         org.put("/approval-settings") { req, ctx in
@@ -114,7 +178,13 @@ extension Routes {
             let caller = try ctx.caller
             let q = Query(request: req)
             return JSON.response(
-                try await gateway.shadowReport(caller, sinceMillis: try q.time("since"), limit: try q.int("limit", default: 100, range: 1...1000), cursor: q.string("cursor")))
+                try await gateway.shadowReport(
+                    caller,
+                    sinceMillis: try q.time("since"),
+                    limit: try q.int("limit", default: 100, range: 1...1000),
+                    cursor: q.string("cursor")
+                )
+            )
         }
     }
 

@@ -37,16 +37,28 @@ struct Routes: Sendable {
             operatorMetrics.refresh(gateway: gateway, sessions: await mcpSessions.count)
             var buffer: [UInt8] = []
             registry.emitToBuffer(&buffer)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer))
+            )
         }
         router.get("/v1/docs") { _, _ in
             Response(
                 status: .ok,
-                headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: APIDocsPage.bytes)))
+                headers: [
+                    .contentType: "text/html; charset=utf-8",
+                    .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+                ],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: APIDocsPage.bytes))
+            )
         }
         router.get("/v1/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes))
+            )
         }
         // Every route of an organization is behind one authentication: the route gets the caller.
         let org = router.group("/v1/orgs/:org").add(middleware: Authentication(routes: self))
@@ -57,8 +69,15 @@ struct Routes: Sendable {
         org.get("/whoami") { req, ctx in
             let c = try ctx.caller
             return JSON.response(
-                WhoAmI(subject: c.principal.subject, kind: c.principal.kind.rawValue, groups: c.principal.groups, credential: c.principal.credential,
-                       organization: c.organization.name, onBehalfOf: c.principal.onBehalfOf))
+                WhoAmI(
+                    subject: c.principal.subject,
+                    kind: c.principal.kind.rawValue,
+                    groups: c.principal.groups,
+                    credential: c.principal.credential,
+                    organization: c.organization.name,
+                    onBehalfOf: c.principal.onBehalfOf
+                )
+            )
         }
         registerFiles(on: org)
         registerHistory(on: org)
@@ -77,7 +96,11 @@ struct Routes: Sendable {
     /// `X-Cairn-Reason` header unless the body gives a `message`.
     func authenticate(_ request: Request, _ context: Context) async throws -> Caller {
         let org = try context.parameters.require("org")
-        var caller = try await gateway.authenticate(organization: org, authorization: request.headers[.authorization], client: client(request, context))
+        var caller = try await gateway.authenticate(
+            organization: org,
+            authorization: request.headers[.authorization],
+            client: client(request, context)
+        )
         context.record.principal = caller.principal.subject
         caller.reason = request.headers[Self.reasonHeader]
         return caller
@@ -135,7 +158,10 @@ struct Routes: Sendable {
     }
 }
 
-struct OrgInfo: Codable { let name: String; let created: String }
+struct OrgInfo: Codable {
+    let name: String
+    let created: String
+}
 
 struct WhoAmI: Codable {
     let subject: String
@@ -157,7 +183,11 @@ extension PrometheusCollectorRegistry {
 struct Authentication: RouterMiddleware {
     let routes: Routes
 
-    func handle(_ request: Request, context: CairnRequestContext, next: (Request, CairnRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: CairnRequestContext,
+        next: (Request, CairnRequestContext) async throws -> Response
+    ) async throws -> Response {
         var context = context
         context.authenticated = try await routes.authenticate(request, context)
         return try await next(request, context)

@@ -19,7 +19,11 @@ extension Routes {
             return JSON.response(["solves": solves])
         }
         org.post("/projects/:project/solves/:id/cancel") { req, ctx in
-            try await gateway.cancelSolve(try ctx.caller, project: try ctx.parameters.require("project"), id: try ctx.parameters.require("id"))
+            try await gateway.cancelSolve(
+                try ctx.caller,
+                project: try ctx.parameters.require("project"),
+                id: try ctx.parameters.require("id")
+            )
             return JSON.response(["cancelled": true])
         }
     }

@@ -18,10 +18,15 @@ public struct CairnMetricsFactory: MetricsFactory {
     static let counters: [String: (String, String, String)] = [
         "cairn_decisions_total": ("cairn_decisions", "total", "Authorization decisions made."),
         "cairn_denials_total": ("cairn_denials", "total", "Authorization decisions that denied the action."),
-        "cairn_denials_by_rule_total": ("cairn_denials_by_rule", "total", "Denials by the kind of rule that decided (grant, key-scope, org-ceiling, default-deny, on-behalf-of)."),
+        "cairn_denials_by_rule_total": (
+            "cairn_denials_by_rule", "total",
+            "Denials by the kind of rule that decided (grant, key-scope, org-ceiling, default-deny, on-behalf-of)."
+        ),
         "cairn_auth_failures_total": ("cairn_auth_failures", "total", "Failed authentications by reason."),
         "cairn_validation_failures_total": ("cairn_validation_failures", "total", "Changes the ontology refused."),
-        "cairn_commit_transactions_total": ("cairn_commit_transactions", "total", "Durable store transactions; each holds one or more commits (group commit)."),
+        "cairn_commit_transactions_total": (
+            "cairn_commit_transactions", "total", "Durable store transactions; each holds one or more commits (group commit)."
+        ),
         "cairn_agent_runs_total": ("cairn_agent_runs", "total", "Agent runs by status: started, and the status each ended in."),
     ]
     static let groupCommitSize = "cairn_group_commit_size"
@@ -39,8 +44,14 @@ public struct CairnMetricsFactory: MetricsFactory {
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         guard label == Self.groupCommitSize else { return base.makeRecorder(label: label, dimensions: dimensions, aggregate: aggregate) }
         return registry.makeValueHistogram(
-            descriptor: MetricNameDescriptor(metricName: "cairn_group_commit", unitName: "size", helpText: "Commits that shared one durable transaction."),
-            labels: dimensions, buckets: [1, 2, 4, 8, 16, 32, 64, 128])
+            descriptor: MetricNameDescriptor(
+                metricName: "cairn_group_commit",
+                unitName: "size",
+                helpText: "Commits that shared one durable transaction."
+            ),
+            labels: dimensions,
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128]
+        )
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
@@ -50,8 +61,14 @@ public struct CairnMetricsFactory: MetricsFactory {
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         guard label == Self.commitDuration else { return base.makeTimer(label: label, dimensions: dimensions) }
         return registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(metricName: "cairn_commit_duration", unitName: "seconds", helpText: "Time for a group of commits to become durable."),
-            labels: dimensions, buckets: base.defaultDurationHistogramBuckets)
+            descriptor: MetricNameDescriptor(
+                metricName: "cairn_commit_duration",
+                unitName: "seconds",
+                helpText: "Time for a group of commits to become durable."
+            ),
+            labels: dimensions,
+            buckets: base.defaultDurationHistogramBuckets
+        )
     }
 
     public func destroyCounter(_ handler: any CounterHandler) { base.destroyCounter(handler) }

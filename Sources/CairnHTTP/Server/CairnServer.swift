@@ -22,7 +22,8 @@ public struct CairnServer: Sendable {
     /// With a certificate, the server speaks HTTPS only.
     let tls: TLSCertificates?
 
-    public init(gateway: Gateway, engine: Engine, config: ServerConfig, registry: PrometheusCollectorRegistry, tls: TLSCertificates? = nil) {
+    public init(gateway: Gateway, engine: Engine, config: ServerConfig, registry: PrometheusCollectorRegistry, tls: TLSCertificates? = nil)
+    {
         self.gateway = gateway
         self.engine = engine
         self.config = config
@@ -31,7 +32,10 @@ public struct CairnServer: Sendable {
     }
 
     /// Builds the application; `onRunning` receives the bound port (useful with port 0).
-    public func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    public func application(
+        logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         let router = Router(context: CairnRequestContext.self)
         // Outermost first: the request log sees every answer; metrics see the status the error
         // middleware (inside them) gives each error, not a 500 for every thrown error.
@@ -48,7 +52,8 @@ public struct CairnServer: Sendable {
             server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "cairn"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
+            logger: logger
+        )
     }
 
     /// Ends this server's sessions when it is asked to stop: each MCP session over HTTP is

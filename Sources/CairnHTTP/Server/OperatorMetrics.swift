@@ -13,7 +13,10 @@ struct OperatorMetrics: Sendable {
 
     init(registry: PrometheusCollectorRegistry) {
         func gauge(_ name: String, _ unit: String, _ help: String, labels: [(String, String)] = []) -> Gauge {
-            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "cairn", metricName: name, unitName: unit, helpText: help), labels: labels)
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(namespace: "cairn", metricName: name, unitName: unit, helpText: help),
+                labels: labels
+            )
         }
         nodeCacheBytes = gauge("node_cache", "bytes", "Estimated bytes of decoded tree nodes held in memory (bounded by nodeCacheBytes).")
         feedSubscribers = gauge("feed", "subscribers", "Change-feed streams open now.")

@@ -72,7 +72,9 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         guard mcpIdleSeconds > 0 else { throw CairnError(.invalidArgument, "mcpIdleSeconds must be more than 0") }
         runLeaseSeconds = max(1, try c.decodeIfPresent(Double.self, forKey: .runLeaseSeconds) ?? d.runLeaseSeconds)
         if let text = try c.decodeIfPresent(String.self, forKey: .runRecovery) {
-            guard let policy = Engine.RecoveryPolicy(rawValue: text) else { throw CairnError(.invalidArgument, "runRecovery is 'interrupt' or 'merge', not '\(text)'") }
+            guard let policy = Engine.RecoveryPolicy(rawValue: text) else {
+                throw CairnError(.invalidArgument, "runRecovery is 'interrupt' or 'merge', not '\(text)'")
+            }
             runRecovery = policy
         }
         databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
@@ -83,7 +85,9 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         nodeCacheBytes = try c.decodeIfPresent(Int.self, forKey: .nodeCacheBytes) ?? d.nodeCacheBytes
         grepSecondsPerRequest = try c.decodeIfPresent(Double.self, forKey: .grepSecondsPerRequest) ?? d.grepSecondsPerRequest
         grepSecondsPerSecond = try c.decodeIfPresent(Double.self, forKey: .grepSecondsPerSecond) ?? d.grepSecondsPerSecond
-        guard grepSecondsPerRequest > 0, grepSecondsPerSecond >= 0 else { throw CairnError(.invalidArgument, "grepSecondsPerRequest must be more than 0 and grepSecondsPerSecond at least 0") }
+        guard grepSecondsPerRequest > 0, grepSecondsPerSecond >= 0 else {
+            throw CairnError(.invalidArgument, "grepSecondsPerRequest must be more than 0 and grepSecondsPerSecond at least 0")
+        }
         tlsCertificate = try c.decodeIfPresent(String.self, forKey: .tlsCertificate)
         tlsKey = try c.decodeIfPresent(String.self, forKey: .tlsKey)
         trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
@@ -98,7 +102,11 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             let known = Set(CodingKeys.allCases.map(\.rawValue))
             if let unknown = object.keys.first(where: { !known.contains($0) }) {
-                throw CairnError(.invalidArgument, "unknown setting '\(unknown)' in \(file); known: \(known.sorted().joined(separator: ", "))", details: ["setting": unknown])
+                throw CairnError(
+                    .invalidArgument,
+                    "unknown setting '\(unknown)' in \(file); known: \(known.sorted().joined(separator: ", "))",
+                    details: ["setting": unknown]
+                )
             }
         }
         do {
@@ -125,17 +133,26 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         if let v = env["CAIRN_DATABASE_PASSWORD_FILE"] { databasePasswordFile = v }
         if let v = env["CAIRN_TLS_CERT"] { tlsCertificate = v }
         if let v = env["CAIRN_TLS_KEY"] { tlsKey = v }
-        if let v = env["CAIRN_TRUSTED_PROXIES"] { trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-        if let v = env["CAIRN_CORS_ORIGINS"] { corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let v = env["CAIRN_TRUSTED_PROXIES"] {
+            trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let v = env["CAIRN_CORS_ORIGINS"] {
+            corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         try number("CAIRN_PORT") { (v: Int) in port = v }
         try number("CAIRN_MAX_BODY_BYTES") { (v: Int) in maxBodyBytes = v }
-        try number("CAIRN_RATE_LIMIT") { (v: Double) in requestsPerSecond = v; burst = v * 2 }
+        try number("CAIRN_RATE_LIMIT") { (v: Double) in
+            requestsPerSecond = v
+            burst = v * 2
+        }
         try number("CAIRN_REQUEST_TIMEOUT") { (v: Double) in requestTimeoutSeconds = v }
         try number("CAIRN_JWKS_REFETCH_SECONDS") { (v: Double) in jwksRefetchSeconds = v }
         try number("CAIRN_FEED_HEARTBEAT_SECONDS") { (v: Double) in feedHeartbeatSeconds = max(0.1, v) }
         try number("CAIRN_MCP_IDLE_SECONDS") { (v: Double) in mcpIdleSeconds = max(0.1, v) }
         if let v = env["CAIRN_RUN_RECOVERY"] {
-            guard let policy = Engine.RecoveryPolicy(rawValue: v) else { throw CairnError(.invalidArgument, "CAIRN_RUN_RECOVERY is 'interrupt' or 'merge', not '\(v)'") }
+            guard let policy = Engine.RecoveryPolicy(rawValue: v) else {
+                throw CairnError(.invalidArgument, "CAIRN_RUN_RECOVERY is 'interrupt' or 'merge', not '\(v)'")
+            }
             runRecovery = policy
         }
         try number("CAIRN_RUN_LEASE_SECONDS") { (v: Double) in runLeaseSeconds = max(1, v) }
@@ -145,7 +162,9 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes, jwksRefetchSeconds, feedHeartbeatSeconds,
-            mcpIdleSeconds, runRecovery, runLeaseSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond, authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
+        case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes,
+            jwksRefetchSeconds, feedHeartbeatSeconds,
+            mcpIdleSeconds, runRecovery, runLeaseSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond,
+            authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
     }
 }

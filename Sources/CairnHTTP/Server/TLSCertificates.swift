@@ -36,7 +36,10 @@ public final class TLSCertificates: Sendable {
     /// A server configuration whose every handshake uses the current pair.
     public func configuration() -> TLSConfiguration {
         let (chain, key) = current.withLock { $0 }
-        var config = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        var config = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
         config.minimumTLSVersion = .tlsv12
         config.sslContextCallback = { [self] _, promise in
             let (chain, key) = current.withLock { $0 }
@@ -60,12 +63,18 @@ public final class TLSCertificates: Sendable {
     private static func load(_ certificatePath: String, _ keyPath: String) throws -> (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey) {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
-            guard !chain.isEmpty else { throw CairnError(.invalidArgument, "the certificate file '\(certificatePath)' holds no certificate") }
+            guard !chain.isEmpty else {
+                throw CairnError(.invalidArgument, "the certificate file '\(certificatePath)' holds no certificate")
+            }
             return (chain, try NIOSSLPrivateKey(file: keyPath, format: .pem))
         } catch let e as CairnError {
             throw e
         } catch {
-            throw CairnError(.invalidArgument, "cannot read the TLS certificate '\(certificatePath)' or key '\(keyPath)': \(error)", details: ["certificate": certificatePath])
+            throw CairnError(
+                .invalidArgument,
+                "cannot read the TLS certificate '\(certificatePath)' or key '\(keyPath)': \(error)",
+                details: ["certificate": certificatePath]
+            )
         }
     }
 }

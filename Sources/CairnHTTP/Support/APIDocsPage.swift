@@ -45,14 +45,16 @@ enum APIDocsPage {
             guard let name = tag["name"] as? String, let ops = byTag[name] else { continue }
             html += "<h2 id=\"\(escape(name))\">\(escape(name))</h2><p>\(escape(tag["description"] as? String ?? ""))</p>\n"
             for (path, method, op) in ops.sorted(by: { ($0.path, $0.method) < ($1.path, $1.method) }) {
-                html += "<div class=\"op\" id=\"\(escape(op["operationId"] as? String ?? ""))\"><span class=\"m \(method)\">\(method)</span> <span class=\"path\">\(escape(path))</span>"
+                html +=
+                    "<div class=\"op\" id=\"\(escape(op["operationId"] as? String ?? ""))\"><span class=\"m \(method)\">\(method)</span> <span class=\"path\">\(escape(path))</span>"
                 html += " — \(escape(op["summary"] as? String ?? ""))"
                 if let d = op["description"] as? String { html += "<p>\(escape(d))</p>" }
                 let parameters = ((paths[path]?["parameters"] as? [[String: Any]]) ?? []) + ((op["parameters"] as? [[String: Any]]) ?? [])
                 if !parameters.isEmpty {
                     html += "<table>"
                     for p in parameters {
-                        html += "<tr><td><code>\(escape(p["name"] as? String ?? ""))</code></td><td>\(escape(p["in"] as? String ?? ""))\((p["required"] as? Bool) == true ? ", required" : "")</td><td>\(escape(describe(p["schema"])))</td></tr>"
+                        html +=
+                            "<tr><td><code>\(escape(p["name"] as? String ?? ""))</code></td><td>\(escape(p["in"] as? String ?? ""))\((p["required"] as? Bool) == true ? ", required" : "")</td><td>\(escape(describe(p["schema"])))</td></tr>"
                     }
                     html += "</table>"
                 }
@@ -60,10 +62,12 @@ enum APIDocsPage {
                     html += "<div>Body: \(escape(describe(body["schema"])))</div>"
                 }
                 if let responses = op["responses"] as? [String: Any] {
-                    html += "<div>Answers: " + responses.keys.sorted().map { code in
-                        let r = responses[code] as? [String: Any] ?? [:]
-                        return "<code>\(escape(code))</code> \(escape(r["description"] as? String ?? ""))"
-                    }.joined(separator: "; ") + "</div>"
+                    html +=
+                        "<div>Answers: "
+                        + responses.keys.sorted().map { code in
+                            let r = responses[code] as? [String: Any] ?? [:]
+                            return "<code>\(escape(code))</code> \(escape(r["description"] as? String ?? ""))"
+                        }.joined(separator: "; ") + "</div>"
                 }
                 html += "</div>\n"
             }
@@ -84,7 +88,10 @@ enum APIDocsPage {
     }
 
     private static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">",
+            with: "&gt;"
+        )
+        .replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

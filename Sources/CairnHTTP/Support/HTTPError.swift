@@ -12,7 +12,8 @@ enum HTTPErrorMapping {
         case .invalidPath, .invalidArgument, .invalidRegex, .invalidGlob, .invalidRef, .notJSON, .ambiguousRef: .badRequest
         case .editNoMatch, .ambiguousEdit, .limitExceeded, .validationFailed, .invalidOntology, .unprocessable: .unprocessableContent
         case .notFound, .projectNotFound, .unknownRef, .beforeFirstCommit: .notFound
-        case .projectExists, .branchExists, .organizationExists, .conflict, .branchArchived, .branchProtected, .approvalRequired, .stale: .conflict
+        case .projectExists, .branchExists, .organizationExists, .conflict, .branchArchived, .branchProtected, .approvalRequired, .stale:
+            .conflict
         case .unauthenticated: .unauthorized
         case .permissionDenied, .selfApproval: .forbidden
         case .rateLimited: .tooManyRequests
@@ -46,7 +47,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as CairnError {
             if error.isOperatorDetail {
-                context.logger.error("request failed in the store", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
+                context.logger.error(
+                    "request failed in the store",
+                    metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"]
+                )
             }
             return HTTPErrorMapping.response(error.clientFacing)
         } catch let pending as ApprovalPending {
@@ -63,11 +67,18 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 }
             if error.status == .notFound, let allowed = RouteTable.shared.methods(for: request.uri.path) {
                 var response = HTTPErrorMapping.response(
-                    CairnError(.methodNotAllowed, "\(request.method) is not allowed here; use \(allowed.joined(separator: ", "))", details: ["allow": allowed.joined(separator: ", ")]))
+                    CairnError(
+                        .methodNotAllowed,
+                        "\(request.method) is not allowed here; use \(allowed.joined(separator: ", "))",
+                        details: ["allow": allowed.joined(separator: ", ")]
+                    )
+                )
                 response.headers[.allow] = allowed.joined(separator: ", ")
                 return response
             }
-            let message = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
+            let message =
+                error.status == .notFound
+                ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             var response = HTTPErrorMapping.response(CairnError(code, message))
             if error.status == .methodNotAllowed { response.status = .methodNotAllowed }
             return response

@@ -18,8 +18,10 @@ enum JSON {
 
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: encode(value))))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: encode(value)))
+        )
     }
 
     /// A write's answer: 200 when applied, 202 when a protected branch made it a merge request.
@@ -80,7 +82,11 @@ struct Query {
     func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let raw = string(name) else { return value }
         guard let n = Int(raw), range.contains(n) else {
-            throw CairnError(.invalidArgument, "'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)", details: ["parameter": name])
+            throw CairnError(
+                .invalidArgument,
+                "'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)",
+                details: ["parameter": name]
+            )
         }
         return n
     }
@@ -90,7 +96,10 @@ struct Query {
         guard let text = string(name) else { return nil }
         guard let value = T(rawValue: text) else {
             throw CairnError(
-                .invalidArgument, "\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))", details: ["parameter": name])
+                .invalidArgument,
+                "\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))",
+                details: ["parameter": name]
+            )
         }
         return value
     }
@@ -107,7 +116,11 @@ struct Query {
     func time(_ name: String) throws -> Millis? {
         guard let raw = string(name) else { return nil }
         guard let ms = Clock.parseRFC3339(raw) else {
-            throw CairnError(.invalidArgument, "'\(name)' must be an RFC 3339 time such as 2026-01-31T12:00:00Z", details: ["parameter": name])
+            throw CairnError(
+                .invalidArgument,
+                "'\(name)' must be an RFC 3339 time such as 2026-01-31T12:00:00Z",
+                details: ["parameter": name]
+            )
         }
         return ms
     }

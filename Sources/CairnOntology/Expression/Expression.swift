@@ -48,7 +48,10 @@ public struct Expression: Sendable, Equatable {
             throw CairnError(.invalidOntology, "unexpected '\(parser.tokens[parser.index].text)' in expression '\(source)'")
         }
         guard parser.nodes <= Self.maxNodes else {
-            throw CairnError(.invalidOntology, "expression '\(source)' has more than \(Self.maxNodes) parts; split it into several constraints")
+            throw CairnError(
+                .invalidOntology,
+                "expression '\(source)' has more than \(Self.maxNodes) parts; split it into several constraints"
+            )
         }
         self.root = root
         self.source = source
@@ -94,7 +97,8 @@ public struct Expression: Sendable, Equatable {
             case "||": return .bool(truthy(eval(l, scope)) || truthy(eval(r, scope)))
             default: break
             }
-            let a = eval(l, scope), b = eval(r, scope)
+            let a = eval(l, scope)
+            let b = eval(r, scope)
             if op == "==" { return .bool(equal(a, b)) }
             if op == "!=" { return .bool(!equal(a, b)) }
             if ["<", "<=", ">", ">="].contains(op) {
@@ -166,7 +170,10 @@ public struct Expression: Sendable, Equatable {
         func isNameStart(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || c == "_" }
         while i < chars.count {
             let c = chars[i]
-            if c.properties.isWhitespace { i += 1; continue }
+            if c.properties.isWhitespace {
+                i += 1
+                continue
+            }
             if c.properties.numericType != nil && ("0"..."9").contains(c) {
                 var j = i
                 while j < chars.count && (("0"..."9").contains(chars[j]) || chars[j] == ".") { j += 1 }
@@ -214,14 +221,20 @@ public struct Expression: Sendable, Equatable {
         mutating func peek(_ text: String) -> Bool { index < tokens.count && tokens[index].kind == .op && tokens[index].text == text }
 
         mutating func take(_ text: String) -> Bool {
-            if peek(text) { index += 1; return true }
+            if peek(text) {
+                index += 1
+                return true
+            }
             return false
         }
 
         mutating func node(_ n: Node) throws(CairnError) -> Node {
             nodes += 1
             if nodes > Expression.maxNodes {
-                throw CairnError(.invalidOntology, "expression '\(source)' has more than \(Expression.maxNodes) parts; split it into several constraints")
+                throw CairnError(
+                    .invalidOntology,
+                    "expression '\(source)' has more than \(Expression.maxNodes) parts; split it into several constraints"
+                )
             }
             return n
         }
@@ -259,7 +272,13 @@ public struct Expression: Sendable, Equatable {
         mutating func sum() throws(CairnError) -> Node {
             var l = try product()
             while true {
-                if take("+") { l = try node(.binary("+", l, try product())) } else if take("-") { l = try node(.binary("-", l, try product())) } else { return l }
+                if take("+") {
+                    l = try node(.binary("+", l, try product()))
+                } else if take("-") {
+                    l = try node(.binary("-", l, try product()))
+                } else {
+                    return l
+                }
             }
         }
 
@@ -284,11 +303,15 @@ public struct Expression: Sendable, Equatable {
         }
 
         mutating func name() throws(CairnError) -> [String] {
-            guard index < tokens.count, tokens[index].kind == .name else { throw CairnError(.invalidOntology, "a name is missing in expression '\(source)'") }
+            guard index < tokens.count, tokens[index].kind == .name else {
+                throw CairnError(.invalidOntology, "a name is missing in expression '\(source)'")
+            }
             var path = [tokens[index].text]
             index += 1
             while take(".") {
-                guard index < tokens.count, tokens[index].kind == .name else { throw CairnError(.invalidOntology, "a name must follow '.' in expression '\(source)'") }
+                guard index < tokens.count, tokens[index].kind == .name else {
+                    throw CairnError(.invalidOntology, "a name must follow '.' in expression '\(source)'")
+                }
                 path.append(tokens[index].text)
                 index += 1
             }
@@ -301,7 +324,9 @@ public struct Expression: Sendable, Equatable {
             switch t.kind {
             case .number:
                 index += 1
-                guard let d = Double(t.text) else { throw CairnError(.invalidOntology, "'\(t.text)' is not a number in expression '\(source)'") }
+                guard let d = Double(t.text) else {
+                    throw CairnError(.invalidOntology, "'\(t.text)' is not a number in expression '\(source)'")
+                }
                 return try node(.literal(.double(d)))
             case .string:
                 index += 1
@@ -313,11 +338,19 @@ public struct Expression: Sendable, Equatable {
                 return inner
             case .name:
                 switch t.text {
-                case "true": index += 1; return try node(.literal(.bool(true)))
-                case "false": index += 1; return try node(.literal(.bool(false)))
-                case "null": index += 1; return try node(.literal(.null))
+                case "true":
+                    index += 1
+                    return try node(.literal(.bool(true)))
+                case "false":
+                    index += 1
+                    return try node(.literal(.bool(false)))
+                case "null":
+                    index += 1
+                    return try node(.literal(.null))
                 case "count", "has", "len", "abs":
-                    guard index + 1 < tokens.count, tokens[index + 1] == Token(kind: .op, text: "(") else { return try node(.property(try name())) }
+                    guard index + 1 < tokens.count, tokens[index + 1] == Token(kind: .op, text: "(") else {
+                        return try node(.property(try name()))
+                    }
                     index += 2
                     let result: Node
                     switch t.text {
@@ -325,7 +358,9 @@ public struct Expression: Sendable, Equatable {
                     case "has": result = .has(try name())
                     default: result = .call(t.text, try expression())
                     }
-                    guard take(")") else { throw CairnError(.invalidOntology, "a ')' is missing after \(t.text)( in expression '\(source)'") }
+                    guard take(")") else {
+                        throw CairnError(.invalidOntology, "a ')' is missing after \(t.text)( in expression '\(source)'")
+                    }
                     return try node(result)
                 default:
                     return try node(.property(try name()))

@@ -52,8 +52,12 @@ public struct FileMatch: Sendable, Codable, Equatable {
 }
 
 public enum GeometryKind: String, Sendable, Codable, CaseIterable {
-    case point = "Point", lineString = "LineString", polygon = "Polygon"
-    case multiPoint = "MultiPoint", multiLineString = "MultiLineString", multiPolygon = "MultiPolygon"
+    case point = "Point"
+    case lineString = "LineString"
+    case polygon = "Polygon"
+    case multiPoint = "MultiPoint"
+    case multiLineString = "MultiLineString"
+    case multiPolygon = "MultiPolygon"
     case none
 }
 
@@ -86,15 +90,30 @@ public final class PropertySpec: Sendable, Codable, Equatable {
 
     public static func == (a: PropertySpec, b: PropertySpec) -> Bool {
         a.name == b.name && a.type == b.type && a.required == b.required && a.default == b.default && a.pattern == b.pattern
-            && a.minLength == b.minLength && a.maxLength == b.maxLength && a.minimum == b.minimum && a.maximum == b.maximum && a.unit == b.unit
+            && a.minLength == b.minLength && a.maxLength == b.maxLength && a.minimum == b.minimum && a.maximum == b.maximum
+            && a.unit == b.unit
             && a.values == b.values && a.to == b.to && a.items == b.items && a.minItems == b.minItems && a.maxItems == b.maxItems
     }
 
     public var isRequired: Bool { required ?? false }
 
-    public init(name: String, type: ValueType, required: Bool? = nil, default value: JSONValue? = nil, pattern: String? = nil, minLength: Int? = nil,
-                maxLength: Int? = nil, minimum: Double? = nil, maximum: Double? = nil, unit: String? = nil, values: [JSONValue]? = nil, to: String? = nil,
-                items: PropertySpec? = nil, minItems: Int? = nil, maxItems: Int? = nil) {
+    public init(
+        name: String,
+        type: ValueType,
+        required: Bool? = nil,
+        default value: JSONValue? = nil,
+        pattern: String? = nil,
+        minLength: Int? = nil,
+        maxLength: Int? = nil,
+        minimum: Double? = nil,
+        maximum: Double? = nil,
+        unit: String? = nil,
+        values: [JSONValue]? = nil,
+        to: String? = nil,
+        items: PropertySpec? = nil,
+        minItems: Int? = nil,
+        maxItems: Int? = nil
+    ) {
         self.name = name
         self.type = type
         self.required = required

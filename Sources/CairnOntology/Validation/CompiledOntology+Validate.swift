@@ -51,7 +51,9 @@ extension CompiledOntology {
                 add("link:\(name)", pointer, "no link type named '\(name)'")
                 continue
             }
-            if link.from != "*" && link.from != t.id { add("link:\(name)", pointer, "'\(name)' links go from \(link.from), not from \(t.id)") }
+            if link.from != "*" && link.from != t.id {
+                add("link:\(name)", pointer, "'\(name)' links go from \(link.from), not from \(t.id)")
+            }
             for (i, target) in targets.enumerated() {
                 guard let other = try await reader.entity(target) else {
                     add("link:\(name)", "\(pointer)/\(i)", "the link target '\(target)' does not exist")
@@ -59,15 +61,23 @@ extension CompiledOntology {
                 }
                 let otherType = typeID(of: other, reader)
                 if link.to == "*" ? otherType == nil : otherType != link.to {
-                    add("link:\(name)", "\(pointer)/\(i)", "'\(target)' is a \(otherType ?? "file of no type"), but '\(name)' links to \(link.to == "*" ? "an entity" : link.to)")
+                    add(
+                        "link:\(name)",
+                        "\(pointer)/\(i)",
+                        "'\(target)' is a \(otherType ?? "file of no type"), but '\(name)' links to \(link.to == "*" ? "an entity" : link.to)"
+                    )
                 }
             }
         }
         for link in ontology.linkTypes where link.from == t.id || (link.from == "*" && (link.min != nil || link.max != nil)) {
             let n = entity.links[link.name]?.count ?? 0
             let pointer = "/links/" + JSONValue.escape(link.name)
-            if let lo = link.min, n < lo { add("link:\(link.name)", pointer, "a \(t.id) needs at least \(lo) '\(link.name)' link(s); it has \(n)") }
-            if let hi = link.max, n > hi { add("link:\(link.name)", pointer, "a \(t.id) may have at most \(hi) '\(link.name)' link(s); it has \(n)") }
+            if let lo = link.min, n < lo {
+                add("link:\(link.name)", pointer, "a \(t.id) needs at least \(lo) '\(link.name)' link(s); it has \(n)")
+            }
+            if let hi = link.max, n > hi {
+                add("link:\(link.name)", pointer, "a \(t.id) may have at most \(hi) '\(link.name)' link(s); it has \(n)")
+            }
         }
 
         // Constraints.
@@ -79,7 +89,13 @@ extension CompiledOntology {
 
     /// Checks one value against its property type.
     private func check(
-        _ value: JSONValue, _ spec: PropertySpec, label: String, pointer: String, type: TypeInfo, path: String, reader: WorldReader
+        _ value: JSONValue,
+        _ spec: PropertySpec,
+        label: String,
+        pointer: String,
+        type: TypeInfo,
+        path: String,
+        reader: WorldReader
     ) async throws -> [Violation] {
         let name = "\(type.spec.id).\(label.split(separator: "[").first.map(String.init) ?? label)"
         func bad(_ message: String) -> [Violation] { [Violation(constraint: name, path: path, pointer: pointer, message: message)] }
@@ -92,8 +108,12 @@ extension CompiledOntology {
         }
         func bounds(_ x: Double) -> [Violation] {
             let unit = spec.unit.map { " \($0)" } ?? ""
-            if let lo = spec.minimum, x < lo { return bad("\(label) is \(Self.show(x))\(unit); the least allowed is \(Self.show(lo))\(unit)") }
-            if let hi = spec.maximum, x > hi { return bad("\(label) is \(Self.show(x))\(unit); the most allowed is \(Self.show(hi))\(unit)") }
+            if let lo = spec.minimum, x < lo {
+                return bad("\(label) is \(Self.show(x))\(unit); the least allowed is \(Self.show(lo))\(unit)")
+            }
+            if let hi = spec.maximum, x > hi {
+                return bad("\(label) is \(Self.show(x))\(unit); the most allowed is \(Self.show(hi))\(unit)")
+            }
             return []
         }
         switch spec.type {
@@ -114,7 +134,9 @@ extension CompiledOntology {
             return []
         case .enum:
             let allowed = spec.values ?? []
-            if !allowed.contains(value) { return bad("\(label) must be one of \(allowed.map(\.text).joined(separator: ", ")), not \(value.text)") }
+            if !allowed.contains(value) {
+                return bad("\(label) must be one of \(allowed.map(\.text).joined(separator: ", ")), not \(value.text)")
+            }
             return []
         case .datetime:
             guard case .string(let s) = value, Clock.parseRFC3339(s) != nil else { return bad("\(label) must be an RFC 3339 date-time") }
@@ -123,7 +145,9 @@ extension CompiledOntology {
             guard case .string(let target) = value else { return bad("\(label) must be the path of a \(spec.to ?? "") entity") }
             guard let other = try await reader.entity(target) else { return bad("\(label) refers to '\(target)', which does not exist") }
             let otherType = typeID(of: other, reader)
-            if otherType != spec.to { return bad("\(label) refers to '\(target)', a \(otherType ?? "file of no type"), not a \(spec.to ?? "")") }
+            if otherType != spec.to {
+                return bad("\(label) refers to '\(target)', a \(otherType ?? "file of no type"), not a \(spec.to ?? "")")
+            }
             return []
         case .list:
             guard case .array(let items) = value else { return bad("\(label) must be a list") }
@@ -132,7 +156,15 @@ extension CompiledOntology {
             guard let itemSpec = spec.items else { return [] }
             var out: [Violation] = []
             for (i, item) in items.enumerated() {
-                out += try await check(item, itemSpec, label: label + "[]", pointer: "\(pointer)/\(i)", type: type, path: path, reader: reader)
+                out += try await check(
+                    item,
+                    itemSpec,
+                    label: label + "[]",
+                    pointer: "\(pointer)/\(i)",
+                    type: type,
+                    path: path,
+                    reader: reader
+                )
             }
             return out
         }
@@ -164,8 +196,11 @@ extension CompiledOntology {
             var seen = Set<String>()
             // Nearest cells first: the search stops at the first entity close enough.
             for cell in SpatialIndex.byDistance(SpatialIndex.cells(around: geometry, metres: limit), from: geometry) {
-                for path in try await reader.entries(under: SpatialIndex.prefix(type: target, cell: cell)) where path != entity.path && seen.insert(path).inserted {
-                    guard let other = try await reader.entity(path), typeID(of: other, reader) == target, let d = Geo.distance(geometry, other.geometry) else { continue }
+                for path in try await reader.entries(under: SpatialIndex.prefix(type: target, cell: cell))
+                where path != entity.path && seen.insert(path).inserted {
+                    guard let other = try await reader.entity(path), typeID(of: other, reader) == target,
+                        let d = Geo.distance(geometry, other.geometry)
+                    else { continue }
                     best = min(best, d)
                     if best <= limit { return [] }
                 }
@@ -201,7 +236,10 @@ extension CompiledOntology {
             while depth <= limit {
                 var parent: String?
                 for candidate in try await reader.referrers(of: current) {
-                    if let p = try await reader.entity(candidate), (p.links[link] ?? []).contains(current) { parent = candidate; break }
+                    if let p = try await reader.entity(candidate), (p.links[link] ?? []).contains(current) {
+                        parent = candidate
+                        break
+                    }
                 }
                 guard let parent, seen.insert(parent).inserted else { break }
                 depth += 1
@@ -232,16 +270,28 @@ extension CompiledOntology {
         let pointer = "/links/" + JSONValue.escape(link)
         let mine = typeID(of: entity, reader)
         guard let i = mine.flatMap({ order.firstIndex(of: $0) }), i + 1 < order.count else {
-            return [Violation(constraint: c.name, path: entity.path, pointer: pointer,
-                              message: c.message + " (a \(mine ?? "file of no type") has no level below it in \(order.joined(separator: " → ")))")]
+            return [
+                Violation(
+                    constraint: c.name,
+                    path: entity.path,
+                    pointer: pointer,
+                    message: c.message + " (a \(mine ?? "file of no type") has no level below it in \(order.joined(separator: " → ")))"
+                )
+            ]
         }
         var out: [Violation] = []
         for (j, target) in targets.enumerated() {
             guard let other = try await reader.entity(target) else { continue }  // a missing target is the link rule's to report
             let theirs = typeID(of: other, reader)
             if theirs != order[i + 1] {
-                out.append(Violation(constraint: c.name, path: entity.path, pointer: "\(pointer)/\(j)",
-                                     message: c.message + " (\(mine!) → \(theirs ?? "file of no type"); the next level is \(order[i + 1]))"))
+                out.append(
+                    Violation(
+                        constraint: c.name,
+                        path: entity.path,
+                        pointer: "\(pointer)/\(j)",
+                        message: c.message + " (\(mine!) → \(theirs ?? "file of no type"); the next level is \(order[i + 1]))"
+                    )
+                )
             }
         }
         return out

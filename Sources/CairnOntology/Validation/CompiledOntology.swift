@@ -1,6 +1,6 @@
-import Foundation
 import CairnCore
 import CairnStore
+import Foundation
 
 /// An ontology checked and compiled for validation: globs, patterns and expressions built
 /// once, types and links indexed. Building one refuses an ontology that is not well formed.
@@ -37,7 +37,9 @@ public final class CompiledOntology: Sendable {
         var types: [TypeInfo] = []
         var index: [String: Int] = [:]
         for t in ontology.entityTypes {
-            if t.id.isEmpty || t.id.utf8.count > 64 || !t.id.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }) {
+            if t.id.isEmpty || t.id.utf8.count > 64
+                || !t.id.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" })
+            {
                 problems.append("entity type id '\(t.id)' must be 1 to 64 letters, digits, '_' or '-'")
             }
             if index[t.id] != nil { problems.append("entity type '\(t.id)' is declared twice") }
@@ -53,7 +55,9 @@ public final class CompiledOntology: Sendable {
             var names = Set<String>()
             func check(_ p: PropertySpec, _ label: String) {
                 if let pattern = p.pattern {
-                    do { patterns[label] = try ValuePattern(pattern) } catch { problems.append("\(t.id).\(label): pattern '\(pattern)' does not compile") }
+                    do { patterns[label] = try ValuePattern(pattern) } catch {
+                        problems.append("\(t.id).\(label): pattern '\(pattern)' does not compile")
+                    }
                 }
                 if p.type == .enum && (p.values ?? []).isEmpty { problems.append("\(t.id).\(label): an enum needs values") }
                 if p.type == .list {
@@ -75,7 +79,10 @@ public final class CompiledOntology: Sendable {
         }
         for t in ontology.entityTypes {
             for p in t.properties {
-                if p.type == .reference { known(p.to, "\(t.id).\(p.name)"); if p.to == nil { problems.append("\(t.id).\(p.name): a reference needs 'to'") } }
+                if p.type == .reference {
+                    known(p.to, "\(t.id).\(p.name)")
+                    if p.to == nil { problems.append("\(t.id).\(p.name): a reference needs 'to'") }
+                }
                 if p.type == .list, let items = p.items, items.type == .reference {
                     known(items.to, "\(t.id).\(p.name)[]")
                     if items.to == nil { problems.append("\(t.id).\(p.name)[]: a reference needs 'to'") }
@@ -96,8 +103,13 @@ public final class CompiledOntology: Sendable {
         for c in ontology.constraints {
             if !names.insert(c.name).inserted { problems.append("constraint '\(c.name)' is declared twice") }
             if c.message.isEmpty { problems.append("constraint '\(c.name)' needs a message") }
-            func need(_ ok: Bool, _ field: String) { if !ok { problems.append("constraint '\(c.name)' (\(c.kind.rawValue)) needs \(field)") } }
-            if c.kind != .hierarchy { need(c.type != nil, "type"); known(c.type, "constraint '\(c.name)'") }
+            func need(_ ok: Bool, _ field: String) {
+                if !ok { problems.append("constraint '\(c.name)' (\(c.kind.rawValue)) needs \(field)") }
+            }
+            if c.kind != .hierarchy {
+                need(c.type != nil, "type")
+                known(c.type, "constraint '\(c.name)'")
+            }
             var pattern: ValuePattern?
             var expression: Expression?
             switch c.kind {
@@ -106,7 +118,9 @@ public final class CompiledOntology: Sendable {
             case .pattern:
                 need(c.property != nil && c.pattern != nil, "property and pattern")
                 if let p = c.pattern {
-                    do { pattern = try ValuePattern(p) } catch { problems.append("constraint '\(c.name)': pattern '\(p)' does not compile") }
+                    do { pattern = try ValuePattern(p) } catch {
+                        problems.append("constraint '\(c.name)': pattern '\(p)' does not compile")
+                    }
                 }
             case .near:
                 need(c.target != nil && (c.distance ?? -1) >= 0, "target and a distance in metres")
@@ -117,11 +131,17 @@ public final class CompiledOntology: Sendable {
             case .hierarchy:
                 need(c.link != nil && (c.order ?? []).count >= 2, "link and an order of at least two types")
                 for t in c.order ?? [] { known(t, "constraint '\(c.name)'") }
-                if let order = c.order, Set(order).count != order.count { problems.append("constraint '\(c.name)': the order repeats a type (a cycle)") }
+                if let order = c.order, Set(order).count != order.count {
+                    problems.append("constraint '\(c.name)': the order repeats a type (a cycle)")
+                }
             case .acyclic: need(c.link != nil, "link")
             case .maxDepth: need(c.link != nil && (c.depth ?? -1) >= 0, "link and depth")
             case .count: need(c.link != nil && (c.limit != nil || c.limitProperty != nil), "link and limit or limitProperty")
-            case .sum: need(c.link != nil && c.sumProperty != nil && (c.limit != nil || c.limitProperty != nil), "link, sumProperty and limit or limitProperty")
+            case .sum:
+                need(
+                    c.link != nil && c.sumProperty != nil && (c.limit != nil || c.limitProperty != nil),
+                    "link, sumProperty and limit or limitProperty"
+                )
             case .expression:
                 need(c.expression != nil, "expression")
                 if let e = c.expression {
@@ -134,8 +154,10 @@ public final class CompiledOntology: Sendable {
         }
         guard problems.isEmpty else {
             throw CairnError(
-                .invalidOntology, "the ontology is not well formed: " + problems.joined(separator: "; "),
-                details: ["problems": String(problems.count)])
+                .invalidOntology,
+                "the ontology is not well formed: " + problems.joined(separator: "; "),
+                details: ["problems": String(problems.count)]
+            )
         }
         self.types = types
         self.typeIndex = index
@@ -158,7 +180,11 @@ public final class CompiledOntology: Sendable {
         do {
             ontology = try JSONDecoder.cairn.decode(Ontology.self, from: bytes)
         } catch {
-            throw CairnError(.invalidOntology, "\(Ontology.path) is not a valid ontology document: \(Self.describe(error))", details: ["path": Ontology.path])
+            throw CairnError(
+                .invalidOntology,
+                "\(Ontology.path) is not a valid ontology document: \(Self.describe(error))",
+                details: ["path": Ontology.path]
+            )
         }
         return try CompiledOntology(ontology)
     }
@@ -166,7 +192,8 @@ public final class CompiledOntology: Sendable {
     static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let c): "'\((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is missing"
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c): "'\(c.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            "'\(c.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
         case DecodingError.dataCorrupted(let c): "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
         default: "\(error)"
         }

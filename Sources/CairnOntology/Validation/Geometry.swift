@@ -88,18 +88,24 @@ enum Geo {
     /// around the point: exact enough at the few-kilometre scale these rules use.
     static func toSegment(_ p: Position, _ a: Position, _ b: Position) -> Double {
         let k = cos(p.lat * .pi / 180)
-        let ax = (a.lon - p.lon) * k, ay = a.lat - p.lat, bx = (b.lon - p.lon) * k, by = b.lat - p.lat
-        let dx = bx - ax, dy = by - ay
+        let ax = (a.lon - p.lon) * k
+        let ay = a.lat - p.lat
+        let bx = (b.lon - p.lon) * k
+        let by = b.lat - p.lat
+        let dx = bx - ax
+        let dy = by - ay
         let len2 = dx * dx + dy * dy
         var t = len2 == 0 ? 0 : -(ax * dx + ay * dy) / len2
         t = max(0, min(1, t))
-        let cx = p.lon + (ax + t * dx) / max(k, 1e-12), cy = p.lat + ay + t * dy
+        let cx = p.lon + (ax + t * dx) / max(k, 1e-12)
+        let cy = p.lat + ay + t * dy
         return haversine(p, (cx, cy))
     }
 
     /// The least distance between two geometries' positions and segments, in metres.
     static func distance(_ a: JSONValue?, _ b: JSONValue?) -> Double? {
-        let pa = parts(a), pb = parts(b)
+        let pa = parts(a)
+        let pb = parts(b)
         guard !pa.isEmpty, !pb.isEmpty else { return nil }
         var best = Double.infinity
         func pointToParts(_ p: Position, _ parts: [[Position]]) {

@@ -37,11 +37,13 @@ public enum OntologyValidation {
                 out.defaulted[path] = type.spec.properties.filter { e.properties[$0.name] == nil && $0.default != nil }.map(\.name)
                 now = Entity(path: path, bytes: bytes)
             }
-            let old = before.map { $0.targets(referenceProperties: ontology.type(of: $0)?.references ?? []) } ?? []  // uncached: the same path, before
+            // Uncached: the same path, before.
+            let old = before.map { $0.targets(referenceProperties: ontology.type(of: $0)?.references ?? []) } ?? []
             let new = now.map { $0.targets(referenceProperties: ontology.type(of: $0, reader)?.references ?? []) } ?? []
             for t in old.subtracting(new) { out.writes[LinkIndex.marker(target: t, source: path)] = .some(nil) }
             for t in new.subtracting(old) { out.writes[LinkIndex.marker(target: t, source: path)] = .some([]) }
-            let oldType = before.flatMap { ontology.type(of: $0)?.spec.id }, newType = now.flatMap { ontology.type(of: $0, reader)?.spec.id }
+            let oldType = before.flatMap { ontology.type(of: $0)?.spec.id }
+            let newType = now.flatMap { ontology.type(of: $0, reader)?.spec.id }
             let oldGrid = before.map { ontology.gridMarkers($0, typeID: oldType) } ?? [:]
             let newGrid = now.map { ontology.gridMarkers($0, typeID: newType) } ?? [:]
             for (type, entity) in [(oldType, before), (newType, now)] {
@@ -65,7 +67,9 @@ public enum OntologyValidation {
                 guard let subject = rule.type else { continue }
                 for geometry in geometries.shapes {
                     for cell in SpatialIndex.cells(around: geometry, metres: rule.distance ?? 0) {
-                        for other in try await reader.entries(under: SpatialIndex.prefix(type: subject, cell: cell)) where other != path { toCheck.insert(other) }
+                        for other in try await reader.entries(under: SpatialIndex.prefix(type: subject, cell: cell)) where other != path {
+                            toCheck.insert(other)
+                        }
                     }
                 }
             }

@@ -1,6 +1,6 @@
-import Foundation
 import CairnCore
 import CairnStore
+import Foundation
 
 /// The grid index of the entity types that spatial rules search (`near`, `inside`): one empty
 /// file per (type, cell, entity), `.cairn/grid/<type>/<cell>/<entity path>`, kept by the validator in the same commit
@@ -28,8 +28,10 @@ public enum SpatialIndex {
 
     /// The cells a box covers, or `["all"]` when they are too many.
     static func cells(_ b: Box) -> [String] {
-        let x0 = Int((b.minLon / cell).rounded(.down)), x1 = Int((b.maxLon / cell).rounded(.down))
-        let y0 = Int((b.minLat / cell).rounded(.down)), y1 = Int((b.maxLat / cell).rounded(.down))
+        let x0 = Int((b.minLon / cell).rounded(.down))
+        let x1 = Int((b.maxLon / cell).rounded(.down))
+        let y0 = Int((b.minLat / cell).rounded(.down))
+        let y1 = Int((b.maxLat / cell).rounded(.down))
         guard (x1 - x0 + 1) * (y1 - y0 + 1) <= maxCells else { return ["all"] }
         var out: [String] = []
         for x in x0...x1 { for y in y0...y1 { out.append("\(x)_\(y)") } }
@@ -44,7 +46,8 @@ public enum SpatialIndex {
     /// The cells to search for entities within `metres` of `geometry`, always with `all`.
     static func cells(around geometry: JSONValue?, metres: Double) -> [String] {
         guard let b = box(geometry) else { return [] }
-        let dLat = metres / 110_540, dLon = metres / (111_320 * max(0.01, cosDegrees(b.maxLat)))
+        let dLat = metres / 110_540
+        let dLon = metres / (111_320 * max(0.01, cosDegrees(b.maxLat)))
         let grown: Box = (b.minLon - dLon, b.minLat - dLat, b.maxLon + dLon, b.maxLat + dLat)
         return Array(Set(cells(grown) + ["all"])).sorted()
     }
@@ -64,7 +67,8 @@ public enum SpatialIndex {
     /// The cells around a point, nearest first, so a search can stop at the first match.
     static func byDistance(_ cells: [String], from geometry: JSONValue?) -> [String] {
         guard let b = box(geometry) else { return cells }
-        let cx = (b.minLon + b.maxLon) / 2 / cell, cy = (b.minLat + b.maxLat) / 2 / cell
+        let cx = (b.minLon + b.maxLon) / 2 / cell
+        let cy = (b.minLat + b.maxLat) / 2 / cell
         func d(_ c: String) -> Double {
             let xy = c.split(separator: "_").compactMap { Double($0) }
             guard xy.count == 2 else { return .infinity }  // `all` last

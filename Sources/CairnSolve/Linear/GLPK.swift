@@ -25,14 +25,20 @@ public enum GLPK {
     }
 
     /// Solves a model given as LP or MPS text.
-    public static func solve(text: String, format: TextFormat, control: SolveControl) async throws(SolveError) -> (result: SolveResult, log: String) {
+    public static func solve(
+        text: String,
+        format: TextFormat,
+        control: SolveControl
+    ) async throws(SolveError) -> (result: SolveResult, log: String) {
         try await onThread { (session: Session) throws(SolveError) -> SolveResult in
             try session.read(text, format: format)
             return session.solve(control)
         }
     }
 
-    private static func onThread(_ body: @escaping @Sendable (Session) throws(SolveError) -> SolveResult) async throws(SolveError) -> (result: SolveResult, log: String) {
+    private static func onThread(
+        _ body: @escaping @Sendable (Session) throws(SolveError) -> SolveResult
+    ) async throws(SolveError) -> (result: SolveResult, log: String) {
         let outcome: Result<(SolveResult, String), SolveError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 let session = Session()
@@ -63,12 +69,15 @@ public enum GLPK {
 
         init() {
             problem = glp_create_prob()
-            glp_term_hook({ info, text in
-                guard let info, let text else { return 1 }
-                let session = Unmanaged<Session>.fromOpaque(info).takeUnretainedValue()
-                if session.log.utf8.count < Session.maxLog { session.log += String(cString: text) }
-                return 1  // captured, not printed
-            }, Unmanaged.passUnretained(self).toOpaque())
+            glp_term_hook(
+                { info, text in
+                    guard let info, let text else { return 1 }
+                    let session = Unmanaged<Session>.fromOpaque(info).takeUnretainedValue()
+                    if session.log.utf8.count < Session.maxLog { session.log += String(cString: text) }
+                    return 1  // captured, not printed
+                },
+                Unmanaged.passUnretained(self).toOpaque()
+            )
         }
 
         func close() {
@@ -77,7 +86,8 @@ public enum GLPK {
         }
 
         func load(_ model: LinearModel) throws(SolveError) {
-            let n = model.variables.count, m = model.constraints.count
+            let n = model.variables.count
+            let m = model.constraints.count
             glp_set_obj_dir(problem, model.sense == .minimize ? GLP_MIN : GLP_MAX)
             glp_add_cols(problem, Int32(n))
             var column: [String: Int32] = [:]
@@ -91,7 +101,9 @@ public enum GLPK {
             }
             glp_set_obj_coef(problem, 0, model.objectiveConstant ?? 0)
             if m > 0 { glp_add_rows(problem, Int32(m)) }
-            var ia: [Int32] = [0], ja: [Int32] = [0], ar: [Double] = [0]
+            var ia: [Int32] = [0]
+            var ja: [Int32] = [0]
+            var ar: [Double] = [0]
             for (k, c) in model.constraints.enumerated() {
                 let i = Int32(k + 1)
                 switch c.op {
@@ -118,11 +130,15 @@ public enum GLPK {
             if format == .mps { (text, sense) = Self.objectiveSense(text) }
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-model-\(UUID().uuidString).\(format.rawValue)")
             defer { try? FileManager.default.removeItem(at: file) }
-            do { try Data(text.utf8).write(to: file) } catch { throw SolveError(.solverFailed, "could not stage the model for GLPK: \(error)") }
+            do { try Data(text.utf8).write(to: file) } catch {
+                throw SolveError(.solverFailed, "could not stage the model for GLPK: \(error)")
+            }
             let status = format == .lp ? glp_read_lp(problem, nil, file.path) : glp_read_mps(problem, GLP_MPS_FILE, nil, file.path)
             guard status == 0 else {
                 // GLPK names the file and line; the caller knows no file: keep the line and the reason.
-                let reason = log.split(separator: "\n").last { $0.contains(":") }.map { $0.replacingOccurrences(of: file.path, with: "model") } ?? "unreadable"
+                let reason =
+                    log.split(separator: "\n").last { $0.contains(":") }.map { $0.replacingOccurrences(of: file.path, with: "model") }
+                    ?? "unreadable"
                 throw SolveError(.invalidModel, "the \(format.rawValue.uppercased()) text could not be read: \(reason)")
             }
             guard glp_get_num_cols(problem) > 0 else { throw SolveError(.invalidModel, "the model has no variables") }
@@ -130,7 +146,8 @@ public enum GLPK {
             // An RHS on the objective row is the objective's constant with the opposite sign (as
             // CPLEX, Gurobi and HiGHS write it); GLPK's reader takes it as the constant itself.
             if format == .mps { glp_set_obj_coef(problem, 0, -glp_get_obj_coef(problem, 0)) }
-            let n = Int(glp_get_num_cols(problem)), m = Int(glp_get_num_rows(problem))
+            let n = Int(glp_get_num_cols(problem))
+            let m = Int(glp_get_num_rows(problem))
             names = (
                 (1...max(1, n)).prefix(n).map { j in glp_get_col_name(problem, Int32(j)).map { String(cString: $0) } ?? "x\(j)" },
                 (0..<m).map { k in glp_get_row_name(problem, Int32(k + 1)).map { String(cString: $0) } ?? "r\(k + 1)" }
@@ -154,7 +171,9 @@ public enum GLPK {
                 lines.remove(at: i)
                 return (lines.joined(separator: "\n"), direction(words[1]))
             }
-            guard i + 1 < lines.count, lines[i + 1].first == " ", let word = lines[i + 1].split(separator: " ").first else { return (text, nil) }
+            guard i + 1 < lines.count, lines[i + 1].first == " ", let word = lines[i + 1].split(separator: " ").first else {
+                return (text, nil)
+            }
             lines.removeSubrange(i...(i + 1))
             return (lines.joined(separator: "\n"), direction(word))
         }
@@ -181,7 +200,9 @@ public enum GLPK {
             self.control = control
             let integer = glp_get_num_int(problem) > 0
             var result = SolveResult(status: .error, solver: GLPK.version)
-            func remaining() -> Int32 { Int32(max(1, min(Double(Int32.max), (control.timeLimit - Date().timeIntervalSince(started)) * 1000))) }
+            func remaining() -> Int32 {
+                Int32(max(1, min(Double(Int32.max), (control.timeLimit - Date().timeIntervalSince(started)) * 1000)))
+            }
 
             var smcp = glp_smcp()
             glp_init_smcp(&smcp)
@@ -276,7 +297,8 @@ public enum GLPK {
                 result.values[name] = 0 + (mip ? glp_mip_col_val(problem, j) : glp_get_col_prim(problem, j))
                 coefficients[name] = glp_get_obj_coef(problem, j)
             }
-            var duals: [String: Double] = [:], reduced: [String: Double] = [:]
+            var duals: [String: Double] = [:]
+            var reduced: [String: Double] = [:]
             for (k, name) in names.rows.enumerated() {
                 let i = Int32(k + 1)
                 let activity = mip ? glp_mip_row_val(problem, i) : glp_get_row_prim(problem, i)

@@ -49,7 +49,9 @@ public struct LinearModel: Sendable, Codable, Equatable {
 
     public struct Constraint: Sendable, Codable, Equatable {
         public enum Op: String, Sendable, Codable {
-            case lessOrEqual = "<=", greaterOrEqual = ">=", equal = "="
+            case lessOrEqual = "<="
+            case greaterOrEqual = ">="
+            case equal = "="
         }
         public var name: String
         public var terms: [String: Double]
@@ -70,7 +72,13 @@ public struct LinearModel: Sendable, Codable, Equatable {
     public var objective: [String: Double]
     public var objectiveConstant: Double?
 
-    public init(sense: Sense, variables: [Variable], constraints: [Constraint], objective: [String: Double], objectiveConstant: Double? = nil) {
+    public init(
+        sense: Sense,
+        variables: [Variable],
+        constraints: [Constraint],
+        objective: [String: Double],
+        objectiveConstant: Double? = nil
+    ) {
         self.sense = sense
         self.variables = variables
         self.constraints = constraints
@@ -89,17 +97,27 @@ public struct LinearModel: Sendable, Codable, Equatable {
             guard !v.name.isEmpty else { throw SolveError(.invalidModel, "a variable has an empty name") }
             guard names.insert(v.name).inserted else { throw SolveError(.invalidModel, "the variable name '\(v.name)' is used twice") }
             for b in [v.lower, v.upper] {
-                if let b, !b.isFinite { throw SolveError(.invalidModel, "variable '\(v.name)' has a bound that is not a finite number (use null for none)") }
+                if let b, !b.isFinite {
+                    throw SolveError(.invalidModel, "variable '\(v.name)' has a bound that is not a finite number (use null for none)")
+                }
             }
-            if let l = v.lower, let u = v.upper, l > u { throw SolveError(.invalidModel, "variable '\(v.name)' has lower bound \(l) above its upper bound \(u)") }
+            if let l = v.lower, let u = v.upper, l > u {
+                throw SolveError(.invalidModel, "variable '\(v.name)' has lower bound \(l) above its upper bound \(u)")
+            }
         }
         var rows = Set<String>()
         for c in constraints {
             guard rows.insert(c.name).inserted else { throw SolveError(.invalidModel, "the constraint name '\(c.name)' is used twice") }
-            guard c.rhs.isFinite else { throw SolveError(.invalidModel, "constraint '\(c.name)' has a right-hand side that is not a finite number") }
+            guard c.rhs.isFinite else {
+                throw SolveError(.invalidModel, "constraint '\(c.name)' has a right-hand side that is not a finite number")
+            }
             for (name, a) in c.terms {
-                guard names.contains(name) else { throw SolveError(.invalidModel, "constraint '\(c.name)' uses the unknown variable '\(name)'") }
-                guard a.isFinite else { throw SolveError(.invalidModel, "constraint '\(c.name)' has a coefficient of '\(name)' that is not a finite number") }
+                guard names.contains(name) else {
+                    throw SolveError(.invalidModel, "constraint '\(c.name)' uses the unknown variable '\(name)'")
+                }
+                guard a.isFinite else {
+                    throw SolveError(.invalidModel, "constraint '\(c.name)' has a coefficient of '\(name)' that is not a finite number")
+                }
             }
         }
         for (name, c) in objective {

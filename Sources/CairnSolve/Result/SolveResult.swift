@@ -99,7 +99,11 @@ public indirect enum SolveDetail: Sendable, Codable, Equatable {
 
 /// Why a model could not be solved at all: malformed, or refused before the solver ran.
 public struct SolveError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case invalidModel = "invalid_model", solverFailed = "solver_failed", cancelled }
+    public enum Kind: String, Sendable {
+        case invalidModel = "invalid_model"
+        case solverFailed = "solver_failed"
+        case cancelled
+    }
     public let kind: Kind
     public let message: String
 

@@ -12,13 +12,19 @@ extension RoutingProblem {
         let distances = points.map { a in points.map { b in hypot(a.0 - b.0, a.1 - b.1).rounded() } }
         let horizon = 1000.0
         let stops = (0..<customers).map { i -> Stop in
-            let out = distances[0][i + 1], back = distances[i + 1][0]
+            let out = distances[0][i + 1]
+            let back = distances[i + 1][0]
             let width = Double(60 + rng.next() % 181)
             let latestStart = horizon - back - 10
             let centre = out + Double(rng.next() % UInt64(max(1, latestStart - out)))
             return Stop(
-                id: "c\(i + 1)", location: i + 1, demand: Double(1 + rng.next() % 10), service: 10,
-                earliest: max(out, (centre - width / 2).rounded()), latest: min(latestStart, (centre + width / 2).rounded()))
+                id: "c\(i + 1)",
+                location: i + 1,
+                demand: Double(1 + rng.next() % 10),
+                service: 10,
+                earliest: max(out, (centre - width / 2).rounded()),
+                latest: min(latestStart, (centre + width / 2).rounded())
+            )
         }
         let vehicles = (0..<max(3, customers / 4)).map { Vehicle(id: "v\($0 + 1)", capacity: 50, shiftEnd: horizon) }
         return RoutingProblem(distances: distances, stops: stops, vehicles: vehicles)
@@ -28,7 +34,12 @@ extension RoutingProblem {
     public var referenceQuery: [String: Any] {
         [
             "distances": distances.map { $0.map { Int($0) } }, "depot": vehicles.first?.depot ?? 0,
-            "stops": stops.map { ["location": $0.location, "demand": Int($0.demand), "service": Int($0.service), "earliest": Int($0.earliest ?? 0), "latest": Int($0.latest ?? 1e9)] },
+            "stops": stops.map {
+                [
+                    "location": $0.location, "demand": Int($0.demand), "service": Int($0.service), "earliest": Int($0.earliest ?? 0),
+                    "latest": Int($0.latest ?? 1e9),
+                ]
+            },
             "vehicles": vehicles.map { ["capacity": Int($0.capacity ?? 1e9), "returnBy": Int($0.returnBy.isFinite ? $0.returnBy : 1e9)] },
         ]
     }

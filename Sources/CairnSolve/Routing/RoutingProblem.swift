@@ -47,7 +47,14 @@ public struct RoutingProblem: Sendable, Codable, Equatable {
         /// The longest a route may last, from the shift's start to the return.
         public var maxDuration: Double?
 
-        public init(id: String, depot: Int = 0, capacity: Double? = nil, shiftStart: Double = 0, shiftEnd: Double? = nil, maxDuration: Double? = nil) {
+        public init(
+            id: String,
+            depot: Int = 0,
+            capacity: Double? = nil,
+            shiftStart: Double = 0,
+            shiftEnd: Double? = nil,
+            maxDuration: Double? = nil
+        ) {
             self.id = id
             self.depot = depot
             self.capacity = capacity
@@ -88,7 +95,9 @@ public struct RoutingProblem: Sendable, Codable, Equatable {
     /// Checks the problem's shape, naming the first thing wrong.
     public func validate() throws(SolveError) {
         let n = distances.count
-        guard n > 0, distances.allSatisfy({ $0.count == n }) else { throw SolveError(.invalidModel, "distances must be a square matrix over the locations") }
+        guard n > 0, distances.allSatisfy({ $0.count == n }) else {
+            throw SolveError(.invalidModel, "distances must be a square matrix over the locations")
+        }
         if let times, times.count != n || !times.allSatisfy({ $0.count == n }) {
             throw SolveError(.invalidModel, "times must be a square matrix of the same size as distances")
         }
@@ -99,16 +108,24 @@ public struct RoutingProblem: Sendable, Codable, Equatable {
         var ids = Set<String>()
         for s in stops {
             guard ids.insert(s.id).inserted else { throw SolveError(.invalidModel, "the stop id '\(s.id)' is used twice") }
-            guard (0..<n).contains(s.location) else { throw SolveError(.invalidModel, "stop '\(s.id)' has location \(s.location), outside 0..<\(n)") }
+            guard (0..<n).contains(s.location) else {
+                throw SolveError(.invalidModel, "stop '\(s.id)' has location \(s.location), outside 0..<\(n)")
+            }
             guard s.demand.isFinite, s.demand >= 0, s.service.isFinite, s.service >= 0 else {
                 throw SolveError(.invalidModel, "stop '\(s.id)' needs a demand and a service time ≥ 0")
             }
-            if let e = s.earliest, let l = s.latest, e > l { throw SolveError(.invalidModel, "stop '\(s.id)' has its window's start after its end") }
+            if let e = s.earliest, let l = s.latest, e > l {
+                throw SolveError(.invalidModel, "stop '\(s.id)' has its window's start after its end")
+            }
         }
         for v in vehicles {
-            guard (0..<n).contains(v.depot) else { throw SolveError(.invalidModel, "vehicle '\(v.id)' has depot \(v.depot), outside 0..<\(n)") }
+            guard (0..<n).contains(v.depot) else {
+                throw SolveError(.invalidModel, "vehicle '\(v.id)' has depot \(v.depot), outside 0..<\(n)")
+            }
             if let c = v.capacity, !(c >= 0) { throw SolveError(.invalidModel, "vehicle '\(v.id)' has a negative capacity") }
-            guard v.returnBy >= v.shiftStart else { throw SolveError(.invalidModel, "vehicle '\(v.id)' must be back before its shift starts") }
+            guard v.returnBy >= v.shiftStart else {
+                throw SolveError(.invalidModel, "vehicle '\(v.id)' must be back before its shift starts")
+            }
         }
     }
 }

@@ -38,7 +38,12 @@ public struct RoutingSolution: Sendable, Codable, Equatable {
 /// Written here because no Swift package in the mirror solves vehicle routing. Deterministic for
 /// a seed and an iteration budget; the time limit and cancel end it early.
 public enum RoutingSolver {
-    public static func solve(_ problem: RoutingProblem, seed: UInt64 = 1, iterations: Int? = nil, control: SolveControl) throws(SolveError)
+    public static func solve(
+        _ problem: RoutingProblem,
+        seed: UInt64 = 1,
+        iterations: Int? = nil,
+        control: SolveControl
+    ) throws(SolveError)
         -> (solution: RoutingSolution, result: SolveResult)
     {
         try problem.validate()
@@ -48,7 +53,8 @@ public enum RoutingSolver {
         let solution = engine.solution(best, iterations: done, stoppedBy: stoppedBy)
         var result = SolveResult(status: solution.unserved.isEmpty ? .feasible : .infeasible, solver: "cairn-routing (ruin and recreate)")
         if !solution.unserved.isEmpty {
-            result.message = "no feasible place was found for \(solution.unserved.count) stop(s): \(solution.unserved.prefix(10).joined(separator: ", ")) (a heuristic: not a proof of infeasibility)"
+            result.message =
+                "no feasible place was found for \(solution.unserved.count) stop(s): \(solution.unserved.prefix(10).joined(separator: ", ")) (a heuristic: not a proof of infeasibility)"
         }
         result.objective = solution.cost
         result.solveTime = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -57,7 +63,11 @@ public enum RoutingSolver {
             result.values["route.\(r.vehicle).stops"] = Double(r.visits.count)
         }
         result.drivers = SolveResult.drivers(
-            coefficients: Dictionary(uniqueKeysWithValues: solution.routes.filter { !$0.visits.isEmpty }.map { ("route.\($0.vehicle).cost", 1.0) }), values: result.values)
+            coefficients: Dictionary(
+                uniqueKeysWithValues: solution.routes.filter { !$0.visits.isEmpty }.map { ("route.\($0.vehicle).cost", 1.0) }
+            ),
+            values: result.values
+        )
         return (solution, result)
     }
 
@@ -99,8 +109,12 @@ public enum RoutingSolver {
             service = p.stops.map(\.service)
             early = p.stops.map { $0.earliest ?? -.infinity }
             late = p.stops.map { $0.latest ?? .infinity }
-            let d = dist, l = loc, count = m
-            near = (0..<p.stops.count).map { s in (0..<l.count).filter { $0 != s }.sorted { d[l[s] * count + l[$0]] < d[l[s] * count + l[$1]] } }
+            let d = dist
+            let l = loc
+            let count = m
+            near = (0..<p.stops.count).map { s in
+                (0..<l.count).filter { $0 != s }.sorted { d[l[s] * count + l[$0]] < d[l[s] * count + l[$1]] }
+            }
             penalty = 2 * (p.distances.map { $0.max() ?? 0 }.max() ?? 0) * Double(max(1, p.stops.count)) + 1e6
             rng = SplitMix64(state: seed)
         }
@@ -113,7 +127,11 @@ public enum RoutingSolver {
             let count = r.stops.count
             r.begin = [Double](repeating: 0, count: count + 2)
             r.latest = [Double](repeating: 0, count: count + 2)
-            var now = v.shiftStart, at = v.depot, busy = 0.0, cost = 0.0, load = 0.0
+            var now = v.shiftStart
+            var at = v.depot
+            var busy = 0.0
+            var cost = 0.0
+            var load = 0.0
             r.begin[0] = now
             for (k, s) in r.stops.enumerated() {
                 now = max(now + busy + t(at, loc[s]), early[s])
@@ -146,7 +164,8 @@ public enum RoutingSolver {
                 let count = r.stops.count
                 for k in 0...count {
                     if blink > 0 && Double(rng.next() % 1000) < blink * 1000 { continue }
-                    let prev = k == 0 ? v.depot : loc[r.stops[k - 1]], busy = k == 0 ? 0 : service[r.stops[k - 1]]
+                    let prev = k == 0 ? v.depot : loc[r.stops[k - 1]]
+                    let busy = k == 0 ? 0 : service[r.stops[k - 1]]
                     let next = k == count ? v.depot : loc[r.stops[k]]
                     let delta = d(prev, loc[u]) + d(loc[u], next) - d(prev, next)
                     if let best, delta >= best.0 { continue }
@@ -189,11 +208,13 @@ public enum RoutingSolver {
             guard !routed.isEmpty else { return [] }
             let used = state.routes.filter { !$0.stops.isEmpty }
             let average = Double(routed.count) / Double(max(1, used.count))
-            let maxString = min(10.0, average), meanRemoved = min(10.0, Double(routed.count))
+            let maxString = min(10.0, average)
+            let meanRemoved = min(10.0, Double(routed.count))
             let maxStrings = 4 * meanRemoved / (1 + maxString) - 1
             let strings = Int(Double(rng.next() % 1_000_000) / 1_000_000 * maxStrings) + 1
             let seed = routed[Int(rng.next() % UInt64(routed.count))]
-            var removed: [Int] = [], ruined = Set<Int>()
+            var removed: [Int] = []
+            var ruined = Set<Int>()
             for c in [seed] + near[seed] where ruined.count < strings {
                 let ri = routeOf[c]
                 guard ri >= 0, !ruined.contains(ri), let at = state.routes[ri].stops.firstIndex(of: c) else { continue }
@@ -221,16 +242,25 @@ public enum RoutingSolver {
             // Temperatures relative to the average arc of the first solution.
             let arcs = Double(n + current.routes.filter { !$0.stops.isEmpty }.count)
             let average = max(1e-9, current.routes.reduce(0) { $0 + $1.cost } / max(1, arcs))
-            let t0 = 0.1 * average, tf = 0.001 * average
+            let t0 = 0.1 * average
+            let tf = 0.001 * average
             var done = 0
             var stoppedBy = "iterations"
             while done < budget && n > 0 {
                 if done & 31 == 0 {
                     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                    if control.isCancelled { stoppedBy = "cancelled"; break }
-                    if elapsed >= deadline { stoppedBy = "time_limit"; break }
+                    if control.isCancelled {
+                        stoppedBy = "cancelled"
+                        break
+                    }
+                    if elapsed >= deadline {
+                        stoppedBy = "time_limit"
+                        break
+                    }
                 }
-                let progress = iterations != nil ? Double(done) / Double(budget)
+                let progress =
+                    iterations != nil
+                    ? Double(done) / Double(budget)
                     : min(1, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 / deadline)
                 let temperature = t0 * pow(tf / t0, progress)
                 var candidate = current
@@ -255,7 +285,10 @@ public enum RoutingSolver {
             for r in s.routes {
                 let v = p.vehicles[r.vehicle]
                 var visits: [RoutingSolution.Visit] = []
-                var now = v.shiftStart, at = v.depot, busy = 0.0, load = 0.0
+                var now = v.shiftStart
+                var at = v.depot
+                var busy = 0.0
+                var load = 0.0
                 for (k, stop) in r.stops.enumerated() {
                     let arrival = now + busy + t(at, loc[stop])
                     load += demand[stop]
@@ -267,7 +300,13 @@ public enum RoutingSolver {
                 routes.append(.init(vehicle: v.id, visits: visits, cost: r.cost, returnTime: r.begin[r.stops.count + 1], load: r.load))
                 total += r.cost
             }
-            return RoutingSolution(routes: routes, unserved: s.unassigned.sorted().map { p.stops[$0].id }, cost: total, iterations: iterations, stoppedBy: stoppedBy)
+            return RoutingSolution(
+                routes: routes,
+                unserved: s.unassigned.sorted().map { p.stops[$0].id },
+                cost: total,
+                iterations: iterations,
+                stoppedBy: stoppedBy
+            )
         }
     }
 }

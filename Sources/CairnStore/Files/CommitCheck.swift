@@ -93,11 +93,28 @@ public typealias CommitCheck = @Sendable (StagedCommit) async throws -> CheckRes
 extension Project {
     /// Submits edits, first passing them through `check` against the branch's current world.
     func submit(
-        branch: String, base: ObjectID, edits: [TreeEdit], blobs: [ObjectID: [UInt8]], metadata: CommitMetadata, extraParents: [ObjectID] = [],
-        reason: String, audit: AuditHook?, check: CommitCheck?, companion: Companion? = nil
+        branch: String,
+        base: ObjectID,
+        edits: [TreeEdit],
+        blobs: [ObjectID: [UInt8]],
+        metadata: CommitMetadata,
+        extraParents: [ObjectID] = [],
+        reason: String,
+        audit: AuditHook?,
+        check: CommitCheck?,
+        companion: Companion? = nil
     ) async throws -> CommitOutcome {
         var request = CommitRequest(
-            project: id, branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, extraParents: extraParents, reason: reason, audit: audit)
+            project: id,
+            branch: branch,
+            base: base,
+            edits: edits,
+            blobs: blobs,
+            metadata: metadata,
+            extraParents: extraParents,
+            reason: reason,
+            audit: audit
+        )
         request.companion = companion
         guard let check else { return try await repository.queue.submit(request) }
         let head = try await headOf(branch: branch)
@@ -127,9 +144,20 @@ extension Project {
             if changes[path] == nil { derived.insert(key) }
         }
         request = CommitRequest(
-            project: id, branch: branch, base: base, edits: byKey.values.sorted { $0.key.lexicographicallyPrecedes($1.key) }, blobs: allBlobs,
-            metadata: metadata, extraParents: extraParents, reason: reason, audit: audit, checkedAt: head,
-            checkedKeys: result.reads.map { Array($0.utf8) } + derived.sorted { $0.lexicographicallyPrecedes($1) }, derivedKeys: derived, companion: companion)
+            project: id,
+            branch: branch,
+            base: base,
+            edits: byKey.values.sorted { $0.key.lexicographicallyPrecedes($1.key) },
+            blobs: allBlobs,
+            metadata: metadata,
+            extraParents: extraParents,
+            reason: reason,
+            audit: audit,
+            checkedAt: head,
+            checkedKeys: result.reads.map { Array($0.utf8) } + derived.sorted { $0.lexicographicallyPrecedes($1) },
+            derivedKeys: derived,
+            companion: companion
+        )
         return try await repository.queue.submit(request)
     }
 }
@@ -140,6 +168,11 @@ extension Project {
     public func stage(at ref: String, changes: [String: [UInt8]?] = [:]) async throws -> StagedCommit {
         let resolved = try await resolve(ref)
         return StagedCommit(
-            project: self, branch: resolved.branch ?? ref, head: resolved.commit, headTree: try await commit(resolved.commit).tree, changes: changes)
+            project: self,
+            branch: resolved.branch ?? ref,
+            head: resolved.commit,
+            headTree: try await commit(resolved.commit).tree,
+            changes: changes
+        )
     }
 }

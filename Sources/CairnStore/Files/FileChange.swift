@@ -26,10 +26,14 @@ public struct FileChangeInput: Sendable, Decodable {
     public func change(position: Int) throws(CairnError) -> FileChange {
         switch op {
         case "write":
-            guard let content else { throw CairnError(.invalidArgument, "change \(position): a write needs \"content\"", details: ["path": path]) }
+            guard let content else {
+                throw CairnError(.invalidArgument, "change \(position): a write needs \"content\"", details: ["path": path])
+            }
             return .write(path: path, content: Array(content.utf8))
         case "edit":
-            guard let old, let new else { throw CairnError(.invalidArgument, "change \(position): an edit needs \"old\" and \"new\"", details: ["path": path]) }
+            guard let old, let new else {
+                throw CairnError(.invalidArgument, "change \(position): an edit needs \"old\" and \"new\"", details: ["path": path])
+            }
             return .edit(path: path, old: old, new: new, replaceAll: replaceAll ?? all ?? false)
         case "delete":
             return .delete(path)
@@ -82,7 +86,14 @@ public struct GrepQuery: Sendable {
     /// At most this many results (files, lines or counts); more set `truncated`.
     public var headLimit: Int?
 
-    public init(pattern: String, glob: String? = nil, mode: GrepMode = .files, caseInsensitive: Bool = false, contextLines: Int = 0, headLimit: Int? = nil) {
+    public init(
+        pattern: String,
+        glob: String? = nil,
+        mode: GrepMode = .files,
+        caseInsensitive: Bool = false,
+        contextLines: Int = 0,
+        headLimit: Int? = nil
+    ) {
         self.pattern = pattern
         self.glob = glob
         self.mode = mode

@@ -78,8 +78,14 @@ public struct Glob: Sendable {
                 prefixDone = true
                 var j = i + 1
                 var cls = "["
-                if j < chars.count && (chars[j] == "!" || chars[j] == "^") { cls += "^"; j += 1 }
-                if j < chars.count && chars[j] == "]" { cls += "\\]"; j += 1 }
+                if j < chars.count && (chars[j] == "!" || chars[j] == "^") {
+                    cls += "^"
+                    j += 1
+                }
+                if j < chars.count && chars[j] == "]" {
+                    cls += "\\]"
+                    j += 1
+                }
                 while j < chars.count && chars[j] != "]" {
                     let d = chars[j]
                     if d == "\\" || d == "[" { cls += "\\" }

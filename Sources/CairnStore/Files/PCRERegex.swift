@@ -18,7 +18,12 @@ final class PCRERegex: @unchecked Sendable {
     static let depthLimit: UInt32 = 100_000
     static let heapLimitKiB: UInt32 = 64 * 1024
 
-    init(_ pattern: String, caseInsensitive: Bool = false, anchored: Bool = false, errorCode: CairnError.Code = .invalidRegex) throws(CairnError) {
+    init(
+        _ pattern: String,
+        caseInsensitive: Bool = false,
+        anchored: Bool = false,
+        errorCode: CairnError.Code = .invalidRegex
+    ) throws(CairnError) {
         self.pattern = pattern
         guard pattern.utf8.count <= Self.maxPatternBytes else {
             throw CairnError(errorCode, "pattern is longer than \(Self.maxPatternBytes) bytes")
@@ -36,7 +41,11 @@ final class PCRERegex: @unchecked Sendable {
             var message = [UInt8](repeating: 0, count: 256)
             let n = pcre2_get_error_message_8(errorNumber, &message, message.count)
             let text = n > 0 ? String(decoding: message[0..<Int(n)], as: UTF8.self) : "error \(errorNumber)"
-            throw CairnError(errorCode, "invalid pattern '\(pattern)' at offset \(errorOffset): \(text)", details: ["pattern": pattern, "offset": String(errorOffset)])
+            throw CairnError(
+                errorCode,
+                "invalid pattern '\(pattern)' at offset \(errorOffset): \(text)",
+                details: ["pattern": pattern, "offset": String(errorOffset)]
+            )
         }
         code = compiled
         _ = pcre2_jit_compile_8(code, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter if JIT is unavailable
@@ -71,8 +80,10 @@ final class PCRERegex: @unchecked Sendable {
         if rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL { return nil }
         if rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT {
             throw CairnError(
-                .limitExceeded, "pattern '\(pattern)' needs more matching work than allowed; simplify it (avoid nested repetition)",
-                details: ["pattern": pattern])
+                .limitExceeded,
+                "pattern '\(pattern)' needs more matching work than allowed; simplify it (avoid nested repetition)",
+                details: ["pattern": pattern]
+            )
         }
         throw CairnError(.invalidRegex, "matching '\(pattern)' failed (PCRE2 error \(rc))", details: ["pattern": pattern])
     }

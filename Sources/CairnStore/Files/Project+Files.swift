@@ -20,7 +20,11 @@ extension Project {
         // A file's bytes are checked against their id before they are served: damage on disk
         // answers `corrupt`, never altered content (one SHA-256 over a small file).
         guard object.computedID == id else {
-            throw CairnError(.corrupt, "blob \(id.short) does not match its id: the store is damaged; run `cairn verify`", details: ["object": id.hex])
+            throw CairnError(
+                .corrupt,
+                "blob \(id.short) does not match its id: the store is damaged; run `cairn verify`",
+                details: ["object": id.hex]
+            )
         }
         return object.data
     }
@@ -34,8 +38,14 @@ extension Project {
         let start = min(offset - 1, all.count)
         let end = min(all.count, start + limit)
         return FileLines(
-            path: try FilePath(path).string, commit: resolved.commit, blob: blob, startLine: offset,
-            lines: all[start..<end].map { String(decoding: $0, as: UTF8.self) }, totalLines: all.count, hasMore: end < all.count)
+            path: try FilePath(path).string,
+            commit: resolved.commit,
+            blob: blob,
+            startLine: offset,
+            lines: all[start..<end].map { String(decoding: $0, as: UTF8.self) },
+            totalLines: all.count,
+            hasMore: end < all.count
+        )
     }
 
     /// Lines split at `\n`; a final newline does not start another line.
@@ -51,7 +61,11 @@ extension Project {
     /// `visible` (when given) hides paths: a page holds `limit` visible paths (or the rest), and
     /// `next` is the last visible one, so hidden paths neither shorten a page nor show in a cursor.
     public func glob(
-        _ pattern: String, at ref: String = "main", limit: Int = 1000, after: String? = nil, visible: (@Sendable (String) -> Bool)? = nil
+        _ pattern: String,
+        at ref: String = "main",
+        limit: Int = 1000,
+        after: String? = nil,
+        visible: (@Sendable (String) -> Bool)? = nil
     ) async throws -> PathPage {
         guard limit >= 1 else { throw CairnError(.invalidArgument, "limit must be at least 1; got \(limit)") }
         let glob = try Glob(pattern)
@@ -64,7 +78,10 @@ extension Project {
             let path = String(decoding: entry.key, as: UTF8.self)
             guard try glob.matches(path, scratch: scratch) else { return true }
             if let visible, !visible(path) { return !Task.isCancelled }
-            if paths.count == limit { more = true; return false }
+            if paths.count == limit {
+                more = true
+                return false
+            }
             paths.append(path)
             return true
         }
@@ -74,17 +91,33 @@ extension Project {
     // MARK: Writing
 
     @discardableResult
-    @_spi(StoreWrites) public func write(_ path: String, _ content: [UInt8], branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
+    @_spi(StoreWrites) public func write(
+        _ path: String,
+        _ content: [UInt8],
+        branch: String = "main",
+        metadata: CommitMetadata
+    ) async throws -> CommitOutcome {
         try await commit([.write(path: path, content: content)], branch: branch, metadata: metadata)
     }
 
     @discardableResult
-    @_spi(StoreWrites) public func edit(_ path: String, old: String, new: String, replaceAll: Bool = false, branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
+    @_spi(StoreWrites) public func edit(
+        _ path: String,
+        old: String,
+        new: String,
+        replaceAll: Bool = false,
+        branch: String = "main",
+        metadata: CommitMetadata
+    ) async throws -> CommitOutcome {
         try await commit([.edit(path: path, old: old, new: new, replaceAll: replaceAll)], branch: branch, metadata: metadata)
     }
 
     @discardableResult
-    @_spi(StoreWrites) public func delete(_ pathOrGlob: String, branch: String = "main", metadata: CommitMetadata) async throws -> CommitOutcome {
+    @_spi(StoreWrites) public func delete(
+        _ pathOrGlob: String,
+        branch: String = "main",
+        metadata: CommitMetadata
+    ) async throws -> CommitOutcome {
         try await commit([.delete(pathOrGlob)], branch: branch, metadata: metadata)
     }
 
@@ -99,7 +132,12 @@ extension Project {
     /// `check` sees the change over the branch's current world before anything is written (see
     /// `CommitCheck`); `companion` is committed with it in one transaction, or neither is.
     @_spi(StoreWrites) public func commit(
-        _ changes: [FileChange], branch: String = "main", basedOn: ObjectID? = nil, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil,
+        _ changes: [FileChange],
+        branch: String = "main",
+        basedOn: ObjectID? = nil,
+        metadata: CommitMetadata,
+        audit: AuditHook? = nil,
+        check: CommitCheck? = nil,
         companion: Companion? = nil
     ) async throws -> CommitOutcome {
         guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
@@ -171,7 +209,17 @@ extension Project {
             }
         }
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        return try await submit(branch: branch, base: base, edits: edits, blobs: blobs, metadata: metadata, reason: "commit: \(metadata.message)", audit: audit, check: check, companion: companion)
+        return try await submit(
+            branch: branch,
+            base: base,
+            edits: edits,
+            blobs: blobs,
+            metadata: metadata,
+            reason: "commit: \(metadata.message)",
+            audit: audit,
+            check: check,
+            companion: companion
+        )
     }
 
     /// Byte-exact replacement: predictable for any text, whatever its normalization.
@@ -193,8 +241,10 @@ extension Project {
         }
         if hits.count > 1 && !replaceAll {
             throw CairnError(
-                .ambiguousEdit, "the text to replace occurs \(hits.count) times in '\(path)'; give more context to make it unique, or replace all",
-                details: ["path": path, "occurrences": String(hits.count)])
+                .ambiguousEdit,
+                "the text to replace occurs \(hits.count) times in '\(path)'; give more context to make it unique, or replace all",
+                details: ["path": path, "occurrences": String(hits.count)]
+            )
         }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + hits.count * max(0, new.utf8.count - needle.count))

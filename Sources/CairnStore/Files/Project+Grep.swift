@@ -1,6 +1,6 @@
+import CPCRE2
 import CairnCore
 import Foundation
-import CPCRE2
 import Glibc
 
 extension Project {
@@ -46,7 +46,9 @@ extension Project {
                 guard next < chunks.count else { return }
                 let index = next
                 let remaining = limit - result.count
-                group.addTask { (index, try await searchChunk(chunks[index], matcher: matcher, query: query, limit: remaining, budget: budget)) }
+                group.addTask {
+                    (index, try await searchChunk(chunks[index], matcher: matcher, query: query, limit: remaining, budget: budget))
+                }
                 next += 1
             }
             for _ in 0..<window { launch() }
@@ -65,7 +67,13 @@ extension Project {
         }
     }
 
-    private func searchChunk(_ entries: [TreeEntry], matcher: LineMatcher, query: GrepQuery, limit: Int, budget: GrepBudget) async throws -> GrepResult {
+    private func searchChunk(
+        _ entries: [TreeEntry],
+        matcher: LineMatcher,
+        query: GrepQuery,
+        limit: Int,
+        budget: GrepBudget
+    ) async throws -> GrepResult {
         let empty = GrepResult(mode: query.mode, commit: ObjectID(w0: 0, w1: 0, w2: 0, w3: 0))
         guard !entries.isEmpty else { return empty }
         let objects = try await storage.objects(entries.map(\.value), project: id)
@@ -81,7 +89,15 @@ extension Project {
                     throw CairnError(.corrupt, "blob \(entry.value.short) is missing from the store", details: ["object": entry.value.hex])
                 }
                 part.filesSearched += 1
-                if try !Self.search(key: entry.key, bytes: object.data, matcher: matcher, scratch: scratch, query: query, limit: limit, into: &part) {
+                if try !Self.search(
+                    key: entry.key,
+                    bytes: object.data,
+                    matcher: matcher,
+                    scratch: scratch,
+                    query: query,
+                    limit: limit,
+                    into: &part
+                ) {
                     break
                 }
             }
@@ -90,13 +106,24 @@ extension Project {
     }
 
     /// Adds one file's results; false when the head limit is reached (and more matches exist).
-    private static func search(key: [UInt8], bytes: [UInt8], matcher: LineMatcher, scratch: PCRERegex.Scratch?, query: GrepQuery, limit: Int, into result: inout GrepResult) throws -> Bool {
+    private static func search(
+        key: [UInt8],
+        bytes: [UInt8],
+        matcher: LineMatcher,
+        scratch: PCRERegex.Scratch?,
+        query: GrepQuery,
+        limit: Int,
+        into result: inout GrepResult
+    ) throws -> Bool {
         try bytes.withUnsafeBufferPointer { buf in
             var path: String { String(decoding: key, as: UTF8.self) }
             switch query.mode {
             case .files:
                 guard try matcher.firstMatchingLine(in: buf, from: 0, scratch: scratch) != nil else { return true }
-                if result.files.count == limit { result.truncated = true; return false }
+                if result.files.count == limit {
+                    result.truncated = true
+                    return false
+                }
                 result.files.append(path)
             case .count:
                 var n = 0
@@ -106,13 +133,19 @@ extension Project {
                     from = line.upperBound + 1
                 }
                 guard n > 0 else { return true }
-                if result.counts.count == limit { result.truncated = true; return false }
+                if result.counts.count == limit {
+                    result.truncated = true
+                    return false
+                }
                 result.counts.append(GrepCount(path: path, count: n))
             case .content:
                 var from = 0
                 var lineStarts: [Int]? = nil
                 while let line = try matcher.firstMatchingLine(in: buf, from: from, scratch: scratch) {
-                    if result.lines.count == limit { result.truncated = true; return false }
+                    if result.lines.count == limit {
+                        result.truncated = true
+                        return false
+                    }
                     if lineStarts == nil { lineStarts = Self.lineStarts(buf) }
                     let starts = lineStarts!
                     let number = Self.lineIndex(of: line.lowerBound, in: starts)

@@ -2,8 +2,9 @@ import CairnCore
 import Dispatch
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Threads of their own for regex work, so a costly Grep never occupies the concurrency pool
@@ -70,7 +71,9 @@ public final class RegexWorkers: Sendable {
 /// whichever comes first (cancellation may even come before the continuation exists).
 private final class Waiter<T: Sendable>: Sendable {
     private enum State {
-        case idle, waiting(CheckedContinuation<T, any Error>), cancelled, done
+        case idle
+        case waiting(CheckedContinuation<T, any Error>)
+        case cancelled, done
     }
     private let state = Mutex(State.idle)
 
@@ -134,8 +137,10 @@ public final class GrepBudget: Sendable {
         let used = spent.load(ordering: .relaxed) &+ (DispatchTime.now().uptimeNanoseconds &- jobStart)
         if Double(used) / 1e9 > limit {
             throw CairnError(
-                .limitExceeded, "the search needed more than \(Int(limit)) s of matching work; narrow it (a glob, a simpler pattern)",
-                details: ["limitSeconds": String(Int(limit))])
+                .limitExceeded,
+                "the search needed more than \(Int(limit)) s of matching work; narrow it (a glob, a simpler pattern)",
+                details: ["limitSeconds": String(Int(limit))]
+            )
         }
     }
 }

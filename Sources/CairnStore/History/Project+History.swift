@@ -100,13 +100,17 @@ extension Project {
         return DiffResult(from: a.commit, to: b.commit, files: r.files, next: r.next)
     }
 
-    func diffTrees(_ a: ObjectID, _ b: ObjectID, json: Bool, after: String?, limit: Int) async throws -> (files: [FileDiff], next: String?) {
+    func diffTrees(_ a: ObjectID, _ b: ObjectID, json: Bool, after: String?, limit: Int) async throws -> (files: [FileDiff], next: String?)
+    {
         var changes: [TreeChange] = []
         let afterKey = after.map { Array($0.utf8) }
         var more = false
         try await reader.diff(a, b) { change in
             if let afterKey, !afterKey.lexicographicallyPrecedes(change.key) { return }
-            if changes.count == limit { more = true; return }
+            if changes.count == limit {
+                more = true
+                return
+            }
             changes.append(change)
         }
         var files: [FileDiff] = []
@@ -167,7 +171,16 @@ extension Project {
         var entries: [BlameEntry] = []
         for (pointer, (value, id)) in result.sorted(by: { $0.key < $1.key }) {
             let c = try await commit(id)
-            entries.append(BlameEntry(pointer: pointer, value: value, commit: id, author: c.author, time: Clock.rfc3339(c.timeMillis), message: c.message))
+            entries.append(
+                BlameEntry(
+                    pointer: pointer,
+                    value: value,
+                    commit: id,
+                    author: c.author,
+                    time: Clock.rfc3339(c.timeMillis),
+                    message: c.message
+                )
+            )
         }
         return entries
     }
@@ -175,7 +188,13 @@ extension Project {
     /// Undoes `ref`'s changes (against its first parent) with a new commit on `branch`.
     /// A path changed again since is a conflict, never silently overwritten.
     @discardableResult
-    public func revert(_ ref: String, branch: String = "main", metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil) async throws -> CommitOutcome {
+    public func revert(
+        _ ref: String,
+        branch: String = "main",
+        metadata: CommitMetadata,
+        audit: AuditHook? = nil,
+        check: CommitCheck? = nil
+    ) async throws -> CommitOutcome {
         let target = try await resolve(ref)
         let c = try await commit(target.commit)
         guard let parent = c.parents.first else {
@@ -187,7 +206,16 @@ extension Project {
         try await reader.diff(c.tree, parentTree) { change in edits.append(TreeEdit(key: change.key, value: change.after)) }
         var blobs: [ObjectID: [UInt8]] = [:]
         for edit in edits { if let b = edit.value { blobs[b] = try await blobBytes(b) } }
-        return try await submit(branch: branch, base: target.commit, edits: edits, blobs: blobs, metadata: metadata, reason: "revert \(target.commit.hex)", audit: audit, check: check)
+        return try await submit(
+            branch: branch,
+            base: target.commit,
+            edits: edits,
+            blobs: blobs,
+            metadata: metadata,
+            reason: "revert \(target.commit.hex)",
+            audit: audit,
+            check: check
+        )
     }
 }
 

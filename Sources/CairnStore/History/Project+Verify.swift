@@ -31,7 +31,13 @@ extension Project {
                 checked += 1
                 kinds[id] = object.kind
                 if object.computedID != id {
-                    problems.append(VerifyProblem(object: id.hex, kind: object.kind.name, problem: "content does not hash to its id (altered or corrupt)"))
+                    problems.append(
+                        VerifyProblem(
+                            object: id.hex,
+                            kind: object.kind.name,
+                            problem: "content does not hash to its id (altered or corrupt)"
+                        )
+                    )
                     continue
                 }
                 do {
@@ -57,11 +63,19 @@ extension Project {
         }
         for r in references {
             guard let kind = kinds[r.to] else {
-                problems.append(VerifyProblem(object: r.from.hex, kind: "reference", problem: "points to missing \(r.expected.name) \(r.to.hex)"))
+                problems.append(
+                    VerifyProblem(object: r.from.hex, kind: "reference", problem: "points to missing \(r.expected.name) \(r.to.hex)")
+                )
                 continue
             }
             if kind != r.expected {
-                problems.append(VerifyProblem(object: r.from.hex, kind: "reference", problem: "points to \(r.to.hex), a \(kind.name), where a \(r.expected.name) belongs"))
+                problems.append(
+                    VerifyProblem(
+                        object: r.from.hex,
+                        kind: "reference",
+                        problem: "points to \(r.to.hex), a \(kind.name), where a \(r.expected.name) belongs"
+                    )
+                )
             }
         }
         for (id, c) in commits {
@@ -70,11 +84,19 @@ extension Project {
                 continue
             }
             if entry.parent != c.parents.first {
-                problems.append(VerifyProblem(object: id.hex, kind: "commit", problem: "index names parent \(entry.parent?.hex ?? "none"), the commit \(c.parents.first?.hex ?? "none")"))
+                problems.append(
+                    VerifyProblem(
+                        object: id.hex,
+                        kind: "commit",
+                        problem: "index names parent \(entry.parent?.hex ?? "none"), the commit \(c.parents.first?.hex ?? "none")"
+                    )
+                )
             }
         }
         for branch in try await storage.branches(project: id) where kinds[branch.head] != .commit {
-            problems.append(VerifyProblem(object: branch.head.hex, kind: "ref", problem: "branch '\(branch.name)' points to a missing commit"))
+            problems.append(
+                VerifyProblem(object: branch.head.hex, kind: "ref", problem: "branch '\(branch.name)' points to a missing commit")
+            )
         }
         return VerifyReport(project: record.name, objectsChecked: checked, commitsChecked: commits.count, problems: problems)
     }

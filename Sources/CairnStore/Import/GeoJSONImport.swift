@@ -33,7 +33,8 @@ public enum GeoJSONImport {
     public static func features(in data: [UInt8]) throws(CairnError) -> [(feature: [String: JSONValue], bytes: [UInt8])] {
         let firstByte = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
         let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
-        let looksLikeSequence = firstByte == 0x1E || (lines.count > 1 && lines.first.flatMap { parseObject(Array(trim($0))) }?["type"] == .string("Feature"))
+        let looksLikeSequence =
+            firstByte == 0x1E || (lines.count > 1 && lines.first.flatMap { parseObject(Array(trim($0))) }?["type"] == .string("Feature"))
         if looksLikeSequence {
             var out: [(feature: [String: JSONValue], bytes: [UInt8])] = []
             out.reserveCapacity(lines.count)
@@ -41,7 +42,11 @@ public enum GeoJSONImport {
                 let bytes = Array(trim(line))
                 if bytes.isEmpty { continue }
                 guard let object = parseObject(bytes), object["type"] == .string("Feature") else {
-                    throw CairnError(.invalidArgument, "line \(i + 1) of the GeoJSON sequence is not a Feature", details: ["line": String(i + 1)])
+                    throw CairnError(
+                        .invalidArgument,
+                        "line \(i + 1) of the GeoJSON sequence is not a Feature",
+                        details: ["line": String(i + 1)]
+                    )
                 }
                 out.append((object, bytes))
             }
@@ -82,7 +87,11 @@ public enum GeoJSONImport {
 
     /// Writes every feature at its templated path as one commit on `branch`.
     public static func run(
-        data: [UInt8], template: PathTemplate, into project: Project, branch: String, metadata: CommitMetadata,
+        data: [UInt8],
+        template: PathTemplate,
+        into project: Project,
+        branch: String,
+        metadata: CommitMetadata,
         progress: (@Sendable (Progress) -> Void)? = nil
     ) async throws -> Result {
         let changes = try prepare(data: data, template: template, progress: progress)
@@ -93,7 +102,11 @@ public enum GeoJSONImport {
     }
 
     /// One write per feature, at the path the template gives it; two features on one path is an error.
-    public static func prepare(data: [UInt8], template: PathTemplate, progress: (@Sendable (Progress) -> Void)? = nil) throws -> [FileChange] {
+    public static func prepare(
+        data: [UInt8],
+        template: PathTemplate,
+        progress: (@Sendable (Progress) -> Void)? = nil
+    ) throws -> [FileChange] {
         let features = try features(in: data)
         guard !features.isEmpty else { throw CairnError(.invalidArgument, "the input has no features") }
         var changes: [FileChange] = []
@@ -106,7 +119,8 @@ public enum GeoJSONImport {
                 throw CairnError(
                     .invalidArgument,
                     "the path template gives '\(path)' to both feature \(earlier + 1) and feature \(i + 1); add a field that tells them apart (such as {geometry.type} or {#})",
-                    details: ["path": path])
+                    details: ["path": path]
+                )
             }
             firstByPath[path] = i
             changes.append(.write(path: path, content: f.bytes))

@@ -27,7 +27,10 @@ public struct PathTemplate: Sendable {
             }
             let name = String(rest[rest.index(after: open)..<close])
             guard !name.isEmpty else { throw CairnError(.invalidArgument, "path template '\(text)': empty '{}'") }
-            if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+            if !literal.isEmpty {
+                parts.append(.literal(literal))
+                literal = ""
+            }
             parts.append(name == "#" ? .index : .field(name))
             rest = rest[rest.index(after: close)...]
         }
@@ -51,8 +54,10 @@ public struct PathTemplate: Sendable {
             case .field(let name):
                 guard let value = Self.lookup(name, in: feature), let text = Self.pathText(value) else {
                     throw CairnError(
-                        .invalidArgument, "feature \(index + 1) has no usable value for {\(name)} in the path template",
-                        details: ["feature": String(index + 1), "field": name])
+                        .invalidArgument,
+                        "feature \(index + 1) has no usable value for {\(name)} in the path template",
+                        details: ["feature": String(index + 1), "field": name]
+                    )
                 }
                 var clean = text.replacingOccurrences(of: "/", with: "_")
                 if clean == "." || clean == ".." || clean.isEmpty { clean = "_" }

@@ -68,14 +68,20 @@ public enum JSONMerge {
         public let conflicts: [MergeConflict]
     }
 
-    public static func merge(base: JSONValue?, ours: JSONValue?, theirs: JSONValue?, resolutions: [String: MergeResolution] = [:]) -> Result {
+    public static func merge(base: JSONValue?, ours: JSONValue?, theirs: JSONValue?, resolutions: [String: MergeResolution] = [:]) -> Result
+    {
         var conflicts: [MergeConflict] = []
         let merged = merge(base, ours, theirs, pointer: "", resolutions: resolutions, conflicts: &conflicts)
         return Result(merged: merged, conflicts: conflicts)
     }
 
     private static func merge(
-        _ b: JSONValue?, _ o: JSONValue?, _ t: JSONValue?, pointer: String, resolutions: [String: MergeResolution], conflicts: inout [MergeConflict]
+        _ b: JSONValue?,
+        _ o: JSONValue?,
+        _ t: JSONValue?,
+        pointer: String,
+        resolutions: [String: MergeResolution],
+        conflicts: inout [MergeConflict]
     ) -> JSONValue? {
         if o == t { return o }
         if o == b { return t }
@@ -88,11 +94,12 @@ public enum JSONMerge {
             // Added on both sides: members added alike agree, members added differently conflict.
             return .object(mergeMembers([:], oo, to, pointer: pointer, resolutions: resolutions, conflicts: &conflicts))
         case (_, .array(let oa)?, .array(let ta)?):
-            let ba: [JSONValue]? = switch b {
-            case .array(let a)?: a
-            case nil: []
-            default: nil
-            }
+            let ba: [JSONValue]? =
+                switch b {
+                case .array(let a)?: a
+                case nil: []
+                default: nil
+                }
             if let ba, let bi = byID(ba), let oi = byID(oa), let ti = byID(ta) {
                 return .array(mergeElements(bi, oi, ti, pointer: pointer, resolutions: resolutions, conflicts: &conflicts))
             }
@@ -110,12 +117,23 @@ public enum JSONMerge {
     }
 
     private static func mergeMembers(
-        _ b: [String: JSONValue], _ o: [String: JSONValue], _ t: [String: JSONValue], pointer: String,
-        resolutions: [String: MergeResolution], conflicts: inout [MergeConflict]
+        _ b: [String: JSONValue],
+        _ o: [String: JSONValue],
+        _ t: [String: JSONValue],
+        pointer: String,
+        resolutions: [String: MergeResolution],
+        conflicts: inout [MergeConflict]
     ) -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
         for key in Set(b.keys).union(o.keys).union(t.keys).sorted() {
-            let v = merge(b[key], o[key], t[key], pointer: pointer + "/" + JSONValue.escape(key), resolutions: resolutions, conflicts: &conflicts)
+            let v = merge(
+                b[key],
+                o[key],
+                t[key],
+                pointer: pointer + "/" + JSONValue.escape(key),
+                resolutions: resolutions,
+                conflicts: &conflicts
+            )
             if let v { out[key] = v }
         }
         return out
@@ -123,7 +141,12 @@ public enum JSONMerge {
 
     /// Ours in our order, then elements only they added, in their order.
     private static func mergeElements(
-        _ b: IDIndex, _ o: IDIndex, _ t: IDIndex, pointer: String, resolutions: [String: MergeResolution], conflicts: inout [MergeConflict]
+        _ b: IDIndex,
+        _ o: IDIndex,
+        _ t: IDIndex,
+        pointer: String,
+        resolutions: [String: MergeResolution],
+        conflicts: inout [MergeConflict]
     ) -> [JSONValue] {
         var order = o.order
         for id in t.order where o.values[id] == nil { order.append(id) }
@@ -132,7 +155,9 @@ public enum JSONMerge {
         for id in order {
             let segment = o.segments[id] ?? t.segments[id] ?? b.segments[id] ?? id
             let here = pointer + "/id:" + JSONValue.escape(segment)
-            if let v = merge(b.values[id], o.values[id], t.values[id], pointer: here, resolutions: resolutions, conflicts: &conflicts) { out.append(v) }
+            if let v = merge(b.values[id], o.values[id], t.values[id], pointer: here, resolutions: resolutions, conflicts: &conflicts) {
+                out.append(v)
+            }
         }
         return out
     }
@@ -163,7 +188,9 @@ public enum JSONMerge {
         return index
     }
 
-    static let geometryTypes: Set<String> = ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"]
+    static let geometryTypes: Set<String> = [
+        "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection",
+    ]
 
     /// A GeoJSON geometry is one value: two edits to one shape cannot be combined coordinate by coordinate.
     static func isGeometry(_ v: JSONValue) -> Bool {

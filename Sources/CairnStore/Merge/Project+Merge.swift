@@ -39,7 +39,11 @@ extension Project {
     /// `JSONMerge`), other files as a whole. `resolutions[path][pointer]` settles hunks.
     /// Only the changed paths of each side are read, so the cost follows the changes.
     @_spi(StoreWrites) public func merge(
-        source: String, into target: String, resolutions: [String: [String: MergeResolution]] = [:], metadata: CommitMetadata, audit: AuditHook? = nil
+        source: String,
+        into target: String,
+        resolutions: [String: [String: MergeResolution]] = [:],
+        metadata: CommitMetadata,
+        audit: AuditHook? = nil
     ) async throws -> MergeOutcome {
         try await commitMerge(try await planMerge(source: source, into: target, resolutions: resolutions), metadata: metadata, audit: audit)
     }
@@ -47,32 +51,54 @@ extension Project {
     /// Writes a planned merge: a commit with two parents, or nothing when there are conflicts or
     /// nothing to merge. If the target moved since the plan and touched the same paths, the
     /// commit fails with `conflict` (plan again).
-    @_spi(StoreWrites) public func commitMerge(_ plan: MergePlan, metadata: CommitMetadata, audit: AuditHook? = nil, check: CommitCheck? = nil) async throws -> MergeOutcome {
+    @_spi(StoreWrites) public func commitMerge(
+        _ plan: MergePlan,
+        metadata: CommitMetadata,
+        audit: AuditHook? = nil,
+        check: CommitCheck? = nil
+    ) async throws -> MergeOutcome {
         if !plan.conflicts.isEmpty { return .conflicts(plan.conflicts, base: plan.base, ours: plan.ours, theirs: plan.theirs) }
         if plan.base == plan.theirs {
             return .merged(CommitOutcome(commit: nil, head: plan.ours, branch: plan.target, changed: []), base: plan.base)
         }
         let outcome = try await submit(
-            branch: plan.target, base: plan.ours, edits: plan.edits, blobs: plan.blobs, metadata: metadata, extraParents: [plan.theirs],
-            reason: "merge \(plan.source) into \(plan.target)", audit: audit, check: check)
+            branch: plan.target,
+            base: plan.ours,
+            edits: plan.edits,
+            blobs: plan.blobs,
+            metadata: metadata,
+            extraParents: [plan.theirs],
+            reason: "merge \(plan.source) into \(plan.target)",
+            audit: audit,
+            check: check
+        )
         return .merged(outcome, base: plan.base)
     }
 
     /// Works out a merge of `source` into `target` without writing anything.
     /// With `sourceHead`, the source as of that commit (what a review approved), not its head now.
     public func planMerge(
-        source: String, into target: String, sourceHead: ObjectID? = nil, resolutions: [String: [String: MergeResolution]] = [:]
+        source: String,
+        into target: String,
+        sourceHead: ObjectID? = nil,
+        resolutions: [String: [String: MergeResolution]] = [:]
     ) async throws -> MergePlan {
         let ours = try await headOf(branch: target)
         let theirs: ObjectID
         if let sourceHead { theirs = sourceHead } else { theirs = try await headOf(branch: source) }
         guard let base = try await mergeBase(ours, theirs) else {
-            throw CairnError(.invalidArgument, "'\(source)' and '\(target)' share no history", details: ["source": source, "target": target])
+            throw CairnError(
+                .invalidArgument,
+                "'\(source)' and '\(target)' share no history",
+                details: ["source": source, "target": target]
+            )
         }
         if base == theirs {
             return MergePlan(source: source, target: target, base: base, ours: ours, theirs: theirs, edits: [], blobs: [:], conflicts: [])
         }
-        let baseTree = try await commit(base).tree, oursTree = try await commit(ours).tree, theirsTree = try await commit(theirs).tree
+        let baseTree = try await commit(base).tree
+        let oursTree = try await commit(ours).tree
+        let theirsTree = try await commit(theirs).tree
         var oursChanges: [String: TreeChange] = [:]
         try await reader.diff(baseTree, oursTree) { oursChanges[$0.path] = $0 }
         var theirsChanges: [TreeChange] = []
@@ -92,7 +118,9 @@ extension Project {
             let o = try await mine.after.asyncMap { try await blobBytes($0) }
             let t = try await change.after.asyncMap { try await blobBytes($0) }
             let wanted = resolutions[path] ?? [:]
-            let bj = b.map(JSONValue.parse), oj = o.map(JSONValue.parse), tj = t.map(JSONValue.parse)
+            let bj = b.map(JSONValue.parse)
+            let oj = o.map(JSONValue.parse)
+            let tj = t.map(JSONValue.parse)
             let allJSON = [bj, oj, tj].allSatisfy { $0 == nil || $0! != nil }
             var merged: [UInt8]??
             if allJSON {
@@ -111,7 +139,13 @@ extension Project {
                 case .value(.string(let s)?)?: merged = .some(Array(s.utf8))
                 case .value?: throw CairnError(.invalidArgument, "'\(path)' is not JSON: rewrite it with a string", details: ["path": path])
                 case nil:
-                    conflicts.append(FileConflict(path: path, kind: "whole", hunks: [MergeConflict(pointer: "", base: text(b), ours: text(o), theirs: text(t))]))
+                    conflicts.append(
+                        FileConflict(
+                            path: path,
+                            kind: "whole",
+                            hunks: [MergeConflict(pointer: "", base: text(b), ours: text(o), theirs: text(t))]
+                        )
+                    )
                 }
             }
             if case .some(let bytes) = merged {
@@ -125,7 +159,16 @@ extension Project {
             }
         }
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        return MergePlan(source: source, target: target, base: base, ours: ours, theirs: theirs, edits: edits, blobs: blobs, conflicts: conflicts)
+        return MergePlan(
+            source: source,
+            target: target,
+            base: base,
+            ours: ours,
+            theirs: theirs,
+            edits: edits,
+            blobs: blobs,
+            conflicts: conflicts
+        )
     }
 
     /// The best common ancestor of two commits over all parents.
@@ -139,7 +182,10 @@ extension Project {
     /// follows the divergence, not the length of the history.
     public func divergence(_ a: ObjectID, from b: ObjectID) async throws -> Divergence {
         if a == b { return Divergence(base: a, ahead: 0, behind: 0, aheadAuthors: []) }
-        struct Item { let id: ObjectID; let time: Millis }
+        struct Item {
+            let id: ObjectID
+            let time: Millis
+        }
         var flags: [ObjectID: UInt8] = [a: 1, b: 2]
         var queue: [Item] = [Item(id: a, time: try await indexEntry(a).timeMillis), Item(id: b, time: try await indexEntry(b).timeMillis)]
         var found: [ObjectID] = []
@@ -166,7 +212,8 @@ extension Project {
                 }
             }
         }
-        var ahead = 0, behind = 0
+        var ahead = 0
+        var behind = 0
         var aheadAuthors: Set<String> = []
         for (id, f) in flags where f & 3 != 3 {
             if f & 3 == 1 {

@@ -22,9 +22,16 @@ public struct Commit: Sendable, Equatable, Codable {
     public var approvals: [ObjectID]
 
     public init(
-        tree: ObjectID, parents: [ObjectID], author: String, onBehalfOf: String? = nil,
-        actorKind: ActorKind = .user, runID: String? = nil, step: Int? = nil,
-        timeMillis: Millis, message: String, approvals: [ObjectID] = []
+        tree: ObjectID,
+        parents: [ObjectID],
+        author: String,
+        onBehalfOf: String? = nil,
+        actorKind: ActorKind = .user,
+        runID: String? = nil,
+        step: Int? = nil,
+        timeMillis: Millis,
+        message: String,
+        approvals: [ObjectID] = []
     ) {
         self.tree = tree
         self.parents = parents
@@ -45,16 +52,21 @@ public struct Commit: Sendable, Equatable, Codable {
         w.u8(Self.formatVersion)
         w.id(tree)
         w.varint(parents.count)
-        parents.forEach { w.id($0) }
+        for parent in parents { w.id(parent) }
         w.string(author)
         w.optionalString(onBehalfOf)
         w.string(actorKind.rawValue)
         w.optionalString(runID)
-        if let step { w.u8(1); w.varint(step) } else { w.u8(0) }
+        if let step {
+            w.u8(1)
+            w.varint(step)
+        } else {
+            w.u8(0)
+        }
         w.varint(UInt64(bitPattern: timeMillis))
         w.string(message)
         w.varint(approvals.count)
-        approvals.forEach { w.id($0) }
+        for approval in approvals { w.id(approval) }
         return w.bytes
     }
 
@@ -80,8 +92,17 @@ public struct Commit: Sendable, Equatable, Codable {
             for _ in 0..<approvalCount { approvals.append(try r.id()) }
             guard r.atEnd else { throw ByteReader.Malformed() }
             self.init(
-                tree: tree, parents: parents, author: author, onBehalfOf: onBehalfOf, actorKind: kind,
-                runID: runID, step: step, timeMillis: time, message: message, approvals: approvals)
+                tree: tree,
+                parents: parents,
+                author: author,
+                onBehalfOf: onBehalfOf,
+                actorKind: kind,
+                runID: runID,
+                step: step,
+                timeMillis: time,
+                message: message,
+                approvals: approvals
+            )
         } catch {
             throw CairnError(.corrupt, "a commit does not decode")
         }

@@ -12,7 +12,8 @@ enum Ancestry {
 
     /// The first-parent ancestor of `start` at generation `target` (nil if `target` is above it).
     static func ancestor(
-        of start: CommitIndexEntry, atGeneration target: Int,
+        of start: CommitIndexEntry,
+        atGeneration target: Int,
         isolation: isolated (any Actor)? = #isolation,
         index: (ObjectID) async throws -> CommitIndexEntry
     ) async throws -> CommitIndexEntry? {

@@ -179,7 +179,12 @@ actor CommitQueue {
     }
 
     /// The companion's record of a prepared change, as a commit on its own branch's head now.
-    private func prepareCompanion(_ companion: Companion, of change: Prepared, overlay: ObjectOverlay, heads: inout [ProjectObjectBranch: ObjectID]) async throws
+    private func prepareCompanion(
+        _ companion: Companion,
+        of change: Prepared,
+        overlay: ObjectOverlay,
+        heads: inout [ProjectObjectBranch: ObjectID]
+    ) async throws
         -> (WriteBatch, CommitOutcome)
     {
         var blobs: [ObjectID: [UInt8]] = [:]
@@ -192,8 +197,16 @@ actor CommitQueue {
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
         let base = try await head(project: companion.project, branch: companion.branch, heads: heads)
         let request = CommitRequest(
-            project: companion.project, branch: companion.branch, base: base, edits: edits, blobs: blobs, metadata: companion.metadata, extraParents: [],
-            reason: "commit: \(companion.metadata.message)", audit: companion.audit)
+            project: companion.project,
+            branch: companion.branch,
+            base: base,
+            edits: edits,
+            blobs: blobs,
+            metadata: companion.metadata,
+            extraParents: [],
+            reason: "commit: \(companion.metadata.message)",
+            audit: companion.audit
+        )
         let prepared = try await prepare(request, overlay: overlay, heads: &heads)
         return (prepared.batch ?? WriteBatch(), prepared.outcome)
     }
@@ -207,7 +220,11 @@ actor CommitQueue {
         return stored
     }
 
-    private func prepare(_ request: CommitRequest, overlay: ObjectOverlay, heads: inout [ProjectObjectBranch: ObjectID]) async throws -> Prepared {
+    private func prepare(
+        _ request: CommitRequest,
+        overlay: ObjectOverlay,
+        heads: inout [ProjectObjectBranch: ObjectID]
+    ) async throws -> Prepared {
         let key = ProjectObjectBranch(project: request.project, branch: request.branch)
         let reader = TreeReader(storage: storage, project: request.project, cache: nodes, overlay: overlay)
         let current = try await head(project: request.project, branch: request.branch, heads: heads)
@@ -224,8 +241,10 @@ actor CommitQueue {
                 if then != now {
                     let path = String(decoding: key, as: UTF8.self)
                     throw CairnError(
-                        .conflict, "'\(path)', which validating this change read, was changed on '\(request.branch)' meanwhile; try again",
-                        details: ["path": path, "branch": request.branch, "head": current.hex])
+                        .conflict,
+                        "'\(path)', which validating this change read, was changed on '\(request.branch)' meanwhile; try again",
+                        details: ["path": path, "branch": request.branch, "head": current.hex]
+                    )
                 }
             }
         }
@@ -238,7 +257,8 @@ actor CommitQueue {
                     throw CairnError(
                         .conflict,
                         "'\(path)' was changed on '\(request.branch)' after \(request.base.short) (now at \(current.short)); read it again and redo the change",
-                        details: ["path": path, "branch": request.branch, "base": request.base.hex, "head": current.hex])
+                        details: ["path": path, "branch": request.branch, "base": request.base.hex, "head": current.hex]
+                    )
                 }
             }
         }
@@ -256,8 +276,17 @@ actor CommitQueue {
         let now = max(Clock.nowMillis(), currentCommit.timeMillis)
         let m = request.metadata
         let commit = Commit(
-            tree: root, parents: [current] + request.extraParents, author: m.author, onBehalfOf: m.onBehalfOf,
-            actorKind: m.actorKind, runID: m.runID, step: m.step, timeMillis: now, message: m.message, approvals: m.approvals)
+            tree: root,
+            parents: [current] + request.extraParents,
+            author: m.author,
+            onBehalfOf: m.onBehalfOf,
+            actorKind: m.actorKind,
+            runID: m.runID,
+            step: m.step,
+            timeMillis: now,
+            message: m.message,
+            approvals: m.approvals
+        )
         let commitBytes = commit.encoded()
         let id = ObjectID.hash(kind: ObjectKind.commit.rawValue, payload: commitBytes)
 
@@ -282,7 +311,9 @@ actor CommitQueue {
             let path = String(decoding: edit.key, as: UTF8.self)
             changed.append(path)
             let kind: ChangeKind = before == nil ? .added : edit.value == nil ? .deleted : .modified
-            batch.pathHistory.append((request.project, PathHistoryEntry(path: path, generation: generation, commit: id, change: kind, blob: edit.value)))
+            batch.pathHistory.append(
+                (request.project, PathHistoryEntry(path: path, generation: generation, commit: id, change: kind, blob: edit.value))
+            )
             if let blobID = edit.value, let bytes = request.blobs[blobID] {
                 batch.objects.append((request.project, blobID, StoredObject(kind: .blob, data: bytes)))
             }
@@ -293,7 +324,16 @@ actor CommitQueue {
         batch.objects.append((request.project, id, StoredObject(kind: .commit, data: commitBytes)))
         batch.commitIndex.append((request.project, entry))
         batch.refUpdates.append(
-            RefUpdate(project: request.project, branch: request.branch, expected: current, new: id, timeMillis: now, principal: m.author, reason: request.reason))
+            RefUpdate(
+                project: request.project,
+                branch: request.branch,
+                expected: current,
+                new: id,
+                timeMillis: now,
+                principal: m.author,
+                reason: request.reason
+            )
+        )
         overlay.add(nodes: editor.created, commit: (id, commit), index: entry)
         remember(index: entry, project: request.project)
         heads[key] = id

@@ -28,15 +28,24 @@ extension Project {
         var out: [BranchSummary] = []
         for (name, head) in try await storage.branches(project: id) {
             let created = try await storage.refCreation(project: id, branch: name)
-            var ahead = 0, behind = 0
+            var ahead = 0
+            var behind = 0
             if let trunkHead, name != trunk {
                 let d = try await divergence(head, from: trunkHead)
                 (ahead, behind) = (d.ahead, d.behind)
             }
             out.append(
                 BranchSummary(
-                    name: name, head: head, author: created?.principal, created: created.map { Clock.rfc3339($0.timeMillis) }, trunk: trunk,
-                    ahead: ahead, behind: behind, archived: Self.isArchived(name)))
+                    name: name,
+                    head: head,
+                    author: created?.principal,
+                    created: created.map { Clock.rfc3339($0.timeMillis) },
+                    trunk: trunk,
+                    ahead: ahead,
+                    behind: behind,
+                    archived: Self.isArchived(name)
+                )
+            )
         }
         return out
     }
@@ -45,7 +54,12 @@ extension Project {
     /// read, diffed and blamed but never written. Its ref log stays, so `name@T` still reads
     /// what it was at T.
     @discardableResult
-    @_spi(StoreWrites) public func archiveBranch(_ name: String, principal: String, reason: String, audit: AuditHook? = nil) async throws -> BranchInfo {
+    @_spi(StoreWrites) public func archiveBranch(
+        _ name: String,
+        principal: String,
+        reason: String,
+        audit: AuditHook? = nil
+    ) async throws -> BranchInfo {
         guard name != "main" else { throw CairnError(.conflict, "'main' cannot be archived") }
         guard !Self.isArchived(name) else {
             throw CairnError(.branchArchived, "branch '\(name)' is already archived", details: ["branch": name])
@@ -54,13 +68,33 @@ extension Project {
         try Self.validateBranchName(archived)
         let head = try await headOf(branch: name)
         if try await storage.head(project: id, branch: archived) != nil {
-            throw CairnError(.branchExists, "'\(archived)' already exists; delete it first or archive under another name", details: ["branch": archived])
+            throw CairnError(
+                .branchExists,
+                "'\(archived)' already exists; delete it first or archive under another name",
+                details: ["branch": archived]
+            )
         }
         let now = Clock.nowMillis()
         var batch = WriteBatch()
         batch.refUpdates = [
-            RefUpdate(project: id, branch: name, expected: head, new: nil, timeMillis: now, principal: principal, reason: "archived as \(archived): \(reason)"),
-            RefUpdate(project: id, branch: archived, expected: nil, new: head, timeMillis: now, principal: principal, reason: "archive of \(name): \(reason)"),
+            RefUpdate(
+                project: id,
+                branch: name,
+                expected: head,
+                new: nil,
+                timeMillis: now,
+                principal: principal,
+                reason: "archived as \(archived): \(reason)"
+            ),
+            RefUpdate(
+                project: id,
+                branch: archived,
+                expected: nil,
+                new: head,
+                timeMillis: now,
+                principal: principal,
+                reason: "archive of \(name): \(reason)"
+            ),
         ]
         if let audit { batch.audit = [audit(CommitOutcome(commit: nil, head: head, branch: archived, changed: []))] }
         do { try await storage.apply(batch) } catch is RefCASFailure {

@@ -35,7 +35,9 @@ public struct Project: Sendable {
             }
             let base = try await resolve(String(ref[..<tilde]))
             let start = try await indexEntry(base.commit)
-            guard let target = try await Ancestry.ancestor(of: start, atGeneration: start.generation - n, index: { try await indexEntry($0) }) else {
+            guard
+                let target = try await Ancestry.ancestor(of: start, atGeneration: start.generation - n, index: { try await indexEntry($0) })
+            else {
                 throw CairnError(.unknownRef, "'\(ref)' goes back past the first commit", details: ["ref": ref])
             }
             return ResolvedRef(commit: target.id, branch: nil)
@@ -44,7 +46,11 @@ public struct Project: Sendable {
             let branch = String(ref[..<at])
             let timeText = String(ref[ref.index(after: at)...])
             guard let time = Clock.parseRFC3339(timeText) else {
-                throw CairnError(.invalidRef, "'\(timeText)' in '\(ref)' is not an RFC 3339 time (e.g. 2026-11-26T16:09:28Z)", details: ["ref": ref])
+                throw CairnError(
+                    .invalidRef,
+                    "'\(timeText)' in '\(ref)' is not an RFC 3339 time (e.g. 2026-11-26T16:09:28Z)",
+                    details: ["ref": ref]
+                )
             }
             return try await resolve(branch: branch, at: time, ref: ref)
         }
@@ -65,7 +71,11 @@ public struct Project: Sendable {
     private func resolve(branch: String, at time: Millis, ref: String) async throws -> ResolvedRef {
         if let entry = try await storage.refLogEntry(project: id, branch: branch, atOrBefore: time) {
             guard let commit = entry.new else {
-                throw CairnError(.unknownRef, "branch '\(branch)' was deleted at \(Clock.rfc3339(entry.timeMillis)), before \(Clock.rfc3339(time))", details: ["ref": ref])
+                throw CairnError(
+                    .unknownRef,
+                    "branch '\(branch)' was deleted at \(Clock.rfc3339(entry.timeMillis)), before \(Clock.rfc3339(time))",
+                    details: ["ref": ref]
+                )
             }
             return ResolvedRef(commit: commit, branch: branch)
         }
@@ -74,8 +84,10 @@ public struct Project: Sendable {
             throw CairnError(.unknownRef, "no branch '\(branch)' in project '\(record.name)'", details: ["ref": ref])
         }
         throw CairnError(
-            .beforeFirstCommit, "branch '\(branch)' did not exist yet at \(Clock.rfc3339(time)); its first commit is at \(Clock.rfc3339(first.timeMillis))",
-            details: ["ref": ref, "first": Clock.rfc3339(first.timeMillis)])
+            .beforeFirstCommit,
+            "branch '\(branch)' did not exist yet at \(Clock.rfc3339(time)); its first commit is at \(Clock.rfc3339(first.timeMillis))",
+            details: ["ref": ref, "first": Clock.rfc3339(first.timeMillis)]
+        )
     }
 
     private func commitByPrefix(_ text: String) async throws -> ObjectID? {
@@ -118,7 +130,12 @@ public struct Project: Sendable {
     }
 
     @discardableResult
-    @_spi(StoreWrites) public func createBranch(_ name: String, from ref: String, principal: String, audit: AuditHook? = nil) async throws -> BranchInfo {
+    @_spi(StoreWrites) public func createBranch(
+        _ name: String,
+        from ref: String,
+        principal: String,
+        audit: AuditHook? = nil
+    ) async throws -> BranchInfo {
         try Self.validateBranchName(name)
         let start = try await resolve(ref)
         if try await storage.head(project: id, branch: name) != nil {
@@ -126,7 +143,15 @@ public struct Project: Sendable {
         }
         var batch = WriteBatch()
         batch.refUpdates = [
-            RefUpdate(project: id, branch: name, expected: nil, new: start.commit, timeMillis: Clock.nowMillis(), principal: principal, reason: "create branch from \(ref)")
+            RefUpdate(
+                project: id,
+                branch: name,
+                expected: nil,
+                new: start.commit,
+                timeMillis: Clock.nowMillis(),
+                principal: principal,
+                reason: "create branch from \(ref)"
+            )
         ]
         if let audit { batch.audit = [audit(CommitOutcome(commit: nil, head: start.commit, branch: name, changed: []))] }
         do { try await storage.apply(batch) } catch is RefCASFailure {
@@ -136,17 +161,34 @@ public struct Project: Sendable {
     }
 
     /// With `expected`, deletes only if the branch is still at that head (else `stale`).
-    @_spi(StoreWrites) public func deleteBranch(_ name: String, expected: ObjectID? = nil, principal: String, audit: AuditHook? = nil) async throws {
+    @_spi(StoreWrites) public func deleteBranch(
+        _ name: String,
+        expected: ObjectID? = nil,
+        principal: String,
+        audit: AuditHook? = nil
+    ) async throws {
         guard name != "main" else {
             throw CairnError(.conflict, "'main' cannot be deleted: every project has exactly one main")
         }
         let head = try await headOf(branch: name)
         if let expected, expected != head {
-            throw CairnError(.stale, "branch '\(name)' moved since the deletion was asked for", details: ["branch": name, "expected": expected.hex, "head": head.hex])
+            throw CairnError(
+                .stale,
+                "branch '\(name)' moved since the deletion was asked for",
+                details: ["branch": name, "expected": expected.hex, "head": head.hex]
+            )
         }
         var batch = WriteBatch()
         batch.refUpdates = [
-            RefUpdate(project: id, branch: name, expected: head, new: nil, timeMillis: Clock.nowMillis(), principal: principal, reason: "delete branch")
+            RefUpdate(
+                project: id,
+                branch: name,
+                expected: head,
+                new: nil,
+                timeMillis: Clock.nowMillis(),
+                principal: principal,
+                reason: "delete branch"
+            )
         ]
         if let audit { batch.audit = [audit(CommitOutcome(commit: nil, head: head, branch: name, changed: []))] }
         do { try await storage.apply(batch) } catch is RefCASFailure {
@@ -165,7 +207,8 @@ public struct Project: Sendable {
             throw CairnError(
                 .invalidArgument,
                 "invalid branch name '\(name)': use letters, digits, '.', '_', '-' and '/' (not leading, doubled or trailing), and not only hex digits",
-                details: ["branch": name])
+                details: ["branch": name]
+            )
         }
     }
 

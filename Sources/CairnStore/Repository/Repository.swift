@@ -13,7 +13,14 @@ public struct CommitMetadata: Sendable, Codable, Equatable {
     /// organization's workflow project, so lineage can go from a value to who signed it off.
     public var approvals: [ObjectID] = []
 
-    public init(author: String, message: String, onBehalfOf: String? = nil, actorKind: ActorKind = .user, runID: String? = nil, step: Int? = nil) {
+    public init(
+        author: String,
+        message: String,
+        onBehalfOf: String? = nil,
+        actorKind: ActorKind = .user,
+        runID: String? = nil,
+        step: Int? = nil
+    ) {
         self.author = author
         self.onBehalfOf = onBehalfOf
         self.actorKind = actorKind
@@ -61,16 +68,29 @@ public final class Repository: Sendable {
 
     /// Makes a project with an empty `main`, whose first commit marks the project's birth.
     /// Names starting with `_` are reserved for system projects, made with `system: true`.
-    @_spi(StoreWrites) public func createProject(name: String, organization: Int64, metadata: CommitMetadata, system: Bool = false, audit: AuditHook? = nil) async throws -> ProjectRecord {
+    @_spi(StoreWrites) public func createProject(
+        name: String,
+        organization: Int64,
+        metadata: CommitMetadata,
+        system: Bool = false,
+        audit: AuditHook? = nil
+    ) async throws -> ProjectRecord {
         if !(system && name.hasPrefix("_")) { try Self.validateProjectName(name) }
         let now = Clock.nowMillis()
         let empty = TreeNode.empty
         let emptyBytes = empty.encoded()
         let emptyID = ObjectID.hash(kind: ObjectKind.tree.rawValue, payload: emptyBytes)
         let commit = Commit(
-            tree: emptyID, parents: [], author: metadata.author, onBehalfOf: metadata.onBehalfOf,
-            actorKind: metadata.actorKind, runID: metadata.runID, step: metadata.step,
-            timeMillis: now, message: metadata.message)
+            tree: emptyID,
+            parents: [],
+            author: metadata.author,
+            onBehalfOf: metadata.onBehalfOf,
+            actorKind: metadata.actorKind,
+            runID: metadata.runID,
+            step: metadata.step,
+            timeMillis: now,
+            message: metadata.message
+        )
         let bytes = commit.encoded()
         let id = ObjectID.hash(kind: ObjectKind.commit.rawValue, payload: bytes)
         return try await storage.createProject(organization: organization, name: name, timeMillis: now) { project in
@@ -81,7 +101,15 @@ public final class Repository: Sendable {
             ]
             batch.commitIndex = [(project, CommitIndexEntry(id: id, generation: 0, parent: nil, skip: nil, timeMillis: now))]
             batch.refUpdates = [
-                RefUpdate(project: project, branch: "main", expected: nil, new: id, timeMillis: now, principal: metadata.author, reason: "create project")
+                RefUpdate(
+                    project: project,
+                    branch: "main",
+                    expected: nil,
+                    new: id,
+                    timeMillis: now,
+                    principal: metadata.author,
+                    reason: "create project"
+                )
             ]
             if let audit { batch.audit = [audit(CommitOutcome(commit: id, head: id, branch: "main", changed: []))] }
             return batch
@@ -93,13 +121,18 @@ public final class Repository: Sendable {
     /// A handle on one project of one organization; `project_not_found` if it has none of that name.
     public func project(_ name: String, organization: Int64) async throws -> Project {
         guard let record = try await storage.project(organization: organization, named: name) else {
-            throw CairnError(.projectNotFound, "no project named '\(name)'; `cairn project list` shows the projects", details: ["project": name])
+            throw CairnError(
+                .projectNotFound,
+                "no project named '\(name)'; `cairn project list` shows the projects",
+                details: ["project": name]
+            )
         }
         return Project(record: record, repository: self)
     }
 
     public static func validateProjectName(_ name: String, noun: String = "project") throws(CairnError) {
-        let ok = !name.isEmpty && name.utf8.count <= 64
+        let ok =
+            !name.isEmpty && name.utf8.count <= 64
             && name.utf8.allSatisfy { c in
                 (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 || c == 46
             }
@@ -108,7 +141,8 @@ public final class Repository: Sendable {
             throw CairnError(
                 .invalidArgument,
                 "invalid \(noun) name '\(name)': use 1–64 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit",
-                details: ["name": name])
+                details: ["name": name]
+            )
         }
     }
 

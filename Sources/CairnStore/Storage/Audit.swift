@@ -33,7 +33,16 @@ public struct AuditEntry: Sendable, Equatable {
     public let previousHash: ObjectID
     public let hash: ObjectID
 
-    public init(seq: Int64, timeMillis: Millis, actor: String, action: String, outcome: String, body: [UInt8], previousHash: ObjectID, hash: ObjectID) {
+    public init(
+        seq: Int64,
+        timeMillis: Millis,
+        actor: String,
+        action: String,
+        outcome: String,
+        body: [UInt8],
+        previousHash: ObjectID,
+        hash: ObjectID
+    ) {
         self.seq = seq
         self.timeMillis = timeMillis
         self.actor = actor
@@ -53,7 +62,8 @@ public struct AuditFilter: Sendable, Equatable {
     public var sinceMillis: Millis?
     public var untilMillis: Millis?
 
-    public init(actor: String? = nil, action: String? = nil, outcome: String? = nil, sinceMillis: Millis? = nil, untilMillis: Millis? = nil) {
+    public init(actor: String? = nil, action: String? = nil, outcome: String? = nil, sinceMillis: Millis? = nil, untilMillis: Millis? = nil)
+    {
         self.actor = actor
         self.action = action
         self.outcome = outcome

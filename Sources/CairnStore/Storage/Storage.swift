@@ -100,7 +100,8 @@ public struct RefUpdate: Sendable {
     public let principal: String
     public let reason: String
 
-    public init(project: Int64, branch: String, expected: ObjectID?, new: ObjectID?, timeMillis: Millis, principal: String, reason: String) {
+    public init(project: Int64, branch: String, expected: ObjectID?, new: ObjectID?, timeMillis: Millis, principal: String, reason: String)
+    {
         self.project = project
         self.branch = branch
         self.expected = expected
@@ -163,7 +164,12 @@ public protocol Storage: LeaseStore {
 
     /// Creates the project and writes `initial(projectID)` (its first commit and `main`) in the
     /// same transaction, so a project never exists without its main branch.
-    @_spi(StoreWrites) func createProject(organization: Int64, name: String, timeMillis: Millis, initial: @Sendable (Int64) -> WriteBatch) async throws -> ProjectRecord
+    @_spi(StoreWrites) func createProject(
+        organization: Int64,
+        name: String,
+        timeMillis: Millis,
+        initial: @Sendable (Int64) -> WriteBatch
+    ) async throws -> ProjectRecord
     func project(organization: Int64, named name: String) async throws -> ProjectRecord?
     func projects(organization: Int64) async throws -> [ProjectRecord]
 
@@ -185,7 +191,12 @@ public protocol Storage: LeaseStore {
     func commitIDs(project: Int64, from: [UInt8], through: [UInt8], limit: Int) async throws -> [ObjectID]
     /// Path-history rows of one path in (generation, commit) descending order, strictly after
     /// the cursor `before` in that order.
-    func pathHistory(project: Int64, path: String, before: (generation: Int, commit: ObjectID)?, limit: Int) async throws -> [PathHistoryEntry]
+    func pathHistory(
+        project: Int64,
+        path: String,
+        before: (generation: Int, commit: ObjectID)?,
+        limit: Int
+    ) async throws -> [PathHistoryEntry]
 
     /// Writes the batch in one durable transaction, or nothing; throws `RefCASFailure` on a lost race.
     @_spi(StoreWrites) func apply(_ batch: WriteBatch) async throws

@@ -20,12 +20,16 @@ public enum StoreCopy {
     /// the destination holds anything, and `conflict` if the ends differ afterwards (the source
     /// was written during the copy: stop the servers using it first).
     public static func copy(
-        from source: any Storage, to destination: any Storage, progress: @Sendable (StoreTable, Int) -> Void = { _, _ in }
+        from source: any Storage,
+        to destination: any Storage,
+        progress: @Sendable (StoreTable, Int) -> Void = { _, _ in }
     ) async throws -> [TableSummary] {
         for table in StoreTable.allCases where !(try await destination.tableRows(table, after: nil, limit: 1)).isEmpty {
             throw CairnError(
-                .storeNotEmpty, "the destination already holds data (table \(table.sqlName)); copy into a new, empty store",
-                details: ["table": table.sqlName])
+                .storeNotEmpty,
+                "the destination already holds data (table \(table.sqlName)); copy into a new, empty store",
+                details: ["table": table.sqlName]
+            )
         }
         for table in StoreTable.allCases {
             var copied = 0
@@ -41,7 +45,8 @@ public enum StoreCopy {
             throw CairnError(
                 .conflict,
                 "the copy differs from the source in table \(differ.0.table) (\(differ.1.rows) rows there, \(differ.0.rows) here): the source changed during the copy; stop its servers and copy again into a new store",
-                details: ["table": differ.0.table])
+                details: ["table": differ.0.table]
+            )
         }
         return there
     }
@@ -66,7 +71,11 @@ public enum StoreCopy {
     }
 
     /// Every row of a table, page by page in key order (pages of `pageSize`).
-    public static func forEachPage(of table: StoreTable, in storage: any Storage, _ body: ([[StoreValue]]) async throws -> Void) async throws {
+    public static func forEachPage(
+        of table: StoreTable,
+        in storage: any Storage,
+        _ body: ([[StoreValue]]) async throws -> Void
+    ) async throws {
         var after: [StoreValue]? = nil
         while true {
             let page = try await storage.tableRows(table, after: after, limit: pageSize(table))

@@ -5,7 +5,10 @@ import CairnCore
 /// numbers and audit chain (a copy that renumbered anything would break the audit hashes).
 public enum StoreTable: String, Sendable, CaseIterable, Codable {
     // In load order: every row's references are loaded before it.
-    case organization, project, object, ref, reflog, commitIndex = "commit_index", pathHistory = "path_history", audit
+    case organization, project, object, ref, reflog
+    case commitIndex = "commit_index"
+    case pathHistory = "path_history"
+    case audit
 
     /// Column names in export order; the leading `keyWidth` form the primary key.
     public var columns: [String] {

@@ -58,15 +58,18 @@ struct Chunker {
         var j = edits.startIndex
         while i < entries.endIndex || j < edits.endIndex {
             if j == edits.endIndex {
-                append(entries[i]); i += 1
+                append(entries[i])
+                i += 1
             } else if i == entries.endIndex {
                 if let v = edits[j].value { append(TreeEntry(key: edits[j].key, value: v)) }
                 j += 1
             } else if entries[i].key == edits[j].key {
                 if let v = edits[j].value { append(TreeEntry(key: edits[j].key, value: v)) }
-                i += 1; j += 1
+                i += 1
+                j += 1
             } else if entries[i].key.lexicographicallyPrecedes(edits[j].key) {
-                append(entries[i]); i += 1
+                append(entries[i])
+                i += 1
             } else {
                 if let v = edits[j].value { append(TreeEntry(key: edits[j].key, value: v)) }
                 j += 1

@@ -22,7 +22,10 @@ struct TreeCursor {
             var i = lowerBound(node.entries, key)
             if i == node.entries.count && clamp && i > 0 { i -= 1 }
             stack.append(Frame(node: node, index: i))
-            if i == node.entries.count { exhausted = true; return }
+            if i == node.entries.count {
+                exhausted = true
+                return
+            }
             if node.level == level { return }
             node = try await reader.node(node.entries[i].value)
         }
@@ -47,7 +50,10 @@ struct TreeCursor {
         var d = start
         stack[d].index += 1
         while stack[d].index >= stack[d].node.entries.count {
-            if d == 0 { exhausted = true; return }
+            if d == 0 {
+                exhausted = true
+                return
+            }
             d -= 1
             stack[d].index += 1
         }

@@ -62,7 +62,10 @@ struct TreeEditor {
                 i = j
                 removed.append(ref.key)
                 if chunker.pending.isEmpty { break }
-                if last { chunker.finish(); break }
+                if last {
+                    chunker.finish()
+                    break
+                }
                 try await parent.advance()
             }
             made.append(contentsOf: chunker.nodes)

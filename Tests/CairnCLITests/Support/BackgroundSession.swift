@@ -10,7 +10,10 @@ struct BackgroundSession: Sendable {
     init(_ plan: [String: Any]) throws {
         let data = try JSONSerialization.data(withJSONObject: plan)
         task = Task {
-            let answer = try await PythonReference.run("Tests/CairnCLITests/Support/python/mcp_session.py", try JSONSerialization.jsonObject(with: data))
+            let answer = try await PythonReference.run(
+                "Tests/CairnCLITests/Support/python/mcp_session.py",
+                try JSONSerialization.jsonObject(with: data)
+            )
             return try JSONSerialization.data(withJSONObject: answer)
         }
     }

@@ -69,7 +69,9 @@ final class CLIHarness: @unchecked Sendable {
 
     /// Opens the harness's store in this process, on whichever backend the pass runs.
     func openStorage() async throws -> any Storage {
-        if let databaseURL { return try await PostgresStorage.connect(PostgresLocation(url: databaseURL, password: TestBackend.password()), migrate: false) }
+        if let databaseURL {
+            return try await PostgresStorage.connect(PostgresLocation(url: databaseURL, password: TestBackend.password()), migrate: false)
+        }
         return try SQLiteStorage(path: storePath)
     }
 
@@ -112,7 +114,11 @@ final class CLIHarness: @unchecked Sendable {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self)
+        )
     }
 
     /// Runs with `--json` and expects success; returns the parsed output.

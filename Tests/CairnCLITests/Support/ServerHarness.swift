@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// A real `cairn serve` on a loopback port of its choosing, with a fresh data folder, and a
@@ -27,7 +27,11 @@ final class ServerHarness: @unchecked Sendable {
     /// `sharing` starts on another harness's store (its data folder, or its database): a restart.
     /// `captureErrors` keeps the server's standard error for `errorOutput` (else it is discarded).
     init(
-        extraArgs: [String] = [], environment: [String: String] = [:], omitRateLimit: Bool = false, databaseURL: String? = nil, captureErrors: Bool = false,
+        extraArgs: [String] = [],
+        environment: [String: String] = [:],
+        omitRateLimit: Bool = false,
+        databaseURL: String? = nil,
+        captureErrors: Bool = false,
         sharing: CLIHarness? = nil
     ) async throws {
         cli = try sharing ?? CLIHarness(project: "unused", initialize: false, databaseURL: databaseURL)
@@ -57,7 +61,8 @@ final class ServerHarness: @unchecked Sendable {
         var scheme = "http"
         for _ in 0..<600 {
             let text = output.text
-            if let range = text.range(of: "cairn listening on http://127.0.0.1:") ?? text.range(of: "cairn listening on https://127.0.0.1:") {
+            if let range = text.range(of: "cairn listening on http://127.0.0.1:") ?? text.range(of: "cairn listening on https://127.0.0.1:")
+            {
                 port = String(text[range.upperBound...].prefix { $0.isNumber })
                 if text[range].contains("https") { scheme = "https" }
                 break
@@ -93,11 +98,19 @@ final class ServerHarness: @unchecked Sendable {
     /// Mints an admin key for an organization offline, as the README says.
     func adminToken(org: String = "default") throws -> String {
         let r = cli.run(["admin", "token", "--json", "--org", org])
-        guard r.status == 0, let token = r.object["token"] as? String else { throw CairnTestError("admin token failed: \(r.stderr) \(r.stdout)") }
+        guard r.status == 0, let token = r.object["token"] as? String else {
+            throw CairnTestError("admin token failed: \(r.stderr) \(r.stdout)")
+        }
         return token
     }
 
-    func request(_ method: String, _ path: String, token: String? = nil, json: Any? = nil, headers: [String: String] = [:]) async throws -> Reply {
+    func request(
+        _ method: String,
+        _ path: String,
+        token: String? = nil,
+        json: Any? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Reply {
         var request = URLRequest(url: URL(string: base + path)!)
         // The whole suite runs many servers on two cores: a slow answer is not a failure here.
         request.timeoutInterval = 300
@@ -133,7 +146,8 @@ struct CairnTestError: Error, CustomStringConvertible {
 /// The test virtualenv's Python (made by scripts/test.sh), which has pyjwt and cryptography.
 func testPython() throws -> String {
     if let p = ProcessInfo.processInfo.environment["CAIRN_TEST_PYTHON"] { return p }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     let venv = root.appendingPathComponent(".venv/bin/python3").path
     guard FileManager.default.fileExists(atPath: venv) else {
         throw CairnTestError("no test virtualenv at \(venv): run scripts/test.sh, which creates it with pyjwt and cryptography")

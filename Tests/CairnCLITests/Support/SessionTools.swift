@@ -37,7 +37,9 @@ extension ServerHarness {
     func openMCPSession(_ query: String, token: String) async throws -> String {
         let initialize: [String: Any] = [
             "jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": ["protocolVersion": "2025-06-18", "capabilities": [:] as [String: Any], "clientInfo": ["name": "test", "version": "1"]],
+            "params": [
+                "protocolVersion": "2025-06-18", "capabilities": [:] as [String: Any], "clientInfo": ["name": "test", "version": "1"],
+            ],
         ]
         let opened = try await request("POST", "/v1/mcp?\(query)", token: token, json: initialize, headers: Self.mcpAccept)
         return try #require(opened.headers.first { $0.key.lowercased() == "mcp-session-id" }?.value, "\(opened.status) \(opened.text)")

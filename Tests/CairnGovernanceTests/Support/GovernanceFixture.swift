@@ -60,7 +60,11 @@ final class GovernanceFixture: @unchecked Sendable {
     }
 
     func user(_ id: String, in org: OrganizationRecord, groups: [String] = []) -> Caller {
-        Caller(principal: Principal(subject: "user:\(id)", kind: .user, groups: groups, credential: "test"), organization: org, reason: "test")
+        Caller(
+            principal: Principal(subject: "user:\(id)", kind: .user, groups: groups, credential: "test"),
+            organization: org,
+            reason: "test"
+        )
     }
 
     /// Every branch head of every project of the organization, to prove nothing moved.

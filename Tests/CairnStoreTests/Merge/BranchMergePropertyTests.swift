@@ -14,7 +14,9 @@ import Testing
         let p = try await store.makeProject()
         // The model: path → object of string members.
         var base: [String: [String: String]] = [:]
-        for i in 0..<30 { base["f/\(i).json"] = Dictionary(uniqueKeysWithValues: (0..<4).map { ("k\($0)", "v\(Int.random(in: 0..<9, using: &rng))") }) }
+        for i in 0..<30 {
+            base["f/\(i).json"] = Dictionary(uniqueKeysWithValues: (0..<4).map { ("k\($0)", "v\(Int.random(in: 0..<9, using: &rng))") })
+        }
         func encode(_ o: [String: String]) -> [UInt8] { Array((try! JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]))) }
         _ = try await p.commit(base.map { .write(path: $0.key, content: encode($0.value)) }, metadata: .test("base"))
         try await p.createBranch("theirs", from: "main", principal: "tester")
@@ -25,7 +27,8 @@ import Testing
             var state = base
             var changes: [FileChange] = []
             for _ in 0..<Int.random(in: 1...8, using: &rng) {
-                let i = Int.random(in: 0..<34, using: &rng), path = "f/\(i).json"
+                let i = Int.random(in: 0..<34, using: &rng)
+                let path = "f/\(i).json"
                 switch Int.random(in: 0..<3, using: &rng) {
                 case 0 where i >= 30:  // a new file, owned whole
                     guard !claimed.contains(path) else { continue }
@@ -37,7 +40,8 @@ import Testing
                     state[path] = nil
                 default:  // change one member of a shared file
                     guard i < 30, !claimed.contains(path) else { continue }
-                    let key = "k\(Int.random(in: 0..<4, using: &rng))", site = path + "#" + key
+                    let key = "k\(Int.random(in: 0..<4, using: &rng))"
+                    let site = path + "#" + key
                     guard !claimed.contains(site) else { continue }
                     claimed.insert(site)
                     state[path]?[key] = "\(name)-\(Int.random(in: 0..<9, using: &rng))"
@@ -50,22 +54,26 @@ import Testing
                 changes.append(state[path].map { .write(path: path, content: encode($0)) } ?? .delete(path))
             }
             let final = state
-            return (changes, { model in
-                for path in touched {
-                    if let v = final[path] {
-                        if let b = base[path], var m = model[path] {
-                            for (k, x) in v where b[k] != x { m[k] = x }
-                            model[path] = m
+            return (
+                changes,
+                { model in
+                    for path in touched {
+                        if let v = final[path] {
+                            if let b = base[path], var m = model[path] {
+                                for (k, x) in v where b[k] != x { m[k] = x }
+                                model[path] = m
+                            } else {
+                                model[path] = v
+                            }
                         } else {
-                            model[path] = v
+                            model[path] = nil
                         }
-                    } else {
-                        model[path] = nil
                     }
                 }
-            })
+            )
         }
-        let ours = side("ours"), theirs = side("theirs")
+        let ours = side("ours")
+        let theirs = side("theirs")
         if !ours.changes.isEmpty { _ = try await p.commit(ours.changes, metadata: .test("ours")) }
         if !theirs.changes.isEmpty { _ = try await p.commit(theirs.changes, branch: "theirs", metadata: .test("theirs")) }
         var expected = base

@@ -17,9 +17,12 @@ import Testing
         let store = try await TestStore()
         let p = try await store.makeProject()
         let base = try await p.commit(
-            [.write(path: "cab/1.json", content: #"{"name":"c1","capacity":10,"site":{"floor":1}}"#.bytes),
-             .write(path: "notes.txt", content: "v1\n".bytes), .write(path: "old.json", content: "{}".bytes)],
-            metadata: .test("base")).head
+            [
+                .write(path: "cab/1.json", content: #"{"name":"c1","capacity":10,"site":{"floor":1}}"#.bytes),
+                .write(path: "notes.txt", content: "v1\n".bytes), .write(path: "old.json", content: "{}".bytes),
+            ],
+            metadata: .test("base")
+        ).head
         try await p.createBranch("plan", from: "main", principal: "tester")
         return (store, p, base)
     }
@@ -27,11 +30,18 @@ import Testing
     @Test func aCleanMergeTakesBothSidesAndHasTwoParents() async throws {
         let (store, p, base) = try await diverged()
         _ = store
-        let mainHead = try await p.commit([.write(path: "cab/1.json", content: #"{"name":"c1","capacity":25,"site":{"floor":1}}"#.bytes)], metadata: .test("capacity")).head
+        let mainHead = try await p.commit(
+            [.write(path: "cab/1.json", content: #"{"name":"c1","capacity":25,"site":{"floor":1}}"#.bytes)],
+            metadata: .test("capacity")
+        ).head
         let planHead = try await p.commit(
-            [.write(path: "cab/1.json", content: #"{"name":"c1","capacity":10,"site":{"floor":2}}"#.bytes),
-             .write(path: "cab/2.json", content: #"{"name":"c2"}"#.bytes), .delete("old.json")],
-            branch: "plan", metadata: .test("plan work")).head
+            [
+                .write(path: "cab/1.json", content: #"{"name":"c1","capacity":10,"site":{"floor":2}}"#.bytes),
+                .write(path: "cab/2.json", content: #"{"name":"c2"}"#.bytes), .delete("old.json"),
+            ],
+            branch: "plan",
+            metadata: .test("plan work")
+        ).head
         #expect(try await p.mergeBase(mainHead, planHead) == base)
 
         guard case .merged(let out, let mergeBase) = try await p.merge(source: "plan", into: "main", metadata: .test("merge plan")) else {
@@ -62,12 +72,22 @@ import Testing
         let (store, p, base) = try await diverged()
         _ = store
         let mainHead = try await p.commit(
-            [.write(path: "cab/1.json", content: #"{"name":"c1","capacity":25,"site":{"floor":1}}"#.bytes), .write(path: "notes.txt", content: "main\n".bytes)],
-            metadata: .test("main side")).head
+            [
+                .write(path: "cab/1.json", content: #"{"name":"c1","capacity":25,"site":{"floor":1}}"#.bytes),
+                .write(path: "notes.txt", content: "main\n".bytes),
+            ],
+            metadata: .test("main side")
+        ).head
         let planHead = try await p.commit(
-            [.write(path: "cab/1.json", content: #"{"name":"c1","capacity":40,"site":{"floor":3}}"#.bytes), .write(path: "notes.txt", content: "plan\n".bytes)],
-            branch: "plan", metadata: .test("plan side")).head
-        guard case .conflicts(let files, let b, let o, let t) = try await p.merge(source: "plan", into: "main", metadata: .test("merge")) else {
+            [
+                .write(path: "cab/1.json", content: #"{"name":"c1","capacity":40,"site":{"floor":3}}"#.bytes),
+                .write(path: "notes.txt", content: "plan\n".bytes),
+            ],
+            branch: "plan",
+            metadata: .test("plan side")
+        ).head
+        guard case .conflicts(let files, let b, let o, let t) = try await p.merge(source: "plan", into: "main", metadata: .test("merge"))
+        else {
             Issue.record("expected conflicts")
             return
         }
@@ -80,16 +100,25 @@ import Testing
         #expect(try await p.resolve("main").commit == mainHead, "a merge with conflicts writes nothing")
 
         // One hunk settled is not enough.
-        guard case .conflicts(let left, _, _, _) = try await p.merge(
-            source: "plan", into: "main", resolutions: ["cab/1.json": ["/capacity": .theirs]], metadata: .test("merge"))
+        guard
+            case .conflicts(let left, _, _, _) = try await p.merge(
+                source: "plan",
+                into: "main",
+                resolutions: ["cab/1.json": ["/capacity": .theirs]],
+                metadata: .test("merge")
+            )
         else {
             Issue.record("expected the notes conflict to remain")
             return
         }
         #expect(left.map(\.path) == ["notes.txt"])
-        guard case .merged = try await p.merge(
-            source: "plan", into: "main", resolutions: ["cab/1.json": ["/capacity": .theirs], "notes.txt": ["": .value(.string("both\n"))]],
-            metadata: .test("merge, resolved"))
+        guard
+            case .merged = try await p.merge(
+                source: "plan",
+                into: "main",
+                resolutions: ["cab/1.json": ["/capacity": .theirs], "notes.txt": ["": .value(.string("both\n"))]],
+                metadata: .test("merge, resolved")
+            )
         else {
             Issue.record("expected the merge to complete")
             return
@@ -98,8 +127,11 @@ import Testing
         #expect(try await text(p, "notes.txt") == "both\n")
 
         // Later work on the branch merges from the last merge, not the old base: no old conflict again.
-        let planAgain = try await p.commit([.write(path: "cab/1.json", content: #"{"name":"cab one","capacity":40,"site":{"floor":3}}"#.bytes)],
-                                           branch: "plan", metadata: .test("rename")).head
+        let planAgain = try await p.commit(
+            [.write(path: "cab/1.json", content: #"{"name":"cab one","capacity":40,"site":{"floor":3}}"#.bytes)],
+            branch: "plan",
+            metadata: .test("rename")
+        ).head
         #expect(try await p.mergeBase(try await p.resolve("main").commit, planAgain) == planHead)
         guard case .merged = try await p.merge(source: "plan", into: "main", metadata: .test("merge rename")) else {
             Issue.record("expected a clean second merge")

@@ -13,7 +13,8 @@ import Testing
         let r = merge(
             #"{"name":"cab-1","capacity":10,"site":{"floor":1,"room":"a"}}"#,
             #"{"name":"cab-1","capacity":25,"site":{"floor":1,"room":"a"}}"#,
-            #"{"name":"cabinet 1","capacity":10,"site":{"floor":2,"room":"a"},"owner":"ops"}"#)
+            #"{"name":"cabinet 1","capacity":10,"site":{"floor":2,"room":"a"},"owner":"ops"}"#
+        )
         #expect(r.conflicts.isEmpty)
         #expect(r.merged == json(#"{"name":"cabinet 1","capacity":25,"site":{"floor":2,"room":"a"},"owner":"ops"}"#))
     }
@@ -53,9 +54,15 @@ import Testing
         #expect(r.conflicts.map(\.pointer) == ["/geometry"], "two edits to one shape are not combined point by point")
         #expect(r.merged.flatMap { if case .object(let o) = $0 { o["properties"] } else { nil } } == json(#"{"n":2}"#))
         // One side moving the geometry while the other edits properties is clean.
-        let clean = merge(base, ours, #"{"type":"Feature","properties":{"n":2},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}"#)
+        let clean = merge(
+            base,
+            ours,
+            #"{"type":"Feature","properties":{"n":2},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}"#
+        )
         #expect(clean.conflicts.isEmpty)
-        #expect(clean.merged == json(#"{"type":"Feature","properties":{"n":2},"geometry":{"type":"LineString","coordinates":[[0,0.5],[1,1]]}}"#))
+        #expect(
+            clean.merged == json(#"{"type":"Feature","properties":{"n":2},"geometry":{"type":"LineString","coordinates":[[0,0.5],[1,1]]}}"#)
+        )
     }
 
     @Test func arraysOfObjectsWithIdsMergeById() {
@@ -66,14 +73,32 @@ import Testing
         #expect(r.conflicts.isEmpty)
         #expect(r.merged == json(#"{"pipes":[{"id":"p1","d":150},{"id":"p2","d":200},{"id":"p4","d":80},{"id":"p5","d":60}]}"#))
 
-        let both = merge(base, #"{"pipes":[{"id":"p1","d":150},{"id":"p2","d":100},{"id":"p3","d":100}]}"#,
-                         #"{"pipes":[{"id":"p1","d":175},{"id":"p2","d":100}]}"#)
+        let both = merge(
+            base,
+            #"{"pipes":[{"id":"p1","d":150},{"id":"p2","d":100},{"id":"p3","d":100}]}"#,
+            #"{"pipes":[{"id":"p1","d":175},{"id":"p2","d":100}]}"#
+        )
         #expect(both.conflicts.map(\.pointer) == [#"/pipes/id:"p1"/d"#])
-        let gone = merge(base, #"{"pipes":[{"id":"p1","d":100},{"id":"p2","d":100}]}"#,
-                         #"{"pipes":[{"id":"p1","d":100},{"id":"p2","d":100},{"id":"p3","d":999}]}"#)
-        #expect(gone.conflicts == [MergeConflict(pointer: #"/pipes/id:"p3""#, base: json(#"{"id":"p3","d":100}"#), ours: nil, theirs: json(#"{"id":"p3","d":999}"#))])
+        let gone = merge(
+            base,
+            #"{"pipes":[{"id":"p1","d":100},{"id":"p2","d":100}]}"#,
+            #"{"pipes":[{"id":"p1","d":100},{"id":"p2","d":100},{"id":"p3","d":999}]}"#
+        )
+        #expect(
+            gone.conflicts == [
+                MergeConflict(
+                    pointer: #"/pipes/id:"p3""#,
+                    base: json(#"{"id":"p3","d":100}"#),
+                    ours: nil,
+                    theirs: json(#"{"id":"p3","d":999}"#)
+                )
+            ]
+        )
         // Integer ids are kept apart from string ids that read the same.
-        #expect(JSONMerge.merge(base: json(#"[{"id":7,"v":0}]"#), ours: json(#"[{"id":7,"v":1}]"#), theirs: json(#"[{"id":7,"v":2}]"#)).conflicts.map(\.pointer) == ["/id:7/v"])
+        #expect(
+            JSONMerge.merge(base: json(#"[{"id":7,"v":0}]"#), ours: json(#"[{"id":7,"v":1}]"#), theirs: json(#"[{"id":7,"v":2}]"#))
+                .conflicts.map(\.pointer) == ["/id:7/v"]
+        )
     }
 
     @Test func otherArraysMergeAsAWhole() {
@@ -81,11 +106,15 @@ import Testing
         #expect(r.conflicts.map(\.pointer) == ["/tags"])
         #expect(merge(#"{"tags":["a"]}"#, #"{"tags":["a","b"]}"#, #"{"tags":["a"]}"#).merged == json(#"{"tags":["a","b"]}"#))
         // Duplicate ids are not an id-keyed array.
-        #expect(merge(#"[{"id":1},{"id":1}]"#, #"[{"id":1,"x":1},{"id":1}]"#, #"[{"id":1},{"id":1,"y":1}]"#).conflicts.map(\.pointer) == [""])
+        #expect(
+            merge(#"[{"id":1},{"id":1}]"#, #"[{"id":1,"x":1},{"id":1}]"#, #"[{"id":1},{"id":1,"y":1}]"#).conflicts.map(\.pointer) == [""]
+        )
     }
 
     @Test func everyResolution() {
-        let base = #"{"a":1,"b":1,"c":1,"d":1}"#, ours = #"{"a":2,"b":2,"c":2,"d":2}"#, theirs = #"{"a":3,"b":3,"c":3,"d":3}"#
+        let base = #"{"a":1,"b":1,"c":1,"d":1}"#
+        let ours = #"{"a":2,"b":2,"c":2,"d":2}"#
+        let theirs = #"{"a":3,"b":3,"c":3,"d":3}"#
         #expect(merge(base, ours, theirs).conflicts.count == 4)
         let r = merge(base, ours, theirs, ["/a": .ours, "/b": .theirs, "/c": .value(.string("rewritten"))])
         #expect(r.conflicts.map(\.pointer) == ["/d"], "the merge completes only when every hunk is resolved")
@@ -109,21 +138,35 @@ import Testing
         guard case .object(var top) = doc else { return doc }
         switch change {
         case .set(let path, let v):
-            if path.count == 1 { top[path[0]] = v } else if case .object(var inner)? = top[path[0]] { inner[path[1]] = v; top[path[0]] = .object(inner) }
+            if path.count == 1 {
+                top[path[0]] = v
+            } else if case .object(var inner)? = top[path[0]] {
+                inner[path[1]] = v
+                top[path[0]] = .object(inner)
+            }
         case .remove(let path):
-            if path.count == 1 { top[path[0]] = nil } else if case .object(var inner)? = top[path[0]] { inner[path[1]] = nil; top[path[0]] = .object(inner) }
+            if path.count == 1 {
+                top[path[0]] = nil
+            } else if case .object(var inner)? = top[path[0]] {
+                inner[path[1]] = nil
+                top[path[0]] = .object(inner)
+            }
         case .setElement(let key, let id, let field, let v):
             if case .array(let a)? = top[key] {
-                top[key] = .array(a.map { e in
-                    guard case .object(var o) = e, o["id"] == .string(id) else { return e }
-                    o[field] = v
-                    return .object(o)
-                })
+                top[key] = .array(
+                    a.map { e in
+                        guard case .object(var o) = e, o["id"] == .string(id) else { return e }
+                        o[field] = v
+                        return .object(o)
+                    }
+                )
             }
         case .addElement(let key, let e):
             if case .array(let a)? = top[key] { top[key] = .array(a + [e]) }
         case .removeElement(let key, let id):
-            if case .array(let a)? = top[key] { top[key] = .array(a.filter { if case .object(let o) = $0 { o["id"] != .string(id) } else { true } }) }
+            if case .array(let a)? = top[key] {
+                top[key] = .array(a.filter { if case .object(let o) = $0 { o["id"] != .string(id) } else { true } })
+            }
         }
         return .object(top)
     }
@@ -162,13 +205,20 @@ import Testing
                 switch (k % 3, Int.random(in: 0..<3, using: &rng)) {
                 case (0, 0): if claim("/s\(k)") { out.append(.set(["s\(k)"], scalar())) }
                 case (0, _): if claim("/s\(k)") { out.append(.remove(["s\(k)"])) }
-                case (1, 0): let f = "f\(Int.random(in: 0..<4, using: &rng))"; if claim("/o\(k)/\(f)") { out.append(.set(["o\(k)", f], scalar())) }
-                case (1, 1): let f = "f\(Int.random(in: 0..<4, using: &rng))"; if claim("/o\(k)/\(f)") { out.append(.remove(["o\(k)", f])) }
+                case (1, 0):
+                    let f = "f\(Int.random(in: 0..<4, using: &rng))"
+                    if claim("/o\(k)/\(f)") { out.append(.set(["o\(k)", f], scalar())) }
+                case (1, 1):
+                    let f = "f\(Int.random(in: 0..<4, using: &rng))"
+                    if claim("/o\(k)/\(f)") { out.append(.remove(["o\(k)", f])) }
                 case (1, _): if claim("/o\(k)/new-\(side)") { out.append(.set(["o\(k)", "new-\(side)"], scalar())) }
                 case (2, 0):
-                    let e = "e\(Int.random(in: 0..<4, using: &rng))", field = Bool.random(using: &rng) ? "v" : "w"
+                    let e = "e\(Int.random(in: 0..<4, using: &rng))"
+                    let field = Bool.random(using: &rng) ? "v" : "w"
                     if claim("/a\(k)/\(e)/\(field)") { out.append(.setElement("a\(k)", e, field, scalar())) }
-                case (2, 1): let e = "e\(Int.random(in: 0..<4, using: &rng))"; if claim("/a\(k)/\(e)") { out.append(.removeElement("a\(k)", e)) }
+                case (2, 1):
+                    let e = "e\(Int.random(in: 0..<4, using: &rng))"
+                    if claim("/a\(k)/\(e)") { out.append(.removeElement("a\(k)", e)) }
                 default:
                     let id = "\(side)-\(out.count)"
                     if claim("/a\(k)/\(id)") { out.append(.addElement("a\(k)", .object(["id": .string(id), "v": scalar()]))) }
@@ -176,7 +226,8 @@ import Testing
             }
             return out
         }
-        let oursChanges = changes(side: "ours"), theirsChanges = changes(side: "theirs")
+        let oursChanges = changes(side: "ours")
+        let theirsChanges = changes(side: "theirs")
         let ours = oursChanges.reduce(base) { Self.apply($1, to: $0) }
         let theirs = theirsChanges.reduce(base) { Self.apply($1, to: $0) }
         let expected = theirsChanges.reduce(ours) { Self.apply($1, to: $0) }

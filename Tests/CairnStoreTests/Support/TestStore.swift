@@ -3,6 +3,7 @@ import CairnSQLite
 @_spi(StoreWrites) import CairnStore
 import CairnTestSupport
 import Foundation
+import Testing
 
 /// A fresh, empty store: a SQLite file in a temporary folder, or on the PostgreSQL pass (see
 /// `TestBackend`) a schema of its own in the test cluster. Every test body runs on both.
@@ -61,5 +62,3 @@ func expectError<T>(_ code: CairnError.Code, _ body: () async throws -> T, sourc
         Issue.record("expected \(code.rawValue), got \(error)", sourceLocation: sourceLocation)
     }
 }
-
-import Testing
