@@ -201,7 +201,8 @@ let package = Package(
         .testTarget(
             name: "CairnCLITests",
             dependencies: [
-                "CairnCLI", "CairnGovernance", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn", "CairnTorture", "CairnTestSupport",
+                "CairnCLI", "CairnGovernance", "CairnEngine", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn", "CairnTorture",
+                "CairnTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Support/python", "Support/ontology"],

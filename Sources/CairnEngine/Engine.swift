@@ -21,7 +21,7 @@ public final class Engine: Sendable {
     }
 
     /// The eight primitives: the only tools an agent has.
-    public static let tools = ["Read", "Write", "Edit", "Delete", "Glob", "Grep", "Run", "Solve"]
+    public static let tools = Primitive.all.map(\.name)
 
     public let gateway: Gateway
     public let recovery: RecoveryPolicy

@@ -2,96 +2,25 @@ import CairnEngine
 import Foundation
 import MCP
 
-/// The eight primitives, the only tools an agent has: their names, JSON Schemas, descriptions
-/// written for a language model, and truthful annotations. Every call goes through the Gateway
-/// as the agent, on the run's own branch.
+/// The eight primitives as MCP tools: the engine's descriptions and schemas (`Primitive`), in
+/// the SDK's types. Every call goes through the Gateway as the agent, on the run's own branch.
 enum AgentTools {
-    // (The names are the engine's: `Engine.tools`.)
-    static let names = Engine.tools
-
     /// Made once: decoding the schemas costs milliseconds (the SDK's `Value` decoding compiles
     /// a regex per string), too much to pay at every `tools/list`.
-    static let all: [Tool] = {
-        [
-            tool(
-                "Read",
-                readOnly: true,
-                destructive: false,
-                idempotent: true,
-                "Read a file of the world model (each entity is a JSON file: a GeoJSON Feature with properties and links). Returns its lines numbered from 1, a page at a time: pass `offset` (first line) and `limit` to read more of a long file.",
-                #"{"type":"object","properties":{"path":{"type":"string","description":"The file's path in the project, e.g. fiber/cabinets/1.json"},"offset":{"type":"integer","minimum":1,"description":"First line to return (1-based)"},"limit":{"type":"integer","minimum":1,"maximum":2000,"description":"At most this many lines"}},"required":["path"],"additionalProperties":false}"#
-            ),
-            tool(
-                "Write",
-                readOnly: false,
-                destructive: true,
-                idempotent: true,
-                "Create or replace a whole file, as one commit on this run's branch (validated against the project's ontology; refused with the violations if it breaks a rule). Give the reason for the change: it is recorded as the commit's why. Prefer Edit for small changes to an existing file.",
-                #"{"type":"object","properties":{"path":{"type":"string","description":"The file's path in the project"},"content":{"type":"string","description":"The complete new content (JSON for entities)"},"reason":{"type":"string","minLength":1,"description":"Why this change is made"}},"required":["path","content","reason"],"additionalProperties":false}"#
-            ),
-            tool(
-                "Edit",
-                readOnly: false,
-                destructive: true,
-                idempotent: false,
-                "Replace an exact piece of text in a file, as one commit on this run's branch. `old` must occur exactly once (or pass `all` to replace every occurrence); read the file first to copy it exactly. Give the reason for the change.",
-                #"{"type":"object","properties":{"path":{"type":"string"},"old":{"type":"string","minLength":1,"description":"The exact text to replace"},"new":{"type":"string","description":"The replacement"},"all":{"type":"boolean","description":"Replace every occurrence"},"reason":{"type":"string","minLength":1,"description":"Why this change is made"}},"required":["path","old","new","reason"],"additionalProperties":false}"#
-            ),
-            tool(
-                "Delete",
-                readOnly: false,
-                destructive: true,
-                idempotent: true,
-                "Delete a file, or every file a glob matches, as one commit on this run's branch (history keeps every past version). Give the reason.",
-                #"{"type":"object","properties":{"path":{"type":"string","description":"A path or a glob (*, **, ?, [...])"},"reason":{"type":"string","minLength":1,"description":"Why"}},"required":["path","reason"],"additionalProperties":false}"#
-            ),
-            tool(
-                "Glob",
-                readOnly: true,
-                destructive: false,
-                idempotent: true,
-                "List the paths matching a glob (`*` within a folder, `**` across folders, `?`, `[...]`), in order, a page at a time: pass the returned `next` as `cursor` for more.",
-                #"{"type":"object","properties":{"pattern":{"type":"string","minLength":1,"description":"e.g. fiber/**/*.json"},"limit":{"type":"integer","minimum":1,"maximum":5000},"cursor":{"type":"string"}},"required":["pattern"],"additionalProperties":false}"#
-            ),
-            tool(
-                "Grep",
-                readOnly: true,
-                destructive: false,
-                idempotent: true,
-                "Search file contents with a regular expression (PCRE2). `mode`: `files` (which files match, the default), `lines` (matching lines with their numbers, optionally with `context` lines around) or `count` (matches per file). Narrow with `glob`.",
-                #"{"type":"object","properties":{"pattern":{"type":"string","minLength":1},"glob":{"type":"string"},"mode":{"type":"string","enum":["files","lines","count"]},"caseInsensitive":{"type":"boolean"},"context":{"type":"integer","minimum":0,"maximum":20},"limit":{"type":"integer","minimum":1,"maximum":10000}},"required":["pattern"],"additionalProperties":false}"#
-            ),
-            tool(
-                "Run",
-                readOnly: false,
-                destructive: true,
-                idempotent: true,
-                "Deterministic geo-math on the world model (no network): `distance` and `length` (haversine and WGS84 geodesic), `area` (geodesic), `centroid`, `bbox`, `contains`, `nearest`, `snap` (nearest road position), `route` (along the roads, by distance or time, respecting one-way streets), `isochrone` (what is reachable within a budget). Points are [lon, lat]; `inputs` are paths or globs of GeoJSON files (Point files give points to the point functions). With `output` (and a `reason`) the result is also written there.",
-                #"{"type":"object","properties":{"function":{"type":"string","enum":["distance","length","area","centroid","bbox","contains","nearest","snap","route","isochrone"]},"points":{"type":"array","items":{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":2}},"inputs":{"type":"array","items":{"type":"string"}},"geometry":{"type":"object"},"roads":{"type":"string","description":"The road files (a glob, default roads/**)"},"classes":{"type":"array","items":{"type":"string"}},"weight":{"type":"string","enum":["distance","time"]},"budget":{"type":"number","minimum":0},"output":{"type":"string"},"reason":{"type":"string"}},"required":["function"],"additionalProperties":false}"#
-            ),
-            tool(
-                "Solve",
-                readOnly: false,
-                destructive: false,
-                idempotent: false,
-                "Optimization on local solvers: `linear` (an LP or MIP model file, .json/.lp/.mps, or an inline `model`), `routing` (vehicles with capacities and time windows: `depots` and `stops` Point files, costs along `roads`), `facility_location` (which `depots` serve which `stops`), `crew_assignment` (which crew takes which work order). Returns status, objective, bound and gap, values, binding constraints and the objective's drivers. With `output` (and a `reason`), the model, result and log are written to output/<timestamp>/.",
-                #"{"type":"object","properties":{"kind":{"type":"string","enum":["linear","routing","facility_location","crew_assignment"]},"input":{"type":"string"},"model":{},"format":{"type":"string","enum":["json","lp","mps"]},"timeLimit":{"type":"number","exclusiveMinimum":0,"maximum":600},"gap":{"type":"number","minimum":0},"seed":{"type":"integer","minimum":0},"iterations":{"type":"integer","minimum":1,"maximum":1000000},"stops":{"type":"string"},"depots":{"type":"string"},"roads":{"type":"string"},"vehicles":{"type":"integer","minimum":1},"capacity":{"type":"number","minimum":0},"shiftEnd":{"type":"number","minimum":0},"maxDistance":{"type":"number","minimum":0},"output":{"type":"string"},"reason":{"type":"string"}},"required":["kind"],"additionalProperties":false}"#
-            ),
-        ]
-    }()
+    static let all: [Tool] = Primitive.all.map(tool)
 
-    static func tool(_ name: String, readOnly: Bool, destructive: Bool, idempotent: Bool, _ description: String, _ schema: String) -> Tool {
-        // The schemas are literals of this file: decoding them cannot fail.
-        let inputSchema = try! JSONDecoder().decode(Value.self, from: Data(schema.utf8))
+    static func tool(_ primitive: Primitive) -> Tool {
+        // The schemas are the engine's literals, already parsed once: decoding them cannot fail.
+        let inputSchema = try! JSONDecoder().decode(Value.self, from: Data(primitive.schemaText.utf8))
         return Tool(
-            name: name,
-            description: description,
+            name: primitive.name,
+            description: primitive.description,
             inputSchema: inputSchema,
             annotations: .init(
-                title: name,
-                readOnlyHint: readOnly,
-                destructiveHint: destructive,
-                idempotentHint: idempotent,
+                title: primitive.name,
+                readOnlyHint: primitive.readOnly,
+                destructiveHint: primitive.destructive,
+                idempotentHint: primitive.idempotent,
                 openWorldHint: false
             )
         )

@@ -131,6 +131,10 @@ public actor RunSession {
                 recording = made
                 var acting = caller
                 acting.call = RunCall(run: run.id, step: seq, record: made.companion, draft: draft)
+                // The arguments fit the schema the tool advertises, or nothing is done.
+                if let primitive = Primitive.named(tool) {
+                    try ArgumentSchema.check(argumentsJSON, against: primitive.schema, tool: tool)
+                }
                 outcome = try await perform(tool, arguments, as: acting, bounds: try await bounds())
             } catch let e as CairnError {
                 failure = e.clientFacing
