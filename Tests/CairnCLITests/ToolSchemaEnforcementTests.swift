@@ -127,7 +127,9 @@ import Testing
         #expect(try await server.request("GET", "/v1/orgs/default/projects/city/commits?limit=1", token: admin).text == mainBefore)
     }
 
-    @Test("a Solve time limit over the 600 s the tool advertises is refused over MCP, though the HTTP API allows up to a day")
+    @Test(
+        "a Solve time limit over the 600 s the tool advertises is refused over MCP, though the HTTP API allows up to a day; maxDuration is taken as over HTTP"
+    )
     func solveTimeLimitAsAdvertised() async throws {
         let (server, _, agent) = try await MCPSurfaceTests.setUp()
         let solve: [String: Any] = ["kind": "facility_location", "depots": "fiber/cabinets/*.json", "stops": "fiber/cabinets/2.json"]
@@ -137,7 +139,8 @@ import Testing
                 "http": ["url": server.base + "/v1/mcp?project=city&onBehalfOf=user:ana", "token": agent],
                 "calls": [
                     ["tool": "Solve", "arguments": solve.merging(["timeLimit": 601]) { $1 }],
-                    ["tool": "Solve", "arguments": solve.merging(["timeLimit": 600]) { $1 }],
+                    // A route duration bound, as over HTTP (the tool once lacked it).
+                    ["tool": "Solve", "arguments": solve.merging(["timeLimit": 600, "maxDuration": 3600]) { $1 }],
                 ],
             ]
         )
