@@ -114,9 +114,8 @@ extension Gateway {
         )
     }
 
-    /// Facility location and assignment as a MIP: open facilities (binary, paying each one's
-    /// `cost`), assign every customer to one open facility within `maxDistance`, within each
-    /// facility's `capacity` of total demand; minimize opening costs plus demand × distance.
+    /// Facility location and assignment as a MIP (see `AssignmentTemplates.facilityLocation`),
+    /// on the facilities (`depots`) and customers (`stops`) of the request, at their costs.
     func facilityModel(
         _ caller: Caller,
         _ project: Project,
@@ -137,59 +136,26 @@ extension Gateway {
             kind: "facility_location",
             roles: ("candidate facilities", "customers")
         )
-        var variables: [LinearModel.Variable] = []
-        var constraints: [LinearModel.Constraint] = []
-        var objective: [String: Double] = [:]
-        var assign: [(key: (String, String), value: String)] = []
-        for facility in facilities {
-            variables.append(.init(name: "open[\(facility.path)]", type: .binary))
-            objective["open[\(facility.path)]"] = number(facility.properties, "cost") ?? 0
+        do {
+            let built = try AssignmentTemplates.facilityLocation(
+                facilities: facilities.map(Self.site),
+                customers: customers.map(Self.site),
+                distances: distances,
+                maxDistance: request.maxDistance,
+                capacity: request.capacity
+            )
+            return (built.model, built.assignments)
+        } catch {
+            throw CairnError(
+                .unprocessable,
+                "\(error.customer) has no facility within \(request.maxDistance ?? 0) m",
+                details: ["path": error.customer, "reason": "infeasible"]
+            )
         }
-        for (c, customer) in customers.enumerated() {
-            let demand = number(customer.properties, "demand") ?? 1
-            var choices: [String: Double] = [:]
-            for (f, facility) in facilities.enumerated() {
-                let d = distances[f][facilities.count + c]
-                if let limit = request.maxDistance, d > limit { continue }
-                let x = "assign[\(customer.path)→\(facility.path)]"
-                variables.append(.init(name: x, type: .binary))
-                objective[x] = demand * d
-                choices[x] = 1
-                assign.append(((customer.path, facility.path), x))
-                constraints.append(
-                    .init(
-                        name: "only-open[\(customer.path)→\(facility.path)]",
-                        terms: [x: 1, "open[\(facility.path)]": -1],
-                        op: .lessOrEqual,
-                        rhs: 0
-                    )
-                )
-            }
-            guard !choices.isEmpty else {
-                throw CairnError(
-                    .unprocessable,
-                    "\(customer.path) has no facility within \(request.maxDistance ?? 0) m",
-                    details: ["path": customer.path, "reason": "infeasible"]
-                )
-            }
-            constraints.append(.init(name: "served[\(customer.path)]", terms: choices, op: .equal, rhs: 1))
-        }
-        for facility in facilities {
-            guard let capacity = number(facility.properties, "capacity") ?? request.capacity else { continue }
-            var terms: [String: Double] = ["open[\(facility.path)]": -capacity]
-            for (c, customer) in customers.enumerated() where assign.contains(where: { $0.key == (customer.path, facility.path) }) {
-                terms["assign[\(customer.path)→\(facility.path)]"] = number(customers[c].properties, "demand") ?? 1
-            }
-            constraints.append(.init(name: "capacity[\(facility.path)]", terms: terms, op: .lessOrEqual, rhs: 0))
-        }
-        return (LinearModel(sense: .minimize, variables: variables, constraints: constraints, objective: objective), assign)
     }
 
-    /// Crew assignment as a MIP: each work order (`stops`; properties `minutes`, `priority` 1–3)
-    /// goes to one crew (`depots`, where each crew starts; property `minutes`, else `capacity`:
-    /// the minutes of its shift) or is left for another day; a crew's orders fit its minutes;
-    /// minimize the distance from each crew's depot to its orders, plus, for each order left, a
-    /// penalty that grows with its priority (1 most urgent): 100 km × (4 − priority).
+    /// Crew assignment as a MIP (see `AssignmentTemplates.crewAssignment`), on the crews
+    /// (`depots`, where each starts) and work orders (`stops`) of the request, at their costs.
     func crewModel(
         _ caller: Caller,
         _ project: Project,
@@ -210,35 +176,19 @@ extension Gateway {
             kind: "crew_assignment",
             roles: ("crews, where each starts", "work orders")
         )
-        var variables: [LinearModel.Variable] = []
-        var constraints: [LinearModel.Constraint] = []
-        var objective: [String: Double] = [:]
-        var assign: [(key: (String, String), value: String)] = []
-        var shift: [String: [String: Double]] = [:]
-        for (o, order) in orders.enumerated() {
-            let skip = "leave[\(order.path)]"
-            variables.append(.init(name: skip, type: .binary))
-            objective[skip] = 100_000 * (4 - min(3, max(1, number(order.properties, "priority") ?? 2)))
-            var choices: [String: Double] = [skip: 1]
-            for (c, crew) in crews.enumerated() {
-                let d = distances[c][crews.count + o]
-                if let limit = request.maxDistance, d > limit { continue }
-                let x = "assign[\(order.path)→\(crew.path)]"
-                variables.append(.init(name: x, type: .binary))
-                objective[x] = d
-                choices[x] = 1
-                assign.append(((order.path, crew.path), x))
-                shift[crew.path, default: [:]][x] = number(order.properties, "minutes") ?? 60
-            }
-            constraints.append(.init(name: "once[\(order.path)]", terms: choices, op: .equal, rhs: 1))
-        }
-        for crew in crews {
-            let minutes = number(crew.properties, "minutes") ?? request.capacity ?? 480
-            if let terms = shift[crew.path] {
-                constraints.append(.init(name: "shift[\(crew.path)]", terms: terms, op: .lessOrEqual, rhs: minutes))
-            }
-        }
-        return (LinearModel(sense: .minimize, variables: variables, constraints: constraints, objective: objective), assign)
+        let built = AssignmentTemplates.crewAssignment(
+            crews: crews.map(Self.site),
+            orders: orders.map(Self.site),
+            distances: distances,
+            maxDistance: request.maxDistance,
+            capacity: request.capacity
+        )
+        return (built.model, built.assignments)
+    }
+
+    /// A Point file as a template's site: its path and its number properties.
+    static func site(_ place: (path: String, point: Coordinate, properties: [String: Any])) -> Site {
+        Site(path: place.path, numbers: place.properties.compactMapValues { ($0 as? NSNumber)?.doubleValue })
     }
 
     /// The two sets of Point files a template pairs up (`depots` and `stops`: facilities and

@@ -20,10 +20,12 @@ public struct LinearModel: Sendable, Codable, Equatable {
         public var upper: Double?
         public var type: VariableType
 
+        /// Without `upper`, a binary is bounded by 1, as in the JSON form: a binary built in
+        /// code once took 2 (a facility opened twice for twice its capacity).
         public init(name: String, lower: Double? = 0, upper: Double? = nil, type: VariableType = .continuous) {
             self.name = name
             self.lower = lower
-            self.upper = upper
+            self.upper = upper ?? (type == .binary ? 1 : nil)
             self.type = type
         }
 
