@@ -192,6 +192,28 @@ import Testing
             reference.status == "optimal" && abs(reference.objective - (result["objective"] as? Double ?? 0)) < 1e-6 * reference.objective
         )
     }
+
+    @Test("CLI: facility location never opens a facility twice: a near cabinet full at its capacity sends the rest to a far one")
+    func facilityLocationOpensEachFacilityOnce() throws {
+        let cli = try CLIHarness()
+        func point(_ path: String, _ lon: Double, _ lat: Double, _ properties: String) {
+            let feature = #"{"type":"Feature","geometry":{"type":"Point","coordinates":[\#(lon),\#(lat)]},"properties":{\#(properties)}}"#
+            #expect(cli.run("write", path, "--content", feature, "-m", "site").status == 0)
+        }
+        point("cabinets/near.json", 24.9400, 60.1700, #""capacity":2"#)
+        point("cabinets/far.json", 25.2000, 60.3000, #""capacity":10"#)
+        for i in 0..<3 { point("drops/\(i).json", 24.9401 + Double(i) * 0.0001, 60.1701, #""demand":1"#) }
+        let solved = cli.run("solve", "facility_location", "--depots", "cabinets/*.json", "--stops", "drops/*.json", "--json")
+        #expect(solved.status == 0, "\(solved.stdout) \(solved.stderr)")
+        let result = solved.object["result"] as? [String: Any] ?? [:]
+        #expect(result["status"] as? String == "optimal", "\(solved.stdout)")
+        // A facility is opened once or not at all (a binary once took 2: twice the capacity).
+        let values = result["values"] as? [String: Double] ?? [:]
+        #expect(values.filter { $0.key.hasPrefix("open[") }.values.allSatisfy { $0 == 0 || $0 == 1 }, "\(values)")
+        let assignments = solved.object["assignments"] as? [String: String] ?? [:]
+        #expect(assignments.values.filter { $0 == "cabinets/near.json" }.count == 2, "\(assignments)")
+        #expect(assignments.values.filter { $0 == "cabinets/far.json" }.count == 1, "\(assignments)")
+    }
 }
 
 /// HiGHS through the solve tests' reference script (PyPI highspy in the test virtualenv).
