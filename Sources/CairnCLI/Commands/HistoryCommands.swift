@@ -122,7 +122,7 @@ struct BranchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: nil, reason: "list branches")
+                let c = try await LocalAccess(global, project: project, author: nil, reason: "list branches")
                 let all = try await c.gateway.branches(c.caller, project: c.project)
                 global.console.emit(all) {
                     all.map { b in
@@ -143,7 +143,7 @@ struct BranchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: author, reason: message ?? "archive branch \(name)")
+                let c = try await LocalAccess(global, project: project, author: author, reason: message ?? "archive branch \(name)")
                 let b = try await c.gateway.archiveBranch(c.caller, project: c.project, branch: name)
                 global.console.emit(b) { "archived \(name) as \(b.name) at \(b.head.short)" }
             }
@@ -160,7 +160,7 @@ struct BranchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: author, reason: "create branch \(name)")
+                let c = try await LocalAccess(global, project: project, author: author, reason: "create branch \(name)")
                 let b = try await c.gateway.createBranch(c.caller, project: c.project, branch: name, from: from)
                 global.console.emit(b) { "created branch \(b.name) at \(b.head.short)" }
             }
@@ -176,7 +176,7 @@ struct BranchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: author, reason: "delete branch \(name)")
+                let c = try await LocalAccess(global, project: project, author: author, reason: "delete branch \(name)")
                 try await c.gateway.deleteBranch(c.caller, project: c.project, branch: name)
                 struct Out: Encodable { let deleted: String }
                 global.console.emit(Out(deleted: name)) { "deleted branch \(name)" }

@@ -27,7 +27,7 @@ struct Merge: AsyncParsableCommand {
         var conflicted = false
         try await runReporting(global) {
             let resolutions = try Self.resolutions(resolve)
-            let c = try await LocalChange(global, project: project, author: author, reason: message ?? "merge \(source) into \(into)")
+            let c = try await LocalAccess(global, project: project, author: author, reason: message ?? "merge \(source) into \(into)")
             let outcome = try await c.gateway.merge(c.caller, project: c.project, source: source, into: into, resolutions: resolutions)
             switch outcome {
             case .merged(let out, _):

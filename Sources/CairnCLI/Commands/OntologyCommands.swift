@@ -34,7 +34,7 @@ struct OntologyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: nil, reason: "show ontology")
+                let c = try await LocalAccess(global, project: project, author: nil, reason: "show ontology")
                 let (_, _, bytes) = try await c.gateway.readBytes(c.caller, project: c.project, path: Ontology.path, at: at)
                 Console.writeOut(String(decoding: bytes, as: UTF8.self))
             }
@@ -50,7 +50,7 @@ struct OntologyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: nil, reason: "check ontology")
+                let c = try await LocalAccess(global, project: project, author: nil, reason: "check ontology")
                 let r = try await c.gateway.checkOntology(c.caller, project: c.project, ontology: Array(try readLocalFile(file)), at: at)
                 global.console.emit(r) { OntologyCommand.report(r) }
             }
@@ -100,7 +100,7 @@ struct Violations: AsyncParsableCommand {
     func run() async throws {
         var found = false
         try await runReporting(global) {
-            let c = try await LocalChange(global, project: project, author: nil, reason: "violations")
+            let c = try await LocalAccess(global, project: project, author: nil, reason: "violations")
             let r = try await c.gateway.violations(c.caller, project: c.project, at: at, limit: limit, after: cursor)
             found = !r.violations.isEmpty
             global.console.emit(r) {

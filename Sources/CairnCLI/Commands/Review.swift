@@ -59,7 +59,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: who.author, reason: title)
+                let c = try await LocalAccess(global, project: project, author: who.author, reason: title)
                 let v = try await c.gateway.openMergeRequest(
                     c.caller,
                     project: c.project,
@@ -83,7 +83,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: nil, reason: "list merge requests")
+                let c = try await LocalAccess(global, project: project, author: nil, reason: "list merge requests")
                 var wanted: MergeRequest.State?
                 if let state {
                     guard let s = MergeRequest.State(rawValue: state) else {
@@ -112,7 +112,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: nil, reason: "show merge request")
+                let c = try await LocalAccess(global, project: project, author: nil, reason: "show merge request")
                 if diff {
                     let d = try await c.gateway.mergeRequestDiff(c.caller, project: c.project, number: number)
                     global.console.emit(d) { d.entities.map { "\($0.change)  \($0.path)" }.joined(separator: "\n") }
@@ -135,7 +135,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: who.author, reason: "comment")
+                let c = try await LocalAccess(global, project: project, author: who.author, reason: "comment")
                 let v = try await c.gateway.comment(c.caller, project: c.project, number: number, body: body, path: path)
                 global.console.emit(v) { "commented on " + MergeRequestCommand.line(v) }
             }
@@ -159,7 +159,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
                 guard let v = MergeRequest.Verdict(rawValue: verdict) else {
                     throw CairnError(.invalidArgument, "the verdict is approve, request_changes or reject")
                 }
-                let c = try await LocalChange(global, project: project, author: who.author, reason: message)
+                let c = try await LocalAccess(global, project: project, author: who.author, reason: message)
                 let view = try await c.gateway.review(c.caller, project: c.project, number: number, verdict: v, rationale: message)
                 global.console.emit(view) { "\(v.rawValue): " + MergeRequestCommand.line(view) }
             }
@@ -182,7 +182,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
             var conflicted = false
             try await runReporting(global) {
                 let resolutions = try Merge.resolutions(resolve)
-                let c = try await LocalChange(global, project: project, author: who.author, reason: message ?? "merge request !\(number)")
+                let c = try await LocalAccess(global, project: project, author: who.author, reason: message ?? "merge request !\(number)")
                 switch try await c.gateway.mergeMergeRequest(c.caller, project: c.project, number: number, resolutions: resolutions) {
                 case .merged(let v, let out):
                     global.console.emit(v) { "merged " + MergeRequestCommand.line(v) + "\n" + Format.outcome(out) }
@@ -206,7 +206,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: who.author, reason: "close merge request")
+                let c = try await LocalAccess(global, project: project, author: who.author, reason: "close merge request")
                 let v = try await c.gateway.closeMergeRequest(c.caller, project: c.project, number: number)
                 global.console.emit(v) { "closed " + MergeRequestCommand.line(v) }
             }
@@ -235,7 +235,7 @@ struct ApprovalCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: nil, author: nil, reason: "list approvals")
+                let c = try await LocalAccess(global, project: nil, author: nil, reason: "list approvals")
                 var wanted: PendingApproval.State?
                 if let state {
                     guard let s = PendingApproval.State(rawValue: state) else {
@@ -265,7 +265,7 @@ struct ApprovalCommand: AsyncParsableCommand {
                 guard verdict == "approve" || verdict == "reject" else {
                     throw CairnError(.invalidArgument, "the verdict is approve or reject")
                 }
-                let c = try await LocalChange(global, project: nil, author: author, reason: message)
+                let c = try await LocalAccess(global, project: nil, author: author, reason: message)
                 let a = try await c.gateway.decideApproval(c.caller, id: id, approve: verdict == "approve", rationale: message)
                 global.console.emit(a) { ApprovalCommand.line(a) }
             }

@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
             request.budget = budget
             request.output = output
             request.message = message
-            let c = try await LocalChange(global, project: project, author: author, reason: message ?? "run \(function)")
+            let c = try await LocalAccess(global, project: project, author: author, reason: message ?? "run \(function)")
             let result = try await c.gateway.run(c.caller, project: c.project, request)
             global.console.emit(result) {
                 let e = JSONEncoder()

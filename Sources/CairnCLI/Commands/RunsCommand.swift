@@ -24,7 +24,7 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: nil, reason: "replay run \(id)")
+                let c = try await LocalAccess(global, project: project, author: nil, reason: "replay run \(id)")
                 let report = try await RunReplay.replay(engine: Engine(gateway: c.gateway), caller: c.caller, project: c.project, id: id)
                 global.console.emit(report) {
                     report.steps.map {
@@ -47,7 +47,7 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: nil, reason: "list runs")
+                let c = try await LocalAccess(global, project: project, author: nil, reason: "list runs")
                 let page = try await c.gateway.agentRuns(c.caller, project: c.project, limit: limit, cursor: cursor)
                 global.console.emit(["runs": page.runs]) {
                     page.runs.map {
@@ -67,7 +67,7 @@ struct RunsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(global, project: project, author: nil, reason: "show run")
+                let c = try await LocalAccess(global, project: project, author: nil, reason: "show run")
                 let run = try await c.gateway.agentRun(c.caller, project: c.project, id: id)
                 global.console.emit(run) {
                     var lines = [
@@ -128,7 +128,7 @@ struct LineageCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(global) {
-            let c = try await LocalChange(global, project: project, author: nil, reason: "lineage")
+            let c = try await LocalAccess(global, project: project, author: nil, reason: "lineage")
             let l = try await c.gateway.lineage(c.caller, project: c.project, path: path, pointer: pointer, at: ref.at)
             global.console.emit(l) {
                 var lines = [

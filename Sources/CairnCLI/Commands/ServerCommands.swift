@@ -189,7 +189,7 @@ struct Admin: AsyncParsableCommand {
                     }
                     gated.append(op)
                 }
-                let c = try await LocalChange(global, project: nil, author: author, reason: "set approval settings")
+                let c = try await LocalAccess(global, project: nil, author: author, reason: "set approval settings")
                 let settings = try await c.gateway.putApprovalSettings(
                     c.caller,
                     ApprovalSettings(operations: gated, requiredApprovals: required)

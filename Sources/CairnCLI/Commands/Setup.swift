@@ -51,7 +51,7 @@ struct ProjectCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(global) {
-                let c = try await LocalChange(
+                let c = try await LocalAccess(
                     global,
                     project: nil,
                     author: author,
@@ -71,7 +71,7 @@ struct ProjectCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 // System projects (`_system`, the access configuration) are reached only through `cairn admin`.
-                let local = try await LocalChange(global, project: nil, author: nil, reason: nil)
+                let local = try await LocalAccess(global, project: nil, author: nil, reason: nil)
                 let all = try await local.gateway.projects(local.caller)
                 global.console.emit(all) { all.map(\.name).joined(separator: "\n") }
             }

@@ -72,15 +72,15 @@ struct ProjectOptions: ParsableArguments {
 
     /// The Gateway and caller for a read of this project: reads take the Gateway's path too,
     /// authorized like every surface's, never the store's back door.
-    func reading(_ global: GlobalOptions) async throws -> LocalChange {
-        try await LocalChange(global, project: self, author: nil, reason: nil)
+    func reading(_ global: GlobalOptions) async throws -> LocalAccess {
+        try await LocalAccess(global, project: self, author: nil, reason: nil)
     }
 }
 
 /// A command takes the Gateway's path like every other surface: authorized (the command line on
 /// the server's machine holds the data folder, so it may do anything), a change committed with
 /// who and why, audited in the same transaction. There is no unaudited way in.
-struct LocalChange {
+struct LocalAccess {
     let gateway: Gateway
     let caller: Caller
     let project: String
@@ -109,8 +109,8 @@ extension ProjectOptions {
     }
 
     /// The Gateway and caller for a change to this project.
-    func change(_ global: GlobalOptions, _ commit: CommitOptions, default message: String) async throws -> LocalChange {
-        try await LocalChange(global, project: self, author: commit.author, reason: commit.message ?? message)
+    func change(_ global: GlobalOptions, _ commit: CommitOptions, default message: String) async throws -> LocalAccess {
+        try await LocalAccess(global, project: self, author: commit.author, reason: commit.message ?? message)
     }
 }
 

@@ -147,15 +147,12 @@ extension Gateway {
                 result = solved.result
                 log = "\(solved.solution.iterations) iterations; stopped by \(solved.solution.stoppedBy); cost \(solved.solution.cost)\n"
             default:
-                let built =
-                    request.kind == "facility_location"
-                    ? try await facilityModel(caller, project, name, request, at: commit, inputs: &inputs)
-                    : try await crewModel(caller, project, name, request, at: commit, inputs: &inputs)
+                let built = try await assignmentModel(caller, project, name, request, at: commit, inputs: &inputs)
                 modelText = try Self.json(built.model).text
                 var solved: SolveResult
                 (solved, log) = try await solving(control) { try await GLPK.solve(built.model, control: control) }
                 var chosen: [String: String] = [:]
-                for ((customer, facility), variable) in built.assignVariables where (solved.values[variable] ?? 0) > 0.5 {
+                for ((customer, facility), variable) in built.assignments where (solved.values[variable] ?? 0) > 0.5 {
                     chosen[customer] = facility
                 }
                 assignments = chosen

@@ -114,9 +114,10 @@ extension Gateway {
         )
     }
 
-    /// Facility location and assignment as a MIP (see `AssignmentTemplates.facilityLocation`),
-    /// on the facilities (`depots`) and customers (`stops`) of the request, at their costs.
-    func facilityModel(
+    /// The MIP of an assignment template (`facility_location` or `crew_assignment`, see
+    /// `AssignmentTemplates`), on the request's `depots` (facilities, or crews where each starts)
+    /// and `stops` (customers, or work orders), at their costs.
+    func assignmentModel(
         _ caller: Caller,
         _ project: Project,
         _ name: String,
@@ -124,27 +125,36 @@ extension Gateway {
         at commit: ObjectID,
         inputs: inout [RunInput]
     )
-        async throws -> (model: LinearModel, assignVariables: [(key: (String, String), value: String)])
+        async throws -> AssignmentModel
     {
-        let (facilities, customers, distances) = try await pairedPoints(
+        let facilities = request.kind == "facility_location"
+        let (first, second, distances) = try await pairedPoints(
             caller,
             project,
             name,
             request,
             at: commit,
             inputs: &inputs,
-            kind: "facility_location",
-            roles: ("candidate facilities", "customers")
+            kind: request.kind,
+            roles: facilities ? ("candidate facilities", "customers") : ("crews, where each starts", "work orders")
         )
-        do {
-            let built = try AssignmentTemplates.facilityLocation(
-                facilities: facilities.map(Self.site),
-                customers: customers.map(Self.site),
+        guard facilities else {
+            return AssignmentTemplates.crewAssignment(
+                crews: first.map(Self.site),
+                orders: second.map(Self.site),
                 distances: distances,
                 maxDistance: request.maxDistance,
                 capacity: request.capacity
             )
-            return (built.model, built.assignments)
+        }
+        do {
+            return try AssignmentTemplates.facilityLocation(
+                facilities: first.map(Self.site),
+                customers: second.map(Self.site),
+                distances: distances,
+                maxDistance: request.maxDistance,
+                capacity: request.capacity
+            )
         } catch {
             throw CairnError(
                 .unprocessable,
@@ -152,38 +162,6 @@ extension Gateway {
                 details: ["path": error.customer, "reason": "infeasible"]
             )
         }
-    }
-
-    /// Crew assignment as a MIP (see `AssignmentTemplates.crewAssignment`), on the crews
-    /// (`depots`, where each starts) and work orders (`stops`) of the request, at their costs.
-    func crewModel(
-        _ caller: Caller,
-        _ project: Project,
-        _ name: String,
-        _ request: SolveRequest,
-        at commit: ObjectID,
-        inputs: inout [RunInput]
-    )
-        async throws -> (model: LinearModel, assignVariables: [(key: (String, String), value: String)])
-    {
-        let (crews, orders, distances) = try await pairedPoints(
-            caller,
-            project,
-            name,
-            request,
-            at: commit,
-            inputs: &inputs,
-            kind: "crew_assignment",
-            roles: ("crews, where each starts", "work orders")
-        )
-        let built = AssignmentTemplates.crewAssignment(
-            crews: crews.map(Self.site),
-            orders: orders.map(Self.site),
-            distances: distances,
-            maxDistance: request.maxDistance,
-            capacity: request.capacity
-        )
-        return (built.model, built.assignments)
     }
 
     /// A Point file as a template's site: its path and its number properties.
