@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "CairnEngine",
             dependencies: [
-                "CairnGovernance", "CairnSolve", "CairnStore",
+                "CairnGovernance", "CairnStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -201,7 +201,8 @@ let package = Package(
         .testTarget(
             name: "CairnCLITests",
             dependencies: [
-                "CairnCLI", "CairnGovernance", "CairnEngine", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn", "CairnTorture",
+                "CairnCLI", "CairnGovernance", "CairnEngine", "CairnHTTP", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn",
+                "CairnTorture",
                 "CairnTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
