@@ -199,6 +199,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CairnHTTPTests",
+            dependencies: [
+                "CairnHTTP", "CairnEngine", "CairnGovernance", "CairnStore", "CairnTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CairnCLITests",
             dependencies: [
                 "CairnCLI", "CairnGovernance", "CairnEngine", "CairnHTTP", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn",

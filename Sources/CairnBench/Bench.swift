@@ -24,7 +24,8 @@ struct Bench {
         let bench = Bench(quick: quick, root: root)
         print("## Run of \(Clock.rfc3339(Clock.nowMillis()))\(quick ? " (quick scale)" : "")\n")
         print(
-            "Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB; \(Self.uname())."
+            "Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB; "
+                + "\(Self.uname())."
         )
         func want(_ name: String) -> Bool { only?.contains(name) ?? true }
         if want("commits") { try await bench.commitThroughput() }

@@ -14,9 +14,9 @@ public enum MCPSession {
             name: "cairn",
             version: "0.1.0",
             instructions:
-                "Run \(run.id). You act on the world model of project '\(run.project)' through eight tools. Your changes go to your own branch "
-                + "'\(run.branch)' (forked from '\(run.target)'); when the session ends they merge into '\(run.target)', or wait as a merge "
-                + "request for a person's approval. Give a reason with every change.",
+                "Run \(run.id). You act on the world model of project '\(run.project)' through eight tools. Your changes go to your own "
+                + "branch '\(run.branch)' (forked from '\(run.target)'); when the session ends they merge into '\(run.target)', or wait "
+                + "as a merge request for a person's approval. Give a reason with every change.",
             capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false))
         )
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: AgentTools.all) }

@@ -136,7 +136,8 @@ enum PostgresSchema {
             let ran = try await client.withTransaction(logger: logger) { connection -> Bool in
                 let claimed = try await connection.query(
                     """
-                    INSERT INTO cairn_migration (version, name, applied_ms) VALUES (\(migration.version), \(migration.name), \(Clock.nowMillis()))
+                    INSERT INTO cairn_migration (version, name, applied_ms)
+                    VALUES (\(migration.version), \(migration.name), \(Clock.nowMillis()))
                     ON CONFLICT (version) DO NOTHING RETURNING version
                     """,
                     logger: logger

@@ -51,7 +51,8 @@ extension PostgresStorage {
                 try await connection.query(
                     PostgresQuery(
                         unsafeSQL:
-                            "SELECT setval(pg_get_serial_sequence('\(table.sqlName)', '\(column)'), (SELECT MAX(\(column)) FROM \(table.sqlName)))"
+                            "SELECT setval(pg_get_serial_sequence('\(table.sqlName)', '\(column)'), (SELECT MAX(\(column)) FROM "
+                            + "\(table.sqlName)))"
                     ),
                     logger: self.logger
                 )

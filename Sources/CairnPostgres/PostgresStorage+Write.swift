@@ -43,8 +43,10 @@ extension PostgresStorage {
                 """
                 INSERT INTO commit_index (project, id, generation, parent, skip, time_ms)
                 SELECT \(project), u.id, u.generation, NULLIF(u.parent, ''::BYTEA), NULLIF(u.skip, ''::BYTEA), u.time_ms
-                FROM unnest(\(rows.map(\.id.buffer)), \(rows.map { Int64($0.generation) }), \(rows.map { $0.parent?.buffer ?? ByteBuffer() }),
-                            \(rows.map { $0.skip?.buffer ?? ByteBuffer() }), \(rows.map(\.timeMillis))) AS u(id, generation, parent, skip, time_ms)
+                FROM unnest(
+                    \(rows.map(\.id.buffer)), \(rows.map { Int64($0.generation) }), \(rows.map { $0.parent?.buffer ?? ByteBuffer() }),
+                    \(rows.map { $0.skip?.buffer ?? ByteBuffer() }), \(rows.map(\.timeMillis))
+                ) AS u(id, generation, parent, skip, time_ms)
                 ON CONFLICT DO NOTHING
                 """,
                 logger: logger
@@ -56,8 +58,10 @@ extension PostgresStorage {
                 """
                 INSERT INTO path_history (project, path, generation, commit_id, change, blob)
                 SELECT \(project), u.path, u.generation, u.commit_id, u.change, NULLIF(u.blob, ''::BYTEA)
-                FROM unnest(\(rows.map(\.path)), \(rows.map { Int64($0.generation) }), \(rows.map(\.commit.buffer)), \(rows.map(\.change.rawValue)),
-                            \(rows.map { $0.blob?.buffer ?? ByteBuffer() })) AS u(path, generation, commit_id, change, blob)
+                FROM unnest(
+                    \(rows.map(\.path)), \(rows.map { Int64($0.generation) }), \(rows.map(\.commit.buffer)), \(rows.map(\.change.rawValue)),
+                    \(rows.map { $0.blob?.buffer ?? ByteBuffer() })
+                ) AS u(path, generation, commit_id, change, blob)
                 ON CONFLICT DO NOTHING
                 """,
                 logger: logger
@@ -92,8 +96,10 @@ extension PostgresStorage {
                     """
                     INSERT INTO object (project, id, kind, data)
                     SELECT \(project), u.id, u.kind, u.data
-                    FROM unnest(\(chunk.map(\.id.buffer)), \(chunk.map { Int16($0.object.kind.rawValue) }), \(chunk.map { ByteBuffer(bytes: $0.object.data) }))
-                        AS u(id, kind, data)
+                    FROM unnest(
+                        \(chunk.map(\.id.buffer)), \(chunk.map { Int16($0.object.kind.rawValue) }),
+                        \(chunk.map { ByteBuffer(bytes: $0.object.data) })
+                    ) AS u(id, kind, data)
                     ON CONFLICT DO NOTHING
                     """,
                     logger: logger
@@ -168,9 +174,11 @@ extension PostgresStorage {
             try await connection.query(
                 """
                 INSERT INTO audit (org, seq, time_ms, actor, action, outcome, body, prev, hash)
-                SELECT \(org), u.* FROM unnest(\(rows.map(\.seq)), \(rows.map(\.record.timeMillis)), \(rows.map(\.record.actor)), \(rows.map(\.record.action)),
-                    \(rows.map(\.record.outcome)), \(rows.map { ByteBuffer(bytes: $0.record.body) }), \(rows.map(\.previous.buffer)), \(rows.map(\.hash.buffer)))
-                    AS u(seq, time_ms, actor, action, outcome, body, prev, hash)
+                SELECT \(org), u.* FROM unnest(
+                    \(rows.map(\.seq)), \(rows.map(\.record.timeMillis)), \(rows.map(\.record.actor)), \(rows.map(\.record.action)),
+                    \(rows.map(\.record.outcome)), \(rows.map { ByteBuffer(bytes: $0.record.body) }), \(rows.map(\.previous.buffer)),
+                    \(rows.map(\.hash.buffer))
+                ) AS u(seq, time_ms, actor, action, outcome, body, prev, hash)
                 """,
                 logger: logger
             )

@@ -54,7 +54,8 @@ public final class PostgresStorage: Storage, Service {
                     .schemaOutdated,
                     version == 0
                         ? "the database \(location) holds no Cairn store yet; run `cairn migrate` (or `cairn init`) to create it"
-                        : "the database \(location) is at schema version \(version), this Cairn needs \(PostgresSchema.latest); run `cairn migrate`",
+                        : "the database \(location) is at schema version \(version), this Cairn needs \(PostgresSchema.latest); run "
+                            + "`cairn migrate`",
                     details: ["store": location.description]
                 )
             }
@@ -391,7 +392,8 @@ public final class PostgresStorage: Storage, Service {
         try await rows(
             """
             SELECT seq, name, old, new, time_ms, principal, reason FROM reflog
-            WHERE project = \(project) AND name = \(branch) AND seq < \(beforeSeq ?? Int64.max) ORDER BY seq DESC LIMIT \(Int64(min(limit, Int(Int32.max))))
+            WHERE project = \(project) AND name = \(branch) AND seq < \(beforeSeq ?? Int64.max)
+            ORDER BY seq DESC LIMIT \(Int64(min(limit, Int(Int32.max))))
             """
         ).map(Self.refLogEntry)
     }
@@ -437,7 +439,8 @@ public final class PostgresStorage: Storage, Service {
     public func commitIDs(project: Int64, from: [UInt8], through: [UInt8], limit: Int) async throws -> [ObjectID] {
         try await rows(
             """
-            SELECT id FROM commit_index WHERE project = \(project) AND id BETWEEN \(ByteBuffer(bytes: from)) AND \(ByteBuffer(bytes: through))
+            SELECT id FROM commit_index
+            WHERE project = \(project) AND id BETWEEN \(ByteBuffer(bytes: from)) AND \(ByteBuffer(bytes: through))
             ORDER BY id LIMIT \(limit)
             """
         ).compactMap { ObjectID(buffer: try $0.decode(ByteBuffer.self)) }
@@ -454,7 +457,8 @@ public final class PostgresStorage: Storage, Service {
             found = try await rows(
                 """
                 SELECT generation, commit_id, change, blob FROM path_history
-                WHERE project = \(project) AND path = \(path) AND (generation, commit_id) < (\(Int64(before.generation)), \(before.commit.buffer))
+                WHERE project = \(project) AND path = \(path)
+                    AND (generation, commit_id) < (\(Int64(before.generation)), \(before.commit.buffer))
                 ORDER BY generation DESC, commit_id DESC LIMIT \(limit)
                 """
             )

@@ -36,7 +36,8 @@ extension SQLiteStorage {
     @_spi(StoreWrites) public func loadRows(_ table: StoreTable, _ rows: [[StoreValue]]) async throws {
         guard !rows.isEmpty else { return }
         let sql =
-            "INSERT INTO \(table.sqlName) (\(table.columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: table.columns.count).joined(separator: ", ")))"
+            "INSERT INTO \(table.sqlName) (\(table.columns.joined(separator: ", "))) VALUES "
+            + "(\(Array(repeating: "?", count: table.columns.count).joined(separator: ", ")))"
         try await writing { db in
             let insert = try db.cachedStatement(sql: sql)
             for row in rows {

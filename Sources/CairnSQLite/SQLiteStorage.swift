@@ -484,7 +484,8 @@ public final class SQLiteStorage: Storage {
             if let new = u.new {
                 try db.cachedStatement(
                     sql:
-                        "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = excluded.head"
+                        "INSERT INTO ref(project, name, head) VALUES (?, ?, ?) ON CONFLICT(project, name) DO UPDATE SET head = "
+                        + "excluded.head"
                 ).execute(arguments: [u.project, u.branch, new.data])
             } else {
                 try db.cachedStatement(sql: "DELETE FROM ref WHERE project = ? AND name = ?").execute(arguments: [u.project, u.branch])

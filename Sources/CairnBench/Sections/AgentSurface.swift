@@ -12,11 +12,12 @@ extension Bench {
         let calls = quick ? 100 : 500
         report.section(
             "Agents: a Read over MCP beside the same read over the HTTP API, and the history per call",
-            "`cairn serve` (release build, rate limit off) holding 1,000 small files; one client on loopback (URLSession), "
-                + "sequential requests, \(calls) of each after 20 warm-up requests, medians. Plain: `GET /files/seed/N.json?raw=true` with an "
-                + "agent key. MCP: one session at `/v1/mcp` (initialize, then `tools/call` Read of the same files), each call also "
-                + "recorded in the run's history (a commit to the `_workflow` project). Writes: the same agent's one-file commit as `PUT /files` on an unprotected branch, and as an MCP Write in a session forked from it (the commit and its record in one transaction). History: the run record's size after the calls, "
-                + "and the growth of the SQLite file over them."
+            "`cairn serve` (release build, rate limit off) holding 1,000 small files; one client on loopback (URLSession), sequential "
+                + "requests, \(calls) of each after 20 warm-up requests, medians. Plain: `GET /files/seed/N.json?raw=true` with an agent "
+                + "key. MCP: one session at `/v1/mcp` (initialize, then `tools/call` Read of the same files), each call also recorded in "
+                + "the run's history (a commit to the `_workflow` project). Writes: the same agent's one-file commit as `PUT /files` on an "
+                + "unprotected branch, and as an MCP Write in a session forked from it (the commit and its record in one transaction). "
+                + "History: the run record's size after the calls, and the growth of the SQLite file over them."
         )
         log("agents: starting cairn serve")
         let server = try GovernedServer(folder: root.appendingPathComponent("agent-server"))

@@ -11,9 +11,9 @@ extension Bench {
         let oneFileCommits = 20
         report.section(
             "Storage added by a one-file commit",
-            "Projects of N files (`d/<i/1000>/<i>.json`, ~20 bytes each) made in one commit, then \(oneFileCommits) commits each changing one "
-                + "random file. Cairn: object bytes added (blob + tree nodes + commit), and the SQLite file's growth after a WAL checkpoint "
-                + "(indexes, ref log and path history included). git: loose objects added by the same one-file commits "
+            "Projects of N files (`d/<i/1000>/<i>.json`, ~20 bytes each) made in one commit, then \(oneFileCommits) commits each "
+                + "changing one random file. Cairn: object bytes added (blob + tree nodes + commit), and the SQLite file's growth after a "
+                + "WAL checkpoint (indexes, ref log and path history included). git: loose objects added by the same one-file commits "
                 + "(hash-object, update-index, write-tree, commit-tree: what `git commit` writes), zlib-compressed."
         )
         var largest: (Project, SQLiteStorage, GitPeer?, Int)? = nil
@@ -87,9 +87,9 @@ extension Bench {
         // Diff: 100 changed files out of n.
         report.section(
             "Diff of two branches that differ in 100 of \(n) files",
-            "Branch `b` from main with one commit changing 100 random files. Cairn: `diff(main, b)` (file list, no JSON detail) through a "
-                + "new Repository each run, so its node cache is cold (the OS page cache is warm); median of 9. git: `git diff --name-only main b` "
-                + "in the repository of the same files, median of 9 (includes process start)."
+            "Branch `b` from main with one commit changing 100 random files. Cairn: `diff(main, b)` (file list, no JSON detail) through "
+                + "a new Repository each run, so its node cache is cold (the OS page cache is warm); median of 9. git: `git diff "
+                + "--name-only main b` in the repository of the same files, median of 9 (includes process start)."
         )
         var picks = Set<Int>()
         while picks.count < 100 { picks.insert(Int.random(in: 0..<n, using: &rng)) }

@@ -13,10 +13,10 @@ extension Bench {
         let concurrent = quick ? 1600 : 6400
         report.section(
             "Durable commits per second",
-            "A project of \(files) small JSON files; each commit changes one file. Cairn: SQLite WAL, synchronous=FULL, "
-                + "group commit. 1 writer: \(single) sequential commits. 32 writers: \(concurrent) commits from 32 concurrent tasks, "
-                + "each on its own paths. Raw SQLite: one INSERT per transaction, WAL, synchronous=FULL, same disk. "
-                + "git: `git add` + `git commit -q` of one changed file in a repository of the same \(files) files (git's default fsync settings)."
+            "A project of \(files) small JSON files; each commit changes one file. Cairn: SQLite WAL, synchronous=FULL, group commit. 1 "
+                + "writer: \(single) sequential commits. 32 writers: \(concurrent) commits from 32 concurrent tasks, each on its own paths. "
+                + "Raw SQLite: one INSERT per transaction, WAL, synchronous=FULL, same disk. git: `git add` + `git commit -q` of one "
+                + "changed file in a repository of the same \(files) files (git's default fsync settings)."
         )
         let (_, repo) = try freshStore("throughput")
         let p = try await makeProject(repo, "t")

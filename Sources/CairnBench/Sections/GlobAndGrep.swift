@@ -13,8 +13,8 @@ extension Bench {
         report.section(
             "Glob and grep over \(n) files",
             "\(n) real GeoJSON features (central Helsinki, OpenStreetMap, cycled from \(features.count) features into folders `c<k>/`), "
-                + "in one Cairn project at head and as files on disk (page cache warm). Median of \(runs). "
-                + "find and ripgrep (\(Self.rgVersion())) run as processes with their default threads (2 cores here); Cairn runs in process."
+                + "in one Cairn project at head and as files on disk (page cache warm). Median of \(runs). find and ripgrep "
+                + "(\(Self.rgVersion())) run as processes with their default threads (2 cores here); Cairn runs in process."
         )
         var changes: [FileChange] = []
         let disk = root.appendingPathComponent("files")

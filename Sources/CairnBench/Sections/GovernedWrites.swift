@@ -140,7 +140,8 @@ extension Bench {
         }
         let audit = try server.auditCount()
         report.note(
-            "The server's audit log held \(audit) entries afterwards (one per governed write, plus set-up), and `cairn verify` \(try server.verify() ? "passed" : "FAILED") on it."
+            "The server's audit log held \(audit) entries afterwards (one per governed write, plus set-up), and `cairn verify` "
+                + "\(try server.verify() ? "passed" : "FAILED") on it."
         )
     }
 
@@ -157,10 +158,10 @@ extension Bench {
         report.section(
             "Authorization decision with 10,000 grants",
             "A policy of \(users) users × 4 grants (organization role; a project; a branch; a path glob) over \(projects) projects, "
-                + "plus the default roles. A decision: principal (user with 2 groups), authority, target (project, branch, path) → allow or deny, "
-                + "the deciding rule and the configuration commit. Cairn: `Policy.decide`, batches of 1,000 decisions over varied users "
-                + "and targets, per-decision time = batch time / 1,000; p50 and p99 over 1,000 batches. Peer: the same question answered "
-                + "by scanning every grant (no index), in the same process, same data."
+                + "plus the default roles. A decision: principal (user with 2 groups), authority, target (project, branch, path) → allow or "
+                + "deny, the deciding rule and the configuration commit. Cairn: `Policy.decide`, batches of 1,000 decisions over varied "
+                + "users and targets, per-decision time = batch time / 1,000; p50 and p99 over 1,000 batches. Peer: the same question "
+                + "answered by scanning every grant (no index), in the same process, same data."
         )
         var grants: [Grant] = []
         for u in 0..<users {
@@ -228,7 +229,8 @@ extension Bench {
         )
         report.row("decision, p99 (of batch means)", String(format: "%.2f µs", p99 * 1e6), "", "", "")
         report.note(
-            "\(allowed) of 1,000,000 decisions allowed (the scan allowed \(naiveAllowed) of its 2,000; it is a timing peer, not the same rules)."
+            "\(allowed) of 1,000,000 decisions allowed (the scan allowed \(naiveAllowed) of its 2,000; it is a timing peer, not the "
+                + "same rules)."
         )
     }
 

@@ -11,11 +11,11 @@ extension Bench {
         let changed = 1000
         report.section(
             "Merging two branches that each change \(changed) files",
-            "A project of N files (`d/<i/1000>/<i>.json`) in one commit; branch `b` from it. main then changes \(changed) random files and b "
-                + "another \(changed) (disjoint), one commit each. Cairn: `planMerge(b into main)` (merge base, both diffs, the merged edits; "
-                + "nothing written) through a new Repository each run (cold node cache, warm OS cache), median of 5; then the merge commit "
-                + "itself once. git: `git merge-tree --write-tree main b` on a repository of the same files and commits (made with "
-                + "fast-import), median of 5, process start included."
+            "A project of N files (`d/<i/1000>/<i>.json`) in one commit; branch `b` from it. main then changes \(changed) random files "
+                + "and b another \(changed) (disjoint), one commit each. Cairn: `planMerge(b into main)` (merge base, both diffs, the "
+                + "merged edits; nothing written) through a new Repository each run (cold node cache, warm OS cache), median of 5; then the "
+                + "merge commit itself once. git: `git merge-tree --write-tree main b` on a repository of the same files and commits (made "
+                + "with fast-import), median of 5, process start included."
         )
         var rng = SystemRandomNumberGenerator()
         for n in scales {

@@ -16,13 +16,14 @@ extension Bench {
         let total = cabinets * (1 + splitters * (1 + drops))
         report.section(
             "Ontology validation: a one-entity write in a project of \(total) entities",
-            "Two projects in one store hold the same \(total) GeoJSON entities: \(cabinets) cabinets, each feeding \(splitters) splitters, each "
-                + "feeding \(drops) drops (links in the files). One has an ontology (3 entity types with typed properties, a `feeds` link type, "
-                + "an enum, a count and a sum over links, a hierarchy and an expression); the other has none, so nothing is validated. "
-                + "Each write changes one drop's demand through `Gateway.write` in process (authorization, validation, commit, audit): the "
-                + "drop is checked, and so is its splitter, whose sum over its \(drops) drops depends on it. 600 sequential pairs of writes "
-                + "(one to each project, alternating which goes first; the first 100 pairs warm up), medians. The full scan is `Gateway.violations` at main (every entity and rule); its peer reads every file of "
-                + "the project through the store."
+            "Two projects in one store hold the same \(total) GeoJSON entities: \(cabinets) cabinets, each feeding \(splitters) "
+                + "splitters, each feeding \(drops) drops (links in the files). One has an ontology (3 entity types with typed properties, "
+                + "a `feeds` link type, an enum, a count and a sum over links, a hierarchy and an expression); the other has none, so "
+                + "nothing is validated. Each write changes one drop's demand through `Gateway.write` in process (authorization, "
+                + "validation, commit, audit): the drop is checked, and so is its splitter, whose sum over its \(drops) drops depends on "
+                + "it. 600 sequential pairs of writes (one to each project, alternating which goes first; the first 100 pairs warm up), "
+                + "medians. The full scan is `Gateway.violations` at main (every entity and rule); its peer reads every file of the project "
+                + "through the store."
         )
         let (_, repo) = try freshStore("ontology")
         let (org, _) = try await Tenancy.ensure("bench", repository: repo)

@@ -12,10 +12,10 @@ extension Bench {
         let reads = 300
         report.section(
             "Reading one file: at head, and as of a commit \(commits) commits back",
-            "A project of \(files) files (`f/<k/100>/<k>.json`), then \(commits) commits each changing one file (written by 32 concurrent writers). "
-                + "In-process: `readBytes(path, at:)` on random paths, median of \(reads). CLI: `cairn read PATH --at REF` as a new process, "
-                + "median of 30 (includes process start and opening the store). git: `git show REV:path` on the same files and history "
-                + "(made with fast-import, packed), median of 30."
+            "A project of \(files) files (`f/<k/100>/<k>.json`), then \(commits) commits each changing one file (written by 32 "
+                + "concurrent writers). In-process: `readBytes(path, at:)` on random paths, median of \(reads). CLI: `cairn read PATH --at "
+                + "REF` as a new process, median of 30 (includes process start and opening the store). git: `git show REV:path` on the same "
+                + "files and history (made with fast-import, packed), median of 30."
         )
         let folder = root.appendingPathComponent("read")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

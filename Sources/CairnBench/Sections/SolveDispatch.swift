@@ -11,11 +11,12 @@ extension Bench {
     func solveDispatch() async throws {
         report.section(
             "Solve: dispatch overhead, and vehicle routing beside OR-Tools",
-            "Dispatch: the same model solved by `GLPK.solve` called directly in process, and by `Gateway.solve` reading it from a "
-                + "file of the store (authorization, parsing, audit record), 30 runs each after 5 warm-up runs, medians. An LP (packing, "
-                + "60 variables × 40 constraints) and a MIP (30 integer variables × 20 constraints). Routing: generated Solomon-style "
+            "Dispatch: the same model solved by `GLPK.solve` called directly in process, and by `Gateway.solve` reading it from a file "
+                + "of the store (authorization, parsing, audit record), 30 runs each after 5 warm-up runs, medians. An LP (packing, 60 "
+                + "variables × 40 constraints) and a MIP (30 integer variables × 20 constraints). Routing: generated Solomon-style "
                 + "instances (`RoutingProblem.generated`, seed = size), Cairn's ruin-and-recreate search and OR-Tools 9 (PyPI `ortools`, "
-                + "PATH_CHEAPEST_ARC then GUIDED_LOCAL_SEARCH, in .bench/venv) each given the same time limit; total distance, lower is better."
+                + "PATH_CHEAPEST_ARC then GUIDED_LOCAL_SEARCH, in .bench/venv) each given the same time limit; total distance, lower is "
+                + "better."
         )
         let (_, repo) = try freshStore("solve")
         let (org, _) = try await Tenancy.ensure("bench", repository: repo)
@@ -100,7 +101,8 @@ extension Bench {
             let out = try Shell.run(python, [peer], stdin: input).out
             let theirs = ((try JSONSerialization.jsonObject(with: out) as? [String: Any])?["costs"] as? [Double])?.first ?? .nan
             report.row(
-                "routing, \(customers) customers, \(seconds) s each: total distance (\(ours.iterations) iterations, \(String(format: "%.1f", result.solveTime)) s)",
+                "routing, \(customers) customers, \(seconds) s each: total distance (\(ours.iterations) iterations, "
+                    + "\(String(format: "%.1f", result.solveTime)) s)",
                 String(format: "%.0f", ours.cost),
                 "OR-Tools guided local search",
                 String(format: "%.0f", theirs),

@@ -27,9 +27,10 @@ extension Bench {
                 + "synchronous=FULL. PostgreSQL \(Self.postgresVersion()): a cluster of scripts/pg-cluster.sh on this machine (fsync on, "
                 + "synchronous_commit on, shared_buffers 128 MB), reached over TCP on loopback with password authentication; both servers "
                 + "and the load generators share the same 2 cores with it. Peer: raw PostgreSQL through pgbench on the same cluster: "
-                + "one-row INSERT transactions (32 clients, \(quick ? 100 : 400) each) and primary-key SELECTs (1 client, \(quick ? 5000 : 20000) of them; pgbench reports the mean, not the median). "
-                + "Store alone: the Storage without any server, in this process: 32 tasks committing one-file writes (group commit), and "
-                + "sequential reads of a random one of 1,000 files at head through a repository opened afresh (its node cache cold at first)."
+                + "one-row INSERT transactions (32 clients, \(quick ? 100 : 400) each) and primary-key SELECTs (1 client, "
+                + "\(quick ? 5000 : 20000) of them; pgbench reports the mean, not the median). Store alone: the Storage without any server, "
+                + "in this process: 32 tasks committing one-file writes (group commit), and sequential reads of a random one of 1,000 files "
+                + "at head through a repository opened afresh (its node cache cold at first)."
         )
         let base = "/v1/orgs/default/projects/bench/files/seed/7.json"
 
@@ -166,7 +167,8 @@ extension Bench {
         let errors = [sqliteWrite, sqliteRead, oneWrite, oneRead, twoWriteA, twoWriteB, twoReadA, twoReadB].map(\.errors).reduce(0, +)
         if errors > 0 { report.note("wrk saw \(errors) non-2xx answers or socket errors: the figures above are not clean.") }
         report.note(
-            "`cairn verify` on the PostgreSQL stores afterwards: one server \(oneVerified ? "clean" : "FAILED"), two servers \(twoVerified ? "clean" : "FAILED")."
+            "`cairn verify` on the PostgreSQL stores afterwards: one server \(oneVerified ? "clean" : "FAILED"), two servers "
+                + "\(twoVerified ? "clean" : "FAILED")."
         )
     }
 
@@ -222,7 +224,8 @@ extension Bench {
             "psql",
             [
                 "-q", "-h", host, "-p", port, "-U", user, db, "-c",
-                "CREATE TABLE \(table) (id BIGSERIAL PRIMARY KEY, v TEXT); INSERT INTO \(table) (v) SELECT repeat('x', 100) FROM generate_series(1, 1000);",
+                "CREATE TABLE \(table) (id BIGSERIAL PRIMARY KEY, v TEXT); INSERT INTO \(table) (v) SELECT repeat('x', 100) FROM "
+                    + "generate_series(1, 1000);",
             ]
         )
         let write = root.appendingPathComponent("pg-write.sql")

@@ -59,7 +59,8 @@ struct Read: AsyncParsableCommand {
             global.console.emit(out) { out.lines.joined(separator: "\n") }
             if out.hasMore {
                 global.console.note(
-                    "(lines \(out.startLine)–\(out.startLine + out.lines.count - 1) of \(out.totalLines); more with --offset \(out.startLine + out.lines.count))"
+                    "(lines \(out.startLine)–\(out.startLine + out.lines.count - 1) of \(out.totalLines); more with --offset "
+                        + "\(out.startLine + out.lines.count))"
                 )
             }
         }

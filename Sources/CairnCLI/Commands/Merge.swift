@@ -40,7 +40,8 @@ struct Merge: AsyncParsableCommand {
                 global.console.emit(Out(conflicts: files)) {
                     files.flatMap { file in
                         file.hunks.map { h in
-                            "\(file.path) \(h.pointer.isEmpty ? "(whole file)" : h.pointer)\n  base:   \(Self.show(h.base))\n  ours:   \(Self.show(h.ours))\n  theirs: \(Self.show(h.theirs))"
+                            "\(file.path) \(h.pointer.isEmpty ? "(whole file)" : h.pointer)\n  base:   \(Self.show(h.base))\n  ours:   "
+                                + "\(Self.show(h.ours))\n  theirs: \(Self.show(h.theirs))"
                         }
                     }.joined(separator: "\n") + "\n\(files.reduce(0) { $0 + $1.hunks.count }) conflict(s); nothing was written"
                 }

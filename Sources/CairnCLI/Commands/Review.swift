@@ -20,7 +20,8 @@ struct MergeRequestCommand: AsyncParsableCommand {
     static func line(_ v: MergeRequestView) -> String {
         let r = v.request
         return
-            "!\(r.number)  \(v.status)  \(r.source) -> \(r.target)  \(r.title)  (by \(r.author); approvals \(v.approvals)/\(v.requiredApprovals))"
+            "!\(r.number)  \(v.status)  \(r.source) -> \(r.target)  \(r.title)  (by \(r.author); approvals "
+            + "\(v.approvals)/\(v.requiredApprovals))"
     }
 
     static func detail(_ v: MergeRequestView) -> String {
@@ -38,7 +39,8 @@ struct MergeRequestCommand: AsyncParsableCommand {
             for file in a.conflicts {
                 for h in file.hunks where r.resolutions[file.path]?[h.pointer] == nil {
                     out.append(
-                        "  conflict \(file.path) \(h.pointer.isEmpty ? "(whole file)" : h.pointer): ours \(Merge.show(h.ours)), theirs \(Merge.show(h.theirs))"
+                        "  conflict \(file.path) \(h.pointer.isEmpty ? "(whole file)" : h.pointer): ours \(Merge.show(h.ours)), theirs "
+                            + "\(Merge.show(h.theirs))"
                     )
                 }
             }
@@ -224,7 +226,8 @@ struct ApprovalCommand: AsyncParsableCommand {
     )
 
     static func line(_ a: PendingApproval) -> String {
-        "\(a.id)  \(a.state.rawValue)  \(a.summary)  (asked by \(a.requester); \(a.decisions.filter { $0.verdict == "approve" }.count)/\(a.requiredApprovals) approvals)"
+        "\(a.id)  \(a.state.rawValue)  \(a.summary)  (asked by \(a.requester); "
+            + "\(a.decisions.filter { $0.verdict == "approve" }.count)/\(a.requiredApprovals) approvals)"
             + (a.error.map { "  \($0)" } ?? "")
     }
 

@@ -16,7 +16,8 @@ struct RunsCommand: AsyncParsableCommand {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Re-execute a run's calls as its agent stands now, from its base: which answers are identical, which calls would now be denied."
+                "Re-execute a run's calls as its agent stands now, from its base: which answers are identical, which calls would now be "
+                + "denied."
         )
         @OptionGroup var global: GlobalOptions
         @OptionGroup var project: ProjectOptions
@@ -28,7 +29,8 @@ struct RunsCommand: AsyncParsableCommand {
                 let report = try await RunReplay.replay(engine: Engine(gateway: c.gateway), caller: c.caller, project: c.project, id: id)
                 global.console.emit(report) {
                     report.steps.map {
-                        "\(String(format: "%3d", $0.seq)) \($0.tool) \($0.identical ? "identical" : "DIFFERENT") (was \($0.recordedDecision), now \($0.decisionNow))\($0.note.map { ": \($0)" } ?? "")"
+                        "\(String(format: "%3d", $0.seq)) \($0.tool) \($0.identical ? "identical" : "DIFFERENT") (was "
+                            + "\($0.recordedDecision), now \($0.decisionNow))\($0.note.map { ": \($0)" } ?? "")"
                     }
                     .joined(separator: "\n") + "\n" + (report.identical ? "every call identical" : "differences found")
                         + (report.wouldNowBeDenied.isEmpty
@@ -51,7 +53,8 @@ struct RunsCommand: AsyncParsableCommand {
                 let page = try await c.gateway.agentRuns(c.caller, project: c.project, limit: limit, cursor: cursor)
                 global.console.emit(["runs": page.runs]) {
                     page.runs.map {
-                        "\($0.id)  \($0.status.rawValue)  \($0.agent)\($0.onBehalfOf.map { " for \($0)" } ?? "")  \($0.calls.count) call(s)  \($0.started)"
+                        "\($0.id)  \($0.status.rawValue)  \($0.agent)\($0.onBehalfOf.map { " for \($0)" } ?? "")  \($0.calls.count) "
+                            + "call(s)  \($0.started)"
                     }
                     .joined(separator: "\n") + (page.next.map { "\n(more: --cursor \($0))" } ?? "")
                 }
@@ -72,7 +75,8 @@ struct RunsCommand: AsyncParsableCommand {
                 global.console.emit(run) {
                     var lines = [
                         "run \(run.id): \(run.status.rawValue)\(run.message.map { " (\($0))" } ?? "")",
-                        "agent \(run.agent)\(run.onBehalfOf.map { " for \($0)" } ?? ""), \(run.branch) from \(run.target) at \(run.base.prefix(12))",
+                        "agent \(run.agent)\(run.onBehalfOf.map { " for \($0)" } ?? ""), \(run.branch) from \(run.target) at "
+                            + "\(run.base.prefix(12))",
                     ]
                     if let mr = run.mergeRequest { lines.append("merge request #\(mr)") }
                     for call in run.calls {
@@ -136,7 +140,8 @@ struct LineageCommand: AsyncParsableCommand {
                 ]
                 if let run = l.run, let call = l.call {
                     lines.append(
-                        "in agent run \(run) (\(l.agent ?? "?")\(l.onBehalfOf.map { " for \($0)" } ?? "")), call \(call.seq): \(call.tool) — \(call.summary)"
+                        "in agent run \(run) (\(l.agent ?? "?")\(l.onBehalfOf.map { " for \($0)" } ?? "")), call \(call.seq): "
+                            + "\(call.tool) — \(call.summary)"
                     )
                     for read in l.readBefore { lines.append("  after reading \(read.path) (blob \(read.blob.prefix(12)))") }
                 }

@@ -197,7 +197,8 @@ struct Admin: AsyncParsableCommand {
                 global.console.emit(settings) {
                     settings.operations.isEmpty
                         ? "no operation waits for approval"
-                        : "waiting for \(settings.requiredApprovals) approval(s): \(settings.operations.map(\.rawValue).joined(separator: ", "))"
+                        : "waiting for \(settings.requiredApprovals) approval(s): "
+                            + "\(settings.operations.map(\.rawValue).joined(separator: ", "))"
                 }
             }
         }

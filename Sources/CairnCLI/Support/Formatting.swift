@@ -17,7 +17,8 @@ enum Format {
         guard let commit = o.commit else { return "nothing changed; \(o.branch) stays at \(o.head.short)" }
         if let number = o.mergeRequest {
             return
-                "proposed as merge request !\(number): committed \(commit.short) on \(o.branch); it reaches the protected branch once approved and merged"
+                "proposed as merge request !\(number): committed \(commit.short) on \(o.branch); it reaches the protected branch once "
+                + "approved and merged"
         }
         return "committed \(commit.short) on \(o.branch) (\(o.changed.count) file\(o.changed.count == 1 ? "" : "s") changed)"
     }

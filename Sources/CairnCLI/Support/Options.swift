@@ -19,7 +19,8 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "A PostgreSQL store, postgres://USER@HOST:PORT/DB (default: $CAIRN_DATABASE_URL; without one, SQLite in the data folder). Give the password in $CAIRN_DATABASE_PASSWORD or a file named by $CAIRN_DATABASE_PASSWORD_FILE.",
+            "A PostgreSQL store, postgres://USER@HOST:PORT/DB (default: $CAIRN_DATABASE_URL; without one, SQLite in the data folder). "
+                + "Give the password in $CAIRN_DATABASE_PASSWORD or a file named by $CAIRN_DATABASE_PASSWORD_FILE.",
             valueName: "url"
         )
     )
@@ -59,7 +60,8 @@ struct GlobalOptions: ParsableArguments {
         if create { return try await Tenancy.ensure(organizationName, repository: repo).0 }
         throw CairnError(
             .notFound,
-            "no organization named '\(organizationName)' in \((try? storeLocation())?.description ?? dataFolder); `cairn init` makes the default one",
+            "no organization named '\(organizationName)' in \((try? storeLocation())?.description ?? dataFolder); `cairn init` makes "
+                + "the default one",
             details: ["organization": organizationName]
         )
     }

@@ -206,7 +206,8 @@ public final class RoadNetwork: Sendable {
             } else {
                 throw ComputeError(
                     .unreachable,
-                    "no route from (\(a.input.lon), \(a.input.lat)) to (\(b.input.lon), \(b.input.lat)) on this network (one-way streets or a disconnected part)"
+                    "no route from (\(a.input.lon), \(a.input.lat)) to (\(b.input.lon), \(b.input.lat)) on this network (one-way "
+                        + "streets or a disconnected part)"
                 )
             }
         }

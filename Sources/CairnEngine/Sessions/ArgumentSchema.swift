@@ -78,7 +78,8 @@ enum ArgumentSchema {
                     return Problem(
                         pointer: "\(pointer)/\(unknown)",
                         message:
-                            "'\((pointer + "/" + unknown).dropFirst())' is not an argument of this tool; it takes \(properties.keys.sorted().joined(separator: ", "))"
+                            "'\((pointer + "/" + unknown).dropFirst())' is not an argument of this tool; it takes "
+                            + "\(properties.keys.sorted().joined(separator: ", "))"
                     )
                 }
             }

@@ -43,7 +43,8 @@ public struct Primitive: Sendable {
             destructive: false,
             idempotent: true,
             description:
-                "Read a file of the world model (each entity is a JSON file: a GeoJSON Feature with properties and links). Returns its lines numbered from 1, a page at a time: pass `offset` (first line) and `limit` to read more of a long file.",
+                "Read a file of the world model (each entity is a JSON file: a GeoJSON Feature with properties and links). Returns its "
+                + "lines numbered from 1, a page at a time: pass `offset` (first line) and `limit` to read more of a long file.",
             schema:
                 #"{"type":"object","properties":{"path":{"type":"string","description":"The file's path in the project, e.g. fiber/cabinets/1.json"},"offset":{"type":"integer","minimum":1,"description":"First line to return (1-based)"},"limit":{"type":"integer","minimum":1,"maximum":2000,"description":"At most this many lines"}},"required":["path"],"additionalProperties":false}"#
         ),
@@ -53,7 +54,9 @@ public struct Primitive: Sendable {
             destructive: true,
             idempotent: true,
             description:
-                "Create or replace a whole file, as one commit on this run's branch (validated against the project's ontology; refused with the violations if it breaks a rule). Give the reason for the change: it is recorded as the commit's why. Prefer Edit for small changes to an existing file.",
+                "Create or replace a whole file, as one commit on this run's branch (validated against the project's ontology; refused "
+                + "with the violations if it breaks a rule). Give the reason for the change: it is recorded as the commit's why. Prefer "
+                + "Edit for small changes to an existing file.",
             schema:
                 #"{"type":"object","properties":{"path":{"type":"string","description":"The file's path in the project"},"content":{"type":"string","description":"The complete new content (JSON for entities)"},"reason":{"type":"string","minLength":1,"description":"Why this change is made"}},"required":["path","content","reason"],"additionalProperties":false}"#
         ),
@@ -63,7 +66,8 @@ public struct Primitive: Sendable {
             destructive: true,
             idempotent: false,
             description:
-                "Replace an exact piece of text in a file, as one commit on this run's branch. `old` must occur exactly once (or pass `all` to replace every occurrence); read the file first to copy it exactly. Give the reason for the change.",
+                "Replace an exact piece of text in a file, as one commit on this run's branch. `old` must occur exactly once (or pass "
+                + "`all` to replace every occurrence); read the file first to copy it exactly. Give the reason for the change.",
             schema:
                 #"{"type":"object","properties":{"path":{"type":"string"},"old":{"type":"string","minLength":1,"description":"The exact text to replace"},"new":{"type":"string","description":"The replacement"},"all":{"type":"boolean","description":"Replace every occurrence"},"reason":{"type":"string","minLength":1,"description":"Why this change is made"}},"required":["path","old","new","reason"],"additionalProperties":false}"#
         ),
@@ -73,7 +77,8 @@ public struct Primitive: Sendable {
             destructive: true,
             idempotent: true,
             description:
-                "Delete a file, or every file a glob matches, as one commit on this run's branch (history keeps every past version). Give the reason.",
+                "Delete a file, or every file a glob matches, as one commit on this run's branch (history keeps every past version). "
+                + "Give the reason.",
             schema:
                 #"{"type":"object","properties":{"path":{"type":"string","description":"A path or a glob (*, **, ?, [...])"},"reason":{"type":"string","minLength":1,"description":"Why"}},"required":["path","reason"],"additionalProperties":false}"#
         ),
@@ -83,7 +88,8 @@ public struct Primitive: Sendable {
             destructive: false,
             idempotent: true,
             description:
-                "List the paths matching a glob (`*` within a folder, `**` across folders, `?`, `[...]`), in order, a page at a time: pass the returned `next` as `cursor` for more.",
+                "List the paths matching a glob (`*` within a folder, `**` across folders, `?`, `[...]`), in order, a page at a time: "
+                + "pass the returned `next` as `cursor` for more.",
             schema:
                 #"{"type":"object","properties":{"pattern":{"type":"string","minLength":1,"description":"e.g. fiber/**/*.json"},"limit":{"type":"integer","minimum":1,"maximum":5000},"cursor":{"type":"string"}},"required":["pattern"],"additionalProperties":false}"#
         ),
@@ -93,7 +99,9 @@ public struct Primitive: Sendable {
             destructive: false,
             idempotent: true,
             description:
-                "Search file contents with a regular expression (PCRE2). `mode`: `files` (which files match, the default), `lines` (matching lines with their numbers, optionally with `context` lines around) or `count` (matches per file). Narrow with `glob`.",
+                "Search file contents with a regular expression (PCRE2). `mode`: `files` (which files match, the default), `lines` "
+                + "(matching lines with their numbers, optionally with `context` lines around) or `count` (matches per file). Narrow "
+                + "with `glob`.",
             schema:
                 #"{"type":"object","properties":{"pattern":{"type":"string","minLength":1},"glob":{"type":"string"},"mode":{"type":"string","enum":["files","lines","count"]},"caseInsensitive":{"type":"boolean"},"context":{"type":"integer","minimum":0,"maximum":20},"limit":{"type":"integer","minimum":1,"maximum":10000}},"required":["pattern"],"additionalProperties":false}"#
         ),
@@ -103,7 +111,11 @@ public struct Primitive: Sendable {
             destructive: true,
             idempotent: true,
             description:
-                "Deterministic geo-math on the world model (no network): `distance` and `length` (haversine and WGS84 geodesic), `area` (geodesic), `centroid`, `bbox`, `contains`, `nearest`, `snap` (nearest road position), `route` (along the roads, by distance or time, respecting one-way streets), `isochrone` (what is reachable within a budget). Points are [lon, lat]; `inputs` are paths or globs of GeoJSON files (Point files give points to the point functions). With `output` (and a `reason`) the result is also written there.",
+                "Deterministic geo-math on the world model (no network): `distance` and `length` (haversine and WGS84 geodesic), `area` "
+                + "(geodesic), `centroid`, `bbox`, `contains`, `nearest`, `snap` (nearest road position), `route` (along the roads, by "
+                + "distance or time, respecting one-way streets), `isochrone` (what is reachable within a budget). Points are [lon, "
+                + "lat]; `inputs` are paths or globs of GeoJSON files (Point files give points to the point functions). With `output` "
+                + "(and a `reason`) the result is also written there.",
             schema:
                 #"{"type":"object","properties":{"function":{"type":"string","enum":["distance","length","area","centroid","bbox","contains","nearest","snap","route","isochrone"]},"points":{"type":"array","items":{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":2}},"inputs":{"type":"array","items":{"type":"string"}},"geometry":{"type":"object"},"roads":{"type":"string","description":"The road files (a glob, default roads/**)"},"classes":{"type":"array","items":{"type":"string"}},"weight":{"type":"string","enum":["distance","time"]},"budget":{"type":"number","minimum":0},"output":{"type":"string"},"reason":{"type":"string"}},"required":["function"],"additionalProperties":false}"#
         ),
@@ -113,7 +125,11 @@ public struct Primitive: Sendable {
             destructive: false,
             idempotent: false,
             description:
-                "Optimization on local solvers: `linear` (an LP or MIP model file, .json/.lp/.mps, or an inline `model`), `routing` (vehicles with capacities and time windows: `depots` and `stops` Point files, costs along `roads`), `facility_location` (which `depots` serve which `stops`), `crew_assignment` (which crew takes which work order). Returns status, objective, bound and gap, values, binding constraints and the objective's drivers. With `output` (and a `reason`), the model, result and log are written to output/<timestamp>/.",
+                "Optimization on local solvers: `linear` (an LP or MIP model file, .json/.lp/.mps, or an inline `model`), `routing` "
+                + "(vehicles with capacities and time windows: `depots` and `stops` Point files, costs along `roads`), "
+                + "`facility_location` (which `depots` serve which `stops`), `crew_assignment` (which crew takes which work order). "
+                + "Returns status, objective, bound and gap, values, binding constraints and the objective's drivers. With `output` "
+                + "(and a `reason`), the model, result and log are written to output/<timestamp>/.",
             schema:
                 #"{"type":"object","properties":{"kind":{"type":"string","enum":["linear","routing","facility_location","crew_assignment"]},"input":{"type":"string"},"model":{},"format":{"type":"string","enum":["json","lp","mps"]},"timeLimit":{"type":"number","exclusiveMinimum":0,"maximum":600},"gap":{"type":"number","minimum":0},"seed":{"type":"integer","minimum":0},"iterations":{"type":"integer","minimum":1,"maximum":1000000},"stops":{"type":"string"},"depots":{"type":"string"},"roads":{"type":"string"},"vehicles":{"type":"integer","minimum":1},"capacity":{"type":"number","minimum":0},"shiftEnd":{"type":"number","minimum":0},"maxDuration":{"type":"number","minimum":0},"maxDistance":{"type":"number","minimum":0},"output":{"type":"string"},"reason":{"type":"string"}},"required":["kind"],"additionalProperties":false}"#
         ),

@@ -312,7 +312,8 @@ public actor RunSession {
             )
             if lines.hasMore {
                 text +=
-                    "\n(lines \(lines.startLine)–\(lines.startLine + lines.lines.count - 1) of \(lines.totalLines); read on with offset \(lines.startLine + lines.lines.count))"
+                    "\n(lines \(lines.startLine)–\(lines.startLine + lines.lines.count - 1) of \(lines.totalLines); read on with offset "
+                    + "\(lines.startLine + lines.lines.count))"
             }
             return Outcome(
                 text: text,

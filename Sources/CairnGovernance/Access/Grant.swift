@@ -124,7 +124,8 @@ public struct Grant: Sendable, Codable, Equatable {
             let showable = subject.unicodeScalars.count <= 256 && isPrintable(subject)
             throw CairnError(
                 .invalidArgument,
-                "invalid subject\(showable ? " '\(subject)'" : ""): use user:ID, group:NAME, agent:ID or service:ID (1–248 printable characters)",
+                "invalid subject\(showable ? " '\(subject)'" : ""): use user:ID, group:NAME, agent:ID or service:ID (1–248 printable "
+                    + "characters)",
                 details: showable ? ["subject": subject] : [:]
             )
         }

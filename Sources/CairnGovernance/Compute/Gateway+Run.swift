@@ -71,7 +71,11 @@ extension Gateway {
         var inputs: [RunInput] = []
         var points = try (request.points ?? []).map { p -> Coordinate in
             guard p.count == 2, Coordinate(lon: p[0], lat: p[1]).isValid else {
-                throw CairnError(.invalidArgument, "a point is [longitude, latitude] within −180…180, −90…90", details: ["point": "\(p)"])
+                throw CairnError(
+                    .invalidArgument,
+                    "a point is [longitude, latitude] within −180…180, −90…90",
+                    details: ["point": "\(p)"]
+                )
             }
             return Coordinate(lon: p[0], lat: p[1])
         }
@@ -301,7 +305,8 @@ extension Gateway {
             // Said without naming anything the caller may not see: only that its scope holds no roads.
             throw CairnError(
                 .invalidArgument,
-                "no road file matching '\(pattern)' is within your access: a path-limited credential routes only on the roads it may read (ask for a key whose path covers the road files)",
+                "no road file matching '\(pattern)' is within your access: a path-limited credential routes only on the roads it may "
+                    + "read (ask for a key whose path covers the road files)",
                 details: ["roads": pattern]
             )
         }

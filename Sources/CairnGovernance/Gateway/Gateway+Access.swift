@@ -75,7 +75,8 @@ extension Gateway {
         guard after.decide(caller.principal, .configure, .organization).allowed else {
             throw CairnError(
                 .conflict,
-                "this change would take 'configure' on the organization away from you, the one making it; have another administrator make it",
+                "this change would take 'configure' on the organization away from you, the one making it; have another administrator "
+                    + "make it",
                 details: ["subject": caller.principal.subject]
             )
         }

@@ -93,7 +93,8 @@ extension Gateway {
                 throw CairnError(
                     .validationFailed,
                     migrating
-                        ? "the new ontology would leave \(violations.count) violation(s) in existing entities; fix them first, or accept them explicitly"
+                        ? "the new ontology would leave \(violations.count) violation(s) in existing entities; fix them first, or "
+                            + "accept them explicitly"
                         : "the change breaks \(violations.count) rule(s) of the ontology; nothing was written",
                     details: ["violations": String(violations.count)],
                     violations: violations

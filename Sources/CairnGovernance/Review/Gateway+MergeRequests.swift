@@ -341,7 +341,8 @@ extension Gateway {
             let why =
                 !changes.isEmpty
                 ? "changes were requested by \(changes.joined(separator: ", "))"
-                : "it has \(current.approvals) of the \(current.requiredApprovals) approval(s) '\(request.target)' needs at the source's head \(current.sourceHead?.prefix(12) ?? "")"
+                : "it has \(current.approvals) of the \(current.requiredApprovals) approval(s) '\(request.target)' needs at the "
+                    + "source's head \(current.sourceHead?.prefix(12) ?? "")"
                     + (current.voided > 0 ? " (\(current.voided) voided by newer commits)" : "")
             let error = CairnError(
                 .approvalRequired,

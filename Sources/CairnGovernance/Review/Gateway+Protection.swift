@@ -94,7 +94,8 @@ extension Gateway {
                 target: branch,
                 title: String((summary.isEmpty ? "\(action) by \(caller.principal.subject)" : summary).prefix(300)),
                 description:
-                    "Proposed by \(caller.principal.subject)\(caller.principal.onBehalfOf.map { " on behalf of \($0)" } ?? ""): '\(branch)' is protected, so this write waits for review.",
+                    "Proposed by \(caller.principal.subject)\(caller.principal.onBehalfOf.map { " on behalf of \($0)" } ?? ""): "
+                    + "'\(branch)' is protected, so this write waits for review.",
                 origin: "write"
             )
         } catch {

@@ -73,7 +73,8 @@ public struct ProtectionConfig: Sendable, Codable, Equatable {
         } catch {
             throw CairnError(
                 .invalidArgument,
-                "\(path) must be {\"branches\": {NAME: {\"agentWrites\": \"merge_request\"|\"reject\", \"userWrites\": \"direct\"|\"merge_request\"|\"reject\", \"requiredApprovals\": N}}}",
+                "\(path) must be {\"branches\": {NAME: {\"agentWrites\": \"merge_request\"|\"reject\", \"userWrites\": "
+                    + "\"direct\"|\"merge_request\"|\"reject\", \"requiredApprovals\": N}}}",
                 details: ["path": path]
             )
         }

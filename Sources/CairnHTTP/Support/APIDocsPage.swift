@@ -36,7 +36,8 @@ enum APIDocsPage {
             </style></head><body>
             <h1>\(escape(info["title"] as? String ?? "Cairn")) API</h1>
             <p>\(escape(info["description"] as? String ?? ""))</p>
-            <p>The machine-readable document: <a href="/v1/openapi.json">/v1/openapi.json</a> (OpenAPI \(escape(doc["openapi"] as? String ?? ""))).</p>
+            <p>The machine-readable document: <a href="/v1/openapi.json">/v1/openapi.json</a>
+            (OpenAPI \(escape(doc["openapi"] as? String ?? ""))).</p>
             <nav>
             """
         for tag in tags { if let name = tag["name"] as? String { html += "<a href=\"#\(escape(name))\">\(escape(name))</a>" } }
@@ -46,15 +47,17 @@ enum APIDocsPage {
             html += "<h2 id=\"\(escape(name))\">\(escape(name))</h2><p>\(escape(tag["description"] as? String ?? ""))</p>\n"
             for (path, method, op) in ops.sorted(by: { ($0.path, $0.method) < ($1.path, $1.method) }) {
                 html +=
-                    "<div class=\"op\" id=\"\(escape(op["operationId"] as? String ?? ""))\"><span class=\"m \(method)\">\(method)</span> <span class=\"path\">\(escape(path))</span>"
+                    "<div class=\"op\" id=\"\(escape(op["operationId"] as? String ?? ""))\"><span class=\"m "
+                    + "\(method)\">\(method)</span> <span class=\"path\">\(escape(path))</span>"
                 html += " — \(escape(op["summary"] as? String ?? ""))"
                 if let d = op["description"] as? String { html += "<p>\(escape(d))</p>" }
                 let parameters = ((paths[path]?["parameters"] as? [[String: Any]]) ?? []) + ((op["parameters"] as? [[String: Any]]) ?? [])
                 if !parameters.isEmpty {
                     html += "<table>"
                     for p in parameters {
-                        html +=
-                            "<tr><td><code>\(escape(p["name"] as? String ?? ""))</code></td><td>\(escape(p["in"] as? String ?? ""))\((p["required"] as? Bool) == true ? ", required" : "")</td><td>\(escape(describe(p["schema"])))</td></tr>"
+                        let name = escape(p["name"] as? String ?? "")
+                        let place = escape(p["in"] as? String ?? "") + ((p["required"] as? Bool) == true ? ", required" : "")
+                        html += "<tr><td><code>\(name)</code></td><td>\(place)</td><td>\(escape(describe(p["schema"])))</td></tr>"
                     }
                     html += "</table>"
                 }

@@ -64,7 +64,8 @@ extension CompiledOntology {
                     add(
                         "link:\(name)",
                         "\(pointer)/\(i)",
-                        "'\(target)' is a \(otherType ?? "file of no type"), but '\(name)' links to \(link.to == "*" ? "an entity" : link.to)"
+                        "'\(target)' is a \(otherType ?? "file of no type"), but '\(name)' links to "
+                            + "\(link.to == "*" ? "an entity" : link.to)"
                     )
                 }
             }

@@ -54,7 +54,8 @@ public enum RoutingSolver {
         var result = SolveResult(status: solution.unserved.isEmpty ? .feasible : .infeasible, solver: "cairn-routing (ruin and recreate)")
         if !solution.unserved.isEmpty {
             result.message =
-                "no feasible place was found for \(solution.unserved.count) stop(s): \(solution.unserved.prefix(10).joined(separator: ", ")) (a heuristic: not a proof of infeasibility)"
+                "no feasible place was found for \(solution.unserved.count) stop(s): "
+                + "\(solution.unserved.prefix(10).joined(separator: ", ")) (a heuristic: not a proof of infeasibility)"
         }
         result.objective = solution.cost
         result.solveTime = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

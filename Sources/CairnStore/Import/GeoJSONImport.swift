@@ -118,7 +118,8 @@ public enum GeoJSONImport {
             if let earlier = firstByPath[path] {
                 throw CairnError(
                     .invalidArgument,
-                    "the path template gives '\(path)' to both feature \(earlier + 1) and feature \(i + 1); add a field that tells them apart (such as {geometry.type} or {#})",
+                    "the path template gives '\(path)' to both feature \(earlier + 1) and feature \(i + 1); add a field that tells them "
+                        + "apart (such as {geometry.type} or {#})",
                     details: ["path": path]
                 )
             }

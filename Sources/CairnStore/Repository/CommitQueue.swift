@@ -256,7 +256,8 @@ actor CommitQueue {
                     let path = String(decoding: edit.key, as: UTF8.self)
                     throw CairnError(
                         .conflict,
-                        "'\(path)' was changed on '\(request.branch)' after \(request.base.short) (now at \(current.short)); read it again and redo the change",
+                        "'\(path)' was changed on '\(request.branch)' after \(request.base.short) (now at \(current.short)); read it "
+                            + "again and redo the change",
                         details: ["path": path, "branch": request.branch, "base": request.base.hex, "head": current.hex]
                     )
                 }

@@ -206,7 +206,8 @@ public struct Project: Sendable {
         if name.isEmpty || name.utf8.count > 200 || !allowed || !segmentsOK || name.hasPrefix("-") || name.contains("..") || hexLike {
             throw CairnError(
                 .invalidArgument,
-                "invalid branch name '\(name)': use letters, digits, '.', '_', '-' and '/' (not leading, doubled or trailing), and not only hex digits",
+                "invalid branch name '\(name)': use letters, digits, '.', '_', '-' and '/' (not leading, doubled or trailing), and not "
+                    + "only hex digits",
                 details: ["branch": name]
             )
         }

@@ -44,7 +44,8 @@ public enum StoreCopy {
         if let differ = zip(here, there).first(where: { $0 != $1 }) {
             throw CairnError(
                 .conflict,
-                "the copy differs from the source in table \(differ.0.table) (\(differ.1.rows) rows there, \(differ.0.rows) here): the source changed during the copy; stop its servers and copy again into a new store",
+                "the copy differs from the source in table \(differ.0.table) (\(differ.1.rows) rows there, \(differ.0.rows) here): the "
+                    + "source changed during the copy; stop its servers and copy again into a new store",
                 details: ["table": differ.0.table]
             )
         }
