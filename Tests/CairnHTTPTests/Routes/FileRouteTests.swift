@@ -11,9 +11,7 @@ struct FileRouteTests {
     func writeThenRead() async throws {
         let server = try await InProcessServer()
         let admin = server.admin
-        try await server.run { send in
-            let made = try await send(.post, "/v1/orgs/default/projects", #"{"name":"p"}"#, token: admin)
-            #expect(made.status == 201 || made.status == 200, "\(made.text)")
+        try await server.run(project: "p") { send in
             let content = #"{"name":"CAB-1","note":"quote \" and ä"}"#
             let body = String(
                 decoding: try JSONSerialization.data(withJSONObject: ["content": content, "message": "first cabinet"]),
@@ -32,8 +30,7 @@ struct FileRouteTests {
     func unknownFieldRefused() async throws {
         let server = try await InProcessServer()
         let admin = server.admin
-        try await server.run { send in
-            try await send(.post, "/v1/orgs/default/projects", #"{"name":"p"}"#, token: admin)
+        try await server.run(project: "p") { send in
             let before = try await send(.get, "/v1/orgs/default/projects/p/commits?limit=5", token: admin)
             let refused = try await send(.put, "\(Self.files)/a.json", #"{"content":"{}","message":"m","mesage":"typo"}"#, token: admin)
             #expect(refused.status == 400 && refused.errorCode == "invalid_argument", "\(refused.text)")

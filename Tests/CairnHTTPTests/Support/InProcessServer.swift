@@ -52,10 +52,21 @@ final class InProcessServer: @unchecked Sendable {
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
 
-    /// Runs `body` against the application; each call of `send` is one request.
-    func run(_ body: @Sendable (_ send: Sender) async throws -> Void) async throws {
+    /// Runs `body` against the application; each call of `send` is one request. With
+    /// `project`, the admin creates that project first, as a client would.
+    func run(project: String? = nil, _ body: @Sendable (_ send: Sender) async throws -> Void) async throws {
         let app = try server.application(logger: Logger(label: "cairn.test"))
-        try await app.test(.router) { client in try await body(Sender(client: client)) }
+        let admin = admin
+        try await app.test(.router) { client in
+            let send = Sender(client: client)
+            if let project {
+                let made = try await send(.post, "/v1/orgs/default/projects", #"{"name":"\#(project)"}"#, token: admin)
+                guard made.status == 201 || made.status == 200 else {
+                    throw CairnError(.storage, "could not create \(project): \(made.text)")
+                }
+            }
+            try await body(send)
+        }
     }
 
     struct Sender: Sendable {
