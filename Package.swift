@@ -211,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "CairnCLITests",
             dependencies: [
-                "CairnCLI", "CairnGovernance", "CairnEngine", "CairnHTTP", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn",
+                "CairnCLI", "CairnGovernance", "CairnEngine", "CairnStore", "CairnSQLite", "CairnPostgres", "cairn",
                 "CairnTorture",
                 "CairnTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -41,11 +41,11 @@ public struct JSONLogHandler: LogHandler {
     static func line(_ object: [String: String]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(256)
-        for (i, key) in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+        for (i, member) in object.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(key, to: &out)
+            appendString(member.key, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendString(object[key] ?? "", to: &out)
+            appendString(member.value, to: &out)
         }
         out.append(contentsOf: [UInt8(ascii: "}"), 0x0a])
         return out

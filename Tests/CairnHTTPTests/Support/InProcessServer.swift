@@ -22,7 +22,7 @@ final class InProcessServer: @unchecked Sendable {
     let gateway: Gateway
     let server: CairnServer
     /// An admin key of organization `default`, minted the way `cairn admin token` mints it.
-    private(set) var admin = ""
+    let admin: String
 
     init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-http-\(UUID().uuidString)")
