@@ -29,6 +29,30 @@ import Testing
         let again = try await server.request("POST", p + "/run", token: admin, json: route)
         #expect(again.body == first.body, "byte-identical for the same inputs at the same commit")
 
+        // A point exactly on a junction where a one-way street meets a footway is that junction:
+        // the footway joins the two points directly (5.179 m), both ways (issue 23).
+        for points in [[[24.9451307, 60.1719068], [24.9450372, 60.1719043]], [[24.9450372, 60.1719043], [24.9451307, 60.1719068]]] {
+            let junction = try await server.request("POST", p + "/run", token: admin, json: ["function": "route", "points": points])
+            let leg = junction.json["result"] as? [String: Any] ?? [:]
+            #expect(
+                abs((leg["length"] as? Double ?? 0) - 5.179) < 0.001 && leg["roads"] as? [String] == ["300219579"],
+                "\(junction.text.prefix(400))"
+            )
+        }
+        let start = try await server.request(
+            "POST",
+            p + "/run",
+            token: admin,
+            json: ["function": "isochrone", "points": [[24.9428198, 60.1718177]], "budget": 100]
+        )
+        let reached = start.json["result"] as? [String: Any] ?? [:]
+        let nodes = reached["nodes"] as? [[String: Any]] ?? []
+        let costs = reached["costs"] as? [Double] ?? []
+        #expect(
+            zip(nodes, costs).contains { $0.0["lon"] as? Double == 24.9428198 && $0.0["lat"] as? Double == 60.1718177 && $0.1 == 0 },
+            "the start node is in its isochrone at cost 0: \(start.text.prefix(400))"
+        )
+
         let snap = try await server.request("POST", p + "/run", token: admin, json: ["function": "snap", "points": [[24.9384, 60.1699]]])
         let snapped = (snap.json["result"] as? [[String: Any]])?.first
         #expect((snapped?["distance"] as? Double).map { $0 < 100 } == true && snapped?["road"] as? String != nil)

@@ -112,6 +112,110 @@ import Testing
         #expect(routed > 30 && routed < pairs.count)
     }
 
+    /// Nodes where a one-way segment meets one that may be travelled both ways: a point exactly
+    /// on such a node must be that node (cost 0, every edge meeting there open), not one end of
+    /// whichever segment the snap picked.
+    static func mixedNodes(_ graph: RoadGraph) -> [Int] {
+        var oneWay = [Bool](repeating: false, count: graph.nodeCount)
+        var twoWay = [Bool](repeating: false, count: graph.nodeCount)
+        for e in 0..<graph.edgeCount {
+            let (u, v) = (graph.source(ofEdge: e), graph.target(ofEdge: e))
+            let both = graph.edge(from: v, to: u) != nil
+            for n in [u, v] {
+                if both { twoWay[n] = true } else { oneWay[n] = true }
+            }
+        }
+        return (0..<graph.nodeCount).filter { oneWay[$0] && twoWay[$0] }
+    }
+
+    /// Routes and isochrones asked through the network (snapping the points, as Run does), from
+    /// and to points exactly on nodes, many of them where one-way and two-way segments meet:
+    /// the same lengths as networkx node to node (relative 1e-9), and the same isochrone nodes
+    /// with the same costs, the start among them at 0.
+    @Test func routesAndIsochronesFromPointsOnNodesEqualNetworkx() throws {
+        let network = try RoadNetwork(roads: Self.helsinki())
+        let graph = network.graph
+        let mixed = Self.mixedNodes(graph)
+        #expect(mixed.count > 200, "\(mixed.count) nodes where one-way and two-way segments meet")
+        var rng = SplitMix64(state: 20_261_207)
+        func anyNode() -> Int { Int.random(in: 0..<graph.nodeCount, using: &rng) }
+        func mixedNode() -> Int { mixed[Int.random(in: 0..<mixed.count, using: &rng)] }
+        // Both ends at such junctions, one end at one, and plain random nodes; and neighbours
+        // (a junction to the nodes next to it), where the wrong end of a one-way segment showed most.
+        var pairs = (0..<120).map { _ in (mixedNode(), mixedNode()) } + (0..<60).map { _ in (mixedNode(), anyNode()) }
+        pairs += (0..<60).map { _ in (anyNode(), mixedNode()) } + (0..<60).map { _ in (anyNode(), anyNode()) }
+        for _ in 0..<100 {
+            let n = mixedNode()
+            let e = Int(graph.offsets[n]) + Int.random(in: 0..<max(1, Int(graph.offsets[n + 1] - graph.offsets[n])), using: &rng)
+            if e < Int(graph.offsets[n + 1]) { pairs += [(n, graph.target(ofEdge: e)), (graph.target(ofEdge: e), n)] }
+        }
+        let starts = (0..<6).map { _ in mixedNode() } + (0..<2).map { _ in anyNode() }
+        let answer = try Self.reference([
+            "roads": Self.roadsFile.path,
+            "pairs": pairs.map { [Self.key(graph.coordinates[$0.0]), Self.key(graph.coordinates[$0.1])] },
+            "isochrones": starts.map { [Self.key(graph.coordinates[$0]), 400.0] as [Any] },
+        ])
+        /// Our route between two nodes' positions; nil when the network says there is none.
+        func route(_ s: Int, _ t: Int) throws -> RoadNetwork.Route? {
+            do {
+                return try network.route(through: [graph.coordinates[s], graph.coordinates[t]])
+            } catch {
+                if error.kind == .unreachable { return nil }
+                throw error
+            }
+        }
+        let theirs = answer["routes"] as? [Any] ?? []
+        #expect(theirs.count == pairs.count)
+        var routed = 0
+        for ((s, t), reference) in zip(pairs, theirs) {
+            let ours = try route(s, t)
+            if let length = reference as? Double {
+                routed += 1
+                guard let ours else {
+                    Issue.record("networkx routes node \(s) → \(t) in \(length) m; we found none")
+                    continue
+                }
+                #expect(abs(ours.length - length) <= 1e-9 * max(1, length), "node \(s) → \(t): \(ours.length) m vs networkx \(length) m")
+                #expect(ours.coordinates.first == graph.coordinates[s] && ours.coordinates.last == graph.coordinates[t])
+            } else {
+                #expect(ours == nil, "node \(s) → \(t): networkx finds no route, we found \(ours?.length ?? 0) m")
+            }
+        }
+        #expect(routed > pairs.count / 2 && routed < pairs.count)
+        let reach = answer["reachable"] as? [[[Int64]]] ?? []
+        let costs = answer["costs"] as? [[Double]] ?? []
+        #expect(reach.count == starts.count && costs.count == starts.count)
+        for (start, (nodes, references)) in zip(starts, zip(reach, costs)) {
+            let isochrone = try network.isochrone(from: graph.coordinates[start], budget: 400)
+            var ours: [[Int64]: Double] = [:]
+            for (c, cost) in zip(isochrone.nodes, isochrone.costs) { ours[Self.key(c)] = cost }
+            #expect(ours[Self.key(graph.coordinates[start])] == 0, "isochrone from node \(start): the start is not in it at 0")
+            #expect(Set(ours.keys) == Set(nodes), "isochrone from node \(start): \(ours.count) nodes vs networkx \(nodes.count)")
+            for (node, cost) in zip(nodes, references) {
+                if let mine = ours[node] { #expect(abs(mine - cost) <= 1e-9 * max(1, cost), "\(node): \(mine) vs \(cost)") }
+            }
+        }
+    }
+
+    /// The issue's own case: two points a footway joins directly, one of them on a node where a
+    /// one-way street meets it; the route takes the footway (5.179 m) both ways.
+    @Test func aPointOnAJunctionUsesEveryRoadMeetingThere() throws {
+        let network = try RoadNetwork(roads: Self.helsinki())
+        let a = Coordinate(lon: 24.9451307, lat: 60.1719068)
+        let b = Coordinate(lon: 24.9450372, lat: 60.1719043)
+        for (from, to) in [(a, b), (b, a)] {
+            let route = try network.route(through: [from, to])
+            #expect(abs(route.length - Haversine.distance(a, b)) < 1e-9, "\(from) → \(to): \(route.length) m over \(route.roads)")
+            #expect(route.roads == ["300219579"], "\(route.roads)")
+        }
+        let start = Coordinate(lon: 24.9428198, lat: 60.1718177)
+        let isochrone = try network.isochrone(from: start, budget: 100)
+        #expect(
+            zip(isochrone.nodes, isochrone.costs).contains { $0.0 == start && $0.1 == 0 },
+            "the start node is not in its isochrone at 0"
+        )
+    }
+
     /// Two points on one segment: along it when the road allows, else around the block.
     @Test func routesAlongOneSegment() throws {
         let oneWay = Road(

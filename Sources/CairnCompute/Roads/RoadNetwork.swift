@@ -106,6 +106,9 @@ public final class RoadNetwork: Sendable {
         let dy = by - ay
         let len2 = dx * dx + dy * dy
         let t = len2 == 0 ? 0 : max(0, min(1, -(ax * dx + ay * dy) / len2))
+        // At either end the point is the node itself, exactly (a + 1 * (b - a) may miss b by a unit in the last place).
+        if t <= 0 { return (0, a) }
+        if t >= 1 { return (1, b) }
         return (t, Coordinate(lon: a.lon + t * (b.lon - a.lon), lat: a.lat + t * (b.lat - a.lat)))
     }
 
@@ -126,9 +129,20 @@ public final class RoadNetwork: Sendable {
         let edge: Int, from: Double, to: Double
     }
 
-    /// The ways out of a snapped point onto the graph: to the end of its segment that the edge
-    /// leads to, and, where the road may be travelled the other way, back to its start.
+    /// The node a snapped point lies exactly on (its segment's start or end), if it does. Such a
+    /// point is that node: every edge meeting there is open to it at no cost, whichever segment
+    /// the snap happened to pick among those sharing the node.
+    func node(at s: Snap) -> Int? {
+        if s.along <= 0 { return graph.source(ofEdge: s.edge) }
+        if s.along >= 1 { return graph.target(ofEdge: s.edge) }
+        return nil
+    }
+
+    /// The ways out of a snapped point onto the graph: the node itself when the point is on one;
+    /// otherwise to the end of its segment that the edge leads to and, where the road may be
+    /// travelled the other way, back to its start.
     func departures(_ a: Snap, weight: RoadGraph.Weight) -> [(RoadGraph.Endpoint, Partial)] {
+        if let n = node(at: a) { return [(RoadGraph.Endpoint(node: n), Partial(edge: a.edge, from: a.along, to: a.along))] }
         let u = graph.source(ofEdge: a.edge)
         let v = graph.target(ofEdge: a.edge)
         var out = [
@@ -142,9 +156,11 @@ public final class RoadNetwork: Sendable {
         return out
     }
 
-    /// The ways from the graph onto a snapped point: from its segment's start along the edge,
-    /// and, where the road may be travelled the other way, from its end.
+    /// The ways from the graph onto a snapped point: the node itself when the point is on one;
+    /// otherwise from its segment's start along the edge and, where the road may be travelled
+    /// the other way, from its end.
     func arrivals(_ b: Snap, weight: RoadGraph.Weight) -> [(RoadGraph.Endpoint, Partial)] {
+        if let n = node(at: b) { return [(RoadGraph.Endpoint(node: n), Partial(edge: b.edge, from: b.along, to: b.along))] }
         let u = graph.source(ofEdge: b.edge)
         let v = graph.target(ofEdge: b.edge)
         var out = [(RoadGraph.Endpoint(node: u, cost: b.along * graph.cost(b.edge, weight)), Partial(edge: b.edge, from: 0, to: b.along))]

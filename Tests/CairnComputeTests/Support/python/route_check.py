@@ -10,6 +10,7 @@ road may be travelled.
 stdin:  {"roads": PATH, "pairs": [[[x,y],[x,y]], ...], "isochrones": [[[x,y], cutoff], ...],
          "snapped": [[[ux,uy], [vx,vy], t, [ux,uy], [vx,vy], t], ...]}
 stdout: {"nodes": N, "edges": E, "routes": [length or null, ...], "reachable": [[[x,y], ...], ...],
+         "costs": [[cost of each reachable node, in the order of "reachable"], ...],
          "snapped": [length or null, ...]}
 """
 import json, math, sys
@@ -61,10 +62,12 @@ for s, t in q["pairs"]:
         routes.append(nx.dijkstra_path_length(G, tuple(s), tuple(t), weight="w"))
     except nx.NetworkXNoPath:
         routes.append(None)
-reach = []
+reach, costs = [], []
 for s, cutoff in q["isochrones"]:
     lengths = nx.single_source_dijkstra_path_length(G, tuple(s), cutoff=cutoff, weight="w")
-    reach.append(sorted([list(k) for k in lengths]))
+    ordered = sorted(lengths)
+    reach.append([list(k) for k in ordered])
+    costs.append([lengths[k] for k in ordered])
 nodes, edges = G.number_of_nodes(), G.number_of_edges()
 
 def split(u, v, t, name):
@@ -86,4 +89,4 @@ for u1, v1, t1, u2, v2, t2 in q.get("snapped", []):
     except nx.NetworkXNoPath:
         snapped.append(None)
     G.remove_node("start"); G.remove_node("end")
-json.dump({"nodes": nodes, "edges": edges, "routes": routes, "reachable": reach, "snapped": snapped}, sys.stdout)
+json.dump({"nodes": nodes, "edges": edges, "routes": routes, "reachable": reach, "costs": costs, "snapped": snapped}, sys.stdout)
