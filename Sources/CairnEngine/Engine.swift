@@ -175,23 +175,11 @@ public final class Engine: Sendable {
         draft: CallDraft,
         started: UInt64
     ) async throws -> Recording {
-        let workflow = try await gateway.workflowProject(caller.organization)
+        let project = try await gateway.project(caller, run.project).record.id
         let box = Recording.Box()
-        let path = Workflow.agentRunCall(run.project, run.id, seq)
         let summary = Self.summary(tool, arguments)
         let audit = gateway.callAudit(caller, run: run, tool: tool)
-        let companion = Companion(
-            project: workflow.record.id,
-            branch: "main",
-            metadata: CommitMetadata(
-                author: caller.principal.subject,
-                message: "record of call \(seq) of run \(run.id)",
-                actorKind: caller.principal.kind,
-                runID: run.id,
-                step: seq
-            ),
-            audit: audit
-        ) { outcome, blobs in
+        let companion = Companion(audit: audit) { outcome, blobs in
             let noted = draft.noted
             let call = AgentRun.Call(
                 seq: seq,
@@ -208,7 +196,7 @@ public final class Engine: Sendable {
                 at: Clock.rfc3339(Clock.nowMillis())
             )
             box.call.withLock { $0 = call }
-            return [(path, Workflow.encode(call))]
+            return try call.row(project: project, run: run.id)
         }
         return Recording(companion: companion, box: box)
     }

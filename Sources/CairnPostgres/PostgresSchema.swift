@@ -117,6 +117,22 @@ enum PostgresSchema {
                 "CREATE INDEX lease_by_holder ON lease (holder)",
             ]
         ),
+        // Runs' call records: one row per call, appended with the call's commit or alone.
+        Migration(
+            version: 3,
+            name: "run-calls",
+            statements: [
+                """
+                CREATE TABLE run_call (
+                    project BIGINT NOT NULL REFERENCES project(id),
+                    run TEXT COLLATE "C" NOT NULL,
+                    seq BIGINT NOT NULL,
+                    time_ms BIGINT NOT NULL,
+                    body BYTEA NOT NULL,
+                    PRIMARY KEY (project, run, seq))
+                """
+            ]
+        ),
     ]
 
     static var latest: Int { migrations.last?.version ?? 0 }

@@ -73,6 +73,22 @@ extension PostgresStorage {
         }.map(\.element)
         for u in updates { try await move(u, on: connection) }
         if !batch.audit.isEmpty { try await appendAudit(batch.audit, on: connection) }
+        if !batch.runCalls.isEmpty { try await appendRunCalls(batch.runCalls, on: connection) }
+    }
+
+    /// A plain INSERT: a number the run already holds is an error, never an overwrite.
+    private func appendRunCalls(_ records: [RunCallRecord], on connection: PostgresConnection) async throws {
+        let rows = records.sorted { ($0.project, $0.run, $0.seq) < ($1.project, $1.run, $1.seq) }
+        try await connection.query(
+            """
+            INSERT INTO run_call (project, run, seq, time_ms, body)
+            SELECT * FROM unnest(
+                \(rows.map(\.project)), \(rows.map(\.run)), \(rows.map(\.seq)), \(rows.map(\.timeMillis)),
+                \(rows.map { ByteBuffer(bytes: $0.body) })
+            )
+            """,
+            logger: logger
+        )
     }
 
     private func insertObjects(

@@ -517,6 +517,18 @@ public final class PostgresStorage: Storage, Service {
         }
     }
 
+    public func runCalls(project: Int64, run: String, afterSeq: Int64, limit: Int) async throws -> [RunCallRecord] {
+        try await rows(
+            """
+            SELECT seq, time_ms, body FROM run_call WHERE project = \(project) AND run = \(run) AND seq > \(afterSeq)
+            ORDER BY seq LIMIT \(Int64(limit))
+            """
+        ).map { row in
+            let (seq, time, body) = try row.decode((Int64, Int64, ByteBuffer).self)
+            return RunCallRecord(project: project, run: run, seq: seq, timeMillis: time, body: Array(buffer: body))
+        }
+    }
+
     public func storageBytes() async throws -> Int64 {
         let schema = location.schema ?? "public"
         let rows = try await rows(

@@ -141,6 +141,20 @@ public final class SQLiteStorage: Storage {
                     """
             )
         }
+        // Runs' call records: one row per call, appended with the call's commit or alone.
+        m.registerMigration("v5-run-calls") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE run_call (
+                        project INTEGER NOT NULL REFERENCES project(id),
+                        run TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        time_ms INTEGER NOT NULL,
+                        body BLOB NOT NULL,
+                        PRIMARY KEY (project, run, seq)) WITHOUT ROWID;
+                    """
+            )
+        }
         return m
     }
 
@@ -493,6 +507,11 @@ public final class SQLiteStorage: Storage {
             try insertLog.execute(arguments: [u.project, u.branch, u.expected?.data, u.new?.data, u.timeMillis, u.principal, u.reason])
         }
         if !batch.audit.isEmpty { try appendAudit(batch.audit, in: db) }
+        if !batch.runCalls.isEmpty {
+            // A plain INSERT: a number the run already holds is an error, never an overwrite.
+            let insert = try db.cachedStatement(sql: "INSERT INTO run_call(project, run, seq, time_ms, body) VALUES (?, ?, ?, ?, ?)")
+            for r in batch.runCalls { try insert.execute(arguments: [r.project, r.run, r.seq, r.timeMillis, Data(r.body)]) }
+        }
     }
 
     /// Chains each record onto its organization's last entry, inside the caller's transaction:
@@ -558,6 +577,19 @@ public final class SQLiteStorage: Storage {
                     previousHash: ObjectID(bytes: row[6] as Data) ?? AuditChain.genesis,
                     hash: ObjectID(bytes: row[7] as Data) ?? AuditChain.genesis
                 )
+            }
+        }
+    }
+
+    public func runCalls(project: Int64, run: String, afterSeq: Int64, limit: Int) async throws -> [RunCallRecord] {
+        try await reading { db in
+            try Row.fetchAll(
+                try db.cachedStatement(
+                    sql: "SELECT seq, time_ms, body FROM run_call WHERE project = ? AND run = ? AND seq > ? ORDER BY seq LIMIT ?"
+                ),
+                arguments: [project, run, afterSeq, limit]
+            ).map { row in
+                RunCallRecord(project: project, run: run, seq: row[0], timeMillis: row[1], body: [UInt8](row[2] as Data))
             }
         }
     }

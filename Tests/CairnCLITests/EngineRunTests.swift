@@ -114,6 +114,48 @@ import Testing
     }
 
     @Test(
+        "a run's call records are kept under the audit chain: verify passes, then finds a record altered, one removed and one forged"
+    )
+    func callRecordsAreUnderTheAuditChain() async throws {
+        let (server, admin, agent) = try await Self.setUp()
+        let run = try await Self.session(
+            server,
+            admin,
+            agent,
+            [
+                ["tool": "Read", "arguments": ["path": "sites/a.json"]],
+                ["tool": "Edit", "arguments": ["path": "sites/a.json", "old": "10", "new": "12", "reason": "more"]],
+                ["tool": "Read", "arguments": ["path": "sites/b.json"]],
+            ]
+        )
+        #expect((run["calls"] as? [Any])?.count == 3, "\(run)")
+        let clean = server.cli.run("verify", "--json")
+        #expect(clean.status == 0 && (clean.object["audit"] as? [String: Any])?["ok"] as? Bool == true, "\(clean.stdout) \(clean.stderr)")
+
+        // The first call's row altered, the last removed, and a copy of one under a number no call had.
+        #expect(
+            try server.cli.tamper(
+                sqlite: """
+                    UPDATE run_call SET body = CAST('{}' AS BLOB) WHERE seq = (SELECT MIN(seq) FROM run_call);
+                    DELETE FROM run_call WHERE seq = (SELECT MAX(seq) FROM run_call);
+                    INSERT INTO run_call SELECT project, run, 999, time_ms, body FROM run_call LIMIT 1;
+                    """,
+                postgres: """
+                    UPDATE run_call SET body = convert_to('{}', 'UTF8') WHERE seq = (SELECT MIN(seq) FROM run_call);
+                    DELETE FROM run_call WHERE seq = (SELECT MAX(seq) FROM run_call);
+                    INSERT INTO run_call SELECT project, run, 999, time_ms, body FROM run_call LIMIT 1;
+                    """
+            ) == 0
+        )
+        let broken = server.cli.run("verify", "--json")
+        let problems = (broken.object["audit"] as? [String: Any])?["problems"] as? [String] ?? []
+        #expect(broken.status == 2, "\(broken.stdout) \(broken.stderr)")
+        #expect(problems.contains { $0.contains("was altered") }, "\(problems)")
+        #expect(problems.contains { $0.contains("is missing its record") }, "\(problems)")
+        #expect(problems.contains { $0.contains("call 999") && $0.contains("has no audit record") }, "\(problems)")
+    }
+
+    @Test(
         "SIGTERM with an open MCP session over HTTP and an open feed: the server exits within 10 s and the run is interrupted, its branch kept"
     )
     func stopsPromptlyWithOpenSessions() async throws {

@@ -157,19 +157,14 @@ import Testing
             branch = try #require(running["branch"] as? String)
             head = try await Self.head(server, admin, branch)
             #expect(head != nil)
-            // From now on the store refuses every move of the workflow project's refs: no call's
-            // record can be written (the run's own branch is in another project).
+            // From now on the store refuses every call record: no call's record can be written
+            // (the run's own branch moves only with its record, in one transaction).
             #expect(
                 try server.cli.tamper(
-                    sqlite: """
-                        CREATE TRIGGER refuse_records BEFORE INSERT ON reflog WHEN NEW.project = (SELECT id FROM project WHERE name = '_workflow')
-                        BEGIN SELECT RAISE(ABORT, 'injected fault'); END;
-                        """,
+                    sqlite: "CREATE TRIGGER refuse_records BEFORE INSERT ON run_call BEGIN SELECT RAISE(ABORT, 'injected fault'); END;",
                     postgres: """
-                        CREATE FUNCTION refuse_records() RETURNS trigger AS $$ BEGIN
-                        IF NEW.project = (SELECT id FROM project WHERE name = '_workflow') THEN RAISE EXCEPTION 'injected fault'; END IF;
-                        RETURN NEW; END $$ LANGUAGE plpgsql;
-                        CREATE TRIGGER refuse_records BEFORE INSERT ON reflog FOR EACH ROW EXECUTE FUNCTION refuse_records();
+                        CREATE FUNCTION refuse_records() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql;
+                        CREATE TRIGGER refuse_records BEFORE INSERT ON run_call FOR EACH ROW EXECUTE FUNCTION refuse_records();
                         """
                 ) == 0
             )
@@ -179,7 +174,7 @@ import Testing
             #expect(
                 try server.cli.tamper(
                     sqlite: "DROP TRIGGER refuse_records;",
-                    postgres: "DROP TRIGGER refuse_records ON reflog; DROP FUNCTION refuse_records();"
+                    postgres: "DROP TRIGGER refuse_records ON run_call; DROP FUNCTION refuse_records();"
                 ) == 0
             )
         }

@@ -44,7 +44,7 @@ import Testing
         let tables = first.object["tables"] as? [[String: Any]] ?? []
         #expect(
             tables.compactMap { $0["table"] as? String } == [
-                "organization", "project", "object", "ref", "reflog", "commit_index", "path_history", "audit",
+                "organization", "project", "object", "ref", "reflog", "commit_index", "path_history", "audit", "run_call",
             ]
         )
         #expect(tables.first { $0["table"] as? String == "object" }?["rows"] as? Int ?? 0 > 2000)
@@ -94,10 +94,10 @@ import Testing
         let (a, b) = await (one, two)
         #expect(a.status == 0 && b.status == 0, "\(a.stdout) \(b.stdout)")
         let applied = (a.object["applied"] as? [Int] ?? []) + (b.object["applied"] as? [Int] ?? [])
-        #expect(applied == [1, 2], "each migration applied exactly once: \(applied)")
+        #expect(applied == [1, 2, 3], "each migration applied exactly once: \(applied)")
         let again = cli.run("migrate", "--json")
         #expect(again.object["applied"] as? [Int] == [])
-        #expect(again.object["version"] as? Int == 2)
+        #expect(again.object["version"] as? Int == 3)
         #expect(!again.stdout.contains(TestBackend.password() ?? "no password"))
         _ = url
     }

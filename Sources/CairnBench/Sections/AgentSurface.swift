@@ -15,7 +15,7 @@ extension Bench {
             "`cairn serve` (release build, rate limit off) holding 1,000 small files; one client on loopback (URLSession), sequential "
                 + "requests, \(calls) of each after 20 warm-up requests, medians. Plain: `GET /files/seed/N.json?raw=true` with an agent "
                 + "key. MCP: one session at `/v1/mcp` (initialize, then `tools/call` Read of the same files), each call also recorded in "
-                + "the run's history (a commit to the `_workflow` project). Writes: the same agent's one-file commit as `PUT /files` on an "
+                + "the run's history (a row of its own with its audit record, durable before the answer). Writes: the same agent's one-file commit as `PUT /files` on an "
                 + "unprotected branch, and as an MCP Write in a session forked from it (the commit and its record in one transaction). "
                 + "History: the run record's size after the calls, and the growth of the SQLite file over them."
         )

@@ -88,6 +88,25 @@ public struct AgentRun: Sendable, Codable, Equatable {
     public var parent: String?
 }
 
+extension AgentRun.Call {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// The call as its run's history stores it.
+    func row(project: Int64, run: String) throws -> RunCallRecord {
+        RunCallRecord(
+            project: project,
+            run: run,
+            seq: Int64(seq),
+            timeMillis: Clock.nowMillis(),
+            body: Array(try Self.encoder.encode(self))
+        )
+    }
+}
+
 extension AgentRun {
     /// The same run on another branch (a replay's scratch branch), with no calls yet.
     public init(copying run: AgentRun, branch: String) {
@@ -111,7 +130,7 @@ extension AgentRun {
 extension Workflow {
     package static func agentRuns(_ project: String) -> String { "agent-runs/\(project)/" }
     package static func agentRun(_ project: String, _ id: String) -> String { agentRuns(project) + id + ".json" }
-    /// Calls go in folders of 64, so no folder of the run grows with its length.
+    /// Where runs recorded before calls were rows kept each call: in folders of 64.
     package static func agentRunCall(_ project: String, _ id: String, _ seq: Int) -> String {
         func padded(_ n: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(n).count)) + String(n) }
         return agentRuns(project) + id + "/" + padded(seq / 64, 6) + "/" + padded(seq, 8) + ".json"
@@ -212,23 +231,31 @@ extension Gateway {
         feed.publish(organization: caller.organization.id, event)
     }
 
-    /// Writes the record of a call that committed nothing, durable before it returns.
+    /// Writes the record of a call that committed nothing, with its audit line, durable before
+    /// it returns: one transaction of two small appends.
     func recordAgentCall(_ caller: Caller, run: AgentRun, _ call: AgentRun.Call) async throws {
         let target = AccessTarget(project: run.project, branch: run.target)
         let decision = try await authorize(caller, .read, target, action: "agent.run.call")
-        _ = try await updateWorkflow(
-            caller,
-            action: "agent.run.call",
-            decision: decision,
-            target: target,
-            detail: ["run": run.id, "tool": call.tool]
-        ) { _, _ in
-            ([.write(path: Workflow.agentRunCall(run.project, run.id, call.seq), content: Workflow.encode(call))], ())
-        }
+        let project = try await project(caller, run.project).record.id
+        var batch = WriteBatch()
+        let row = try call.row(project: project, run: run.id)
+        batch.runCalls = [row]
+        batch.audit = [
+            makeRecord(
+                caller,
+                action: "agent.run.call",
+                outcome: "ok",
+                decision: decision,
+                target: target,
+                paths: nil,
+                detail: ["run": run.id, "tool": call.tool].merging(Self.recordDetail(row)) { _, new in new }
+            ).append(organization: caller.organization.id)
+        ]
+        try await repository.storage.apply(batch)
     }
 
     /// The audit record of a call that commits, written with the call's record.
-    func callAudit(_ caller: Caller, run: AgentRun, tool: String) -> AuditHook {
+    func callAudit(_ caller: Caller, run: AgentRun, tool: String) -> Companion.Audit {
         let record = makeRecord(
             caller,
             action: "agent.run.call",
@@ -239,11 +266,17 @@ extension Gateway {
             detail: ["run": run.id, "tool": tool]
         )
         let org = caller.organization.id
-        return { outcome in
+        return { outcome, row in
             var r = record
-            r.detail = (r.detail ?? [:]).merging(["recorded": outcome.commit?.hex ?? ""]) { a, _ in a }
+            r.commit = outcome.commit?.hex
+            r.detail?.merge(Self.recordDetail(row)) { _, new in new }
             return r.append(organization: org)
         }
+    }
+
+    /// What a call's audit line says of its record: its number and the digest of its row.
+    package static func recordDetail(_ row: RunCallRecord) -> [String: String] {
+        ["seq": String(row.seq), "record": row.digest]
     }
 
     /// A run's header, read without a caller: for the engine's own checks (a child's bounds).
@@ -337,7 +370,7 @@ extension Gateway {
         guard let (run, head) = try await workflowRecord(AgentRun.self, Workflow.agentRun(name, id), in: workflow) else {
             throw CairnError(.notFound, "no agent run '\(id)' in \(name)")
         }
-        return try await withCalls(try await settled(caller, run), workflow, at: head)
+        return try await withCalls(try await settled(caller, run), caller, workflow, at: head)
     }
 
     /// A run waiting for approval as its merge request stands now: `merged` (with the merge
@@ -367,11 +400,24 @@ extension Gateway {
         return run
     }
 
-    /// A run header with its calls, read from their files at a workflow commit.
-    func withCalls(_ header: AgentRun, _ workflow: Project, at head: ObjectID) async throws -> AgentRun {
+    /// A run header with its calls: the rows of its history, and the files of calls recorded
+    /// before calls were rows (read at a workflow commit). A call whose record cannot be decoded
+    /// is an error, never left out: a history with a gap would lie by omission.
+    func withCalls(_ header: AgentRun, _ caller: Caller, _ workflow: Project, at head: ObjectID) async throws -> AgentRun {
         var run = header
-        var after: String?
         var calls: [AgentRun.Call] = []
+        func decode(_ bytes: [UInt8], _ place: String) throws -> AgentRun.Call {
+            do {
+                return try JSONDecoder().decode(AgentRun.Call.self, from: Data(bytes))
+            } catch {
+                throw CairnError(
+                    .corrupt,
+                    "the record of a call of run \(run.id) (\(place)) cannot be read: \(error)",
+                    details: ["run": run.id]
+                )
+            }
+        }
+        var after: String?
         repeat {
             let page = try await workflow.glob(
                 Workflow.agentRuns(run.project) + run.id + "/*/*.json",
@@ -381,12 +427,18 @@ extension Gateway {
             )
             let contents = try await workflow.stage(at: head.hex).read(page.paths)
             for path in page.paths {
-                if let bytes = contents[path] ?? nil, let call = try? JSONDecoder().decode(AgentRun.Call.self, from: Data(bytes)) {
-                    calls.append(call)
-                }
+                if let bytes = contents[path] ?? nil { calls.append(try decode(bytes, path)) }
             }
             after = page.next
         } while after != nil
+        let project = try await project(caller, run.project).record.id
+        var seq: Int64 = 0
+        while true {
+            let rows = try await repository.storage.runCalls(project: project, run: run.id, afterSeq: seq, limit: 1000)
+            for row in rows { calls.append(try decode(row.body, "call \(row.seq)")) }
+            guard let last = rows.last, rows.count == 1000 else { break }
+            seq = last.seq
+        }
         run.calls = calls.sorted { $0.seq < $1.seq }
         return run
     }
@@ -407,7 +459,7 @@ extension Gateway {
             limit: max(1, min(limit, 500)),
             cursor: cursor
         ) { (r: AgentRun) in
-            try await self.withCalls(try await self.settled(caller, r), workflow, at: head)
+            try await self.withCalls(try await self.settled(caller, r), caller, workflow, at: head)
         }
         return (page.items, page.next)
     }

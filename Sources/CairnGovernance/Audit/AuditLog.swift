@@ -99,13 +99,14 @@ public enum AuditLog {
         }
     }
 
-    /// Recomputes every link of the organization's chain.
+    /// Recomputes every link of the organization's chain, and checks runs' call records against it.
     public static func verify(_ storage: any Storage, organization: OrganizationRecord) async throws -> AuditVerifyReport {
         var previous = AuditChain.genesis
         var expectedSeq: Int64 = 1
         var count = 0
         var problems: [String] = []
         var after: Int64 = 0
+        var calls: [String: String] = [:]
         while true {
             let rows = try await storage.auditEntries(organization: organization.id, afterSeq: after, limit: 1000, filter: AuditFilter())
             for e in rows {
@@ -120,6 +121,11 @@ public enum AuditLog {
                     if r.actor != e.actor || r.action != e.action || r.outcome != e.outcome {
                         problems.append("entry \(e.seq) has index columns that disagree with its content")
                     }
+                    if r.action == "agent.run.call", let project = r.project, let d = r.detail, let run = d["run"], let seq = d["seq"],
+                        let digest = d["record"]
+                    {
+                        calls["\(project)/\(run)/\(seq)"] = digest
+                    }
                 } else {
                     problems.append("entry \(e.seq) is not a readable audit record")
                 }
@@ -129,6 +135,7 @@ public enum AuditLog {
             }
             if rows.count < 1000 { break }
         }
+        problems += try await verifyRunCalls(storage, organization: organization.id, lines: calls)
         return AuditVerifyReport(organization: organization.name, entries: count, ok: problems.isEmpty, problems: problems)
     }
 

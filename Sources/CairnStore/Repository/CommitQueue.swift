@@ -129,7 +129,7 @@ actor CommitQueue {
                     let prepared = try await prepare(waiter.request, overlay: overlay, heads: &heads)
                     var piece = prepared.batch
                     if let companion = waiter.request.companion {
-                        let (record, outcome) = try await prepareCompanion(companion, of: prepared, overlay: overlay, heads: &heads)
+                        let (record, outcome) = try prepareCompanion(companion, of: prepared)
                         if piece == nil { piece = record } else { piece?.append(record) }
                         companions.append((companion, outcome))
                     }
@@ -178,37 +178,13 @@ actor CommitQueue {
         var blobs: [String: ObjectID] = [:]
     }
 
-    /// The companion's record of a prepared change, as a commit on its own branch's head now.
-    private func prepareCompanion(
-        _ companion: Companion,
-        of change: Prepared,
-        overlay: ObjectOverlay,
-        heads: inout [ProjectObjectBranch: ObjectID]
-    ) async throws
-        -> (WriteBatch, CommitOutcome)
-    {
-        var blobs: [ObjectID: [UInt8]] = [:]
-        var edits: [TreeEdit] = []
-        for (path, content) in companion.render(change.outcome, change.blobs) {
-            let id = ObjectID.hash(kind: ObjectKind.blob.rawValue, payload: content)
-            blobs[id] = content
-            edits.append(TreeEdit(key: Array(try FilePath(path).string.utf8), value: id))
-        }
-        edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        let base = try await head(project: companion.project, branch: companion.branch, heads: heads)
-        let request = CommitRequest(
-            project: companion.project,
-            branch: companion.branch,
-            base: base,
-            edits: edits,
-            blobs: blobs,
-            metadata: companion.metadata,
-            extraParents: [],
-            reason: "commit: \(companion.metadata.message)",
-            audit: companion.audit
-        )
-        let prepared = try await prepare(request, overlay: overlay, heads: &heads)
-        return (prepared.batch ?? WriteBatch(), prepared.outcome)
+    /// The companion's record of a prepared change (and its audit line), to append in its transaction.
+    private func prepareCompanion(_ companion: Companion, of change: Prepared) throws -> (WriteBatch, CommitOutcome) {
+        var batch = WriteBatch()
+        let record = try companion.render(change.outcome, change.blobs)
+        batch.runCalls = [record]
+        if let audit = companion.audit { batch.audit = [audit(change.outcome, record)] }
+        return (batch, change.outcome)
     }
 
     /// A branch's head as this group sees it: moved by an earlier request of the group, or as stored.

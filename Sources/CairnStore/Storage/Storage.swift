@@ -121,10 +121,12 @@ public struct WriteBatch: Sendable {
     public var pathHistory: [(project: Int64, entry: PathHistoryEntry)] = []
     /// Audit records written in the same transaction as the change they record (DESIGN.md §4).
     public var audit: [AuditAppend] = []
+    /// Records of runs' calls; a number a run already holds fails the whole transaction.
+    public var runCalls: [RunCallRecord] = []
 
     public init() {}
 
-    public var isEmpty: Bool { objects.isEmpty && refUpdates.isEmpty && audit.isEmpty }
+    public var isEmpty: Bool { objects.isEmpty && refUpdates.isEmpty && audit.isEmpty && runCalls.isEmpty }
 
     public mutating func append(_ other: WriteBatch) {
         objects += other.objects
@@ -132,6 +134,7 @@ public struct WriteBatch: Sendable {
         commitIndex += other.commitIndex
         pathHistory += other.pathHistory
         audit += other.audit
+        runCalls += other.runCalls
     }
 }
 
@@ -203,6 +206,9 @@ public protocol Storage: LeaseStore {
 
     /// Audit entries of one organization in sequence order, strictly after `afterSeq`.
     func auditEntries(organization: Int64, afterSeq: Int64, limit: Int, filter: AuditFilter) async throws -> [AuditEntry]
+
+    /// The calls of one run in number order, strictly after `afterSeq`.
+    func runCalls(project: Int64, run: String, afterSeq: Int64, limit: Int) async throws -> [RunCallRecord]
 
     /// Bytes the backend occupies, for benchmarks and operators.
     func storageBytes() async throws -> Int64

@@ -9,6 +9,7 @@ public enum StoreTable: String, Sendable, CaseIterable, Codable {
     case commitIndex = "commit_index"
     case pathHistory = "path_history"
     case audit
+    case runCall = "run_call"
 
     /// Column names in export order; the leading `keyWidth` form the primary key.
     public var columns: [String] {
@@ -21,6 +22,7 @@ public enum StoreTable: String, Sendable, CaseIterable, Codable {
         case .commitIndex: ["project", "id", "generation", "parent", "skip", "time_ms"]
         case .pathHistory: ["project", "path", "generation", "commit_id", "change", "blob"]
         case .audit: ["org", "seq", "time_ms", "actor", "action", "outcome", "body", "prev", "hash"]
+        case .runCall: ["project", "run", "seq", "time_ms", "body"]
         }
     }
 
@@ -28,6 +30,7 @@ public enum StoreTable: String, Sendable, CaseIterable, Codable {
         switch self {
         case .organization, .project, .reflog: 1
         case .object, .ref, .commitIndex, .audit: 2
+        case .runCall: 3
         case .pathHistory: 4
         }
     }
@@ -46,6 +49,7 @@ public enum StoreTable: String, Sendable, CaseIterable, Codable {
         case .commitIndex: [.integer, .bytes, .integer, .bytes, .bytes, .integer]
         case .pathHistory: [.integer, .text, .integer, .bytes, .text, .bytes]
         case .audit: [.integer, .integer, .integer, .text, .text, .text, .bytes, .bytes, .bytes]
+        case .runCall: [.integer, .text, .integer, .integer, .bytes]
         }
     }
 }
