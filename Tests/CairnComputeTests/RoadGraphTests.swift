@@ -216,6 +216,56 @@ import Testing
         )
     }
 
+    /// A matrix (one search per origin) and a batch of routes answer exactly what `route` does
+    /// pair by pair, by distance and by time, unreachable pairs included; points on nodes too.
+    @Test func matrixAndBatchRoutesEqualRouteForEachPair() throws {
+        let network = try RoadNetwork(roads: Self.helsinki())
+        let graph = network.graph
+        var rng = SplitMix64(state: 7)
+        func point() -> Coordinate {
+            Coordinate(
+                lon: 24.90 + Double(rng.next() % 100_000) / 100_000 * 0.08,
+                lat: 60.15 + Double(rng.next() % 100_000) / 100_000 * 0.04
+            )
+        }
+        let mixed = Self.mixedNodes(graph)
+        let origins = (0..<12).map { _ in point() } + (0..<4).map { _ in graph.coordinates[mixed[Int(rng.next() % UInt64(mixed.count))]] }
+        let destinations = (0..<14).map { _ in point() } + [origins[0], origins[13]]
+        for weight in [RoadGraph.Weight.distance, .time] {
+            let matrix = try network.matrix(from: origins, to: destinations, weight: weight)
+            #expect(matrix.costs.count == origins.count && matrix.costs.allSatisfy { $0.count == destinations.count })
+            var reachable = 0
+            for (i, a) in origins.enumerated() {
+                for (j, b) in destinations.enumerated() {
+                    let one: Double?
+                    do {
+                        let r = try network.route(through: [a, b], weight: weight)
+                        one = weight == .distance ? r.length : r.time
+                    } catch {
+                        #expect(error.kind == .unreachable)
+                        one = nil
+                    }
+                    let cell = matrix.costs[i][j]
+                    #expect((cell == nil) == (one == nil), "\(weight) \(i)→\(j): matrix \(cell ?? -1) vs route \(one ?? -1)")
+                    if let cell, let one {
+                        reachable += 1
+                        #expect(abs(cell - one) <= 1e-9 * max(1, one), "\(weight) \(i)→\(j): matrix \(cell) vs route \(one)")
+                    }
+                }
+            }
+            #expect(reachable > origins.count * destinations.count / 3 && reachable < origins.count * destinations.count)
+            #expect(matrix.costs[0][14] == 0, "a point to itself costs nothing")
+        }
+        let pairs = zip(origins, destinations).map { ($0, $1) }
+        let legs = try network.routes(pairs)
+        for ((a, b), leg) in zip(pairs, legs) {
+            let r = try? network.route(through: [a, b])
+            #expect(leg.reachable == (r != nil) && leg.length == r?.length && leg.time == r?.time)
+        }
+        // Asked to stop, a batch stops.
+        #expect(throws: ComputeError.self) { _ = try network.matrix(from: origins, to: destinations, isCancelled: { true }) }
+    }
+
     /// Two points on one segment: along it when the road allows, else around the block.
     @Test func routesAlongOneSegment() throws {
         let oneWay = Road(

@@ -19,6 +19,8 @@ public struct ComputeError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalidInput = "invalid_input"
         case emptyNetwork = "empty_network"
         case unreachable = "unreachable"
+        /// The caller gave up (its request ended) before the work was done.
+        case cancelled = "cancelled"
     }
     public let kind: Kind
     public let message: String

@@ -113,11 +113,13 @@ public struct Primitive: Sendable {
             description:
                 "Deterministic geo-math on the world model (no network): `distance` and `length` (haversine and WGS84 geodesic), `area` "
                 + "(geodesic), `centroid`, `bbox`, `contains`, `nearest`, `snap` (nearest road position), `route` (along the roads, by "
-                + "distance or time, respecting one-way streets), `isochrone` (what is reachable within a budget). Points are [lon, "
-                + "lat]; `inputs` are paths or globs of GeoJSON files (Point files give points to the point functions). With `output` "
-                + "(and a `reason`) the result is also written there.",
+                + "distance or time, respecting one-way streets), `isochrone` (what is reachable within a budget), `routes` (a batch of "
+                + "[origin, destination] `pairs`: each leg's length and time), `matrix` (the cost from each point to each of "
+                + "`destinations`, or to each point). Points are [lon, lat]; `inputs` are paths or globs of GeoJSON files (Point files "
+                + "give points to the point functions). The road files are named by one content id; `provenance` `full` lists them. "
+                + "With `output` (and a `reason`) the result is also written there.",
             schema:
-                #"{"type":"object","properties":{"function":{"type":"string","enum":["distance","length","area","centroid","bbox","contains","nearest","snap","route","isochrone"]},"points":{"type":"array","items":{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":2}},"inputs":{"type":"array","items":{"type":"string"}},"geometry":{"type":"object"},"roads":{"type":"string","description":"The road files (a glob, default roads/**)"},"classes":{"type":"array","items":{"type":"string"}},"weight":{"type":"string","enum":["distance","time"]},"budget":{"type":"number","minimum":0},"output":{"type":"string"},"reason":{"type":"string"}},"required":["function"],"additionalProperties":false}"#
+                #"{"type":"object","properties":{"function":{"type":"string","enum":["distance","length","area","centroid","bbox","contains","nearest","snap","route","isochrone","routes","matrix"]},"points":{"type":"array","items":{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":2}},"inputs":{"type":"array","items":{"type":"string"}},"geometry":{"type":"object"},"roads":{"type":"string","description":"The road files (a glob, default roads/**)"},"classes":{"type":"array","items":{"type":"string"}},"weight":{"type":"string","enum":["distance","time"]},"budget":{"type":"number","minimum":0},"pairs":{"type":"array","items":{"type":"array","items":{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":2},"minItems":2,"maxItems":2},"maxItems":10000},"destinations":{"type":"array","items":{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":2}},"provenance":{"type":"string","enum":["summary","full"]},"output":{"type":"string"},"reason":{"type":"string"}},"required":["function"],"additionalProperties":false}"#
         ),
         Primitive(
             name: "Solve",

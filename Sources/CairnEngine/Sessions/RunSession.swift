@@ -415,7 +415,7 @@ public actor RunSession {
             let result = try await gateway.run(with(caller, reason: request.message), project: project, request)
             return Outcome(
                 text: try Self.json(result),
-                reads: result.inputs,
+                reads: result.read,
                 readAt: result.commit,
                 commits: result.output?.commit.map { [$0.hex] } ?? [],
                 summary: "run \(request.function)",

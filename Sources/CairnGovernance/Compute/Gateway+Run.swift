@@ -6,7 +6,8 @@ import Foundation
 
 /// A Run: one deterministic geo-math function over the world model at one commit.
 public struct RunRequest: Sendable, Decodable {
-    /// distance, length, area, centroid, bbox, contains, nearest, snap, route or isochrone.
+    /// distance, length, area, centroid, bbox, contains, nearest, snap, route, isochrone,
+    /// routes (a batch of origin–destination pairs) or matrix (every origin to every destination).
     public var function: String
     /// The commit read (a ref); `main` by default.
     public var ref: String?
@@ -23,6 +24,13 @@ public struct RunRequest: Sendable, Decodable {
     public var weight: String?
     /// Isochrone budget: metres, or seconds with weight `time`.
     public var budget: Double?
+    /// For `routes`: the [origin, destination] pairs, each a point.
+    public var pairs: [[[Double]]]?
+    /// For `matrix`: the destinations (the `points` are the origins); the origins when absent.
+    public var destinations: [[Double]]?
+    /// `summary` (the default): the road files are named by the road set's content id and count;
+    /// `full`: also listed one by one in `inputs`, each with its blob.
+    public var provenance: String?
     /// Where to also write the result, as an ordinary governed write with its provenance.
     public var output: String?
     public var message: String?
@@ -34,10 +42,26 @@ public struct RunResult: Sendable, Encodable {
     public let function: String
     /// The commit the inputs were read at.
     public let commit: String
-    /// Each input file with the blob it was read as: enough to replay the Run exactly.
+    /// Each input file with the blob it was read as: with `roads`, enough to replay the Run
+    /// exactly. Road files are listed only with provenance `full`.
     public let inputs: [RunInput]
+    /// The road files a road function read, named by one content id.
+    public let roads: RunRoads?
     public let result: JSONValue
     public let output: CommitOutcome?
+    /// Every file the Run read, road files included whatever the provenance shown: what a run's
+    /// record notes for lineage and replay. Not part of the answer.
+    public let read: [RunInput]
+
+    enum CodingKeys: String, CodingKey { case function, commit, inputs, roads, result, output }
+}
+
+/// A road set as provenance: the glob, how many files it matched at the commit, and the SHA-256
+/// over their paths and blob ids in path order (the same files, the same id).
+public struct RunRoads: Sendable, Codable, Equatable {
+    public let id: String
+    public let glob: String
+    public let files: Int
 }
 
 public struct RunInput: Sendable, Codable, Equatable {
@@ -51,8 +75,13 @@ public struct RunInput: Sendable, Codable, Equatable {
 }
 
 extension Gateway {
-    static let pointFunctions: Set<String> = ["distance", "snap", "route", "isochrone"]
-    static let runFunctions = ["distance", "length", "area", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone"]
+    static let pointFunctions: Set<String> = ["distance", "snap", "route", "isochrone", "matrix"]
+    static let runFunctions = [
+        "distance", "length", "area", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone", "routes", "matrix",
+    ]
+    /// The most a batch may ask in one request: pairs of `routes`, cells of `matrix`.
+    public static let maxPairs = 10_000
+    public static let maxMatrixCells = 250_000
 
     /// Runs a function (needs `run`, and `read` of what it reads). Without `output` nothing is
     /// written; with it, the result and its provenance (function, parameters, inputs with their
@@ -69,7 +98,10 @@ extension Gateway {
         let (project, _) = try await open(caller, name, .run, branch: Self.branch(of: ref), action: "run.\(request.function)")
         let commit = try await project.resolve(ref).commit
         var inputs: [RunInput] = []
-        var points = try (request.points ?? []).map { p -> Coordinate in
+        var roadSet: RunRoads?
+        /// Road files read but not listed in `inputs` (provenance `summary`).
+        var roadFiles: [RunInput] = []
+        func coordinate(_ p: [Double]) throws -> Coordinate {
             guard p.count == 2, Coordinate(lon: p[0], lat: p[1]).isValid else {
                 throw CairnError(
                     .invalidArgument,
@@ -78,6 +110,13 @@ extension Gateway {
                 )
             }
             return Coordinate(lon: p[0], lat: p[1])
+        }
+        var points = try (request.points ?? []).map(coordinate)
+        let full: Bool
+        switch request.provenance ?? "summary" {
+        case "summary": full = false
+        case "full": full = true
+        case let p: throw CairnError(.invalidArgument, "provenance is summary or full, not '\(p)'", details: ["provenance": p])
         }
         let weight: RoadGraph.Weight
         switch request.weight ?? "distance" {
@@ -177,15 +216,43 @@ extension Gateway {
             let index = FeatureIndex(try await features().map { FeatureIndex.Feature(id: $0.id, geometry: $0.geometry) })
             result = try Self.json(try compute { try points.map { try index.nearest(to: $0) } })
         default:
-            let network = try await roadNetwork(
+            // The batch's size is checked before any road is read.
+            let pairs = try (request.pairs ?? []).map { pair -> (Coordinate, Coordinate) in
+                guard pair.count == 2 else {
+                    throw CairnError(.invalidArgument, "a pair is [origin, destination], each [longitude, latitude]")
+                }
+                return (try coordinate(pair[0]), try coordinate(pair[1]))
+            }
+            let destinations = try request.destinations.map { try $0.map(coordinate) }
+            switch request.function {
+            case "routes":
+                guard !pairs.isEmpty, pairs.count <= Self.maxPairs else {
+                    throw CairnError(.invalidArgument, "routes takes 1 to \(Self.maxPairs) pairs", details: ["pairs": "\(pairs.count)"])
+                }
+            case "matrix":
+                try needPoints(1)
+                let cells = points.count * (destinations ?? points).count
+                guard cells <= Self.maxMatrixCells, !(destinations ?? points).isEmpty else {
+                    throw CairnError(
+                        .invalidArgument,
+                        "a matrix has 1 to \(Self.maxMatrixCells) cells (origins × destinations); this one has \(cells)",
+                        details: ["cells": "\(cells)"]
+                    )
+                }
+            default: break
+            }
+            let glob = request.roads ?? "roads/**"
+            let (network, roads) = try await roadNetwork(
                 caller,
                 project,
                 name: name,
+                branch: Self.branch(of: ref),
                 commit: commit,
-                glob: request.roads ?? "roads/**",
-                classes: request.classes,
-                inputs: &inputs
+                glob: glob,
+                classes: request.classes
             )
+            roadSet = RunRoads(id: roads.id, glob: glob, files: roads.files.count)
+            if full { inputs += roads.files } else { roadFiles = roads.files }
             switch request.function {
             case "snap":
                 try needPoints(1)
@@ -202,6 +269,23 @@ extension Gateway {
                     r = .object(o)
                 }
                 result = r
+            case "routes":
+                let legs = try await Offload.run { stopped in
+                    try self.compute { try network.routes(pairs, weight: weight, isCancelled: stopped) }
+                }
+                result = .object(["legs": try Self.json(legs), "unit": .string(weight == .distance ? "m" : "s")])
+            case "matrix":
+                let (from, to) = (points, destinations ?? points)
+                let (costs, origins, ends) = try await Offload.run { stopped in
+                    try self.compute { try network.matrix(from: from, to: to, weight: weight, isCancelled: stopped) }
+                }
+                result = .object([
+                    "costs": .array(costs.map { row in .array(row.map { $0.map(JSONValue.double) ?? .null }) }),
+                    "weight": .string(weight.rawValue),
+                    "unit": .string(weight == .distance ? "m" : "s"),
+                    "origins": try Self.json(origins),
+                    "destinations": try Self.json(ends),
+                ])
             default:
                 try needPoints(1)
                 guard let budget = request.budget else {
@@ -226,11 +310,12 @@ extension Gateway {
             let provenance: JSONValue = .object([
                 "function": .string(request.function), "commit": .string(commit.hex), "ref": .string(ref),
                 "inputs": .array(inputs.map { .object(["path": .string($0.path), "blob": .string($0.blob)]) }),
+                "roads": try roadSet.map { try Self.json($0) } ?? .null,
                 "parameters": try Self.json(Parameters(request)), "result": result,
             ])
             var writer = caller
             writer.reason = request.message ?? caller.reason ?? "run \(request.function)"
-            caller.call?.draft.note(reads: inputs, readAt: commit.hex, stable: result.text)
+            caller.call?.draft.note(reads: inputs + roadFiles, readAt: commit.hex, stable: result.text)
             written = try await write(
                 writer,
                 project: name,
@@ -239,14 +324,24 @@ extension Gateway {
                 branch: Self.branch(of: ref) ?? "main"
             )
         }
-        return RunResult(function: request.function, commit: commit.hex, inputs: inputs, result: result, output: written)
+        return RunResult(
+            function: request.function,
+            commit: commit.hex,
+            inputs: inputs,
+            roads: roadSet,
+            result: result,
+            output: written,
+            read: inputs + roadFiles
+        )
     }
 
     /// The parameters recorded with a written result.
     struct Parameters: Encodable {
         let points: [[Double]]?, roads: String?, classes: [String]?, weight: String?, budget: Double?, geometry: JSONValue?
+        let pairs: [[[Double]]]?, destinations: [[Double]]?
         init(_ r: RunRequest) {
             (points, roads, classes, weight, budget, geometry) = (r.points, r.roads, r.classes, r.weight, r.budget, r.geometry)
+            (pairs, destinations) = (r.pairs, r.destinations)
         }
     }
 
@@ -265,6 +360,7 @@ extension Gateway {
             case .invalidInput: throw CairnError(.invalidArgument, e.message)
             case .emptyNetwork: throw CairnError(.invalidArgument, e.message, details: ["reason": "empty_network"])
             case .unreachable: throw CairnError(.unprocessable, e.message, details: ["reason": "unreachable"])
+            case .cancelled: throw CairnError(.timeout, e.message)
             }
         } catch let e as CairnError {
             throw e
@@ -286,53 +382,77 @@ extension Gateway {
         return out
     }
 
-    /// The road network of the files a glob matches at a commit: built once per content (the
-    /// files' paths and blob ids), shared by every Run on it until that content changes.
+    /// The road network of the files a glob matches at a commit, with the road set it was built
+    /// from (see `RoadCache`): a network is built once per content and shared by every Run on
+    /// it; a road set already resolved at this commit, or at one whose changes since touch none
+    /// of the glob's files, is used without reading each file's entry again.
     func roadNetwork(
         _ caller: Caller,
         _ project: Project,
         name: String,
+        branch: String?,
         commit: ObjectID,
         glob pattern: String,
-        classes: [String]?,
-        inputs: inout [RunInput]
-    ) async throws -> RoadNetwork {
+        classes: [String]?
+    ) async throws -> (network: RoadNetwork, roads: RoadCache.RoadSet) {
         try checkPattern(pattern)
         let classSet: Set<String>? = classes.map { Set($0.flatMap { $0 == "drivable" ? Array(Road.drivable) : [$0] }) }
-        let staged = try await project.stage(at: commit.hex)
-        let paths = try await expand(caller, name, pattern, at: commit.hex).filter { !$0.hasPrefix(".cairn/") }
-        if paths.isEmpty, try await policy(for: caller).hasPathRules(caller.principal, project: name) {
-            // Said without naming anything the caller may not see: only that its scope holds no roads.
-            throw CairnError(
-                .invalidArgument,
-                "no road file matching '\(pattern)' is within your access: a path-limited credential routes only on the roads it may "
-                    + "read (ask for a key whose path covers the road files)",
-                details: ["roads": pattern]
-            )
+        // Reading the roads needs `read`, whether or not their entries are looked up again.
+        try await authorize(caller, .read, AccessTarget(project: name, branch: branch), action: "file.glob")
+        let scoped = try await policy(for: caller).hasPathRules(caller.principal, project: name)
+        let id = project.record.id
+        var found = scoped ? nil : roadCache.set(project: id, commit: commit, glob: pattern)
+        if found == nil, !scoped, let last = roadCache.latest(project: id, glob: pattern),
+            try await roadsUnchanged(project, from: last.commit, to: commit, glob: pattern)
+        {
+            found = last.set
+            roadCache.remember(last.set, project: id, commit: commit, glob: pattern)
         }
-        var hasher = SHA256()
-        var blobs: [(String, ObjectID)] = []
-        for path in paths {
-            guard let blob = try await staged.blob(path) else { continue }
-            blobs.append((path, blob))
-            hasher.update(data: Array(path.utf8) + [0] + blob.bytes)
+        let roads: RoadCache.RoadSet
+        if let found {
+            roads = found
+        } else {
+            let staged = try await project.stage(at: commit.hex)
+            let paths = try await expand(caller, name, pattern, at: commit.hex).filter { !$0.hasPrefix(".cairn/") }
+            if paths.isEmpty, scoped {
+                // Said without naming anything the caller may not see: only that its scope holds no roads.
+                throw CairnError(
+                    .invalidArgument,
+                    "no road file matching '\(pattern)' is within your access: a path-limited credential routes only on the roads it "
+                        + "may read (ask for a key whose path covers the road files)",
+                    details: ["roads": pattern]
+                )
+            }
+            var files: [RunInput] = []
+            for path in paths {
+                guard let blob = try await staged.blob(path) else { continue }
+                files.append(RunInput(path: path, blob: blob.hex))
+            }
+            roads = RoadCache.RoadSet(files: files)
+            if !scoped { roadCache.remember(roads, project: id, commit: commit, glob: pattern) }
         }
-        inputs += blobs.map { RunInput(path: $0.0, blob: $0.1.hex) }
-        let key = Hex.encode(Array(hasher.finalize())) + "|" + (classSet.map { $0.sorted().joined(separator: ",") } ?? "*")
-        if let known = roadNetworks.withLock({ $0[key] }) { return known }
-        var roads: [Road] = []
-        let contents = try await staged.read(blobs.map(\.0))
-        for (path, _) in blobs {
-            guard let bytes = contents[path] ?? nil, let f = try? JSONSerialization.jsonObject(with: Data(bytes)),
-                let road = Road(feature: f, fallbackID: path)
+        let key = roads.id + "|" + (classSet.map { $0.sorted().joined(separator: ",") } ?? "*")
+        if let known = roadCache.network(key) { return (known, roads) }
+        var parsed: [Road] = []
+        let contents = try await project.stage(at: commit.hex).read(roads.files.map(\.path))
+        for file in roads.files {
+            guard let bytes = contents[file.path] ?? nil, let f = try? JSONSerialization.jsonObject(with: Data(bytes)),
+                let road = Road(feature: f, fallbackID: file.path)
             else { continue }
-            roads.append(road)
+            parsed.append(road)
         }
-        let network = try compute { try RoadNetwork(roads: roads, classes: classSet) }
-        roadNetworks.withLock {
-            if $0.count >= 8 { $0.removeAll() }
-            $0[key] = network
-        }
-        return network
+        let network = try compute { try RoadNetwork(roads: parsed, classes: classSet) }
+        roadCache.remember(network, key: key)
+        return (network, roads)
+    }
+
+    /// Whether no file a glob matches changed between two commits: a diff of their trees, which
+    /// costs what changed, not what is there. Many changes answer false (gathering anew is then as cheap).
+    func roadsUnchanged(_ project: Project, from: ObjectID, to: ObjectID, glob pattern: String) async throws -> Bool {
+        if from == to { return true }
+        let diff = try await project.diff(from: from.hex, to: to.hex, json: false, limit: RoadCache.maxDiff)
+        guard diff.next == nil else { return false }
+        let glob = try Glob(pattern)
+        return !diff.files.contains { glob.matches($0.path) }
     }
 }

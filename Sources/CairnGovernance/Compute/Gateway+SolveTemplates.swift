@@ -38,6 +38,7 @@ extension Gateway {
         _ name: String,
         _ points: [Coordinate],
         roads: String?,
+        branch: String?,
         at commit: ObjectID,
         inputs: inout [RunInput]
     )
@@ -47,7 +48,16 @@ extension Gateway {
             let d = points.map { a in points.map { b in Geodesic.wgs84.distance(a, b) } }
             return (d, d.map { $0.map { $0 / (30 / 3.6) } })
         }
-        let network = try await roadNetwork(caller, project, name: name, commit: commit, glob: roads, classes: nil, inputs: &inputs)
+        let (network, roadSet) = try await roadNetwork(
+            caller,
+            project,
+            name: name,
+            branch: branch,
+            commit: commit,
+            glob: roads,
+            classes: nil
+        )
+        inputs += roadSet.files
         var d = [[Double]](repeating: [Double](repeating: 0, count: points.count), count: points.count)
         var t = d
         for i in points.indices {
@@ -86,6 +96,7 @@ extension Gateway {
             name,
             [depot.point] + stops.map(\.point),
             roads: request.roads,
+            branch: Self.branch(of: request.ref ?? "main"),
             at: commit,
             inputs: &inputs
         )
@@ -199,6 +210,7 @@ extension Gateway {
             name,
             first.map(\.point) + second.map(\.point),
             roads: request.roads,
+            branch: Self.branch(of: request.ref ?? "main"),
             at: commit,
             inputs: &inputs
         )

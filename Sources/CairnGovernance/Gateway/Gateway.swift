@@ -124,8 +124,8 @@ public final class Gateway: Sendable {
     let workflowProjects = Mutex<[Int64: Project]>([:])
     /// Compiled ontologies by the hash of their file: compiled once, whichever project shares it.
     let ontologies = Mutex<[String: CompiledOntology]>([:])
-    /// Road networks by the content they were built from (see `roadNetwork`).
-    let roadNetworks = Mutex<[String: RoadNetwork]>([:])
+    /// Road sets and the networks built from them (see `roadNetwork`).
+    let roadCache = RoadCache()
     /// The solves running now, by name, with the switch that cancels each.
     let runningSolves = Mutex<[String: (RunningSolve, SolveControl)]>([:])
     /// Per project, the source branches of open merge requests that hold approvals (branch →

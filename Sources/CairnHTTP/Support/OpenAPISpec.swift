@@ -2136,7 +2136,28 @@ enum OpenAPIDocument {
      "output": {
       "$ref": "#/components/schemas/Outcome"
      },
-     "result": {}
+     "result": {},
+     "roads": {
+      "additionalProperties": false,
+      "properties": {
+       "files": {
+        "type": "integer"
+       },
+       "glob": {
+        "type": "string"
+       },
+       "id": {
+        "pattern": "^[0-9a-f]{64}$",
+        "type": "string"
+       }
+      },
+      "required": [
+       "id",
+       "glob",
+       "files"
+      ],
+      "type": "object"
+     }
     },
     "required": [
      "function",
@@ -11787,7 +11808,7 @@ enum OpenAPIDocument {
     }
    ],
    "post": {
-    "description": "Run a deterministic geo-math function (needs `run`) at `ref`: distance (haversine and WGS84 geodesic between points), length of LineStrings (both), area (geodesic, of Polygons), centroid, bbox, contains (points in polygons), nearest (the nearest of the input features to each point), snap (points to the nearest road position: distance, road, offset and fraction along it), route (through points, from their exact snapped positions, by distance or time, respecting oneway), isochrone (reachable network within a budget, with its convex hull). Roads are GeoJSON LineString files with OSM tags matched by `roads` (default roads/**). With `output`, the result and its provenance are also written there.",
+    "description": "Run a deterministic geo-math function (needs `run`) at `ref`: distance (haversine and WGS84 geodesic between points), length of LineStrings (both), area (geodesic, of Polygons), centroid, bbox, contains (points in polygons), nearest (the nearest of the input features to each point), snap (points to the nearest road position: distance, road, offset and fraction along it), route (through points, from their exact snapped positions, by distance or time, respecting oneway), isochrone (reachable network within a budget, with its convex hull), routes (a batch of up to 10,000 `pairs` [origin, destination]: each leg's length and time, or reachable false), matrix (the cost from every point to every one of `destinations`, or of the points themselves: at most 250,000 cells, null where unreachable). A point exactly on a road node is that node, with every road meeting there open. Roads are GeoJSON LineString files with OSM tags matched by `roads` (default roads/**), named in the answer by one content id (`roads.id`); with provenance `full` each road file is also listed in `inputs`. With `output`, the result and its provenance are also written there.",
     "operationId": "run",
     "requestBody": {
      "content": {
@@ -11819,6 +11840,22 @@ enum OpenAPIDocument {
            }
           ]
          },
+         "destinations": {
+          "anyOf": [
+           {
+            "items": {
+             "items": {
+              "type": "number"
+             },
+             "type": "array"
+            },
+            "type": "array"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
          "function": {
           "enum": [
            "distance",
@@ -11830,7 +11867,9 @@ enum OpenAPIDocument {
            "nearest",
            "snap",
            "route",
-           "isochrone"
+           "isochrone",
+           "routes",
+           "matrix"
           ],
           "type": "string"
          },
@@ -11884,6 +11923,28 @@ enum OpenAPIDocument {
            }
           ]
          },
+         "pairs": {
+          "anyOf": [
+           {
+            "items": {
+             "items": {
+              "items": {
+               "type": "number"
+              },
+              "type": "array"
+             },
+             "maxItems": 2,
+             "minItems": 2,
+             "type": "array"
+            },
+            "maxItems": 10000,
+            "type": "array"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
          "points": {
           "anyOf": [
            {
@@ -11894,6 +11955,20 @@ enum OpenAPIDocument {
              "type": "array"
             },
             "type": "array"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "provenance": {
+          "anyOf": [
+           {
+            "enum": [
+             "summary",
+             "full"
+            ],
+            "type": "string"
            },
            {
             "type": "null"
