@@ -37,6 +37,7 @@ struct Bench {
         if want("authz") { try await bench.authorizationDecisions() }
         if want("ontology") { try await bench.ontologyValidation() }
         if want("routes") { try await bench.routes() }
+        if want("routes-http") { try await bench.routesOverHTTP() }
         if want("solve") { try await bench.solveDispatch() }
         if want("agents") { try await bench.agentSurface() }
         if want("backends") { try await bench.storeBackends() }

@@ -266,6 +266,30 @@ import Testing
         #expect(throws: ComputeError.self) { _ = try network.matrix(from: origins, to: destinations, isCancelled: { true }) }
     }
 
+    /// Snapping through the grid index finds what measuring every segment finds: the same
+    /// nearest distance and position, for points among the roads, on them, and far outside.
+    @Test func snapFindsTheNearestPositionOfAnySegment() throws {
+        let network = try RoadNetwork(roads: Self.helsinki())
+        let graph = network.graph
+        var rng = SplitMix64(state: 11)
+        var points = (0..<150).map { _ in
+            Coordinate(lon: 24.85 + Double(rng.next() % 100_000) / 100_000 * 0.2, lat: 60.12 + Double(rng.next() % 100_000) / 100_000 * 0.1)
+        }
+        points += (0..<20).map { _ in graph.coordinates[Int(rng.next() % UInt64(graph.nodeCount))] }
+        points += [Coordinate(lon: 10, lat: 50), Coordinate(lon: 24.9, lat: 61.5), Coordinate(lon: -170, lat: -80)]
+        for p in points {
+            let snapped = try network.snap(p)
+            var best = (d: Double.infinity, q: p)
+            for e in 0..<graph.edgeCount {
+                let (_, q) = RoadNetwork.project(p, graph.coordinates[graph.source(ofEdge: e)], graph.coordinates[graph.target(ofEdge: e)])
+                let d = Haversine.distance(p, q)
+                if d < best.d { best = (d, q) }
+            }
+            #expect(abs(snapped.distance - best.d) <= 1e-9 * max(1, best.d), "\(p): \(snapped.distance) vs \(best.d)")
+            #expect(abs(Haversine.distance(snapped.point, best.q)) <= 1e-6 || abs(snapped.distance - best.d) <= 1e-9, "\(p)")
+        }
+    }
+
     /// Two points on one segment: along it when the road allows, else around the block.
     @Test func routesAlongOneSegment() throws {
         let oneWay = Road(

@@ -4,9 +4,15 @@ import Foundation
 /// position on a road, routing between points, and what is reachable within a budget.
 public final class RoadNetwork: Sendable {
     public let graph: RoadGraph
-    /// Grid cells of 0.005° → the edges (one direction of each segment) passing through them.
+    /// Grid cells of 0.001° → the segments passing through them, each once (by its lowest edge:
+    /// a two-way segment's other direction lies on the same line).
     private let cells: [Int64: [Int32]]
-    static let cellSize = 0.005
+    /// The cells that hold anything lie within these bounds (cell coordinates): a search that has
+    /// covered them has seen every segment.
+    private let extent: (minX: Int, maxX: Int, minY: Int, maxY: Int)
+    /// Each edge's source node (the graph finds it by a binary search; snapping asks for many).
+    private let sources: [Int32]
+    static let cellSize = 0.001
 
     public init(roads: [Road], classes: Set<String>? = nil) throws(ComputeError) {
         graph = try RoadGraph(roads: roads, classes: classes)
@@ -17,26 +23,55 @@ public final class RoadNetwork: Sendable {
             )
         }
         var cells: [Int64: [Int32]] = [:]
+        var sources = [Int32](repeating: 0, count: graph.edgeCount)
+        var extent = (minX: Int.max, maxX: Int.min, minY: Int.max, maxY: Int.min)
+        for u in 0..<graph.nodeCount {
+            for e in Int(graph.offsets[u])..<Int(graph.offsets[u + 1]) { sources[e] = Int32(u) }
+        }
         for u in 0..<graph.nodeCount {
             let a = graph.coordinates[u]
             for e in Int(graph.offsets[u])..<Int(graph.offsets[u + 1]) {
-                let b = graph.coordinates[Int(graph.targets[e])]
-                for key in Self.cellsCovering(a, b) { cells[key, default: []].append(Int32(e)) }
+                let v = Int(graph.targets[e])
+                // The other direction of a two-way segment, when it has the lower number, stands for both.
+                if let back = graph.edge(from: v, to: u), back < e { continue }
+                let b = graph.coordinates[v]
+                for (x, y) in Self.cellsCovering(a, b) {
+                    cells[Self.cellKey(x, y), default: []].append(Int32(e))
+                    extent = (min(extent.minX, x), max(extent.maxX, x), min(extent.minY, y), max(extent.maxY, y))
+                }
             }
         }
         self.cells = cells
+        self.extent = extent
+        self.sources = sources
     }
 
     static func cellKey(_ x: Int, _ y: Int) -> Int64 { Int64(x) &* 1_000_003 &+ Int64(y) }
 
-    static func cellsCovering(_ a: Coordinate, _ b: Coordinate) -> [Int64] {
+    static func cellsCovering(_ a: Coordinate, _ b: Coordinate) -> [(Int, Int)] {
         let x0 = Int((min(a.lon, b.lon) / cellSize).rounded(.down))
         let x1 = Int((max(a.lon, b.lon) / cellSize).rounded(.down))
         let y0 = Int((min(a.lat, b.lat) / cellSize).rounded(.down))
         let y1 = Int((max(a.lat, b.lat) / cellSize).rounded(.down))
-        var out: [Int64] = []
-        for x in x0...x1 { for y in y0...y1 { out.append(cellKey(x, y)) } }
+        var out: [(Int, Int)] = []
+        for x in x0...x1 { for y in y0...y1 { out.append((x, y)) } }
         return out
+    }
+
+    /// The cells at Chebyshev distance `ring` from (cx, cy) that lie within the extent: the
+    /// square's perimeter, clipped, each once. A point far from every road thus costs what the
+    /// network's area holds, not the empty rings between them.
+    func ring(_ ring: Int, around cx: Int, _ cy: Int, _ body: (Int, Int) -> Void) {
+        let (x0, x1) = (max(cx - ring, extent.minX), min(cx + ring, extent.maxX))
+        let (y0, y1) = (max(cy - ring, extent.minY), min(cy + ring, extent.maxY))
+        guard x0 <= x1, y0 <= y1 else { return }
+        for y in ring == 0 ? [cy] : [cy - ring, cy + ring] where y >= y0 && y <= y1 {
+            for x in x0...x1 { body(x, y) }
+        }
+        for x in ring == 0 ? [] : [cx - ring, cx + ring] where x >= x0 && x <= x1 {
+            let (from, to) = (max(y0, cy - ring + 1), min(y1, cy + ring - 1))
+            if from <= to { for y in from...to { body(x, y) } }
+        }
     }
 
     /// A point's place on the network.
@@ -57,29 +92,55 @@ public final class RoadNetwork: Sendable {
         enum CodingKeys: String, CodingKey { case input, point, distance, road, offset, fraction }
     }
     /// The nearest position on any road, searching rings of cells outward until no nearer one can exist.
+    ///
+    /// Candidates are ranked by their distance on a local plane (degrees, longitude scaled by the
+    /// cosine of the point's latitude: no trigonometry per candidate), and those the plane cannot
+    /// tell from the nearest are measured by haversine, which decides (ties: the lowest edge), so
+    /// the answer is the haversine-nearest position. The plane's error grows with the distance
+    /// and the latitude, and so does that margin; past 1° every candidate is measured.
     public func snap(_ p: Coordinate) throws(ComputeError) -> Snap {
         guard p.isValid else { throw ComputeError(.invalidInput, "the point (\(p.lon), \(p.lat)) is out of range") }
         let cx = Int((p.lon / Self.cellSize).rounded(.down))
         let cy = Int((p.lat / Self.cellSize).rounded(.down))
-        var best: (d: Double, e: Int, t: Double, q: Coordinate)?
-        let metresPerCell = Self.cellSize * 110_540 * max(0.05, cos(p.lat * .pi / 180))
-        var ring = 0
-        while ring <= 4000 {
-            for x in (cx - ring)...(cx + ring) {
-                for y in (cy - ring)...(cy + ring) where max(abs(x - cx), abs(y - cy)) == ring {
-                    guard let edges = cells[Self.cellKey(x, y)] else { continue }
-                    for e in edges {
-                        let a = graph.coordinates[Int(graph.sourceOf(edge: Int(e)))]
-                        let b = graph.coordinates[Int(graph.targets[Int(e)])]
-                        let (t, q) = Self.project(p, a, b)
-                        let d = Haversine.distance(p, q)
-                        if best == nil || d < best!.d || (d == best!.d && Int(e) < best!.e) { best = (d, Int(e), t, q) }
+        let k = cos(p.lat * .pi / 180)
+        var nearest = Double.infinity
+        var candidates: [(d2: Double, e: Int, t: Double, q: Coordinate)] = []
+        let metresPerCell = Self.cellSize * 110_540 * max(0.05, k)
+        // Metres per degree on the sphere, with a margin for the plane's error at these distances.
+        let metresPerDegree = Haversine.earthRadius * .pi / 180 * 1.001
+        // Rings nearer than the network's extent hold nothing: start at the first that reaches it.
+        var ring = max(0, extent.minX - cx, cx - extent.maxX, extent.minY - cy, cy - extent.maxY)
+        let tangent = min(100, abs(tan(p.lat * .pi / 180)))
+        /// How far past the nearest squared planar distance a candidate may be and still be the nearest.
+        func margin(_ d2: Double) -> Double {
+            let d = d2.squareRoot()
+            guard d <= 1 else { return .infinity }
+            let s = 1e-6 + d * 0.05 * (1 + tangent)
+            return (1 + s) * (1 + s)
+        }
+        while true {
+            self.ring(ring, around: cx, cy) { x, y in
+                guard let edges = cells[Self.cellKey(x, y)] else { return }
+                for e in edges {
+                    let a = graph.coordinates[Int(sources[Int(e)])]
+                    let b = graph.coordinates[Int(graph.targets[Int(e)])]
+                    let (t, q, d2) = Self.project(p, a, b, scale: k)
+                    if d2 <= nearest * margin(nearest) + 1e-30 {
+                        nearest = min(nearest, d2)
+                        candidates.append((d2, Int(e), t, q))
                     }
                 }
             }
-            // Once something is found, one more ring is enough to be sure nothing is nearer.
-            if let best, Double(ring) * metresPerCell > best.d { break }
+            // Once something is found, one more ring is enough to be sure nothing is nearer; once
+            // the square covers every cell that holds anything, nothing is left to find.
+            if nearest.isFinite, Double(ring) * metresPerCell > (nearest * margin(nearest)).squareRoot() * metresPerDegree { break }
+            if cx - ring <= extent.minX && cx + ring >= extent.maxX && cy - ring <= extent.minY && cy + ring >= extent.maxY { break }
             ring += 1
+        }
+        var best: (d: Double, e: Int, t: Double, q: Coordinate)?
+        for c in candidates where c.d2 <= nearest * margin(nearest) + 1e-30 {
+            let d = Haversine.distance(p, c.q)
+            if best == nil || d < best!.d || (d == best!.d && c.e < best!.e) { best = (d, c.e, c.t, c.q) }
         }
         guard let best else { throw ComputeError(.emptyNetwork, "no road near (\(p.lon), \(p.lat))") }
         let place = graph.placeOnRoad(edge: best.e, fraction: best.t)
@@ -97,7 +158,13 @@ public final class RoadNetwork: Sendable {
 
     /// The nearest point of segment a–b to p on a local projection, and how far along it lies.
     static func project(_ p: Coordinate, _ a: Coordinate, _ b: Coordinate) -> (Double, Coordinate) {
-        let k = cos(p.lat * .pi / 180)
+        let (t, q, _) = project(p, a, b, scale: cos(p.lat * .pi / 180))
+        return (t, q)
+    }
+
+    /// The same, with the longitude scale `k` (the cosine of p's latitude) given, and the squared
+    /// distance from p to the point on that plane (degrees²).
+    static func project(_ p: Coordinate, _ a: Coordinate, _ b: Coordinate, scale k: Double) -> (Double, Coordinate, Double) {
         let ax = (a.lon - p.lon) * k
         let ay = a.lat - p.lat
         let bx = (b.lon - p.lon) * k
@@ -106,10 +173,11 @@ public final class RoadNetwork: Sendable {
         let dy = by - ay
         let len2 = dx * dx + dy * dy
         let t = len2 == 0 ? 0 : max(0, min(1, -(ax * dx + ay * dy) / len2))
+        let (x, y) = (ax + t * dx, ay + t * dy)
         // At either end the point is the node itself, exactly (a + 1 * (b - a) may miss b by a unit in the last place).
-        if t <= 0 { return (0, a) }
-        if t >= 1 { return (1, b) }
-        return (t, Coordinate(lon: a.lon + t * (b.lon - a.lon), lat: a.lat + t * (b.lat - a.lat)))
+        if t <= 0 { return (0, a, ax * ax + ay * ay) }
+        if t >= 1 { return (1, b, bx * bx + by * by) }
+        return (t, Coordinate(lon: a.lon + t * (b.lon - a.lon), lat: a.lat + t * (b.lat - a.lat)), x * x + y * y)
     }
 
     public struct Route: Sendable, Equatable, Encodable {

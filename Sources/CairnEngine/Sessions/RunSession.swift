@@ -414,7 +414,7 @@ public actor RunSession {
             request.message = optionalString("reason")
             let result = try await gateway.run(with(caller, reason: request.message), project: project, request)
             return Outcome(
-                text: try Self.json(result),
+                text: String(decoding: result.json.compactBytes, as: UTF8.self),
                 reads: result.read,
                 readAt: result.commit,
                 commits: result.output?.commit.map { [$0.hex] } ?? [],

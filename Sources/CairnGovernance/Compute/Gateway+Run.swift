@@ -256,11 +256,11 @@ extension Gateway {
             switch request.function {
             case "snap":
                 try needPoints(1)
-                result = try Self.json(try compute { try points.map { try network.snap($0) } })
+                result = .array(try compute { try points.map { try network.snap($0).json } })
             case "route":
                 try needPoints(2)
                 let route = try compute { try network.route(through: points, weight: weight) }
-                var r = try Self.json(route)
+                var r = route.json
                 if case .object(var o) = r {
                     o["geometry"] = .object([
                         "type": .string("LineString"),
@@ -273,7 +273,7 @@ extension Gateway {
                 let legs = try await Offload.run { stopped in
                     try self.compute { try network.routes(pairs, weight: weight, isCancelled: stopped) }
                 }
-                result = .object(["legs": try Self.json(legs), "unit": .string(weight == .distance ? "m" : "s")])
+                result = .object(["legs": .array(legs.map(\.json)), "unit": .string(weight == .distance ? "m" : "s")])
             case "matrix":
                 let (from, to) = (points, destinations ?? points)
                 let (costs, origins, ends) = try await Offload.run { stopped in
@@ -283,8 +283,8 @@ extension Gateway {
                     "costs": .array(costs.map { row in .array(row.map { $0.map(JSONValue.double) ?? .null }) }),
                     "weight": .string(weight.rawValue),
                     "unit": .string(weight == .distance ? "m" : "s"),
-                    "origins": try Self.json(origins),
-                    "destinations": try Self.json(ends),
+                    "origins": .array(origins.map(\.json)),
+                    "destinations": .array(ends.map(\.json)),
                 ])
             default:
                 try needPoints(1)
@@ -292,7 +292,7 @@ extension Gateway {
                     throw CairnError(.invalidArgument, "isochrone needs a budget (metres, or seconds with weight time)")
                 }
                 let iso = try compute { try network.isochrone(from: points[0], budget: budget, weight: weight) }
-                var r = try Self.json(iso)
+                var r = iso.json
                 if case .object(var o) = r {
                     o["polygon"] = .object([
                         "type": .string("Polygon"),

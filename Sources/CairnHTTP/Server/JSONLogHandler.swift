@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStore
 import Foundation
 import Logging
 import Synchronization
@@ -43,36 +44,13 @@ public struct JSONLogHandler: LogHandler {
         out.reserveCapacity(256)
         for (i, member) in object.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(member.key, to: &out)
+            JSONWriter.appendString(member.key, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendString(member.value, to: &out)
+            JSONWriter.appendString(member.value, to: &out)
         }
         out.append(contentsOf: [UInt8(ascii: "}"), 0x0a])
         return out
     }
-
-    /// A JSON string (RFC 8259 §7): quote, backslash and control characters escaped, the rest
-    /// as UTF-8, so a value can never end the line or the object early.
-    static func appendString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0a: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0d: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0x0f)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func timestamp() -> String { Clock.rfc3339(Clock.nowMillis()) }
 }

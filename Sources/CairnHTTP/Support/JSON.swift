@@ -24,6 +24,16 @@ enum JSON {
         )
     }
 
+    /// A JSON value's answer, written by `JSONWriter` rather than `JSONEncoder` (large answers:
+    /// routes, isochrones, matrices).
+    static func response(json value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.compactBytes))
+        )
+    }
+
     /// A write's answer: 200 when applied, 202 when a protected branch made it a merge request.
     static func outcome(_ out: CommitOutcome) -> Response {
         response(out, status: out.mergeRequest == nil ? .ok : .accepted)
