@@ -66,14 +66,20 @@ let package = Package(
             name: "CairnCompute",
             swiftSettings: strict
         ),
-        // Solve (DESIGN.md §6): optimization dispatch on local solvers; GLPK linked as a system library.
+        // Solve (DESIGN.md §6): optimization dispatch on local solvers; GLPK and CBC (COIN-OR's
+        // branch-and-cut, through its C API, in a worker process of the same binary) linked as
+        // system libraries.
         .systemLibrary(
             name: "CGLPK",
             providers: [.apt(["libglpk-dev"])]
         ),
+        .systemLibrary(
+            name: "CCBC",
+            providers: [.apt(["coinor-libcbc-dev"])]
+        ),
         .target(
             name: "CairnSolve",
-            dependencies: ["CGLPK", "CairnCompute"],
+            dependencies: ["CGLPK", "CCBC", "CairnCompute"],
             swiftSettings: strict
         ),
         // The Ontology (DESIGN.md §4, "validate"): typed entities, links and rules, checked on every write.
@@ -138,6 +144,7 @@ let package = Package(
             name: "CairnCLI",
             dependencies: [
                 "CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnEngine", "CairnHTTP", "CairnOntology", "CairnMCP",
+                "CairnSolve",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -146,6 +146,153 @@ import Testing
         #expect(try await server.request("POST", p + "/solves/long/cancel", token: admin).status == 404)
     }
 
+    /// A small capacitated facility location as a JSON model: `f` facilities, `c` customers.
+    static func facilityModel(_ f: Int, _ c: Int, seed: UInt64) -> [String: Any] {
+        var state = seed
+        func uniform(_ n: UInt64) -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double((state >> 33) % n)
+        }
+        var variables: [[String: Any]] = []
+        var constraints: [[String: Any]] = []
+        var objective: [String: Double] = [:]
+        for i in 0..<f {
+            variables.append(["name": "open\(i)", "type": "binary"])
+            objective["open\(i)"] = 200 + uniform(400)
+        }
+        let demands = (0..<c).map { _ in 1 + uniform(9) }
+        var capacity: [Int: [String: Double]] = [:]
+        for j in 0..<c {
+            var served: [String: Double] = [:]
+            for i in 0..<f {
+                let x = "x\(i)_\(j)"
+                variables.append(["name": x, "type": "binary"])
+                objective[x] = demands[j] * (1 + uniform(40))
+                served[x] = 1
+                constraints.append(["name": "only\(i)_\(j)", "terms": [x: 1, "open\(i)": -1], "op": "<=", "rhs": 0])
+                capacity[i, default: ["open\(i)": -(demands.reduce(0, +) * 2 / Double(f)).rounded()]][x] = demands[j]
+            }
+            constraints.append(["name": "served\(j)", "terms": served, "op": "=", "rhs": 1])
+        }
+        for i in 0..<f { constraints.append(["name": "cap\(i)", "terms": capacity[i] ?? [:], "op": "<=", "rhs": 0]) }
+        return ["sense": "minimize", "variables": variables, "constraints": constraints, "objective": objective]
+    }
+
+    @Test(
+        "HTTP: solver auto proves a MIP with CBC and an LP with GLPK, solver chooses, a bad choice is refused; CBC's progress is in the result and on the project's feed"
+    )
+    func solverChoiceAndProgress() async throws {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        let p = "/v1/orgs/default/projects/plan"
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "plan"]).status == 201)
+        let mip = Self.facilityModel(6, 40, seed: 3)
+        var byCBC: [String: Any] = [:]
+        let feed = try await ServerFeedAndLimitsTests.feed(
+            server,
+            org: "default",
+            project: "plan",
+            token: admin,
+            until: { $0.contains("solve.progress") }
+        ) {
+            let r = try await server.request("POST", p + "/solve", token: admin, json: ["kind": "linear", "model": mip, "id": "plan-1"])
+            #expect(r.status == 200, "\(r.text.prefix(300))")
+            byCBC = r.json["result"] as? [String: Any] ?? [:]
+        }
+        #expect((byCBC["solver"] as? String)?.hasPrefix("CBC") == true && byCBC["status"] as? String == "optimal", "\(byCBC)")
+        let steps = byCBC["progress"] as? [[String: Any]] ?? []
+        #expect(!steps.isEmpty && steps.last?["incumbent"] as? Double == byCBC["objective"] as? Double, "\(steps)")
+        let announced = ServerFeedAndLimitsTests.events(feed, named: "change").filter { $0["action"] as? String == "solve.progress" }
+        #expect(
+            announced.first.map { $0["solve"] as? String == "plan-1" && ($0["progress"] as? [String: Any])?["seconds"] != nil } == true,
+            "\(feed.suffix(600))"
+        )
+        // GLPK on request: the same optimum; the model written the same way goes to HiGHS too.
+        let glpk = try await server.request("POST", p + "/solve", token: admin, json: ["kind": "linear", "model": mip, "solver": "glpk"])
+        let byGLPK = glpk.json["result"] as? [String: Any] ?? [:]
+        #expect((byGLPK["solver"] as? String)?.hasPrefix("GLPK") == true, "\(glpk.text.prefix(300))")
+        let reference = try ReferenceSolver.highs(mip)
+        for result in [byCBC, byGLPK] {
+            #expect(
+                abs((result["objective"] as? Double ?? 0) - reference.objective) < 1e-6 * reference.objective,
+                "\(result["solver"] ?? "")"
+            )
+        }
+        // A linear program goes to GLPK by the rule (duals), unless CBC is asked.
+        let lp: [String: Any] = [
+            "sense": "maximize", "variables": [["name": "x"], ["name": "y"]],
+            "constraints": [["name": "c", "terms": ["x": 1, "y": 2], "op": "<=", "rhs": 4]], "objective": ["x": 1, "y": 1],
+        ]
+        let byRule = try await server.request("POST", p + "/solve", token: admin, json: ["kind": "linear", "model": lp])
+        #expect(((byRule.json["result"] as? [String: Any])?["solver"] as? String)?.hasPrefix("GLPK") == true)
+        #expect((byRule.json["result"] as? [String: Any])?["duals"] != nil)
+        let asked = try await server.request("POST", p + "/solve", token: admin, json: ["kind": "linear", "model": lp, "solver": "cbc"])
+        #expect(((asked.json["result"] as? [String: Any])?["solver"] as? String)?.hasPrefix("CBC") == true, "\(asked.text.prefix(300))")
+        #expect((asked.json["result"] as? [String: Any])?["objective"] as? Double == 4)
+        for body in [
+            ["kind": "linear", "model": lp, "solver": "cplex"] as [String: Any],
+            ["kind": "linear", "model": "maximize\n obj: x\nsubject to\n c: x <= 1\nend\n", "format": "lp", "solver": "cbc"],
+        ] {
+            let r = try await server.request("POST", p + "/solve", token: admin, json: body)
+            #expect(r.status == 400, "\(r.text.prefix(300))")
+        }
+    }
+
+    @Test("CLI: a CBC solve runs in a worker that dies with the process that started it, never outliving it")
+    func workerDiesWithItsParent() async throws {
+        let cli = try CLIHarness()
+        // Equality knapsacks over binaries (market split): far longer than this test waits.
+        var state: UInt64 = 9
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(1 + (state >> 33) % 99)
+        }
+        let rows = (0..<5).map { i -> [String: Any] in
+            let terms = Dictionary(uniqueKeysWithValues: (0..<50).map { ("b\($0)", next()) })
+            return ["name": "k\(i)", "terms": terms, "op": "=", "rhs": (terms.values.reduce(0, +) / 2).rounded()]
+        }
+        let hard: [String: Any] = [
+            "sense": "minimize", "variables": (0..<50).map { ["name": "b\($0)", "type": "binary"] }, "constraints": rows, "objective": [:],
+        ]
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: hard), as: UTF8.self)
+        #expect(cli.run("write", "models/hard.json", "--content", text, "-m", "a hard model").status == 0)
+        let solving = Process()
+        solving.executableURL = CLIHarness.binDirectory.appendingPathComponent("cairn")
+        solving.arguments = ["solve", "linear", "--input", "models/hard.json", "--solver", "cbc", "--time-limit", "300"]
+        var env = ProcessInfo.processInfo.environment
+        env["CAIRN_DATA"] = cli.data.path
+        if let url = cli.databaseURL { env["CAIRN_DATABASE_URL"] = url }
+        env["CAIRN_PROJECT"] = cli.project
+        solving.environment = env
+        solving.standardOutput = FileHandle.nullDevice
+        solving.standardError = FileHandle.nullDevice
+        try solving.run()
+        /// The workers this solve started (their environment names it as their parent).
+        func workers() -> [Int32] {
+            let all = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return all.compactMap(Int32.init).filter { pid in
+                guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+                return environ.split(separator: 0).contains { Array($0) == Array("CAIRN_SOLVER_PARENT=\(solving.processIdentifier)".utf8) }
+            }
+        }
+        var found: [Int32] = []
+        for _ in 0..<300 where found.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            found = workers()
+        }
+        #expect(!found.isEmpty, "the solve started a worker")
+        kill(solving.processIdentifier, SIGKILL)
+        solving.waitUntilExit()
+        var alive = found
+        for _ in 0..<100 where !alive.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            alive = found.filter {
+                kill($0, 0) == 0 && !((try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8))?.contains(") Z ") ?? true)
+            }
+        }
+        #expect(alive.isEmpty, "workers outlived their parent: \(alive)")
+    }
+
     @Test(
         "CLI: facility location on the fiber example: every drop served by one open cabinet within capacity, the objective its distances, optimal as HiGHS finds too"
     )

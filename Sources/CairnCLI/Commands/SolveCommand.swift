@@ -29,6 +29,7 @@ struct SolveCommand: AsyncParsableCommand {
     @Argument(help: "linear, routing, facility_location or crew_assignment.") var kind: String
     @Option(name: .long, help: "The model file (.json, .lp or .mps).") var input: String?
     @Option(name: .long, help: "json, lp or mps (default: the input's extension).") var format: String?
+    @Option(name: .long, help: "auto (CBC for a MIP, GLPK for an LP and for LP/MPS text), glpk or cbc.") var solver: String?
     @Option(name: .long, help: "Seconds before the solver stops (default 60).") var timeLimit: Double?
     @Option(name: .long, help: "The relative gap at which a MIP may stop.") var gap: Double?
     @Option(name: .long, help: "Routing: the search's seed.") var seed: UInt64?
@@ -49,6 +50,7 @@ struct SolveCommand: AsyncParsableCommand {
         try await runReporting(global) {
             var request = SolveRequest(kind: kind)
             request.ref = at
+            request.solver = solver
             (request.input, request.format, request.timeLimit, request.gap, request.seed, request.iterations) = (
                 input, format, timeLimit, gap, seed, iterations
             )

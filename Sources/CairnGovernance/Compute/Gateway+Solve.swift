@@ -3,6 +3,7 @@ import CairnCore
 import CairnSolve
 import CairnStore
 import Foundation
+import Synchronization
 
 /// A Solve: one optimization problem, read from the world model (or given inline), answered by a
 /// local solver in one result shape.
@@ -17,6 +18,9 @@ public struct SolveRequest: Sendable, Decodable {
     public var model: JSONValue?
     /// `json`, `lp` or `mps`; by default from the input's extension.
     public var format: String?
+    /// `auto` (the default: CBC for a model with integer variables given as JSON or built from
+    /// files, GLPK for a linear program and for LP/MPS text), `glpk` or `cbc`.
+    public var solver: String?
     /// Seconds before the solver stops (default 60), and the relative gap a MIP may stop at.
     public var timeLimit: Double?
     public var gap: Double?
@@ -95,6 +99,10 @@ extension Gateway {
         {
             throw CairnError(.invalidArgument, "a solve id is 1–64 letters, digits, '.', '_' or '-'")
         }
+        let solver = request.solver ?? "auto"
+        guard ["auto", "glpk", "cbc"].contains(solver) else {
+            throw CairnError(.invalidArgument, "solver is auto, glpk or cbc, not '\(solver)'", details: ["solver": solver])
+        }
         let control = SolveControl(timeLimit: limit, gapTolerance: request.gap ?? 0)
         let id = request.id ?? UUID().uuidString.lowercased()
         let entry = RunningSolve(
@@ -110,6 +118,30 @@ extension Gateway {
         }
         defer { _ = runningSolves.withLock { $0.removeValue(forKey: id) } }
 
+        // A long search tells the project's feed how it stands, at most once a second.
+        let lastAnnounced = Atomic<UInt64>(0)
+        let feed = self.feed
+        let organization = caller.organization.id
+        let actor = caller.principal.subject
+        let branch = Self.branch(of: ref) ?? "main"
+        let announce: @Sendable (SolveResult.Progress) -> Void = { step in
+            let now = DispatchTime.now().uptimeNanoseconds
+            let last = lastAnnounced.load(ordering: .relaxed)
+            guard now - last >= 1_000_000_000 || last == 0 else { return }
+            lastAnnounced.store(now, ordering: .relaxed)
+            var event = ChangeEvent(
+                project: name,
+                branch: branch,
+                commit: nil,
+                paths: [],
+                actor: actor,
+                action: "solve.progress",
+                time: Clock.rfc3339(Clock.nowMillis())
+            )
+            event.solve = id
+            event.progress = step
+            feed.publish(organization: organization, event)
+        }
         var inputs: [RunInput] = []
         var modelText = ""
         var log = ""
@@ -123,8 +155,17 @@ extension Gateway {
                 modelText = text
                 if format == "json" {
                     let model = try decodeModel(LinearModel.self, text)
-                    (result, log) = try await solving(control) { try await GLPK.solve(model, control: control) }
+                    (result, log) = try await solving(control) {
+                        try await mip(model, solver: solver, control: control, announce: announce)
+                    }
                 } else {
+                    guard solver != "cbc" else {
+                        throw CairnError(
+                            .invalidArgument,
+                            "CBC takes models in Cairn's JSON form; LP and MPS text is solved by GLPK (solver auto or glpk)",
+                            details: ["solver": solver, "format": format]
+                        )
+                    }
                     (result, log) = try await solving(control) {
                         try await GLPK.solve(text: text, format: format == "lp" ? .lp : .mps, control: control)
                     }
@@ -150,7 +191,9 @@ extension Gateway {
                 let built = try await assignmentModel(caller, project, name, request, at: commit, inputs: &inputs)
                 modelText = try Self.json(built.model).text
                 var solved: SolveResult
-                (solved, log) = try await solving(control) { try await GLPK.solve(built.model, control: control) }
+                (solved, log) = try await solving(control) {
+                    try await mip(built.model, solver: solver, control: control, announce: announce)
+                }
                 var chosen: [String: String] = [:]
                 for ((customer, facility), variable) in built.assignments where (solved.values[variable] ?? 0) > 0.5 {
                     chosen[customer] = facility
@@ -233,14 +276,33 @@ extension Gateway {
     }
 
     struct SolveParameters: Encodable {
-        let kind: String, input: String?, format: String?, timeLimit: Double?, gap: Double?, seed: UInt64?, iterations: Int?
+        let kind: String, input: String?, format: String?, solver: String?, timeLimit: Double?, gap: Double?, seed: UInt64?
+        let iterations: Int?
         let stops: String?, depots: String?, roads: String?, vehicles: Int?, capacity: Double?, shiftEnd: Double?, maxDistance: Double?
         init(_ r: SolveRequest) {
             (kind, input, format, timeLimit, gap, seed, iterations) = (r.kind, r.input, r.format, r.timeLimit, r.gap, r.seed, r.iterations)
+            solver = r.solver
             (stops, depots, roads, vehicles, capacity, shiftEnd, maxDistance) = (
                 r.stops, r.depots, r.roads, r.vehicles, r.capacity, r.shiftEnd, r.maxDistance
             )
         }
+    }
+
+    /// A linear or mixed-integer model, by the stated rule: CBC for a model with integer variables
+    /// (it proves optimality where GLPK's branch-and-cut stalls), GLPK for a linear program (it
+    /// gives duals and reduced costs); `solver` overrides it.
+    func mip(
+        _ model: LinearModel,
+        solver: String,
+        control: SolveControl,
+        announce: @escaping @Sendable (SolveResult.Progress) -> Void
+    ) async throws -> (SolveResult, String) {
+        if solver == "cbc" || (solver == "auto" && model.isMixedInteger) {
+            let (result, log) = try await CBC.solve(model, control: control, progress: announce)
+            return (result, log)
+        }
+        let (result, log) = try await GLPK.solve(model, control: control)
+        return (result, log)
     }
 
     /// Runs a solver, passing a cancelled task on as a cancelled solve.

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnSolve
 import CairnStore
 import Foundation
 import Synchronization
@@ -8,7 +9,7 @@ public struct ChangeEvent: Sendable, Codable, Equatable {
     public let project: String
     public let branch: String
     public let commit: String?
-    public let paths: [String]
+    public var paths: [String]
     public let actor: String
     public let action: String
     public let time: String
@@ -21,6 +22,9 @@ public struct ChangeEvent: Sendable, Codable, Equatable {
     public var call: Int? = nil
     public var tool: String? = nil
     public var outcome: String? = nil
+    /// The solve a `solve.progress` event is about, and where its search stands.
+    public var solve: String? = nil
+    public var progress: SolveResult.Progress? = nil
 
     package init(
         project: String,
@@ -153,23 +157,10 @@ extension Gateway {
                         }
                         if paths.isEmpty && !event.paths.isEmpty { continue }
                     }
-                    continuation.yield(
-                        ChangeEvent(
-                            project: event.project,
-                            branch: event.branch,
-                            commit: event.commit,
-                            paths: paths,
-                            actor: event.actor,
-                            action: event.action,
-                            time: event.time,
-                            mergeRequest: event.mergeRequest,
-                            approval: event.approval,
-                            run: event.run,
-                            call: event.call,
-                            tool: event.tool,
-                            outcome: event.outcome
-                        )
-                    )
+                    // The same event, with only the paths this caller may see.
+                    var visible = event
+                    visible.paths = paths
+                    continuation.yield(visible)
                 }
                 continuation.finish()
             }

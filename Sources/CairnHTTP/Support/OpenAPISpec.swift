@@ -506,10 +506,34 @@ enum OpenAPIDocument {
       },
       "type": "array"
      },
+     "progress": {
+      "additionalProperties": false,
+      "properties": {
+       "bound": {
+        "type": "number"
+       },
+       "gap": {
+        "type": "number"
+       },
+       "incumbent": {
+        "type": "number"
+       },
+       "seconds": {
+        "type": "number"
+       }
+      },
+      "required": [
+       "seconds"
+      ],
+      "type": "object"
+     },
      "project": {
       "type": "string"
      },
      "run": {
+      "type": "string"
+     },
+     "solve": {
       "type": "string"
      },
      "time": {
@@ -2396,6 +2420,30 @@ enum OpenAPIDocument {
      },
      "objective": {
       "type": "number"
+     },
+     "progress": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "bound": {
+         "type": "number"
+        },
+        "gap": {
+         "type": "number"
+        },
+        "incumbent": {
+         "type": "number"
+        },
+        "seconds": {
+         "type": "number"
+        }
+       },
+       "required": [
+        "seconds"
+       ],
+       "type": "object"
+      },
+      "type": "array"
      },
      "reducedCosts": {
       "additionalProperties": {
@@ -12143,7 +12191,7 @@ enum OpenAPIDocument {
     }
    ],
    "post": {
-    "description": "Solve an optimization problem (needs `solve`) at `ref` on a local solver, answered in one shape (status, objective, best bound and gap, values, binding constraints, LP duals, the objective's drivers, solve time). `linear`: an LP or MIP from `input` (a .json, .lp or .mps file) or inline `model` (Cairn's JSON form, or LP/MPS text with `format`), solved by GLPK. `routing`: vehicle routing with capacities, time windows, service times and route durations, from a model with its cost matrix or from Point files (`depots`, `stops`), with costs along `roads` or geodesic; a ruin-and-recreate search, deterministic for `seed` and `iterations`. `facility_location`: which of the `depots` (facilities) serve which `stops` (customers), a MIP. `crew_assignment`: which crew (`depots`, with the minutes of its shift) takes which work order (`stops`, with `minutes` and `priority`), orders that do not fit left by priority, a MIP. With `id` it can be cancelled while it runs; with `output`, the model, the result with its provenance and the solver log are written to `output/<timestamp>/`.",
+    "description": "Solve an optimization problem (needs `solve`) at `ref` on a local solver, answered in one shape (status, objective, best bound and gap, values, binding constraints, LP duals, the objective's drivers, solve time). `linear`: an LP or MIP from `input` (a .json, .lp or .mps file) or inline `model` (Cairn's JSON form, or LP/MPS text with `format`). `solver` auto (the default) solves a JSON model with integer variables (and facility_location, crew_assignment) with CBC in a worker process, proving optimality, with its progress (incumbent, bound, gap over time) in the result and as `solve.progress` events on the feed; a linear program and LP/MPS text with GLPK (duals, reduced costs); `glpk` or `cbc` choose. `routing`: vehicle routing with capacities, time windows, service times and route durations, from a model with its cost matrix or from Point files (`depots`, `stops`), with costs along `roads` or geodesic; a ruin-and-recreate search, deterministic for `seed` and `iterations`. `facility_location`: which of the `depots` (facilities) serve which `stops` (customers), a MIP. `crew_assignment`: which crew (`depots`, with the minutes of its shift) takes which work order (`stops`, with `minutes` and `priority`), orders that do not fit left by priority, a MIP. With `id` it can be cancelled while it runs; with `output`, the model, the result with its provenance and the solver log are written to `output/<timestamp>/`.",
     "operationId": "solve",
     "requestBody": {
      "content": {
@@ -12353,6 +12401,21 @@ enum OpenAPIDocument {
            {
             "minimum": 0,
             "type": "number"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "solver": {
+          "anyOf": [
+           {
+            "enum": [
+             "auto",
+             "glpk",
+             "cbc"
+            ],
+            "type": "string"
            },
            {
             "type": "null"

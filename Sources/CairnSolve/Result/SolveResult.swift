@@ -45,6 +45,24 @@ public struct SolveResult: Sendable, Codable, Equatable {
     public var message: String?
     /// Problem-specific detail (a vehicle-routing result's routes).
     public var detail: [String: SolveDetail]?
+    /// How a MIP search went, as the solver reported it: each new incumbent and bound with the
+    /// seconds since the solve began, in order (CBC; absent where the solver reports none).
+    public var progress: [Progress]?
+
+    public struct Progress: Sendable, Codable, Equatable {
+        public let seconds: Double
+        public let incumbent: Double?
+        public let bound: Double?
+        /// |incumbent − bound| / |incumbent|, when both are known.
+        public let gap: Double?
+
+        public init(seconds: Double, incumbent: Double?, bound: Double?) {
+            self.seconds = seconds
+            self.incumbent = incumbent
+            self.bound = bound
+            if let incumbent, let bound { gap = abs(incumbent - bound) / (abs(incumbent) + Double.ulpOfOne) } else { gap = nil }
+        }
+    }
 
     public init(status: Status, solver: String) {
         self.status = status
