@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of BENCHMARKS.md in a release build, with their peers (git, ripgrep, find,
 # raw SQLite) on the same data in the same run. Options pass through: --quick (smaller scales),
-# --only commits,size,read,search,merge,governed,authz,ontology,routes,routes-http,solve,agents,backends. Output: Markdown on stdout, also saved in .bench/latest.md.
+# --only commits,size,read,search,merge,governed,authz,ontology,routes,routes-http,solve,facility,agents,backends. Output: Markdown on stdout, also saved in .bench/latest.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh ripgrep git wrk
 # Not --static-swift-stdlib: the binary links FoundationNetworking (the OIDC key-set fetch),
 # whose static archive needs a static libcurl that Debian does not ship.
-# The peers of the route and solve benchmarks (networkx, scipy; OR-Tools) in a virtualenv of the
+# The peers of the route and solve benchmarks (networkx, scipy; OR-Tools, HiGHS) in a virtualenv of the
 # benchmarks' own (git-ignored).
-if ! .bench/venv/bin/python3 -c "import networkx, scipy, ortools" 2>/dev/null; then
+if ! .bench/venv/bin/python3 -c "import networkx, scipy, ortools, highspy" 2>/dev/null; then
   mkdir -p .bench && { [ -x .bench/venv/bin/python3 ] || python3 -m venv .bench/venv; } \
-    && .bench/venv/bin/pip install --quiet "networkx>=3.2" "scipy>=1.11" "numpy>=1.26" "ortools>=9.8" || echo "could not install the peers; their rows will say so" >&2
+    && .bench/venv/bin/pip install --quiet "networkx>=3.2" "scipy>=1.11" "numpy>=1.26" "ortools>=9.8" "highspy>=1.7" || echo "could not install the peers; their rows will say so" >&2
 fi
 swift build -c release 2>&1 | grep -E "error|warning:|Build complete" || true
 [ -x .build/release/cairn ] && [ -x .build/release/CairnBench ] || { echo "the release build failed" >&2; exit 1; }

@@ -39,6 +39,7 @@ struct Bench {
         if want("routes") { try await bench.routes() }
         if want("routes-http") { try await bench.routesOverHTTP() }
         if want("solve") { try await bench.solveDispatch() }
+        if want("facility") { try await bench.facilitySolve() }
         if want("agents") { try await bench.agentSurface() }
         if want("backends") { try await bench.storeBackends() }
     }

@@ -64,14 +64,7 @@ extension CBCSolveTests {
     }
 
     @Test func aHardMIPStopsAtItsTimeLimitOrWhenCancelledAndTheWorkerIsGone() async throws {
-        var rng = SplitMix64(state: 5)
-        let n = 40
-        let vars = (0..<n).map { LinearModel.Variable(name: "b\($0)", type: .binary) }
-        let rows = (0..<4).map { i -> LinearModel.Constraint in
-            let terms = Dictionary(uniqueKeysWithValues: (0..<n).map { ("b\($0)", Double(rng.next() % 100)) })
-            return .init(name: "k\(i)", terms: terms, op: .equal, rhs: (terms.values.reduce(0, +) / 2).rounded())
-        }
-        let model = LinearModel(sense: .minimize, variables: vars, constraints: rows, objective: [:])
+        let model = LinearSolveTests.marketSplit()
         let wall = Date()
         let (timed, _) = try await CBC.solve(model, control: SolveControl(timeLimit: 1))
         let waited = Date().timeIntervalSince(wall)

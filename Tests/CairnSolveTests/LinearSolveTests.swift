@@ -225,8 +225,8 @@ import Testing
         }
     }
 
-    @Test func aHardMIPStopsAtItsTimeLimitOrWhenCancelled() async throws {
-        // A market-split style instance: equality knapsacks that branch-and-bound cannot settle quickly.
+    /// A market-split style instance: equality knapsacks that branch-and-bound cannot settle quickly.
+    static func marketSplit() -> LinearModel {
         var rng = SplitMix64(state: 5)
         let n = 40
         let vars = (0..<n).map { LinearModel.Variable(name: "b\($0)", type: .binary) }
@@ -234,7 +234,11 @@ import Testing
             let terms = Dictionary(uniqueKeysWithValues: (0..<n).map { ("b\($0)", Double(rng.next() % 100)) })
             return .init(name: "k\(i)", terms: terms, op: .equal, rhs: (terms.values.reduce(0, +) / 2).rounded())
         }
-        let model = LinearModel(sense: .minimize, variables: vars, constraints: rows, objective: [:])
+        return LinearModel(sense: .minimize, variables: vars, constraints: rows, objective: [:])
+    }
+
+    @Test func aHardMIPStopsAtItsTimeLimitOrWhenCancelled() async throws {
+        let model = Self.marketSplit()
         // Times are the solver's own (measured on its thread): a loaded test run may be slow to
         // resume the awaiting test, which says nothing about the solver.
         let wall = Date()

@@ -71,29 +71,8 @@ extension Bench {
                 report.row("\(name): route queries", Measure.rate(Double(queries) / routeTime), "networkx, scipy", "not installed", "")
                 continue
             }
-            let dir = root.appendingPathComponent("routes-\(graph.nodeCount)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            var edges = "\(graph.nodeCount)\n"
-            for e in 0..<graph.edgeCount { edges += "\(graph.source(ofEdge: e)) \(graph.target(ofEdge: e)) \(graph.lengths[e])\n" }
-            try edges.write(to: dir.appendingPathComponent("edges"), atomically: true, encoding: .utf8)
-            try pairs.map { "\($0.0) \($0.1)" }.joined(separator: "\n").write(
-                to: dir.appendingPathComponent("pairs"),
-                atomically: true,
-                encoding: .utf8
-            )
-            try sources.map(String.init).joined(separator: "\n").write(
-                to: dir.appendingPathComponent("sources"),
-                atomically: true,
-                encoding: .utf8
-            )
             log("routes: peers on \(name)")
-            let out = try Shell.run(
-                python,
-                [
-                    peer, dir.appendingPathComponent("edges").path, dir.appendingPathComponent("pairs").path,
-                    dir.appendingPathComponent("sources").path, "1000", String(peerQueries),
-                ]
-            ).out
+            let out = try routePeers(python, graph, pairs: pairs, sources: sources, in: "routes-\(graph.nodeCount)", count: peerQueries)
             guard let r = try JSONSerialization.jsonObject(with: out) as? [String: Any], let nxRoutes = r["nx_routes"] as? Double,
                 let spRoutes = r["sp_routes"] as? Double,
                 let nxIso = r["nx_iso"] as? Double, let spIso = r["sp_iso"] as? Double
@@ -130,5 +109,36 @@ extension Bench {
                 String(format: "%.0f× / %.1f× faster", nxIso / isoTime, spIso / isoTime)
             )
         }
+    }
+
+    /// Runs networkx and scipy (Support/route_peer.py) on `graph` exported as they read it: the
+    /// first `count` of `pairs` as routes, isochrones of 1,000 m from `sources`. Their JSON answer.
+    func routePeers(_ python: String, _ graph: RoadGraph, pairs: [(Int, Int)], sources: [Int], in folder: String, count: Int) throws -> Data
+    {
+        let dir = root.appendingPathComponent(folder)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var edges = "\(graph.nodeCount)\n"
+        for e in 0..<graph.edgeCount { edges += "\(graph.source(ofEdge: e)) \(graph.target(ofEdge: e)) \(graph.lengths[e])\n" }
+        try edges.write(to: dir.appendingPathComponent("edges"), atomically: true, encoding: .utf8)
+        try pairs.map { "\($0.0) \($0.1)" }.joined(separator: "\n").write(
+            to: dir.appendingPathComponent("pairs"),
+            atomically: true,
+            encoding: .utf8
+        )
+        try sources.map(String.init).joined(separator: "\n").write(
+            to: dir.appendingPathComponent("sources"),
+            atomically: true,
+            encoding: .utf8
+        )
+        let peer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "Support/route_peer.py"
+        ).path
+        return try Shell.run(
+            python,
+            [
+                peer, dir.appendingPathComponent("edges").path, dir.appendingPathComponent("pairs").path,
+                dir.appendingPathComponent("sources").path, "1000", String(count),
+            ]
+        ).out
     }
 }

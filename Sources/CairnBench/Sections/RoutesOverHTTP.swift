@@ -95,33 +95,9 @@ extension Bench {
             report.row("route over HTTP, p50", Measure.ms(Measure.medianOf(single)), "networkx, scipy", "not installed", "")
             return
         }
-        let dir = root.appendingPathComponent("routes-http")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var edges = "\(graph.nodeCount)\n"
-        for e in 0..<graph.edgeCount { edges += "\(graph.source(ofEdge: e)) \(graph.target(ofEdge: e)) \(graph.lengths[e])\n" }
-        try edges.write(to: dir.appendingPathComponent("edges"), atomically: true, encoding: .utf8)
         let asked = Array(pairs.dropFirst(20)) + batchPairs
-        try asked.map { "\($0.0) \($0.1)" }.joined(separator: "\n").write(
-            to: dir.appendingPathComponent("pairs"),
-            atomically: true,
-            encoding: .utf8
-        )
-        try sources.map(String.init).joined(separator: "\n").write(
-            to: dir.appendingPathComponent("sources"),
-            atomically: true,
-            encoding: .utf8
-        )
-        let peer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-            "Support/route_peer.py"
-        ).path
         log("routes over HTTP: peers")
-        let out = try Shell.run(
-            python,
-            [
-                peer, dir.appendingPathComponent("edges").path, dir.appendingPathComponent("pairs").path,
-                dir.appendingPathComponent("sources").path, "1000", String(asked.count),
-            ]
-        ).out
+        let out = try routePeers(python, graph, pairs: asked, sources: sources, in: "routes-http", count: asked.count)
         guard let r = try JSONSerialization.jsonObject(with: out) as? [String: Any], let nxRoutes = r["nx_routes"] as? Double,
             let spRoutes = r["sp_routes"] as? Double, let nxIso = r["nx_iso"] as? Double, let spIso = r["sp_iso"] as? Double
         else {
