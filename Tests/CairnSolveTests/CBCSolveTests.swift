@@ -1,5 +1,6 @@
 import CairnCompute
 import Foundation
+import Synchronization
 import Testing
 
 @testable import CairnSolve
@@ -84,6 +85,21 @@ extension CBCSolveTests {
             .split(separator: " ").compactMap { Int32($0) }
             .filter { (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8))?.contains("solve-worker") == true }
         #expect(left.isEmpty, "workers still running: \(left)")
+    }
+
+    /// GLPK reports its search too: on the facility model it cannot prove within 3 s, incumbents
+    /// that only improve, bounds that only rise, the last incumbent the answer.
+    @Test func glpkReportsItsProgressOnTheSameModel() async throws {
+        let model = AssignmentTemplates.generatedFacilityLocation()
+        let seen = Mutex<[SolveResult.Progress]>([])
+        let (r, _) = try await GLPK.solve(model, control: SolveControl(timeLimit: 3)) { step in seen.withLock { $0.append(step) } }
+        let steps = r.progress ?? []
+        #expect(!steps.isEmpty && steps == seen.withLock { $0 }, "the result and the callback saw the same steps")
+        let incumbents = steps.compactMap(\.incumbent)
+        let bounds = steps.compactMap(\.bound)
+        #expect(!incumbents.isEmpty && zip(incumbents, incumbents.dropFirst()).allSatisfy { $0.1 <= $0.0 }, "\(incumbents)")
+        #expect(zip(bounds, bounds.dropFirst()).allSatisfy { $0.1 >= $0.0 - 1e-6 }, "\(bounds)")
+        #expect(r.objective.map { abs($0 - incumbents.last!) <= 1e-6 * $0 } == true, "\(r.objective ?? .nan) vs \(incumbents)")
     }
 
     @Test func theProgressOfALogIsReadFromCBCsLines() {

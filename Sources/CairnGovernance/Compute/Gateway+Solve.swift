@@ -301,7 +301,7 @@ extension Gateway {
             let (result, log) = try await CBC.solve(model, control: control, progress: announce)
             return (result, log)
         }
-        let (result, log) = try await GLPK.solve(model, control: control)
+        let (result, log) = try await GLPK.solve(model, control: control, progress: announce)
         return (result, log)
     }
 

@@ -15,10 +15,15 @@ public enum GLPK {
     /// objective's constant), or CPLEX LP as GLPK reads it (no constant in the objective).
     public enum TextFormat: String, Sendable, Codable { case lp, mps }
 
-    /// Solves a JSON model. Returns the result and the solver's log.
-    public static func solve(_ model: LinearModel, control: SolveControl) async throws(SolveError) -> (result: SolveResult, log: String) {
+    /// Solves a JSON model. Returns the result and the solver's log. `progress` sees each new
+    /// incumbent or bound of a MIP search as GLPK reports it.
+    public static func solve(
+        _ model: LinearModel,
+        control: SolveControl,
+        progress: (@Sendable (SolveResult.Progress) -> Void)? = nil
+    ) async throws(SolveError) -> (result: SolveResult, log: String) {
         try model.validate()
-        return try await onThread { (session: Session) throws(SolveError) -> SolveResult in
+        return try await onThread(progress: progress) { (session: Session) throws(SolveError) -> SolveResult in
             try session.load(model)
             return session.solve(control)
         }
@@ -37,11 +42,13 @@ public enum GLPK {
     }
 
     private static func onThread(
+        progress: (@Sendable (SolveResult.Progress) -> Void)? = nil,
         _ body: @escaping @Sendable (Session) throws(SolveError) -> SolveResult
     ) async throws(SolveError) -> (result: SolveResult, log: String) {
         let outcome: Result<(SolveResult, String), SolveError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 let session = Session()
+                session.onProgress = progress
                 defer {
                     session.close()
                     glp_free_env()
@@ -65,6 +72,10 @@ public enum GLPK {
         var bound: Double?
         var stopped = false
         var control: SolveControl?
+        /// The MIP search's progress as GLPK prints it, from the solve's start.
+        var steps: [SolveResult.Progress] = []
+        var onProgress: (@Sendable (SolveResult.Progress) -> Void)?
+        var started = Date()
         static let maxLog = 1 << 20
 
         init() {
@@ -73,7 +84,9 @@ public enum GLPK {
                 { info, text in
                     guard let info, let text else { return 1 }
                     let session = Unmanaged<Session>.fromOpaque(info).takeUnretainedValue()
-                    if session.log.utf8.count < Session.maxLog { session.log += String(cString: text) }
+                    let line = String(cString: text)
+                    if session.log.utf8.count < Session.maxLog { session.log += line }
+                    session.noteProgress(line)
                     return 1  // captured, not printed
                 },
                 Unmanaged.passUnretained(self).toOpaque()
@@ -187,12 +200,30 @@ public enum GLPK {
             }
         }
 
+        /// A step from GLPK's branch-and-cut lines, when the incumbent or the bound moved:
+        /// `+   123: mip =   6.3104e+04 >=   6.3030e+04   0.1% (12; 0)` (`<=` when maximizing;
+        /// `not found yet`, `tree is empty` where there is no number).
+        func noteProgress(_ text: String) {
+            for line in text.split(separator: "\n") where line.contains(": mip =") {
+                guard let equals = line.range(of: "mip =") else { continue }
+                let rest = line[equals.upperBound...]
+                guard let relation = rest.range(of: ">=") ?? rest.range(of: "<=") else { continue }
+                let incumbent = Double(rest[..<relation.lowerBound].trimmingCharacters(in: .whitespaces))
+                let bound = rest[relation.upperBound...].split(separator: " ").first.flatMap { Double($0) }
+                guard incumbent != nil || bound != nil, incumbent != steps.last?.incumbent || bound != steps.last?.bound else { continue }
+                let step = SolveResult.Progress(seconds: Date().timeIntervalSince(started), incumbent: incumbent, bound: bound)
+                steps.append(step)
+                onProgress?(step)
+            }
+        }
+
         /// Solves, and says how long it took. (The time is set here, after the work returned: a
         /// `defer` that set it on the result being returned would set it on a copy.)
         func solve(_ control: SolveControl) -> SolveResult {
-            let started = Date()
+            started = Date()
             var result = solve(control, started: started)
             result.solveTime = Date().timeIntervalSince(started)
+            if !steps.isEmpty { result.progress = steps }
             return result
         }
 
