@@ -163,7 +163,7 @@ let package = Package(
         .executableTarget(
             name: "CairnBench",
             dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnOntology", "CairnCompute", "CairnSolve"],
-            exclude: ["Support/route_peer.py"],
+            exclude: ["Support/route_peer.py", "Support/mip_peer.py"],
             swiftSettings: strict
         ),
         // Test support shared by the test targets: the Python reference runner, the backend of the pass.

@@ -94,9 +94,13 @@ import Testing
             (r["length"] as? Double ?? 0) >= geodesic * 0.999 && (r["time"] as? Double ?? 0) > 0 && !(r["roads"] as? [Any] ?? []).isEmpty,
             "\(r)"
         )
+        // The point files are listed with their blobs; the road files by their road set's content id (issue 23).
         let inputs = (route.object["inputs"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        let roads = route.object["roads"] as? [String: Any] ?? [:]
         #expect(
-            inputs.contains("crew/depots/1.json") && inputs.contains("crew/orders/5.json") && inputs.contains { $0.hasPrefix("roads/") }
+            inputs.contains("crew/depots/1.json") && inputs.contains("crew/orders/5.json") && (roads["id"] as? String)?.count == 64
+                && (roads["files"] as? Int ?? 0) > 0 && roads["glob"] as? String == "roads/**",
+            "\(route.stdout.prefix(400))"
         )
         // Every work order snaps within the ontology's 50 m of a road, fraction within its road.
         let snaps = (cli.run("run", "snap", "--input", "crew/orders/*.json", "--json").object["result"] as? [[String: Any]]) ?? []
@@ -131,6 +135,7 @@ import Testing
         #expect(provenance["function"] as? String == "isochrone")
         let read = (provenance["inputs"] as? [[String: Any]] ?? []).first { $0["path"] as? String == "crew/depots/2.json" }
         #expect((read?["blob"] as? String)?.count == 64)
+        #expect((provenance["roads"] as? [String: Any])?["id"] as? String == roads["id"] as? String)
         // Two vans from the Kamppi depot serve every work order, with costs along the roads.
         let plan = cli.run(
             "solve",

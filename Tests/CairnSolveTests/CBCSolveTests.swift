@@ -102,6 +102,19 @@ extension CBCSolveTests {
         #expect(r.objective.map { abs($0 - incumbents.last!) <= 1e-6 * $0 } == true, "\(r.objective ?? .nan) vs \(incumbents)")
     }
 
+    /// A worker that ends without reading its job (here a program that does nothing) or cannot
+    /// start: a clear error, and this process goes on (no SIGPIPE from the unread megabyte).
+    @Test func aWorkerThatFailsIsAClearErrorNotACrash() async throws {
+        let model = AssignmentTemplates.generatedFacilityLocation()
+        for worker in ["/bin/true", "/nonexistent/cairn"] {
+            await #expect {
+                _ = try await CBC.solve(model, control: SolveControl(timeLimit: 5), worker: URL(fileURLWithPath: worker))
+            } throws: { error in
+                (error as? SolveError)?.kind == .solverFailed
+            }
+        }
+    }
+
     @Test func theProgressOfALogIsReadFromCBCsLines() {
         let lines = [
             "Cbc0012I Integer solution of 43535 found by DiveCoefficient after 1234 iterations and 0 nodes (2.34 seconds)",

@@ -16,11 +16,16 @@ enum JSON {
         Array((try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 
+    /// An answer, or, if it cannot be written as JSON (a number that is not finite), the one
+    /// error model's 500: never a success with an empty body.
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
+        guard let bytes = try? encoder.encode(value) else {
+            return HTTPErrorMapping.response(CairnError(.storage, "the server could not write its answer as JSON"))
+        }
+        return Response(
             status: status,
             headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: encode(value)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
         )
     }
 

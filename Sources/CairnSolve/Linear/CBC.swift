@@ -75,17 +75,24 @@ public enum CBC {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
+        // A worker that ends before reading its job must not take the server down with SIGPIPE:
+        // the write fails instead, and the worker's exit status says what happened.
+        signal(SIGPIPE, SIG_IGN)
         do { try process.run() } catch {
             return .failure(SolveError(.solverFailed, "the CBC worker (\(worker.path)) could not be started: \(error)"))
         }
-        input.fileHandleForWriting.write(job)
-        try? input.fileHandleForWriting.close()
         let log = LogReader(progress: progress)
         let reading = Thread { log.read(errors.fileHandleForReading) }
         reading.start()
         let result = Mutex<Data>(Data())
-        let collecting = Thread { result.withLock { $0 = output.fileHandleForReading.readDataToEndOfFile() } }
+        let collected = DispatchSemaphore(value: 0)
+        let collecting = Thread {
+            result.withLock { $0 = output.fileHandleForReading.readDataToEndOfFile() }
+            collected.signal()
+        }
         collecting.start()
+        try? input.fileHandleForWriting.write(contentsOf: job)
+        try? input.fileHandleForWriting.close()
         let started = Date()
         let deadline = started.addingTimeInterval(control.timeLimit + 10)
         var killed: SolveResult.Status?
@@ -99,6 +106,7 @@ public enum CBC {
         }
         process.waitUntilExit()
         log.finished.wait()
+        collected.wait()
         let text = log.text
         if let killed {
             var r = SolveResult(status: killed, solver: version)

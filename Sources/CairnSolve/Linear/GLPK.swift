@@ -208,8 +208,10 @@ public enum GLPK {
                 guard let equals = line.range(of: "mip =") else { continue }
                 let rest = line[equals.upperBound...]
                 guard let relation = rest.range(of: ">=") ?? rest.range(of: "<=") else { continue }
-                let incumbent = Double(rest[..<relation.lowerBound].trimmingCharacters(in: .whitespaces))
-                let bound = rest[relation.upperBound...].split(separator: " ").first.flatMap { Double($0) }
+                let incumbent = Double(rest[..<relation.lowerBound].trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
+                let bound = rest[relation.upperBound...].split(separator: " ").first.flatMap { Double($0) }.flatMap {
+                    $0.isFinite ? $0 : nil
+                }
                 guard incumbent != nil || bound != nil, incumbent != steps.last?.incumbent || bound != steps.last?.bound else { continue }
                 let step = SolveResult.Progress(seconds: Date().timeIntervalSince(started), incumbent: incumbent, bound: bound)
                 steps.append(step)

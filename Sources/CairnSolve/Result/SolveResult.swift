@@ -56,10 +56,12 @@ public struct SolveResult: Sendable, Codable, Equatable {
         /// |incumbent − bound| / |incumbent|, when both are known.
         public let gap: Double?
 
+        /// Values that are not finite (a solver's `-inf` before it has a bound) are left out.
         public init(seconds: Double, incumbent: Double?, bound: Double?) {
             self.seconds = seconds
-            self.incumbent = incumbent
-            self.bound = bound
+            self.incumbent = incumbent.flatMap { $0.isFinite ? $0 : nil }
+            self.bound = bound.flatMap { $0.isFinite ? $0 : nil }
+            let (incumbent, bound) = (self.incumbent, self.bound)
             if let incumbent, let bound { gap = abs(incumbent - bound) / (abs(incumbent) + Double.ulpOfOne) } else { gap = nil }
         }
     }
