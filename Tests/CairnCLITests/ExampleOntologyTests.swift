@@ -160,6 +160,25 @@ import Testing
         #expect(visited.count == 12 && Set(visited).count == 12 && visited.allSatisfy { $0.hasPrefix("crew/orders/") }, "\(visited)")
         let total = routes.reduce(0) { $0 + ($1["cost"] as? Double ?? 0) }
         #expect(total > 0 && abs(total - ((plan.object["result"] as? [String: Any])?["objective"] as? Double ?? 0)) < 1e-6)
+        // Each van's cost is the metres `route` answers for its legs, depot to stops and back:
+        // the plan's matrix (one search per place) agrees with single routes asked apart.
+        func place(_ path: String) -> [Double] {
+            let feature = (try? JSONSerialization.jsonObject(with: Data(cli.run("read", path).stdout.utf8))) as? [String: Any]
+            return (feature?["geometry"] as? [String: Any])?["coordinates"] as? [Double] ?? []
+        }
+        let depot = place("crew/depots/1.json")
+        for van in routes {
+            let stops = (van["visits"] as? [[String: Any]] ?? []).compactMap { $0["stop"] as? String }.map(place)
+            guard !stops.isEmpty else { continue }
+            let legs = zip([depot] + stops, stops + [depot]).flatMap { a, b in ["--pair", "\(a[0]),\(a[1]),\(b[0]),\(b[1])"] }
+            let asked = cli.run(["run", "routes"] + legs + ["--json"])
+            let lengths = ((asked.object["result"] as? [String: Any])?["legs"] as? [[String: Any]] ?? []).compactMap {
+                $0["length"] as? Double
+            }
+            #expect(lengths.count == stops.count + 1, "\(asked.stdout.prefix(300)) \(asked.stderr)")
+            let cost = van["cost"] as? Double ?? 0
+            #expect(abs(lengths.reduce(0, +) - cost) <= 1e-6 * cost, "\(lengths.reduce(0, +)) m along the roads vs the plan's \(cost)")
+        }
         // Two crews of 120 minutes cannot take 630 minutes of orders: the most urgent go first,
         // within each crew's minutes, optimal as HiGHS finds the written model too.
         let crews = cli.run(

@@ -238,18 +238,22 @@ import Testing
             for (i, a) in origins.enumerated() {
                 for (j, b) in destinations.enumerated() {
                     let one: Double?
+                    let along: Double?
                     do {
                         let r = try network.route(through: [a, b], weight: weight)
-                        one = weight == .distance ? r.length : r.time
+                        (one, along) = weight == .distance ? (r.length, r.time) : (r.time, r.length)
                     } catch {
                         #expect(error.kind == .unreachable)
-                        one = nil
+                        (one, along) = (nil, nil)
                     }
                     let cell = matrix.costs[i][j]
                     #expect((cell == nil) == (one == nil), "\(weight) \(i)→\(j): matrix \(cell ?? -1) vs route \(one ?? -1)")
-                    if let cell, let one {
+                    if let cell, let one, let along {
                         reachable += 1
                         #expect(abs(cell - one) <= 1e-9 * max(1, one), "\(weight) \(i)→\(j): matrix \(cell) vs route \(one)")
+                        // The other weight along the same route, as `route` reports it.
+                        let other = matrix.other[i][j] ?? .nan
+                        #expect(abs(other - along) <= 1e-9 * max(1, along), "\(weight) \(i)→\(j): other \(other) vs route \(along)")
                     }
                 }
             }

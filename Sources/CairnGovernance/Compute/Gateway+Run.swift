@@ -276,7 +276,7 @@ extension Gateway {
                 result = .object(["legs": .array(legs.map(\.json)), "unit": .string(weight == .distance ? "m" : "s")])
             case "matrix":
                 let (from, to) = (points, destinations ?? points)
-                let (costs, origins, ends) = try await Offload.run { stopped in
+                let (costs, _, origins, ends) = try await Offload.run { stopped in
                     try self.compute { try network.matrix(from: from, to: to, weight: weight, isCancelled: stopped) }
                 }
                 result = .object([

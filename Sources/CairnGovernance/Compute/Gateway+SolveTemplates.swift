@@ -58,13 +58,25 @@ extension Gateway {
             classes: nil
         )
         inputs += roadSet.files
+        // One search per location (off the request executor), each pair's metres and the seconds
+        // along that same route, as `route` answers them.
+        let (costs, times, _, _) = try await Offload.run { stopped in
+            try self.compute { try network.matrix(from: points, to: points, weight: .distance, isCancelled: stopped) }
+        }
         var d = [[Double]](repeating: [Double](repeating: 0, count: points.count), count: points.count)
         var t = d
         for i in points.indices {
             for j in points.indices where i != j {
-                let route = try compute { try network.route(through: [points[i], points[j]]) }
-                d[i][j] = route.length
-                t[i][j] = route.time
+                guard let metres = costs[i][j], let seconds = times[i][j] else {
+                    throw CairnError(
+                        .unprocessable,
+                        "no route from (\(points[i].lon), \(points[i].lat)) to (\(points[j].lon), \(points[j].lat)) on this network "
+                            + "(one-way streets or a disconnected part)",
+                        details: ["reason": "unreachable"]
+                    )
+                }
+                d[i][j] = metres
+                t[i][j] = seconds
             }
         }
         return (d, t)
