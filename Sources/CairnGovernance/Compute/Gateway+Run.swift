@@ -409,10 +409,12 @@ extension Gateway {
             roadCache.remember(last.set, project: id, commit: commit, glob: pattern)
         }
         let roads: RoadCache.RoadSet
+        var staged: StagedCommit?
         if let found {
             roads = found
         } else {
-            let staged = try await project.stage(at: commit.hex)
+            let stage = try await project.stage(at: commit.hex)
+            staged = stage
             let paths = try await expand(caller, name, pattern, at: commit.hex).filter { !$0.hasPrefix(".cairn/") }
             if paths.isEmpty, scoped {
                 // Said without naming anything the caller may not see: only that its scope holds no roads.
@@ -425,7 +427,7 @@ extension Gateway {
             }
             var files: [RunInput] = []
             for path in paths {
-                guard let blob = try await staged.blob(path) else { continue }
+                guard let blob = try await stage.blob(path) else { continue }
                 files.append(RunInput(path: path, blob: blob.hex))
             }
             roads = RoadCache.RoadSet(files: files)
@@ -434,7 +436,8 @@ extension Gateway {
         let key = roads.id + "|" + (classSet.map { $0.sorted().joined(separator: ",") } ?? "*")
         if let known = roadCache.network(key) { return (known, roads) }
         var parsed: [Road] = []
-        let contents = try await project.stage(at: commit.hex).read(roads.files.map(\.path))
+        let stage = if let staged { staged } else { try await project.stage(at: commit.hex) }
+        let contents = try await stage.read(roads.files.map(\.path))
         for file in roads.files {
             guard let bytes = contents[file.path] ?? nil, let f = try? JSONSerialization.jsonObject(with: Data(bytes)),
                 let road = Road(feature: f, fallbackID: file.path)

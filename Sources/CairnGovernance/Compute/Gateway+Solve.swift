@@ -182,7 +182,7 @@ extension Gateway {
                 let seed = request.seed ?? 1
                 let iterations = request.iterations
                 let solved = try await solving(control) {
-                    try await Self.detached { try RoutingSolver.solve(problem, seed: seed, iterations: iterations, control: control) }
+                    try await Offload.run { _ in try RoutingSolver.solve(problem, seed: seed, iterations: iterations, control: control) }
                 }
                 routes = solved.solution
                 result = solved.result
@@ -311,13 +311,6 @@ extension Gateway {
             try await body()
         } onCancel: {
             control.cancel()
-        }
-    }
-
-    /// CPU-bound work off the cooperative pool, so a long search never starves the server.
-    static func detached<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
         }
     }
 
