@@ -36,9 +36,6 @@ extension Bench {
             )
         }
         let python = root.appendingPathComponent("../venv/bin/python3").standardized.path
-        let peer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-            "Support/route_peer.py"
-        ).path
         for (name, roads, queries, peerQueries) in [
             ("Helsinki (2,417 ways)", helsinki, 2000, 200), ("grid \(side)×\(side)", grid, 200, quick ? 20 : 10),
         ] {
