@@ -104,16 +104,7 @@ import Testing
         let admin = try server.adminToken()
         let p = "/v1/orgs/default/projects/hard"
         #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "hard"]).status == 201)
-        // Equality knapsacks over binaries (market split): branch-and-bound does not settle them quickly.
-        var rng = SystemRandomNumberGenerator()
-        let n = 50
-        let rows = (0..<5).map { i -> [String: Any] in
-            let terms = Dictionary(uniqueKeysWithValues: (0..<n).map { ("b\($0)", Double(UInt64.random(in: 1...99, using: &rng))) })
-            return ["name": "k\(i)", "terms": terms, "op": "=", "rhs": (terms.values.reduce(0, +) / 2).rounded()]
-        }
-        let hard: [String: Any] = [
-            "sense": "minimize", "variables": (0..<n).map { ["name": "b\($0)", "type": "binary"] }, "constraints": rows, "objective": [:],
-        ]
+        let hard = Self.marketSplit()
         let started = Date()
         let solve = Task {
             try await server.request(
@@ -144,6 +135,82 @@ import Testing
         )
         #expect(solveTime <= Date().timeIntervalSince(started), "the solve cannot have taken longer than the request (\(solveTime) s)")
         #expect(try await server.request("POST", p + "/solves/long/cancel", token: admin).status == 404)
+    }
+
+    /// A market-split MIP (equality knapsacks over binaries): branch-and-bound does not settle
+    /// it in minutes, so a solve of it runs until cancelled.
+    static func marketSplit(_ n: Int = 50) -> [String: Any] {
+        var rng = SystemRandomNumberGenerator()
+        let rows = (0..<5).map { i -> [String: Any] in
+            let terms = Dictionary(uniqueKeysWithValues: (0..<n).map { ("b\($0)", Double(UInt64.random(in: 1...99, using: &rng))) })
+            return ["name": "k\(i)", "terms": terms, "op": "=", "rhs": (terms.values.reduce(0, +) / 2).rounded()]
+        }
+        return [
+            "sense": "minimize", "variables": (0..<n).map { ["name": "b\($0)", "type": "binary"] }, "constraints": rows, "objective": [:],
+        ]
+    }
+
+    @Test("HTTP: heavy jobs are bounded per credential and per server (429 with Retry-After), and a slot frees when its solve ends")
+    func heavyJobsAreBounded() async throws {
+        let server = try await ServerHarness(environment: ["CAIRN_HEAVY_JOBS_PER_CREDENTIAL": "1", "CAIRN_HEAVY_JOBS_PER_SERVER": "2"])
+        let admin = try server.adminToken()
+        let p = "/v1/orgs/default/projects/busy"
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "busy"]).status == 201)
+        var tokens: [String] = []
+        for name in ["ada", "bo"] {
+            _ = try await server.request("PUT", "/v1/orgs/default/members/user:\(name)", token: admin, json: ["role": "designer"])
+            let key = try await server.request(
+                "POST",
+                "/v1/orgs/default/keys",
+                token: admin,
+                json: ["subject": "user:\(name)", "role": "designer"]
+            )
+            tokens.append(try #require(key.json["token"] as? String, "\(key.text)"))
+        }
+        func startLong(_ id: String, _ token: String) -> Task<ServerHarness.Reply, any Error> {
+            Task {
+                try await server.request(
+                    "POST",
+                    p + "/solve",
+                    token: token,
+                    json: ["kind": "linear", "model": Self.marketSplit(), "id": id, "timeLimit": 300, "solver": "glpk"]
+                )
+            }
+        }
+        func waitListed(_ id: String) async throws -> Bool {
+            for _ in 0..<400 {
+                let running = try await server.request("GET", p + "/solves", token: admin).json["solves"] as? [[String: Any]] ?? []
+                if running.contains(where: { $0["id"] as? String == id }) { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+        func small(_ token: String) async throws -> ServerHarness.Reply {
+            try await server.request("POST", p + "/solve", token: token, json: ["kind": "linear", "model": Self.model])
+        }
+        func isLimited(_ reply: ServerHarness.Reply) -> Bool {
+            let retry = reply.headers.first { $0.key.lowercased() == "retry-after" }?.value
+            return reply.status == 429 && (reply.json["error"] as? [String: Any])?["code"] as? String == "rate_limited" && retry != nil
+        }
+
+        let first = startLong("first", admin)
+        #expect(try await waitListed("first"))
+        let again = try await small(admin)
+        #expect(isLimited(again), "the same credential's second heavy job: \(again.text)")
+        #expect(try await small(tokens[0]).status == 200, "another credential still solves")
+
+        let second = startLong("second", tokens[0])
+        #expect(try await waitListed("second"))
+        let full = try await small(tokens[1])
+        #expect(isLimited(full), "a third credential while the server runs its bound: \(full.text)")
+
+        for id in ["first", "second"] {
+            #expect(try await server.request("POST", p + "/solves/\(id)/cancel", token: admin).status == 200)
+        }
+        #expect(try await first.value.status == 200)
+        #expect(try await second.value.status == 200)
+        let after = try await small(admin)
+        #expect(after.status == 200, "slots are given back when solves end: \(after.text)")
     }
 
     /// A small capacitated facility location as a JSON model: `f` facilities, `c` customers.

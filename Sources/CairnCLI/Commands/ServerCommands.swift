@@ -116,7 +116,9 @@ struct Serve: AsyncParsableCommand {
                 authFailuresPerSecond: settings.authFailuresPerSecond,
                 authFailureBurst: settings.authFailureBurst,
                 grepSecondsPerRequest: settings.grepSecondsPerRequest,
-                grepSecondsPerSecond: settings.grepSecondsPerSecond
+                grepSecondsPerSecond: settings.grepSecondsPerSecond,
+                heavyJobsPerCredential: settings.heavyJobsPerCredential,
+                heavyJobsPerServer: settings.heavyJobsPerServer
             ),
             logger: logger
         )

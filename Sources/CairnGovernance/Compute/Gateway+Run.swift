@@ -270,14 +270,18 @@ extension Gateway {
                 }
                 result = r
             case "routes":
-                let legs = try await Offload.run { stopped in
-                    try self.compute { try network.routes(pairs, weight: weight, isCancelled: stopped) }
+                let legs = try await heavyJobs.holding(caller.principal.limitKey) {
+                    try await Offload.run { stopped in
+                        try self.compute { try network.routes(pairs, weight: weight, isCancelled: stopped) }
+                    }
                 }
                 result = .object(["legs": .array(legs.map(\.json)), "unit": .string(weight == .distance ? "m" : "s")])
             case "matrix":
                 let (from, to) = (points, destinations ?? points)
-                let (costs, _, origins, ends) = try await Offload.run { stopped in
-                    try self.compute { try network.matrix(from: from, to: to, weight: weight, isCancelled: stopped) }
+                let (costs, _, origins, ends) = try await heavyJobs.holding(caller.principal.limitKey) {
+                    try await Offload.run { stopped in
+                        try self.compute { try network.matrix(from: from, to: to, weight: weight, isCancelled: stopped) }
+                    }
                 }
                 result = .object([
                     "costs": .array(costs.map { row in .array(row.map { $0.map(JSONValue.double) ?? .null }) }),

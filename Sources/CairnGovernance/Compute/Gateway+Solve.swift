@@ -112,6 +112,9 @@ extension Gateway {
             principal: caller.principal.subject,
             started: Clock.rfc3339(Clock.nowMillis())
         )
+        let slot = caller.principal.limitKey
+        try heavyJobs.take(slot)
+        defer { heavyJobs.release(slot) }
         try runningSolves.withLock { running in
             guard running[id] == nil else { throw CairnError(.conflict, "a solve named '\(id)' is already running") }
             running[id] = (entry, control)

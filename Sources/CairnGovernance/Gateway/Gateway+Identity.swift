@@ -49,7 +49,7 @@ extension Gateway {
             )
             throw Self.unauthenticated
         }
-        try rateLimiter.take(principal.credential == "oidc" ? principal.subject : principal.credential)
+        try rateLimiter.take(principal.limitKey)
         var caller = Caller(principal: principal, organization: org)
         caller.snapshot = policy
         return caller

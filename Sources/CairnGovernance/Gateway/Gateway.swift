@@ -82,6 +82,10 @@ public struct GatewayLimits: Sendable {
     /// time refills (0.5: half of one regex thread, on average, per credential).
     public var grepSecondsPerRequest: Double
     public var grepSecondsPerSecond: Double
+    /// Heavy jobs (solves, route batches, matrices) one credential may run at once, and the
+    /// server as a whole (0: no bound).
+    public var heavyJobsPerCredential: Int
+    public var heavyJobsPerServer: Int
 
     public init(
         requestsPerSecond: Double = 200,
@@ -92,8 +96,12 @@ public struct GatewayLimits: Sendable {
         authFailuresPerSecond: Double = 5,
         authFailureBurst: Double = 60,
         grepSecondsPerRequest: Double = 30,
-        grepSecondsPerSecond: Double = 0.5
+        grepSecondsPerSecond: Double = 0.5,
+        heavyJobsPerCredential: Int = 2,
+        heavyJobsPerServer: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
     ) {
+        self.heavyJobsPerCredential = heavyJobsPerCredential
+        self.heavyJobsPerServer = heavyJobsPerServer
         self.grepSecondsPerRequest = grepSecondsPerRequest
         self.grepSecondsPerSecond = grepSecondsPerSecond
         self.jwksRefetchSeconds = jwksRefetchSeconds
@@ -146,6 +154,8 @@ public final class Gateway: Sendable {
     let floodCounts = FloodCounter(interval: 10)
     /// Seconds of search (Grep) work per credential: refilled at `grepSecondsPerSecond`.
     let grepTime: RateLimiter
+    /// Heavy jobs running now, per credential and in all (see `WorkSlots`).
+    let heavyJobs: WorkSlots
     var authFailureRetrySeconds: Int { max(1, Int((1 / max(limits.authFailuresPerSecond, 0.01)).rounded(.up))) }
     let decisions = Counter(label: "cairn_decisions_total")
     let denials = Counter(label: "cairn_denials_total")
@@ -163,6 +173,7 @@ public final class Gateway: Sendable {
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
         self.authFailures = RateLimiter(rate: limits.authFailuresPerSecond, burst: limits.authFailureBurst)
         self.grepTime = RateLimiter(rate: limits.grepSecondsPerSecond, burst: limits.grepSecondsPerRequest * 2)
+        self.heavyJobs = WorkSlots(perCredential: limits.heavyJobsPerCredential, server: limits.heavyJobsPerServer)
     }
 
     var storage: any Storage { repository.storage }

@@ -49,5 +49,9 @@ public struct Principal: Sendable, Equatable {
         Principal(subject: name, kind: .user, credential: localCredential)
     }
 
+    /// What per-credential limits count against: the key, or for a token from an identity
+    /// provider (all share the credential `oidc`) the person it names.
+    var limitKey: String { credential == "oidc" ? subject : credential }
+
     public var isLocal: Bool { credential == Self.localCredential && key == nil }
 }

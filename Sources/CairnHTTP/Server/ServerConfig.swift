@@ -42,6 +42,10 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     /// The most matching time one Grep may take, and how fast a credential's search time refills.
     public var grepSecondsPerRequest = 30.0
     public var grepSecondsPerSecond = 0.5
+    /// Heavy jobs (solves, route batches, matrices) one credential may run at once, and the whole
+    /// server (by default one per core, at least 2); past either, 429 until one ends. 0: no bound.
+    public var heavyJobsPerCredential = 2
+    public var heavyJobsPerServer = max(2, ProcessInfo.processInfo.activeProcessorCount)
     /// The memory decoded tree nodes may take between requests (`cairn_node_cache_bytes`).
     public var nodeCacheBytes = 64 << 20
     /// HTTPS: a PEM certificate chain and its key (both files are read again on SIGHUP).
@@ -85,6 +89,11 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         nodeCacheBytes = try c.decodeIfPresent(Int.self, forKey: .nodeCacheBytes) ?? d.nodeCacheBytes
         grepSecondsPerRequest = try c.decodeIfPresent(Double.self, forKey: .grepSecondsPerRequest) ?? d.grepSecondsPerRequest
         grepSecondsPerSecond = try c.decodeIfPresent(Double.self, forKey: .grepSecondsPerSecond) ?? d.grepSecondsPerSecond
+        heavyJobsPerCredential = try c.decodeIfPresent(Int.self, forKey: .heavyJobsPerCredential) ?? d.heavyJobsPerCredential
+        heavyJobsPerServer = try c.decodeIfPresent(Int.self, forKey: .heavyJobsPerServer) ?? d.heavyJobsPerServer
+        guard heavyJobsPerCredential >= 0, heavyJobsPerServer >= 0 else {
+            throw CairnError(.invalidArgument, "heavyJobsPerCredential and heavyJobsPerServer are counts ≥ 0 (0: no bound)")
+        }
         guard grepSecondsPerRequest > 0, grepSecondsPerSecond >= 0 else {
             throw CairnError(.invalidArgument, "grepSecondsPerRequest must be more than 0 and grepSecondsPerSecond at least 0")
         }
@@ -119,7 +128,7 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     /// Applies `CAIRN_HOST`, `CAIRN_PORT`, `CAIRN_DATA`, `CAIRN_ORG`, `CAIRN_MAX_BODY_BYTES`,
     /// `CAIRN_RATE_LIMIT` (requests per second), `CAIRN_REQUEST_TIMEOUT` (seconds),
     /// `CAIRN_JWKS_REFETCH_SECONDS`, `CAIRN_FEED_HEARTBEAT_SECONDS`, `CAIRN_DATABASE_URL`,
-    /// `CAIRN_DATABASE_PASSWORD_FILE`.
+    /// `CAIRN_DATABASE_PASSWORD_FILE`, `CAIRN_HEAVY_JOBS_PER_CREDENTIAL`, `CAIRN_HEAVY_JOBS_PER_SERVER`.
     public mutating func applyEnvironment(_ env: [String: String]) throws {
         func number<T: LosslessStringConvertible>(_ key: String, _ apply: (T) -> Void) throws {
             guard let raw = env[key] else { return }
@@ -159,12 +168,15 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         try number("CAIRN_NODE_CACHE_BYTES") { (v: Int) in nodeCacheBytes = max(1 << 20, v) }
         try number("CAIRN_AUTH_FAILURES_PER_SECOND") { (v: Double) in authFailuresPerSecond = max(0, v) }
         try number("CAIRN_AUTH_FAILURE_BURST") { (v: Double) in authFailureBurst = max(1, v) }
+        try number("CAIRN_HEAVY_JOBS_PER_CREDENTIAL") { (v: Int) in heavyJobsPerCredential = max(0, v) }
+        try number("CAIRN_HEAVY_JOBS_PER_SERVER") { (v: Int) in heavyJobsPerServer = max(0, v) }
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes,
             jwksRefetchSeconds, feedHeartbeatSeconds,
             mcpIdleSeconds, runRecovery, runLeaseSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond,
-            authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies
+            authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies,
+            heavyJobsPerCredential, heavyJobsPerServer
     }
 }
