@@ -4,7 +4,7 @@
 The document is compiled into the binary (one file to ship); this script is its source.
 Run it after changing a route: python3 scripts/openapi.py
 """
-import json, pathlib
+import json, pathlib, sys
 
 def ref(n): return {"$ref": f"#/components/schemas/{n}"}
 S = lambda **kw: {"type": "string", **kw}
@@ -34,6 +34,30 @@ FILE_PATH = S(pattern="^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$", maxLength=1024,
 TIME = S(format="date-time")
 REF_S = S(minLength=1, description="a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N")
 GLOB = S(minLength=1, maxLength=1024)
+
+# The arguments of Run and Solve, described once: the HTTP bodies below and the agent tools
+# (TOOLS, further down) are both made from these, so a field or a bound is changed in one place.
+NUMBER = {"type": "number"}
+POINT = {**arr(NUMBER), "minItems": 2, "maxItems": 2}
+ROADS = {**GLOB, "description": "The road files (a glob, default roads/**)"}
+RUN_FIELDS = {
+  "function": S(enum=["distance", "length", "area", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone", "routes", "matrix"]),
+  "points": arr(POINT), "inputs": arr(S(minLength=1)), "geometry": {"type": "object"}, "roads": ROADS,
+  "classes": arr(S()), "weight": S(enum=["distance", "time"]), "budget": {"type": "number", "minimum": 0},
+  "pairs": {**arr({**arr(POINT), "minItems": 2, "maxItems": 2}), "maxItems": 10000},
+  "destinations": arr(POINT), "provenance": S(enum=["summary", "full"]), "output": FILE_PATH,
+}
+SOLVE_FIELDS = {
+  "kind": S(enum=["linear", "routing", "facility_location", "crew_assignment"]), "input": FILE_PATH,
+  "model": {"oneOf": [{"type": "object"}, S()]}, "format": S(enum=["json", "lp", "mps"]),
+  "solver": S(enum=["auto", "glpk", "cbc"]),
+  "timeLimit": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400}, "gap": {"type": "number", "minimum": 0},
+  "seed": I(minimum=0), "iterations": I(minimum=1, maximum=1000000), "stops": GLOB, "depots": GLOB, "roads": ROADS,
+  "vehicles": I(minimum=1, maximum=1000), "capacity": {"type": "number", "minimum": 0},
+  "shiftEnd": {"type": "number", "minimum": 0}, "maxDuration": {"type": "number", "minimum": 0},
+  "maxDistance": {"type": "number", "minimum": 0}, "output": FILE_PATH,
+}
+SOLVE_ID = S(pattern="^[A-Za-z0-9._-]{1,64}$")
 schemas = {
   "Violation": obj({"constraint": S(), "path": S(), "pointer": S(), "message": S()}, ["constraint", "path", "pointer", "message"]),
   "Error": obj({"error": obj({"code": S(), "message": S(), "details": {"type": "object", "additionalProperties": S()},
@@ -320,25 +344,12 @@ paths = {
   "/v1/orgs/{org}/projects/{project}/run": {"parameters": [ORG, PROJ],
       "post": {"operationId": "run",
                "description": "Run a deterministic geo-math function (needs `run`) at `ref`: distance (haversine and WGS84 geodesic between points), length of LineStrings (both), area (geodesic, of Polygons), centroid, bbox, contains (points in polygons), nearest (the nearest of the input features to each point), snap (points to the nearest road position: distance, road, offset and fraction along it), route (through points, from their exact snapped positions, by distance or time, respecting oneway), isochrone (reachable network within a budget, with its convex hull), routes (a batch of up to 10,000 `pairs` [origin, destination]: each leg's length and time, or reachable false), matrix (the cost from every point to every one of `destinations`, or of the points themselves: at most 250,000 cells, null where unreachable). A point exactly on a road node is that node, with every road meeting there open. Roads are GeoJSON LineString files with OSM tags matched by `roads` (default roads/**), named in the answer by one content id (`roads.id`); with provenance `full` each road file is also listed in `inputs`. With `output`, the result and its provenance are also written there.",
-               "requestBody": body(inp({"function": S(enum=["distance", "length", "area", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone", "routes", "matrix"]), "ref": REF_S,
-                                        "points": arr(arr({"type": "number"})), "inputs": arr(S(minLength=1)), "geometry": {"type": "object"}, "roads": GLOB,
-                                        "classes": arr(S()), "weight": S(enum=["distance", "time"]), "budget": {"type": "number", "minimum": 0},
-                                        "pairs": {**arr({**arr(arr({"type": "number"})), "minItems": 2, "maxItems": 2}), "maxItems": 10000},
-                                        "destinations": arr(arr({"type": "number"})), "provenance": S(enum=["summary", "full"]),
-                                        "output": FILE_PATH, "message": S()}, ["function"])),
+               "requestBody": body(inp({**RUN_FIELDS, "ref": REF_S, "message": S()}, ["function"])),
                "responses": {**ok(ref("RunResult")), **err(*WRITE)}}},
   "/v1/orgs/{org}/projects/{project}/solve": {"parameters": [ORG, PROJ],
       "post": {"operationId": "solve",
                "description": "Solve an optimization problem (needs `solve`) at `ref` on a local solver, answered in one shape (status, objective, best bound and gap, values, binding constraints, LP duals, the objective's drivers, solve time). `linear`: an LP or MIP from `input` (a .json, .lp or .mps file) or inline `model` (Cairn's JSON form, or LP/MPS text with `format`). `solver` auto (the default) solves a JSON model with integer variables (and facility_location, crew_assignment) with CBC in a worker process, proving optimality, with its progress (incumbent, bound, gap over time) in the result and as `solve.progress` events on the feed; a linear program and LP/MPS text with GLPK (duals, reduced costs); `glpk` or `cbc` choose. `routing`: vehicle routing with capacities, time windows, service times and route durations, from a model with its cost matrix or from Point files (`depots`, `stops`), with costs along `roads` or geodesic; a ruin-and-recreate search, deterministic for `seed` and `iterations`. `facility_location`: which of the `depots` (facilities) serve which `stops` (customers), a MIP. `crew_assignment`: which crew (`depots`, with the minutes of its shift) takes which work order (`stops`, with `minutes` and `priority`), orders that do not fit left by priority, a MIP. With `id` it can be cancelled while it runs; with `output`, the model, the result with its provenance and the solver log are written to `output/<timestamp>/`.",
-               "requestBody": body(inp({"kind": S(enum=["linear", "routing", "facility_location", "crew_assignment"]), "ref": REF_S, "input": FILE_PATH,
-                                        "model": {"oneOf": [{"type": "object"}, S()]}, "format": S(enum=["json", "lp", "mps"]),
-                                        "solver": S(enum=["auto", "glpk", "cbc"]),
-                                        "timeLimit": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400}, "gap": {"type": "number", "minimum": 0},
-                                        "seed": I(minimum=0), "iterations": I(minimum=1, maximum=1000000), "stops": GLOB, "depots": GLOB, "roads": GLOB,
-                                        "vehicles": I(minimum=1, maximum=1000), "capacity": {"type": "number", "minimum": 0},
-                                        "shiftEnd": {"type": "number", "minimum": 0}, "maxDuration": {"type": "number", "minimum": 0},
-                                        "maxDistance": {"type": "number", "minimum": 0}, "id": S(pattern="^[A-Za-z0-9._-]{1,64}$"),
-                                        "output": FILE_PATH, "message": S()}, ["kind"])),
+               "requestBody": body(inp({**SOLVE_FIELDS, "ref": REF_S, "id": SOLVE_ID, "message": S()}, ["kind"])),
                "responses": {**ok(ref("SolveResponse")), **err(*WRITE)}}},
   "/v1/orgs/{org}/projects/{project}/solves": {"parameters": [ORG, PROJ],
       "get": {"operationId": "listSolves", "description": "The solves running now in the project (needs `solve`).",
@@ -474,6 +485,31 @@ for path, item in paths.items():
         op["summary"] = SUMMARIES[op_id]
         op["tags"] = [tag(path, op_id)]
 
+
+# The eight primitives' arguments, as an agent sees them over MCP (and as the engine checks every
+# call: see ArgumentSchema). Run and Solve take the fields of their HTTP bodies, with a reason
+# instead of a commit message and no ref (an agent works on its run's branch); an agent's solve
+# is held to 600 s. The file tools keep names written for a language model (Edit's `all`, Grep's
+# `lines` and `caseInsensitive`, smaller pages).
+def tool(props, required):
+    return {"type": "object", "properties": props, "required": list(required), "additionalProperties": False}
+REASON = S(minLength=1, description="Why this change is made")
+TOOLS = {
+  "Read": tool({"path": S(description="The file's path in the project, e.g. fiber/cabinets/1.json"),
+                "offset": I(minimum=1, description="First line to return (1-based)"),
+                "limit": I(minimum=1, maximum=2000, description="At most this many lines")}, ["path"]),
+  "Write": tool({"path": S(description="The file's path in the project"),
+                 "content": S(description="The complete new content (JSON for entities)"), "reason": REASON}, ["path", "content", "reason"]),
+  "Edit": tool({"path": S(), "old": S(minLength=1, description="The exact text to replace"), "new": S(description="The replacement"),
+                "all": {**B, "description": "Replace every occurrence"}, "reason": REASON}, ["path", "old", "new", "reason"]),
+  "Delete": tool({"path": S(description="A path or a glob (*, **, ?, [...])"), "reason": S(minLength=1, description="Why")}, ["path", "reason"]),
+  "Glob": tool({"pattern": S(minLength=1, description="e.g. fiber/**/*.json"), "limit": I(minimum=1, maximum=5000), "cursor": S()}, ["pattern"]),
+  "Grep": tool({"pattern": S(minLength=1), "glob": S(), "mode": S(enum=["files", "lines", "count"]), "caseInsensitive": B,
+                "context": I(minimum=0, maximum=20), "limit": I(minimum=1, maximum=10000)}, ["pattern"]),
+  "Run": tool({**RUN_FIELDS, "reason": S()}, ["function"]),
+  "Solve": tool({**SOLVE_FIELDS, "timeLimit": {**SOLVE_FIELDS["timeLimit"], "maximum": 600}, "reason": S()}, ["kind"]),
+}
+
 doc = {"openapi": "3.1.0",
        "tags": [{"name": n, "description": d} for n, d in TAGS],
        "info": {"title": "Cairn", "version": "1.0.0", "description": "The governed, versioned world model. Every request authenticates with `Authorization: Bearer <API key or OIDC ID token>`; `X-Cairn-Reason` gives the why of a change."},
@@ -483,8 +519,29 @@ doc = {"openapi": "3.1.0",
        "paths": paths}
 text = json.dumps(doc, indent=1, sort_keys=True)
 assert '"""' not in text
-out = pathlib.Path(__file__).resolve().parent.parent / "Sources/CairnHTTP/Support/OpenAPISpec.swift"
-out.write_text('// Generated by scripts/openapi.py; edit that script, not this file.\n// swift-format-ignore-file\n\n'
-               '/// The OpenAPI 3.1 document served at `/v1/openapi.json`, compiled in so the binary ships alone.\n'
-               'enum OpenAPIDocument {\n    static let bytes: [UInt8] = Array(\n        #"""\n' + text + '\n"""#.utf8)\n}\n')
-print(f"wrote {out} ({len(text)} bytes)")
+root = pathlib.Path(__file__).resolve().parent.parent
+outputs = {
+    root / "Sources/CairnHTTP/Support/OpenAPISpec.swift":
+        '// Generated by scripts/openapi.py; edit that script, not this file.\n// swift-format-ignore-file\n\n'
+        '/// The OpenAPI 3.1 document served at `/v1/openapi.json`, compiled in so the binary ships alone.\n'
+        'enum OpenAPIDocument {\n    static let bytes: [UInt8] = Array(\n        #"""\n' + text + '\n"""#.utf8)\n}\n',
+    root / "Sources/CairnEngine/Sessions/ToolSchemas.swift":
+        '// Generated by scripts/openapi.py; edit that script, not this file.\n// swift-format-ignore-file\n\n'
+        '/// The JSON Schema of each primitive\'s arguments, made by the script that makes the HTTP API\'s\n'
+        '/// document, from the same field descriptions (see `Primitive`).\n'
+        'enum ToolSchemas {\n    static let byName: [String: String] = [\n'
+        + ''.join(f'        "{name}": #"{json.dumps(schema, sort_keys=True, separators=(",", ":"))}"#,\n' for name, schema in sorted(TOOLS.items()))
+        + '    ]\n}\n',
+}
+# --check: fail (exit 1) when a generated file differs from what this script makes: CI runs it,
+# so the committed files are always the description's output.
+if "--check" in sys.argv:
+    stale = [str(path.relative_to(root)) for path, content in outputs.items() if not path.exists() or path.read_text() != content]
+    if stale:
+        print("generated from scripts/openapi.py but out of date: " + ", ".join(stale) + "; run  python3 scripts/openapi.py")
+        sys.exit(1)
+    print("the generated API files match scripts/openapi.py")
+else:
+    for path, content in outputs.items():
+        path.write_text(content)
+        print(f"wrote {path.relative_to(root)} ({len(content)} bytes)")

@@ -25,6 +25,13 @@ if ! swift format lint --strict --recursive --parallel Sources Tests Package.swi
   exit 1
 fi
 
+# The API is described once (scripts/openapi.py): the served document and the agent tools' schemas
+# are generated from it and committed; a generated file that does not match fails the run.
+if ! python3 scripts/openapi.py --check; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 swift build --build-tests 2>&1 | tee /tmp/cairn-build.log | grep -E "error|warning:|Compiling|Build complete" | grep -v "^\[" | tail -n 50
 build_status=${PIPESTATUS[0]}
 if [ "$build_status" -ne 0 ]; then

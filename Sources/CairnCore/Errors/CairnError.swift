@@ -114,6 +114,9 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         case schemaOutdated = "schema_outdated"
         /// A copy's destination already holds data; Cairn never merges two stores by copying.
         case storeNotEmpty = "store_not_empty"
+        /// The API's document declares a field this server's code does not read: a defect of the
+        /// server, reported instead of silently dropping the field; the request changed nothing.
+        case contractMismatch = "contract_mismatch"
     }
 }
 

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnStore
+import Foundation
 
 /// Checks a call's arguments against the JSON Schema its primitive advertises, so what an agent
 /// is shown (a type, a bound, an enumeration, a field that does not exist) is what is enforced.
@@ -7,13 +8,15 @@ import CairnStore
 /// Written here because the package mirror has no JSON Schema validator for Swift, and the
 /// schemas of the eight primitives use a small, fixed subset of it: `type`, `properties`,
 /// `required`, `additionalProperties: false`, `enum`, `minimum`, `maximum`, `exclusiveMinimum`,
-/// `minLength`, `items`, `minItems` and `maxItems`. A keyword outside that subset in a schema is
-/// a programming error, caught by the tests that check every advertised schema.
+/// `minLength`, `maxLength`, `pattern`, `not`, `oneOf`, `items`, `minItems` and `maxItems`. A
+/// keyword outside that subset in a schema is a programming error, caught by the tests that check
+/// every advertised schema.
 enum ArgumentSchema {
     /// The keywords this checker understands; the descriptive ones carry no rule.
     static let keywords: Set<String> = [
-        "type", "properties", "required", "additionalProperties", "enum", "minimum", "maximum", "exclusiveMinimum", "minLength", "items",
-        "minItems", "maxItems", "description",
+        "type", "properties", "required", "additionalProperties", "enum", "minimum", "maximum", "exclusiveMinimum", "minLength",
+        "maxLength",
+        "pattern", "not", "oneOf", "items", "minItems", "maxItems", "description",
     ]
 
     /// Throws `invalid_argument` naming the first argument that does not fit, and why.
@@ -49,8 +52,29 @@ enum ArgumentSchema {
                 return fail("must be more than \(show(bound))")
             }
         }
-        if case .string(let s) = value, let minimum = rules["minLength"].flatMap(Self.number), Double(s.count) < minimum {
-            return fail(minimum == 1 ? "must not be empty" : "must have at least \(show(minimum)) characters")
+        if case .string(let s) = value {
+            if let minimum = rules["minLength"].flatMap(Self.number), Double(s.count) < minimum {
+                return fail(minimum == 1 ? "must not be empty" : "must have at least \(show(minimum)) characters")
+            }
+            if let maximum = rules["maxLength"].flatMap(Self.number), Double(s.count) > maximum {
+                return fail("must have at most \(show(maximum)) characters")
+            }
+            if case .string(let pattern)? = rules["pattern"], !Self.matches(s, pattern: pattern) {
+                return fail("is not of the form \(Self.form(rules, pattern))")
+            }
+        }
+        if let excluded = rules["not"], problem(value, excluded, at: pointer) == nil {
+            return fail("is not of the form \(Self.form(rules, nil))")
+        }
+        if case .array(let alternatives)? = rules["oneOf"] {
+            let fitting = alternatives.filter { problem(value, $0, at: pointer) == nil }.count
+            if fitting != 1 {
+                let kinds = alternatives.compactMap { alternative -> String? in
+                    guard case .object(let o) = alternative, case .string(let type)? = o["type"] else { return nil }
+                    return type
+                }
+                return fail("must be exactly one of: \(kinds.isEmpty ? "the schema's alternatives" : kinds.joined(separator: ", "))")
+            }
         }
         if case .array(let items) = value {
             if let minimum = rules["minItems"].flatMap(Self.number), Double(items.count) < minimum {
@@ -89,6 +113,19 @@ enum ArgumentSchema {
             }
         }
         return nil
+    }
+
+    /// Whether `text` matches a schema's pattern (ECMA 262 as JSON Schema says; the patterns of
+    /// the primitives use only what ICU reads the same way).
+    static func matches(_ text: String, pattern: String) -> Bool {
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return false }
+        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// How to tell an agent what form a string must have: the schema's description if it has one.
+    static func form(_ rules: [String: JSONValue], _ pattern: String?) -> String {
+        if case .string(let description)? = rules["description"] { return "'\(description)'" }
+        return pattern.map { "/\($0)/" } ?? "the schema asks"
     }
 
     static func matches(_ value: JSONValue, _ type: String) -> Bool {

@@ -1,3 +1,4 @@
+import CairnStore
 import Foundation
 
 /// Which fields a request body may carry, read from its JSON Schema. Only field names are
@@ -33,12 +34,12 @@ indirect enum BodyShape: Sendable {
     }
 
     /// The dotted path of the first field `value` has that the shape does not declare, or nil.
-    func unknownField(in value: Any, at path: String = "") -> String? {
+    func unknownField(in value: JSONValue, at path: String = "") -> String? {
         switch self {
         case .scalar:
             return nil
         case .object(let fields, let closed, _):
-            guard let dict = value as? [String: Any] else { return nil }
+            guard case .object(let dict) = value else { return nil }
             for key in dict.keys.sorted() {
                 let here = path.isEmpty ? key : "\(path).\(key)"
                 if let field = fields[key] {
@@ -49,7 +50,7 @@ indirect enum BodyShape: Sendable {
             }
             return nil
         case .array(let item):
-            guard let list = value as? [Any] else { return nil }
+            guard case .array(let list) = value else { return nil }
             for (i, element) in list.enumerated() {
                 if let inner = item.unknownField(in: element, at: "\(path)[\(i)]") { return inner }
             }
@@ -67,14 +68,16 @@ indirect enum BodyShape: Sendable {
     }
 
     /// Whether the value is of the kind (object, array, scalar) this alternative describes.
-    private func fits(_ value: Any) -> Bool {
-        switch self {
-        case .object(_, _, let tags):
-            guard let dict = value as? [String: Any] else { return false }
-            return tags.allSatisfy { dict[$0.key] as? String == $0.value }
-        case .array: return value is [Any]
-        case .scalar: return !(value is [String: Any]) && !(value is [Any])
-        case .union(let alternatives): return alternatives.contains { $0.fits(value) }
+    private func fits(_ value: JSONValue) -> Bool {
+        switch (self, value) {
+        case (.object(_, _, let tags), .object(let dict)):
+            return tags.allSatisfy { dict[$0.key] == .string($0.value) }
+        case (.object, _): return false
+        case (.array, .array): return true
+        case (.array, _): return false
+        case (.scalar, .object), (.scalar, .array): return false
+        case (.scalar, _): return true
+        case (.union(let alternatives), _): return alternatives.contains { $0.fits(value) }
         }
     }
 }

@@ -20,7 +20,7 @@ enum HTTPErrorMapping {
         case .payloadTooLarge: .contentTooLarge
         case .timeout, .storeUnavailable: .serviceUnavailable
         case .methodNotAllowed: .methodNotAllowed
-        case .corrupt, .storage, .schemaOutdated: .internalServerError
+        case .corrupt, .storage, .schemaOutdated, .contractMismatch: .internalServerError
         case .storeNotEmpty: .conflict
         }
     }

@@ -65,14 +65,17 @@ enum JSON {
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, data: Data, request: Request) throws -> T {
-        if let shape = RouteTable.shared.body(method: request.method.rawValue, path: request.uri.path),
-            let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
-            let field = shape.unknownField(in: value)
-        {
+        guard let value = JSONValue.parse([UInt8](data)) else {
+            throw CairnError(.invalidArgument, "the request body is not valid JSON")
+        }
+        let shape = RouteTable.shared.body(method: request.method.rawValue, path: request.uri.path)
+        if let field = shape?.unknownField(in: value) {
             throw CairnError(.invalidArgument, "the request body has a field the API does not know: '\(field)'", details: ["field": field])
         }
+        let decoded: T
+        let unread: [String]
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            (decoded, unread) = try JSONValueDecoder().decode(T.self, from: value)
         } catch let DecodingError.keyNotFound(key, _) {
             throw CairnError(.invalidArgument, "the request body lacks the field '\(key.stringValue)'", details: ["field": key.stringValue])
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
@@ -81,8 +84,26 @@ enum JSON {
         } catch let DecodingError.dataCorrupted(context) {
             throw CairnError(.invalidArgument, "the request body is not valid: \(context.debugDescription)")
         } catch {
-            throw CairnError(.invalidArgument, "the request body is not valid JSON")
+            throw CairnError(.invalidArgument, "the request body is not valid: \(error)")
         }
+        // Every member the document allows must be one the code reads: a member it allows that
+        // no type read would otherwise be dropped without a word (see `JSONValueDecoder`).
+        if let first = unread.first {
+            let field = first.split(separator: "/").map(String.init).joined(separator: ".")
+            guard shape != nil else {
+                throw CairnError(
+                    .invalidArgument,
+                    "the request body has a field the API does not know: '\(field)'",
+                    details: ["field": field]
+                )
+            }
+            throw CairnError(
+                .contractMismatch,
+                "the API document declares the field '\(field)' but this server does not read it; nothing was changed",
+                details: ["field": field]
+            )
+        }
+        return decoded
     }
 }
 

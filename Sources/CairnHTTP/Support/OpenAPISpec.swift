@@ -11895,6 +11895,8 @@ enum OpenAPIDocument {
              "items": {
               "type": "number"
              },
+             "maxItems": 2,
+             "minItems": 2,
              "type": "array"
             },
             "type": "array"
@@ -11979,6 +11981,8 @@ enum OpenAPIDocument {
               "items": {
                "type": "number"
               },
+              "maxItems": 2,
+              "minItems": 2,
               "type": "array"
              },
              "maxItems": 2,
@@ -12000,6 +12004,8 @@ enum OpenAPIDocument {
              "items": {
               "type": "number"
              },
+             "maxItems": 2,
+             "minItems": 2,
              "type": "array"
             },
             "type": "array"
@@ -12038,6 +12044,7 @@ enum OpenAPIDocument {
          "roads": {
           "anyOf": [
            {
+            "description": "The road files (a glob, default roads/**)",
             "maxLength": 1024,
             "minLength": 1,
             "type": "string"
@@ -12376,6 +12383,7 @@ enum OpenAPIDocument {
          "roads": {
           "anyOf": [
            {
+            "description": "The road files (a glob, default roads/**)",
             "maxLength": 1024,
             "minLength": 1,
             "type": "string"
