@@ -2,7 +2,7 @@ import CairnCore
 @_spi(StoreWrites) import CairnStore
 import Foundation
 
-/// The six file operations and atomic commits, each authorized, audited and published here.
+/// The six file operations; each change goes down the write path (Gateway+WritePath.swift).
 extension Gateway {
     /// The branch a ref reads from, for branch-scoped grants: `main`, `main@T` and `main~2`
     /// read `main`; a bare commit id reads no branch.
@@ -175,128 +175,5 @@ extension Gateway {
     @discardableResult
     public func delete(_ caller: Caller, project: String, pathOrGlob: String, branch: String = "main") async throws -> CommitOutcome {
         try await commit(caller, project: project, changes: [.delete(pathOrGlob)], branch: branch, action: "file.delete")
-    }
-
-    /// An atomic multi-file commit: every change is authorized on its own path before anything is
-    /// written; one denial refuses the whole commit.
-    @discardableResult
-    public func commit(
-        _ caller: Caller,
-        project name: String,
-        changes: [FileChange],
-        branch: String = "main",
-        basedOn: ObjectID? = nil,
-        action: String = "commit"
-    ) async throws -> CommitOutcome {
-        try await commit(
-            caller,
-            project: name,
-            changes: changes,
-            branch: branch,
-            basedOn: basedOn,
-            action: action,
-            acceptViolations: false,
-            report: nil
-        )
-    }
-
-    /// The commit path itself; `acceptViolations` and `report` serve an ontology change.
-    func commit(
-        _ caller: Caller,
-        project name: String,
-        changes: [FileChange],
-        branch: String,
-        basedOn: ObjectID?,
-        action: String,
-        acceptViolations: Bool,
-        report: ReportBox?
-    ) async throws -> CommitOutcome {
-        guard !changes.isEmpty else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
-        try checkWritable(branch)
-        var decision: Decision?
-        var checks: [(Authority, String)] = []
-        for change in changes {
-            switch change {
-            case .write(let path, _): checks.append((Self.authority(forChanging: path, .write), path))
-            case .edit(let path, _, _, _): checks.append((Self.authority(forChanging: path, .write), path))
-            case .delete(let target): checks.append((Self.authority(forChanging: target, .delete), target))
-            }
-        }
-        for (authority, path) in checks {
-            try checkPath(path)
-            decision = try await authorize(
-                caller,
-                authority,
-                AccessTarget(project: name, branch: branch, path: Glob.hasWildcards(path) ? nil : path),
-                action: action
-            )
-        }
-        let project = try await project(caller, name)
-        // A glob delete is authorized on every path it matches, not only on the branch.
-        for change in changes {
-            guard case .delete(let target) = change, Glob.hasWildcards(target) else { continue }
-            var cursor: String?
-            repeat {
-                let page = try await project.glob(target, at: branch, limit: 5000, after: cursor)
-                for path in page.paths {
-                    decision = try await authorize(
-                        caller,
-                        Self.authority(forChanging: path, .delete),
-                        AccessTarget(project: name, branch: branch, path: path),
-                        action: action
-                    )
-                }
-                cursor = page.next
-            } while cursor != nil
-        }
-        guard let decision else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
-        try requireReason(caller)
-        try refuseDerived(changes)
-        try validateConfiguration(changes)
-        let target = AccessTarget(project: name, branch: branch)
-        if changes.contains(where: { Self.touchesOntology($0) }), try await policy(caller.organization).config.approvals.gates(.ontology) {
-            let base: ObjectID
-            if let basedOn { base = basedOn } else { base = try await project.resolve(branch).commit }
-            try await enqueue(
-                caller,
-                operation: .ontology,
-                action: action,
-                summary: "\(action) of the ontology of \(name) on \(branch)",
-                project: name,
-                branch: branch,
-                changes: changes,
-                base: base,
-                decision: decision,
-                detail: nil
-            )
-        }
-        switch try await writePolicy(caller, project, branch: branch, decision: decision, action: action) {
-        case .direct: break
-        case .reject: throw CairnError(.branchProtected, "'\(branch)' is protected against direct writes", details: ["branch": branch])
-        case .mergeRequest:
-            return try await propose(
-                caller,
-                project,
-                name: name,
-                changes: changes,
-                into: branch,
-                basedOn: basedOn,
-                action: action,
-                decision: decision
-            )
-        }
-        let outcome = try await change(caller, action: action, decision: decision, target: target) {
-            try await project.commit(
-                changes,
-                branch: branch,
-                basedOn: basedOn,
-                metadata: metadata(caller, default: action),
-                audit: auditHook(caller, action: action, decision: decision, target: target),
-                check: ontologyCheck(acceptViolations: acceptViolations, report: report),
-                companion: caller.call?.record
-            )
-        }
-        publish(caller, project: name, action: action, outcome: outcome)
-        return outcome
     }
 }
