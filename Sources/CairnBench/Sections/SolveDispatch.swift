@@ -49,7 +49,7 @@ extension Bench {
             request.input = path
             for _ in 0..<5 {
                 _ = try await GLPK.solve(model, control: SolveControl())
-                _ = try await gateway.solve(caller, project: "plans", request)
+                _ = try await gateway.compute.solve(caller, project: "plans", request)
             }
             var direct: [Double] = []
             var dispatched: [Double] = []
@@ -62,7 +62,7 @@ extension Bench {
                 )
                 dispatched.append(
                     try await Measure.seconds {
-                        objectives.insert(try await gateway.solve(caller, project: "plans", request).result.objective ?? .nan)
+                        objectives.insert(try await gateway.compute.solve(caller, project: "plans", request).result.objective ?? .nan)
                     }
                 )
             }

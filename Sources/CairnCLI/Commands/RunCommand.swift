@@ -84,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
             request.output = output
             request.message = message
             let c = try await LocalAccess(global, project: project, author: author, reason: message ?? "run \(function)")
-            let result = try await c.gateway.run(c.caller, project: c.project, request)
+            let result = try await c.gateway.compute.run(c.caller, project: c.project, request)
             global.console.emit(result) {
                 let e = JSONEncoder()
                 e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

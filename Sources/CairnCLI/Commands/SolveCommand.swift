@@ -57,7 +57,7 @@ struct SolveCommand: AsyncParsableCommand {
             (request.stops, request.depots, request.roads, request.vehicles, request.capacity) = (stops, depots, roads, vehicles, capacity)
             (request.shiftEnd, request.maxDistance, request.output, request.message) = (shiftEnd, maxDistance, output, message)
             let c = try await LocalAccess(global, project: project, author: author, reason: message ?? "solve \(kind)")
-            let response = try await c.gateway.solve(c.caller, project: c.project, request)
+            let response = try await c.gateway.compute.solve(c.caller, project: c.project, request)
             global.console.emit(response) {
                 let r = response.result
                 var lines = ["status: \(r.status.rawValue)" + (r.message.map { " (\($0))" } ?? "")]

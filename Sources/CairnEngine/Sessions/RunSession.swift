@@ -412,7 +412,7 @@ public actor RunSession {
             var request = try Self.decode(RunRequest.self, a, name)
             request.ref = branch
             request.message = optionalString("reason")
-            let result = try await gateway.run(with(caller, reason: request.message), project: project, request)
+            let result = try await gateway.compute.run(with(caller, reason: request.message), project: project, request)
             return Outcome(
                 text: String(decoding: result.json.compactBytes, as: UTF8.self),
                 reads: result.read,
@@ -426,14 +426,14 @@ public actor RunSession {
             var request = try Self.decode(SolveRequest.self, a, name)
             request.ref = branch
             request.message = optionalString("reason")
-            let result = try await gateway.solve(with(caller, reason: request.message), project: project, request)
+            let result = try await gateway.compute.solve(with(caller, reason: request.message), project: project, request)
             return Outcome(
                 text: try Self.json(result),
                 reads: result.inputs,
                 readAt: result.commit,
                 commits: result.output?.commit.map { [$0.hex] } ?? [],
                 summary: "solve \(request.kind): \(result.result.status.rawValue)",
-                stable: Gateway.stableAnswer(result.result)
+                stable: Compute.stableAnswer(result.result)
             )
         default:
             throw CairnError(.invalidArgument, "unknown tool '\(name)': the tools are \(Engine.tools.joined(separator: ", "))")

@@ -132,10 +132,8 @@ public final class Gateway: Sendable {
     let workflowProjects = Mutex<[Int64: Project]>([:])
     /// Compiled ontologies by the hash of their file: compiled once, whichever project shares it.
     let ontologies = Mutex<[String: CompiledOntology]>([:])
-    /// Road sets and the networks built from them (see `roadNetwork`).
-    let roadCache = RoadCache()
-    /// The solves running now, by name, with the switch that cancels each.
-    let runningSolves = Mutex<[String: (RunningSolve, SolveControl)]>([:])
+    /// The compute area's state (see `Compute`).
+    let computeCaches: Compute.Caches
     /// Per project, the source branches of open merge requests that hold approvals (branch →
     /// request numbers), so a commit that voids them is announced; loaded once per project.
     let approvedSources = Mutex<[ProjectKey: [String: Set<Int>]]>([:])
@@ -154,8 +152,6 @@ public final class Gateway: Sendable {
     let floodCounts = FloodCounter(interval: 10)
     /// Seconds of search (Grep) work per credential: refilled at `grepSecondsPerSecond`.
     let grepTime: RateLimiter
-    /// Heavy jobs running now, per credential and in all (see `WorkSlots`).
-    let heavyJobs: WorkSlots
     var authFailureRetrySeconds: Int { max(1, Int((1 / max(limits.authFailuresPerSecond, 0.01)).rounded(.up))) }
     let decisions = Counter(label: "cairn_decisions_total")
     let denials = Counter(label: "cairn_denials_total")
@@ -173,7 +169,7 @@ public final class Gateway: Sendable {
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
         self.authFailures = RateLimiter(rate: limits.authFailuresPerSecond, burst: limits.authFailureBurst)
         self.grepTime = RateLimiter(rate: limits.grepSecondsPerSecond, burst: limits.grepSecondsPerRequest * 2)
-        self.heavyJobs = WorkSlots(perCredential: limits.heavyJobsPerCredential, server: limits.heavyJobsPerServer)
+        self.computeCaches = Compute.Caches(limits: limits)
     }
 
     var storage: any Storage { repository.storage }

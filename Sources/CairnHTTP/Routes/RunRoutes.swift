@@ -12,7 +12,7 @@ extension Routes {
             caller.reason = b.message ?? caller.reason
             let project = try ctx.parameters.require("project")
             let runner = caller
-            return JSON.response(json: try await timed { try await gateway.run(runner, project: project, b) }.json)
+            return JSON.response(json: try await timed { try await gateway.compute.run(runner, project: project, b) }.json)
         }
     }
 }

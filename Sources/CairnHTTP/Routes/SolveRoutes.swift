@@ -12,14 +12,14 @@ extension Routes {
             var caller = try ctx.caller
             let b = try await body(SolveRequest.self, req)
             caller.reason = b.message ?? caller.reason
-            return JSON.response(try await gateway.solve(caller, project: try ctx.parameters.require("project"), b))
+            return JSON.response(try await gateway.compute.solve(caller, project: try ctx.parameters.require("project"), b))
         }
         org.get("/projects/:project/solves") { req, ctx in
-            let solves = try await gateway.runningSolves(try ctx.caller, project: try ctx.parameters.require("project"))
+            let solves = try await gateway.compute.runningSolves(try ctx.caller, project: try ctx.parameters.require("project"))
             return JSON.response(["solves": solves])
         }
         org.post("/projects/:project/solves/:id/cancel") { req, ctx in
-            try await gateway.cancelSolve(
+            try await gateway.compute.cancelSolve(
                 try ctx.caller,
                 project: try ctx.parameters.require("project"),
                 id: try ctx.parameters.require("id")

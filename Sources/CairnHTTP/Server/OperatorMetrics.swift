@@ -29,6 +29,6 @@ struct OperatorMetrics: Sendable {
         nodeCacheBytes.set(Int64(gateway.repository.nodes.bytes))
         feedSubscribers.set(Int64(gateway.feed.subscriberCount))
         mcpSessions.set(Int64(sessions))
-        solvesRunning.set(Int64(gateway.runningSolveCount))
+        solvesRunning.set(Int64(gateway.compute.runningSolveCount))
     }
 }

@@ -71,7 +71,7 @@ public struct RunningSolve: Sendable, Codable, Equatable {
     public let started: String
 }
 
-extension Gateway {
+extension Compute {
     static let solveKinds = ["linear", "routing", "facility_location", "crew_assignment"]
 
     /// Solves a problem (needs `solve`, and `read` of what it reads). Without `output` nothing is
@@ -86,7 +86,7 @@ extension Gateway {
             )
         }
         let ref = request.ref ?? "main"
-        let (project, _) = try await open(caller, name, .solve, branch: Self.branch(of: ref), action: "solve.\(request.kind)")
+        let (project, _) = try await core.open(caller, name, .solve, branch: Gateway.branch(of: ref), action: "solve.\(request.kind)")
         let commit = try await project.resolve(ref).commit
         let limit = request.timeLimit ?? 60
         guard limit > 0, limit <= 86_400 else { throw CairnError(.invalidArgument, "timeLimit is seconds, more than 0 and at most a day") }
@@ -113,20 +113,20 @@ extension Gateway {
             started: Clock.rfc3339(Clock.nowMillis())
         )
         let slot = caller.principal.limitKey
-        try heavyJobs.take(slot)
-        defer { heavyJobs.release(slot) }
-        try runningSolves.withLock { running in
+        try caches.heavyJobs.take(slot)
+        defer { caches.heavyJobs.release(slot) }
+        try caches.runningSolves.withLock { running in
             guard running[id] == nil else { throw CairnError(.conflict, "a solve named '\(id)' is already running") }
             running[id] = (entry, control)
         }
-        defer { _ = runningSolves.withLock { $0.removeValue(forKey: id) } }
+        defer { _ = caches.runningSolves.withLock { $0.removeValue(forKey: id) } }
 
         // A long search tells the project's feed how it stands, at most once a second.
         let lastAnnounced = Atomic<UInt64>(0)
-        let feed = self.feed
+        let feed = core.feed
         let organization = caller.organization.id
         let actor = caller.principal.subject
-        let branch = Self.branch(of: ref) ?? "main"
+        let branch = Gateway.branch(of: ref) ?? "main"
         let announce: @Sendable (SolveResult.Progress) -> Void = { step in
             let now = DispatchTime.now().uptimeNanoseconds
             let last = lastAnnounced.load(ordering: .relaxed)
@@ -233,11 +233,11 @@ extension Gateway {
                 .write(path: "\(dir)/result.json", content: Array(provenance.text.utf8)),
                 .write(path: "\(dir)/solver.log", content: Array(log.utf8)),
             ]
-            written = try await self.commit(
+            written = try await core.commit(
                 writer,
                 project: name,
                 changes: files,
-                branch: Self.branch(of: ref) ?? "main",
+                branch: Gateway.branch(of: ref) ?? "main",
                 action: "solve.output"
             )
             folder = dir
@@ -262,17 +262,17 @@ extension Gateway {
 
     /// The solves running now (needs `solve` on each one's project, like starting one).
     /// Solves running now on this server, in every organization (for `/metrics`).
-    public var runningSolveCount: Int { runningSolves.withLock { $0.count } }
+    public var runningSolveCount: Int { caches.runningSolves.withLock { $0.count } }
 
     public func runningSolves(_ caller: Caller, project name: String) async throws -> [RunningSolve] {
-        _ = try await open(caller, name, .solve, action: "solve.list")
-        return runningSolves.withLock { $0.values.map(\.0) }.filter { $0.project == name }.sorted { $0.started < $1.started }
+        _ = try await core.open(caller, name, .solve, action: "solve.list")
+        return caches.runningSolves.withLock { $0.values.map(\.0) }.filter { $0.project == name }.sorted { $0.started < $1.started }
     }
 
     /// Cancels a running solve: its solver stops at its next check and answers with what it has.
     public func cancelSolve(_ caller: Caller, project name: String, id: String) async throws {
-        _ = try await open(caller, name, .solve, action: "solve.cancel")
-        guard let control = runningSolves.withLock({ $0[id].flatMap { $0.0.project == name ? $0.1 : nil } }) else {
+        _ = try await core.open(caller, name, .solve, action: "solve.cancel")
+        guard let control = caches.runningSolves.withLock({ $0[id].flatMap { $0.0.project == name ? $0.1 : nil } }) else {
             throw CairnError(.notFound, "no solve named '\(id)' is running in \(name)")
         }
         control.cancel()
@@ -341,7 +341,7 @@ extension Gateway {
         guard let path = request.input else {
             throw CairnError(.invalidArgument, "\(request.kind) needs a model: give input (a file) or model (inline)")
         }
-        let (_, blob, bytes) = try await readBytes(caller, project: name, path: path, at: commit.hex)
+        let (_, blob, bytes) = try await core.readBytes(caller, project: name, path: path, at: commit.hex)
         inputs.append(RunInput(path: path, blob: blob.hex))
         return (String(decoding: bytes, as: UTF8.self), format)
     }

@@ -74,7 +74,7 @@ public struct RunInput: Sendable, Codable, Equatable {
     }
 }
 
-extension Gateway {
+extension Compute {
     static let pointFunctions: Set<String> = ["distance", "snap", "route", "isochrone", "matrix"]
     static let runFunctions = [
         "distance", "length", "area", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone", "routes", "matrix",
@@ -95,7 +95,7 @@ extension Gateway {
             )
         }
         let ref = request.ref ?? "main"
-        let (project, _) = try await open(caller, name, .run, branch: Self.branch(of: ref), action: "run.\(request.function)")
+        let (project, _) = try await core.open(caller, name, .run, branch: Gateway.branch(of: ref), action: "run.\(request.function)")
         let commit = try await project.resolve(ref).commit
         var inputs: [RunInput] = []
         var roadSet: RunRoads?
@@ -133,7 +133,7 @@ extension Gateway {
             }
             for pattern in request.inputs ?? [] {
                 for path in try await expand(caller, name, pattern, at: commit.hex) {
-                    let (_, blob, bytes) = try await readBytes(caller, project: name, path: path, at: commit.hex)
+                    let (_, blob, bytes) = try await core.readBytes(caller, project: name, path: path, at: commit.hex)
                     inputs.append(RunInput(path: path, blob: blob.hex))
                     out.append((path, try compute { try Geometry.parse(try JSONSerialization.jsonObject(with: Data(bytes))) }))
                 }
@@ -246,7 +246,7 @@ extension Gateway {
                 caller,
                 project,
                 name: name,
-                branch: Self.branch(of: ref),
+                branch: Gateway.branch(of: ref),
                 commit: commit,
                 glob: glob,
                 classes: request.classes
@@ -270,7 +270,7 @@ extension Gateway {
                 }
                 result = r
             case "routes":
-                let legs = try await heavyJobs.holding(caller.principal.limitKey) {
+                let legs = try await caches.heavyJobs.holding(caller.principal.limitKey) {
                     try await Offload.run { stopped in
                         try self.compute { try network.routes(pairs, weight: weight, isCancelled: stopped) }
                     }
@@ -278,7 +278,7 @@ extension Gateway {
                 result = .object(["legs": .array(legs.map(\.json)), "unit": .string(weight == .distance ? "m" : "s")])
             case "matrix":
                 let (from, to) = (points, destinations ?? points)
-                let (costs, _, origins, ends) = try await heavyJobs.holding(caller.principal.limitKey) {
+                let (costs, _, origins, ends) = try await caches.heavyJobs.holding(caller.principal.limitKey) {
                     try await Offload.run { stopped in
                         try self.compute { try network.matrix(from: from, to: to, weight: weight, isCancelled: stopped) }
                     }
@@ -320,12 +320,12 @@ extension Gateway {
             var writer = caller
             writer.reason = request.message ?? caller.reason ?? "run \(request.function)"
             caller.call?.draft.note(reads: inputs + roadFiles, readAt: commit.hex, stable: result.text)
-            written = try await write(
+            written = try await core.write(
                 writer,
                 project: name,
                 path: output,
                 content: Array(provenance.text.utf8),
-                branch: Self.branch(of: ref) ?? "main"
+                branch: Gateway.branch(of: ref) ?? "main"
             )
         }
         return RunResult(
@@ -379,7 +379,7 @@ extension Gateway {
         var out: [String] = []
         var cursor: String?
         repeat {
-            let page = try await glob(caller, project: name, pattern: pattern, at: ref, limit: 5000, after: cursor)
+            let page = try await core.glob(caller, project: name, pattern: pattern, at: ref, limit: 5000, after: cursor)
             out += page.paths
             cursor = page.next
         } while cursor != nil && out.count <= 200_000
@@ -399,18 +399,18 @@ extension Gateway {
         glob pattern: String,
         classes: [String]?
     ) async throws -> (network: RoadNetwork, roads: RoadCache.RoadSet) {
-        try checkPattern(pattern)
+        try core.checkPattern(pattern)
         let classSet: Set<String>? = classes.map { Set($0.flatMap { $0 == "drivable" ? Array(Road.drivable) : [$0] }) }
         // Reading the roads needs `read`, whether or not their entries are looked up again.
-        try await authorize(caller, .read, AccessTarget(project: name, branch: branch), action: "file.glob")
-        let scoped = try await policy(for: caller).hasPathRules(caller.principal, project: name)
+        try await core.authorize(caller, .read, AccessTarget(project: name, branch: branch), action: "file.glob")
+        let scoped = try await core.policy(for: caller).hasPathRules(caller.principal, project: name)
         let id = project.record.id
-        var found = scoped ? nil : roadCache.set(project: id, commit: commit, glob: pattern)
-        if found == nil, !scoped, let last = roadCache.latest(project: id, glob: pattern),
+        var found = scoped ? nil : caches.roads.set(project: id, commit: commit, glob: pattern)
+        if found == nil, !scoped, let last = caches.roads.latest(project: id, glob: pattern),
             try await roadsUnchanged(project, from: last.commit, to: commit, glob: pattern)
         {
             found = last.set
-            roadCache.remember(last.set, project: id, commit: commit, glob: pattern)
+            caches.roads.remember(last.set, project: id, commit: commit, glob: pattern)
         }
         let roads: RoadCache.RoadSet
         var staged: StagedCommit?
@@ -435,10 +435,10 @@ extension Gateway {
                 files.append(RunInput(path: path, blob: blob.hex))
             }
             roads = RoadCache.RoadSet(files: files)
-            if !scoped { roadCache.remember(roads, project: id, commit: commit, glob: pattern) }
+            if !scoped { caches.roads.remember(roads, project: id, commit: commit, glob: pattern) }
         }
         let key = roads.id + "|" + (classSet.map { $0.sorted().joined(separator: ",") } ?? "*")
-        if let known = roadCache.network(key) { return (known, roads) }
+        if let known = caches.roads.network(key) { return (known, roads) }
         var parsed: [Road] = []
         let stage = if let staged { staged } else { try await project.stage(at: commit.hex) }
         let contents = try await stage.read(roads.files.map(\.path))
@@ -449,7 +449,7 @@ extension Gateway {
             parsed.append(road)
         }
         let network = try compute { try RoadNetwork(roads: parsed, classes: classSet) }
-        roadCache.remember(network, key: key)
+        caches.roads.remember(network, key: key)
         return (network, roads)
     }
 

@@ -6,7 +6,7 @@ import Foundation
 
 /// Solve's templates: problems built from the world model's files (routing from a depot and
 /// stops, facility location, crew assignment), with costs along the roads or geodesic.
-extension Gateway {
+extension Compute {
     /// Point files a glob names, with their properties, in path order (recorded as inputs).
     func pointFiles(
         _ caller: Caller,
@@ -19,7 +19,7 @@ extension Gateway {
     {
         var out: [(String, Coordinate, [String: Any])] = []
         for path in try await expand(caller, name, pattern, at: commit.hex) {
-            let (_, blob, bytes) = try await readBytes(caller, project: name, path: path, at: commit.hex)
+            let (_, blob, bytes) = try await core.readBytes(caller, project: name, path: path, at: commit.hex)
             inputs.append(RunInput(path: path, blob: blob.hex))
             let object = try? JSONSerialization.jsonObject(with: Data(bytes))
             guard case .point(let p) = try compute({ try Geometry.parse(object as Any) }) else {
@@ -108,7 +108,7 @@ extension Gateway {
             name,
             [depot.point] + stops.map(\.point),
             roads: request.roads,
-            branch: Self.branch(of: request.ref ?? "main"),
+            branch: Gateway.branch(of: request.ref ?? "main"),
             at: commit,
             inputs: &inputs
         )
@@ -222,7 +222,7 @@ extension Gateway {
             name,
             first.map(\.point) + second.map(\.point),
             roads: request.roads,
-            branch: Self.branch(of: request.ref ?? "main"),
+            branch: Gateway.branch(of: request.ref ?? "main"),
             at: commit,
             inputs: &inputs
         )
