@@ -12,8 +12,8 @@ import Testing
         let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
-        _ = try await f.gateway.putMember(op, subject: "user:ada", role: "admin")
-        _ = try await f.gateway.putMember(op, subject: "user:vic", role: "viewer")
+        _ = try await f.gateway.access.putMember(op, subject: "user:ada", role: "admin")
+        _ = try await f.gateway.access.putMember(op, subject: "user:vic", role: "viewer")
         let admin = f.user("ada", in: org)
         let viewer = f.user("vic", in: org)
         _ = try await f.gateway.createProject(admin, name: "net")
@@ -30,11 +30,11 @@ import Testing
             { try await f.gateway.edit(viewer, project: "net", path: "a.json", old: "1", new: "2") },
             { try await f.gateway.delete(viewer, project: "net", pathOrGlob: "a.json") },
             { try await f.gateway.delete(viewer, project: "net", pathOrGlob: "**") },
-            { _ = try await f.gateway.createBranch(viewer, project: "net", branch: "dev") },
-            { _ = try await f.gateway.revert(viewer, project: "net", ref: "main") },
+            { _ = try await f.gateway.history.createBranch(viewer, project: "net", branch: "dev") },
+            { _ = try await f.gateway.history.revert(viewer, project: "net", ref: "main") },
             { _ = try await f.gateway.createProject(viewer, name: "other") },
-            { _ = try await f.gateway.putGrant(viewer, Grant(id: "x", subject: "user:vic", role: "admin", target: .organization)) },
-            { _ = try await f.gateway.mintKey(viewer, kind: .user, role: "admin") },
+            { _ = try await f.gateway.access.putGrant(viewer, Grant(id: "x", subject: "user:vic", role: "admin", target: .organization)) },
+            { _ = try await f.gateway.access.mintKey(viewer, kind: .user, role: "admin") },
             { _ = try await f.gateway.audit(viewer, query: AuditQuery()) },
         ]
         for attempt in attempts {
@@ -55,18 +55,18 @@ import Testing
     @Test func anAdministratorCannotTakeConfigureAwayFromThemselves() async throws {
         let (f, org, admin, _) = try await world()
         let before = try await f.heads(org)
-        let memberID = Gateway.memberGrantID("user:ada")
+        let memberID = AccessArea.memberGrantID("user:ada")
         let lockouts: [() async throws -> Void] = [
-            { _ = try await f.gateway.putMember(admin, subject: "user:ada", role: "viewer") },
-            { try await f.gateway.deleteMember(admin, subject: "user:ada") },
-            { try await f.gateway.deleteGrant(admin, id: memberID) },
+            { _ = try await f.gateway.access.putMember(admin, subject: "user:ada", role: "viewer") },
+            { try await f.gateway.access.deleteMember(admin, subject: "user:ada") },
+            { try await f.gateway.access.deleteGrant(admin, id: memberID) },
             {
-                _ = try await f.gateway.putGrant(
+                _ = try await f.gateway.access.putGrant(
                     admin,
                     Grant(id: "self-deny", subject: "user:ada", role: "admin", target: .organization, effect: .deny)
                 )
             },
-            { _ = try await f.gateway.putRole(admin, Role(name: "admin", authorities: AuthoritySet([Authority.read]))) },
+            { _ = try await f.gateway.access.putRole(admin, Role(name: "admin", authorities: AuthoritySet([Authority.read]))) },
         ]
         for attempt in lockouts {
             do {
@@ -79,9 +79,9 @@ import Testing
         #expect(try await f.heads(org) == before)
         // Another administrator may still demote them.
         let op = f.operatorCaller(org)
-        _ = try await f.gateway.putMember(op, subject: "user:bea", role: "admin")
-        _ = try await f.gateway.putMember(f.user("bea", in: org), subject: "user:ada", role: "viewer")
-        #expect(try await f.gateway.members(f.user("bea", in: org)).first { $0.subject == "user:ada" }?.roles == ["viewer"])
+        _ = try await f.gateway.access.putMember(op, subject: "user:bea", role: "admin")
+        _ = try await f.gateway.access.putMember(f.user("bea", in: org), subject: "user:ada", role: "viewer")
+        #expect(try await f.gateway.access.members(f.user("bea", in: org)).first { $0.subject == "user:ada" }?.roles == ["viewer"])
     }
 
     @Test func allowedChangesAreAuditedWithTheirCommitInTheSameTransaction() async throws {
@@ -94,7 +94,7 @@ import Testing
         #expect(last.record.commit == out.commit?.hex)
         #expect(last.record.paths == ["cab/1.json"])
         #expect(last.record.reason == "move the cabinet")
-        let log = try await f.gateway.log(admin, project: "net", limit: 1)
+        let log = try await f.gateway.history.log(admin, project: "net", limit: 1)
         #expect(log.commits.first?.commit.author == "user:ada")
         #expect(log.commits.first?.commit.message == "move the cabinet")
     }
@@ -102,9 +102,12 @@ import Testing
     @Test func projectsAUserMayNotReadAnswerLikeMissingOnes() async throws {
         let (f, org, admin, _) = try await world()
         let op = f.operatorCaller(org)
-        _ = try await f.gateway.putMember(op, subject: "user:eve", role: "designer")
-        _ = try await f.gateway.putRole(op, Role(name: "nothing", authorities: AuthoritySet([.read, .write, .delete, .run, .solve])))
-        _ = try await f.gateway.putGrant(
+        _ = try await f.gateway.access.putMember(op, subject: "user:eve", role: "designer")
+        _ = try await f.gateway.access.putRole(
+            op,
+            Role(name: "nothing", authorities: AuthoritySet([.read, .write, .delete, .run, .solve]))
+        )
+        _ = try await f.gateway.access.putGrant(
             op,
             Grant(id: "eve-net", subject: "user:eve", role: "nothing", target: .project("net"), effect: .deny)
         )
@@ -126,10 +129,10 @@ import Testing
     @Test func agentsNeedAReasonAndNeverExceedTheirMinter() async throws {
         let (f, org, _, _) = try await world()
         let op = f.operatorCaller(org)
-        _ = try await f.gateway.putMember(op, subject: "user:des", role: "designer")
+        _ = try await f.gateway.access.putMember(op, subject: "user:des", role: "designer")
         let designer = f.user("des", in: org)
         // Only configure may mint; the operator mints an admin-role agent key on the designer's behalf.
-        var key = try await f.gateway.mintKey(op, kind: .agent, role: "admin", description: "bot").key
+        var key = try await f.gateway.access.mintKey(op, kind: .agent, role: "admin", description: "bot").key
         key.createdBy = "user:des"
         let agent = Caller(
             principal: Principal(
@@ -145,16 +148,16 @@ import Testing
         var why = agent
         why.reason = "add the survey result"
         try await f.gateway.write(why, project: "net", path: "bot.json", content: [1])
-        let d = try await f.gateway.evaluate(op, subject: key.subject, authority: .configure, target: .organization)
+        let d = try await f.gateway.access.evaluate(op, subject: key.subject, authority: .configure, target: .organization)
         #expect(!d.allowed)  // the agent subject has no grants of its own
-        await expectError(.permissionDenied) { try await f.gateway.putMember(why, subject: "user:x", role: "admin") }
+        await expectError(.permissionDenied) { try await f.gateway.access.putMember(why, subject: "user:x", role: "admin") }
         let entries = try await f.audit(org)
         #expect(entries.last?.record.rule == "on-behalf-of:user:des")
     }
 
     @Test func keysAreHashedAtRestAndRevocationTakesEffectAtOnce() async throws {
         let (f, org, admin, _) = try await world()
-        let minted = try await f.gateway.mintKey(admin, kind: .service, role: "viewer")
+        let minted = try await f.gateway.access.mintKey(admin, kind: .service, role: "viewer")
         let caller = try await f.gateway.authenticate(organization: "acme", authorization: "Bearer \(minted.token)")
         #expect(caller.principal.subject == minted.key.subject)
         _ = try await f.gateway.read(caller, project: "net", path: "a.json")
@@ -170,7 +173,7 @@ import Testing
         #expect(try await f.storeContains(Array(minted.key.id.utf8)), "the search finds what is stored")
         #expect(minted.key.secretHash.isEmpty)
 
-        _ = try await f.gateway.revokeKey(admin, id: minted.key.id)
+        _ = try await f.gateway.access.revokeKey(admin, id: minted.key.id)
         await expectError(.unauthenticated) {
             try await f.gateway.authenticate(organization: "acme", authorization: "Bearer \(minted.token)")
         }

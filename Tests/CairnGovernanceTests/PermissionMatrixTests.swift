@@ -41,17 +41,20 @@ import Testing
                 n += 1
                 let subject = "user:\(role)-\(t.kind)"
                 if t.kind == "organization" {
-                    _ = try await f.gateway.putGrant(op, Grant(id: "g\(n)", subject: subject, role: role, target: .organization))
+                    _ = try await f.gateway.access.putGrant(op, Grant(id: "g\(n)", subject: subject, role: role, target: .organization))
                 } else {
                     // An admin org role is the ceiling; the narrower grant decides inside its target.
-                    _ = try await f.gateway.putGrant(op, Grant(id: "g\(n)-org", subject: subject, role: "admin", target: .organization))
-                    _ = try await f.gateway.putGrant(op, Grant(id: "g\(n)", subject: subject, role: role, target: t.grant))
+                    _ = try await f.gateway.access.putGrant(
+                        op,
+                        Grant(id: "g\(n)-org", subject: subject, role: "admin", target: .organization)
+                    )
+                    _ = try await f.gateway.access.putGrant(op, Grant(id: "g\(n)", subject: subject, role: role, target: t.grant))
                 }
                 for authority in Authority.allCases {
-                    let inside = try await f.gateway.evaluate(op, subject: subject, authority: authority, target: t.inside)
+                    let inside = try await f.gateway.access.evaluate(op, subject: subject, authority: authority, target: t.inside)
                     #expect(inside.allowed == allowed.contains(authority), "\(role) on \(t.kind): \(authority) inside → \(inside.reason)")
                     if let outside = t.outside {
-                        let d = try await f.gateway.evaluate(op, subject: subject, authority: authority, target: outside)
+                        let d = try await f.gateway.access.evaluate(op, subject: subject, authority: authority, target: outside)
                         #expect(d.allowed, "\(role) on \(t.kind): \(authority) outside the narrower grant falls back to the org role")
                     }
                 }
@@ -66,26 +69,26 @@ import Testing
         let inAlpha = AccessTarget(project: "alpha", branch: "main", path: "a.json")
 
         // A custom role: validator = read + solve.
-        _ = try await f.gateway.putRole(op, Role(name: "validator", authorities: AuthoritySet([.read, .solve])))
-        _ = try await f.gateway.putGrant(op, Grant(id: "v", subject: "user:val", role: "validator", target: .organization))
-        #expect(try await f.gateway.evaluate(op, subject: "user:val", authority: .solve, target: inAlpha).allowed)
-        #expect(try await f.gateway.evaluate(op, subject: "user:val", authority: .read, target: inAlpha).allowed)
-        #expect(try await !f.gateway.evaluate(op, subject: "user:val", authority: .write, target: inAlpha).allowed)
-        #expect(try await !f.gateway.evaluate(op, subject: "user:val", authority: .run, target: inAlpha).allowed)
+        _ = try await f.gateway.access.putRole(op, Role(name: "validator", authorities: AuthoritySet([.read, .solve])))
+        _ = try await f.gateway.access.putGrant(op, Grant(id: "v", subject: "user:val", role: "validator", target: .organization))
+        #expect(try await f.gateway.access.evaluate(op, subject: "user:val", authority: .solve, target: inAlpha).allowed)
+        #expect(try await f.gateway.access.evaluate(op, subject: "user:val", authority: .read, target: inAlpha).allowed)
+        #expect(try await !f.gateway.access.evaluate(op, subject: "user:val", authority: .write, target: inAlpha).allowed)
+        #expect(try await !f.gateway.access.evaluate(op, subject: "user:val", authority: .run, target: inAlpha).allowed)
 
         // An explicit deny wins over an admin grant.
-        _ = try await f.gateway.putRole(op, Role(name: "no-write", authorities: AuthoritySet([.write])))
-        _ = try await f.gateway.putGrant(op, Grant(id: "a", subject: "user:ann", role: "admin", target: .organization))
-        _ = try await f.gateway.putGrant(
+        _ = try await f.gateway.access.putRole(op, Role(name: "no-write", authorities: AuthoritySet([.write])))
+        _ = try await f.gateway.access.putGrant(op, Grant(id: "a", subject: "user:ann", role: "admin", target: .organization))
+        _ = try await f.gateway.access.putGrant(
             op,
             Grant(id: "a-deny", subject: "user:ann", role: "no-write", target: .project("alpha"), effect: .deny)
         )
-        let denied = try await f.gateway.evaluate(op, subject: "user:ann", authority: .write, target: inAlpha)
+        let denied = try await f.gateway.access.evaluate(op, subject: "user:ann", authority: .write, target: inAlpha)
         #expect(!denied.allowed)
         #expect(denied.rule == "grant:a-deny")
-        #expect(try await f.gateway.evaluate(op, subject: "user:ann", authority: .read, target: inAlpha).allowed)
+        #expect(try await f.gateway.access.evaluate(op, subject: "user:ann", authority: .read, target: inAlpha).allowed)
         #expect(
-            try await f.gateway.evaluate(
+            try await f.gateway.access.evaluate(
                 op,
                 subject: "user:ann",
                 authority: .write,
@@ -94,12 +97,12 @@ import Testing
         )
 
         // A deny given to a group applies to its members.
-        _ = try await f.gateway.putGrant(
+        _ = try await f.gateway.access.putGrant(
             op,
             Grant(id: "contractors", subject: "group:contractors", role: "no-write", target: .organization, effect: .deny)
         )
         #expect(
-            try await !f.gateway.evaluate(
+            try await !f.gateway.access.evaluate(
                 op,
                 subject: "user:ann",
                 groups: ["contractors"],
@@ -109,35 +112,35 @@ import Testing
         )
 
         // The organization role is the ceiling: a wider project grant cannot raise it.
-        _ = try await f.gateway.putGrant(op, Grant(id: "b", subject: "user:bob", role: "viewer", target: .organization))
-        _ = try await f.gateway.putGrant(op, Grant(id: "b-alpha", subject: "user:bob", role: "admin", target: .project("alpha")))
-        let capped = try await f.gateway.evaluate(op, subject: "user:bob", authority: .write, target: inAlpha)
+        _ = try await f.gateway.access.putGrant(op, Grant(id: "b", subject: "user:bob", role: "viewer", target: .organization))
+        _ = try await f.gateway.access.putGrant(op, Grant(id: "b-alpha", subject: "user:bob", role: "admin", target: .project("alpha")))
+        let capped = try await f.gateway.access.evaluate(op, subject: "user:bob", authority: .write, target: inAlpha)
         #expect(!capped.allowed)
         #expect(capped.rule == "org-ceiling")
-        #expect(try await f.gateway.evaluate(op, subject: "user:bob", authority: .read, target: inAlpha).allowed)
+        #expect(try await f.gateway.access.evaluate(op, subject: "user:bob", authority: .read, target: inAlpha).allowed)
 
         // No organization role at all: default deny, whatever else exists.
-        _ = try await f.gateway.putGrant(op, Grant(id: "c-alpha", subject: "user:cat", role: "admin", target: .project("alpha")))
-        let none = try await f.gateway.evaluate(op, subject: "user:cat", authority: .read, target: inAlpha)
+        _ = try await f.gateway.access.putGrant(op, Grant(id: "c-alpha", subject: "user:cat", role: "admin", target: .project("alpha")))
+        let none = try await f.gateway.access.evaluate(op, subject: "user:cat", authority: .read, target: inAlpha)
         #expect(!none.allowed)
         #expect(none.rule == "default-deny")
-        #expect(try await !f.gateway.evaluate(op, subject: "user:nobody", authority: .read, target: .organization).allowed)
+        #expect(try await !f.gateway.access.evaluate(op, subject: "user:nobody", authority: .read, target: .organization).allowed)
     }
 
     @Test func accessAtAPastTimeIsAPointInTimeRead() async throws {
         let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
-        _ = try await f.gateway.putGrant(op, Grant(id: "d", subject: "user:dan", role: "designer", target: .organization))
+        _ = try await f.gateway.access.putGrant(op, Grant(id: "d", subject: "user:dan", role: "designer", target: .organization))
         try await Task.sleep(for: .milliseconds(20))
         let before = Clock.nowMillis()
         try await Task.sleep(for: .milliseconds(20))
-        try await f.gateway.deleteGrant(op, id: "d")
+        try await f.gateway.access.deleteGrant(op, id: "d")
         let target = AccessTarget(project: "alpha", branch: "main", path: "a.json")
-        #expect(try await !f.gateway.evaluate(op, subject: "user:dan", authority: .write, target: target).allowed)
-        let then = try await f.gateway.evaluate(op, subject: "user:dan", authority: .write, target: target, atMillis: before)
+        #expect(try await !f.gateway.access.evaluate(op, subject: "user:dan", authority: .write, target: target).allowed)
+        let then = try await f.gateway.access.evaluate(op, subject: "user:dan", authority: .write, target: target, atMillis: before)
         #expect(then.allowed)
-        let snapshot = try await f.gateway.access(op, atMillis: before)
+        let snapshot = try await f.gateway.access.snapshot(op, atMillis: before)
         #expect(snapshot.grants.map(\.id) == ["d"])
         #expect(snapshot.configCommit == then.configCommit)
     }

@@ -66,8 +66,8 @@ extension Bench {
         let gateway = Gateway(repository: govRepo, limits: GatewayLimits(requestsPerSecond: 0, burst: 0))
         let (org, _) = try await Tenancy.ensure("bench", repository: govRepo)
         let op = try await gateway.localCaller(organization: org, name: "bench", reason: "set-up")
-        let minted = try await gateway.mintKey(op, kind: .user, subject: "user:bench", role: "admin")
-        _ = try await gateway.putMember(op, subject: "user:bench", role: "admin")
+        let minted = try await gateway.access.mintKey(op, kind: .user, subject: "user:bench", role: "admin")
+        _ = try await gateway.access.putMember(op, subject: "user:bench", role: "admin")
         _ = try await gateway.createProject(op, name: "bench")
         try await gateway.commit(
             op,

@@ -78,7 +78,7 @@ extension Bench {
         log("ontology: setting the ontology (a migration over every entity)")
         var report0: MigrationReport?
         let migration = try await Measure.seconds {
-            report0 = try await gateway.putOntology(caller, project: "typed", ontology: Array(ontology.utf8)).1
+            report0 = try await gateway.ontology.put(caller, project: "typed", ontology: Array(ontology.utf8)).1
         }
         precondition(report0?.violations.isEmpty == true && report0?.entities == total, "the bench data must be valid")
 
@@ -141,7 +141,7 @@ extension Bench {
         log("ontology: full scans")
         var found = 0
         let scan = try await Measure.median(runs: 3) { _ in
-            found = try await gateway.violations(caller, project: "typed", limit: 100_000).violations.count
+            found = try await gateway.ontology.violations(caller, project: "typed", limit: 100_000).violations.count
         }
         precondition(found == 0)
         let p = projects["typed"]!

@@ -17,7 +17,7 @@ struct Log: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let r = try await project.reading(global)
-            let page = try await r.gateway.log(r.caller, project: r.project, at: ref.at, path: path, limit: limit, cursor: cursor)
+            let page = try await r.gateway.history.log(r.caller, project: r.project, at: ref.at, path: path, limit: limit, cursor: cursor)
             global.console.emit(page) {
                 page.commits.map { e in
                     (e.change.map { Format.changeLetter($0) + "  " } ?? "") + Format.commitLine(e.commit)
@@ -38,7 +38,7 @@ struct Show: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let r = try await project.reading(global)
-            let d = try await r.gateway.show(r.caller, project: r.project, ref: ref)
+            let d = try await r.gateway.history.show(r.caller, project: r.project, ref: ref)
             global.console.emit(d) {
                 let c = d.commit
                 var lines = ["commit \(c.id.hex)"]
@@ -72,7 +72,7 @@ struct Diff: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let r = try await project.reading(global)
-            let d = try await r.gateway.diff(
+            let d = try await r.gateway.history.diff(
                 r.caller,
                 project: r.project,
                 from: from,
@@ -99,7 +99,7 @@ struct Blame: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let r = try await project.reading(global)
-            let entries = try await r.gateway.blame(r.caller, project: r.project, path: path, at: ref.at)
+            let entries = try await r.gateway.history.blame(r.caller, project: r.project, path: path, at: ref.at)
             global.console.emit(entries) {
                 entries.map { "\($0.commit.short)  \($0.author)  \($0.time)  \($0.pointer) = \($0.value.text)" }.joined(separator: "\n")
             }
@@ -123,7 +123,7 @@ struct BranchCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: nil, reason: "list branches")
-                let all = try await c.gateway.branches(c.caller, project: c.project)
+                let all = try await c.gateway.history.branches(c.caller, project: c.project)
                 global.console.emit(all) {
                     all.map { b in
                         "\(b.name)  \(b.head.short)  \(b.author ?? "-")  +\(b.ahead) -\(b.behind)\(b.archived ? "  (archived)" : "")"
@@ -144,7 +144,7 @@ struct BranchCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: author, reason: message ?? "archive branch \(name)")
-                let b = try await c.gateway.archiveBranch(c.caller, project: c.project, branch: name)
+                let b = try await c.gateway.history.archiveBranch(c.caller, project: c.project, branch: name)
                 global.console.emit(b) { "archived \(name) as \(b.name) at \(b.head.short)" }
             }
         }
@@ -161,7 +161,7 @@ struct BranchCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: author, reason: "create branch \(name)")
-                let b = try await c.gateway.createBranch(c.caller, project: c.project, branch: name, from: from)
+                let b = try await c.gateway.history.createBranch(c.caller, project: c.project, branch: name, from: from)
                 global.console.emit(b) { "created branch \(b.name) at \(b.head.short)" }
             }
         }
@@ -177,7 +177,7 @@ struct BranchCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: author, reason: "delete branch \(name)")
-                try await c.gateway.deleteBranch(c.caller, project: c.project, branch: name)
+                try await c.gateway.history.deleteBranch(c.caller, project: c.project, branch: name)
                 struct Out: Encodable { let deleted: String }
                 global.console.emit(Out(deleted: name)) { "deleted branch \(name)" }
             }
@@ -196,7 +196,7 @@ struct Revert: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(global) {
             let c = try await project.change(global, commit, default: "revert \(target)")
-            let out = try await c.gateway.revert(c.caller, project: c.project, ref: target, branch: commit.branch)
+            let out = try await c.gateway.history.revert(c.caller, project: c.project, ref: target, branch: commit.branch)
             global.console.emit(out) { Format.outcome(out) }
         }
     }

@@ -28,7 +28,13 @@ struct Merge: AsyncParsableCommand {
         try await runReporting(global) {
             let resolutions = try Self.resolutions(resolve)
             let c = try await LocalAccess(global, project: project, author: author, reason: message ?? "merge \(source) into \(into)")
-            let outcome = try await c.gateway.merge(c.caller, project: c.project, source: source, into: into, resolutions: resolutions)
+            let outcome = try await c.gateway.history.merge(
+                c.caller,
+                project: c.project,
+                source: source,
+                into: into,
+                resolutions: resolutions
+            )
             switch outcome {
             case .merged(let out, _):
                 global.console.emit(out) {

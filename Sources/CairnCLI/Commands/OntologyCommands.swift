@@ -51,7 +51,7 @@ struct OntologyCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: nil, reason: "check ontology")
-                let r = try await c.gateway.checkOntology(c.caller, project: c.project, ontology: Array(try readLocalFile(file)), at: at)
+                let r = try await c.gateway.ontology.check(c.caller, project: c.project, ontology: Array(try readLocalFile(file)), at: at)
                 global.console.emit(r) { OntologyCommand.report(r) }
             }
         }
@@ -71,7 +71,7 @@ struct OntologyCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await project.change(global, commit, default: "set the ontology")
-                let (out, r) = try await c.gateway.putOntology(
+                let (out, r) = try await c.gateway.ontology.put(
                     c.caller,
                     project: c.project,
                     ontology: Array(try readLocalFile(file)),
@@ -101,7 +101,7 @@ struct Violations: AsyncParsableCommand {
         var found = false
         try await runReporting(global) {
             let c = try await LocalAccess(global, project: project, author: nil, reason: "violations")
-            let r = try await c.gateway.violations(c.caller, project: c.project, at: at, limit: limit, after: cursor)
+            let r = try await c.gateway.ontology.violations(c.caller, project: c.project, at: at, limit: limit, after: cursor)
             found = !r.violations.isEmpty
             global.console.emit(r) {
                 (["\(r.entities) entities at \(r.commit.prefix(12)); \(r.violations.count) violation(s)"]

@@ -62,7 +62,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: who.author, reason: title)
-                let v = try await c.gateway.openMergeRequest(
+                let v = try await c.gateway.review.openMergeRequest(
                     c.caller,
                     project: c.project,
                     source: source,
@@ -93,7 +93,13 @@ struct MergeRequestCommand: AsyncParsableCommand {
                     }
                     wanted = s
                 }
-                let page = try await c.gateway.mergeRequests(c.caller, project: c.project, state: wanted, limit: limit, cursor: cursor)
+                let page = try await c.gateway.review.mergeRequests(
+                    c.caller,
+                    project: c.project,
+                    state: wanted,
+                    limit: limit,
+                    cursor: cursor
+                )
                 global.console.emit(page) {
                     (page.mergeRequests.map(MergeRequestCommand.line) + (page.next.map { ["more: --cursor \($0)"] } ?? [])).joined(
                         separator: "\n"
@@ -116,10 +122,10 @@ struct MergeRequestCommand: AsyncParsableCommand {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: nil, reason: "show merge request")
                 if diff {
-                    let d = try await c.gateway.mergeRequestDiff(c.caller, project: c.project, number: number)
+                    let d = try await c.gateway.review.mergeRequestDiff(c.caller, project: c.project, number: number)
                     global.console.emit(d) { d.entities.map { "\($0.change)  \($0.path)" }.joined(separator: "\n") }
                 } else {
-                    let v = try await c.gateway.mergeRequest(c.caller, project: c.project, number: number)
+                    let v = try await c.gateway.review.mergeRequest(c.caller, project: c.project, number: number)
                     global.console.emit(v) { MergeRequestCommand.detail(v) }
                 }
             }
@@ -138,7 +144,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: who.author, reason: "comment")
-                let v = try await c.gateway.comment(c.caller, project: c.project, number: number, body: body, path: path)
+                let v = try await c.gateway.review.comment(c.caller, project: c.project, number: number, body: body, path: path)
                 global.console.emit(v) { "commented on " + MergeRequestCommand.line(v) }
             }
         }
@@ -162,7 +168,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
                     throw CairnError(.invalidArgument, "the verdict is approve, request_changes or reject")
                 }
                 let c = try await LocalAccess(global, project: project, author: who.author, reason: message)
-                let view = try await c.gateway.review(c.caller, project: c.project, number: number, verdict: v, rationale: message)
+                let view = try await c.gateway.review.review(c.caller, project: c.project, number: number, verdict: v, rationale: message)
                 global.console.emit(view) { "\(v.rawValue): " + MergeRequestCommand.line(view) }
             }
         }
@@ -185,7 +191,8 @@ struct MergeRequestCommand: AsyncParsableCommand {
             try await runReporting(global) {
                 let resolutions = try Merge.resolutions(resolve)
                 let c = try await LocalAccess(global, project: project, author: who.author, reason: message ?? "merge request !\(number)")
-                switch try await c.gateway.mergeMergeRequest(c.caller, project: c.project, number: number, resolutions: resolutions) {
+                switch try await c.gateway.review.mergeMergeRequest(c.caller, project: c.project, number: number, resolutions: resolutions)
+                {
                 case .merged(let v, let out):
                     global.console.emit(v) { "merged " + MergeRequestCommand.line(v) + "\n" + Format.outcome(out) }
                 case .conflicts(let v):
@@ -209,7 +216,7 @@ struct MergeRequestCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting(global) {
                 let c = try await LocalAccess(global, project: project, author: who.author, reason: "close merge request")
-                let v = try await c.gateway.closeMergeRequest(c.caller, project: c.project, number: number)
+                let v = try await c.gateway.review.closeMergeRequest(c.caller, project: c.project, number: number)
                 global.console.emit(v) { "closed " + MergeRequestCommand.line(v) }
             }
         }
@@ -246,7 +253,7 @@ struct ApprovalCommand: AsyncParsableCommand {
                     }
                     wanted = s
                 }
-                let page = try await c.gateway.approvals(c.caller, state: wanted, limit: 500)
+                let page = try await c.gateway.review.approvals(c.caller, state: wanted, limit: 500)
                 global.console.emit(page) { page.approvals.map(ApprovalCommand.line).joined(separator: "\n") }
             }
         }
@@ -269,7 +276,7 @@ struct ApprovalCommand: AsyncParsableCommand {
                     throw CairnError(.invalidArgument, "the verdict is approve or reject")
                 }
                 let c = try await LocalAccess(global, project: nil, author: author, reason: message)
-                let a = try await c.gateway.decideApproval(c.caller, id: id, approve: verdict == "approve", rationale: message)
+                let a = try await c.gateway.review.decideApproval(c.caller, id: id, approve: verdict == "approve", rationale: message)
                 global.console.emit(a) { ApprovalCommand.line(a) }
             }
         }

@@ -192,7 +192,7 @@ struct Admin: AsyncParsableCommand {
                     gated.append(op)
                 }
                 let c = try await LocalAccess(global, project: nil, author: author, reason: "set approval settings")
-                let settings = try await c.gateway.putApprovalSettings(
+                let settings = try await c.gateway.access.putApprovalSettings(
                     c.caller,
                     ApprovalSettings(operations: gated, requiredApprovals: required)
                 )
@@ -220,10 +220,10 @@ struct Admin: AsyncParsableCommand {
                 let (org, _) = try await Tenancy.ensure(global.organizationName, repository: repo)
                 let gateway = Gateway(repository: repo)
                 let caller = Caller(principal: .localOperator, organization: org, reason: "cairn admin token")
-                if !(try await gateway.members(caller).contains { $0.subject == subject && $0.roles.contains("admin") }) {
-                    _ = try await gateway.putMember(caller, subject: subject, role: "admin")
+                if !(try await gateway.access.members(caller).contains { $0.subject == subject && $0.roles.contains("admin") }) {
+                    _ = try await gateway.access.putMember(caller, subject: subject, role: "admin")
                 }
-                let minted = try await gateway.mintKey(
+                let minted = try await gateway.access.mintKey(
                     caller,
                     kind: .user,
                     subject: subject,

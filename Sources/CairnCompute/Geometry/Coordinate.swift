@@ -15,6 +15,7 @@ public struct Coordinate: Sendable, Hashable, Codable {
 
 /// Why a computation could not be done, for the caller to act on.
 public struct ComputeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, as a stable code a surface maps to its own error.
     public enum Kind: String, Sendable {
         case invalidInput = "invalid_input"
         case emptyNetwork = "empty_network"
@@ -37,6 +38,8 @@ public struct ComputeError: Error, Sendable, Equatable, CustomStringConvertible 
 public enum Haversine {
     public static let earthRadius = 6_371_008.8
 
+    /// Metres between two points on the sphere: fast and within 0.5% of the ellipsoid, for ranking
+    /// and for the haversine figure a Run also reports.
     public static func distance(_ a: Coordinate, _ b: Coordinate) -> Double {
         let lat1 = a.lat * .pi / 180
         let lat2 = b.lat * .pi / 180

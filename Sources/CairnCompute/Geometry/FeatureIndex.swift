@@ -6,6 +6,7 @@ import Foundation
 /// spread over a city or a region, where a grid's cells stay evenly filled, and it is built in
 /// one pass.
 public struct FeatureIndex: Sendable {
+    /// A feature as the index keeps it: its id (the file path), geometry and box.
     public struct Feature: Sendable {
         public let id: String
         public let geometry: Geometry
@@ -15,6 +16,7 @@ public struct FeatureIndex: Sendable {
         }
     }
 
+    /// The feature nearest a point, how far it is, and its nearest position.
     public struct Nearest: Sendable, Equatable, Encodable {
         public let id: String
         /// Metres from the point to the feature (0 inside a polygon).

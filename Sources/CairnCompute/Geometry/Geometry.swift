@@ -101,10 +101,12 @@ public indirect enum Geometry: Sendable, Equatable {
 
 /// Planar measures on longitude/latitude, as GIS libraries (shapely, GEOS) compute them.
 public enum Planar {
+    /// A bounding box in degrees: the least and greatest longitude and latitude.
     public struct Box: Sendable, Equatable, Codable {
         public let minLon: Double, minLat: Double, maxLon: Double, maxLat: Double
     }
 
+    /// The box around a geometry; nil for one without coordinates.
     public static func bbox(_ g: Geometry) -> Box? {
         let ps = g.positions
         guard let f = ps.first else { return nil }

@@ -36,6 +36,7 @@ public final class RoadGraph: Sendable {
 
     public var edgeCount: Int { targets.count }
 
+    /// What a route minimizes: metres, or seconds at each road's speed.
     public enum Weight: String, Sendable, Codable { case distance, time }
 
     /// Builds the graph of `roads`, keeping only the `highway` classes in `classes` when given.
@@ -560,6 +561,8 @@ public final class RoadGraph: Sendable {
         return Int32(lo)
     }
 
+    /// The node an edge leads to.
     public func target(ofEdge e: Int) -> Int { Int(targets[e]) }
+    /// The road (file id) an edge belongs to, for naming a route's roads.
     public func road(ofEdge e: Int) -> String { roadIDs[Int(roadOf[e])] }
 }

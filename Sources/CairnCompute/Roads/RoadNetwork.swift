@@ -180,6 +180,7 @@ public final class RoadNetwork: Sendable {
         return (t, Coordinate(lon: a.lon + t * (b.lon - a.lon), lat: a.lat + t * (b.lat - a.lat)), x * x + y * y)
     }
 
+    /// A route's length, time and roads, from the exact snapped start to the exact snapped end.
     public struct Route: Sendable, Equatable, Encodable {
         /// From the first snapped point to the last, through the road vertices between.
         public let coordinates: [Coordinate]
@@ -298,6 +299,7 @@ public final class RoadNetwork: Sendable {
         return Route(coordinates: coords, length: length, time: time, roads: roads, snapped: snaps)
     }
 
+    /// What is reachable within a budget: the nodes with their costs, and the hull around them.
     public struct Isochrone: Sendable, Equatable, Encodable {
         public let start: Snap
         public let budget: Double

@@ -5,6 +5,8 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     public init(state: UInt64) { self.state = state }
 
+    /// The next pseudo-random number; the same seed always gives the same sequence, so searches can
+    /// be replayed.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

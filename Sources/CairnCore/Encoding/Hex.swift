@@ -1,6 +1,7 @@
 /// Lowercase hex, on the path of every request (key hashes, commit ids): Foundation's
 /// `String(format: "%02x")` costs about a microsecond per byte.
 public enum Hex {
+    /// Lower-case hex, as object ids are shown everywhere.
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         let digits: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: bytes.count * 2) { out in

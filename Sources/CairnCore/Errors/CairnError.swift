@@ -54,7 +54,9 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         Envelope(error: .init(code: code.rawValue, message: message, details: details, violations: violations.isEmpty ? nil : violations))
     }
 
+    /// The error as every surface answers it: `{"error": {code, message, details, violations}}`.
     public struct Envelope: Encodable, Sendable {
+        /// The error's fields inside the envelope.
         public struct Inner: Encodable, Sendable {
             public let code: String
             public let message: String

@@ -3,7 +3,9 @@ import Foundation
 /// Milliseconds since the Unix epoch, UTC: the only time representation inside Cairn.
 public typealias Millis = Int64
 
+/// Times as the store keeps them: milliseconds since 1970, and RFC 3339 text for people and APIs.
 public enum Clock {
+    /// Now, in milliseconds since 1970.
     public static func nowMillis() -> Millis { Millis((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     /// RFC 3339 with milliseconds, always UTC (`2026-11-26T16:09:28.123Z`).

@@ -7,6 +7,7 @@ import Foundation
 /// current role and scope), on a scratch branch forked from the run's base; call by call, whether
 /// the answer is identical to the recorded one, and which calls would now be refused.
 public enum RunReplay {
+    /// One recorded call executed again: what it answered then and now.
     public struct Step: Sendable, Codable, Equatable {
         public let seq: Int
         public let tool: String
@@ -16,6 +17,7 @@ public enum RunReplay {
         public let note: String?
     }
 
+    /// A replay's outcome: every step compared, and whether the run reproduces.
     public struct Report: Sendable, Codable, Equatable {
         public let run: String
         public let base: String
@@ -25,6 +27,9 @@ public enum RunReplay {
         public let wouldNowBeDenied: [Int]
     }
 
+    /// Executes every recorded call again, in order, as the agent stands now, on a scratch branch
+    /// forked from the run's base (so its writes touch nothing live), and reports which answers
+    /// are identical and which calls would now be refused.
     public static func replay(engine: Engine, caller: Caller, project: String, id: String) async throws -> Report {
         let gateway = engine.gateway
         let run = try await gateway.agentRun(caller, project: project, id: id)
@@ -52,7 +57,7 @@ public enum RunReplay {
         var scratchCaller = caller
         scratchCaller.reason = "replay of agent run \(id)"
         let scratch = "replays/\(id)-\(UUID().uuidString.prefix(6).lowercased())"
-        _ = try await gateway.createBranch(scratchCaller, project: project, branch: scratch, from: run.base)
+        _ = try await gateway.history.createBranch(scratchCaller, project: project, branch: scratch, from: run.base)
         var replayed = run
         replayed.status = .running
         replayed.calls = []
@@ -88,7 +93,7 @@ public enum RunReplay {
         }
         // The scratch branch is the replay's own: it goes whatever happened.
         do {
-            try await gateway.deleteBranch(scratchCaller, project: project, branch: scratch)
+            try await gateway.history.deleteBranch(scratchCaller, project: project, branch: scratch)
         } catch {
             engine.logger.warning(
                 "a replay's scratch branch could not be deleted",

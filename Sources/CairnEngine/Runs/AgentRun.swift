@@ -11,6 +11,8 @@ import Metrics
 /// its own, `agent-runs/PROJECT/ID/BUCKET/SEQ.json`, one commit per call (a call costs about its
 /// own size, not the history's).
 public struct AgentRun: Sendable, Codable, Equatable {
+    /// Where a run stands; it follows what happened to its changes (merged, discarded, rolled back)
+    /// and ends `interrupted` when its session is gone.
     public enum Status: String, Sendable, Codable {
         case running
         case awaitingApproval = "awaiting_approval"
@@ -23,6 +25,8 @@ public struct AgentRun: Sendable, Codable, Equatable {
         case discarded
     }
 
+    /// One tool call of a run as recorded: the tool, its arguments, what it read and wrote, its
+    /// answer's digest or its error.
     public struct Call: Sendable, Codable, Equatable {
         public let seq: Int
         public let tool: String
@@ -319,9 +323,9 @@ extension Gateway {
         if head.hex == run.base {
             run.status = .completed
             run.message = "no changes"
-            try? await deleteBranch(caller, project: run.project, branch: run.branch)
+            try? await history.deleteBranch(caller, project: run.project, branch: run.branch)
         } else if try await protection(project).rule(for: run.target) != nil {
-            let request = try await openMergeRequest(
+            let request = try await review.openMergeRequest(
                 caller,
                 project: run.project,
                 source: run.branch,
@@ -338,7 +342,7 @@ extension Gateway {
             while true {
                 attempt += 1
                 do {
-                    switch try await merge(caller, project: run.project, source: run.branch, into: run.target) {
+                    switch try await history.merge(caller, project: run.project, source: run.branch, into: run.target) {
                     case .merged(let outcome, _):
                         run.status = .merged
                         run.mergeCommit = outcome.commit?.hex
@@ -379,7 +383,7 @@ extension Gateway {
     /// and every later read sees it.
     func settled(_ caller: Caller, _ run: AgentRun) async throws -> AgentRun {
         guard run.status == .awaitingApproval, let number = run.mergeRequest else { return run }
-        let request = try await mergeRequest(caller, project: run.project, number: number).request
+        let request = try await review.mergeRequest(caller, project: run.project, number: number).request
         var run = run
         switch request.state {
         case .open: return run

@@ -32,7 +32,7 @@ extension Gateway {
         pointer: String,
         at ref: String = "main"
     ) async throws -> Lineage {
-        let entries = try await blame(caller, project: name, path: path, at: ref)
+        let entries = try await history.blame(caller, project: name, path: path, at: ref)
         // The value itself, or the nearest enclosing one that blame tracks.
         let entry =
             entries.first { $0.pointer == pointer }
@@ -56,7 +56,7 @@ extension Gateway {
             found = (run, call)
         }
         var request: MergeRequest?
-        if let number = found?.0.mergeRequest { request = try await mergeRequest(caller, project: name, number: number).request }
+        if let number = found?.0.mergeRequest { request = try await review.mergeRequest(caller, project: name, number: number).request }
         let reads = found.map { run, call in run.calls.filter { $0.seq < call.seq }.flatMap(\.reads) } ?? []
         return Lineage(
             path: path,

@@ -66,10 +66,10 @@ extension Gateway {
         default:
             // Never merged: its merge request (if still open) is closed and its branch goes.
             if run.status == .awaitingApproval, let number = run.mergeRequest {
-                _ = try await closeMergeRequest(caller, project: name, number: number)
+                _ = try await review.closeMergeRequest(caller, project: name, number: number)
             }
             do {
-                try await deleteBranch(caller, project: name, branch: run.branch)
+                try await history.deleteBranch(caller, project: name, branch: run.branch)
             } catch let e as CairnError where e.code == .unknownRef {
                 // Already gone (a run with no changes deletes its own): nothing to discard.
             }

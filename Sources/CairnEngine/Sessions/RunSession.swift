@@ -433,7 +433,7 @@ public actor RunSession {
                 readAt: result.commit,
                 commits: result.output?.commit.map { [$0.hex] } ?? [],
                 summary: "solve \(request.kind): \(result.result.status.rawValue)",
-                stable: Compute.stableAnswer(result.result)
+                stable: ComputeArea.stableAnswer(result.result)
             )
         default:
             throw CairnError(.invalidArgument, "unknown tool '\(name)': the tools are \(Engine.tools.joined(separator: ", "))")

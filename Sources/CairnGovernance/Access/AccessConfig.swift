@@ -13,8 +13,12 @@ public enum AccessPaths {
     /// Which sensitive operations wait in the approval queue (see `ApprovalSettings`).
     public static let approvals = root + "approvals.json"
 
+    /// The file of a role in the system project: access configuration is versioned data like
+    /// everything else.
     public static func role(_ name: String) -> String { roles + name + ".json" }
+    /// The file of a grant in the system project.
     public static func grant(_ id: String) -> String { grants + id + ".json" }
+    /// The file of an API key record (its hash, never its secret) in the system project.
     public static func key(_ id: String) -> String { keys + id + ".json" }
 }
 

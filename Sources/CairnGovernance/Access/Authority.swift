@@ -21,9 +21,13 @@ public struct AuthoritySet: Sendable, Equatable, Hashable, Codable {
 
     public static let all = AuthoritySet(Authority.allCases)
 
+    /// Whether the set holds an authority.
     public func contains(_ a: Authority) -> Bool { bits & Self.bit(a) != 0 }
+    /// Adds an authority.
     public mutating func insert(_ a: Authority) { bits |= Self.bit(a) }
+    /// The authorities of either set (a role built from others).
     public func union(_ o: AuthoritySet) -> AuthoritySet { AuthoritySet(bits: bits | o.bits) }
+    /// The authorities of both sets: how an agent is bounded by whoever launched it.
     public func intersection(_ o: AuthoritySet) -> AuthoritySet { AuthoritySet(bits: bits & o.bits) }
     public var list: [Authority] { Authority.allCases.filter(contains) }
 

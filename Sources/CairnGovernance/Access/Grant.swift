@@ -56,6 +56,7 @@ public enum GrantTarget: Sendable, Equatable, Codable {
     }
 }
 
+/// Whether a grant gives its role or takes it away; a deny always wins over an allow.
 public enum GrantEffect: String, Sendable, Codable {
     case allow, deny
 }
@@ -96,6 +97,8 @@ public struct Grant: Sendable, Codable, Equatable {
 
     public var isShadow: Bool { shadow == true }
 
+    /// Refuses a grant that names a malformed subject, role or target, before it reaches the access
+    /// configuration.
     public func validate() throws(CairnError) {
         try Self.validateSubject(subject)
         try AccessNames.validate(id, noun: "grant id")
@@ -118,6 +121,8 @@ public struct Grant: Sendable, Codable, Equatable {
         }
     }
 
+    /// Subjects are typed (`user:`, `group:`, `agent:`, `service:`) so one grant cannot be read as
+    /// another kind of principal.
     public static func validateSubject(_ subject: String) throws(CairnError) {
         let parts = subject.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, ["user", "group", "agent", "service"].contains(parts[0]), isNameable(parts[1]) else {

@@ -60,8 +60,11 @@ public final class Policy: Sendable {
         bySubject = index
     }
 
+    /// The role of that name in this configuration, if any.
     public func role(_ name: String) -> Role? { config.roles[name] }
 
+    /// The decision for one principal, authority and target, with the rule that made it: denies
+    /// win, the organization role is the ceiling, keys narrow, and nothing allowed is the default.
     public func decide(_ principal: Principal, _ authority: Authority, _ target: AccessTarget) -> Decision {
         if principal.isLocal {
             return decision(principal.subject, authority, target, true, "local-operator", "the local operator holds the data folder")

@@ -29,6 +29,7 @@ public struct AuditQuery: Sendable, Equatable {
     }
 }
 
+/// A page of audit entries, with the cursor for the next.
 public struct AuditPage: Sendable, Codable {
     public let entries: [AuditItem]
     /// Cursor for the next page; nil only when no later entry exists.
@@ -46,6 +47,8 @@ public struct AuditVerifyReport: Sendable, Codable, Equatable {
 /// Reading, verifying and exporting the audit log. Appending happens only in the Gateway,
 /// inside the transactions of the changes recorded.
 public enum AuditLog {
+    /// An entry as answered to a caller: its record decoded, or nil if the record cannot be read
+    /// (verify reports it).
     public static func item(_ e: AuditEntry) -> AuditItem? {
         guard let record = try? JSONDecoder().decode(AuditRecord.self, from: Data(e.body)) else { return nil }
         return AuditItem(seq: e.seq, hash: e.hash.hex, previousHash: e.previousHash.hex, record: record)

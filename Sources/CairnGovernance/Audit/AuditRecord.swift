@@ -71,6 +71,8 @@ public struct AuditRecord: Sendable, Codable, Equatable {
         return e
     }()
 
+    /// The record's bytes as hashed into the chain: sorted keys, so the same record always hashes
+    /// the same.
     public func canonicalBytes() -> [UInt8] {
         // Encoding a struct of strings cannot fail.
         Array((try? Self.encoder.encode(self)) ?? Data())

@@ -38,6 +38,8 @@ public struct RunRequest: Sendable, Decodable {
     public init(function: String) { self.function = function }
 }
 
+/// A Run's answer with its provenance: the commit and every input file read, so it can be replayed
+/// exactly.
 public struct RunResult: Sendable, Encodable {
     public let function: String
     /// The commit the inputs were read at.
@@ -64,6 +66,7 @@ public struct RunRoads: Sendable, Codable, Equatable {
     public let files: Int
 }
 
+/// A file read, with the blob it was read as.
 public struct RunInput: Sendable, Codable, Equatable {
     public let path: String
     public let blob: String
@@ -74,7 +77,7 @@ public struct RunInput: Sendable, Codable, Equatable {
     }
 }
 
-extension Compute {
+extension ComputeArea {
     static let pointFunctions: Set<String> = ["distance", "snap", "route", "isochrone", "matrix"]
     static let runFunctions = [
         "distance", "length", "area", "centroid", "bbox", "contains", "nearest", "snap", "route", "isochrone", "routes", "matrix",

@@ -50,6 +50,8 @@ public struct SolveRequest: Sendable, Decodable {
     public init(kind: String) { self.kind = kind }
 }
 
+/// A Solve's answer: the result in one shape whatever the solver, the inputs read, and what was
+/// written.
 public struct SolveResponse: Sendable, Encodable {
     public let kind: String
     public let commit: String
@@ -71,7 +73,7 @@ public struct RunningSolve: Sendable, Codable, Equatable {
     public let started: String
 }
 
-extension Compute {
+extension ComputeArea {
     static let solveKinds = ["linear", "routing", "facility_location", "crew_assignment"]
 
     /// Solves a problem (needs `solve`, and `read` of what it reads). Without `output` nothing is
@@ -264,6 +266,7 @@ extension Compute {
     /// Solves running now on this server, in every organization (for `/metrics`).
     public var runningSolveCount: Int { caches.runningSolves.withLock { $0.count } }
 
+    /// The solves running now in a project (needs `solve`), for finding one to cancel.
     public func runningSolves(_ caller: Caller, project name: String) async throws -> [RunningSolve] {
         _ = try await core.open(caller, name, .solve, action: "solve.list")
         return caches.runningSolves.withLock { $0.values.map(\.0) }.filter { $0.project == name }.sorted { $0.started < $1.started }

@@ -6,7 +6,7 @@ import Foundation
 
 /// Solve's templates: problems built from the world model's files (routing from a depot and
 /// stops, facility location, crew assignment), with costs along the roads or geodesic.
-extension Compute {
+extension ComputeArea {
     /// Point files a glob names, with their properties, in path order (recorded as inputs).
     func pointFiles(
         _ caller: Caller,

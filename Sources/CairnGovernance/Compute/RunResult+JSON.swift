@@ -55,7 +55,7 @@ extension RunResult {
             "inputs": .array(inputs.map { .object(["path": .string($0.path), "blob": .string($0.blob)]) }),
         ]
         if let roads { o["roads"] = .object(["id": .string(roads.id), "glob": .string(roads.glob), "files": .int(Int64(roads.files))]) }
-        if let output { o["output"] = (try? Compute.json(output)) ?? .null }
+        if let output { o["output"] = (try? ComputeArea.json(output)) ?? .null }
         return .object(o)
     }
 }

@@ -104,6 +104,7 @@ public final class ChangeFeed: Sendable {
     /// How many feeds are open now, for `/metrics`.
     public var subscriberCount: Int { subscribers.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 
+    /// A stream of one project's events; the Gateway filters it to what each subscriber may read.
     public func subscribe(organization: Int64, project: String) -> AsyncStream<ChangeEvent> {
         let key = Key(org: organization, project: project)
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
@@ -135,7 +136,7 @@ extension Gateway {
     /// voids it). A store only this process serves has nothing to hear: this returns at once.
     public func followOtherServers() async {
         await feed.relay(from: storage) { organization, event in
-            if event.mergeRequest != nil { await self.refreshApprovedSources(organization: organization, project: event.project) }
+            if event.mergeRequest != nil { await self.review.refreshApprovedSources(organization: organization, project: event.project) }
         }
     }
 

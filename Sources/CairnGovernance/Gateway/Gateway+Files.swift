@@ -29,6 +29,7 @@ extension Gateway {
         path.hasPrefix(".cairn/") ? .configure : base
     }
 
+    /// Reads a page of a file's lines at a ref (needs `read` on the path).
     public func read(
         _ caller: Caller,
         project name: String,
@@ -42,6 +43,7 @@ extension Gateway {
         return try await project.read(path, at: ref, offset: offset, limit: limit)
     }
 
+    /// Reads a file's bytes at a ref, with the commit and blob read: what provenance records.
     public func readBytes(
         _ caller: Caller,
         project name: String,
@@ -53,6 +55,8 @@ extension Gateway {
         return try await project.readBytes(path, at: ref)
     }
 
+    /// The paths matching a glob at a ref, a page at a time; a path-limited caller sees only its
+    /// own paths, so pages never reveal the others.
     public func glob(
         _ caller: Caller,
         project name: String,
@@ -96,6 +100,8 @@ extension Gateway {
         return String(text.dropFirst(3))
     }
 
+    /// Searches file contents with PCRE2 off the request executor, within the caller's share of
+    /// search time, over the paths it may read.
     public func grep(_ caller: Caller, project name: String, query: GrepQuery, at ref: String = "main") async throws -> GrepResult {
         try checkPattern(query.pattern)
         if let g = query.glob { try checkPattern(g) }
@@ -134,6 +140,7 @@ extension Gateway {
         return paths.filter { policy.decide(caller.principal, .read, AccessTarget(project: project, branch: branch, path: $0)).allowed }
     }
 
+    /// Writes a whole file as one commit, down the write path.
     @discardableResult
     public func write(
         _ caller: Caller,
@@ -153,6 +160,8 @@ extension Gateway {
         )
     }
 
+    /// Replaces an exact piece of a file as one commit; the old text must occur once unless every
+    /// occurrence is asked for.
     @discardableResult
     public func edit(
         _ caller: Caller,
@@ -172,6 +181,7 @@ extension Gateway {
         )
     }
 
+    /// Deletes a file, or every file a glob matches (each authorized), as one commit.
     @discardableResult
     public func delete(_ caller: Caller, project: String, pathOrGlob: String, branch: String = "main") async throws -> CommitOutcome {
         try await commit(caller, project: project, changes: [.delete(pathOrGlob)], branch: branch, action: "file.delete")

@@ -11,9 +11,10 @@ import Metrics
 ///    glob delete matches); a denial is audited and refused, and a project the caller may not
 ///    read answers as absent;
 /// 3. **validate**: paths, the reason an agent owes, derived files, configuration files; the
-///    ontology is checked inside the store's transaction (`ontologyCheck`);
-/// 4. **gate**: an organization that gates ontology changes queues them (`enqueue`); a
-///    protected branch turns the write into a merge request (`writePolicy`, `propose`);
+///    ontology is checked inside the store's transaction (`ontology.commitCheck`);
+/// 4. **gate**: an organization that gates ontology changes queues them (`review.enqueue`); a
+///    protected branch turns the write into a merge request (`review.writePolicy`,
+///    `review.propose`);
 /// 5. **commit with audit**: one transaction holds the commit, its audit record (`auditHook`)
 ///    and, for an agent's call, the call's record; a failure is audited on its own (`change`);
 /// 6. **publish**: the change is announced on the organization's feed (`publish`).
@@ -92,13 +93,13 @@ extension Gateway {
         }
         guard let decision else { throw CairnError(.invalidArgument, "a commit needs at least one change") }
         try requireReason(caller)
-        try refuseDerived(changes)
-        try validateConfiguration(changes)
+        try ontology.refuseDerived(changes)
+        try review.validateConfiguration(changes)
         let target = AccessTarget(project: name, branch: branch)
         if changes.contains(where: { Self.touchesOntology($0) }), try await policy(caller.organization).config.approvals.gates(.ontology) {
             let base: ObjectID
             if let basedOn { base = basedOn } else { base = try await project.resolve(branch).commit }
-            try await enqueue(
+            try await review.enqueue(
                 caller,
                 operation: .ontology,
                 action: action,
@@ -111,11 +112,11 @@ extension Gateway {
                 detail: nil
             )
         }
-        switch try await writePolicy(caller, project, branch: branch, decision: decision, action: action) {
+        switch try await review.writePolicy(caller, project, branch: branch, decision: decision, action: action) {
         case .direct: break
         case .reject: throw CairnError(.branchProtected, "'\(branch)' is protected against direct writes", details: ["branch": branch])
         case .mergeRequest:
-            return try await propose(
+            return try await review.propose(
                 caller,
                 project,
                 name: name,
@@ -133,7 +134,7 @@ extension Gateway {
                 basedOn: basedOn,
                 metadata: metadata(caller, default: action),
                 audit: auditHook(caller, action: action, decision: decision, target: target),
-                check: ontologyCheck(acceptViolations: acceptViolations, report: report),
+                check: ontology.commitCheck(acceptViolations: acceptViolations, report: report),
                 companion: caller.call?.record
             )
         }
@@ -331,7 +332,7 @@ extension Gateway {
     package func publish(_ caller: Caller, project: String, action: String, outcome: CommitOutcome) {
         guard outcome.didChange else { return }
         if let commit = outcome.commit {
-            Task { await self.announceVoidedApprovals(caller, project: project, branch: outcome.branch, commit: commit) }
+            Task { await self.review.announceVoidedApprovals(caller, project: project, branch: outcome.branch, commit: commit) }
         }
         feed.publish(
             organization: caller.organization.id,
@@ -345,6 +346,13 @@ extension Gateway {
                 time: Clock.rfc3339(Clock.nowMillis())
             )
         )
+    }
+
+    /// Refuses writes to archived branches, which are read-only.
+    func checkWritable(_ branch: String) throws {
+        if Project.isArchived(branch) {
+            throw CairnError(.branchArchived, "branch '\(branch)' is archived and read-only", details: ["branch": branch])
+        }
     }
 
     func checkPath(_ path: String) throws {

@@ -47,6 +47,8 @@ package final class CallDraft: Sendable {
     }
 }
 
+/// Who is acting, for which organization, and why: made once by `authenticate` and passed to every
+/// call, so each decision and record names the same principal.
 public struct Caller: Sendable {
     public let principal: Principal
     public let organization: OrganizationRecord
@@ -114,11 +116,14 @@ public struct GatewayLimits: Sendable {
     }
 }
 
-/// The one path every action takes (DESIGN.md §4): authenticate → authorize → (validate →
-/// approval gate, from later issues) → commit with who/what/when/why → audit → publish.
+/// The one path every action takes (DESIGN.md §4): authenticate → authorize → validate →
+/// approval gate → commit with who/what/when/why → audit → publish (Gateway+WritePath.swift).
 ///
 /// Surfaces (HTTP, CLI, MCP) parse and render only; they call the Gateway for every read and
-/// every change, so policy is enforced and audited in exactly one place.
+/// every change, so policy is enforced and audited in exactly one place. The Gateway is a small
+/// core (authentication, authorization, the write path, the file primitives, projects) and areas
+/// that call it, each a type of its own with what only it remembers: `access`, `review`,
+/// `ontology`, `compute` and `history`.
 public final class Gateway: Sendable {
     public let repository: Repository
     public let feed: ChangeFeed
@@ -130,13 +135,12 @@ public final class Gateway: Sendable {
     private let organizations = Mutex<[String: OrganizationRecord]>([:])
     private let systemProjects = Mutex<[Int64: Project]>([:])
     let workflowProjects = Mutex<[Int64: Project]>([:])
-    /// Compiled ontologies by the hash of their file: compiled once, whichever project shares it.
-    let ontologies = Mutex<[String: CompiledOntology]>([:])
-    /// The compute area's state (see `Compute`).
-    let computeCaches: Compute.Caches
-    /// Per project, the source branches of open merge requests that hold approvals (branch →
-    /// request numbers), so a commit that voids them is announced; loaded once per project.
-    let approvedSources = Mutex<[ProjectKey: [String: Set<Int>]]>([:])
+    /// The ontology area's state (see `OntologyArea`).
+    let ontologyCaches = OntologyArea.Caches()
+    /// The compute area's state (see `ComputeArea`).
+    let computeCaches: ComputeArea.Caches
+    /// The review area's state (see `ReviewArea`).
+    let reviewCaches = ReviewArea.Caches()
     // Projects, likewise, are never deleted or renamed (no API does it); when one can be, this
     // cache must forget it in the same place.
     private let projects = Mutex<[ProjectKey: Project]>([:])
@@ -169,8 +173,15 @@ public final class Gateway: Sendable {
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
         self.authFailures = RateLimiter(rate: limits.authFailuresPerSecond, burst: limits.authFailureBurst)
         self.grepTime = RateLimiter(rate: limits.grepSecondsPerSecond, burst: limits.grepSecondsPerRequest * 2)
-        self.computeCaches = Compute.Caches(limits: limits)
+        self.computeCaches = ComputeArea.Caches(limits: limits)
     }
+
+    /// Configuration files are written sorted and indented, so their diffs read well.
+    static let configEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return e
+    }()
 
     var storage: any Storage { repository.storage }
 

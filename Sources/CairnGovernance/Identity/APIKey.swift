@@ -7,6 +7,8 @@ import Foundation
 /// in constant time. A key acts for `subject`, limited to `role` on its scope, until it expires
 /// or is revoked (revocation is a config commit, so it takes effect on the next request).
 public struct APIKeyRecord: Sendable, Codable, Equatable {
+    /// Who a key speaks for: a person, an agent (whose calls are runs), or a service; the kind is
+    /// recorded with every action taken with it.
     public enum Kind: String, Sendable, Codable { case user, agent, service }
 
     public var id: String
@@ -51,6 +53,8 @@ public enum APIKeyToken {
         return (id, "\(prefix)\(id)_\(secret)", hash(secret))
     }
 
+    /// Splits a presented token into its id and secret; nil for anything not shaped like a Cairn
+    /// key, so a malformed token is refused before any lookup.
     public static func parse(_ token: String) -> (id: String, secret: String)? {
         guard token.hasPrefix(prefix) else { return nil }
         let rest = token.dropFirst(prefix.count)
@@ -61,6 +65,8 @@ public enum APIKeyToken {
         return (id, secret)
     }
 
+    /// The SHA-256 of a secret, as stored: keys are kept hashed at rest, so the store never holds a
+    /// usable token.
     public static func hash(_ secret: String) -> String {
         Hex.encode(Array(SHA256.hash(data: Array(secret.utf8))))
     }

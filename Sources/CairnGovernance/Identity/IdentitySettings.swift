@@ -41,6 +41,8 @@ public struct IdentitySettings: Sendable, Codable, Equatable {
         clockSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .clockSkewSeconds) ?? 60
     }
 
+    /// Refuses settings that could never verify a token (a non-HTTP(S) issuer or key URL, an empty
+    /// audience or claim, a skew beyond ten minutes) before they are stored.
     public func validate() throws(CairnError) {
         guard Self.isWebURL(issuer) else {
             throw CairnError(

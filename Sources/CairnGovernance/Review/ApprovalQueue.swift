@@ -10,6 +10,7 @@ import Foundation
 /// {"operations": ["branch.delete", "access", "share", "ontology"], "requiredApprovals": 1}
 /// ```
 public struct ApprovalSettings: Sendable, Codable, Equatable {
+    /// The operations an organization may send through the approval queue.
     public enum Operation: String, Sendable, Codable, CaseIterable {
         /// Deleting a branch.
         case branchDelete = "branch.delete"
@@ -40,12 +41,14 @@ public struct ApprovalSettings: Sendable, Codable, Equatable {
         }
     }
 
+    /// Whether an operation waits for approval.
     public func gates(_ operation: Operation) -> Bool { operations.contains(operation) }
 }
 
 /// A sensitive operation recorded as pending, with the exact change and the state it was asked
 /// against. Approved, it applies at that state or fails; it never applies to a state nobody saw.
 public struct PendingApproval: Sendable, Codable, Equatable {
+    /// Pending until someone other than its requester decides it.
     public enum State: String, Sendable, Codable, CaseIterable {
         case pending, applied, rejected, failed
     }
@@ -73,6 +76,7 @@ public struct PendingApproval: Sendable, Codable, Equatable {
         }
     }
 
+    /// Who decided a queued request, how, when and why.
     public struct Decision: Sendable, Codable, Equatable {
         public let id: String
         public let approver: String

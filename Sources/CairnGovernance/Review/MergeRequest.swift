@@ -5,10 +5,12 @@ import CairnStore
 /// request in the organization's workflow project, so every change to it is a commit: its whole
 /// history (who commented, approved, merged, when) can be read back, diffed and audited.
 public struct MergeRequest: Sendable, Codable, Equatable {
+    /// Open until merged or closed; a merged or closed request is never reopened.
     public enum State: String, Sendable, Codable, CaseIterable {
         case open, merged, closed
     }
 
+    /// A reviewer's verdict, bound to the source head it was given at.
     public enum Verdict: String, Sendable, Codable, CaseIterable {
         case approve
         case requestChanges = "request_changes"
@@ -28,6 +30,7 @@ public struct MergeRequest: Sendable, Codable, Equatable {
         public let time: String
     }
 
+    /// A comment on a request, optionally on one path.
     public struct Comment: Sendable, Codable, Equatable {
         public let author: String
         public let body: String
@@ -96,6 +99,7 @@ public struct MergeRequestView: Sendable, Codable, Equatable {
 
 /// The entity-level difference a merge request would make.
 public struct MergeRequestDiff: Sendable, Codable, Equatable {
+    /// One changed entity of a request's diff, by path, with its JSON changes.
     public struct Entity: Sendable, Codable, Equatable {
         public let path: String
         /// `added`, `modified`, `removed`, and for GeoJSON whose geometry changed, `moved`.

@@ -12,6 +12,8 @@ import Foundation
 public struct ProtectionConfig: Sendable, Codable, Equatable {
     public static let path = ".cairn/protection.json"
 
+    /// What a direct write to a protected branch does: lands, becomes a merge request, or is
+    /// refused.
     public enum WritePolicy: String, Sendable, Codable {
         /// Applied to the branch as asked.
         case direct
@@ -21,6 +23,8 @@ public struct ProtectionConfig: Sendable, Codable, Equatable {
         case reject
     }
 
+    /// Protection for the branches a pattern names: how writes land and how many approvals a merge
+    /// needs.
     public struct Rule: Sendable, Codable, Equatable {
         /// What a write by an agent becomes: never `direct` on a protected branch.
         public var agentWrites: WritePolicy

@@ -6,7 +6,7 @@ import Hummingbird
 
 extension Routes {
     func registerAccess(on org: RouterGroup<Context>) {
-        org.get("/roles") { req, ctx in JSON.response(RoleList(roles: try await gateway.roles(try ctx.caller))) }
+        org.get("/roles") { req, ctx in JSON.response(RoleList(roles: try await gateway.access.roles(try ctx.caller))) }
         org.put("/roles/:name") { req, ctx in
             let caller = try ctx.caller
             struct Body: Decodable {
@@ -25,17 +25,17 @@ extension Routes {
                 return v
             }
             return JSON.response(
-                try await gateway.putRole(
+                try await gateway.access.putRole(
                     caller,
                     Role(name: try ctx.parameters.require("name"), authorities: AuthoritySet(authorities), description: b.description)
                 )
             )
         }
         org.delete("/roles/:name") { req, ctx in
-            try await gateway.deleteRole(try ctx.caller, name: try ctx.parameters.require("name"))
+            try await gateway.access.deleteRole(try ctx.caller, name: try ctx.parameters.require("name"))
             return Response(status: .noContent)
         }
-        org.get("/grants") { req, ctx in JSON.response(GrantList(grants: try await gateway.grants(try ctx.caller))) }
+        org.get("/grants") { req, ctx in JSON.response(GrantList(grants: try await gateway.access.grants(try ctx.caller))) }
         org.put("/grants/:id") { req, ctx in
             let caller = try ctx.caller
             struct Body: Decodable {
@@ -56,19 +56,19 @@ extension Routes {
                 shadow: b.shadow == true ? true : nil,
                 replaces: b.replaces
             )
-            return JSON.response(try await gateway.putGrant(caller, grant))
+            return JSON.response(try await gateway.access.putGrant(caller, grant))
         }
         org.delete("/grants/:id") { req, ctx in
-            try await gateway.deleteGrant(try ctx.caller, id: try ctx.parameters.require("id"))
+            try await gateway.access.deleteGrant(try ctx.caller, id: try ctx.parameters.require("id"))
             return Response(status: .noContent)
         }
-        org.get("/members") { req, ctx in JSON.response(MemberList(members: try await gateway.members(try ctx.caller))) }
+        org.get("/members") { req, ctx in JSON.response(MemberList(members: try await gateway.access.members(try ctx.caller))) }
         org.put("/members/:subject") { req, ctx in
             let caller = try ctx.caller
             struct Body: Decodable { let role: String }
             let subject = try ctx.parameters.require("subject")
             return JSON.response(
-                try await gateway.putMember(
+                try await gateway.access.putMember(
                     caller,
                     subject: subject.removingPercentEncoding ?? subject,
                     role: try await body(Body.self, req).role
@@ -77,10 +77,10 @@ extension Routes {
         }
         org.delete("/members/:subject") { req, ctx in
             let subject = try ctx.parameters.require("subject")
-            try await gateway.deleteMember(try ctx.caller, subject: subject.removingPercentEncoding ?? subject)
+            try await gateway.access.deleteMember(try ctx.caller, subject: subject.removingPercentEncoding ?? subject)
             return Response(status: .noContent)
         }
-        org.get("/keys") { req, ctx in JSON.response(KeyList(keys: try await gateway.keys(try ctx.caller))) }
+        org.get("/keys") { req, ctx in JSON.response(KeyList(keys: try await gateway.access.keys(try ctx.caller))) }
         org.post("/keys") { req, ctx in
             let caller = try ctx.caller
             struct Body: Decodable {
@@ -93,7 +93,7 @@ extension Routes {
                 let description: String?
             }
             let b = try await body(Body.self, req)
-            let minted = try await gateway.mintKey(
+            let minted = try await gateway.access.mintKey(
                 caller,
                 kind: b.kind ?? .user,
                 subject: b.subject,
@@ -106,18 +106,18 @@ extension Routes {
             return JSON.response(minted, status: .created)
         }
         org.delete("/keys/:id") { req, ctx in
-            JSON.response(try await gateway.revokeKey(try ctx.caller, id: try ctx.parameters.require("id")))
+            JSON.response(try await gateway.access.revokeKey(try ctx.caller, id: try ctx.parameters.require("id")))
         }
         org.get("/identity") { req, ctx in
-            JSON.response(IdentityDoc(identity: try await gateway.identity(try ctx.caller)))
+            JSON.response(IdentityDoc(identity: try await gateway.access.identity(try ctx.caller)))
         }
         org.put("/identity") { req, ctx in
             let caller = try ctx.caller
-            return JSON.response(try await gateway.putIdentity(caller, try await body(IdentitySettings.self, req)))
+            return JSON.response(try await gateway.access.putIdentity(caller, try await body(IdentitySettings.self, req)))
         }
         org.get("/access") { req, ctx in
             let caller = try ctx.caller
-            return JSON.response(try await gateway.access(caller, atMillis: try Query(request: req).time("at")))
+            return JSON.response(try await gateway.access.snapshot(caller, atMillis: try Query(request: req).time("at")))
         }
         // The OpenID AuthZEN access evaluation API shape: subject, action, resource → decision.
         org.post("/access/v1/evaluation") { req, ctx in
@@ -147,7 +147,7 @@ extension Routes {
                 guard let ms = Clock.parseRFC3339(time) else { throw CairnError(.invalidArgument, "context.time must be an RFC 3339 time") }
                 at = ms
             }
-            let decision = try await gateway.evaluate(
+            let decision = try await gateway.access.evaluate(
                 caller,
                 subject: subject,
                 groups: b.subject.properties?.groups ?? [],
@@ -167,7 +167,7 @@ extension Routes {
 
 struct RoleList: Codable { let roles: [Role] }
 struct GrantList: Codable { let grants: [Grant] }
-struct MemberList: Codable { let members: [Gateway.Member] }
+struct MemberList: Codable { let members: [AccessArea.Member] }
 struct KeyList: Codable { let keys: [APIKeyRecord] }
 struct IdentityDoc: Codable { let identity: IdentitySettings? }
 

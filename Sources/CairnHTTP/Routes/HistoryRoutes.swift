@@ -18,14 +18,16 @@ extension Routes {
             let limit = try q.int("limit", default: 50, range: 1...1000)
             let cursor = q.string("cursor")
             return JSON.response(
-                try await timed { try await gateway.log(caller, project: project, at: ref, path: path, limit: limit, cursor: cursor) }
+                try await timed {
+                    try await gateway.history.log(caller, project: project, at: ref, path: path, limit: limit, cursor: cursor)
+                }
             )
         }
         // A ref may hold slashes (`agent-runs/ID`): as they are, or encoded as `%2F`.
         p.get("/commits/**") { req, ctx in
             let caller = try ctx.caller
             return JSON.response(
-                try await gateway.show(caller, project: try ctx.parameters.require("project"), ref: try tail(req, ctx, noun: "ref"))
+                try await gateway.history.show(caller, project: try ctx.parameters.require("project"), ref: try tail(req, ctx, noun: "ref"))
             )
         }
         p.get("/diff") { req, ctx in
@@ -37,7 +39,9 @@ extension Routes {
             let limit = try q.int("limit", default: 1000, range: 1...10_000)
             let cursor = q.string("cursor")
             return JSON.response(
-                try await timed { try await gateway.diff(caller, project: project, from: from, to: to, limit: limit, after: cursor) }
+                try await timed {
+                    try await gateway.history.diff(caller, project: project, from: from, to: to, limit: limit, after: cursor)
+                }
             )
         }
         p.get("/blame/**") { req, ctx in
@@ -46,7 +50,7 @@ extension Routes {
             let path = try tail(req, ctx, noun: "file path")
             let ref = Query(request: req).string("ref") ?? "main"
             return JSON.response(
-                BlameList(entries: try await timed { try await gateway.blame(caller, project: project, path: path, at: ref) })
+                BlameList(entries: try await timed { try await gateway.history.blame(caller, project: project, path: path, at: ref) })
             )
         }
         p.post("/revert") { req, ctx in
@@ -59,12 +63,19 @@ extension Routes {
             let b = try await body(Body.self, req)
             caller.reason = b.message ?? caller.reason
             return JSON.outcome(
-                try await gateway.revert(caller, project: try ctx.parameters.require("project"), ref: b.commit, branch: b.branch ?? "main")
+                try await gateway.history.revert(
+                    caller,
+                    project: try ctx.parameters.require("project"),
+                    ref: b.commit,
+                    branch: b.branch ?? "main"
+                )
             )
         }
         p.get("/branches") { req, ctx in
             let caller = try ctx.caller
-            return JSON.response(BranchList(branches: try await gateway.branches(caller, project: try ctx.parameters.require("project"))))
+            return JSON.response(
+                BranchList(branches: try await gateway.history.branches(caller, project: try ctx.parameters.require("project")))
+            )
         }
         p.post("/branches") { req, ctx in
             var caller = try ctx.caller
@@ -75,7 +86,7 @@ extension Routes {
             }
             let b = try await body(Body.self, req)
             caller.reason = b.message ?? caller.reason
-            let info = try await gateway.createBranch(
+            let info = try await gateway.history.createBranch(
                 caller,
                 project: try ctx.parameters.require("project"),
                 branch: b.name,
@@ -92,7 +103,7 @@ extension Routes {
             if let b = try await JSON.decodeIfPresent(Body.self, from: req, limit: config.maxBodyBytes) {
                 caller.reason = b.message ?? caller.reason
             }
-            let info = try await gateway.archiveBranch(
+            let info = try await gateway.history.archiveBranch(
                 caller,
                 project: try ctx.parameters.require("project"),
                 branch: String(full.dropLast("/archive".count))
@@ -101,7 +112,7 @@ extension Routes {
         }
         p.delete("/branches/**") { req, ctx in
             let caller = try ctx.caller
-            try await gateway.deleteBranch(
+            try await gateway.history.deleteBranch(
                 caller,
                 project: try ctx.parameters.require("project"),
                 branch: try tail(req, ctx, noun: "branch")
@@ -114,7 +125,7 @@ extension Routes {
             let stream = try await gateway.changes(caller, project: project)
             // Subscribed first, then the heads: a commit in between shows in both, never in
             // neither, and a client that re-renders from `ready` starts from a known state.
-            let ready = FeedReady(project: project, branches: try await gateway.branchHeads(caller, project: project))
+            let ready = FeedReady(project: project, branches: try await gateway.history.branchHeads(caller, project: project))
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],

@@ -37,7 +37,7 @@ extension Routes {
             let b = try await body(MergeBody.self, req)
             caller.reason = b.message ?? caller.reason
             let resolutions = b.resolutions ?? [:]
-            let outcome = try await gateway.merge(
+            let outcome = try await gateway.history.merge(
                 caller,
                 project: try ctx.parameters.require("project"),
                 source: b.source,

@@ -45,7 +45,7 @@ extension Routes {
             var caller = try ctx.caller
             let b = try await body(OntologyBody.self, req)
             caller.reason = b.message ?? caller.reason
-            let (outcome, report) = try await gateway.putOntology(
+            let (outcome, report) = try await gateway.ontology.put(
                 caller,
                 project: try ctx.parameters.require("project"),
                 ontology: Array(b.ontology.text.utf8),
@@ -60,7 +60,7 @@ extension Routes {
             let project = try ctx.parameters.require("project")
             return JSON.response(
                 try await timed {
-                    try await gateway.checkOntology(caller, project: project, ontology: Array(b.ontology.text.utf8), at: b.ref ?? "main")
+                    try await gateway.ontology.check(caller, project: project, ontology: Array(b.ontology.text.utf8), at: b.ref ?? "main")
                 }
             )
         }
@@ -72,7 +72,7 @@ extension Routes {
             let limit = try q.int("limit", default: 1000, range: 1...100_000)
             let after = q.string("cursor")
             return JSON.response(
-                try await timed { try await gateway.violations(caller, project: project, at: ref, limit: limit, after: after) }
+                try await timed { try await gateway.ontology.violations(caller, project: project, at: ref, limit: limit, after: after) }
             )
         }
     }

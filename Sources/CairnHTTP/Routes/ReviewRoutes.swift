@@ -32,7 +32,7 @@ extension Routes {
             let q = Query(request: req)
             let state = try q.choice("state", MergeRequest.State.self)
             return JSON.response(
-                try await gateway.mergeRequests(
+                try await gateway.review.mergeRequests(
                     caller,
                     project: try ctx.parameters.require("project"),
                     state: state,
@@ -44,7 +44,7 @@ extension Routes {
         p.post("") { req, ctx in
             let caller = try ctx.caller
             let b = try await body(OpenMergeRequestBody.self, req)
-            let view = try await gateway.openMergeRequest(
+            let view = try await gateway.review.openMergeRequest(
                 caller,
                 project: try ctx.parameters.require("project"),
                 source: b.source,
@@ -57,14 +57,14 @@ extension Routes {
         p.get("/:number") { req, ctx in
             let caller = try ctx.caller
             return JSON.response(
-                try await gateway.mergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx))
+                try await gateway.review.mergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx))
             )
         }
         p.get("/:number/diff") { req, ctx in
             let caller = try ctx.caller
             let q = Query(request: req)
             return JSON.response(
-                try await gateway.mergeRequestDiff(
+                try await gateway.review.mergeRequestDiff(
                     caller,
                     project: try ctx.parameters.require("project"),
                     number: try number(ctx),
@@ -81,7 +81,7 @@ extension Routes {
             }
             let b = try await body(Body.self, req)
             return JSON.response(
-                try await gateway.comment(
+                try await gateway.review.comment(
                     caller,
                     project: try ctx.parameters.require("project"),
                     number: try number(ctx),
@@ -101,7 +101,7 @@ extension Routes {
                 throw CairnError(.invalidArgument, "verdict must be approve, request_changes or reject", details: ["verdict": b.verdict])
             }
             return JSON.response(
-                try await gateway.review(
+                try await gateway.review.review(
                     caller,
                     project: try ctx.parameters.require("project"),
                     number: try number(ctx),
@@ -114,7 +114,7 @@ extension Routes {
             var caller = try ctx.caller
             let b = try await body(MergeMergeRequestBody.self, req)
             caller.reason = b.message ?? caller.reason
-            switch try await gateway.mergeMergeRequest(
+            switch try await gateway.review.mergeMergeRequest(
                 caller,
                 project: try ctx.parameters.require("project"),
                 number: try number(ctx),
@@ -130,7 +130,7 @@ extension Routes {
             struct Body: Decodable { let message: String? }
             caller.reason = try await body(Body.self, req).message ?? caller.reason
             return JSON.response(
-                try await gateway.closeMergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx))
+                try await gateway.review.closeMergeRequest(caller, project: try ctx.parameters.require("project"), number: try number(ctx))
             )
         }
 
@@ -139,7 +139,7 @@ extension Routes {
             let q = Query(request: req)
             let state = try q.choice("state", PendingApproval.State.self)
             return JSON.response(
-                try await gateway.approvals(
+                try await gateway.review.approvals(
                     caller,
                     state: state,
                     limit: try q.int("limit", default: 50, range: 1...500),
@@ -148,7 +148,7 @@ extension Routes {
             )
         }
         org.get("/approvals/:id") { req, ctx in
-            JSON.response(try await gateway.approval(try ctx.caller, id: try ctx.parameters.require("id")))
+            JSON.response(try await gateway.review.approval(try ctx.caller, id: try ctx.parameters.require("id")))
         }
         org.post("/approvals/:id/decisions") { req, ctx in
             let caller = try ctx.caller
@@ -161,7 +161,7 @@ extension Routes {
                 throw CairnError(.invalidArgument, "verdict must be approve or reject", details: ["verdict": b.verdict])
             }
             return JSON.response(
-                try await gateway.decideApproval(
+                try await gateway.review.decideApproval(
                     caller,
                     id: try ctx.parameters.require("id"),
                     approve: b.verdict == "approve",
@@ -169,16 +169,16 @@ extension Routes {
                 )
             )
         }
-        org.get("/approval-settings") { req, ctx in JSON.response(try await gateway.approvalSettings(try ctx.caller)) }
+        org.get("/approval-settings") { req, ctx in JSON.response(try await gateway.access.approvalSettings(try ctx.caller)) }
         org.put("/approval-settings") { req, ctx in
             let caller = try ctx.caller
-            return JSON.response(try await gateway.putApprovalSettings(caller, try await body(ApprovalSettings.self, req)))
+            return JSON.response(try await gateway.access.putApprovalSettings(caller, try await body(ApprovalSettings.self, req)))
         }
         org.get("/access/shadow-report") { req, ctx in
             let caller = try ctx.caller
             let q = Query(request: req)
             return JSON.response(
-                try await gateway.shadowReport(
+                try await gateway.access.shadowReport(
                     caller,
                     sinceMillis: try q.time("since"),
                     limit: try q.int("limit", default: 100, range: 1...1000),

@@ -32,15 +32,18 @@ public struct CairnMetricsFactory: MetricsFactory {
     static let groupCommitSize = "cairn_group_commit_size"
     static let commitDuration = "cairn_commit_duration_seconds"
 
+    /// Counters go to Prometheus as they are.
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         guard let (name, unit, help) = Self.counters[label] else { return base.makeCounter(label: label, dimensions: dimensions) }
         return registry.makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: unit, helpText: help), labels: dimensions)
     }
 
+    /// Floating-point counters go to Prometheus as they are.
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
         base.makeFloatingPointCounter(label: label, dimensions: dimensions)
     }
 
+    /// The group-commit size gets buckets of its own (1 to 128 commits); other recorders go through.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         guard label == Self.groupCommitSize else { return base.makeRecorder(label: label, dimensions: dimensions, aggregate: aggregate) }
         return registry.makeValueHistogram(
@@ -54,10 +57,12 @@ public struct CairnMetricsFactory: MetricsFactory {
         )
     }
 
+    /// Meters (gauges) go to Prometheus as they are.
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
         base.makeMeter(label: label, dimensions: dimensions)
     }
 
+    /// The commit duration gets buckets chosen for durable commits; other timers go through.
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         guard label == Self.commitDuration else { return base.makeTimer(label: label, dimensions: dimensions) }
         return registry.makeDurationHistogram(
@@ -71,9 +76,14 @@ public struct CairnMetricsFactory: MetricsFactory {
         )
     }
 
+    /// Handlers are released by the registry that made them.
     public func destroyCounter(_ handler: any CounterHandler) { base.destroyCounter(handler) }
+    /// Released by the registry that made it.
     public func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) { base.destroyFloatingPointCounter(handler) }
+    /// Released by the registry that made it.
     public func destroyRecorder(_ handler: any RecorderHandler) { base.destroyRecorder(handler) }
+    /// Released by the registry that made it.
     public func destroyMeter(_ handler: any MeterHandler) { base.destroyMeter(handler) }
+    /// Released by the registry that made it.
     public func destroyTimer(_ handler: any TimerHandler) { base.destroyTimer(handler) }
 }

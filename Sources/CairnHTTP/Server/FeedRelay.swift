@@ -9,6 +9,7 @@ public struct FeedRelay: Service {
 
     public init(gateway: Gateway) { self.gateway = gateway }
 
+    /// Relays other servers' events to this server's feeds until cancelled.
     public func run() async throws {
         let storage = gateway.repository.storage
         guard storage.isShared else {

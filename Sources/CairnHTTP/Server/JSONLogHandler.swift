@@ -23,6 +23,7 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Writes one JSON line; messages and metadata are escaped by the same writer as API answers.
     public func log(event: LogEvent) {
         var object: [String: String] = [:]
         for (k, v) in metadata { object[k] = "\(v)" }

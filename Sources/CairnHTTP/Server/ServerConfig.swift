@@ -172,6 +172,7 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         try number("CAIRN_HEAVY_JOBS_PER_SERVER") { (v: Int) in heavyJobsPerServer = max(0, v) }
     }
 
+    /// The settings a config file may name; any other key is an error.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, data, organization, maxBodyBytes, requestsPerSecond, burst, requestTimeoutSeconds, maxPathBytes, maxPatternBytes,
             jwksRefetchSeconds, feedHeartbeatSeconds,

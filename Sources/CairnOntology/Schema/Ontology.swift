@@ -51,6 +51,7 @@ public struct FileMatch: Sendable, Codable, Equatable {
     public var equals: JSONValue?
 }
 
+/// The geometry an entity type's files must carry.
 public enum GeometryKind: String, Sendable, Codable, CaseIterable {
     case point = "Point"
     case lineString = "LineString"
@@ -61,6 +62,7 @@ public enum GeometryKind: String, Sendable, Codable, CaseIterable {
     case none
 }
 
+/// The type a property's values must have.
 public enum ValueType: String, Sendable, Codable, CaseIterable {
     case string, number, integer, boolean, `enum`, datetime, reference, list
 }
@@ -203,6 +205,7 @@ public struct LinkType: Sendable, Codable, Equatable {
 ///
 /// `type` is the entity type the rule applies to (required except for `hierarchy`).
 public struct Constraint: Sendable, Codable, Equatable {
+    /// The rules an ontology can state (the table above).
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case range, `enum`, pattern, near, inside, hierarchy, acyclic, maxDepth, count, sum, expression
     }

@@ -230,6 +230,7 @@ public final class CompiledOntology: Sendable {
         }
     }
 
+    /// The entity type that governs an entity, if any.
     public func typeID(of entity: Entity) -> String? { type(of: entity)?.spec.id }
 
     /// Properties with defaults filled in where absent; nil when nothing was missing.

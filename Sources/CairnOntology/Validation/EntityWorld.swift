@@ -25,7 +25,10 @@ public enum LinkIndex {
         Hex.encode(Array(SHA256.hash(data: Array(s.utf8))).prefix(10))
     }
 
+    /// Where the backlinks to a target live: under a digest of its path, so finding who links to it
+    /// is one prefix scan.
     public static func prefix(target: String) -> String { root + digest(target) + "/" }
+    /// The marker that says `source` links to `target`.
     public static func marker(target: String, source: String) -> String { prefix(target: target) + source }
 }
 

@@ -54,6 +54,7 @@ public enum SpatialIndex {
 
     static func cosDegrees(_ d: Double) -> Double { cos(d * .pi / 180) }
 
+    /// The folder of one grid cell of one type: a spatial rule reads only the cells near an entity.
     public static func prefix(type: String, cell: String) -> String { root + type + "/" + cell + "/" }
     static func marker(type: String, cell: String, path: String) -> String { prefix(type: type, cell: cell) + path }
 

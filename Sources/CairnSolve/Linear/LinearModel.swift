@@ -11,9 +11,12 @@ import Foundation
 ///  "objective": {"x": 3, "y": 2}}
 /// ```
 public struct LinearModel: Sendable, Codable, Equatable {
+    /// Whether the objective is minimized or maximized.
     public enum Sense: String, Sendable, Codable { case minimize, maximize }
+    /// Continuous, integer, or binary (integer within 0 and 1).
     public enum VariableType: String, Sendable, Codable { case continuous, integer, binary }
 
+    /// A decision variable with its bounds and type.
     public struct Variable: Sendable, Codable, Equatable {
         public var name: String
         public var lower: Double?
@@ -49,7 +52,10 @@ public struct LinearModel: Sendable, Codable, Equatable {
         }
     }
 
+    /// A named linear constraint: terms, comparison and right-hand side; the name is what binding
+    /// constraints and duals are reported by.
     public struct Constraint: Sendable, Codable, Equatable {
+        /// How the terms compare with the right-hand side.
         public enum Op: String, Sendable, Codable {
             case lessOrEqual = "<="
             case greaterOrEqual = ">="

@@ -15,6 +15,7 @@ public final class SolveControl: Sendable {
         self.gapTolerance = gapTolerance
     }
 
+    /// Asks the solver to stop at its next check; it answers with the best it has.
     public func cancel() { cancelFlag.store(true, ordering: .relaxed) }
     public var isCancelled: Bool { cancelFlag.load(ordering: .relaxed) }
 }

@@ -3,12 +3,15 @@ import Foundation
 /// One answer shape for every problem kind, whatever solved it: enough to act on (the values),
 /// to trust (status, bound, gap) and to explain (binding constraints, duals, drivers).
 public struct SolveResult: Sendable, Codable, Equatable {
+    /// Only `optimal` is a proof; `feasible` is the best found when a limit or a cancel stopped the
+    /// search.
     public enum Status: String, Sendable, Codable {
         case optimal, feasible, infeasible, unbounded
         case timeLimit = "time_limit"
         case cancelled, error
     }
 
+    /// A constraint that holds with equality at the answer: what limits the plan.
     public struct Binding: Sendable, Codable, Equatable {
         public let name: String
         /// The constraint's value at the solution, and the bound it sits on.
@@ -18,6 +21,7 @@ public struct SolveResult: Sendable, Codable, Equatable {
         public let dual: Double?
     }
 
+    /// A term's share of the objective: what the cost is made of.
     public struct Driver: Sendable, Codable, Equatable {
         public let name: String
         public let value: Double
@@ -49,6 +53,7 @@ public struct SolveResult: Sendable, Codable, Equatable {
     /// seconds since the solve began, in order (CBC; absent where the solver reports none).
     public var progress: [Progress]?
 
+    /// One step of a MIP search: the incumbent and bound at a time, and the gap between them.
     public struct Progress: Sendable, Codable, Equatable {
         public let seconds: Double
         public let incumbent: Double?
@@ -119,6 +124,7 @@ public indirect enum SolveDetail: Sendable, Codable, Equatable {
 
 /// Why a model could not be solved at all: malformed, or refused before the solver ran.
 public struct SolveError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Why: a model the solver cannot take, a solver that failed, or a cancel before any answer.
     public enum Kind: String, Sendable {
         case invalidModel = "invalid_model"
         case solverFailed = "solver_failed"

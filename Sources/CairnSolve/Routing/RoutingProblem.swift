@@ -6,6 +6,7 @@ import Foundation
 /// waiting). Costs and travel times are matrices over locations (indices into `distances`);
 /// the objective is the total cost of the routes driven.
 public struct RoutingProblem: Sendable, Codable, Equatable {
+    /// A place to visit: its demand, service time and time window.
     public struct Stop: Sendable, Codable, Equatable {
         public var id: String
         public var location: Int
@@ -36,6 +37,7 @@ public struct RoutingProblem: Sendable, Codable, Equatable {
         }
     }
 
+    /// A vehicle: its capacity, and when it must be back.
     public struct Vehicle: Sendable, Codable, Equatable {
         public var id: String
         /// The location it leaves from and returns to.

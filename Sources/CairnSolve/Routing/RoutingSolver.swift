@@ -4,6 +4,7 @@ import Foundation
 /// The answer to a routing problem: each vehicle's route with its schedule, and any stop that
 /// could not be placed.
 public struct RoutingSolution: Sendable, Codable, Equatable {
+    /// A stop on a route, with when the vehicle arrives and leaves.
     public struct Visit: Sendable, Codable, Equatable {
         public let stop: String
         /// When the vehicle gets there, and when service begins (later if it came early).
@@ -13,6 +14,7 @@ public struct RoutingSolution: Sendable, Codable, Equatable {
         public let load: Double
     }
 
+    /// One vehicle's visits in order, with its load, cost and duration.
     public struct VehicleRoute: Sendable, Codable, Equatable {
         public let vehicle: String
         public let visits: [Visit]
@@ -38,6 +40,8 @@ public struct RoutingSolution: Sendable, Codable, Equatable {
 /// Written here because no Swift package in the mirror solves vehicle routing. Deterministic for
 /// a seed and an iteration budget; the time limit and cancel end it early.
 public enum RoutingSolver {
+    /// Searches by ruin and recreate from a seed; the same seed and iteration budget give the same
+    /// routes.
     public static func solve(
         _ problem: RoutingProblem,
         seed: UInt64 = 1,

@@ -42,6 +42,8 @@ public struct FileChangeInput: Sendable, Decodable {
         }
     }
 
+    /// Turns the API's change descriptions into changes, refusing a malformed one before anything
+    /// is staged.
     public static func changes(_ inputs: [FileChangeInput]) throws(CairnError) -> [FileChange] {
         var out: [FileChange] = []
         for (i, input) in inputs.enumerated() { out.append(try input.change(position: i + 1)) }
@@ -73,10 +75,12 @@ public struct PathPage: Sendable, Codable, Equatable {
     }
 }
 
+/// What a search answers: the files, the lines, or the counts.
 public enum GrepMode: String, Sendable, Codable, CaseIterable {
     case files, content, count
 }
 
+/// A search: the pattern, which files, what to answer, and its limits.
 public struct GrepQuery: Sendable {
     public var pattern: String
     public var glob: String?
@@ -103,6 +107,7 @@ public struct GrepQuery: Sendable {
     }
 }
 
+/// A matching line with its number and the context around it.
 public struct GrepLine: Sendable, Codable, Equatable {
     public let path: String
     public let line: Int
@@ -119,6 +124,7 @@ public struct GrepLine: Sendable, Codable, Equatable {
     }
 }
 
+/// How many lines of a file match.
 public struct GrepCount: Sendable, Codable, Equatable {
     public let path: String
     public let count: Int
@@ -129,6 +135,7 @@ public struct GrepCount: Sendable, Codable, Equatable {
     }
 }
 
+/// A search's answer at one commit; `truncated` says a limit was reached, never silently.
 public struct GrepResult: Sendable, Codable, Equatable {
     public let mode: GrepMode
     public let commit: ObjectID

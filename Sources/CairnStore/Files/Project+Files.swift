@@ -90,6 +90,7 @@ extension Project {
 
     // MARK: Writing
 
+    /// Writes a whole file as one commit.
     @discardableResult
     @_spi(StoreWrites) public func write(
         _ path: String,
@@ -100,6 +101,7 @@ extension Project {
         try await commit([.write(path: path, content: content)], branch: branch, metadata: metadata)
     }
 
+    /// Replaces exact text in a file as one commit.
     @discardableResult
     @_spi(StoreWrites) public func edit(
         _ path: String,
@@ -112,6 +114,7 @@ extension Project {
         try await commit([.edit(path: path, old: old, new: new, replaceAll: replaceAll)], branch: branch, metadata: metadata)
     }
 
+    /// Deletes a file or a glob of files as one commit.
     @discardableResult
     @_spi(StoreWrites) public func delete(
         _ pathOrGlob: String,

@@ -42,6 +42,7 @@ public struct LogPage: Sendable, Codable, Equatable {
     }
 }
 
+/// A commit in a log, and how it changed the path asked about.
 public struct LogEntry: Sendable, Codable, Equatable {
     public let commit: CommitInfo
     /// With a path log: what the commit did to the path.
@@ -65,6 +66,7 @@ public struct FileDiff: Sendable, Codable, Equatable {
     public let json: [JSONChange]?
 }
 
+/// The files changed between two commits, a page at a time.
 public struct DiffResult: Sendable, Codable, Equatable {
     public let from: ObjectID
     public let to: ObjectID
@@ -84,6 +86,7 @@ public struct DiffResult: Sendable, Codable, Equatable {
     public var deleted: Int { files.filter { $0.change == .deleted }.count }
 }
 
+/// A commit with the files it changed.
 public struct CommitDetail: Sendable, Codable, Equatable {
     public let commit: CommitInfo
     public let files: [FileDiff]

@@ -1,6 +1,7 @@
 import CairnCore
 
 extension Project {
+    /// One commit and the files it changed, with JSON-level changes.
     public func show(_ ref: String) async throws -> CommitDetail {
         let resolved = try await resolve(ref)
         let c = try await commit(resolved.commit)

@@ -7,6 +7,7 @@ public struct VerifyProblem: Sendable, Codable, Equatable {
     public let problem: String
 }
 
+/// What verification checked and every problem it found; `ok` when none.
 public struct VerifyReport: Sendable, Codable, Equatable {
     public let project: String
     public let objectsChecked: Int

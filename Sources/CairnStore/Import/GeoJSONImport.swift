@@ -7,6 +7,7 @@ import Foundation
 /// feature per line, each optionally led by the RS character). Sequence lines are stored as
 /// given; features of a collection are stored as compact JSON with sorted keys.
 public enum GeoJSONImport {
+    /// How far an import has got, for a progress line.
     public struct Progress: Sendable {
         public let phase: String
         public let done: Int
@@ -19,6 +20,7 @@ public enum GeoJSONImport {
         }
     }
 
+    /// What an import wrote, and the commit.
     public struct Result: Sendable, Codable {
         public let features: Int
         public let outcome: CommitOutcome

@@ -79,6 +79,7 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
         return out
     }
 
+    /// A member name as a JSON pointer segment (RFC 6901: `~` and `/` escaped).
     public static func escape(_ key: String) -> String {
         key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }

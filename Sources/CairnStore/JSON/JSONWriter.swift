@@ -35,6 +35,7 @@ public enum JSONWriter {
         }
     }
 
+    /// Appends a value's compact JSON to a buffer, without going through an encoder.
     public static func append(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: Array("null".utf8))

@@ -61,6 +61,7 @@ public enum MergeResolution: Sendable, Codable, Equatable {
 /// independently; arrays whose elements are all objects with distinct `id`s merge by id; any
 /// other array, a GeoJSON geometry, and a scalar merge as a whole.
 public enum JSONMerge {
+    /// A merged value, or the conflicting pointers with each side's value.
     public struct Result: Sendable, Equatable {
         /// The merged document; where a conflict is unresolved it holds our side.
         public let merged: JSONValue?
@@ -68,6 +69,8 @@ public enum JSONMerge {
         public let conflicts: [MergeConflict]
     }
 
+    /// Three-way merge of two JSON documents value by value: changes to different pointers combine;
+    /// the same pointer changed two ways is a conflict unless a resolution settles it.
     public static func merge(base: JSONValue?, ours: JSONValue?, theirs: JSONValue?, resolutions: [String: MergeResolution] = [:]) -> Result
     {
         var conflicts: [MergeConflict] = []

@@ -47,6 +47,7 @@ public struct Commit: Sendable, Equatable, Codable {
 
     static let formatVersion: UInt8 = 1
 
+    /// The canonical bytes hashed into the commit's id.
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.u8(Self.formatVersion)

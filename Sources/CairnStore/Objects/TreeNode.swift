@@ -29,6 +29,7 @@ public struct TreeNode: Sendable, Equatable {
 
     public var maxKey: [UInt8]? { entries.last?.key }
 
+    /// The canonical bytes hashed into the node's id: the same entries always give the same id.
     public func encoded() -> [UInt8] {
         var w = ByteWriter(capacity: 64 + entries.count * 48)
         w.varint(level)

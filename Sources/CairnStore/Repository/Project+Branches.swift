@@ -19,6 +19,7 @@ extension Project {
     /// Archived branches live under this prefix: no write, merge or branch creation may target it.
     public static let archivePrefix = "archive/"
 
+    /// Archived branches are renamed under a prefix, which makes them read-only.
     public static func isArchived(_ branch: String) -> Bool { branch.hasPrefix(archivePrefix) }
 
     /// Every branch with its author and its divergence from `trunk`; the cost follows each

@@ -6,6 +6,7 @@ public struct ResolvedRef: Sendable, Codable, Equatable {
     public let branch: String?
 }
 
+/// A branch and its head.
 public struct BranchInfo: Sendable, Codable, Equatable {
     public let name: String
     public let head: ObjectID
@@ -25,6 +26,7 @@ public struct Project: Sendable {
 
     // MARK: Refs
 
+    /// Resolves a ref (a branch, a commit id or prefix, `branch@time`, `ref~n`) to a commit.
     public func resolve(_ ref: String) async throws -> ResolvedRef {
         guard !ref.isEmpty else { throw CairnError(.invalidRef, "a ref cannot be empty") }
         if let tilde = ref.lastIndex(of: "~"), tilde != ref.startIndex {
@@ -125,10 +127,12 @@ public struct Project: Sendable {
 
     // MARK: Branches
 
+    /// Every branch with its head.
     public func branches() async throws -> [BranchInfo] {
         try await storage.branches(project: id).map { BranchInfo(name: $0.name, head: $0.head) }
     }
 
+    /// Creates a branch at a ref; moving refs is for the governance layer only.
     @discardableResult
     @_spi(StoreWrites) public func createBranch(
         _ name: String,

@@ -116,6 +116,7 @@ public final class Repository: Sendable {
         }
     }
 
+    /// The projects of an organization, system ones included (the Gateway hides those).
     public func projects(organization: Int64) async throws -> [ProjectRecord] { try await storage.projects(organization: organization) }
 
     /// A handle on one project of one organization; `project_not_found` if it has none of that name.
@@ -130,6 +131,8 @@ public final class Repository: Sendable {
         return Project(record: record, repository: self)
     }
 
+    /// Project names become identifiers in URLs and paths: lower-case letters, digits, `.`, `_`,
+    /// `-`.
     public static func validateProjectName(_ name: String, noun: String = "project") throws(CairnError) {
         let ok =
             !name.isEmpty && name.utf8.count <= 64

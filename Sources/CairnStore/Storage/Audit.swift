@@ -79,6 +79,8 @@ public enum AuditChain {
     /// The "previous hash" of an organization's first entry.
     public static let genesis = ObjectID(w0: 0, w1: 0, w2: 0, w3: 0)
 
+    /// The chain link: each entry's hash covers the previous hash, its sequence number and its
+    /// body, so no entry can be changed, removed or inserted unnoticed.
     public static func hash(previous: ObjectID, seq: Int64, body: [UInt8]) -> ObjectID {
         var hasher = SHA256()
         var writer = ByteWriter()

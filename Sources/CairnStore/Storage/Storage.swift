@@ -68,6 +68,7 @@ public struct CommitIndexEntry: Sendable, Equatable {
     }
 }
 
+/// How a path changed in a commit, as the path-history index records it.
 public enum ChangeKind: String, Sendable, Codable {
     case added, modified, deleted
 }
@@ -128,6 +129,7 @@ public struct WriteBatch: Sendable {
 
     public var isEmpty: Bool { objects.isEmpty && refUpdates.isEmpty && audit.isEmpty && runCalls.isEmpty }
 
+    /// Adds another batch's writes, to apply both in one transaction.
     public mutating func append(_ other: WriteBatch) {
         objects += other.objects
         refUpdates += other.refUpdates
@@ -233,8 +235,12 @@ public protocol Storage: LeaseStore {
 }
 
 extension Storage {
+    /// A backend is ready when it answers; backends that can tell more (a schema behind) override
+    /// this.
     public func checkReady() async throws { _ = try await organization(id: 0) }
     public var isShared: Bool { false }
+    /// One process alone on its store has no one to tell.
     public func broadcast(_ message: [UInt8]) async throws {}
+    /// One process alone on its store hears nothing.
     public func broadcasts() -> AsyncStream<[UInt8]> { AsyncStream { $0.finish() } }
 }

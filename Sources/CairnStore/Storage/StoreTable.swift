@@ -61,6 +61,7 @@ public enum StoreValue: Sendable, Hashable {
     case bytes([UInt8])
     case null
 
+    /// A column's type, the same on both backends.
     public enum Kind: Sendable { case integer, text, bytes }
 
     /// Canonical bytes for digests: a tag, then the value, lengths spelled out, so two

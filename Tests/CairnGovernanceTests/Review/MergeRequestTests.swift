@@ -22,10 +22,10 @@ import Testing
         let f = try await GovernanceFixture()
         let org = try await f.organization("acme")
         let op = f.operatorCaller(org)
-        _ = try await f.gateway.putMember(op, subject: "user:ada", role: "admin")
-        _ = try await f.gateway.putMember(op, subject: "user:dan", role: "designer")
-        _ = try await f.gateway.putMember(op, subject: "user:rita", role: "reviewer")
-        _ = try await f.gateway.putMember(op, subject: "agent:bot", role: "designer")
+        _ = try await f.gateway.access.putMember(op, subject: "user:ada", role: "admin")
+        _ = try await f.gateway.access.putMember(op, subject: "user:dan", role: "designer")
+        _ = try await f.gateway.access.putMember(op, subject: "user:rita", role: "reviewer")
+        _ = try await f.gateway.access.putMember(op, subject: "agent:bot", role: "designer")
         let admin = f.user("ada", in: org)
         _ = try await f.gateway.createProject(admin, name: "net")
         try await f.gateway.write(admin, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":10}"#.utf8))
@@ -60,22 +60,22 @@ import Testing
         #expect(try await w.f.heads(w.org)["net/main"] == mainBefore, "nothing reached main")
         #expect(try await w.text("cab/1.json", at: out.branch).contains("48"))
 
-        var view = try await w.f.gateway.mergeRequest(w.designer, project: "net", number: number)
+        var view = try await w.f.gateway.review.mergeRequest(w.designer, project: "net", number: number)
         #expect(
             view.status == "open" && view.request.author == "agent:bot" && view.requiredApprovals == 1
                 && view.sourceAuthors == ["agent:bot"]
         )
-        let diff = try await w.f.gateway.mergeRequestDiff(w.designer, project: "net", number: number)
+        let diff = try await w.f.gateway.review.mergeRequestDiff(w.designer, project: "net", number: number)
         #expect(diff.entities.map(\.path) == ["cab/1.json"] && diff.entities[0].change == "modified")
 
-        await expectError(.approvalRequired) { try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: number) }
+        await expectError(.approvalRequired) { try await w.f.gateway.review.mergeMergeRequest(w.designer, project: "net", number: number) }
         // The agent can neither approve its own change nor anyone's; a designer may not approve at all.
         await expectError(.permissionDenied) {
-            try await w.f.gateway.review(w.designer, project: "net", number: number, verdict: .approve, rationale: "fine")
+            try await w.f.gateway.review.review(w.designer, project: "net", number: number, verdict: .approve, rationale: "fine")
         }
-        _ = try await w.f.gateway.comment(w.designer, project: "net", number: number, body: "48 matches the splice plan")
+        _ = try await w.f.gateway.review.comment(w.designer, project: "net", number: number, body: "48 matches the splice plan")
 
-        view = try await w.f.gateway.review(
+        view = try await w.f.gateway.review.review(
             w.reviewer,
             project: "net",
             number: number,
@@ -83,7 +83,12 @@ import Testing
             rationale: "capacity checked against the plan"
         )
         #expect(view.status == "approved" && view.approvals == 1)
-        guard case .merged(let merged, let commit) = try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: number)
+        guard
+            case .merged(let merged, let commit) = try await w.f.gateway.review.mergeMergeRequest(
+                w.designer,
+                project: "net",
+                number: number
+            )
         else {
             Issue.record("expected a merge")
             return
@@ -91,7 +96,7 @@ import Testing
         #expect(merged.status == "merged" && merged.request.mergeCommit == commit.commit?.hex)
         #expect(try await w.text("cab/1.json").contains("48"))
         // The merge commit lists the approval, and the audit log links requester, approver, rationale and commit.
-        let detail = try await w.f.gateway.show(w.admin, project: "net", ref: try #require(commit.commit?.hex))
+        let detail = try await w.f.gateway.history.show(w.admin, project: "net", ref: try #require(commit.commit?.hex))
         let reviewID = try #require(merged.request.reviews.first?.id)
         #expect(detail.commit.approvals.map(\.hex) == [reviewID])
         let audit = try await w.f.audit(w.org).map(\.record)
@@ -115,15 +120,21 @@ import Testing
 
     @Test func selfApprovalIsRefusedAndAnAgentCannotApprove() async throws {
         let w = try await world()
-        _ = try await w.f.gateway.createBranch(w.reviewer, project: "net", branch: "rita/fix")
+        _ = try await w.f.gateway.history.createBranch(w.reviewer, project: "net", branch: "rita/fix")
         try await w.f.gateway.write(w.reviewer, project: "net", path: "cab/2.json", content: Array("{}".utf8), branch: "rita/fix")
-        let mr = try await w.f.gateway.openMergeRequest(w.reviewer, project: "net", source: "rita/fix", target: "main", title: "add cab 2")
+        let mr = try await w.f.gateway.review.openMergeRequest(
+            w.reviewer,
+            project: "net",
+            source: "rita/fix",
+            target: "main",
+            title: "add cab 2"
+        )
         await expectError(.selfApproval) {
-            try await w.f.gateway.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "mine")
+            try await w.f.gateway.review.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "mine")
         }
-        _ = try await w.f.gateway.putMember(w.f.operatorCaller(w.org), subject: "agent:bot", role: "reviewer")
+        _ = try await w.f.gateway.access.putMember(w.f.operatorCaller(w.org), subject: "agent:bot", role: "reviewer")
         await expectError(.permissionDenied) {
-            try await w.f.gateway.review(w.agent, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok")
+            try await w.f.gateway.review.review(w.agent, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok")
         }
         let refused = try await w.f.audit(w.org).map(\.record).filter { $0.action == "merge_request.review" && $0.outcome == "denied" }
         #expect(refused.count == 2)
@@ -131,7 +142,7 @@ import Testing
 
     @Test func aNewSourceCommitVoidsTheApproval() async throws {
         let w = try await world()
-        _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "dan/cap")
+        _ = try await w.f.gateway.history.createBranch(w.designer, project: "net", branch: "dan/cap")
         try await w.f.gateway.write(
             w.designer,
             project: "net",
@@ -139,8 +150,14 @@ import Testing
             content: Array(#"{"name":"c1","capacity":20}"#.utf8),
             branch: "dan/cap"
         )
-        let mr = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/cap", target: "main", title: "capacity 20")
-        var view = try await w.f.gateway.review(
+        let mr = try await w.f.gateway.review.openMergeRequest(
+            w.designer,
+            project: "net",
+            source: "dan/cap",
+            target: "main",
+            title: "capacity 20"
+        )
+        var view = try await w.f.gateway.review.review(
             w.reviewer,
             project: "net",
             number: mr.request.number,
@@ -161,14 +178,16 @@ import Testing
         // The feed tells the reviewer their sign-off no longer stands.
         let event: ChangeEvent? = await voidedEvent.value
         #expect(event?.mergeRequest == mr.request.number && event?.commit == late.commit?.hex && event?.branch == "dan/cap")
-        view = try await w.f.gateway.mergeRequest(w.designer, project: "net", number: mr.request.number)
+        view = try await w.f.gateway.review.mergeRequest(w.designer, project: "net", number: mr.request.number)
         #expect(view.status == "open" && view.approvals == 0 && view.voided == 1)
         await expectError(.approvalRequired) {
-            try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: mr.request.number)
+            try await w.f.gateway.review.mergeMergeRequest(w.designer, project: "net", number: mr.request.number)
         }
         #expect(try await w.text("cab/1.json").contains("10"))
         // A direct merge into protected main is refused; the request is the way in.
-        await expectError(.branchProtected) { try await w.f.gateway.merge(w.designer, project: "net", source: "dan/cap", into: "main") }
+        await expectError(.branchProtected) {
+            try await w.f.gateway.history.merge(w.designer, project: "net", source: "dan/cap", into: "main")
+        }
     }
 
     /// Two servers on one store (the PostgreSQL pass): an approval given through one is voided,
@@ -182,7 +201,7 @@ import Testing
         let following = Task { await b.followOtherServers() }
         defer { following.cancel() }
         // Server b makes the branch and its first commit, learning of no approvals.
-        _ = try await b.createBranch(w.designer, project: "net", branch: "dan/cap")
+        _ = try await b.history.createBranch(w.designer, project: "net", branch: "dan/cap")
         try await b.write(
             w.designer,
             project: "net",
@@ -194,10 +213,22 @@ import Testing
         let approvalHeard = Self.firstEvent(try await b.changes(w.reviewer, project: "net")) {
             $0.action.hasPrefix("merge_request.approve")
         }
-        let mr = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/cap", target: "main", title: "capacity 20")
+        let mr = try await w.f.gateway.review.openMergeRequest(
+            w.designer,
+            project: "net",
+            source: "dan/cap",
+            target: "main",
+            title: "capacity 20"
+        )
         #expect(
-            try await w.f.gateway.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok at 20")
-                .status == "approved"
+            try await w.f.gateway.review.review(
+                w.reviewer,
+                project: "net",
+                number: mr.request.number,
+                verdict: .approve,
+                rationale: "ok at 20"
+            )
+            .status == "approved"
         )
         #expect(await approvalHeard.value != nil, "server b heard the approval given through a")
         // A commit through b voids it, and b announces that.
@@ -211,7 +242,7 @@ import Testing
         )
         let event: ChangeEvent? = await voidedEvent.value
         #expect(event?.mergeRequest == mr.request.number && event?.commit == late.commit?.hex)
-        #expect(try await w.f.gateway.mergeRequest(w.designer, project: "net", number: mr.request.number).voided == 1)
+        #expect(try await w.f.gateway.review.mergeRequest(w.designer, project: "net", number: mr.request.number).voided == 1)
     }
 
     /// The first event of `feed` that `matches`, or nil after 10 s.
@@ -232,10 +263,10 @@ import Testing
 
     @Test func rejectingClosesAndRequestingChangesBlocksTheMerge() async throws {
         let w = try await world()
-        _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "dan/a")
+        _ = try await w.f.gateway.history.createBranch(w.designer, project: "net", branch: "dan/a")
         try await w.f.gateway.write(w.designer, project: "net", path: "a.json", content: Array("{}".utf8), branch: "dan/a")
-        let a = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/a", target: "main", title: "a")
-        _ = try await w.f.gateway.review(
+        let a = try await w.f.gateway.review.openMergeRequest(w.designer, project: "net", source: "dan/a", target: "main", title: "a")
+        _ = try await w.f.gateway.review.review(
             w.reviewer,
             project: "net",
             number: a.request.number,
@@ -243,9 +274,9 @@ import Testing
             rationale: "name it properly"
         )
         await expectError(.approvalRequired) {
-            try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: a.request.number)
+            try await w.f.gateway.review.mergeMergeRequest(w.designer, project: "net", number: a.request.number)
         }
-        let rejected = try await w.f.gateway.review(
+        let rejected = try await w.f.gateway.review.review(
             w.reviewer,
             project: "net",
             number: a.request.number,
@@ -253,14 +284,16 @@ import Testing
             rationale: "not needed"
         )
         #expect(rejected.status == "closed" && rejected.request.closedBy == "user:rita")
-        await expectError(.conflict) { try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: a.request.number) }
-        let page = try await w.f.gateway.mergeRequests(w.designer, project: "net", state: .closed)
+        await expectError(.conflict) {
+            try await w.f.gateway.review.mergeMergeRequest(w.designer, project: "net", number: a.request.number)
+        }
+        let page = try await w.f.gateway.review.mergeRequests(w.designer, project: "net", state: .closed)
         #expect(page.mergeRequests.map(\.request.number) == [a.request.number])
     }
 
     @Test func conflictsAreKeptWithTheRequestUntilEveryHunkIsResolved() async throws {
         let w = try await world()
-        _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "dan/c")
+        _ = try await w.f.gateway.history.createBranch(w.designer, project: "net", branch: "dan/c")
         try await w.f.gateway.write(
             w.designer,
             project: "net",
@@ -269,9 +302,14 @@ import Testing
             branch: "dan/c"
         )
         try await w.f.gateway.write(w.admin, project: "net", path: "cab/1.json", content: Array(#"{"name":"c1","capacity":40}"#.utf8))
-        let mr = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "dan/c", target: "main", title: "c")
-        _ = try await w.f.gateway.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok")
-        guard case .conflicts(let kept) = try await w.f.gateway.mergeMergeRequest(w.designer, project: "net", number: mr.request.number)
+        let mr = try await w.f.gateway.review.openMergeRequest(w.designer, project: "net", source: "dan/c", target: "main", title: "c")
+        _ = try await w.f.gateway.review.review(w.reviewer, project: "net", number: mr.request.number, verdict: .approve, rationale: "ok")
+        guard
+            case .conflicts(let kept) = try await w.f.gateway.review.mergeMergeRequest(
+                w.designer,
+                project: "net",
+                number: mr.request.number
+            )
         else {
             Issue.record("expected conflicts")
             return
@@ -279,11 +317,11 @@ import Testing
         #expect(kept.unresolved == 1 && kept.request.attempt?.conflicts.first?.hunks.first?.pointer == "/capacity")
         // Stored: a later read shows the same hunks.
         #expect(
-            try await w.f.gateway.mergeRequest(w.designer, project: "net", number: mr.request.number).request.attempt
+            try await w.f.gateway.review.mergeRequest(w.designer, project: "net", number: mr.request.number).request.attempt
                 == kept.request.attempt
         )
         guard
-            case .merged = try await w.f.gateway.mergeMergeRequest(
+            case .merged = try await w.f.gateway.review.mergeMergeRequest(
                 w.designer,
                 project: "net",
                 number: mr.request.number,
@@ -298,12 +336,12 @@ import Testing
 
     @Test func aRefusedProposalLeavesNoBranchBehind() async throws {
         let w = try await world()
-        let before = try await w.f.gateway.branchHeads(w.admin, project: "net").map(\.name)
+        let before = try await w.f.gateway.history.branchHeads(w.admin, project: "net").map(\.name)
         await expectError(.editNoMatch) {
             try await w.f.gateway.edit(w.agent, project: "net", path: "cab/1.json", old: "no such text", new: "x")
         }
-        #expect(try await w.f.gateway.branchHeads(w.admin, project: "net").map(\.name) == before)
-        #expect(try await w.f.gateway.mergeRequests(w.admin, project: "net").mergeRequests.isEmpty)
+        #expect(try await w.f.gateway.history.branchHeads(w.admin, project: "net").map(\.name) == before)
+        #expect(try await w.f.gateway.review.mergeRequests(w.admin, project: "net").mergeRequests.isEmpty)
     }
 
     @Test func protectionIsConfigurationInTheStore() async throws {
@@ -322,53 +360,53 @@ import Testing
                 content: Array(#"{"branches":{"main":{"agentWrites":"direct"}}}"#.utf8)
             )
         }
-        _ = try await w.f.gateway.createBranch(w.admin, project: "net", branch: "release/1")
+        _ = try await w.f.gateway.history.createBranch(w.admin, project: "net", branch: "release/1")
         let out = try await w.f.gateway.write(w.agent, project: "net", path: "x.json", content: Array("{}".utf8), branch: "release/1")
         #expect(out.mergeRequest != nil)
-        let view = try await w.f.gateway.mergeRequest(w.admin, project: "net", number: try #require(out.mergeRequest))
+        let view = try await w.f.gateway.review.mergeRequest(w.admin, project: "net", number: try #require(out.mergeRequest))
         #expect(view.requiredApprovals == 1 && view.request.target == "release/1")
     }
 
     @Test func branchesListAuthorAndDivergenceAndArchivedOnesAreReadOnly() async throws {
         let w = try await world()
-        _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "dan/x")
+        _ = try await w.f.gateway.history.createBranch(w.designer, project: "net", branch: "dan/x")
         for i in 0..<3 {
             try await w.f.gateway.write(w.designer, project: "net", path: "x\(i).json", content: Array("{}".utf8), branch: "dan/x")
         }
         try await w.f.gateway.write(w.admin, project: "net", path: "y.json", content: Array("{}".utf8))
-        let list = try await w.f.gateway.branches(w.designer, project: "net")
+        let list = try await w.f.gateway.history.branches(w.designer, project: "net")
         let x = try #require(list.first { $0.name == "dan/x" })
         #expect(x.author == "user:dan" && x.ahead == 3 && x.behind == 1 && !x.archived)
         // Archiving needs `delete`, which a designer lacks.
-        await expectError(.permissionDenied) { try await w.f.gateway.archiveBranch(w.designer, project: "net", branch: "dan/x") }
-        let archived = try await w.f.gateway.archiveBranch(w.admin, project: "net", branch: "dan/x")
+        await expectError(.permissionDenied) { try await w.f.gateway.history.archiveBranch(w.designer, project: "net", branch: "dan/x") }
+        let archived = try await w.f.gateway.history.archiveBranch(w.admin, project: "net", branch: "dan/x")
         #expect(archived.name == "archive/dan/x")
         await expectError(.branchArchived) {
             try await w.f.gateway.write(w.designer, project: "net", path: "z.json", content: [1], branch: "archive/dan/x")
         }
         #expect(try await w.text("x2.json", at: "archive/dan/x") == "{}")
-        let after = try await w.f.gateway.branches(w.designer, project: "net")
+        let after = try await w.f.gateway.history.branches(w.designer, project: "net")
         #expect(after.contains { $0.name == "archive/dan/x" && $0.archived && $0.ahead == 3 } && !after.contains { $0.name == "dan/x" })
     }
 
     @Test func listingPagesThroughAFilterWithoutSkippingAny() async throws {
         let w = try await world()
         for i in 1...5 {
-            _ = try await w.f.gateway.createBranch(w.designer, project: "net", branch: "b\(i)")
+            _ = try await w.f.gateway.history.createBranch(w.designer, project: "net", branch: "b\(i)")
             try await w.f.gateway.write(w.designer, project: "net", path: "b\(i).json", content: Array("{}".utf8), branch: "b\(i)")
-            _ = try await w.f.gateway.openMergeRequest(w.designer, project: "net", source: "b\(i)", target: "main", title: "b\(i)")
+            _ = try await w.f.gateway.review.openMergeRequest(w.designer, project: "net", source: "b\(i)", target: "main", title: "b\(i)")
         }
-        for n in [2, 4] { _ = try await w.f.gateway.closeMergeRequest(w.designer, project: "net", number: n) }
+        for n in [2, 4] { _ = try await w.f.gateway.review.closeMergeRequest(w.designer, project: "net", number: n) }
         var seen: [Int] = []
         var cursor: String?
         var pages = 0
         repeat {
-            let page = try await w.f.gateway.mergeRequests(w.designer, project: "net", state: .open, limit: 2, cursor: cursor)
+            let page = try await w.f.gateway.review.mergeRequests(w.designer, project: "net", state: .open, limit: 2, cursor: cursor)
             seen += page.mergeRequests.map(\.request.number)
             cursor = page.next
             pages += 1
         } while cursor != nil && pages < 10
         #expect(seen == [1, 3, 5])
-        #expect(try await w.f.gateway.mergeRequests(w.designer, project: "net", limit: 500).mergeRequests.count == 5)
+        #expect(try await w.f.gateway.review.mergeRequests(w.designer, project: "net", limit: 500).mergeRequests.count == 5)
     }
 }

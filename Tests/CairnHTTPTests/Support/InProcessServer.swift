@@ -35,8 +35,8 @@ final class InProcessServer: @unchecked Sendable {
         server = CairnServer(gateway: gateway, engine: Engine(gateway: gateway), config: config, registry: PrometheusCollectorRegistry())
         let (org, _) = try await Tenancy.ensure(config.organization, repository: repository)
         let local = Caller(principal: .localOperator, organization: org, reason: "test setup")
-        _ = try await gateway.putMember(local, subject: "user:admin", role: "admin")
-        admin = try await gateway.mintKey(local, kind: .user, subject: "user:admin", role: "admin", description: "test").token
+        _ = try await gateway.access.putMember(local, subject: "user:admin", role: "admin")
+        admin = try await gateway.access.mintKey(local, kind: .user, subject: "user:admin", role: "admin", description: "test").token
     }
 
     deinit {

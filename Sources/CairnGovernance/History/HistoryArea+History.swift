@@ -2,7 +2,9 @@ import CairnCore
 @_spi(StoreWrites) import CairnStore
 
 /// History, branches and projects: reads are authorized like file reads; changes are audited.
-extension Gateway {
+extension HistoryArea {
+    /// Commits newest first, a page at a time; with a path, only those that changed it. A
+    /// path-limited caller sees only commits touching its paths.
     public func log(
         _ caller: Caller,
         project name: String,
@@ -11,10 +13,10 @@ extension Gateway {
         limit: Int = 50,
         cursor: String? = nil
     ) async throws -> LogPage {
-        if let path { try checkPath(path) }
-        let branch = Self.branch(of: ref)
-        let (project, _) = try await open(caller, name, .read, branch: branch, path: path, action: "history.log")
-        let policy = try await policy(for: caller)
+        if let path { try core.checkPath(path) }
+        let branch = Gateway.branch(of: ref)
+        let (project, _) = try await core.open(caller, name, .read, branch: branch, path: path, action: "history.log")
+        let policy = try await core.policy(for: caller)
         guard path == nil, policy.hasPathRules(caller.principal, project: name) else {
             return try await project.log(at: ref, path: path, limit: limit, cursor: cursor)
         }
@@ -24,7 +26,7 @@ extension Gateway {
         let principal = caller.principal
         var start: String?
         if let cursor {
-            guard let id = ObjectID(hex: try Self.decodeCursor(cursor)) else {
+            guard let id = ObjectID(hex: try Gateway.decodeCursor(cursor)) else {
                 throw CairnError(.invalidArgument, "this cursor is not one a listing gave; start again without it")
             }
             guard let parent = try await project.firstParent(id) else { return LogPage(commits: [], next: nil) }
@@ -42,7 +44,7 @@ extension Gateway {
                 entries.append(LogEntry(commit: entry.commit, change: nil, paths: visible))
                 if entries.count == limit {
                     let more = entry.commit.parents.first != nil
-                    return LogPage(commits: entries, next: more ? Self.encodeCursor(entry.commit.id.hex) : nil)
+                    return LogPage(commits: entries, next: more ? Gateway.encodeCursor(entry.commit.id.hex) : nil)
                 }
             }
             guard let next = page.next else { break }
@@ -51,12 +53,13 @@ extension Gateway {
         return LogPage(commits: entries, next: nil)
     }
 
+    /// One commit and the files it changed, as far as the caller may read them.
     public func show(_ caller: Caller, project name: String, ref: String) async throws -> CommitDetail {
-        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), action: "history.show")
+        let (project, _) = try await core.open(caller, name, .read, branch: Gateway.branch(of: ref), action: "history.show")
         let detail = try await project.show(ref)
-        let policy = try await policy(for: caller)
+        let policy = try await core.policy(for: caller)
         guard policy.hasPathRules(caller.principal, project: name) else { return detail }
-        let visible = Set(try await readable(caller, project: name, branch: Self.branch(of: ref), paths: detail.files.map(\.path)))
+        let visible = Set(try await core.readable(caller, project: name, branch: Gateway.branch(of: ref), paths: detail.files.map(\.path)))
         // A commit that touched nothing the caller may see answers as one that does not exist.
         if visible.isEmpty && !detail.files.isEmpty {
             throw CairnError(.unknownRef, "no commit or branch named '\(ref)'", details: ["ref": ref])
@@ -74,25 +77,26 @@ extension Gateway {
         limit: Int = 1000,
         after: String? = nil
     ) async throws -> DiffResult {
-        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: to), action: "history.diff")
-        _ = try await authorize(caller, .read, AccessTarget(project: name, branch: Self.branch(of: from)), action: "history.diff")
+        let (project, _) = try await core.open(caller, name, .read, branch: Gateway.branch(of: to), action: "history.diff")
+        _ = try await core.authorize(caller, .read, AccessTarget(project: name, branch: Gateway.branch(of: from)), action: "history.diff")
         let result = try await project.diff(from: from, to: to, json: json, limit: limit, after: after)
-        let visible = Set(try await readable(caller, project: name, branch: Self.branch(of: to), paths: result.files.map(\.path)))
+        let visible = Set(try await core.readable(caller, project: name, branch: Gateway.branch(of: to), paths: result.files.map(\.path)))
         return DiffResult(from: result.from, to: result.to, files: result.files.filter { visible.contains($0.path) }, next: result.next)
     }
 
+    /// The commit that last set each JSON value of a file: the why behind every value.
     public func blame(_ caller: Caller, project name: String, path: String, at ref: String = "main") async throws -> [BlameEntry] {
-        try checkPath(path)
-        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), path: path, action: "history.blame")
+        try core.checkPath(path)
+        let (project, _) = try await core.open(caller, name, .read, branch: Gateway.branch(of: ref), path: path, action: "history.blame")
         return try await project.blame(path, at: ref)
     }
 
     /// Reverting is a new commit, authorized as a write on every path it changes.
     public func revert(_ caller: Caller, project name: String, ref: String, branch: String = "main") async throws -> CommitOutcome {
-        try checkWritable(branch)
-        var decision = try await authorize(caller, .write, AccessTarget(project: name, branch: branch), action: "history.revert")
-        let project = try await project(caller, name)
-        if try await writePolicy(caller, project, branch: branch, decision: decision, action: "history.revert") != .direct {
+        try core.checkWritable(branch)
+        var decision = try await core.authorize(caller, .write, AccessTarget(project: name, branch: branch), action: "history.revert")
+        let project = try await core.project(caller, name)
+        if try await core.review.writePolicy(caller, project, branch: branch, decision: decision, action: "history.revert") != .direct {
             throw CairnError(
                 .branchProtected,
                 "'\(branch)' is protected: revert on a branch of it and open a merge request",
@@ -100,25 +104,25 @@ extension Gateway {
             )
         }
         for file in try await project.show(ref).files {
-            decision = try await authorize(
+            decision = try await core.authorize(
                 caller,
-                Self.authority(forChanging: file.path, file.change == .added ? .delete : .write),
+                Gateway.authority(forChanging: file.path, file.change == .added ? .delete : .write),
                 AccessTarget(project: name, branch: branch, path: file.path),
                 action: "history.revert"
             )
         }
-        try requireReason(caller)
+        try core.requireReason(caller)
         let target = AccessTarget(project: name, branch: branch)
-        let outcome = try await change(caller, action: "history.revert", decision: decision, target: target) { [decision] in
+        let outcome = try await core.change(caller, action: "history.revert", decision: decision, target: target) { [decision] in
             try await project.revert(
                 ref,
                 branch: branch,
-                metadata: metadata(caller, default: "revert \(ref)"),
-                audit: auditHook(caller, action: "history.revert", decision: decision, target: target, detail: ["reverted": ref]),
-                check: ontologyCheck()
+                metadata: core.metadata(caller, default: "revert \(ref)"),
+                audit: core.auditHook(caller, action: "history.revert", decision: decision, target: target, detail: ["reverted": ref]),
+                check: core.ontology.commitCheck()
             )
         }
-        publish(caller, project: name, action: "history.revert", outcome: outcome)
+        core.publish(caller, project: name, action: "history.revert", outcome: outcome)
         return outcome
     }
 
@@ -126,8 +130,8 @@ extension Gateway {
 
     /// The branches the caller may read, with author and divergence from `main`.
     public func branches(_ caller: Caller, project name: String) async throws -> [BranchSummary] {
-        let (project, _) = try await open(caller, name, .read, action: "branch.list")
-        let policy = try await policy(for: caller)
+        let (project, _) = try await core.open(caller, name, .read, action: "branch.list")
+        let policy = try await core.policy(for: caller)
         return try await project.branchSummaries().filter {
             policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed
         }
@@ -135,8 +139,8 @@ extension Gateway {
 
     /// Names and heads only: what a feed's `ready` event needs, without the divergence walks.
     public func branchHeads(_ caller: Caller, project name: String) async throws -> [BranchInfo] {
-        let (project, _) = try await open(caller, name, .read, action: "branch.list")
-        let policy = try await policy(for: caller)
+        let (project, _) = try await core.open(caller, name, .read, action: "branch.list")
+        let policy = try await core.policy(for: caller)
         return try await project.branches().filter {
             policy.decide(caller.principal, .read, AccessTarget(project: name, branch: $0.name)).allowed
         }
@@ -144,14 +148,14 @@ extension Gateway {
 
     /// Archives a branch (needs `delete` on it): it becomes `archive/<name>`, read-only, with its history.
     public func archiveBranch(_ caller: Caller, project name: String, branch: String) async throws -> BranchInfo {
-        let (project, decision) = try await open(caller, name, .delete, branch: branch, action: "branch.archive")
+        let (project, decision) = try await core.open(caller, name, .delete, branch: branch, action: "branch.archive")
         let target = AccessTarget(project: name, branch: branch)
-        let info = try await change(caller, action: "branch.archive", decision: decision, target: target) {
+        let info = try await core.change(caller, action: "branch.archive", decision: decision, target: target) {
             try await project.archiveBranch(
                 branch,
                 principal: caller.principal.subject,
                 reason: caller.reason ?? "archived",
-                audit: auditHook(
+                audit: core.auditHook(
                     caller,
                     action: "branch.archive",
                     decision: decision,
@@ -160,10 +164,11 @@ extension Gateway {
                 )
             )
         }
-        announce(caller, project: name, branch: branch, action: "branch.archive", commit: info.head.hex)
+        core.announce(caller, project: name, branch: branch, action: "branch.archive", commit: info.head.hex)
         return info
     }
 
+    /// Creates a branch at a ref (needs `write` on it); archived names are reserved.
     public func createBranch(_ caller: Caller, project name: String, branch: String, from ref: String = "main") async throws -> BranchInfo {
         if Project.isArchived(branch) {
             throw CairnError(
@@ -172,18 +177,18 @@ extension Gateway {
                 details: ["branch": branch]
             )
         }
-        _ = try await authorize(caller, .read, AccessTarget(project: name, branch: Self.branch(of: ref)), action: "branch.create")
-        let (project, decision) = try await open(caller, name, .write, branch: branch, action: "branch.create")
+        _ = try await core.authorize(caller, .read, AccessTarget(project: name, branch: Gateway.branch(of: ref)), action: "branch.create")
+        let (project, decision) = try await core.open(caller, name, .write, branch: branch, action: "branch.create")
         let target = AccessTarget(project: name, branch: branch)
-        let info = try await change(caller, action: "branch.create", decision: decision, target: target) {
+        let info = try await core.change(caller, action: "branch.create", decision: decision, target: target) {
             try await project.createBranch(
                 branch,
                 from: ref,
                 principal: caller.principal.subject,
-                audit: auditHook(caller, action: "branch.create", decision: decision, target: target, detail: ["from": ref])
+                audit: core.auditHook(caller, action: "branch.create", decision: decision, target: target, detail: ["from": ref])
             )
         }
-        publish(
+        core.publish(
             caller,
             project: name,
             action: "branch.create",
@@ -192,11 +197,13 @@ extension Gateway {
         return info
     }
 
+    /// Deletes a branch (needs `delete`); gated when the organization asks for approval of branch
+    /// deletion.
     public func deleteBranch(_ caller: Caller, project name: String, branch: String) async throws {
-        let (project, decision) = try await open(caller, name, .delete, branch: branch, action: "branch.delete")
+        let (project, decision) = try await core.open(caller, name, .delete, branch: branch, action: "branch.delete")
         let target = AccessTarget(project: name, branch: branch)
-        if try await policy(caller.organization).config.approvals.gates(.branchDelete) {
-            try await enqueue(
+        if try await core.policy(caller.organization).config.approvals.gates(.branchDelete) {
+            try await core.review.enqueue(
                 caller,
                 operation: .branchDelete,
                 action: "branch.delete",
@@ -209,37 +216,11 @@ extension Gateway {
                 detail: ["branch": branch]
             )
         }
-        try await change(caller, action: "branch.delete", decision: decision, target: target) {
+        try await core.change(caller, action: "branch.delete", decision: decision, target: target) {
             try await project.deleteBranch(
                 branch,
                 principal: caller.principal.subject,
-                audit: auditHook(caller, action: "branch.delete", decision: decision, target: target)
-            )
-        }
-    }
-
-    // MARK: Projects
-
-    /// The projects the caller may read; others are not listed, so their names never leak.
-    public func projects(_ caller: Caller) async throws -> [ProjectRecord] {
-        let policy = try await policy(for: caller)
-        return try await repository.projects(organization: caller.organization.id).filter {
-            Tenancy.isUserProject($0.name) && policy.decide(caller.principal, .read, AccessTarget(project: $0.name)).allowed
-        }
-    }
-
-    public func createProject(_ caller: Caller, name: String) async throws -> ProjectRecord {
-        let decision = try await authorize(caller, .configure, .organization, action: "project.create")
-        guard Tenancy.isUserProject(name) else {
-            throw CairnError(.invalidArgument, "project names starting with '_' are reserved", details: ["name": name])
-        }
-        let target = AccessTarget(project: name)
-        return try await change(caller, action: "project.create", decision: decision, target: target) {
-            try await repository.createProject(
-                name: name,
-                organization: caller.organization.id,
-                metadata: metadata(caller, default: "create project \(name)"),
-                audit: auditHook(caller, action: "project.create", decision: decision, target: target)
+                audit: core.auditHook(caller, action: "branch.delete", decision: decision, target: target)
             )
         }
     }

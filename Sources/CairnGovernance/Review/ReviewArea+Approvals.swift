@@ -6,7 +6,7 @@ import Foundation
 /// gates is recorded as pending with its exact change and the state it was asked against; an
 /// approver other than the requester approves or rejects it with a rationale; approved, it
 /// applies at that state or fails.
-extension Gateway {
+extension ReviewArea {
     // MARK: Gating
 
     /// Records a pending operation and throws `ApprovalPending`: nothing is applied now.
@@ -33,7 +33,7 @@ extension Gateway {
                 }
             }
         }
-        let settings = try await policy(caller.organization).config.approvals
+        let settings = try await core.policy(caller.organization).config.approvals
         let now = Clock.rfc3339(Clock.nowMillis())
         let id = Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255) })
         let pending = PendingApproval(
@@ -59,19 +59,20 @@ extension Gateway {
             updated: now
         )
         let target = AccessTarget(project: project, branch: project == nil ? nil : branch)
-        _ = try await updateWorkflow(
+        _ = try await core.updateWorkflow(
             caller,
             action: "approval.request",
             decision: decision,
             target: target,
             detail: (detail ?? [:]).merging(["approval": id, "operation": operation.rawValue, "for": action]) { a, _ in a }
         ) { _, _ in ([.write(path: Workflow.approval(id), content: Workflow.encode(pending))], ()) }
-        announce(caller, project: project ?? Tenancy.systemProject, branch: branch, action: "approval.requested", approval: id)
+        core.announce(caller, project: project ?? Tenancy.systemProject, branch: branch, action: "approval.requested", approval: id)
         throw ApprovalPending(approval: pending)
     }
 
     // MARK: Reading
 
+    /// A page of the approval queue.
     public struct ApprovalPage: Sendable, Codable {
         public let approvals: [PendingApproval]
         public let next: String?
@@ -85,9 +86,9 @@ extension Gateway {
         cursor: String? = nil
     ) async throws -> ApprovalPage {
         guard (1...500).contains(limit) else { throw CairnError(.invalidArgument, "limit must be 1 to 500") }
-        try await authorize(caller, .read, .organization, action: "approval.list")
-        let policy = try await policy(for: caller)
-        let (out, next) = try await workflowPage(caller.organization, prefix: Workflow.approvals, limit: limit, cursor: cursor) {
+        try await core.authorize(caller, .read, .organization, action: "approval.list")
+        let policy = try await core.policy(for: caller)
+        let (out, next) = try await core.workflowPage(caller.organization, prefix: Workflow.approvals, limit: limit, cursor: cursor) {
             (item: PendingApproval) -> PendingApproval? in
             if let state, item.state != state { return nil }
             guard item.requester == caller.principal.subject || policy.decide(caller.principal, .approve, Self.approvalTarget(item)).allowed
@@ -97,9 +98,10 @@ extension Gateway {
         return ApprovalPage(approvals: out, next: next)
     }
 
+    /// One queued request, with what it would change.
     public func approval(_ caller: Caller, id: String) async throws -> PendingApproval {
         let item = try await loadApproval(caller, id: id)
-        let policy = try await policy(for: caller)
+        let policy = try await core.policy(for: caller)
         guard item.requester == caller.principal.subject || policy.decide(caller.principal, .approve, Self.approvalTarget(item)).allowed
         else {
             throw CairnError(.notFound, "no approval request '\(id)'", details: ["approval": id])
@@ -119,7 +121,7 @@ extension Gateway {
         }
         let item = try await loadApproval(caller, id: id)
         let target = Self.approvalTarget(item)
-        let decision = try await authorize(caller, .approve, target, action: "approval.decide")
+        let decision = try await core.authorize(caller, .approve, target, action: "approval.decide")
         guard item.state == .pending else {
             throw CairnError(
                 .conflict,
@@ -135,7 +137,7 @@ extension Gateway {
                     : "\(item.requester) asked for this change and cannot approve it; another approver must",
                 details: ["approval": id]
             )
-            await audit(
+            await core.audit(
                 caller,
                 action: "approval.decide",
                 outcome: "denied",
@@ -171,7 +173,7 @@ extension Gateway {
             r.decisions.append(entry)
             if !approve { r.state = .rejected }
         }
-        announce(
+        core.announce(
             caller,
             project: item.project ?? Tenancy.systemProject,
             branch: item.branch,
@@ -207,7 +209,7 @@ extension Gateway {
             r.commit = commit
             r.error = failure.map { "\($0.code.rawValue): \($0.message)" }
         }
-        announce(
+        core.announce(
             caller,
             project: item.project ?? Tenancy.systemProject,
             branch: item.branch,
@@ -240,9 +242,9 @@ extension Gateway {
             actorKind: ActorKind(rawValue: item.requesterKind) ?? .user
         )
         meta.approvals = approvals.compactMap { ObjectID(hex: $0.id) }
-        let hook = auditHook(caller, action: item.action, decision: decision, target: target, detail: detail)
+        let hook = core.auditHook(caller, action: item.action, decision: decision, target: target, detail: detail)
         if item.operation == .branchDelete {
-            let project = try await repository.project(item.project ?? "", organization: caller.organization.id)
+            let project = try await core.repository.project(item.project ?? "", organization: caller.organization.id)
             try await project.deleteBranch(item.branch, expected: base, principal: item.requester, audit: hook)
             return base.hex
         }
@@ -252,9 +254,9 @@ extension Gateway {
         }
         let project: Project
         if let name = item.project {
-            project = try await repository.project(name, organization: caller.organization.id)
+            project = try await core.repository.project(name, organization: caller.organization.id)
         } else {
-            project = try await systemProject(caller.organization)
+            project = try await core.systemProject(caller.organization)
         }
         // A project's changes pass the ontology like any other; the organization's access files have none.
         let outcome = try await project.commit(
@@ -263,9 +265,9 @@ extension Gateway {
             basedOn: base,
             metadata: meta,
             audit: hook,
-            check: item.project == nil ? nil : ontologyCheck()
+            check: item.project == nil ? nil : core.ontology.commitCheck()
         )
-        if let name = item.project { publish(caller, project: name, action: item.action, outcome: outcome) }
+        if let name = item.project { core.publish(caller, project: name, action: item.action, outcome: outcome) }
         return outcome.commit?.hex ?? outcome.head.hex
     }
 
@@ -280,10 +282,10 @@ extension Gateway {
 
     func loadApproval(_ caller: Caller, id: String) async throws -> PendingApproval {
         guard id.count == 16, id.allSatisfy(\.isHexDigit),
-            let (item, _) = try await workflowRecord(
+            let (item, _) = try await core.workflowRecord(
                 PendingApproval.self,
                 Workflow.approval(id),
-                in: try await workflowProject(caller.organization)
+                in: try await core.workflowProject(caller.organization)
             )
         else { throw CairnError(.notFound, "no approval request '\(id)'", details: ["approval": id]) }
         return item
@@ -299,14 +301,14 @@ extension Gateway {
     ) async throws -> PendingApproval {
         let path = Workflow.approval(id)
         let target = AccessTarget.organization
-        return try await updateWorkflow(
+        return try await core.updateWorkflow(
             caller,
             action: action,
             decision: decision,
             target: target,
             detail: detail.merging(["approval": id]) { a, _ in a }
         ) { workflow, _ in
-            guard var item = try await workflowRecord(PendingApproval.self, path, in: workflow)?.0 else {
+            guard var item = try await core.workflowRecord(PendingApproval.self, path, in: workflow)?.0 else {
                 throw CairnError(.notFound, "no approval request '\(id)'", details: ["approval": id])
             }
             try change(&item)

@@ -1,7 +1,7 @@
 import CairnCore
 @_spi(StoreWrites) import CairnStore
 
-extension Gateway {
+extension HistoryArea {
     /// Merges branch `source` into `target` directly. A protected target takes merges only
     /// through an approved merge request (`mergeMergeRequest`).
     public func merge(
@@ -11,14 +11,14 @@ extension Gateway {
         into target: String,
         resolutions: [String: [String: MergeResolution]] = [:]
     ) async throws -> MergeOutcome {
-        let (project, decision) = try await open(caller, name, .write, branch: target, action: "branch.merge")
-        if try await protection(project).rule(for: target) != nil {
+        let (project, decision) = try await core.open(caller, name, .write, branch: target, action: "branch.merge")
+        if try await core.protection(project).rule(for: target) != nil {
             let error = CairnError(
                 .branchProtected,
                 "'\(target)' is protected: open a merge request from '\(source)' and have it approved",
                 details: ["branch": target, "source": source]
             )
-            await audit(
+            await core.audit(
                 caller,
                 action: "branch.merge",
                 outcome: "refused",
@@ -54,15 +54,15 @@ extension Gateway {
         action: String = "branch.merge",
         detail extra: [String: String] = [:]
     ) async throws -> MergeOutcome {
-        try checkWritable(target)
-        _ = try await authorize(caller, .read, AccessTarget(project: name, branch: source), action: action)
-        var (project, decision) = try await open(caller, name, .write, branch: target, action: action)
+        try core.checkWritable(target)
+        _ = try await core.authorize(caller, .read, AccessTarget(project: name, branch: source), action: action)
+        var (project, decision) = try await core.open(caller, name, .write, branch: target, action: action)
         let plan = try await project.planMerge(source: source, into: target, sourceHead: sourceHead, resolutions: resolutions)
         for edit in plan.edits {
             let path = String(decoding: edit.key, as: UTF8.self)
-            decision = try await authorize(
+            decision = try await core.authorize(
                 caller,
-                Self.authority(forChanging: path, edit.value == nil ? .delete : .write),
+                Gateway.authority(forChanging: path, edit.value == nil ? .delete : .write),
                 AccessTarget(project: name, branch: target, path: path),
                 action: action
             )
@@ -70,7 +70,7 @@ extension Gateway {
         let where_ = AccessTarget(project: name, branch: target)
         let detail = extra.merging(["source": source, "base": plan.base.hex, "theirs": plan.theirs.hex]) { a, _ in a }
         if !plan.conflicts.isEmpty {
-            await audit(
+            await core.audit(
                 caller,
                 action: action,
                 outcome: "conflicts",
@@ -81,18 +81,18 @@ extension Gateway {
             )
             return .conflicts(plan.conflicts, base: plan.base, ours: plan.ours, theirs: plan.theirs)
         }
-        try requireReason(caller)
-        var meta = metadata(caller, default: message)
+        try core.requireReason(caller)
+        var meta = core.metadata(caller, default: message)
         meta.approvals = approvals
-        let outcome = try await change(caller, action: action, decision: decision, target: where_) { [meta, decision] in
+        let outcome = try await core.change(caller, action: action, decision: decision, target: where_) { [meta, decision] in
             try await project.commitMerge(
                 plan,
                 metadata: meta,
-                audit: auditHook(caller, action: action, decision: decision, target: where_, detail: detail),
-                check: ontologyCheck()
+                audit: core.auditHook(caller, action: action, decision: decision, target: where_, detail: detail),
+                check: core.ontology.commitCheck()
             )
         }
-        if case .merged(let out, _) = outcome, out.commit != nil { publish(caller, project: name, action: action, outcome: out) }
+        if case .merged(let out, _) = outcome, out.commit != nil { core.publish(caller, project: name, action: action, outcome: out) }
         return outcome
     }
 }

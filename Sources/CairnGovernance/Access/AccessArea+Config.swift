@@ -6,12 +6,7 @@ import Foundation
 /// Access configuration: roles, grants, members, API keys and the identity provider, stored as
 /// files in the organization's system project and changed only here, with `configure` (or, for
 /// grants on one project, `share` there).
-extension Gateway {
-    static let configEncoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return e
-    }()
+extension AccessArea {
 
     /// Commits configuration files to the system project, audited in the same transaction. When
     /// the organization gates access changes (or shares), the change is queued for approval
@@ -25,11 +20,11 @@ extension Gateway {
         detail: [String: String]? = nil,
         gated: Bool = true
     ) async throws -> CommitOutcome {
-        let system = try await systemProject(caller.organization)
+        let system = try await core.systemProject(caller.organization)
         let target = AccessTarget.organization
         let operation: ApprovalSettings.Operation = decision.authority == .share ? .share : .access
-        if gated, try await policy(caller.organization).config.approvals.gates(operation) {
-            try await enqueue(
+        if gated, try await core.policy(caller.organization).config.approvals.gates(operation) {
+            try await core.review.enqueue(
                 caller,
                 operation: operation,
                 action: action,
@@ -42,18 +37,18 @@ extension Gateway {
                 detail: detail
             )
         }
-        return try await change(caller, action: action, decision: decision, target: target) {
+        return try await core.change(caller, action: action, decision: decision, target: target) {
             try await system.commit(
                 changes,
                 branch: "main",
-                metadata: metadata(caller, default: action),
-                audit: auditHook(caller, action: action, decision: decision, target: target, detail: detail)
+                metadata: core.metadata(caller, default: action),
+                audit: core.auditHook(caller, action: action, decision: decision, target: target, detail: detail)
             )
         }
     }
 
     func encode(_ value: some Encodable) -> [UInt8] {
-        Array((try? Self.configEncoder.encode(value)) ?? Data())
+        Array((try? Gateway.configEncoder.encode(value)) ?? Data())
     }
 
     /// Refuses an access change that would take `configure` on the organization away from the
@@ -84,15 +79,18 @@ extension Gateway {
 
     // MARK: Roles
 
+    /// The organization's roles (needs `read` on the organization), defaults included.
     public func roles(_ caller: Caller) async throws -> [Role] {
-        try await authorize(caller, .read, .organization, action: "access.roles")
-        return try await policy(caller.organization).config.roles.values.sorted { $0.name < $1.name }
+        try await core.authorize(caller, .read, .organization, action: "access.roles")
+        return try await core.policy(caller.organization).config.roles.values.sorted { $0.name < $1.name }
     }
 
+    /// Creates or changes a role; a change is refused if it would take `configure` away from the
+    /// caller making it.
     public func putRole(_ caller: Caller, _ role: Role) async throws -> Role {
         try AccessNames.validate(role.name, noun: "role")
-        let decision = try await authorize(caller, .configure, .organization, action: "access.role.put")
-        let policy = try await policy(caller.organization)
+        let decision = try await core.authorize(caller, .configure, .organization, action: "access.role.put")
+        let policy = try await core.policy(caller.organization)
         var roles = policy.config.roles
         roles[role.name] = role
         try keepOwnConfigure(caller, policy, roles: roles)
@@ -106,10 +104,11 @@ extension Gateway {
         return role
     }
 
+    /// Deletes a role no grant uses.
     public func deleteRole(_ caller: Caller, name: String) async throws {
         try AccessNames.validate(name, noun: "role")
-        let decision = try await authorize(caller, .configure, .organization, action: "access.role.delete")
-        let policy = try await policy(caller.organization)
+        let decision = try await core.authorize(caller, .configure, .organization, action: "access.role.delete")
+        let policy = try await core.policy(caller.organization)
         if let user = policy.config.grants.first(where: { $0.role == name }) {
             throw CairnError(
                 .conflict,
@@ -137,16 +136,17 @@ extension Gateway {
 
     // MARK: Grants
 
+    /// Every grant of the organization (needs `configure`).
     public func grants(_ caller: Caller) async throws -> [Grant] {
-        try await authorize(caller, .configure, .organization, action: "access.grants")
-        return try await policy(caller.organization).config.grants.sorted { $0.id < $1.id }
+        try await core.authorize(caller, .configure, .organization, action: "access.grants")
+        return try await core.policy(caller.organization).config.grants.sorted { $0.id < $1.id }
     }
 
     /// Grants on one project may be made by whoever may `share` it, with roles no wider than
     /// their own there; every other grant needs `configure` on the organization.
     public func putGrant(_ caller: Caller, _ grant: Grant) async throws -> Grant {
         try grant.validate()
-        let policy = try await policy(caller.organization)
+        let policy = try await core.policy(caller.organization)
         guard let role = policy.role(grant.role) else {
             throw CairnError(.notFound, "no role named '\(grant.role)'", details: ["role": grant.role])
         }
@@ -162,11 +162,12 @@ extension Gateway {
         return grant
     }
 
+    /// Deletes a grant, unless it is the one that lets the caller configure access.
     public func deleteGrant(_ caller: Caller, id: String) async throws {
         try AccessNames.validate(id, noun: "grant id")
-        let policy = try await policy(caller.organization)
+        let policy = try await core.policy(caller.organization)
         guard let grant = policy.config.grants.first(where: { $0.id == id }) else {
-            try await authorize(caller, .configure, .organization, action: "access.grant.delete")
+            try await core.authorize(caller, .configure, .organization, action: "access.grant.delete")
             throw CairnError(.notFound, "no grant '\(id)'", details: ["grant": id])
         }
         let decision = try await authorizeGrantChange(
@@ -194,17 +195,18 @@ extension Gateway {
         if let project, policy.decide(caller.principal, .share, AccessTarget(project: project)).allowed,
             !policy.decide(caller.principal, .configure, .organization).allowed
         {
-            let share = try await authorize(caller, .share, AccessTarget(project: project), action: "access.grant.put")
+            let share = try await core.authorize(caller, .share, AccessTarget(project: project), action: "access.grant.put")
             for a in role.authorities.list {
-                try await authorize(caller, a, AccessTarget(project: project), action: "access.grant.put")
+                try await core.authorize(caller, a, AccessTarget(project: project), action: "access.grant.put")
             }
             return share
         }
-        return try await authorize(caller, .configure, .organization, action: "access.grant.put")
+        return try await core.authorize(caller, .configure, .organization, action: "access.grant.put")
     }
 
     // MARK: Members
 
+    /// A subject with a role on the organization itself (a grant on the organization).
     public struct Member: Sendable, Codable, Equatable {
         public let subject: String
         public let roles: [String]
@@ -212,27 +214,33 @@ extension Gateway {
 
     /// Members are the subjects with a role on the organization itself.
     public func members(_ caller: Caller) async throws -> [Member] {
-        try await authorize(caller, .configure, .organization, action: "access.members")
+        try await core.authorize(caller, .configure, .organization, action: "access.members")
         var roles: [String: [String]] = [:]
-        for g in try await policy(caller.organization).config.grants where g.target == .organization && g.effect == .allow && !g.isShadow {
+        for g in try await core.policy(caller.organization).config.grants
+        where g.target == .organization && g.effect == .allow && !g.isShadow {
             roles[g.subject, default: []].append(g.role)
         }
         return roles.keys.sorted().map { Member(subject: $0, roles: roles[$0]!.sorted()) }
     }
 
+    /// The id of the grant that makes a subject a member: derived from the subject, so setting a
+    /// member twice replaces one grant.
     public static func memberGrantID(_ subject: String) -> String {
         "member-" + Hex.encode(Array(SHA256.hash(data: Array(subject.utf8))).prefix(8))
     }
 
+    /// Gives a subject a role on the organization (as a grant, so it is versioned and audited like
+    /// one).
     public func putMember(_ caller: Caller, subject: String, role: String) async throws -> Member {
         _ = try await putGrant(caller, Grant(id: Self.memberGrantID(subject), subject: subject, role: role, target: .organization))
         return Member(subject: subject, roles: [role])
     }
 
+    /// Removes every grant of a subject, unless that would lock the caller out.
     public func deleteMember(_ caller: Caller, subject: String) async throws {
         try Grant.validateSubject(subject)
-        let decision = try await authorize(caller, .configure, .organization, action: "access.member.delete")
-        let policy = try await policy(caller.organization)
+        let decision = try await core.authorize(caller, .configure, .organization, action: "access.member.delete")
+        let policy = try await core.policy(caller.organization)
         let ids = policy.config.grants.filter { $0.subject == subject }.map(\.id)
         guard !ids.isEmpty else { throw CairnError(.notFound, "'\(subject)' is not a member", details: ["subject": subject]) }
         try keepOwnConfigure(caller, policy, grants: policy.config.grants.filter { $0.subject != subject })
@@ -247,12 +255,15 @@ extension Gateway {
 
     // MARK: API keys
 
+    /// A new key: its record, and its token, which is shown this once.
     public struct MintedKey: Sendable, Codable {
         public let key: APIKeyRecord
         /// Shown once: only its hash is kept.
         public let token: String
     }
 
+    /// Mints an API key for a subject, optionally narrowed to a project and a path glob and given
+    /// an expiry; never gated, since its token is shown only now.
     public func mintKey(
         _ caller: Caller,
         kind: APIKeyRecord.Kind,
@@ -263,8 +274,8 @@ extension Gateway {
         expiresAt: String? = nil,
         description: String? = nil
     ) async throws -> MintedKey {
-        let decision = try await authorize(caller, .configure, .organization, action: "access.key.mint")
-        let policy = try await policy(caller.organization)
+        let decision = try await core.authorize(caller, .configure, .organization, action: "access.key.mint")
+        let policy = try await core.policy(caller.organization)
         guard policy.role(role) != nil else { throw CairnError(.notFound, "no role named '\(role)'", details: ["role": role]) }
         if let expiresAt, Clock.parseRFC3339(expiresAt) == nil {
             throw CairnError(.invalidArgument, "expiresAt must be an RFC 3339 time", details: ["expiresAt": expiresAt])
@@ -300,16 +311,18 @@ extension Gateway {
         return MintedKey(key: record.redacted, token: token)
     }
 
+    /// The organization's key records (hashes, never secrets).
     public func keys(_ caller: Caller) async throws -> [APIKeyRecord] {
-        try await authorize(caller, .configure, .organization, action: "access.keys")
-        return try await policy(caller.organization).config.keys.values.map(\.redacted).sorted {
+        try await core.authorize(caller, .configure, .organization, action: "access.keys")
+        return try await core.policy(caller.organization).config.keys.values.map(\.redacted).sorted {
             $0.createdAt < $1.createdAt || ($0.createdAt == $1.createdAt && $0.id < $1.id)
         }
     }
 
+    /// Revokes a key at once: the next call made with it is refused, on every transport.
     public func revokeKey(_ caller: Caller, id: String) async throws -> APIKeyRecord {
-        let decision = try await authorize(caller, .configure, .organization, action: "access.key.revoke")
-        guard var record = try await policy(caller.organization).config.keys[id] else {
+        let decision = try await core.authorize(caller, .configure, .organization, action: "access.key.revoke")
+        guard var record = try await core.policy(caller.organization).config.keys[id] else {
             throw CairnError(.notFound, "no API key '\(id)'", details: ["key": id])
         }
         if record.revokedAt == nil { record.revokedAt = Clock.rfc3339(Clock.nowMillis()) }
@@ -326,14 +339,17 @@ extension Gateway {
 
     // MARK: Identity provider
 
+    /// The organization's identity provider settings, if OIDC is set up.
     public func identity(_ caller: Caller) async throws -> IdentitySettings? {
-        try await authorize(caller, .configure, .organization, action: "access.identity")
-        return try await policy(caller.organization).config.identity
+        try await core.authorize(caller, .configure, .organization, action: "access.identity")
+        return try await core.policy(caller.organization).config.identity
     }
 
+    /// Sets the identity provider whose tokens the organization accepts; validated before it is
+    /// stored.
     public func putIdentity(_ caller: Caller, _ settings: IdentitySettings) async throws -> IdentitySettings {
         try settings.validate()
-        let decision = try await authorize(caller, .configure, .organization, action: "access.identity.put")
+        let decision = try await core.authorize(caller, .configure, .organization, action: "access.identity.put")
         _ = try await configure(
             caller,
             action: "access.identity.put",
@@ -346,14 +362,17 @@ extension Gateway {
 
     // MARK: Approval settings
 
+    /// Which operations wait in the approval queue.
     public func approvalSettings(_ caller: Caller) async throws -> ApprovalSettings {
-        try await authorize(caller, .read, .organization, action: "access.approvals")
-        return try await policy(caller.organization).config.approvals
+        try await core.authorize(caller, .read, .organization, action: "access.approvals")
+        return try await core.policy(caller.organization).config.approvals
     }
 
+    /// Sets which operations wait in the approval queue and how many approvals each needs; as an
+    /// access change, it is itself queued when the organization gates access.
     public func putApprovalSettings(_ caller: Caller, _ settings: ApprovalSettings) async throws -> ApprovalSettings {
         guard (1...20).contains(settings.requiredApprovals) else { throw CairnError(.invalidArgument, "requiredApprovals must be 1 to 20") }
-        let decision = try await authorize(caller, .configure, .organization, action: "access.approvals.put")
+        let decision = try await core.authorize(caller, .configure, .organization, action: "access.approvals.put")
         _ = try await configure(
             caller,
             action: "access.approvals.put",
@@ -374,11 +393,14 @@ extension Gateway {
 
     // MARK: Point-in-time access and decisions
 
-    func policy(_ org: OrganizationRecord, atMillis: Millis?) async throws -> Policy {
-        if let atMillis { return try await policy(org, atMillis: atMillis) }
-        return try await policy(org)
+    /// The policy at a time, or now.
+    func policy(_ org: OrganizationRecord, at atMillis: Millis?) async throws -> Policy {
+        if let atMillis { return try await core.policy(org, atMillis: atMillis) }
+        return try await core.policy(org)
     }
 
+    /// Roles and grants as they were at a time, with the configuration commit: who could do what
+    /// then.
     public struct AccessSnapshot: Sendable, Codable {
         public let configCommit: ObjectID
         public let time: String
@@ -387,9 +409,9 @@ extension Gateway {
     }
 
     /// The access configuration as it was at `timeMillis` (now when nil).
-    public func access(_ caller: Caller, atMillis: Millis?) async throws -> AccessSnapshot {
-        try await authorize(caller, .configure, .organization, action: "access.snapshot")
-        let policy = try await policy(caller.organization, atMillis: atMillis)
+    public func snapshot(_ caller: Caller, atMillis: Millis?) async throws -> AccessSnapshot {
+        try await core.authorize(caller, .configure, .organization, action: "access.snapshot")
+        let policy = try await policy(caller.organization, at: atMillis)
         return AccessSnapshot(
             configCommit: policy.config.commit,
             time: Clock.rfc3339(atMillis ?? Clock.nowMillis()),
@@ -410,9 +432,9 @@ extension Gateway {
     ) async throws -> Decision {
         try Grant.validateSubject(subject)
         if subject != caller.principal.subject {
-            try await authorize(caller, .configure, .organization, action: "access.evaluate")
+            try await core.authorize(caller, .configure, .organization, action: "access.evaluate")
         }
-        let policy = try await policy(caller.organization, atMillis: atMillis)
+        let policy = try await policy(caller.organization, at: atMillis)
         if subject == caller.principal.subject && groups.isEmpty {
             return policy.decide(caller.principal, authority, target)
         }

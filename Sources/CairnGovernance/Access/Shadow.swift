@@ -24,6 +24,8 @@ extension Gateway {
         )
     }
 
+    /// A decision a shadow grant would change: who, what, where, and both outcomes, so a rule can
+    /// be tried on real traffic before it binds.
     public struct ShadowDifference: Sendable, Codable, Equatable {
         public let seq: Int64
         public let time: String
@@ -39,6 +41,7 @@ extension Gateway {
         public let shadowRule: String
     }
 
+    /// The decisions shadow grants would have changed, for deciding whether to make them real.
     public struct ShadowReport: Sendable, Codable {
         /// The shadow grants in the configuration now.
         public let shadowGrants: [Grant]
@@ -47,17 +50,19 @@ extension Gateway {
         public let byRule: [String: Int]
         public let next: String?
     }
+}
 
+extension AccessArea {
     /// The requests where enforced and shadow rules decided differently, oldest first.
     public func shadowReport(
         _ caller: Caller,
         sinceMillis: Millis? = nil,
         limit: Int = 100,
         cursor: String? = nil
-    ) async throws -> ShadowReport {
-        try await authorize(caller, .configure, .organization, action: "access.shadow.report")
+    ) async throws -> Gateway.ShadowReport {
+        try await core.authorize(caller, .configure, .organization, action: "access.shadow.report")
         let page = try await AuditLog.query(
-            storage,
+            core.storage,
             organization: caller.organization.id,
             AuditQuery(action: "access.shadow", sinceMillis: sinceMillis),
             limit: limit,
@@ -66,7 +71,7 @@ extension Gateway {
         let differences = page.entries.map { item in
             let r = item.record
             let d = r.detail ?? [:]
-            return ShadowDifference(
+            return Gateway.ShadowDifference(
                 seq: item.seq,
                 time: r.time,
                 subject: r.actor,
@@ -83,7 +88,7 @@ extension Gateway {
         }
         var byRule: [String: Int] = [:]
         for d in differences { byRule[d.shadowRule, default: 0] += 1 }
-        let grants = try await policy(caller.organization).config.grants.filter(\.isShadow).sorted { $0.id < $1.id }
-        return ShadowReport(shadowGrants: grants, differences: differences, byRule: byRule, next: page.next)
+        let grants = try await core.policy(caller.organization).config.grants.filter(\.isShadow).sorted { $0.id < $1.id }
+        return Gateway.ShadowReport(shadowGrants: grants, differences: differences, byRule: byRule, next: page.next)
     }
 }

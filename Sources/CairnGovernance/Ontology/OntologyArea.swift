@@ -32,9 +32,21 @@ final class ReportBox: Sendable {
     let value = Mutex<MigrationReport?>(nil)
 }
 
-/// The ontology on the write path (DESIGN.md §4, "validate"): every change to a project with an
-/// ontology is checked against the ontology of the tree it produces before it is committed.
-extension Gateway {
+/// The ontology area: the "validate" step of the write path (DESIGN.md §4), where every change to
+/// a project with an ontology is checked against the ontology of the tree it produces before it
+/// is committed, and the ontology's own API (set, check, violations). It keeps the compiled
+/// ontologies; setting one goes down the core's write path like any other change.
+public struct OntologyArea: Sendable {
+    /// The Gateway whose core this area calls.
+    let core: Gateway
+
+    /// Compiled ontologies by the hash of their file: compiled once, whichever project shares it.
+    final class Caches: Sendable {
+        let compiled = Mutex<[String: CompiledOntology]>([:])
+    }
+
+    var caches: Caches { core.ontologyCaches }
+
     static let migrationRecord = ".cairn/ontology-migration.json"
 
     /// Files Cairn derives and keeps itself: no one writes them directly.
@@ -44,11 +56,11 @@ extension Gateway {
 
     /// Compiled once per content: keyed by the file's blob id, so a write that finds the
     /// ontology unchanged needs no read of it.
-    func compiledOntology(_ bytes: [UInt8]) throws(CairnError) -> CompiledOntology {
+    func compiled(_ bytes: [UInt8]) throws(CairnError) -> CompiledOntology {
         let key = ObjectID.hash(kind: ObjectKind.blob.rawValue, payload: bytes).hex
-        if let known = ontologies.withLock({ $0[key] }) { return known }
+        if let known = caches.compiled.withLock({ $0[key] }) { return known }
         let compiled = try CompiledOntology.parse(bytes)
-        ontologies.withLock {
+        caches.compiled.withLock {
             if $0.count > 64 { $0.removeAll() }
             $0[key] = compiled
         }
@@ -58,7 +70,7 @@ extension Gateway {
     /// The check every change to a user project passes. Without an ontology it checks nothing;
     /// a change of the ontology validates the whole tree (a migration); any other change only
     /// what it touches and what links to that.
-    func ontologyCheck(acceptViolations: Bool = false, report: ReportBox? = nil) -> CommitCheck {
+    func commitCheck(acceptViolations: Bool = false, report: ReportBox? = nil) -> CommitCheck {
         { [self] staged in
             let migrating = staged.changes[Ontology.path] != nil
             guard let blob = try await staged.blob(Ontology.path) else {
@@ -71,10 +83,10 @@ extension Gateway {
                 return CheckResult(reads: [Ontology.path], writes: writes)
             }
             let ontology: CompiledOntology
-            if let known = ontologies.withLock({ $0[blob.hex] }) {
+            if let known = caches.compiled.withLock({ $0[blob.hex] }) {
                 ontology = known
             } else {
-                ontology = try compiledOntology(try await staged.read(Ontology.path) ?? [])
+                ontology = try compiled(try await staged.read(Ontology.path) ?? [])
             }
             let outcome =
                 migrating
@@ -111,7 +123,7 @@ extension Gateway {
     }
 
     /// Refuses direct writes to the files Cairn derives. A glob delete may match them; the
-    /// ontology check then keeps them (see `ontologyCheck`), so `rm '**'` still works.
+    /// ontology check then keeps them (see `commitCheck`), so `rm '**'` still works.
     func refuseDerived(_ changes: [FileChange]) throws {
         for change in changes {
             let path: String =
@@ -133,16 +145,16 @@ extension Gateway {
     /// Sets a project's ontology on a branch: validated itself, then against every existing
     /// entity. Violations refuse it unless `acceptViolations`, in which case they are recorded
     /// with the change (`.cairn/ontology-migration.json`) and returned.
-    public func putOntology(
+    public func put(
         _ caller: Caller,
         project name: String,
         ontology bytes: [UInt8],
         branch: String = "main",
         acceptViolations: Bool = false
     ) async throws -> (CommitOutcome, MigrationReport) {
-        _ = try compiledOntology(bytes)
+        _ = try compiled(bytes)
         let box = ReportBox()
-        let outcome = try await commit(
+        let outcome = try await core.commit(
             caller,
             project: name,
             changes: [.write(path: Ontology.path, content: bytes)],
@@ -157,14 +169,14 @@ extension Gateway {
     }
 
     /// What setting this ontology would do, without doing it.
-    public func checkOntology(
+    public func check(
         _ caller: Caller,
         project name: String,
         ontology bytes: [UInt8],
         at ref: String = "main"
     ) async throws -> MigrationReport {
-        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), action: "ontology.check")
-        let ontology = try compiledOntology(bytes)
+        let (project, _) = try await core.open(caller, name, .read, branch: Gateway.branch(of: ref), action: "ontology.check")
+        let ontology = try compiled(bytes)
         let staged = try await project.stage(at: ref, changes: [Ontology.path: .some(bytes)])
         let outcome = try await OntologyValidation.full(staged, ontology: ontology, derive: true)
         return MigrationReport(
@@ -184,14 +196,19 @@ extension Gateway {
         after: String? = nil
     ) async throws -> ViolationReport {
         guard (1...100_000).contains(limit) else { throw CairnError(.invalidArgument, "limit must be 1 to 100000") }
-        let (project, _) = try await open(caller, name, .read, branch: Self.branch(of: ref), action: "ontology.violations")
+        let (project, _) = try await core.open(caller, name, .read, branch: Gateway.branch(of: ref), action: "ontology.violations")
         let staged = try await project.stage(at: ref)
         guard let bytes = try await staged.read(Ontology.path) else {
             return ViolationReport(commit: staged.head.hex, entities: 0, violations: [], byConstraint: [:], next: nil)
         }
-        let outcome = try await OntologyValidation.full(staged, ontology: try compiledOntology(bytes), derive: false)
+        let outcome = try await OntologyValidation.full(staged, ontology: try compiled(bytes), derive: false)
         let visible = Set(
-            try await readable(caller, project: name, branch: Self.branch(of: ref), paths: Array(Set(outcome.violations.map(\.path))))
+            try await core.readable(
+                caller,
+                project: name,
+                branch: Gateway.branch(of: ref),
+                paths: Array(Set(outcome.violations.map(\.path)))
+            )
         )
         let all = outcome.violations.filter { visible.contains($0.path) && (after == nil || $0.path > after!) }
             .sorted { ($0.path, $0.constraint, $0.pointer) < ($1.path, $1.constraint, $1.pointer) }
@@ -215,4 +232,9 @@ extension Gateway {
             next: next
         )
     }
+}
+
+extension Gateway {
+    /// The ontology: its check on every write, and its own API (see `OntologyArea`).
+    public var ontology: OntologyArea { OntologyArea(core: self) }
 }

@@ -3,7 +3,7 @@ import CairnCore
 import Foundation
 
 /// Branch protection on the write path: what a write to a protected branch becomes.
-extension Gateway {
+extension ReviewArea {
     /// What the protection of `branch` makes of a change by this caller; a refusal is audited.
     func writePolicy(
         _ caller: Caller,
@@ -12,9 +12,9 @@ extension Gateway {
         decision: Decision,
         action: String
     ) async throws -> ProtectionConfig.WritePolicy {
-        let policy = try await protection(project).writePolicy(for: branch, kind: caller.principal.kind)
+        let policy = try await core.protection(project).writePolicy(for: branch, kind: caller.principal.kind)
         if policy == .reject {
-            await audit(
+            await core.audit(
                 caller,
                 action: action,
                 outcome: "refused",
@@ -43,12 +43,12 @@ extension Gateway {
         let stamp = Clock.rfc3339(Clock.nowMillis()).filter(\.isNumber).prefix(14)
         let proposal = "proposals/\(stamp)-\(Hex.encode((0..<4).map { _ in UInt8.random(in: 0...255) }))"
         let where_ = AccessTarget(project: name, branch: proposal)
-        _ = try await change(caller, action: "branch.create", decision: decision, target: where_) {
+        _ = try await core.change(caller, action: "branch.create", decision: decision, target: where_) {
             try await project.createBranch(
                 proposal,
                 from: basedOn?.hex ?? branch,
                 principal: caller.principal.subject,
-                audit: auditHook(
+                audit: core.auditHook(
                     caller,
                     action: "branch.create",
                     decision: decision,
@@ -59,13 +59,13 @@ extension Gateway {
         }
         var outcome: CommitOutcome
         do {
-            outcome = try await change(caller, action: action, decision: decision, target: where_) {
+            outcome = try await core.change(caller, action: action, decision: decision, target: where_) {
                 try await project.commit(
                     changes,
                     branch: proposal,
-                    metadata: metadata(caller, default: action),
-                    audit: auditHook(caller, action: action, decision: decision, target: where_, detail: ["proposedFor": branch]),
-                    check: ontologyCheck(),
+                    metadata: core.metadata(caller, default: action),
+                    audit: core.auditHook(caller, action: action, decision: decision, target: where_, detail: ["proposedFor": branch]),
+                    check: core.ontology.commitCheck(),
                     companion: caller.call?.record
                 )
             }
@@ -74,7 +74,7 @@ extension Gateway {
             try? await project.deleteBranch(
                 proposal,
                 principal: caller.principal.subject,
-                audit: auditHook(
+                audit: core.auditHook(
                     caller,
                     action: "branch.delete",
                     decision: decision,
@@ -103,7 +103,7 @@ extension Gateway {
             try? await project.deleteBranch(
                 proposal,
                 principal: caller.principal.subject,
-                audit: auditHook(
+                audit: core.auditHook(
                     caller,
                     action: "branch.delete",
                     decision: decision,
@@ -113,7 +113,7 @@ extension Gateway {
             )
             throw error
         }
-        publish(caller, project: name, action: action, outcome: outcome)
+        core.publish(caller, project: name, action: action, outcome: outcome)
         outcome.mergeRequest = request.request.number
         return outcome
     }

@@ -5,10 +5,12 @@ import Foundation
 
 /// Merge requests: how work on a branch reaches a protected one (DESIGN.md §5). Every step is
 /// authorized here, recorded as a commit of the workflow project with its audit record, and
-/// announced on the target project's feed.
-extension Gateway {
+/// announced on the target project's core.feed.
+extension ReviewArea {
     // MARK: Opening
 
+    /// Opens a merge request from a source branch into a target (needs `read` on the source and
+    /// `write` on the target).
     public func openMergeRequest(
         _ caller: Caller,
         project name: String,
@@ -47,17 +49,17 @@ extension Gateway {
         guard source != target else {
             throw CairnError(.invalidArgument, "source and target are the same branch", details: ["branch": source])
         }
-        try checkWritable(target)
+        try core.checkWritable(target)
         // A request the Gateway opens for a write to a protected branch needs no authority the
         // write did not: its source is the proposal the write itself just made.
         if origin != "write" {
-            _ = try await authorize(caller, .read, AccessTarget(project: name, branch: source), action: "merge_request.open")
+            _ = try await core.authorize(caller, .read, AccessTarget(project: name, branch: source), action: "merge_request.open")
         }
-        let (project, decision) = try await open(caller, name, .write, branch: target, action: "merge_request.open")
+        let (project, decision) = try await core.open(caller, name, .write, branch: target, action: "merge_request.open")
         _ = try await project.resolve(source)
         _ = try await project.resolve(target)
         let now = Clock.rfc3339(Clock.nowMillis())
-        let (request, _) = try await updateWorkflow(
+        let (request, _) = try await core.updateWorkflow(
             caller,
             action: "merge_request.open",
             decision: decision,
@@ -66,7 +68,7 @@ extension Gateway {
         ) { workflow, head in
             let counter = Workflow.counter(name)
             var number = 1
-            if let (next, _) = try await workflowRecord(Int.self, counter, in: workflow) { number = next }
+            if let (next, _) = try await core.workflowRecord(Int.self, counter, in: workflow) { number = next }
             let request = MergeRequest(
                 number: number,
                 project: name,
@@ -95,19 +97,22 @@ extension Gateway {
                 ], request
             )
         }
-        announce(caller, project: name, branch: target, action: "merge_request.opened", mergeRequest: request.number)
+        core.announce(caller, project: name, branch: target, action: "merge_request.opened", mergeRequest: request.number)
         return try await view(request, in: project)
     }
 
     // MARK: Reading
 
+    /// One merge request with its standing: approvals at the current source head, voided ones,
+    /// unresolved conflicts.
     public func mergeRequest(_ caller: Caller, project name: String, number: Int) async throws -> MergeRequestView {
-        let (project, _) = try await open(caller, name, .read, action: "merge_request.read")
+        let (project, _) = try await core.open(caller, name, .read, action: "merge_request.read")
         let request = try await loadMergeRequest(caller, project: name, number: number).0
-        try await authorize(caller, .read, AccessTarget(project: name, branch: request.source), action: "merge_request.read")
+        try await core.authorize(caller, .read, AccessTarget(project: name, branch: request.source), action: "merge_request.read")
         return try await view(request, in: project)
     }
 
+    /// A page of merge requests.
     public struct MergeRequestPage: Sendable, Codable {
         public let mergeRequests: [MergeRequestView]
         public let next: String?
@@ -121,10 +126,15 @@ extension Gateway {
         limit: Int = 50,
         cursor: String? = nil
     ) async throws -> MergeRequestPage {
-        let (project, _) = try await open(caller, name, .read, action: "merge_request.list")
+        let (project, _) = try await core.open(caller, name, .read, action: "merge_request.list")
         guard (1...500).contains(limit) else { throw CairnError(.invalidArgument, "limit must be 1 to 500") }
-        let policy = try await policy(for: caller)
-        let (out, next) = try await workflowPage(caller.organization, prefix: Workflow.mergeRequests(name), limit: limit, cursor: cursor) {
+        let policy = try await core.policy(for: caller)
+        let (out, next) = try await core.workflowPage(
+            caller.organization,
+            prefix: Workflow.mergeRequests(name),
+            limit: limit,
+            cursor: cursor
+        ) {
             (request: MergeRequest) -> MergeRequestView? in
             if let state, request.state != state { return nil }
             guard policy.decide(caller.principal, .read, AccessTarget(project: name, branch: request.source)).allowed else { return nil }
@@ -141,12 +151,12 @@ extension Gateway {
         limit: Int = 1000,
         cursor: String? = nil
     ) async throws -> MergeRequestDiff {
-        let (project, _) = try await open(caller, name, .read, action: "merge_request.diff")
+        let (project, _) = try await core.open(caller, name, .read, action: "merge_request.diff")
         let request = try await loadMergeRequest(caller, project: name, number: number).0
-        try await authorize(caller, .read, AccessTarget(project: name, branch: request.source), action: "merge_request.diff")
+        try await core.authorize(caller, .read, AccessTarget(project: name, branch: request.source), action: "merge_request.diff")
         let (from, to) = try await reviewedRange(request, in: project)
         let result = try await project.diff(from: from.hex, to: to.hex, limit: limit, after: cursor)
-        let visible = Set(try await readable(caller, project: name, branch: request.source, paths: result.files.map(\.path)))
+        let visible = Set(try await core.readable(caller, project: name, branch: request.source, paths: result.files.map(\.path)))
         let entities = result.files.filter { visible.contains($0.path) }.map { file in
             let pointers = file.json?.map(\.pointer)
             let moved = file.change == .modified && (pointers?.contains { $0 == "/geometry" || $0.hasPrefix("/geometry/") } ?? false)
@@ -163,6 +173,7 @@ extension Gateway {
 
     // MARK: Review
 
+    /// Adds a comment to a request (needs `read`).
     public func comment(
         _ caller: Caller,
         project name: String,
@@ -174,8 +185,8 @@ extension Gateway {
         guard !text.isEmpty, text.utf8.count <= 65536 else {
             throw CairnError(.invalidArgument, "a comment needs 1 byte to 64 KiB of text")
         }
-        if let path { try checkPath(path) }
-        let (project, decision) = try await open(caller, name, .read, action: "merge_request.comment")
+        if let path { try core.checkPath(path) }
+        let (project, decision) = try await core.open(caller, name, .read, action: "merge_request.comment")
         let view = try await mutate(
             caller,
             project: name,
@@ -190,7 +201,7 @@ extension Gateway {
                 MergeRequest.Comment(author: caller.principal.subject, body: text, path: path, time: Clock.rfc3339(Clock.nowMillis()))
             )
         }
-        announce(caller, project: name, branch: view.request.target, action: "merge_request.commented", mergeRequest: number)
+        core.announce(caller, project: name, branch: view.request.target, action: "merge_request.commented", mergeRequest: number)
         return view
     }
 
@@ -208,10 +219,10 @@ extension Gateway {
             throw CairnError(.invalidArgument, "a review needs a rationale (1 byte to 64 KiB)")
         }
         let (request0, _) = try await loadMergeRequest(caller, project: name, number: number, authorizing: false)
-        let (project, decision) = try await open(caller, name, .approve, branch: request0.target, action: "merge_request.review")
+        let (project, decision) = try await core.open(caller, name, .approve, branch: request0.target, action: "merge_request.review")
         guard request0.state == .open else { throw Self.notOpen(request0) }
         if verdict == .approve && caller.principal.kind == .agent {
-            await audit(
+            await core.audit(
                 caller,
                 action: "merge_request.review",
                 outcome: "denied",
@@ -231,7 +242,7 @@ extension Gateway {
         if authors.contains(caller.principal.subject)
             || (verdict == .approve && request0.author == caller.principal.subject && request0.origin == nil && authors.isEmpty)
         {
-            await audit(
+            await core.audit(
                 caller,
                 action: "merge_request.review",
                 outcome: "denied",
@@ -280,7 +291,7 @@ extension Gateway {
             }
         }
         trackApprovals(caller.organization, view.request, live: view.request.state == .open && view.approvals > 0)
-        announce(
+        core.announce(
             caller,
             project: name,
             branch: view.request.target,
@@ -295,7 +306,7 @@ extension Gateway {
     public func closeMergeRequest(_ caller: Caller, project name: String, number: Int) async throws -> MergeRequestView {
         let (request0, _) = try await loadMergeRequest(caller, project: name, number: number, authorizing: false)
         let authority: Authority = request0.author == caller.principal.subject ? .read : .approve
-        let (project, decision) = try await open(caller, name, authority, branch: request0.target, action: "merge_request.close")
+        let (project, decision) = try await core.open(caller, name, authority, branch: request0.target, action: "merge_request.close")
         let view = try await mutate(
             caller,
             project: name,
@@ -310,12 +321,14 @@ extension Gateway {
             request.closedBy = caller.principal.subject
         }
         trackApprovals(caller.organization, view.request, live: false)
-        announce(caller, project: name, branch: view.request.target, action: "merge_request.closed", mergeRequest: number)
+        core.announce(caller, project: name, branch: view.request.target, action: "merge_request.closed", mergeRequest: number)
         return view
     }
 
     // MARK: Merging
 
+    /// What merging a request did: merged with the commit, or stopped on conflicts kept with the
+    /// request.
     public enum MergeRequestResult: Sendable {
         case merged(MergeRequestView, CommitOutcome)
         /// The attempt's hunks, kept with the request; settle them with `resolutions`.
@@ -332,7 +345,7 @@ extension Gateway {
         resolutions: [String: [String: MergeResolution]] = [:]
     ) async throws -> MergeRequestResult {
         let (request, _) = try await loadMergeRequest(caller, project: name, number: number, authorizing: false)
-        let (project, decision) = try await open(caller, name, .write, branch: request.target, action: "merge_request.merge")
+        let (project, decision) = try await core.open(caller, name, .write, branch: request.target, action: "merge_request.merge")
         guard request.state == .open else { throw Self.notOpen(request) }
         let current = try await view(request, in: project)
         let target = AccessTarget(project: name, branch: request.target)
@@ -349,7 +362,7 @@ extension Gateway {
                 "merge request !\(number) cannot merge yet: \(why)",
                 details: ["mergeRequest": String(number)]
             )
-            await audit(
+            await core.audit(
                 caller,
                 action: "merge_request.merge",
                 outcome: "refused",
@@ -366,7 +379,7 @@ extension Gateway {
             throw CairnError(.unknownRef, "the source branch '\(request.source)' no longer exists", details: ["branch": request.source])
         }
         let approvals = request.currentReviews(head: sourceHead.hex).filter { $0.verdict == .approve }.compactMap { ObjectID(hex: $0.id) }
-        let outcome = try await performMerge(
+        let outcome = try await core.history.performMerge(
             caller,
             project: name,
             source: request.source,
@@ -419,7 +432,7 @@ extension Gateway {
                 r.mergedHead = sourceHead.hex
             }
             trackApprovals(caller.organization, view.request, live: false)
-            announce(
+            core.announce(
                 caller,
                 project: name,
                 branch: request.target,
@@ -448,19 +461,19 @@ extension Gateway {
         authorizing: Bool = true
     ) async throws -> (MergeRequest, ObjectID) {
         if authorizing {
-            _ = try await open(caller, name, .read, action: "merge_request.read")
+            _ = try await core.open(caller, name, .read, action: "merge_request.read")
         } else {
-            _ = try await project(caller, name)
+            _ = try await core.project(caller, name)
         }
         guard number > 0,
-            let found = try await workflowRecord(
+            let found = try await core.workflowRecord(
                 MergeRequest.self,
                 Workflow.mergeRequest(name, number),
-                in: try await workflowProject(caller.organization)
+                in: try await core.workflowProject(caller.organization)
             )
         else {
             // Answered alike whether the caller may not read the project or it has no such request.
-            if !authorizing { _ = try await authorize(caller, .read, AccessTarget(project: name), action: "merge_request.read") }
+            if !authorizing { _ = try await core.authorize(caller, .read, AccessTarget(project: name), action: "merge_request.read") }
             throw CairnError(.notFound, "no merge request !\(number) in '\(name)'", details: ["mergeRequest": String(number)])
         }
         return found
@@ -478,14 +491,14 @@ extension Gateway {
         _ change: @escaping (inout MergeRequest) throws -> Void
     ) async throws -> MergeRequestView {
         let path = Workflow.mergeRequest(name, number)
-        let (request, _) = try await updateWorkflow(
+        let (request, _) = try await core.updateWorkflow(
             caller,
             action: action,
             decision: decision,
             target: AccessTarget(project: name),
             detail: detail.merging(["mergeRequest": String(number)]) { a, _ in a }
         ) { workflow, head in
-            guard var request = try await workflowRecord(MergeRequest.self, path, in: workflow)?.0 else {
+            guard var request = try await core.workflowRecord(MergeRequest.self, path, in: workflow)?.0 else {
                 throw CairnError(.notFound, "no merge request !\(number) in '\(name)'", details: ["mergeRequest": String(number)])
             }
             try change(&request)
@@ -522,7 +535,7 @@ extension Gateway {
                 authors = try await project.divergence(head, from: targetHead).aheadAuthors
             }
         }
-        let required = try await protection(project).rule(for: request.target)?.requiredApprovals ?? 0
+        let required = try await core.protection(project).rule(for: request.target)?.requiredApprovals ?? 0
         let current = request.currentReviews(head: sourceHead ?? "")
         let approvals = current.filter { $0.verdict == .approve && !authors.contains($0.reviewer) }.count
         let changesRequested = current.contains { $0.verdict == .requestChanges }
@@ -550,35 +563,28 @@ extension Gateway {
             unresolved: unresolved
         )
     }
-
-    /// Refuses writes to archived branches, which are read-only.
-    func checkWritable(_ branch: String) throws {
-        if Project.isArchived(branch) {
-            throw CairnError(.branchArchived, "branch '\(branch)' is archived and read-only", details: ["branch": branch])
-        }
-    }
 }
 
 /// Announcing approvals a new source commit voids: the view already shows them as voided;
 /// this tells a reviewer watching the feed that their sign-off no longer stands.
-extension Gateway {
+extension ReviewArea {
     func announceVoidedApprovals(_ caller: Caller, project name: String, branch: String, commit: ObjectID) async {
-        let key = ProjectKey(organization: caller.organization.id, name: name)
+        let key = Gateway.ProjectKey(organization: caller.organization.id, name: name)
         do {
-            if approvedSources.withLock({ $0[key] }) == nil {
+            if caches.approvedSources.withLock({ $0[key] }) == nil {
                 let loaded = try await loadApprovedSources(caller.organization, project: name)
-                approvedSources.withLock { if $0[key] == nil { $0[key] = loaded } }
+                caches.approvedSources.withLock { if $0[key] == nil { $0[key] = loaded } }
             }
         } catch {
-            logger.warning(
+            core.logger.warning(
                 "could not load open merge requests to announce voided approvals",
                 metadata: ["project": "\(name)", "error": "\(error)"]
             )
             return
         }
-        let voided = approvedSources.withLock { $0[key]?.removeValue(forKey: branch) } ?? []
+        let voided = caches.approvedSources.withLock { $0[key]?.removeValue(forKey: branch) } ?? []
         for number in voided.sorted() {
-            announce(
+            core.announce(
                 caller,
                 project: name,
                 branch: branch,
@@ -593,16 +599,16 @@ extension Gateway {
     /// changed a merge request. Read now, not at the next commit, because that commit may be
     /// the one that voids the approval, and it must be known as live until then.
     func refreshApprovedSources(organization: Int64, project: String) async {
-        let key = ProjectKey(organization: organization, name: project)
-        guard approvedSources.withLock({ $0[key] }) != nil else { return }  // not loaded: the first load reads the store
+        let key = Gateway.ProjectKey(organization: organization, name: project)
+        guard caches.approvedSources.withLock({ $0[key] }) != nil else { return }  // not loaded: the first load reads the store
         do {
-            guard let org = try await storage.organization(id: organization) else { return }
+            guard let org = try await core.storage.organization(id: organization) else { return }
             let loaded = try await loadApprovedSources(org, project: project)
-            approvedSources.withLock { $0[key] = loaded }
+            caches.approvedSources.withLock { $0[key] = loaded }
         } catch {
             // Forgotten rather than wrong: the next commit's check reads the store.
-            _ = approvedSources.withLock { $0.removeValue(forKey: key) }
-            logger.warning(
+            _ = caches.approvedSources.withLock { $0.removeValue(forKey: key) }
+            core.logger.warning(
                 "could not reload open merge requests after another server changed one",
                 metadata: ["project": "\(project)", "error": "\(error)"]
             )
@@ -611,8 +617,8 @@ extension Gateway {
 
     /// Records (or forgets) that a request's source holds live approvals.
     func trackApprovals(_ org: OrganizationRecord, _ request: MergeRequest, live: Bool) {
-        let key = ProjectKey(organization: org.id, name: request.project)
-        approvedSources.withLock { all in
+        let key = Gateway.ProjectKey(organization: org.id, name: request.project)
+        caches.approvedSources.withLock { all in
             guard all[key] != nil else { return }  // not loaded yet: the first load reads the store
             if live {
                 all[key]![request.source, default: []].insert(request.number)
@@ -624,8 +630,8 @@ extension Gateway {
 
     private func loadApprovedSources(_ org: OrganizationRecord, project name: String) async throws -> [String: Set<Int>] {
         // No review state yet: nothing to void, and no reason to make the workflow project.
-        guard try await storage.project(organization: org.id, named: Workflow.project) != nil else { return [:] }
-        let workflow = try await workflowProject(org)
+        guard try await core.storage.project(organization: org.id, named: Workflow.project) != nil else { return [:] }
+        let workflow = try await core.workflowProject(org)
         let head = try await workflow.resolve("main").commit
         var out: [String: Set<Int>] = [:]
         var cursor: String?
@@ -636,7 +642,7 @@ extension Gateway {
                 guard let r = try? JSONDecoder().decode(MergeRequest.self, from: Data(bytes)), r.state == .open else { continue }
                 let heads = Set(r.reviews.filter { $0.verdict == .approve }.map(\.commit))
                 // Only approvals at the source's head now can still be voided.
-                guard let project = try? await repository.project(name, organization: org.id),
+                guard let project = try? await core.repository.project(name, organization: org.id),
                     let current = try? await project.resolve(r.source).commit, heads.contains(current.hex)
                 else { continue }
                 out[r.source, default: []].insert(r.number)

@@ -5,7 +5,7 @@ import Synchronization
 /// only compute uses (road sets and their networks, the solves running, the heavy-job slots) and
 /// reaches the world model only through the core: `open` authorizes before anything is read, and
 /// a result written as output goes down the write path like any other change.
-public struct Compute: Sendable {
+public struct ComputeArea: Sendable {
     /// The Gateway whose core this area calls.
     let core: Gateway
 
@@ -27,6 +27,6 @@ public struct Compute: Sendable {
 }
 
 extension Gateway {
-    /// Run and Solve (see `Compute`).
-    public var compute: Compute { Compute(core: self) }
+    /// Run and Solve (see `ComputeArea`).
+    public var compute: ComputeArea { ComputeArea(core: self) }
 }
