@@ -59,6 +59,16 @@ SOLVE_FIELDS = {
 }
 SOLVE_ID = S(pattern="^[A-Za-z0-9._-]{1,64}$")
 schemas = {
+  "OGCLink": obj({"href": S(), "rel": S(), "type": S(), "title": S()}, ["href", "rel"]),
+  "OGCLanding": obj({"title": S(), "description": S(), "links": arr(ref("OGCLink"))}, ["links"]),
+  "OGCConformance": obj({"conformsTo": arr(S())}, ["conformsTo"]),
+  "OGCCollection": obj({"id": S(), "title": S(), "itemType": S(), "crs": arr(S()), "links": arr(ref("OGCLink"))}, ["id", "links"]),
+  "OGCCollections": obj({"links": arr(ref("OGCLink")), "collections": arr(ref("OGCCollection"))}, ["links", "collections"]),
+  "GeoJSONFeature": {"type": "object", "description": "A GeoJSON Feature (RFC 7946): the file as stored, with its path as `id`.",
+                     "properties": {"type": S(const="Feature"), "id": S(), "geometry": {"type": "object"}, "properties": {}, "links": arr(ref("OGCLink"))},
+                     "required": ["type", "geometry"]},
+  "GeoJSONFeatureCollection": obj({"type": S(const="FeatureCollection"), "features": arr(ref("GeoJSONFeature")), "numberReturned": I(),
+                                   "timeStamp": S(), "links": arr(ref("OGCLink"))}, ["type", "features", "links"]),
   "Violation": obj({"constraint": S(), "path": S(), "pointer": S(), "message": S()}, ["constraint", "path", "pointer", "message"]),
   "Error": obj({"error": obj({"code": S(), "message": S(), "details": {"type": "object", "additionalProperties": S()},
                               "violations": arr(ref("Violation"))}, ["code", "message", "details"])}, ["error"]),
@@ -226,6 +236,8 @@ READ = AUTH + (403, 422, 503)
 WRITE = AUTH + (403, 409, 422)
 ORG, PROJ, PATH = p("org", S(pattern="^[a-z0-9][a-z0-9._-]{0,63}$")), p("project", PROJECT_NAME), p("path", FILE_PATH)
 REF = q("ref", REF_S)
+OGC_F = q("f", S(enum=["json", "geojson"]))
+OGC_COLLECTION = p("collection", S(minLength=1, maxLength=200))
 MRN = p("number", I(minimum=1, maximum=99999999))
 RESOLUTIONS = {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"oneOf": [
     obj({"use": S(enum=["ours", "theirs"])}, ["use"]), obj({"value": {}}, ["value"])]}}}
@@ -351,6 +363,25 @@ paths = {
                "description": "Solve an optimization problem (needs `solve`) at `ref` on a local solver, answered in one shape (status, objective, best bound and gap, values, binding constraints, LP duals, the objective's drivers, solve time). `linear`: an LP or MIP from `input` (a .json, .lp or .mps file) or inline `model` (Cairn's JSON form, or LP/MPS text with `format`). `solver` auto (the default) solves a JSON model with integer variables (and facility_location, crew_assignment) with CBC in a worker process, proving optimality, with its progress (incumbent, bound, gap over time) in the result and as `solve.progress` events on the feed; a linear program and LP/MPS text with GLPK (duals, reduced costs); `glpk` or `cbc` choose. `routing`: vehicle routing with capacities, time windows, service times and route durations, from a model with its cost matrix or from Point files (`depots`, `stops`), with costs along `roads` or geodesic; a ruin-and-recreate search, deterministic for `seed` and `iterations`. `facility_location`: which of the `depots` (facilities) serve which `stops` (customers), a MIP. `crew_assignment`: which crew (`depots`, with the minutes of its shift) takes which work order (`stops`, with `minutes` and `priority`), orders that do not fit left by priority, a MIP. With `id` it can be cancelled while it runs; with `output`, the model, the result with its provenance and the solver log are written to `output/<timestamp>/`.",
                "requestBody": body(inp({**SOLVE_FIELDS, "ref": REF_S, "id": SOLVE_ID, "message": S()}, ["kind"])),
                "responses": {**ok(ref("SolveResponse")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/ogc": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "ogcLanding", "description": "OGC API – Features landing page of the project (needs `read`).",
+              "parameters": [OGC_F], "responses": {**ok(ref("OGCLanding")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/ogc/conformance": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "ogcConformance", "description": "The OGC API – Features conformance classes served: Part 1 Core and GeoJSON.",
+              "parameters": [OGC_F], "responses": {**ok(ref("OGCConformance")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/ogc/collections": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "ogcCollections", "description": "The collections at `ref`: the ontology's entity types with a path glob and a geometry, or without an ontology each top-level folder.",
+              "parameters": [OGC_F, REF], "responses": {**ok(ref("OGCCollections")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}": {"parameters": [ORG, PROJ, OGC_COLLECTION],
+      "get": {"operationId": "ogcCollection", "parameters": [OGC_F, REF], "responses": {**ok(ref("OGCCollection")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/items": {"parameters": [ORG, PROJ, OGC_COLLECTION],
+      "get": {"operationId": "ogcItems",
+              "description": "A page of the collection's features at `ref`, in path order, those whose bounding box meets `bbox` (west,south,east,north in degrees, CRS84). Links carry the commit read: following `next` reads the same state, so pages never skip or repeat a feature while others write.",
+              "parameters": [OGC_F, REF, q("bbox", S(pattern="^\\s*-?[0-9.eE+-]+\\s*(,\\s*-?[0-9.eE+-]+\\s*){3}$")), q("limit", I(minimum=1, maximum=10000)), q("cursor")],
+              "responses": {**ok(ref("GeoJSONFeatureCollection"), ctype="application/geo+json"), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/items/{path}": {"parameters": [ORG, PROJ, OGC_COLLECTION, PATH],
+      "get": {"operationId": "ogcItem", "description": "One feature by its id, the file's path.",
+              "parameters": [OGC_F, REF], "responses": {**ok(ref("GeoJSONFeature"), ctype="application/geo+json"), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/solves": {"parameters": [ORG, PROJ],
       "get": {"operationId": "listSolves", "description": "The solves running now in the project (needs `solve`).",
               "responses": {**ok(ref("RunningSolves")), **err(*READ)}}},
@@ -457,13 +488,16 @@ SUMMARIES = {
     "putMember": "Give a subject a role in the organization", "deleteMember": "Remove a member", "listKeys": "List API keys (never their secrets)",
     "mintKey": "Mint an API key (its token is shown once)", "revokeKey": "Revoke an API key", "getIdentity": "The identity provider settings",
     "putIdentity": "Set the identity provider (OIDC)", "accessAt": "Who could do what at a time", "evaluate": "May a subject do an action on a resource",
+    "ogcLanding": "OGC API – Features: the landing page", "ogcConformance": "OGC API – Features: conformance classes",
+    "ogcCollections": "OGC API – Features: the collections", "ogcCollection": "OGC API – Features: one collection",
+    "ogcItems": "OGC API – Features: a page of features", "ogcItem": "OGC API – Features: one feature",
     "audit": "Query the audit log", "auditExport": "Export the audit log as CloudEvents",
 }
 TAGS = [("server", "The server itself: health, readiness, metrics, this document."), ("files", "Files and their contents: read, write, edit, delete, glob, grep."),
         ("history", "Commits, diffs, blame, revert and branches."), ("review", "Merges, merge requests, protection and the approval queue."),
         ("ontology", "The typed world model every write is checked against."), ("compute", "Run (geo-math) and Solve (optimization)."),
         ("agents", "Agent runs: their records, lineage, replay and rollback."), ("access", "Roles, grants, members, API keys, identity, evaluation."),
-        ("audit", "The hash-chained audit log.")]
+        ("audit", "The hash-chained audit log."), ("gis", "OGC API – Features: the project's features for GIS tools.")]
 
 def tag(path, op_id):
     if not path.startswith("/v1/orgs/") or op_id in ("getOrg", "whoami"):
@@ -473,6 +507,7 @@ def tag(path, op_id):
     if "/run" == path[-4:] or "/solve" in path: return "compute"
     if "/agent-runs" in path or "/lineage" in path: return "agents"
     if "/audit" in path: return "audit"
+    if "/ogc" in path: return "gis"
     if any(k in path for k in ("/commits", "/diff", "/blame", "/revert", "/branches", "/events")): return "history"
     if any(k in path for k in ("/files", "/glob", "/grep")) or op_id in ("listProjects", "createProject"): return "files"
     return "access"

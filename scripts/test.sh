@@ -9,10 +9,11 @@ scripts/install-deps.sh || exit 1
 # independent identity provider (pyjwt + cryptography), the API conformance test's
 # schemathesis, and the compute references (networkx for routes, shapely for planar geometry,
 # geographiclib and pyproj for geodesics) and the solve references (HiGHS for LP/MIP, OR-Tools
-# for vehicle routing) and the official MCP client (mcp).
-if ! .venv/bin/python3 -c "import jwt, cryptography, schemathesis, networkx, shapely, geographiclib, pyproj, highspy, ortools, mcp" 2>/dev/null; then
+# for vehicle routing) and the official MCP client (mcp), and OWSLib, the OGC API client GIS
+# scripts use.
+if ! .venv/bin/python3 -c "import jwt, cryptography, schemathesis, networkx, shapely, geographiclib, pyproj, highspy, ortools, mcp, owslib" 2>/dev/null; then
   { [ -x .venv/bin/python3 ] || python3 -m venv .venv; } \
-    && .venv/bin/pip install --quiet "pyjwt>=2.8" "cryptography>=42" "schemathesis>=4.32,<5" "networkx>=3.2" "shapely>=2" "geographiclib>=2" "pyproj>=3.6" "highspy>=1.7" "ortools>=9.8" "mcp>=1.9" \
+    && .venv/bin/pip install --quiet "pyjwt>=2.8" "cryptography>=42" "schemathesis>=4.32,<5" "networkx>=3.2" "shapely>=2" "geographiclib>=2" "pyproj>=3.6" "highspy>=1.7" "ortools>=9.8" "mcp>=1.9" "owslib>=0.29" \
     || { echo "could not make the test virtualenv"; echo "0 passed, 1 failed"; exit 1; }
 fi
 export CAIRN_TEST_PYTHON="$PWD/.venv/bin/python3"

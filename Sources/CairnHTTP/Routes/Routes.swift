@@ -87,6 +87,7 @@ struct Routes: Sendable {
         registerRun(on: org)
         registerSolve(on: org)
         registerAgentRuns(on: org)
+        registerFeatures(on: org)
         registerMCP(on: router, sessions: mcpSessions)
         registerAccess(on: org)
         registerAudit(on: org)

@@ -989,6 +989,66 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "GeoJSONFeature": {
+    "description": "A GeoJSON Feature (RFC 7946): the file as stored, with its path as `id`.",
+    "properties": {
+     "geometry": {
+      "type": "object"
+     },
+     "id": {
+      "type": "string"
+     },
+     "links": {
+      "items": {
+       "$ref": "#/components/schemas/OGCLink"
+      },
+      "type": "array"
+     },
+     "properties": {},
+     "type": {
+      "const": "Feature",
+      "type": "string"
+     }
+    },
+    "required": [
+     "type",
+     "geometry"
+    ],
+    "type": "object"
+   },
+   "GeoJSONFeatureCollection": {
+    "additionalProperties": false,
+    "properties": {
+     "features": {
+      "items": {
+       "$ref": "#/components/schemas/GeoJSONFeature"
+      },
+      "type": "array"
+     },
+     "links": {
+      "items": {
+       "$ref": "#/components/schemas/OGCLink"
+      },
+      "type": "array"
+     },
+     "numberReturned": {
+      "type": "integer"
+     },
+     "timeStamp": {
+      "type": "string"
+     },
+     "type": {
+      "const": "FeatureCollection",
+      "type": "string"
+     }
+    },
+    "required": [
+     "type",
+     "features",
+     "links"
+    ],
+    "type": "object"
+   },
    "Grant": {
     "additionalProperties": false,
     "properties": {
@@ -1747,6 +1807,117 @@ enum OpenAPIDocument {
     "required": [
      "key",
      "token"
+    ],
+    "type": "object"
+   },
+   "OGCCollection": {
+    "additionalProperties": false,
+    "properties": {
+     "crs": {
+      "items": {
+       "type": "string"
+      },
+      "type": "array"
+     },
+     "id": {
+      "type": "string"
+     },
+     "itemType": {
+      "type": "string"
+     },
+     "links": {
+      "items": {
+       "$ref": "#/components/schemas/OGCLink"
+      },
+      "type": "array"
+     },
+     "title": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "id",
+     "links"
+    ],
+    "type": "object"
+   },
+   "OGCCollections": {
+    "additionalProperties": false,
+    "properties": {
+     "collections": {
+      "items": {
+       "$ref": "#/components/schemas/OGCCollection"
+      },
+      "type": "array"
+     },
+     "links": {
+      "items": {
+       "$ref": "#/components/schemas/OGCLink"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "links",
+     "collections"
+    ],
+    "type": "object"
+   },
+   "OGCConformance": {
+    "additionalProperties": false,
+    "properties": {
+     "conformsTo": {
+      "items": {
+       "type": "string"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "conformsTo"
+    ],
+    "type": "object"
+   },
+   "OGCLanding": {
+    "additionalProperties": false,
+    "properties": {
+     "description": {
+      "type": "string"
+     },
+     "links": {
+      "items": {
+       "$ref": "#/components/schemas/OGCLink"
+      },
+      "type": "array"
+     },
+     "title": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "links"
+    ],
+    "type": "object"
+   },
+   "OGCLink": {
+    "additionalProperties": false,
+    "properties": {
+     "href": {
+      "type": "string"
+     },
+     "rel": {
+      "type": "string"
+     },
+     "title": {
+      "type": "string"
+     },
+     "type": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "href",
+     "rel"
     ],
     "type": "object"
    },
@@ -11176,6 +11347,932 @@ enum OpenAPIDocument {
     ]
    }
   },
+  "/v1/orgs/{org}/projects/{project}/ogc": {
+   "get": {
+    "description": "OGC API \u2013 Features landing page of the project (needs `read`).",
+    "operationId": "ogcLanding",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OGCLanding"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "OGC API \u2013 Features: the landing page",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/ogc/collections": {
+   "get": {
+    "description": "The collections at `ref`: the ontology's entity types with a path glob and a geometry, or without an ontology each top-level folder.",
+    "operationId": "ogcCollections",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OGCCollections"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "OGC API \u2013 Features: the collections",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}": {
+   "get": {
+    "operationId": "ogcCollection",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OGCCollection"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "OGC API \u2013 Features: one collection",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "collection",
+     "required": true,
+     "schema": {
+      "maxLength": 200,
+      "minLength": 1,
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/items": {
+   "get": {
+    "description": "A page of the collection's features at `ref`, in path order, those whose bounding box meets `bbox` (west,south,east,north in degrees, CRS84). Links carry the commit read: following `next` reads the same state, so pages never skip or repeat a feature while others write.",
+    "operationId": "ogcItems",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "bbox",
+      "required": false,
+      "schema": {
+       "pattern": "^\\s*-?[0-9.eE+-]+\\s*(,\\s*-?[0-9.eE+-]+\\s*){3}$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 10000,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/geo+json": {
+        "schema": {
+         "$ref": "#/components/schemas/GeoJSONFeatureCollection"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "OGC API \u2013 Features: a page of features",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "collection",
+     "required": true,
+     "schema": {
+      "maxLength": 200,
+      "minLength": 1,
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/items/{path}": {
+   "get": {
+    "description": "One feature by its id, the file's path.",
+    "operationId": "ogcItem",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/geo+json": {
+        "schema": {
+         "$ref": "#/components/schemas/GeoJSONFeature"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "OGC API \u2013 Features: one feature",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "collection",
+     "required": true,
+     "schema": {
+      "maxLength": 200,
+      "minLength": 1,
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "path",
+     "required": true,
+     "schema": {
+      "description": "a relative path with '/' between segments; no '.' or '..' segment, no '\\\\', at most 1024 bytes in UTF-8",
+      "maxLength": 1024,
+      "not": {
+       "pattern": "(^|/)[.][.]?(/|$)"
+      },
+      "pattern": "^[^/\\\\\\u0000]+(/[^/\\\\\\u0000]+)*$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/ogc/conformance": {
+   "get": {
+    "description": "The OGC API \u2013 Features conformance classes served: Part 1 Core and GeoJSON.",
+    "operationId": "ogcConformance",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OGCConformance"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "OGC API \u2013 Features: conformance classes",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
   "/v1/orgs/{org}/projects/{project}/ontology": {
    "get": {
     "description": "The project's ontology document (`.cairn/ontology.json`) at `ref`.",
@@ -13495,6 +14592,10 @@ enum OpenAPIDocument {
   {
    "description": "The hash-chained audit log.",
    "name": "audit"
+  },
+  {
+   "description": "OGC API \u2013 Features: the project's features for GIS tools.",
+   "name": "gis"
   }
  ]
 }

@@ -1,0 +1,259 @@
+import CairnCore
+import CairnOntology
+import CairnStore
+import Foundation
+
+/// A collection of features as OGC API – Features names it: an entity type of the project's
+/// ontology, or (without one) a top-level folder.
+public struct FeatureCollection: Sendable, Equatable {
+    public let id: String
+    public let title: String
+    /// The files it holds: a glob, and for an entity type the type that must govern each file.
+    let glob: String
+    let entityType: String?
+}
+
+/// One page of a collection's items at one commit.
+public struct FeaturePage: Sendable {
+    /// The commit read: the next page reads the same one, so paging never skips or repeats a
+    /// feature while others write.
+    public let commit: String
+    /// GeoJSON Features, each with the file's path as its `id`.
+    public let features: [JSONValue]
+    /// Where the next page starts (an opaque cursor), nil on the last page.
+    public let next: String?
+}
+
+/// The features area: the project's GeoJSON files served as OGC API – Features collections for
+/// GIS tools (QGIS, GDAL, OWSLib). Every list and every feature is read through the core, so a
+/// key scoped to some paths sees only those features, in lists and pages alike; it keeps
+/// nothing between calls.
+public struct FeaturesArea: Sendable {
+    /// The Gateway whose core this area calls.
+    let core: Gateway
+
+    /// The most items one page may hold (OGC API – Features suggests 10,000).
+    public static let maxLimit = 10_000
+
+    /// The collections at `ref`: the ontology's entity types matched by a path glob, or without an
+    /// ontology each top-level folder holding a file the caller may read.
+    public func collections(
+        _ caller: Caller,
+        project name: String,
+        at ref: String = "main"
+    ) async throws -> (
+        commit: String, collections: [FeatureCollection]
+    ) {
+        let commit = try await resolve(caller, project: name, ref: ref)
+        if let bytes = try await ontologyBytes(caller, project: name, at: commit),
+            let ontology = try? JSONDecoder().decode(Ontology.self, from: Data(bytes))
+        {
+            // A caller limited to some paths is shown only the types it can see a file of, so the
+            // list says nothing of the rest of the project.
+            let limited = try await core.policy(for: caller).hasPathRules(caller.principal, project: name)
+            var types: [FeatureCollection] = []
+            for type in ontology.entityTypes {
+                guard type.geometry != GeometryKind.none, let glob = type.match.glob else { continue }
+                if limited, try await core.glob(caller, project: name, pattern: glob, at: commit, limit: 1).paths.isEmpty { continue }
+                types.append(FeatureCollection(id: type.id, title: type.label ?? type.id, glob: glob, entityType: type.id))
+            }
+            return (commit, types)
+        }
+        var folders: Set<String> = []
+        var cursor: String?
+        repeat {
+            let page = try await core.glob(caller, project: name, pattern: "*/**", at: commit, limit: 5000, after: cursor)
+            for path in page.paths {
+                if let first = path.split(separator: "/").first, !first.hasPrefix(".") { folders.insert(String(first)) }
+            }
+            cursor = page.next
+        } while cursor != nil
+        return (commit, folders.sorted().map { FeatureCollection(id: $0, title: $0, glob: "\($0)/**", entityType: nil) })
+    }
+
+    /// One collection, or `not_found`.
+    public func collection(
+        _ caller: Caller,
+        project name: String,
+        id: String,
+        at ref: String = "main"
+    ) async throws -> (
+        commit: String, collection: FeatureCollection
+    ) {
+        let (commit, all) = try await collections(caller, project: name, at: ref)
+        guard let found = all.first(where: { $0.id == id }) else {
+            throw CairnError(.notFound, "no collection '\(id)' in '\(name)'", details: ["collection": id])
+        }
+        return (commit, found)
+    }
+
+    /// A page of a collection's features at `ref`, in path order, optionally only those whose
+    /// bounding box meets `bbox` (west, south, east, north in degrees).
+    public func items(
+        _ caller: Caller,
+        project name: String,
+        collection id: String,
+        at ref: String = "main",
+        bbox: [Double]? = nil,
+        limit: Int = 10,
+        cursor: String? = nil
+    ) async throws -> FeaturePage {
+        guard (1...Self.maxLimit).contains(limit) else {
+            throw CairnError(.invalidArgument, "limit must be 1 to \(Self.maxLimit)", details: ["limit": String(limit)])
+        }
+        if let bbox {
+            guard bbox.count == 4, bbox.allSatisfy(\.isFinite), bbox[1] <= bbox[3] else {
+                throw CairnError(.invalidArgument, "bbox is four numbers: west,south,east,north (degrees, south ≤ north)")
+            }
+        }
+        let (commit, collection) = try await collection(caller, project: name, id: id, at: ref)
+        let governing = try await governingOntology(caller, project: name, at: commit, collection)
+        var features: [JSONValue] = []
+        var after = cursor
+        // Pages of paths are read until the page of features is full; the cursor is the last
+        // path looked at, so the next page goes on from there.
+        scan: while true {
+            let page = try await core.glob(caller, project: name, pattern: collection.glob, at: commit, limit: 500, after: after)
+            for (i, path) in page.paths.enumerated() {
+                if let feature = try await feature(caller, project: name, path: path, at: commit, collection, governing),
+                    bbox.map({ Self.meets(feature, $0) }) ?? true
+                {
+                    features.append(feature)
+                }
+                if features.count == limit {
+                    let more = i < page.paths.count - 1 || page.next != nil
+                    return FeaturePage(commit: commit, features: features, next: more ? Gateway.encodeCursor(path) : nil)
+                }
+            }
+            guard let next = page.next else { break scan }
+            after = next
+        }
+        return FeaturePage(commit: commit, features: features, next: nil)
+    }
+
+    /// One feature by its id (the file's path), or `not_found` when it is not in the collection.
+    public func item(
+        _ caller: Caller,
+        project name: String,
+        collection id: String,
+        id path: String,
+        at ref: String = "main"
+    ) async throws -> (commit: String, feature: JSONValue) {
+        let (commit, collection) = try await collection(caller, project: name, id: id, at: ref)
+        let governing = try await governingOntology(caller, project: name, at: commit, collection)
+        guard try Glob(collection.glob).matches(path),
+            let feature = try await feature(caller, project: name, path: path, at: commit, collection, governing)
+        else {
+            throw CairnError(.notFound, "no feature '\(path)' in collection '\(id)'", details: ["feature": path])
+        }
+        return (commit, feature)
+    }
+
+    // MARK: Reading features
+
+    /// The commit `ref` names, read with `read` on the project (and its branch).
+    private func resolve(_ caller: Caller, project name: String, ref: String) async throws -> String {
+        let (project, _) = try await core.open(caller, name, .read, branch: Gateway.branch(of: ref), action: "features.read")
+        return try await project.resolve(ref).commit.hex
+    }
+
+    /// The ontology's file at `commit`, read as configuration: which types exist decides what the
+    /// collections are, even for a caller who may not read `.cairn/` (the caller was authorized
+    /// on the project by `resolve`; each feature is still authorized on its own path).
+    private func ontologyBytes(_ caller: Caller, project name: String, at commit: String) async throws -> [UInt8]? {
+        let project = try await core.project(caller, name)
+        do {
+            return try await project.readBytes(Ontology.path, at: commit).2
+        } catch let error as CairnError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    private func governingOntology(
+        _ caller: Caller,
+        project name: String,
+        at commit: String,
+        _ collection: FeatureCollection
+    ) async throws -> CompiledOntology? {
+        guard collection.entityType != nil, let bytes = try await ontologyBytes(caller, project: name, at: commit) else { return nil }
+        return try core.ontology.compiled(bytes)
+    }
+
+    /// The file as a GeoJSON Feature with its path as `id`; nil when it is not a Feature with a
+    /// geometry, or (for an entity type) when another type governs it.
+    private func feature(
+        _ caller: Caller,
+        project name: String,
+        path: String,
+        at commit: String,
+        _ collection: FeatureCollection,
+        _ ontology: CompiledOntology?
+    ) async throws -> JSONValue? {
+        let bytes: [UInt8]
+        do {
+            (_, _, bytes) = try await core.readBytes(caller, project: name, path: path, at: commit)
+        } catch let error as CairnError where error.code == .notFound || error.code == .permissionDenied {
+            return nil
+        }
+        guard case .object(var members)? = JSONValue.parse(bytes), members["type"] == .string("Feature"),
+            case .object? = members["geometry"]
+        else { return nil }
+        if let ontology, let type = collection.entityType {
+            guard ontology.typeID(of: Entity(path: path, object: members)) == type else { return nil }
+        }
+        members["id"] = .string(path)
+        return .object(members)
+    }
+
+    /// Whether a feature's bounding box meets `bbox` (west, south, east, north); a box whose
+    /// west is east of its east crosses the antimeridian.
+    static func meets(_ feature: JSONValue, _ bbox: [Double]) -> Bool {
+        guard case .object(let members) = feature, let geometry = members["geometry"], let box = Self.box(geometry) else { return false }
+        guard box.south <= bbox[3], box.north >= bbox[1] else { return false }
+        if bbox[0] <= bbox[2] { return box.west <= bbox[2] && box.east >= bbox[0] }
+        return box.east >= bbox[0] || box.west <= bbox[2]
+    }
+
+    /// The extent of every position in a GeoJSON geometry (of any type, collections included).
+    static func box(_ geometry: JSONValue) -> (west: Double, south: Double, east: Double, north: Double)? {
+        var found: (west: Double, south: Double, east: Double, north: Double)?
+        func number(_ v: JSONValue) -> Double? {
+            switch v {
+            case .int(let i): Double(i)
+            case .double(let d): d
+            default: nil
+            }
+        }
+        func walk(_ v: JSONValue, depth: Int) {
+            guard depth < 8, case .array(let items) = v else { return }
+            if items.count >= 2, let lon = number(items[0]), let lat = number(items[1]) {
+                if let f = found {
+                    found = (min(f.west, lon), min(f.south, lat), max(f.east, lon), max(f.north, lat))
+                } else {
+                    found = (lon, lat, lon, lat)
+                }
+                return
+            }
+            for item in items { walk(item, depth: depth + 1) }
+        }
+        guard case .object(let g) = geometry else { return nil }
+        if let coordinates = g["coordinates"] { walk(coordinates, depth: 0) }
+        if case .array(let parts)? = g["geometries"] {
+            for part in parts {
+                if let b = box(part) {
+                    if let f = found {
+                        found = (min(f.west, b.west), min(f.south, b.south), max(f.east, b.east), max(f.north, b.north))
+                    } else {
+                        found = b
+                    }
+                }
+            }
+        }
+        return found
+    }
+}
+
+extension Gateway {
+    /// The project's GeoJSON files as OGC API – Features collections (see `FeaturesArea`).
+    public var features: FeaturesArea { FeaturesArea(core: self) }
+}

@@ -1,0 +1,204 @@
+import CairnCore
+import CairnGovernance
+import CairnStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// OGC API – Features (Part 1: Core and GeoJSON) per project, under `/projects/{p}/ogc`, so QGIS,
+/// GDAL and OWSLib read the world model as they read any feature service. Every request goes
+/// through the Gateway's features area: a key scoped to some paths sees only those features.
+extension Routes {
+    static let conformance = [
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    ]
+    static let crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+    func registerFeatures(on org: RouterGroup<Context>) {
+        let ogc = org.group("/projects/:project/ogc")
+        ogc.get("") { req, ctx in
+            try Self.refuseUnknown(req, allowed: ["f"])
+            let base = try base(req, ctx)
+            let project = try ctx.parameters.require("project")
+            _ = try await gateway.features.collections(try ctx.caller, project: project)
+            return JSON.response(
+                json: .object([
+                    "title": .string("Cairn project \(project)"),
+                    "description": .string("The project's features, as OGC API – Features collections."),
+                    "links": .array([
+                        Self.link(base, "self", "application/json", "this document"),
+                        Self.link("/v1/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.1", "the API definition"),
+                        Self.link(base + "/conformance", "conformance", "application/json", "conformance classes"),
+                        Self.link(base + "/collections", "data", "application/json", "the collections"),
+                    ]),
+                ])
+            )
+        }
+        ogc.get("/conformance") { req, ctx in
+            try Self.refuseUnknown(req, allowed: ["f"])
+            _ = try ctx.caller
+            return JSON.response(json: .object(["conformsTo": .array(Self.conformance.map(JSONValue.string))]))
+        }
+        ogc.get("/collections") { req, ctx in
+            try Self.refuseUnknown(req, allowed: ["f", "ref"])
+            let base = try base(req, ctx)
+            let ref = Query(request: req).string("ref") ?? "main"
+            let (_, collections) = try await gateway.features.collections(
+                try ctx.caller,
+                project: try ctx.parameters.require("project"),
+                at: ref
+            )
+            return JSON.response(
+                json: .object([
+                    "links": .array([Self.link(base + "/collections", "self", "application/json", "the collections")]),
+                    "collections": .array(collections.map { Self.describe($0, base: base, ref: ref) }),
+                ])
+            )
+        }
+        ogc.get("/collections/:collection") { req, ctx in
+            try Self.refuseUnknown(req, allowed: ["f", "ref"])
+            let base = try base(req, ctx)
+            let ref = Query(request: req).string("ref") ?? "main"
+            let (_, collection) = try await gateway.features.collection(
+                try ctx.caller,
+                project: try ctx.parameters.require("project"),
+                id: try ctx.parameters.require("collection"),
+                at: ref
+            )
+            return JSON.response(json: Self.describe(collection, base: base, ref: ref))
+        }
+        ogc.get("/collections/:collection/items") { req, ctx in
+            try Self.refuseUnknown(req, allowed: ["f", "ref", "bbox", "limit", "cursor"])
+            let q = Query(request: req)
+            let base = try base(req, ctx)
+            let collection = try ctx.parameters.require("collection")
+            let bbox = try q.string("bbox").map(Self.bbox)
+            let limit = try q.int("limit", default: 10, range: 1...FeaturesArea.maxLimit)
+            let caller = try ctx.caller
+            let project = try ctx.parameters.require("project")
+            let page = try await timed {
+                try await gateway.features.items(
+                    caller,
+                    project: project,
+                    collection: collection,
+                    at: q.string("ref") ?? "main",
+                    bbox: bbox,
+                    limit: limit,
+                    cursor: q.string("cursor")
+                )
+            }
+            let items = base + "/collections/" + Self.escape(collection) + "/items"
+            // Links carry the commit read, so following `next` reads the same state of the world.
+            var query = "ref=\(page.commit)&limit=\(limit)"
+            if let raw = q.string("bbox") { query += "&bbox=" + Self.escape(raw) }
+            var links = [Self.link(items + "?" + query, "self", "application/geo+json", "this page")]
+            if let next = page.next {
+                links.append(
+                    Self.link(items + "?" + query + "&cursor=" + Self.escape(next), "next", "application/geo+json", "the next page")
+                )
+            }
+            return Self.geoJSON(
+                .object([
+                    "type": .string("FeatureCollection"),
+                    "features": .array(page.features),
+                    "numberReturned": .int(Int64(page.features.count)),
+                    "timeStamp": .string(Clock.rfc3339(Clock.nowMillis())),
+                    "links": .array(links),
+                ])
+            )
+        }
+        ogc.get("/collections/:collection/items/**") { req, ctx in
+            try Self.refuseUnknown(req, allowed: ["f", "ref"])
+            let base = try base(req, ctx)
+            let collection = try ctx.parameters.require("collection")
+            let segments = req.uri.path.split(separator: "/", omittingEmptySubsequences: false)
+            guard segments.count > 10, let path = PercentDecoding.decode(segments[10...].joined(separator: "/")), !path.isEmpty else {
+                throw CairnError(.invalidArgument, "the URL names no feature")
+            }
+            let (_, feature) = try await gateway.features.item(
+                try ctx.caller,
+                project: try ctx.parameters.require("project"),
+                collection: collection,
+                id: try FilePath(path).string,
+                at: Query(request: req).string("ref") ?? "main"
+            )
+            guard case .object(var members) = feature else { return Self.geoJSON(feature) }
+            let collectionURL = base + "/collections/" + Self.escape(collection)
+            members["links"] = .array([
+                Self.link(
+                    collectionURL + "/items/" + path.split(separator: "/").map { Self.escape(String($0)) }.joined(separator: "/"),
+                    "self",
+                    "application/geo+json",
+                    "this feature"
+                ),
+                Self.link(collectionURL, "collection", "application/json", "its collection"),
+            ])
+            return Self.geoJSON(.object(members))
+        }
+    }
+
+    /// The absolute URL of the project's OGC API: clients follow the links as given.
+    func base(_ req: Request, _ ctx: Context) throws -> String {
+        let host = req.head.authority ?? "\(config.host):\(config.port)"
+        let scheme = config.tlsCertificate == nil ? "http" : "https"
+        let org = try ctx.parameters.require("org")
+        let project = try ctx.parameters.require("project")
+        return "\(scheme)://\(host)/v1/orgs/\(Self.escape(org))/projects/\(Self.escape(project))/ogc"
+    }
+
+    static func describe(_ c: FeatureCollection, base: String, ref: String) -> JSONValue {
+        let url = base + "/collections/" + escape(c.id)
+        let suffix = ref == "main" ? "" : "?ref=" + escape(ref)
+        return .object([
+            "id": .string(c.id),
+            "title": .string(c.title),
+            "itemType": .string("feature"),
+            "crs": .array([.string(crs84)]),
+            "links": .array([
+                link(url + suffix, "self", "application/json", "this collection"),
+                link(url + "/items" + suffix, "items", "application/geo+json", "its features"),
+            ]),
+        ])
+    }
+
+    static func link(_ href: String, _ rel: String, _ type: String, _ title: String) -> JSONValue {
+        .object(["href": .string(href), "rel": .string(rel), "type": .string(type), "title": .string(title)])
+    }
+
+    static func geoJSON(_ value: JSONValue) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/geo+json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.compactBytes))
+        )
+    }
+
+    /// `west,south,east,north` in degrees.
+    static func bbox(_ raw: String) throws -> [Double] {
+        let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 4, parts.allSatisfy({ $0 != nil }) else {
+            throw CairnError(.invalidArgument, "bbox is four numbers: west,south,east,north", details: ["parameter": "bbox"])
+        }
+        return parts.map { $0! }
+    }
+
+    /// OGC API – Features answers 400 for a query parameter it does not define, so a filter the
+    /// server does not understand is never silently ignored.
+    static func refuseUnknown(_ req: Request, allowed: Set<String>) throws {
+        for (name, _) in req.uri.queryParameters where !allowed.contains(String(name)) {
+            throw CairnError(
+                .invalidArgument,
+                "'\(name)' is not a parameter of this request; it takes \(allowed.sorted().joined(separator: ", "))",
+                details: ["parameter": String(name)]
+            )
+        }
+        if let f = req.uri.queryParameters.get("f"), !["json", "geojson"].contains(f) {
+            throw CairnError(.invalidArgument, "f is json or geojson", details: ["parameter": "f"])
+        }
+    }
+
+    static func escape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+/?#"))) ?? s
+    }
+}

@@ -1,0 +1,184 @@
+import CairnTestSupport
+import Foundation
+import Testing
+
+/// OGC API – Features on a live server, read by OWSLib as GIS scripts read any feature service:
+/// collections from the folders (or the ontology's entity types), every feature once across
+/// pages, pages pinned to one commit while others write, bbox, and a path-scoped key that sees
+/// only its own features.
+@Suite struct FeatureServiceTests {
+    static func point(_ lon: Double, _ lat: Double, _ name: String) -> String {
+        #"{"type":"Feature","geometry":{"type":"Point","coordinates":[\#(lon),\#(lat)]},"properties":{"name":"\#(name)"}}"#
+    }
+
+    static func line(_ a: (Double, Double), _ b: (Double, Double)) -> String {
+        #"{"type":"Feature","geometry":{"type":"LineString","coordinates":[[\#(a.0),\#(a.1)],[\#(b.0),\#(b.1)]]},"properties":{}}"#
+    }
+
+    /// 25 cabinets on a line of longitude steps, 3 ducts, 2 roads, and a note that is not a Feature.
+    static func setUp() async throws -> (ServerHarness, String, String) {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        let p = "/v1/orgs/default/projects/net"
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "net"]).status == 201)
+        var changes: [[String: Any]] = (0..<25).map { i in
+            [
+                "op": "write", "path": String(format: "fiber/cabinets/%02d.json", i),
+                "content": point(24.90 + Double(i) * 0.01, 60.17, "CAB-\(i)"),
+            ]
+        }
+        for i in 0..<3 {
+            changes.append([
+                "op": "write", "path": "fiber/ducts/\(i).json", "content": line((24.9, 60.16 + Double(i) * 0.01), (25.0, 60.16)),
+            ])
+        }
+        changes.append(["op": "write", "path": "fiber/notes.json", "content": #"{"text":"not a feature"}"#])
+        changes.append(["op": "write", "path": "roads/1.json", "content": line((24.9, 60.1), (24.95, 60.1))])
+        changes.append(["op": "write", "path": "roads/2.json", "content": line((24.95, 60.1), (25.0, 60.1))])
+        let commit = try await server.request("POST", p + "/commits", token: admin, json: ["changes": changes, "message": "the network"])
+        #expect(commit.status == 200, "\(commit.text)")
+        return (server, admin, p)
+    }
+
+    static func read(_ server: ServerHarness, token: String, limit: Int, bbox: [Double]? = nil) async throws -> [String: Any] {
+        try await PythonReference.run(
+            "Tests/CairnCLITests/Support/python/ogc_features.py",
+            ["url": server.base + "/v1/orgs/default/projects/net/ogc", "token": token, "limit": limit, "bbox": bbox as Any? ?? NSNull()]
+        )
+    }
+
+    @Test(
+        "OWSLib reads every feature of each folder once, a page at a time, every page at one commit; bbox narrows; a non-feature is left out"
+    )
+    func owslibReadsTheFolders() async throws {
+        let (server, admin, _) = try await Self.setUp()
+        let answer = try await Self.read(server, token: admin, limit: 7)
+        #expect(
+            (answer["conformsTo"] as? [String] ?? []).contains("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson")
+        )
+        #expect(answer["collections"] as? [String] == ["fiber", "roads"])
+        let items = answer["items"] as? [String: [String]] ?? [:]
+        let expected = (0..<25).map { String(format: "fiber/cabinets/%02d.json", $0) } + (0..<3).map { "fiber/ducts/\($0).json" }
+        #expect(items["fiber"] == expected, "\(items["fiber"] ?? [])")
+        #expect(items["roads"] == ["roads/1.json", "roads/2.json"])
+        // Four full pages, then one that finds nothing: a file after the last feature (the note)
+        // was still to be looked at when the fourth page filled.
+        #expect((answer["pages"] as? [String: Int])?["fiber"] == 5)
+        let commits = (answer["commits"] as? [String: [String]])?["fiber"] ?? []
+        #expect(commits.count == 5 && Set(commits).count == 1 && commits[0].count == 64, "\(commits)")
+        #expect((answer["geometryTypes"] as? [String: [String]])?["fiber"] == ["LineString", "Point"])
+
+        // Cabinets 3 to 5 lie in this box (longitudes 24.93 to 24.95); ducts 1 and 2 reach into it
+        // (duct 0 runs along latitude 60.16, south of it).
+        let boxed = try await Self.read(server, token: admin, limit: 100, bbox: [24.925, 60.165, 24.955, 60.175])
+        let inBox = (boxed["items"] as? [String: [String]])?["fiber"] ?? []
+        #expect(
+            inBox == [
+                "fiber/cabinets/03.json", "fiber/cabinets/04.json", "fiber/cabinets/05.json", "fiber/ducts/1.json", "fiber/ducts/2.json",
+            ],
+            "\(inBox)"
+        )
+    }
+
+    @Test("a page's next link reads the commit of the first page: a feature added or deleted meanwhile is neither seen nor skipped")
+    func pagesArePinnedToACommit() async throws {
+        let (server, admin, p) = try await Self.setUp()
+        let first = try await server.request("GET", p + "/ogc/collections/fiber/items?limit=10", token: admin)
+        #expect(first.status == 200 && first.headers.first { $0.key.lowercased() == "content-type" }?.value == "application/geo+json")
+        var ids = (first.json["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        // Another writer adds a cabinet that sorts first and deletes one not yet read.
+        _ = try await server.request(
+            "PUT",
+            p + "/files/fiber/cabinets/00a.json",
+            token: admin,
+            json: ["content": Self.point(24.9, 60.2, "new")]
+        )
+        _ = try await server.request("DELETE", p + "/files/fiber/cabinets/20.json", token: admin)
+        var next = ((first.json["links"] as? [[String: Any]]) ?? []).first { $0["rel"] as? String == "next" }?["href"] as? String
+        var pages = 1
+        while let url = next, pages < 10 {
+            let path = String(url.dropFirst(server.base.count))
+            let page = try await server.request("GET", path, token: admin)
+            #expect(page.status == 200, "\(page.text)")
+            ids += (page.json["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            next = ((page.json["links"] as? [[String: Any]]) ?? []).first { $0["rel"] as? String == "next" }?["href"] as? String
+            pages += 1
+        }
+        let expected = (0..<25).map { String(format: "fiber/cabinets/%02d.json", $0) } + (0..<3).map { "fiber/ducts/\($0).json" }
+        #expect(ids == expected, "\(ids)")
+        // A fresh read sees the change.
+        let now = try await server.request("GET", p + "/ogc/collections/fiber/items?limit=100", token: admin)
+        let current = (now.json["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(current.contains("fiber/cabinets/00a.json") && !current.contains("fiber/cabinets/20.json"))
+    }
+
+    @Test("a key scoped to fiber/ducts/** sees only the ducts: one collection, three features, and a cabinet answers as absent")
+    func aScopedKeySeesOnlyItsFeatures() async throws {
+        let (server, admin, p) = try await Self.setUp()
+        _ = try await server.request("PUT", "/v1/orgs/default/members/user:dana", token: admin, json: ["role": "viewer"])
+        let minted = try await server.request(
+            "POST",
+            "/v1/orgs/default/keys",
+            token: admin,
+            json: ["subject": "user:dana", "role": "viewer", "project": "net", "path": "fiber/ducts/**"]
+        )
+        let scoped = try #require(minted.json["token"] as? String, "\(minted.text)")
+        let answer = try await Self.read(server, token: scoped, limit: 2)
+        #expect(answer["collections"] as? [String] == ["fiber"])
+        #expect((answer["items"] as? [String: [String]])?["fiber"] == ["fiber/ducts/0.json", "fiber/ducts/1.json", "fiber/ducts/2.json"])
+        let cabinet = try await server.request("GET", p + "/ogc/collections/fiber/items/fiber/cabinets/01.json", token: scoped)
+        let missing = try await server.request("GET", p + "/ogc/collections/fiber/items/fiber/cabinets/99.json", token: scoped)
+        #expect(cabinet.status == 404 && missing.status == 404)
+        // The same answer as for a feature that does not exist, but for the id asked about.
+        #expect(cabinet.text.replacingOccurrences(of: "01.json", with: "99.json") == missing.text, "\(cabinet.text) \(missing.text)")
+        let duct = try await server.request("GET", p + "/ogc/collections/fiber/items/fiber/ducts/1.json", token: scoped)
+        #expect(duct.status == 200 && duct.json["id"] as? String == "fiber/ducts/1.json", "\(duct.text)")
+        #expect(try await server.request("GET", p + "/ogc/collections/roads", token: scoped).status == 404)
+    }
+
+    @Test("with an ontology the collections are its entity types; bad parameters are 400 and change nothing")
+    func ontologyTypesAndRefusals() async throws {
+        let (server, admin, p) = try await Self.setUp()
+        let ontology: [String: Any] = [
+            "entityTypes": [
+                ["id": "cabinet", "label": "Cabinet", "match": ["glob": "fiber/cabinets/*.json"], "geometry": "Point", "properties": []],
+                ["id": "duct", "match": ["glob": "fiber/ducts/*.json"], "geometry": "LineString", "properties": []],
+                ["id": "note", "match": ["glob": "fiber/notes.json"], "geometry": "none", "properties": []],
+            ]
+        ]
+        let put = try await server.request("PUT", p + "/ontology", token: admin, json: ["ontology": ontology])
+        #expect(put.status == 200, "\(put.text)")
+        let answer = try await Self.read(server, token: admin, limit: 10)
+        #expect(answer["collections"] as? [String] == ["cabinet", "duct"])
+        #expect((answer["items"] as? [String: [String]])?["cabinet"]?.count == 25)
+        #expect((answer["items"] as? [String: [String]])?["duct"] == ["fiber/ducts/0.json", "fiber/ducts/1.json", "fiber/ducts/2.json"])
+        let cabinet = try await server.request("GET", p + "/ogc/collections/cabinet", token: admin)
+        #expect(cabinet.json["title"] as? String == "Cabinet")
+        // A key scoped to the ducts is shown the one type it can see a file of.
+        _ = try await server.request("PUT", "/v1/orgs/default/members/user:dana", token: admin, json: ["role": "viewer"])
+        let minted = try await server.request(
+            "POST",
+            "/v1/orgs/default/keys",
+            token: admin,
+            json: ["subject": "user:dana", "role": "viewer", "project": "net", "path": "fiber/ducts/**"]
+        )
+        let scoped = try await Self.read(server, token: try #require(minted.json["token"] as? String), limit: 10)
+        #expect(scoped["collections"] as? [String] == ["duct"])
+        #expect(try await server.request("GET", p + "/ogc/collections/cabinet", token: minted.json["token"] as? String).status == 404)
+        for query in [
+            "/ogc/collections/cabinet/items?limit=0", "/ogc/collections/cabinet/items?limit=10001",
+            "/ogc/collections/cabinet/items?bbox=1,2,3",
+            "/ogc/collections/cabinet/items?bbox=0,10,1,5", "/ogc/collections/cabinet/items?status=planned",
+            "/ogc/collections/cabinet/items?f=xml", "/ogc/collections/cabinet/items?cursor=%21%21",
+        ] {
+            let reply = try await server.request("GET", p + query, token: admin)
+            #expect(
+                reply.status == 400 && (reply.json["error"] as? [String: Any])?["code"] as? String == "invalid_argument",
+                "\(query): \(reply.text)"
+            )
+        }
+        #expect(try await server.request("GET", p + "/ogc/collections/nothing/items", token: admin).status == 404)
+        #expect(try await server.request("GET", p + "/ogc/collections/cabinet/items/fiber/ducts/0.json", token: admin).status == 404)
+        #expect(try await server.request("GET", p + "/ogc/collections", token: nil).status == 401)
+    }
+}
