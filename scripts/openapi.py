@@ -237,6 +237,7 @@ WRITE = AUTH + (403, 409, 422)
 ORG, PROJ, PATH = p("org", S(pattern="^[a-z0-9][a-z0-9._-]{0,63}$")), p("project", PROJECT_NAME), p("path", FILE_PATH)
 REF = q("ref", REF_S)
 OGC_F = q("f", S(enum=["json", "geojson"]))
+OGC_DATETIME = q("datetime", S(format="date-time", description="A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time"))
 OGC_COLLECTION = p("collection", S(minLength=1, maxLength=200))
 MRN = p("number", I(minimum=1, maximum=99999999))
 RESOLUTIONS = {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"oneOf": [
@@ -367,21 +368,21 @@ paths = {
       "get": {"operationId": "ogcLanding", "description": "OGC API – Features landing page of the project (needs `read`).",
               "parameters": [OGC_F], "responses": {**ok(ref("OGCLanding")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/ogc/conformance": {"parameters": [ORG, PROJ],
-      "get": {"operationId": "ogcConformance", "description": "The OGC API – Features conformance classes served: Part 1 Core and GeoJSON.",
+      "get": {"operationId": "ogcConformance", "description": "The OGC API – Features conformance classes served: Part 1 Core and GeoJSON, and Cairn's as-of extension (`datetime` reads the world as it was at that instant).",
               "parameters": [OGC_F], "responses": {**ok(ref("OGCConformance")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/ogc/collections": {"parameters": [ORG, PROJ],
       "get": {"operationId": "ogcCollections", "description": "The collections at `ref`: the ontology's entity types with a path glob and a geometry, or without an ontology each top-level folder.",
-              "parameters": [OGC_F, REF], "responses": {**ok(ref("OGCCollections")), **err(*READ)}}},
+              "parameters": [OGC_F, REF, OGC_DATETIME], "responses": {**ok(ref("OGCCollections")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}": {"parameters": [ORG, PROJ, OGC_COLLECTION],
-      "get": {"operationId": "ogcCollection", "parameters": [OGC_F, REF], "responses": {**ok(ref("OGCCollection")), **err(*READ)}}},
+      "get": {"operationId": "ogcCollection", "parameters": [OGC_F, REF, OGC_DATETIME], "responses": {**ok(ref("OGCCollection")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/items": {"parameters": [ORG, PROJ, OGC_COLLECTION],
       "get": {"operationId": "ogcItems",
               "description": "A page of the collection's features at `ref`, in path order, those whose bounding box meets `bbox` (west,south,east,north in degrees, CRS84). Links carry the commit read: following `next` reads the same state, so pages never skip or repeat a feature while others write.",
-              "parameters": [OGC_F, REF, q("bbox", S(pattern="^\\s*-?[0-9.eE+-]+\\s*(,\\s*-?[0-9.eE+-]+\\s*){3}$")), q("limit", I(minimum=1, maximum=10000)), q("cursor")],
+              "parameters": [OGC_F, REF, OGC_DATETIME, q("bbox", S(pattern="^\\s*-?[0-9.eE+-]+\\s*(,\\s*-?[0-9.eE+-]+\\s*){3}$")), q("limit", I(minimum=1, maximum=10000)), q("cursor")],
               "responses": {**ok(ref("GeoJSONFeatureCollection"), ctype="application/geo+json"), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/items/{path}": {"parameters": [ORG, PROJ, OGC_COLLECTION, PATH],
       "get": {"operationId": "ogcItem", "description": "One feature by its id, the file's path.",
-              "parameters": [OGC_F, REF], "responses": {**ok(ref("GeoJSONFeature"), ctype="application/geo+json"), **err(*READ)}}},
+              "parameters": [OGC_F, REF, OGC_DATETIME], "responses": {**ok(ref("GeoJSONFeature"), ctype="application/geo+json"), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/solves": {"parameters": [ORG, PROJ],
       "get": {"operationId": "listSolves", "description": "The solves running now in the project (needs `solve`).",
               "responses": {**ok(ref("RunningSolves")), **err(*READ)}}},

@@ -29,7 +29,7 @@ start)
     || { cat "$dir/initdb.log" >&2; exit 1; }
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on" start >/dev/null \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=1000 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on" start >/dev/null \
     || { cat "$dir/server.log" >&2; exit 1; }
   echo "export CAIRN_TEST_POSTGRES_URL=postgres://cairn@127.0.0.1:$port/postgres"
   echo "export CAIRN_DATABASE_PASSWORD_FILE=$dir/password"

@@ -85,6 +85,31 @@ import Testing
         #expect(cli.run("verify").status == 0)
     }
 
+    @Test("an import in a projected system is refused with what to do, and nothing is stored: named by its crs, or by its range")
+    func importRefusesProjectedCoordinates() throws {
+        let cli = try CLIHarness()
+        let before = (cli.json("log") as! [String: Any])["commits"].map { ($0 as! [Any]).count }
+        // A QGIS export in ETRS-TM35FIN (EPSG:3067) names its system in the 2008 `crs` member.
+        let named =
+            #"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3067"}},"#
+            + #""features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[385785.5,6672398.1]},"properties":{"id":1}}]}"#
+        let refused = cli.fails("invalid_argument", "import", "-", "--template", "x/{id}.json", stdin: named)
+        #expect(refused.stdout.contains("EPSG::3067") && refused.stdout.contains("ogr2ogr"), "\(refused.stdout)")
+        // The same metres without the member: the position cannot be degrees.
+        let bare =
+            #"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[24.9,60.1]},"#
+            + #""properties":{"id":1}},{"type":"Feature","geometry":{"type":"LineString","coordinates":[[385785.5,6672398.1],[385800,6672400]]},"#
+            + #""properties":{"id":2}}]}"#
+        let ranged = cli.fails("invalid_argument", "import", "-", "--template", "x/{id}.json", stdin: bare)
+        #expect(ranged.stdout.contains("feature 2") && ranged.stdout.contains("385785.5"), "\(ranged.stdout)")
+        #expect((cli.json("log") as! [String: Any])["commits"].map { ($0 as! [Any]).count } == before)
+        // CRS84 named explicitly is what GeoJSON means anyway.
+        let crs84 =
+            #"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}},"#
+            + #""features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[24.9,60.1]},"properties":{"id":1}}]}"#
+        #expect(cli.run("import", "-", "--template", "x/{id}.json", stdin: crs84).status == 0)
+    }
+
     @Test func importsAFeatureCollection() throws {
         let file = CLIHarness.sharedData.appendingPathComponent("helsinki-roads.geojson").path
         try #require(FileManager.default.fileExists(atPath: file), "shared data missing at \(file)")

@@ -112,6 +112,39 @@ import Testing
         #expect(current.contains("fiber/cabinets/00a.json") && !current.contains("fiber/cabinets/20.json"))
     }
 
+    @Test("datetime reads a collection as it was at that instant; an interval, or a time given twice, is 400")
+    func datetimeReadsThePast() async throws {
+        let (server, admin, p) = try await Self.setUp()
+        try await Task.sleep(for: .milliseconds(20))
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let then = formatter.string(from: Date())
+        try await Task.sleep(for: .milliseconds(20))
+        _ = try await server.request("DELETE", p + "/files/fiber/ducts/1.json", token: admin)
+        _ = try await server.request(
+            "PUT",
+            p + "/files/fiber/ducts/9.json",
+            token: admin,
+            json: ["content": Self.line((24.9, 60.1), (25, 60.1))]
+        )
+        func ducts(_ query: String) async throws -> [String] {
+            let reply = try await server.request("GET", p + "/ogc/collections/fiber/items?limit=100" + query, token: admin)
+            return (reply.json["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }.filter {
+                $0.hasPrefix("fiber/ducts/")
+            }
+        }
+        #expect(try await ducts("") == ["fiber/ducts/0.json", "fiber/ducts/2.json", "fiber/ducts/9.json"])
+        #expect(try await ducts("&datetime=" + then) == ["fiber/ducts/0.json", "fiber/ducts/1.json", "fiber/ducts/2.json"])
+        let old = try await server.request("GET", p + "/ogc/collections/fiber/items/fiber/ducts/1.json?datetime=" + then, token: admin)
+        #expect(old.status == 200 && old.json["id"] as? String == "fiber/ducts/1.json", "\(old.text)")
+        let conformance = try await server.request("GET", p + "/ogc/conformance", token: admin)
+        #expect((conformance.json["conformsTo"] as? [String] ?? []).contains("https://cairn.dev/spec/ogcapi-features/as-of"))
+        for query in ["&datetime=" + then + "/..", "&datetime=yesterday", "&ref=main@" + then + "&datetime=" + then] {
+            let reply = try await server.request("GET", p + "/ogc/collections/fiber/items?limit=1" + query, token: admin)
+            #expect(reply.status == 400, "\(query): \(reply.text)")
+        }
+    }
+
     @Test("a key scoped to fiber/ducts/** sees only the ducts: one collection, three features, and a cabinet answers as absent")
     func aScopedKeySeesOnlyItsFeatures() async throws {
         let (server, admin, p) = try await Self.setUp()

@@ -12,7 +12,10 @@ extension Routes {
     static let conformance = [
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        // A Cairn extension: `datetime` (an instant) reads the collection as it was then.
+        asOf,
     ]
+    static let asOf = "https://cairn.dev/spec/ogcapi-features/as-of"
     static let crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
     func registerFeatures(on org: RouterGroup<Context>) {
@@ -41,9 +44,9 @@ extension Routes {
             return JSON.response(json: .object(["conformsTo": .array(Self.conformance.map(JSONValue.string))]))
         }
         ogc.get("/collections") { req, ctx in
-            try Self.refuseUnknown(req, allowed: ["f", "ref"])
+            try Self.refuseUnknown(req, allowed: ["f", "ref", "datetime"])
             let base = try base(req, ctx)
-            let ref = Query(request: req).string("ref") ?? "main"
+            let ref = try Self.ref(Query(request: req))
             let (_, collections) = try await gateway.features.collections(
                 try ctx.caller,
                 project: try ctx.parameters.require("project"),
@@ -57,9 +60,9 @@ extension Routes {
             )
         }
         ogc.get("/collections/:collection") { req, ctx in
-            try Self.refuseUnknown(req, allowed: ["f", "ref"])
+            try Self.refuseUnknown(req, allowed: ["f", "ref", "datetime"])
             let base = try base(req, ctx)
-            let ref = Query(request: req).string("ref") ?? "main"
+            let ref = try Self.ref(Query(request: req))
             let (_, collection) = try await gateway.features.collection(
                 try ctx.caller,
                 project: try ctx.parameters.require("project"),
@@ -69,7 +72,7 @@ extension Routes {
             return JSON.response(json: Self.describe(collection, base: base, ref: ref))
         }
         ogc.get("/collections/:collection/items") { req, ctx in
-            try Self.refuseUnknown(req, allowed: ["f", "ref", "bbox", "limit", "cursor"])
+            try Self.refuseUnknown(req, allowed: ["f", "ref", "datetime", "bbox", "limit", "cursor"])
             let q = Query(request: req)
             let base = try base(req, ctx)
             let collection = try ctx.parameters.require("collection")
@@ -82,7 +85,7 @@ extension Routes {
                     caller,
                     project: project,
                     collection: collection,
-                    at: q.string("ref") ?? "main",
+                    at: try Self.ref(q),
                     bbox: bbox,
                     limit: limit,
                     cursor: q.string("cursor")
@@ -109,7 +112,7 @@ extension Routes {
             )
         }
         ogc.get("/collections/:collection/items/**") { req, ctx in
-            try Self.refuseUnknown(req, allowed: ["f", "ref"])
+            try Self.refuseUnknown(req, allowed: ["f", "ref", "datetime"])
             let base = try base(req, ctx)
             let collection = try ctx.parameters.require("collection")
             let segments = req.uri.path.split(separator: "/", omittingEmptySubsequences: false)
@@ -121,7 +124,7 @@ extension Routes {
                 project: try ctx.parameters.require("project"),
                 collection: collection,
                 id: try FilePath(path).string,
-                at: Query(request: req).string("ref") ?? "main"
+                at: try Self.ref(Query(request: req))
             )
             guard case .object(var members) = feature else { return Self.geoJSON(feature) }
             let collectionURL = base + "/collections/" + Self.escape(collection)
@@ -172,6 +175,29 @@ extension Routes {
             headers: [.contentType: "application/geo+json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.compactBytes))
         )
+    }
+
+    /// The ref to read: `ref` (default `main`), as it was at `datetime` when one is given. Cairn
+    /// reads `datetime` as "as of" (the world at that instant, a stated extension), so only an
+    /// instant is meaningful; an interval is refused rather than read some other way.
+    static func ref(_ q: Query) throws -> String {
+        let ref = q.string("ref") ?? "main"
+        guard let instant = q.string("datetime") else { return ref }
+        guard !instant.contains("/"), Clock.parseRFC3339(instant) != nil else {
+            throw CairnError(
+                .invalidArgument,
+                "datetime is one RFC 3339 instant (the collection as it was then), such as 2026-05-01T12:00:00Z; intervals are not served",
+                details: ["parameter": "datetime"]
+            )
+        }
+        guard !ref.contains("@") else {
+            throw CairnError(
+                .invalidArgument,
+                "give the time once: in ref (BRANCH@TIME) or in datetime",
+                details: ["parameter": "datetime"]
+            )
+        }
+        return ref + "@" + instant
     }
 
     /// `west,south,east,north` in degrees.

@@ -11509,6 +11509,16 @@ enum OpenAPIDocument {
        "minLength": 1,
        "type": "string"
       }
+     },
+     {
+      "in": "query",
+      "name": "datetime",
+      "required": false,
+      "schema": {
+       "description": "A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time",
+       "format": "date-time",
+       "type": "string"
+      }
      }
     ],
     "responses": {
@@ -11652,6 +11662,16 @@ enum OpenAPIDocument {
       "schema": {
        "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
        "minLength": 1,
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "datetime",
+      "required": false,
+      "schema": {
+       "description": "A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time",
+       "format": "date-time",
        "type": "string"
       }
      }
@@ -11808,6 +11828,16 @@ enum OpenAPIDocument {
       "schema": {
        "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
        "minLength": 1,
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "datetime",
+      "required": false,
+      "schema": {
+       "description": "A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time",
+       "format": "date-time",
        "type": "string"
       }
      },
@@ -11993,6 +12023,16 @@ enum OpenAPIDocument {
        "minLength": 1,
        "type": "string"
       }
+     },
+     {
+      "in": "query",
+      "name": "datetime",
+      "required": false,
+      "schema": {
+       "description": "A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time",
+       "format": "date-time",
+       "type": "string"
+      }
      }
     ],
     "responses": {
@@ -12139,7 +12179,7 @@ enum OpenAPIDocument {
   },
   "/v1/orgs/{org}/projects/{project}/ogc/conformance": {
    "get": {
-    "description": "The OGC API \u2013 Features conformance classes served: Part 1 Core and GeoJSON.",
+    "description": "The OGC API \u2013 Features conformance classes served: Part 1 Core and GeoJSON, and Cairn's as-of extension (`datetime` reads the world as it was at that instant).",
     "operationId": "ogcConformance",
     "parameters": [
      {

@@ -31,8 +31,71 @@ public enum GeoJSONImport {
         }
     }
 
-    /// Features of the input with their bytes to store, in input order.
+    /// Features of the input with their bytes to store, in input order. Positions must be
+    /// longitude and latitude in degrees (RFC 7946): a collection that names another coordinate
+    /// system, or a position outside [-180, 180] × [-90, 90] (a projected export without its
+    /// `crs` member), is refused with what to do, never stored as degrees.
     public static func features(in data: [UInt8]) throws(CairnError) -> [(feature: [String: JSONValue], bytes: [UInt8])] {
+        let found = try parseFeatures(data)
+        for (i, f) in found.enumerated() {
+            if let bad = Self.outOfRange(f.feature["geometry"]) {
+                throw CairnError(
+                    .invalidArgument,
+                    "feature \(i + 1) has the position [\(bad.0), \(bad.1)], which is not longitude and latitude in degrees: GeoJSON is "
+                        + "WGS 84 (RFC 7946); reproject it first (ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson)",
+                    details: ["feature": String(i + 1)]
+                )
+            }
+        }
+        return found
+    }
+
+    /// Coordinate systems a collection may name: the ones that mean longitude, latitude in degrees.
+    static let degreeSystems: Set<String> = [
+        "urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "EPSG:4326", "urn:ogc:def:crs:EPSG::4326", "http://www.opengis.net/def/crs/EPSG/0/4326", "CRS84",
+    ]
+
+    /// Refuses a collection whose `crs` member (the 2008 GeoJSON form QGIS and GDAL still write)
+    /// names a system other than WGS 84 degrees.
+    static func checkSystem(_ object: [String: JSONValue]) throws(CairnError) {
+        guard case .object(let crs)? = object["crs"] else { return }
+        guard case .object(let properties)? = crs["properties"], case .string(let name)? = properties["name"] else { return }
+        guard !degreeSystems.contains(name) else { return }
+        throw CairnError(
+            .invalidArgument,
+            "the input is in \(name), not WGS 84 longitude and latitude: reproject it first (ogr2ogr -t_srs EPSG:4326 out.geojson "
+                + "in.geojson, or in QGIS export with CRS EPSG:4326)",
+            details: ["crs": name]
+        )
+    }
+
+    /// The first position of a geometry outside the range of degrees, if any.
+    static func outOfRange(_ geometry: JSONValue?) -> (Double, Double)? {
+        func number(_ v: JSONValue) -> Double? {
+            switch v {
+            case .int(let i): Double(i)
+            case .double(let d): d
+            default: nil
+            }
+        }
+        func walk(_ v: JSONValue, _ depth: Int) -> (Double, Double)? {
+            guard depth < 8, case .array(let items) = v else { return nil }
+            if items.count >= 2, let lon = number(items[0]), let lat = number(items[1]) {
+                return abs(lon) <= 180 && abs(lat) <= 90 ? nil : (lon, lat)
+            }
+            for item in items { if let bad = walk(item, depth + 1) { return bad } }
+            return nil
+        }
+        guard case .object(let g)? = geometry else { return nil }
+        if let coordinates = g["coordinates"], let bad = walk(coordinates, 0) { return bad }
+        if case .array(let parts)? = g["geometries"] {
+            for part in parts { if let bad = outOfRange(part) { return bad } }
+        }
+        return nil
+    }
+
+    private static func parseFeatures(_ data: [UInt8]) throws(CairnError) -> [(feature: [String: JSONValue], bytes: [UInt8])] {
         let firstByte = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
         let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
         let looksLikeSequence =
@@ -57,6 +120,7 @@ public enum GeoJSONImport {
         guard let object = parseObject(data) else {
             throw CairnError(.invalidArgument, "the input is not GeoJSON: neither a JSON document nor a sequence of features")
         }
+        try checkSystem(object)
         switch object["type"] {
         case .string("FeatureCollection"):
             guard case .array(let list)? = object["features"] else {
