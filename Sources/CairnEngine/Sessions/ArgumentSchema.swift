@@ -45,18 +45,18 @@ enum ArgumentSchema {
         if case .array(let allowed)? = rules["enum"], !allowed.contains(value) {
             return fail("must be one of \(allowed.compactMap(text).joined(separator: ", "))")
         }
-        if let number = number(value) {
-            if let minimum = rules["minimum"].flatMap(Self.number), number < minimum { return fail("must be at least \(show(minimum))") }
-            if let maximum = rules["maximum"].flatMap(Self.number), number > maximum { return fail("must be at most \(show(maximum))") }
-            if let bound = rules["exclusiveMinimum"].flatMap(Self.number), number <= bound {
+        if let number = value.number {
+            if let minimum = rules["minimum"]?.number, number < minimum { return fail("must be at least \(show(minimum))") }
+            if let maximum = rules["maximum"]?.number, number > maximum { return fail("must be at most \(show(maximum))") }
+            if let bound = rules["exclusiveMinimum"]?.number, number <= bound {
                 return fail("must be more than \(show(bound))")
             }
         }
         if case .string(let s) = value {
-            if let minimum = rules["minLength"].flatMap(Self.number), Double(s.count) < minimum {
+            if let minimum = rules["minLength"]?.number, Double(s.count) < minimum {
                 return fail(minimum == 1 ? "must not be empty" : "must have at least \(show(minimum)) characters")
             }
-            if let maximum = rules["maxLength"].flatMap(Self.number), Double(s.count) > maximum {
+            if let maximum = rules["maxLength"]?.number, Double(s.count) > maximum {
                 return fail("must have at most \(show(maximum)) characters")
             }
             if case .string(let pattern)? = rules["pattern"], !Self.matches(s, pattern: pattern) {
@@ -77,10 +77,10 @@ enum ArgumentSchema {
             }
         }
         if case .array(let items) = value {
-            if let minimum = rules["minItems"].flatMap(Self.number), Double(items.count) < minimum {
+            if let minimum = rules["minItems"]?.number, Double(items.count) < minimum {
                 return fail("must have at least \(show(minimum)) item(s)")
             }
-            if let maximum = rules["maxItems"].flatMap(Self.number), Double(items.count) > maximum {
+            if let maximum = rules["maxItems"]?.number, Double(items.count) > maximum {
                 return fail("must have at most \(show(maximum)) item(s)")
             }
             if let itemSchema = rules["items"] {
@@ -135,14 +135,6 @@ enum ArgumentSchema {
         case ("integer", .int): true
         case ("integer", .double(let d)): d.rounded() == d && d.isFinite
         default: false
-        }
-    }
-
-    static func number(_ value: JSONValue) -> Double? {
-        switch value {
-        case .int(let i): Double(i)
-        case .double(let d): d
-        default: nil
         }
     }
 

@@ -1,7 +1,6 @@
 import CairnCore
 import CairnOntology
 import CairnStore
-import Foundation
 
 /// A collection of features as OGC API – Features names it: an entity type of the project's
 /// ontology, or (without one) a top-level folder.
@@ -35,6 +34,13 @@ public struct FeaturesArea: Sendable {
     /// The most items one page may hold (OGC API – Features suggests 10,000).
     public static let maxLimit = 10_000
 
+    /// The commit `ref` names, with `read` on the project (and its branch) authorized: what the
+    /// landing page needs, without looking at any collection.
+    public func resolve(_ caller: Caller, project name: String, ref: String) async throws -> String {
+        let (project, _) = try await core.open(caller, name, .read, branch: Gateway.branch(of: ref), action: "features.read")
+        return try await project.resolve(ref).commit.hex
+    }
+
     /// The collections at `ref`: the ontology's entity types matched by a path glob, or without an
     /// ontology each top-level folder holding a file the caller may read.
     public func collections(
@@ -44,31 +50,22 @@ public struct FeaturesArea: Sendable {
     ) async throws -> (
         commit: String, collections: [FeatureCollection]
     ) {
-        let commit = try await resolve(caller, project: name, ref: ref)
-        if let bytes = try await ontologyBytes(caller, project: name, at: commit),
-            let ontology = try? JSONDecoder().decode(Ontology.self, from: Data(bytes))
-        {
-            // A caller limited to some paths is shown only the types it can see a file of, so the
-            // list says nothing of the rest of the project.
-            let limited = try await core.policy(for: caller).hasPathRules(caller.principal, project: name)
+        let state = try await state(caller, project: name, at: ref)
+        if let ontology = state.ontology {
             var types: [FeatureCollection] = []
-            for type in ontology.entityTypes {
-                guard type.geometry != GeometryKind.none, let glob = type.match.glob else { continue }
-                if limited, try await core.glob(caller, project: name, pattern: glob, at: commit, limit: 1).paths.isEmpty { continue }
-                types.append(FeatureCollection(id: type.id, title: type.label ?? type.id, glob: glob, entityType: type.id))
-            }
-            return (commit, types)
+            for type in Self.typeCollections(ontology) where try await shown(type, caller, project: name, state) { types.append(type) }
+            return (state.commit, types)
         }
         var folders: Set<String> = []
         var cursor: String?
         repeat {
-            let page = try await core.glob(caller, project: name, pattern: "*/**", at: commit, limit: 5000, after: cursor)
+            let page = try await core.glob(caller, project: name, pattern: "*/**", at: state.commit, limit: 5000, after: cursor)
             for path in page.paths {
-                if let first = path.split(separator: "/").first, !first.hasPrefix(".") { folders.insert(String(first)) }
+                if let first = path.split(separator: "/").first, Self.isFolderID(String(first)) { folders.insert(String(first)) }
             }
             cursor = page.next
         } while cursor != nil
-        return (commit, folders.sorted().map { FeatureCollection(id: $0, title: $0, glob: "\($0)/**", entityType: nil) })
+        return (state.commit, folders.sorted().map(Self.folder))
     }
 
     /// One collection, or `not_found`.
@@ -80,11 +77,72 @@ public struct FeaturesArea: Sendable {
     ) async throws -> (
         commit: String, collection: FeatureCollection
     ) {
-        let (commit, all) = try await collections(caller, project: name, at: ref)
-        guard let found = all.first(where: { $0.id == id }) else {
+        let (state, found) = try await lookup(caller, project: name, id: id, at: ref)
+        return (state.commit, found)
+    }
+
+    // MARK: Finding a collection
+
+    /// What one request reads once: the commit `ref` names, the project's compiled ontology there
+    /// (nil without one), and whether the caller is limited to some paths.
+    private struct State {
+        let commit: String
+        let ontology: CompiledOntology?
+        let limited: Bool
+    }
+
+    private func state(_ caller: Caller, project name: String, at ref: String) async throws -> State {
+        let commit = try await resolve(caller, project: name, ref: ref)
+        let ontology = try await ontologyBytes(caller, project: name, at: commit).flatMap { try? core.ontology.compiled($0) }
+        let limited = try await core.policy(for: caller).hasPathRules(caller.principal, project: name)
+        return State(commit: commit, ontology: ontology, limited: limited)
+    }
+
+    /// One collection found without listing the others: a type of the ontology by its id, or a
+    /// folder by a one-path glob.
+    private func lookup(_ caller: Caller, project name: String, id: String, at ref: String) async throws -> (State, FeatureCollection) {
+        let state = try await state(caller, project: name, at: ref)
+        let found: FeatureCollection?
+        if let ontology = state.ontology {
+            found = Self.typeCollections(ontology).first { $0.id == id }
+        } else {
+            found = Self.isFolderID(id) ? Self.folder(id) : nil
+        }
+        guard let found, try await shown(found, caller, project: name, state) else {
             throw CairnError(.notFound, "no collection '\(id)' in '\(name)'", details: ["collection": id])
         }
-        return (commit, found)
+        return (state, found)
+    }
+
+    /// The ontology's entity types that can be served: those with a path glob and a geometry.
+    private static func typeCollections(_ ontology: CompiledOntology) -> [FeatureCollection] {
+        ontology.ontology.entityTypes.compactMap { type in
+            guard type.geometry != GeometryKind.none, let glob = type.match.glob else { return nil }
+            return FeatureCollection(id: type.id, title: type.label ?? type.id, glob: glob, entityType: type.id)
+        }
+    }
+
+    private static func folder(_ id: String) -> FeatureCollection {
+        FeatureCollection(id: id, title: id, glob: "\(id)/**", entityType: nil)
+    }
+
+    /// A top-level folder is a collection unless it is Cairn's own (`.cairn`) or its name would
+    /// read as a glob.
+    private static func isFolderID(_ id: String) -> Bool {
+        !id.isEmpty && !id.contains("/") && !id.hasPrefix(".") && !Glob.hasWildcards(id)
+    }
+
+    /// Whether the caller is shown a collection: a folder when it holds a file the caller may
+    /// read; an entity type always, except to a caller limited to some paths, who is shown only
+    /// the types it can see a file of, so the list says nothing of the rest of the project.
+    private func shown(
+        _ c: FeatureCollection,
+        _ caller: Caller,
+        project name: String,
+        _ state: State
+    ) async throws -> Bool {
+        if c.entityType != nil && !state.limited { return true }
+        return try await !core.glob(caller, project: name, pattern: c.glob, at: state.commit, limit: 1).paths.isEmpty
     }
 
     /// A page of a collection's features at `ref`, in path order, optionally only those whose
@@ -106,8 +164,8 @@ public struct FeaturesArea: Sendable {
                 throw CairnError(.invalidArgument, "bbox is four numbers: west,south,east,north (degrees, south ≤ north)")
             }
         }
-        let (commit, collection) = try await collection(caller, project: name, id: id, at: ref)
-        let governing = try await governingOntology(caller, project: name, at: commit, collection)
+        let (state, collection) = try await lookup(caller, project: name, id: id, at: ref)
+        let (commit, governing) = (state.commit, collection.entityType == nil ? nil : state.ontology)
         var features: [JSONValue] = []
         var after = cursor
         // Pages of paths are read until the page of features is full; the cursor is the last
@@ -139,8 +197,8 @@ public struct FeaturesArea: Sendable {
         id path: String,
         at ref: String = "main"
     ) async throws -> (commit: String, feature: JSONValue) {
-        let (commit, collection) = try await collection(caller, project: name, id: id, at: ref)
-        let governing = try await governingOntology(caller, project: name, at: commit, collection)
+        let (state, collection) = try await lookup(caller, project: name, id: id, at: ref)
+        let (commit, governing) = (state.commit, collection.entityType == nil ? nil : state.ontology)
         guard try Glob(collection.glob).matches(path),
             let feature = try await feature(caller, project: name, path: path, at: commit, collection, governing)
         else {
@@ -150,12 +208,6 @@ public struct FeaturesArea: Sendable {
     }
 
     // MARK: Reading features
-
-    /// The commit `ref` names, read with `read` on the project (and its branch).
-    private func resolve(_ caller: Caller, project name: String, ref: String) async throws -> String {
-        let (project, _) = try await core.open(caller, name, .read, branch: Gateway.branch(of: ref), action: "features.read")
-        return try await project.resolve(ref).commit.hex
-    }
 
     /// The ontology's file at `commit`, read as configuration: which types exist decides what the
     /// collections are, even for a caller who may not read `.cairn/` (the caller was authorized
@@ -167,16 +219,6 @@ public struct FeaturesArea: Sendable {
         } catch let error as CairnError where error.code == .notFound {
             return nil
         }
-    }
-
-    private func governingOntology(
-        _ caller: Caller,
-        project name: String,
-        at commit: String,
-        _ collection: FeatureCollection
-    ) async throws -> CompiledOntology? {
-        guard collection.entityType != nil, let bytes = try await ontologyBytes(caller, project: name, at: commit) else { return nil }
-        return try core.ontology.compiled(bytes)
     }
 
     /// The file as a GeoJSON Feature with its path as `id`; nil when it is not a Feature with a
@@ -217,37 +259,13 @@ public struct FeaturesArea: Sendable {
     /// The extent of every position in a GeoJSON geometry (of any type, collections included).
     static func box(_ geometry: JSONValue) -> (west: Double, south: Double, east: Double, north: Double)? {
         var found: (west: Double, south: Double, east: Double, north: Double)?
-        func number(_ v: JSONValue) -> Double? {
-            switch v {
-            case .int(let i): Double(i)
-            case .double(let d): d
-            default: nil
+        geometry.forEachPosition { lon, lat in
+            if let f = found {
+                found = (min(f.west, lon), min(f.south, lat), max(f.east, lon), max(f.north, lat))
+            } else {
+                found = (lon, lat, lon, lat)
             }
-        }
-        func walk(_ v: JSONValue, depth: Int) {
-            guard depth < 8, case .array(let items) = v else { return }
-            if items.count >= 2, let lon = number(items[0]), let lat = number(items[1]) {
-                if let f = found {
-                    found = (min(f.west, lon), min(f.south, lat), max(f.east, lon), max(f.north, lat))
-                } else {
-                    found = (lon, lat, lon, lat)
-                }
-                return
-            }
-            for item in items { walk(item, depth: depth + 1) }
-        }
-        guard case .object(let g) = geometry else { return nil }
-        if let coordinates = g["coordinates"] { walk(coordinates, depth: 0) }
-        if case .array(let parts)? = g["geometries"] {
-            for part in parts {
-                if let b = box(part) {
-                    if let f = found {
-                        found = (min(f.west, b.west), min(f.south, b.south), max(f.east, b.east), max(f.north, b.north))
-                    } else {
-                        found = b
-                    }
-                }
-            }
+            return true
         }
         return found
     }

@@ -24,7 +24,7 @@ extension Routes {
             try Self.refuseUnknown(req, allowed: ["f"])
             let base = try base(req, ctx)
             let project = try ctx.parameters.require("project")
-            _ = try await gateway.features.collections(try ctx.caller, project: project)
+            _ = try await gateway.features.resolve(try ctx.caller, project: project, ref: "main")
             return JSON.response(
                 json: .object([
                     "title": .string("Cairn project \(project)"),
@@ -47,11 +47,9 @@ extension Routes {
             try Self.refuseUnknown(req, allowed: ["f", "ref", "datetime"])
             let base = try base(req, ctx)
             let ref = try Self.ref(Query(request: req))
-            let (_, collections) = try await gateway.features.collections(
-                try ctx.caller,
-                project: try ctx.parameters.require("project"),
-                at: ref
-            )
+            let (caller, project) = (try ctx.caller, try ctx.parameters.require("project"))
+            // Without an ontology the folders are found by a scan: bounded by the request timeout.
+            let (_, collections) = try await timed { try await gateway.features.collections(caller, project: project, at: ref) }
             return JSON.response(
                 json: .object([
                     "links": .array([Self.link(base + "/collections", "self", "application/json", "the collections")]),

@@ -72,27 +72,13 @@ public enum GeoJSONImport {
 
     /// The first position of a geometry outside the range of degrees, if any.
     static func outOfRange(_ geometry: JSONValue?) -> (Double, Double)? {
-        func number(_ v: JSONValue) -> Double? {
-            switch v {
-            case .int(let i): Double(i)
-            case .double(let d): d
-            default: nil
-            }
+        var bad: (Double, Double)?
+        geometry?.forEachPosition { lon, lat in
+            if abs(lon) <= 180 && abs(lat) <= 90 { return true }
+            bad = (lon, lat)
+            return false
         }
-        func walk(_ v: JSONValue, _ depth: Int) -> (Double, Double)? {
-            guard depth < 8, case .array(let items) = v else { return nil }
-            if items.count >= 2, let lon = number(items[0]), let lat = number(items[1]) {
-                return abs(lon) <= 180 && abs(lat) <= 90 ? nil : (lon, lat)
-            }
-            for item in items { if let bad = walk(item, depth + 1) { return bad } }
-            return nil
-        }
-        guard case .object(let g)? = geometry else { return nil }
-        if let coordinates = g["coordinates"], let bad = walk(coordinates, 0) { return bad }
-        if case .array(let parts)? = g["geometries"] {
-            for part in parts { if let bad = outOfRange(part) { return bad } }
-        }
-        return nil
+        return bad
     }
 
     private static func parseFeatures(_ data: [UInt8]) throws(CairnError) -> [(feature: [String: JSONValue], bytes: [UInt8])] {
