@@ -87,12 +87,14 @@ extension CBCSolveTests {
         #expect(left.isEmpty, "workers still running: \(left)")
     }
 
-    /// GLPK reports its search too: on the facility model it cannot prove within 3 s, incumbents
-    /// that only improve, bounds that only rise, the last incumbent the answer.
+    /// GLPK reports its search too: on the facility model it cannot prove within 20 s, incumbents
+    /// that only improve, bounds that only rise, the last incumbent the answer. (GLPK's limit is
+    /// wall time: at 3 s, on two cores shared with the rest of the suite, it once found no
+    /// incumbent at all.)
     @Test func glpkReportsItsProgressOnTheSameModel() async throws {
         let model = AssignmentTemplates.generatedFacilityLocation()
         let seen = Mutex<[SolveResult.Progress]>([])
-        let (r, _) = try await GLPK.solve(model, control: SolveControl(timeLimit: 3)) { step in seen.withLock { $0.append(step) } }
+        let (r, _) = try await GLPK.solve(model, control: SolveControl(timeLimit: 20)) { step in seen.withLock { $0.append(step) } }
         let steps = r.progress ?? []
         #expect(!steps.isEmpty && steps == seen.withLock { $0 }, "the result and the callback saw the same steps")
         let incumbents = steps.compactMap(\.incumbent)
