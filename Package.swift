@@ -162,7 +162,10 @@ let package = Package(
         // Benchmarks (release builds only; see BENCHMARKS.md).
         .executableTarget(
             name: "CairnBench",
-            dependencies: ["CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnOntology", "CairnCompute", "CairnSolve"],
+            dependencies: [
+                "CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnEngine", "CairnOntology", "CairnCompute",
+                "CairnSolve",
+            ],
             exclude: ["Support/route_peer.py", "Support/mip_peer.py"],
             swiftSettings: strict
         ),
@@ -190,6 +193,11 @@ let package = Package(
             name: "CairnSolveTests",
             dependencies: ["CairnSolve", "CairnCompute", "CairnTestSupport"],
             exclude: ["Support/python"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnEngineTests",
+            dependencies: ["CairnEngine", "CairnGovernance", "CairnStore", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of BENCHMARKS.md in a release build, with their peers (git, ripgrep, find,
 # raw SQLite) on the same data in the same run. Options pass through: --quick (smaller scales),
-# --only commits,size,read,search,merge,governed,authz,ontology,routes,routes-http,solve,facility,agents,backends. Output: Markdown on stdout, also saved in .bench/latest.md.
+# --only commits,size,read,search,merge,governed,authz,ontology,routes,routes-http,solve,facility,agents,backends,workflows. Output: Markdown on stdout, also saved in .bench/latest.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh ripgrep git wrk

@@ -158,15 +158,15 @@ schemas = {
   "MergeRequestDiff": obj({"base": HEX, "head": HEX, "entities": arr(obj({"path": S(), "change": S(enum=["added", "modified", "removed", "moved"]), "members": arr(S())},
                                                                           ["path", "change"])), "next": nullable(S())}, ["base", "head", "entities"]),
   "MergeRequestMerge": obj({"status": S(enum=["merged", "conflicts"]), "mergeRequest": ref("MergeRequestView"), "outcome": ref("Outcome")}, ["status", "mergeRequest"]),
-  "Operation": S(enum=["branch.delete", "access", "share", "ontology"]),
+  "Operation": S(enum=["branch.delete", "access", "share", "ontology", "workflow"]),
   "ApprovalSettings": obj({"operations": arr(ref("Operation")), "requiredApprovals": I(minimum=1, maximum=20)}, ["operations", "requiredApprovals"]),
-  "PendingApproval": obj({"id": S(), "operation": ref("Operation"), "action": S(), "summary": S(), "project": S(), "branch": S(),
+  "PendingApproval": obj({"id": S(), "operation": S(enum=["branch.delete", "access", "share", "ontology", "workflow", "workflow.step"]), "action": S(), "summary": S(), "project": S(), "branch": S(),
                           "changes": arr(obj({"op": S(), "path": S(), "contentBase64": S()}, ["op", "path"])), "base": HEX, "requester": S(), "requesterKind": S(),
                           "onBehalfOf": S(), "reason": S(), "detail": {"type": "object", "additionalProperties": S()}, "created": S(), "requiredApprovals": I(),
                           "state": S(enum=["pending", "applied", "rejected", "failed"]),
                           "decisions": arr(obj({"id": S(), "approver": S(), "verdict": S(enum=["approve", "reject"]), "rationale": S(), "time": S()},
                                                ["id", "approver", "verdict", "rationale", "time"])),
-                          "commit": S(), "error": S(), "updated": S()},
+                          "commit": S(), "error": S(), "updated": S(), "expires": S()},
                          ["id", "operation", "action", "summary", "branch", "base", "requester", "requesterKind", "created", "requiredApprovals", "state", "decisions", "updated"]),
   "Pending": obj({"status": S(const="pending"), "approval": ref("PendingApproval")}, ["status", "approval"]),
   "ApprovalPage": obj({"approvals": arr(ref("PendingApproval")), "next": nullable(S())}, ["approvals"]),
@@ -206,6 +206,22 @@ schemas = {
                    "mergeRequest": I(), "mergeCommit": HEX, "head": HEX, "rollbackCommit": HEX, "message": S(), "parent": S()},
                   ["id", "project", "agent", "target", "branch", "base", "status", "started", "calls"]),
   "AgentRunPage": obj({"runs": arr(ref("AgentRun")), "next": nullable(S())}, ["runs"]),
+  "WorkflowState": obj({"project": S(), "workflow": S(), "enabled": B, "paused": B, "enabledBy": S(), "enabledLocally": B, "enabledAt": S(),
+                        "scheduled": {"type": "object", "additionalProperties": I()}, "watermarks": {"type": "object", "additionalProperties": HEX}},
+                       ["project", "workflow", "enabled", "paused", "enabledLocally", "scheduled"]),
+  "Workflow": obj({"name": S(), "definition": {"type": "object"}, "state": ref("WorkflowState")}, ["name", "state"]),
+  "WorkflowPage": obj({"workflows": arr(ref("Workflow")), "next": nullable(S())}, ["workflows"]),
+  "WorkflowRun": obj({"id": S(), "project": S(), "workflow": S(),
+                      "trigger": obj({"kind": S(enum=["manual", "cron", "path", "mergeRequest", "workflow"]), "by": S(), "scheduledFor": S(),
+                                      "paths": arr(S()), "commits": arr(HEX), "mergeRequest": I(), "event": S(), "run": S(), "outcome": S()}, ["kind"]),
+                      "depth": I(minimum=0), "approval": S(), "resumeAt": I(), "context": {"type": "object"}, "earlier": arr(S()),
+                      "inputs": {"type": "object"}, "status": S(enum=["fired", "running", "succeeded", "failed", "cancelled", "skipped", "paused"]),
+                      "definition": HEX, "claimed": I(), "run": S(), "failure": S(), "outcome": S(), "mergeCommit": HEX, "mergeRequest": I(),
+                      "steps": arr(obj({"id": S(), "kind": S(), "outcome": S(enum=["succeeded", "failed", "skipped"]), "attempts": I(),
+                                        "calls": arr(I()), "error": S(), "commits": arr(HEX)}, ["id", "kind", "outcome", "attempts", "calls", "commits"])),
+                      "created": S(), "finished": S()},
+                     ["id", "project", "workflow", "trigger", "inputs", "status", "steps", "created"]),
+  "WorkflowRunPage": obj({"runs": arr(ref("WorkflowRun")), "next": nullable(S())}, ["runs"]),
   "AuditItem": obj({"seq": I(), "hash": HEX, "previousHash": HEX, "record": {"type": "object"}}, ["seq", "hash", "previousHash", "record"]),
   "AuditPage": obj({"entries": arr(ref("AuditItem")), "next": nullable(S())}, ["entries"]),
 }
@@ -236,6 +252,7 @@ READ = AUTH + (403, 422, 503)
 WRITE = AUTH + (403, 409, 422)
 ORG, PROJ, PATH = p("org", S(pattern="^[a-z0-9][a-z0-9._-]{0,63}$")), p("project", PROJECT_NAME), p("path", FILE_PATH)
 REF = q("ref", REF_S)
+WF_NAME = p("name", S(pattern="^[A-Za-z0-9_-]{1,64}$"))
 OGC_F = q("f", S(enum=["json", "geojson"]))
 OGC_DATETIME = q("datetime", S(format="date-time", description="A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time"))
 OGC_COLLECTION = p("collection", S(minLength=1, maxLength=200))
@@ -394,6 +411,42 @@ paths = {
               "parameters": [q("limit", I(minimum=1, maximum=500)), q("cursor")], "responses": {**ok(ref("AgentRunPage")), **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/agent-runs/{id}": {"parameters": [ORG, PROJ, p("id", S(pattern="^[0-9a-z]{9}-[0-9a-f]{8}$"))],
       "get": {"operationId": "getAgentRun", "description": "One agent run's full record.", "responses": {**ok(ref("AgentRun")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "listWorkflows", "description": "The project's workflows (definitions under `.cairn/workflows/`), each with its definition and state (enabled, by whom, paused, schedule progress).",
+              "parameters": [q("limit", I(minimum=1, maximum=1000)), q("cursor")], "responses": {**ok(ref("WorkflowPage")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}": {"parameters": [ORG, PROJ, WF_NAME],
+      "get": {"operationId": "getWorkflow", "description": "One workflow: its definition and state.", "responses": {**ok(ref("Workflow")), **err(*READ)}},
+      "put": {"operationId": "putWorkflow",
+              "description": "Write a workflow's definition (`.cairn/workflows/NAME.json`; needs `configure`). It is validated with every problem listed (422 `invalid_workflow`: unknown members, step kinds, missing steps or inputs in references, bad cron or time zone, bad globs). Writing never enables it. Gated by the approval queue when the organization gates `workflow`.",
+              "requestBody": body(inp({"definition": {"type": "object"}, "branch": BRANCH, "message": S()}, ["definition"])),
+              "responses": {**ok(ref("Outcome")), **proposed(), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/enable": {"parameters": [ORG, PROJ, WF_NAME],
+      "post": {"operationId": "enableWorkflow", "description": "Enable a workflow (needs `configure`; a person only): its runs act within its scope and, at every call, within the authority of the person who enabled it. A scope wider than theirs is refused (403).",
+               "requestBody": {"required": False, "content": {"application/json": {"schema": inp({"message": S()})}}},
+               "responses": {**ok(ref("WorkflowState")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/disable": {"parameters": [ORG, PROJ, WF_NAME],
+      "post": {"operationId": "disableWorkflow", "description": "Disable a workflow: nothing fires, and runs in progress stop before their next step, by the failure policy.",
+               "requestBody": {"required": False, "content": {"application/json": {"schema": inp({"message": S()})}}},
+               "responses": {**ok(ref("WorkflowState")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/pause": {"parameters": [ORG, PROJ, WF_NAME],
+      "post": {"operationId": "pauseWorkflow", "description": "Pause a workflow's schedules: firings are recorded as skipped until it is resumed.",
+               "requestBody": {"required": False, "content": {"application/json": {"schema": inp({"message": S()})}}},
+               "responses": {**ok(ref("WorkflowState")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/resume": {"parameters": [ORG, PROJ, WF_NAME],
+      "post": {"operationId": "resumeWorkflow", "description": "Resume a paused workflow's schedules from now.",
+               "requestBody": {"required": False, "content": {"application/json": {"schema": inp({"message": S()})}}},
+               "responses": {**ok(ref("WorkflowState")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/runs": {"parameters": [ORG, PROJ, WF_NAME],
+      "get": {"operationId": "listWorkflowRuns", "description": "The workflow's runs, oldest first (those kept by its retention): trigger, inputs, each step's outcome, attempts, calls and commits, the failure, and what became of the changes.",
+              "parameters": [q("limit", I(minimum=1, maximum=500)), q("cursor")], "responses": {**ok(ref("WorkflowRunPage")), **err(*READ)}},
+      "post": {"operationId": "startWorkflowRun", "description": "Start a run by hand (needs `run`; the workflow must be enabled and have a manual trigger). The inputs are checked against the declared ones (400 naming each problem). Answers 202 with the recorded firing; the run proceeds in the background (follow it at runs/{id} or on the event feed).",
+               "requestBody": {"required": False, "content": {"application/json": {"schema": inp({"inputs": {"type": "object"}, "message": S()})}}},
+               "responses": {**ok(ref("WorkflowRun"), 202), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/runs/{id}": {"parameters": [ORG, PROJ, WF_NAME, p("id", S(pattern="^[0-9a-z]{9}-[0-9a-f]{8}$"))],
+      "get": {"operationId": "getWorkflowRun", "description": "One run of a workflow.", "responses": {**ok(ref("WorkflowRun")), **err(*READ)}}},
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/runs/{id}/cancel": {"parameters": [ORG, PROJ, WF_NAME, p("id", S(pattern="^[0-9a-z]{9}-[0-9a-f]{8}$"))],
+      "post": {"operationId": "cancelWorkflowRun", "description": "Cancel a run in progress on this server: it stops before its next step, by its failure policy.",
+               "responses": {**ok(ref("WorkflowRun"), 202), **err(*WRITE)}}},
   "/v1/orgs/{org}/projects/{project}/lineage": {"parameters": [ORG, PROJ],
       "get": {"operationId": "lineage", "description": "Where the value at `pointer` in the JSON file `path` (at `ref`) came from: the commit that set it; if an agent set it, its run, the tool call, what the run had read before it, and the merge request (with its reviews) that admitted it.",
               "parameters": [q("path", FILE_PATH, required=True), q("pointer", S(pattern="^(/.*)?$"), required=True), REF],
@@ -492,12 +545,17 @@ SUMMARIES = {
     "ogcLanding": "OGC API – Features: the landing page", "ogcConformance": "OGC API – Features: conformance classes",
     "ogcCollections": "OGC API – Features: the collections", "ogcCollection": "OGC API – Features: one collection",
     "ogcItems": "OGC API – Features: a page of features", "ogcItem": "OGC API – Features: one feature",
+    "listWorkflows": "List workflows", "getWorkflow": "One workflow", "putWorkflow": "Define a workflow", "enableWorkflow": "Enable a workflow",
+    "disableWorkflow": "Disable a workflow", "pauseWorkflow": "Pause a workflow's schedules", "resumeWorkflow": "Resume a workflow's schedules",
+    "listWorkflowRuns": "List a workflow's runs", "startWorkflowRun": "Start a workflow run", "getWorkflowRun": "One workflow run",
+    "cancelWorkflowRun": "Cancel a workflow run",
     "audit": "Query the audit log", "auditExport": "Export the audit log as CloudEvents",
 }
 TAGS = [("server", "The server itself: health, readiness, metrics, this document."), ("files", "Files and their contents: read, write, edit, delete, glob, grep."),
         ("history", "Commits, diffs, blame, revert and branches."), ("review", "Merges, merge requests, protection and the approval queue."),
         ("ontology", "The typed world model every write is checked against."), ("compute", "Run (geo-math) and Solve (optimization)."),
-        ("agents", "Agent runs: their records, lineage, replay and rollback."), ("access", "Roles, grants, members, API keys, identity, evaluation."),
+        ("agents", "Agent runs: their records, lineage, replay and rollback."),
+        ("workflows", "Workflows: definitions, enabling, manual and scheduled runs."), ("access", "Roles, grants, members, API keys, identity, evaluation."),
         ("audit", "The hash-chained audit log."), ("gis", "OGC API – Features: the project's features for GIS tools.")]
 
 def tag(path, op_id):
@@ -506,6 +564,7 @@ def tag(path, op_id):
     if any(k in path for k in ("/merge-requests", "/merges", "/approval")) or op_id == "shadowReport": return "review"
     if "/ontology" in path or "/violations" in path: return "ontology"
     if "/run" == path[-4:] or "/solve" in path: return "compute"
+    if "/workflows" in path: return "workflows"
     if "/agent-runs" in path or "/lineage" in path: return "agents"
     if "/audit" in path: return "audit"
     if "/ogc" in path: return "gis"

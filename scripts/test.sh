@@ -76,7 +76,7 @@ echo "== pass 1: every test, storage on SQLite"
 swift test --skip-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 echo "== pass 2: the storage suite (store, governance, HTTP routes, surfaces) on PostgreSQL"
-CAIRN_TEST_BACKEND=postgres swift test --skip-build --filter 'CairnStoreTests|CairnGovernanceTests|CairnHTTPTests|CairnCLITests' 2>&1 | tee -a "$log"
+CAIRN_TEST_BACKEND=postgres swift test --skip-build --filter 'CairnStoreTests|CairnGovernanceTests|CairnEngineTests|CairnHTTPTests|CairnCLITests' 2>&1 | tee -a "$log"
 pg_status=${PIPESTATUS[0]}
 [ "$pg_status" -ne 0 ] && status=$pg_status
 passed=$(grep -E '^✔ Test .* passed' "$log" | grep -cv '^✔ Test run' || true)

@@ -42,6 +42,7 @@ struct Bench {
         if want("facility") { try await bench.facilitySolve() }
         if want("agents") { try await bench.agentSurface() }
         if want("backends") { try await bench.storeBackends() }
+        if want("workflows") { try await bench.workflows() }
     }
 
     static func uname() -> String {

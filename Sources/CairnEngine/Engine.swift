@@ -67,7 +67,8 @@ public final class Engine: Sendable {
         project: String,
         target: String = "main",
         onBehalfOf: String? = nil,
-        parent: String? = nil
+        parent: String? = nil,
+        continuing: (branch: String, base: String)? = nil
     ) async throws -> RunSession {
         let id = Gateway.runID()
         let lease = Self.leaseName(organization: caller.organization.id, project: project, run: id)
@@ -77,7 +78,15 @@ public final class Engine: Sendable {
             guard try await leases.takeLease(lease, holder: holder.id, ttlMillis: leaseMillis, replacing: nil) else {
                 throw CairnError(.conflict, "run id \(id) is already held; start the session again")
             }
-            run = try await gateway.startAgentRun(caller, project: project, target: target, onBehalfOf: onBehalfOf, parent: parent, id: id)
+            run = try await gateway.startAgentRun(
+                caller,
+                project: project,
+                target: target,
+                onBehalfOf: onBehalfOf,
+                parent: parent,
+                id: id,
+                continuing: continuing
+            )
         } catch {
             await release(lease)
             throw error
@@ -105,6 +114,14 @@ public final class Engine: Sendable {
     /// Ends a session whose transport is gone, by the recovery policy.
     public func abandon(_ session: RunSession, why: String) async -> AgentRun {
         let run = await session.interrupt(why)
+        await settle(session)
+        return run
+    }
+
+    /// Ends a session's run as `interrupted`, its branch kept, whatever the recovery policy:
+    /// a workflow stopping at a failed step.
+    public func stop(_ session: RunSession, why: String) async -> AgentRun {
+        let run = await session.stop(why)
         await settle(session)
         return run
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnEngine
 import CairnGovernance
 import CairnStore
 import Foundation
@@ -277,6 +278,16 @@ struct ApprovalCommand: AsyncParsableCommand {
                 }
                 let c = try await LocalAccess(global, project: nil, author: author, reason: message)
                 let a = try await c.gateway.review.decideApproval(c.caller, id: id, approve: verdict == "approve", rationale: message)
+                // A workflow run waiting on this request goes on (or ends) here and now.
+                if a.operation == .workflowStep,
+                    let run = await WorkflowScheduler(workflows: Workflows(engine: Engine(gateway: c.gateway))).settle(
+                        c.caller.organization,
+                        approval: a
+                    )
+                {
+                    global.console.emit(run) { ApprovalCommand.line(a) + "\n" + WorkflowCommand.describe(run) }
+                    return
+                }
                 global.console.emit(a) { ApprovalCommand.line(a) }
             }
         }

@@ -149,6 +149,7 @@ struct Serve: AsyncParsableCommand {
         if let shared = storage as? PostgresStorage { services.append(shared) }
         services.append(FeedRelay(gateway: gateway))
         services.append(server.leaseKeeper)
+        services.append(server.workflowScheduler)
         services.append(app)
         services.append(server.sessionCloser)
         let group = ServiceGroup(

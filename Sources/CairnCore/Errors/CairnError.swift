@@ -119,6 +119,8 @@ public struct CairnError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The API's document declares a field this server's code does not read: a defect of the
         /// server, reported instead of silently dropping the field; the request changed nothing.
         case contractMismatch = "contract_mismatch"
+        /// A workflow definition is not one the engine can run; `violations` lists every problem.
+        case invalidWorkflow = "invalid_workflow"
     }
 }
 

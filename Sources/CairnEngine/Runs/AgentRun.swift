@@ -150,7 +150,8 @@ extension Gateway {
         target: String = "main",
         onBehalfOf: String? = nil,
         parent: String? = nil,
-        id: String = Gateway.runID()
+        id: String = Gateway.runID(),
+        continuing: (branch: String, base: String)? = nil
     ) async throws -> AgentRun {
         var target = target
         var onBehalfOf = onBehalfOf
@@ -172,7 +173,10 @@ extension Gateway {
             onBehalfOf = up.onBehalfOf
         }
         let (project, decision) = try await open(caller, name, .read, branch: target, action: "agent.run.start")
-        let base = try await project.resolve(target).commit
+        // A run continuing another (a workflow past its approval step) forks from that run's
+        // branch, and keeps its base: its changes are both runs' changes.
+        let forkPoint = try await project.resolve(continuing?.branch ?? target).commit
+        let base = continuing.flatMap { ObjectID(hex: $0.base) } ?? forkPoint
         let branch = "agent-runs/\(id)"
         // The run's own branch is made as part of starting the run, which needs only `read`: a
         // read-only agent may hold a session, and each call is authorized on its own.
@@ -180,7 +184,7 @@ extension Gateway {
         let info = try await change(caller, action: "branch.create", decision: decision, target: forked) {
             try await project.createBranch(
                 branch,
-                from: base.hex,
+                from: forkPoint.hex,
                 principal: caller.principal.subject,
                 audit: auditHook(
                     caller,

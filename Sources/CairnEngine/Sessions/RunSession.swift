@@ -88,6 +88,9 @@ public actor RunSession {
         public let text: String
         /// The error, as the HTTP API would give it (code, message, details, violations).
         public let error: CairnError?
+        /// The answer as data, for a workflow's later steps: a file's content (as JSON when it
+        /// is), a change's commit and paths, a glob's paths, a computation's result.
+        public var value: JSONValue? = nil
         public var isError: Bool { error != nil }
     }
 
@@ -172,7 +175,7 @@ public actor RunSession {
         }
         engine.announce(caller, run, call: run.calls.last)
         if let failure { return Answer(text: Self.describe(failure), error: failure) }
-        return Answer(text: outcome?.text ?? "", error: nil)
+        return Answer(text: outcome?.text ?? "", error: nil, value: outcome?.value)
     }
 
     /// The record of a call that committed nothing (a read, a refusal, a failure).
@@ -238,6 +241,22 @@ public actor RunSession {
         return run
     }
 
+    /// Ends the run as `interrupted` by the engine's own decision (not the recovery policy).
+    func stop(_ why: String) async -> AgentRun {
+        guard run.status == .running else {
+            settled = true
+            return run
+        }
+        do {
+            let system = Caller(principal: .runRecovery, organization: caller.organization, reason: "agent run \(run.id) stopped: \(why)")
+            run = try await gateway.interruptAgentRun(system, run: run, why: why)
+            settled = true
+        } catch {
+            engine.logger.error("a run could not be stopped", metadata: ["run": "\(run.id)", "error": "\(error)"])
+        }
+        return run
+    }
+
     /// The run's lease was taken over by another server (this one failed to renew it in time,
     /// cut off from the store), which ends the run: later calls here are refused.
     func lapse(_ why: String) {
@@ -267,6 +286,8 @@ public actor RunSession {
         var summary: String
         /// What identifies the answer across executions (see `AgentRun.Call.result`); the text by default.
         var stable: String?
+        /// The answer as data (see `Answer.value`).
+        var value: JSONValue?
 
         var digest: String { Self.sha256(stable ?? text) }
 
@@ -315,11 +336,13 @@ public actor RunSession {
                     "\n(lines \(lines.startLine)–\(lines.startLine + lines.lines.count - 1) of \(lines.totalLines); read on with offset "
                     + "\(lines.startLine + lines.lines.count))"
             }
+            let content = lines.lines.joined(separator: "\n")
             return Outcome(
                 text: text,
                 reads: [RunInput(path: path, blob: lines.blob.hex)],
                 readAt: lines.commit.hex,
-                summary: "read \(path)"
+                summary: "read \(path)",
+                value: JSONValue.parse(Array(content.utf8)) ?? .string(content)
             )
         case "Write":
             let path = try string("path")
@@ -335,7 +358,8 @@ public actor RunSession {
                 text: Self.describe(out),
                 commits: out.commit.map { [$0.hex] } ?? [],
                 summary: "wrote \(path)",
-                stable: caller.call == nil ? await state(out) : nil
+                stable: caller.call == nil ? await state(out) : nil,
+                value: Self.value(out)
             )
         case "Edit":
             let path = try string("path")
@@ -353,7 +377,8 @@ public actor RunSession {
                 text: Self.describe(out),
                 commits: out.commit.map { [$0.hex] } ?? [],
                 summary: "edited \(path)",
-                stable: caller.call == nil ? await state(out) : nil
+                stable: caller.call == nil ? await state(out) : nil,
+                value: Self.value(out)
             )
         case "Delete":
             let path = try string("path")
@@ -363,7 +388,8 @@ public actor RunSession {
                 text: Self.describe(out),
                 commits: out.commit.map { [$0.hex] } ?? [],
                 summary: "deleted \(out.changed.count) file(s) at \(path)",
-                stable: caller.call == nil ? await state(out) : nil
+                stable: caller.call == nil ? await state(out) : nil,
+                value: Self.value(out)
             )
         case "Glob":
             let pattern = try string("pattern")
@@ -377,7 +403,11 @@ public actor RunSession {
                 after: optionalString("cursor")
             )
             let text = page.paths.joined(separator: "\n") + (page.next.map { "\n(more: pass cursor \"\($0)\")" } ?? "")
-            return Outcome(text: text.isEmpty ? "(no match)" : text, summary: "\(page.paths.count) path(s) for \(pattern)")
+            return Outcome(
+                text: text.isEmpty ? "(no match)" : text,
+                summary: "\(page.paths.count) path(s) for \(pattern)",
+                value: .object(["paths": .array(page.paths.map(JSONValue.string)), "next": page.next.map(JSONValue.string) ?? .null])
+            )
         case "Grep":
             try await bound(.read, within: bounds)
             let mode: GrepMode =
@@ -405,7 +435,8 @@ public actor RunSession {
             return Outcome(
                 text: lines.isEmpty ? "(no match)" : lines.joined(separator: "\n"),
                 readAt: result.commit.hex,
-                summary: "grep \(query.pattern)"
+                summary: "grep \(query.pattern)",
+                value: .object(["matches": .array(lines.map(JSONValue.string)), "truncated": .bool(result.truncated)])
             )
         case "Run":
             try await bound(.run, within: bounds)
@@ -419,7 +450,8 @@ public actor RunSession {
                 readAt: result.commit,
                 commits: result.output?.commit.map { [$0.hex] } ?? [],
                 summary: "run \(request.function)",
-                stable: result.result.text
+                stable: result.result.text,
+                value: result.json
             )
         case "Solve":
             try await bound(.solve, within: bounds)
@@ -433,7 +465,8 @@ public actor RunSession {
                 readAt: result.commit,
                 commits: result.output?.commit.map { [$0.hex] } ?? [],
                 summary: "solve \(request.kind): \(result.result.status.rawValue)",
-                stable: ComputeArea.stableAnswer(result.result)
+                stable: ComputeArea.stableAnswer(result.result),
+                value: JSONValue.parse(Array(try Self.json(result).utf8))
             )
         default:
             throw CairnError(.invalidArgument, "unknown tool '\(name)': the tools are \(Engine.tools.joined(separator: ", "))")
@@ -461,6 +494,15 @@ public actor RunSession {
     /// The same effect from the blobs a commit gave the changed paths (no read needed).
     static func state(_ out: CommitOutcome, blobs: [String: ObjectID]) -> String {
         out.changed.sorted().map { "\($0)=\(blobs[$0]?.hex ?? "deleted")" }.joined(separator: "\n")
+    }
+
+    /// A change as data: its commit (null when nothing changed), branch and changed paths.
+    static func value(_ out: CommitOutcome) -> JSONValue {
+        .object([
+            "commit": out.commit.map { .string($0.hex) } ?? .null,
+            "branch": .string(out.branch),
+            "changed": .array(out.changed.map(JSONValue.string)),
+        ])
     }
 
     static func describe(_ out: CommitOutcome) -> String {

@@ -69,6 +69,7 @@ public final class ChangeFeed: Sendable {
         let event: ChangeEvent
     }
     private let subscribers = Mutex<[Key: [Int: AsyncStream<ChangeEvent>.Continuation]]>([:])
+    private let observers = Mutex<[Int: AsyncStream<(Int64, ChangeEvent)>.Continuation]>([:])
     private let nextID = Atomic<Int>(0)
     private let buffer: Int
     private let origin = UUID().uuidString
@@ -116,8 +117,19 @@ public final class ChangeFeed: Sendable {
         return stream
     }
 
+    /// Every event this server publishes itself (not those relayed from other servers), with
+    /// its organization: what the workflow scheduler reacts to, each event on one server only.
+    public func observeLocal() -> AsyncStream<(Int64, ChangeEvent)> {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        let (stream, continuation) = AsyncStream<(Int64, ChangeEvent)>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
+        observers.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in self?.observers.withLock { _ = $0.removeValue(forKey: id) } }
+        return stream
+    }
+
     package func publish(organization: Int64, _ event: ChangeEvent) {
         deliver(organization: organization, event)
+        for c in observers.withLock({ Array($0.values) }) { c.yield((organization, event)) }
         if let outbox, let message = try? JSONEncoder().encode(Relayed(origin: origin, organization: organization, event: event)) {
             outbox.yield(Array(message))
         }

@@ -24,6 +24,12 @@ extension Gateway {
         }
     }
 
+    static func touchesWorkflows(_ change: FileChange) -> Bool {
+        switch change {
+        case .write(let path, _), .edit(let path, _, _, _), .delete(let path): path.hasPrefix(WorkflowDefinition.root)
+        }
+    }
+
     /// Writes under `.cairn/` change a project's configuration: they need `configure`.
     static func authority(forChanging path: String, _ base: Authority) -> Authority {
         path.hasPrefix(".cairn/") ? .configure : base

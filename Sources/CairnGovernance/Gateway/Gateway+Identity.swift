@@ -62,7 +62,9 @@ extension Gateway {
         let policy = try await policy(caller.organization)
         var fresh = caller
         fresh.snapshot = policy
-        guard let old = caller.principal.key else { return fresh }
+        // A workflow's authority is not a stored key: its scope is its definition's and its
+        // engine checks the workflow is still enabled before every step.
+        guard let old = caller.principal.key, !caller.principal.isWorkflow else { return fresh }
         let problem = policy.config.keys[old.id].map(Self.unusable) ?? ("unknown API key", "unknown_key")
         if let (why, reason) = problem {
             await authFailed(caller.organization, why + " (during a session)", credential: caller.principal.credential, client: nil)

@@ -96,14 +96,17 @@ extension Gateway {
         try ontology.refuseDerived(changes)
         try review.validateConfiguration(changes)
         let target = AccessTarget(project: name, branch: branch)
-        if changes.contains(where: { Self.touchesOntology($0) }), try await policy(caller.organization).config.approvals.gates(.ontology) {
+        let gated: ApprovalSettings.Operation? =
+            changes.contains(where: { Self.touchesOntology($0) })
+            ? .ontology : changes.contains(where: { Self.touchesWorkflows($0) }) ? .workflow : nil
+        if let gated, try await policy(caller.organization).config.approvals.gates(gated) {
             let base: ObjectID
             if let basedOn { base = basedOn } else { base = try await project.resolve(branch).commit }
             try await review.enqueue(
                 caller,
-                operation: .ontology,
+                operation: gated,
                 action: action,
-                summary: "\(action) of the ontology of \(name) on \(branch)",
+                summary: "\(action) of the \(gated == .ontology ? "ontology" : "workflow definitions") of \(name) on \(branch)",
                 project: name,
                 branch: branch,
                 changes: changes,

@@ -34,6 +34,25 @@ public struct APIKeyRecord: Sendable, Codable, Equatable {
 
     public var expiresMillis: Millis? { expiresAt.flatMap(Clock.parseRFC3339) }
 
+    /// A workflow's scope as a key the policy reads like any service key (its role on its
+    /// project and path, never beyond the person behind it); never stored, it has no secret.
+    public static func workflowScope(subject: String, role: String, project: String, path: String?, enabledBy: String) -> APIKeyRecord {
+        APIKeyRecord(
+            id: "workflow",
+            kind: .service,
+            subject: subject,
+            role: role,
+            project: project,
+            path: path,
+            expiresAt: nil,
+            createdBy: enabledBy,
+            createdAt: "",
+            revokedAt: nil,
+            description: "workflow scope",
+            secretHash: ""
+        )
+    }
+
     /// The record without its hash, for listings.
     public var redacted: APIKeyRecord {
         var copy = self

@@ -42,6 +42,11 @@ public struct Principal: Sendable, Equatable {
     /// very reason the session ended. Audited under this name.
     public static let runRecovery = Principal(subject: "service:run-recovery", kind: .service, credential: localCredential)
 
+    /// The workflow engine acting for the deployment: reading definitions to schedule them,
+    /// and carrying out a workflow's failure policy (discarding its failed run's own branch).
+    /// Audited under this name; a workflow's own calls act as the workflow, never as this.
+    public static let workflowEngine = Principal(subject: "service:workflow-engine", kind: .service, credential: localCredential)
+
     /// A person at the command line on the server's machine, under the name they give: holding
     /// the data folder, they may do anything, and every change is still committed and audited
     /// under that name.
@@ -52,6 +57,12 @@ public struct Principal: Sendable, Equatable {
     /// What per-credential limits count against: the key, or for a token from an identity
     /// provider (all share the credential `oidc`) the person it names.
     var limitKey: String { credential == "oidc" ? subject : credential }
+
+    /// Credentials of workflows: `workflow:PROJECT/NAME`.
+    public static let workflowCredentialPrefix = "workflow:"
+
+    /// A workflow acting through its run (its key is its definition's scope, never stored).
+    public var isWorkflow: Bool { credential.hasPrefix(Self.workflowCredentialPrefix) && kind == .service }
 
     public var isLocal: Bool { credential == Self.localCredential && key == nil }
 }

@@ -72,6 +72,8 @@ public struct OntologyArea: Sendable {
     /// what it touches and what links to that.
     func commitCheck(acceptViolations: Bool = false, report: ReportBox? = nil) -> CommitCheck {
         { [self] staged in
+            // Workflow definitions are configuration checked at the same step (validate).
+            try await WorkflowDefinition.check(staged)
             let migrating = staged.changes[Ontology.path] != nil
             guard let blob = try await staged.blob(Ontology.path) else {
                 guard migrating else { return CheckResult() }

@@ -20,6 +20,11 @@ public struct ApprovalSettings: Sendable, Codable, Equatable {
         case share
         /// A change under a project's `.cairn/ontology/`.
         case ontology
+        /// A change to a project's workflow definitions (`.cairn/workflows/`).
+        case workflow
+        /// A workflow run's approval step: approved, the run continues. Asked for by workflows,
+        /// not a setting: it cannot be listed in `operations`.
+        case workflowStep = "workflow.step"
     }
 
     public var operations: [Operation]
@@ -35,6 +40,13 @@ public struct ApprovalSettings: Sendable, Codable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         operations = try c.decodeIfPresent([Operation].self, forKey: .operations) ?? []
+        if operations.contains(.workflowStep) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .operations,
+                in: c,
+                debugDescription: "workflow.step is asked for by workflows' approval steps; it is not an operation to gate"
+            )
+        }
         requiredApprovals = try c.decodeIfPresent(Int.self, forKey: .requiredApprovals) ?? 1
         guard (1...20).contains(requiredApprovals) else {
             throw DecodingError.dataCorruptedError(forKey: .requiredApprovals, in: c, debugDescription: "requiredApprovals must be 1 to 20")
@@ -109,6 +121,8 @@ public struct PendingApproval: Sendable, Codable, Equatable {
     public var commit: String?
     public var error: String?
     public var updated: String
+    /// When an undecided request lapses (a workflow's approval step), RFC 3339.
+    public var expires: String?
 }
 
 /// Thrown by an operation that the organization's settings send to the approval queue: the

@@ -33,18 +33,110 @@ extension ReviewArea {
                 }
             }
         }
+        let pending = try await newRequest(
+            caller,
+            operation: operation,
+            action: action,
+            summary: summary,
+            project: project,
+            branch: branch,
+            changes: changes,
+            base: base.hex,
+            detail: detail
+        )
+        let id = pending.id
+        let target = AccessTarget(project: project, branch: project == nil ? nil : branch)
+        _ = try await core.updateWorkflow(
+            caller,
+            action: "approval.request",
+            decision: decision,
+            target: target,
+            detail: (detail ?? [:]).merging(["approval": id, "operation": operation.rawValue, "for": action]) { a, _ in a }
+        ) { _, _ in ([.write(path: Workflow.approval(id), content: Workflow.encode(pending))], ()) }
+        core.announce(caller, project: project ?? Tenancy.systemProject, branch: branch, action: "approval.requested", approval: id)
+        throw ApprovalPending(approval: pending)
+    }
+
+    /// A workflow run's approval step: recorded as pending (with the branch holding the run's
+    /// changes so far, to be reviewed as a diff from `base`), decided by a person with `approve`
+    /// on the target other than the workflow's enabler; nothing is applied when it is approved,
+    /// the run continues.
+    public func requestStepApproval(
+        _ caller: Caller,
+        project: String,
+        target: String,
+        runBranch: String,
+        base: String,
+        summary: String,
+        detail: [String: String],
+        expires: String
+    ) async throws -> PendingApproval {
+        let decision = try await core.authorize(caller, .read, AccessTarget(project: project, branch: target), action: "approval.request")
+        var pending = try await newRequest(
+            caller,
+            operation: .workflowStep,
+            action: "workflow.step",
+            summary: summary,
+            project: project,
+            branch: target,
+            changes: nil,
+            base: base,
+            detail: detail.merging(["runBranch": runBranch, "diff": "\(base)..\(runBranch)"]) { a, _ in a }
+        )
+        pending.expires = expires
+        let id = pending.id
+        let record = pending
+        _ = try await core.updateWorkflow(
+            caller,
+            action: "approval.request",
+            decision: decision,
+            target: AccessTarget(project: project, branch: target),
+            detail: ["approval": id, "operation": "workflow.step"]
+        ) { _, _ in ([.write(path: Workflow.approval(id), content: Workflow.encode(record))], ()) }
+        core.announce(caller, project: project, branch: target, action: "approval.requested", approval: id)
+        return pending
+    }
+
+    /// Ends an undecided request whose time ran out (`failed`, saying so); nil if it was decided meanwhile.
+    public func expireApproval(_ caller: Caller, id: String) async throws -> PendingApproval? {
+        let decision = try await core.authorize(caller, .read, .organization, action: "approval.expire")
+        let item = try await saveApproval(caller, id: id, action: "approval.expired", decision: decision, detail: [:]) { r in
+            guard r.state == .pending else { return }
+            r.state = .failed
+            r.error = "expired: nobody decided it before \(r.expires ?? "its deadline")"
+        }
+        return item.state == .failed ? item : nil
+    }
+
+    /// A queued request as the engine reads it (no caller's visibility applies).
+    public func pendingApproval(_ org: OrganizationRecord, id: String) async throws -> PendingApproval? {
+        guard id.count == 16, id.allSatisfy(\.isHexDigit) else { return nil }
+        return try await core.workflowRecord(PendingApproval.self, Workflow.approval(id), in: try await core.workflowProject(org))?.0
+    }
+
+    /// A new pending request by the caller, needing the organization's number of approvals.
+    func newRequest(
+        _ caller: Caller,
+        operation: ApprovalSettings.Operation,
+        action: String,
+        summary: String,
+        project: String?,
+        branch: String,
+        changes: [FileChange]?,
+        base: String,
+        detail: [String: String]?
+    ) async throws -> PendingApproval {
         let settings = try await core.policy(caller.organization).config.approvals
         let now = Clock.rfc3339(Clock.nowMillis())
-        let id = Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255) })
-        let pending = PendingApproval(
-            id: id,
+        return PendingApproval(
+            id: Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255) }),
             operation: operation,
             action: action,
             summary: summary,
             project: project,
             branch: branch,
             changes: changes?.map(PendingApproval.Change.init),
-            base: base.hex,
+            base: base,
             requester: caller.principal.subject,
             requesterKind: caller.principal.kind.rawValue,
             onBehalfOf: caller.principal.onBehalfOf,
@@ -58,16 +150,6 @@ extension ReviewArea {
             error: nil,
             updated: now
         )
-        let target = AccessTarget(project: project, branch: project == nil ? nil : branch)
-        _ = try await core.updateWorkflow(
-            caller,
-            action: "approval.request",
-            decision: decision,
-            target: target,
-            detail: (detail ?? [:]).merging(["approval": id, "operation": operation.rawValue, "for": action]) { a, _ in a }
-        ) { _, _ in ([.write(path: Workflow.approval(id), content: Workflow.encode(pending))], ()) }
-        core.announce(caller, project: project ?? Tenancy.systemProject, branch: branch, action: "approval.requested", approval: id)
-        throw ApprovalPending(approval: pending)
     }
 
     // MARK: Reading
@@ -129,12 +211,18 @@ extension ReviewArea {
                 details: ["approval": id, "state": item.state.rawValue]
             )
         }
-        if caller.principal.subject == item.requester || caller.principal.kind == .agent {
+        if let expires = item.expires.flatMap(Clock.parseRFC3339), expires <= Clock.nowMillis() {
+            throw CairnError(.conflict, "approval request '\(id)' expired at \(item.expires ?? "")", details: ["approval": id])
+        }
+        let enabler = item.operation == .workflowStep && caller.principal.subject == item.onBehalfOf
+        if caller.principal.subject == item.requester || caller.principal.kind == .agent || enabler {
             let error = CairnError(
                 .selfApproval,
                 caller.principal.kind == .agent
                     ? "an agent cannot decide an approval request: a person signs off"
-                    : "\(item.requester) asked for this change and cannot approve it; another approver must",
+                    : enabler
+                        ? "\(caller.principal.subject) enabled the workflow asking for this and cannot approve it; another approver must"
+                        : "\(item.requester) asked for this change and cannot approve it; another approver must",
                 details: ["approval": id]
             )
             await core.audit(
@@ -243,6 +331,10 @@ extension ReviewArea {
         )
         meta.approvals = approvals.compactMap { ObjectID(hex: $0.id) }
         let hook = core.auditHook(caller, action: item.action, decision: decision, target: target, detail: detail)
+        if item.operation == .workflowStep {
+            // Nothing to apply: the workflow run continues (its engine sees the approval).
+            return nil
+        }
         if item.operation == .branchDelete {
             let project = try await core.repository.project(item.project ?? "", organization: caller.organization.id)
             try await project.deleteBranch(item.branch, expected: base, principal: item.requester, audit: hook)
@@ -276,7 +368,7 @@ extension ReviewArea {
     static func approvalTarget(_ item: PendingApproval) -> AccessTarget {
         switch item.operation {
         case .access, .share: .organization
-        case .branchDelete, .ontology: AccessTarget(project: item.project, branch: item.branch)
+        case .branchDelete, .ontology, .workflow, .workflowStep: AccessTarget(project: item.project, branch: item.branch)
         }
     }
 

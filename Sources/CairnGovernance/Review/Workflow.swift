@@ -113,6 +113,8 @@ extension Gateway {
             attempt += 1
             let head = try await workflow.resolve("main").commit
             let (changes, result) = try await body(workflow, head)
+            // Nothing to change (a compare-and-swap that found the state moved): no commit.
+            if changes.isEmpty { return (result, CommitOutcome(commit: nil, head: head, branch: "main", changed: [])) }
             // The audit record names the user project the review is about; the workflow commit
             // that holds the review goes in its detail as `recorded`.
             let base = makeRecord(caller, action: action, outcome: "ok", decision: decision, target: target, paths: nil, detail: detail)

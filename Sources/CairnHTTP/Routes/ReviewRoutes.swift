@@ -160,14 +160,15 @@ extension Routes {
             guard b.verdict == "approve" || b.verdict == "reject" else {
                 throw CairnError(.invalidArgument, "verdict must be approve or reject", details: ["verdict": b.verdict])
             }
-            return JSON.response(
-                try await gateway.review.decideApproval(
-                    caller,
-                    id: try ctx.parameters.require("id"),
-                    approve: b.verdict == "approve",
-                    rationale: b.rationale
-                )
+            let decided = try await gateway.review.decideApproval(
+                caller,
+                id: try ctx.parameters.require("id"),
+                approve: b.verdict == "approve",
+                rationale: b.rationale
             )
+            // A workflow run waiting on this request continues (or ends) at the scheduler's next round: now.
+            if decided.operation == .workflowStep { await scheduler.poke() }
+            return JSON.response(decided)
         }
         org.get("/approval-settings") { req, ctx in JSON.response(try await gateway.access.approvalSettings(try ctx.caller)) }
         org.put("/approval-settings") { req, ctx in

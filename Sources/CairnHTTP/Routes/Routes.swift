@@ -12,6 +12,8 @@ import Prometheus
 struct Routes: Sendable {
     let gateway: Gateway
     let engine: Engine
+    let workflows: Workflows
+    let scheduler: WorkflowScheduler
     let config: ServerConfig
     let registry: PrometheusCollectorRegistry
     /// The open MCP sessions, each one agent run.
@@ -87,6 +89,7 @@ struct Routes: Sendable {
         registerRun(on: org)
         registerSolve(on: org)
         registerAgentRuns(on: org)
+        registerWorkflows(on: org)
         registerFeatures(on: org)
         registerMCP(on: router, sessions: mcpSessions)
         registerAccess(on: org)

@@ -15,6 +15,9 @@ public struct CairnServer: Sendable {
     public let gateway: Gateway
     /// Where the runs of this server's sessions live.
     public let engine: Engine
+    /// Workflows, and the scheduler that fires their cron triggers.
+    public let workflows: Workflows
+    public let scheduler: WorkflowScheduler
     /// The open MCP sessions over HTTP, each one run.
     let mcpSessions = MCPSessions()
     public let config: ServerConfig
@@ -22,10 +25,18 @@ public struct CairnServer: Sendable {
     /// With a certificate, the server speaks HTTPS only.
     let tls: TLSCertificates?
 
-    public init(gateway: Gateway, engine: Engine, config: ServerConfig, registry: PrometheusCollectorRegistry, tls: TLSCertificates? = nil)
-    {
+    public init(
+        gateway: Gateway,
+        engine: Engine,
+        config: ServerConfig,
+        registry: PrometheusCollectorRegistry,
+        tls: TLSCertificates? = nil,
+        clock: any WorkflowClock = SystemWorkflowClock()
+    ) {
         self.gateway = gateway
         self.engine = engine
+        self.workflows = Workflows(engine: engine, clock: clock)
+        self.scheduler = WorkflowScheduler(workflows: workflows)
         self.config = config
         self.registry = registry
         self.tls = tls
@@ -43,7 +54,15 @@ public struct CairnServer: Sendable {
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(CORSAllowListMiddleware(origins: Set(config.corsOrigins)))
         router.middlewares.add(ErrorMiddleware())
-        let routes = Routes(gateway: gateway, engine: engine, config: config, registry: registry, mcpSessions: mcpSessions)
+        let routes = Routes(
+            gateway: gateway,
+            engine: engine,
+            workflows: workflows,
+            scheduler: scheduler,
+            config: config,
+            registry: registry,
+            mcpSessions: mcpSessions
+        )
         routes.register(on: router)
         var server: HTTPServerBuilder = .http1()
         if let tls { server = try .tls(.http1(), tlsConfiguration: tls.configuration()) }
@@ -64,6 +83,18 @@ public struct CairnServer: Sendable {
     /// Renews this server's run leases and recovers runs nobody holds (see `Engine.keepLeases`),
     /// from start-up to shutdown. Listed before the application, it stops after it.
     public var leaseKeeper: some Service { LeaseKeeper(engine: engine) }
+
+    /// Fires workflows' cron triggers (and, at start-up, starts firings a stopped server had
+    /// recorded but not started), from start-up to shutdown.
+    public var workflowScheduler: some Service { SchedulerService(scheduler: scheduler) }
+}
+
+struct SchedulerService: Service {
+    let scheduler: WorkflowScheduler
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await scheduler.run() }
+    }
 }
 
 struct LeaseKeeper: Service {

@@ -10,7 +10,8 @@ enum HTTPErrorMapping {
     static func status(_ code: CairnError.Code) -> HTTPResponse.Status {
         switch code {
         case .invalidPath, .invalidArgument, .invalidRegex, .invalidGlob, .invalidRef, .notJSON, .ambiguousRef: .badRequest
-        case .editNoMatch, .ambiguousEdit, .limitExceeded, .validationFailed, .invalidOntology, .unprocessable: .unprocessableContent
+        case .editNoMatch, .ambiguousEdit, .limitExceeded, .validationFailed, .invalidOntology, .invalidWorkflow, .unprocessable:
+            .unprocessableContent
         case .notFound, .projectNotFound, .unknownRef, .beforeFirstCommit: .notFound
         case .projectExists, .branchExists, .organizationExists, .conflict, .branchArchived, .branchProtected, .approvalRequired, .stale:
             .conflict

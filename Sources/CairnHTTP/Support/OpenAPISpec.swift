@@ -1942,7 +1942,8 @@ enum OpenAPIDocument {
      "branch.delete",
      "access",
      "share",
-     "ontology"
+     "ontology",
+     "workflow"
     ],
     "type": "string"
    },
@@ -2128,6 +2129,9 @@ enum OpenAPIDocument {
      "error": {
       "type": "string"
      },
+     "expires": {
+      "type": "string"
+     },
      "id": {
       "type": "string"
      },
@@ -2135,7 +2139,15 @@ enum OpenAPIDocument {
       "type": "string"
      },
      "operation": {
-      "$ref": "#/components/schemas/Operation"
+      "enum": [
+       "branch.delete",
+       "access",
+       "share",
+       "ontology",
+       "workflow",
+       "workflow.step"
+      ],
+      "type": "string"
      },
      "project": {
       "type": "string"
@@ -2930,6 +2942,311 @@ enum OpenAPIDocument {
      "groups",
      "credential",
      "organization"
+    ],
+    "type": "object"
+   },
+   "Workflow": {
+    "additionalProperties": false,
+    "properties": {
+     "definition": {
+      "type": "object"
+     },
+     "name": {
+      "type": "string"
+     },
+     "state": {
+      "$ref": "#/components/schemas/WorkflowState"
+     }
+    },
+    "required": [
+     "name",
+     "state"
+    ],
+    "type": "object"
+   },
+   "WorkflowPage": {
+    "additionalProperties": false,
+    "properties": {
+     "next": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "workflows": {
+      "items": {
+       "$ref": "#/components/schemas/Workflow"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "workflows"
+    ],
+    "type": "object"
+   },
+   "WorkflowRun": {
+    "additionalProperties": false,
+    "properties": {
+     "approval": {
+      "type": "string"
+     },
+     "claimed": {
+      "type": "integer"
+     },
+     "context": {
+      "type": "object"
+     },
+     "created": {
+      "type": "string"
+     },
+     "definition": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "depth": {
+      "minimum": 0,
+      "type": "integer"
+     },
+     "earlier": {
+      "items": {
+       "type": "string"
+      },
+      "type": "array"
+     },
+     "failure": {
+      "type": "string"
+     },
+     "finished": {
+      "type": "string"
+     },
+     "id": {
+      "type": "string"
+     },
+     "inputs": {
+      "type": "object"
+     },
+     "mergeCommit": {
+      "pattern": "^[0-9a-f]{64}$",
+      "type": "string"
+     },
+     "mergeRequest": {
+      "type": "integer"
+     },
+     "outcome": {
+      "type": "string"
+     },
+     "project": {
+      "type": "string"
+     },
+     "resumeAt": {
+      "type": "integer"
+     },
+     "run": {
+      "type": "string"
+     },
+     "status": {
+      "enum": [
+       "fired",
+       "running",
+       "succeeded",
+       "failed",
+       "cancelled",
+       "skipped",
+       "paused"
+      ],
+      "type": "string"
+     },
+     "steps": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "attempts": {
+         "type": "integer"
+        },
+        "calls": {
+         "items": {
+          "type": "integer"
+         },
+         "type": "array"
+        },
+        "commits": {
+         "items": {
+          "pattern": "^[0-9a-f]{64}$",
+          "type": "string"
+         },
+         "type": "array"
+        },
+        "error": {
+         "type": "string"
+        },
+        "id": {
+         "type": "string"
+        },
+        "kind": {
+         "type": "string"
+        },
+        "outcome": {
+         "enum": [
+          "succeeded",
+          "failed",
+          "skipped"
+         ],
+         "type": "string"
+        }
+       },
+       "required": [
+        "id",
+        "kind",
+        "outcome",
+        "attempts",
+        "calls",
+        "commits"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "trigger": {
+      "additionalProperties": false,
+      "properties": {
+       "by": {
+        "type": "string"
+       },
+       "commits": {
+        "items": {
+         "pattern": "^[0-9a-f]{64}$",
+         "type": "string"
+        },
+        "type": "array"
+       },
+       "event": {
+        "type": "string"
+       },
+       "kind": {
+        "enum": [
+         "manual",
+         "cron",
+         "path",
+         "mergeRequest",
+         "workflow"
+        ],
+        "type": "string"
+       },
+       "mergeRequest": {
+        "type": "integer"
+       },
+       "outcome": {
+        "type": "string"
+       },
+       "paths": {
+        "items": {
+         "type": "string"
+        },
+        "type": "array"
+       },
+       "run": {
+        "type": "string"
+       },
+       "scheduledFor": {
+        "type": "string"
+       }
+      },
+      "required": [
+       "kind"
+      ],
+      "type": "object"
+     },
+     "workflow": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "id",
+     "project",
+     "workflow",
+     "trigger",
+     "inputs",
+     "status",
+     "steps",
+     "created"
+    ],
+    "type": "object"
+   },
+   "WorkflowRunPage": {
+    "additionalProperties": false,
+    "properties": {
+     "next": {
+      "anyOf": [
+       {
+        "type": "string"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "runs": {
+      "items": {
+       "$ref": "#/components/schemas/WorkflowRun"
+      },
+      "type": "array"
+     }
+    },
+    "required": [
+     "runs"
+    ],
+    "type": "object"
+   },
+   "WorkflowState": {
+    "additionalProperties": false,
+    "properties": {
+     "enabled": {
+      "type": "boolean"
+     },
+     "enabledAt": {
+      "type": "string"
+     },
+     "enabledBy": {
+      "type": "string"
+     },
+     "enabledLocally": {
+      "type": "boolean"
+     },
+     "paused": {
+      "type": "boolean"
+     },
+     "project": {
+      "type": "string"
+     },
+     "scheduled": {
+      "additionalProperties": {
+       "type": "integer"
+      },
+      "type": "object"
+     },
+     "watermarks": {
+      "additionalProperties": {
+       "pattern": "^[0-9a-f]{64}$",
+       "type": "string"
+      },
+      "type": "object"
+     },
+     "workflow": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "project",
+     "workflow",
+     "enabled",
+     "paused",
+     "enabledLocally",
+     "scheduled"
     ],
     "type": "object"
    }
@@ -14125,6 +14442,1628 @@ enum OpenAPIDocument {
     }
    ]
   },
+  "/v1/orgs/{org}/projects/{project}/workflows": {
+   "get": {
+    "description": "The project's workflows (definitions under `.cairn/workflows/`), each with its definition and state (enabled, by whom, paused, schedule progress).",
+    "operationId": "listWorkflows",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 1000,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowPage"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "List workflows",
+    "tags": [
+     "workflows"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}": {
+   "get": {
+    "description": "One workflow: its definition and state.",
+    "operationId": "getWorkflow",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Workflow"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "One workflow",
+    "tags": [
+     "workflows"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "name",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9_-]{1,64}$",
+      "type": "string"
+     }
+    }
+   ],
+   "put": {
+    "description": "Write a workflow's definition (`.cairn/workflows/NAME.json`; needs `configure`). It is validated with every problem listed (422 `invalid_workflow`: unknown members, step kinds, missing steps or inputs in references, bad cron or time zone, bad globs). Writing never enables it. Gated by the approval queue when the organization gates `workflow`.",
+    "operationId": "putWorkflow",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "branch": {
+          "anyOf": [
+           {
+            "description": "letters, digits, '.', '_', '-', '/' between segments; not only hex digits (those read as commit ids)",
+            "maxLength": 200,
+            "not": {
+             "anyOf": [
+              {
+               "pattern": "^[0-9a-fA-F]{4,}$"
+              },
+              {
+               "pattern": "\\.\\."
+              }
+             ]
+            },
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "definition": {
+          "type": "object"
+         },
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "required": [
+         "definition"
+        ],
+        "type": "object"
+       }
+      }
+     },
+     "required": true
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Outcome"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "oneOf": [
+          {
+           "$ref": "#/components/schemas/Outcome"
+          },
+          {
+           "$ref": "#/components/schemas/Pending"
+          }
+         ]
+        }
+       }
+      },
+      "description": "a protected branch made the write a merge request (Outcome.mergeRequest), or it waits in the approval queue (Pending)"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Define a workflow",
+    "tags": [
+     "workflows"
+    ]
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/disable": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "name",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9_-]{1,64}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Disable a workflow: nothing fires, and runs in progress stop before their next step, by the failure policy.",
+    "operationId": "disableWorkflow",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": false
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowState"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Disable a workflow",
+    "tags": [
+     "workflows"
+    ]
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/enable": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "name",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9_-]{1,64}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Enable a workflow (needs `configure`; a person only): its runs act within its scope and, at every call, within the authority of the person who enabled it. A scope wider than theirs is refused (403).",
+    "operationId": "enableWorkflow",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": false
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowState"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Enable a workflow",
+    "tags": [
+     "workflows"
+    ]
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/pause": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "name",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9_-]{1,64}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Pause a workflow's schedules: firings are recorded as skipped until it is resumed.",
+    "operationId": "pauseWorkflow",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": false
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowState"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Pause a workflow's schedules",
+    "tags": [
+     "workflows"
+    ]
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/resume": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "name",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9_-]{1,64}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Resume a paused workflow's schedules from now.",
+    "operationId": "resumeWorkflow",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": false
+    },
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowState"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Resume a workflow's schedules",
+    "tags": [
+     "workflows"
+    ]
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/runs": {
+   "get": {
+    "description": "The workflow's runs, oldest first (those kept by its retention): trigger, inputs, each step's outcome, attempts, calls and commits, the failure, and what became of the changes.",
+    "operationId": "listWorkflowRuns",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "limit",
+      "required": false,
+      "schema": {
+       "maximum": 500,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "cursor",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowRunPage"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "List a workflow's runs",
+    "tags": [
+     "workflows"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "name",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9_-]{1,64}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Start a run by hand (needs `run`; the workflow must be enabled and have a manual trigger). The inputs are checked against the declared ones (400 naming each problem). Answers 202 with the recorded firing; the run proceeds in the background (follow it at runs/{id} or on the event feed).",
+    "operationId": "startWorkflowRun",
+    "requestBody": {
+     "content": {
+      "application/json": {
+       "schema": {
+        "additionalProperties": false,
+        "properties": {
+         "inputs": {
+          "anyOf": [
+           {
+            "type": "object"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
+         "message": {
+          "anyOf": [
+           {
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         }
+        },
+        "type": "object"
+       }
+      }
+     },
+     "required": false
+    },
+    "responses": {
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowRun"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Start a workflow run",
+    "tags": [
+     "workflows"
+    ]
+   }
+  },
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/runs/{id}": {
+   "get": {
+    "description": "One run of a workflow.",
+    "operationId": "getWorkflowRun",
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowRun"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "One workflow run",
+    "tags": [
+     "workflows"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "name",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9_-]{1,64}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "id",
+     "required": true,
+     "schema": {
+      "pattern": "^[0-9a-z]{9}-[0-9a-f]{8}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "/v1/orgs/{org}/projects/{project}/workflows/{name}/runs/{id}/cancel": {
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "name",
+     "required": true,
+     "schema": {
+      "pattern": "^[A-Za-z0-9_-]{1,64}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "id",
+     "required": true,
+     "schema": {
+      "pattern": "^[0-9a-z]{9}-[0-9a-f]{8}$",
+      "type": "string"
+     }
+    }
+   ],
+   "post": {
+    "description": "Cancel a run in progress on this server: it stops before its next step, by its failure policy.",
+    "operationId": "cancelWorkflowRun",
+    "responses": {
+     "202": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/WorkflowRun"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "409": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Cancel a workflow run",
+    "tags": [
+     "workflows"
+    ]
+   }
+  },
   "/v1/orgs/{org}/roles": {
    "get": {
     "operationId": "listRoles",
@@ -14624,6 +16563,10 @@ enum OpenAPIDocument {
   {
    "description": "Agent runs: their records, lineage, replay and rollback.",
    "name": "agents"
+  },
+  {
+   "description": "Workflows: definitions, enabling, manual and scheduled runs.",
+   "name": "workflows"
   },
   {
    "description": "Roles, grants, members, API keys, identity, evaluation.",

@@ -1,0 +1,210 @@
+import CairnCore
+import CairnGovernance
+@_spi(StoreWrites) import CairnStore
+import Foundation
+import Synchronization
+
+extension Workflows {
+    /// One enabled workflow as the triggers see it.
+    struct Enabled: Sendable {
+        let definition: WorkflowDefinition
+        let blob: String
+        let state: WorkflowState
+    }
+
+    /// The enabled workflows of a project: states from the workflow store, definitions from
+    /// the project's `main`, parsed once per content (cached by blob id).
+    func enabled(_ org: OrganizationRecord, project: String, states given: [WorkflowState]? = nil) async throws -> [Enabled] {
+        var states: [WorkflowState] = given?.filter(\.enabled) ?? []
+        if given == nil {
+            let workflow = try await gateway.workflowProject(org)
+            let prefix = Workflow.workflowStates(project)
+            var after: String?
+            repeat {
+                let page = try await workflow.glob(prefix + "*.json", at: "main", limit: 5000, after: after)
+                for path in page.paths {
+                    let (_, _, bytes) = try await workflow.readBytes(path, at: "main")
+                    if let s = try? JSONDecoder().decode(WorkflowState.self, from: Data(bytes)), s.enabled { states.append(s) }
+                }
+                after = page.next
+            } while after != nil
+        }
+        guard !states.isEmpty else { return [] }
+        let staged = try await gateway.repository.project(project, organization: org.id).stage(at: "main")
+        var out: [Enabled] = []
+        for state in states {
+            let path = WorkflowDefinition.path(state.workflow)
+            guard let blob = try await staged.blob(path) else { continue }
+            if let known = definitions.withLock({ $0[blob.hex] }) {
+                out.append(Enabled(definition: known, blob: blob.hex, state: state))
+                continue
+            }
+            guard let bytes = try await staged.read(path), let parsed = try? WorkflowDefinition.parse(bytes, path: path) else { continue }
+            definitions.withLock {
+                if $0.count > 50_000 { $0.removeAll() }
+                $0[blob.hex] = parsed
+            }
+            out.append(Enabled(definition: parsed, blob: blob.hex, state: state))
+        }
+        return out
+    }
+
+    /// A fired run's record, not yet written.
+    func firing(
+        _ e: Enabled,
+        project: String,
+        trigger: WorkflowRun.Trigger,
+        depth: Int,
+        skip: String? = nil
+    ) -> WorkflowRun {
+        var r = WorkflowRun(
+            id: Gateway.runID(),
+            project: project,
+            workflow: e.definition.name,
+            trigger: trigger,
+            depth: depth,
+            inputs: (try? Self.resolveInputs([:], e.definition)) ?? [:],
+            status: .fired,
+            definition: e.blob,
+            steps: [],
+            created: Clock.rfc3339(Clock.nowMillis())
+        )
+        if let skip {
+            r.status = .skipped
+            r.failure = "skipped: \(skip)"
+            r.finished = r.created
+        } else if depth > WorkflowDefinition.maxChainDepth {
+            r.status = .skipped
+            r.failure =
+                "skipped: a chain of workflows firing each other reached the depth limit (\(WorkflowDefinition.maxChainDepth)); "
+                + "look for workflows that trigger one another"
+            r.finished = r.created
+        }
+        return r
+    }
+
+    /// Records runs as fired (with `extra` changes, in one commit), then starts those not skipped.
+    @discardableResult
+    func fire(
+        _ org: OrganizationRecord,
+        project: String,
+        _ records: [WorkflowRun],
+        extra: [FileChange] = [],
+        action: String
+    ) async
+        -> [WorkflowRun]
+    {
+        guard !records.isEmpty || !extra.isEmpty else { return [] }
+        do {
+            let decision = try await engineDecision(org, project, action)
+            _ = try await gateway.updateWorkflow(
+                system(org, "workflow firings"),
+                action: action,
+                decision: decision,
+                target: AccessTarget(project: project),
+                detail: ["runs": records.map { "\($0.workflow)/\($0.id)" }.joined(separator: ",")]
+            ) { _, _ in
+                (records.map { .write(path: Workflow.workflowRun(project, $0.workflow, $0.id), content: Workflow.encode($0)) } + extra, ())
+            }
+        } catch {
+            logger.error("workflow firings could not be recorded", metadata: ["project": "\(project)", "error": "\(error)"])
+            return []
+        }
+        for r in records where r.status == .fired {
+            let active = register(org, project, r.workflow, r.id)
+            Task { _ = await self.execute(org, r, active: active) }
+        }
+        return records
+    }
+
+    // MARK: Completion
+
+    /// A run's end, recorded with what it fires: the merge it made (for the depth of chains its
+    /// commits start) and the runs of workflows waiting on its completion, all in one commit, so
+    /// a completion fires its dependents exactly once.
+    func finish(_ org: OrganizationRecord, _ record: WorkflowRun) async {
+        var extra: [FileChange] = [
+            .write(path: Workflow.workflowRun(record.project, record.workflow, record.id), content: Workflow.encode(record))
+        ]
+        if let merge = record.mergeCommit {
+            let entry = WorkflowMerge(workflow: record.workflow, run: record.id, depth: record.depth ?? 0)
+            extra.append(.write(path: Workflow.workflowMerge(record.project, merge), content: Workflow.encode(entry)))
+        }
+        var dependents: [WorkflowRun] = []
+        let outcome: WorkflowDefinition.RunOutcome? =
+            switch record.status {
+            case .succeeded: .succeeded
+            case .failed, .cancelled: .failed
+            default: nil
+            }
+        if let outcome {
+            do {
+                for e in try await enabled(org, project: record.project) {
+                    for trigger in e.definition.triggers {
+                        guard case .completion(let upstream, let outcomes) = trigger, upstream == record.workflow,
+                            outcomes.contains(outcome)
+                        else { continue }
+                        var t = WorkflowRun.Trigger(kind: "workflow")
+                        t.run = record.id
+                        t.outcome = outcome.rawValue
+                        dependents.append(
+                            firing(
+                                e,
+                                project: record.project,
+                                trigger: t,
+                                depth: (record.depth ?? 0) + 1,
+                                skip: e.state.paused ? "paused" : nil
+                            )
+                        )
+                    }
+                }
+            } catch {
+                logger.warning(
+                    "workflows waiting on a completion could not be read",
+                    metadata: ["run": "\(record.id)", "error": "\(error)"]
+                )
+            }
+        }
+        await fire(org, project: record.project, dependents, extra: extra, action: "workflow.run.finish")
+    }
+
+    // MARK: Merge requests
+
+    /// A merge-request event this server announced: the enabled workflows of its project whose
+    /// target it is and that wait on that event fire.
+    public func mergeRequestEvent(_ org: OrganizationRecord, project: String, target: String, number: Int, event: String) async {
+        guard let kind = WorkflowDefinition.MergeRequestEvent(rawValue: event) else { return }
+        guard let list = try? await enabled(org, project: project) else { return }
+        var records: [WorkflowRun] = []
+        for e in list where e.definition.target == target {
+            for trigger in e.definition.triggers {
+                guard case .mergeRequest(let events) = trigger, events.contains(kind) else { continue }
+                var t = WorkflowRun.Trigger(kind: "mergeRequest")
+                t.mergeRequest = number
+                t.event = event
+                records.append(firing(e, project: project, trigger: t, depth: 0, skip: e.state.paused ? "paused" : nil))
+            }
+        }
+        await fire(org, project: project, records, action: "workflow.run.fire")
+    }
+
+    /// Follows this server's own announcements until cancelled: merge-request events fire
+    /// workflows; commits wake the scheduler for its path watches.
+    public func follow(_ feed: ChangeFeed, onCommit: @escaping @Sendable () async -> Void) async {
+        for await (orgID, event) in feed.observeLocal() {
+            if Task.isCancelled { return }
+            if event.commit != nil && !event.branch.isEmpty { await onCommit() }
+            guard let number = event.mergeRequest else { continue }
+            let kind: String? =
+                switch event.action {
+                case "merge_request.opened": "opened"
+                case "merge_request.approve": "approved"
+                default: nil
+                }
+            guard let kind, let org = try? await gateway.repository.storage.organizations().first(where: { $0.id == orgID }) else {
+                continue
+            }
+            await mergeRequestEvent(org, project: event.project, target: event.branch, number: number, event: kind)
+        }
+    }
+}
