@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -175,6 +176,61 @@ import Testing
         #expect(ok.status == 200, "\(ok.text)")
         let run = try await Self.ended(server, admin, "gated", id)
         #expect(run["status"] as? String == "succeeded" && run["outcome"] as? String == "awaiting_approval", "\(run)")
+    }
+
+    @Test(
+        "an agent step: a scripted agent (the official MCP client) reads and edits through the run's own session; its token is refused after the run"
+    )
+    func agentStep() async throws {
+        let python = try PythonReference.executable()
+        let script = PythonReference.root.appendingPathComponent("Tests/CairnCLITests/Support/python/scripted_agent.py").path
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("agent-token-\(UUID().uuidString)").path
+        let hosts = String(decoding: try JSONSerialization.data(withJSONObject: ["scripted": [python, script]]), as: UTF8.self)
+        let server = try await ServerHarness(environment: ["CAIRN_AGENT_HOSTS": hosts, "CAIRN_AGENT_TOKEN_FILE": tokenFile])
+        let admin = try server.adminToken()
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
+        #expect(server.cli.run("write", "plans/base.json", "-p", "city", "--content", #"{"crews":3}"#, "-m", "seed").status == 0)
+        let plan = #"{"read": "plans/base.json", "edit": {"path": "plans/base.json", "old": "3", "new": "{{inputs.crews}}"}}"#
+        let definition: [String: Any] = [
+            "scope": ["role": "designer", "path": "plans/**"],
+            "inputs": ["crews": ["type": "integer", "required": true]],
+            "triggers": [["kind": "manual"]],
+            "steps": [["id": "agent", "kind": "agent", "host": "scripted", "prompt": plan, "timeoutSeconds": 120]],
+        ]
+        #expect(
+            try await server.request("PUT", "\(Self.api)/workflows/assist", token: admin, json: ["definition": definition]).status == 200
+        )
+        #expect(try await server.request("POST", "\(Self.api)/workflows/assist/enable", token: admin).status == 200)
+        let id = try #require(
+            try await server.request("POST", "\(Self.api)/workflows/assist/runs", token: admin, json: ["inputs": ["crews": 5]]).json["id"]
+                as? String
+        )
+        let run = try await Self.ended(server, admin, "assist", id)
+        #expect(run["status"] as? String == "succeeded", "\(run)")
+        let step = try #require((run["steps"] as? [[String: Any]])?.first)
+        #expect((step["calls"] as? [Int]) == [1, 2] && (step["commits"] as? [String])?.count == 1, "\(step)")
+        // The agent's edit is on the run's branch, made as the workflow, recorded in its engine run.
+        let engineRun = try await server.request("GET", "\(Self.api)/agent-runs/\(try #require(run["run"] as? String))", token: admin)
+        #expect(engineRun.json["agent"] as? String == "workflow:assist", "\(engineRun.text)")
+        #expect((engineRun.json["calls"] as? [[String: Any]])?.compactMap { $0["tool"] as? String } == ["Read", "Edit"])
+        let branch = try #require(engineRun.json["branch"] as? String)
+        let file = try await server.request("GET", "\(Self.api)/files/plans/base.json?ref=\(branch)", token: admin)
+        #expect(file.text.contains("crews") && file.text.contains("5"), "\(file.text)")
+        // Its token opened that session only while the step ran: now it is refused like any bad credential.
+        let token = try String(contentsOfFile: tokenFile, encoding: .utf8)
+        let late = try await server.request(
+            "POST",
+            "/v1/mcp?project=city",
+            token: token,
+            json: [
+                "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": [
+                    "protocolVersion": "2025-03-26", "capabilities": [:] as [String: Any], "clientInfo": ["name": "late", "version": "1"],
+                ],
+            ],
+            headers: ["Accept": "application/json, text/event-stream"]
+        )
+        #expect(late.status == 401 && late.errorCode == "unauthenticated", "\(late.text)")
     }
 
     @Test("the CLI on the data folder: set, enable, run (exit 0, each step printed); a failing run exits 1 and rolls back")

@@ -16,6 +16,8 @@ public actor RunSession {
     /// taken away during the session binds the next call, on every transport.
     var caller: Caller
     public private(set) var run: AgentRun
+    /// Who acts in this run (as of its last call).
+    public var principal: Principal { caller.principal }
     /// The name of the run's lease (see `Engine.start`).
     nonisolated let lease: String
     nonisolated let runID: String

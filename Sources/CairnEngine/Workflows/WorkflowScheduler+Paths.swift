@@ -46,7 +46,7 @@ extension WorkflowScheduler {
                 var from = stored ?? head
                 if let a = advanced[key], a.from == stored { from = a.to }
                 if stored == nil { advanced[key] = (nil, head) }
-                guard from != head, let glob = try? Glob(trigger.glob) else { continue }
+                guard from != head, let glob = compiled(trigger.glob) else { continue }
                 watches.append(
                     Watch(
                         enabled: e,
@@ -164,6 +164,15 @@ extension WorkflowScheduler {
                 }
             }
         }
+    }
+
+    /// A watch's glob, compiled once.
+    func compiled(_ pattern: String) -> Glob? {
+        if let known = globs[pattern] { return known }
+        guard let glob = try? Glob(pattern) else { return nil }
+        if globs.count > 100_000 { globs.removeAll() }
+        globs[pattern] = glob
+        return glob
     }
 
     /// One deeper than the deepest workflow run whose merge is among the commits.

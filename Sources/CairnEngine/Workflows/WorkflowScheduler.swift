@@ -27,6 +27,10 @@ public actor WorkflowScheduler {
     /// for every commit; a restart looks at them again).
     var pending: [String: Date] = [:]
     var advanced: [String: (from: String?, to: String)] = [:]
+    /// Runs left running by a stopped server whose engine run was still live at start-up.
+    var orphans: [(OrganizationRecord, String)] = []
+    /// Path watches' globs, compiled.
+    var globs: [String: Glob] = [:]
     /// The paths and authors of commits already looked at (commits never change).
     var commitFacts: [String: (author: String, paths: [String])] = [:]
 
@@ -60,7 +64,12 @@ public actor WorkflowScheduler {
         defer { follower.cancel() }
         while !Task.isCancelled {
             let started = DispatchTime.now().uptimeNanoseconds
-            let round = await tick()
+            await recheckOrphans()
+            var round = await tick()
+            if !orphans.isEmpty {
+                let soon = clock.now().addingTimeInterval(max(1, Double(workflows.engine.leaseMillis) / 3000))
+                round.next = min(round.next ?? soon, soon)
+            }
             let now = clock.now()
             let until = min(round.next ?? now.addingTimeInterval(rescanSeconds), now.addingTimeInterval(rescanSeconds))
             await sleep(until: until)
@@ -295,25 +304,45 @@ public actor WorkflowScheduler {
                 guard let page = try? await workflow.glob("workflow-runs/**", at: "main", limit: 5000, after: after) else { break }
                 for path in page.paths {
                     guard let (_, _, bytes) = try? await workflow.readBytes(path, at: "main"),
-                        var r = try? JSONDecoder().decode(WorkflowRun.self, from: Data(bytes))
+                        let r = try? JSONDecoder().decode(WorkflowRun.self, from: Data(bytes))
                     else { continue }
                     if r.status == .fired {
                         let active = workflows.register(org, r.project, r.workflow, r.id)
                         let workflows = self.workflows
                         Task { _ = await workflows.execute(org, r, active: active) }
                     } else if r.status == .running,
-                        workflows.active.withLock({ $0[Workflows.key(org, r.project, r.workflow)]?[r.id] == nil }),
-                        await isOver(org, r)
+                        workflows.active.withLock({ $0[Workflows.key(org, r.project, r.workflow)]?[r.id] == nil })
                     {
-                        r.status = .failed
-                        r.failure = "its server stopped during the run; its engine run ends by the engine's recovery policy"
-                        r.finished = Clock.rfc3339(Clock.nowMillis())
-                        await workflows.save(org, r, action: "workflow.run.recover")
+                        // Ended now if its engine run is over; else looked at again each round
+                        // (the engine's sweep may end it later, or another live server holds it).
+                        if await isOver(org, r) { await endOrphan(org, r) } else { orphans.append((org, path)) }
                     }
                 }
                 after = page.next
             } while after != nil
         }
+    }
+
+    /// A run whose server stopped in the middle of it: ended as failed, saying so.
+    func endOrphan(_ org: OrganizationRecord, _ run: WorkflowRun) async {
+        var r = run
+        r.status = .failed
+        r.failure = "its server stopped during the run; its engine run ends by the engine's recovery policy"
+        r.finished = Clock.rfc3339(Clock.nowMillis())
+        await workflows.save(org, r, action: "workflow.run.recover")
+    }
+
+    /// The runs found running at start-up whose engine run was still live: ended once it is not.
+    func recheckOrphans() async {
+        guard !orphans.isEmpty else { return }
+        var still: [(OrganizationRecord, String)] = []
+        for (org, path) in orphans {
+            guard let workflow = try? await gateway.workflowProject(org),
+                let (r, _) = try? await gateway.workflowRecord(WorkflowRun.self, path, in: workflow), r.status == .running
+            else { continue }
+            if await isOver(org, r) { await endOrphan(org, r) } else { still.append((org, path)) }
+        }
+        orphans = still
     }
 
     /// Whether a run marked running has no live engine run behind it (none started, or its

@@ -287,9 +287,15 @@ extension Workflows {
             }
             var value: JSONValue?
             do {
-                let rendered = try Template.render(.object(step.arguments), .object(context))
-                guard case .object(let arguments) = rendered else { throw CairnError(.invalidArgument, "arguments must be an object") }
-                (result, value) = await attempt(step, arguments, session: session, result: result, active: active)
+                if step.isAgent {
+                    let prompt = try Template.render(.string(step.prompt ?? ""), .object(context))
+                    let text = { if case .string(let s) = prompt { s } else { prompt.text } }()
+                    (result, value) = await runAgent(org, step, prompt: text, session: session, project: record.project, result: result)
+                } else {
+                    let rendered = try Template.render(.object(step.arguments), .object(context))
+                    guard case .object(let arguments) = rendered else { throw CairnError(.invalidArgument, "arguments must be an object") }
+                    (result, value) = await attempt(step, arguments, session: session, result: result, active: active)
+                }
             } catch {
                 result.outcome = .failed
                 result.error = "the arguments could not be rendered: \(Self.describe(error))"

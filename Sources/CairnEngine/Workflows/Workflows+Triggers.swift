@@ -30,22 +30,51 @@ extension Workflows {
             } while after != nil
         }
         guard !states.isEmpty else { return [] }
-        let staged = try await gateway.repository.project(project, organization: org.id).stage(at: "main")
+        let handle = try await gateway.repository.project(project, organization: org.id)
+        let head = try await handle.resolve("main").commit.hex
+        let key = "\(org.id)/\(project)"
+        // The definitions known at the head last looked at stay valid for the new head unless
+        // a commit since changed a file under `.cairn/workflows/` (one tree diff, not a read of
+        // every definition).
+        var known = byProject.withLock { $0[key] }
+        if let cached = known, cached.head != head {
+            let diff = try await handle.diff(from: cached.head, to: head, json: false, limit: 10_000)
+            if diff.next != nil {
+                known = nil
+            } else {
+                var kept = cached.definitions
+                for file in diff.files where file.path.hasPrefix(WorkflowDefinition.root) {
+                    if let name = WorkflowDefinition.name(of: file.path) { kept[name] = nil }
+                }
+                known = (head, kept)
+            }
+        }
+        var definitions = known?.definitions ?? [:]
+        var staged: StagedCommit?
         var out: [Enabled] = []
         for state in states {
-            let path = WorkflowDefinition.path(state.workflow)
-            guard let blob = try await staged.blob(path) else { continue }
-            if let known = definitions.withLock({ $0[blob.hex] }) {
-                out.append(Enabled(definition: known, blob: blob.hex, state: state))
+            if let (definition, blob) = definitions[state.workflow] {
+                out.append(Enabled(definition: definition, blob: blob, state: state))
                 continue
             }
-            guard let bytes = try await staged.read(path), let parsed = try? WorkflowDefinition.parse(bytes, path: path) else { continue }
-            definitions.withLock {
-                if $0.count > 50_000 { $0.removeAll() }
-                $0[blob.hex] = parsed
+            let path = WorkflowDefinition.path(state.workflow)
+            if staged == nil { staged = try await handle.stage(at: head) }
+            guard let staged, let blob = try await staged.blob(path) else { continue }
+            var parsed = self.definitions.withLock { $0[blob.hex] }
+            if parsed == nil, let bytes = try await staged.read(path) {
+                parsed = try? WorkflowDefinition.parse(bytes, path: path)
+                if let parsed {
+                    self.definitions.withLock {
+                        if $0.count > 50_000 { $0.removeAll() }
+                        $0[blob.hex] = parsed
+                    }
+                }
             }
+            guard let parsed else { continue }
+            definitions[state.workflow] = (parsed, blob.hex)
             out.append(Enabled(definition: parsed, blob: blob.hex, state: state))
         }
+        byProject.withLock { $0[key] = (head, definitions) }
         return out
     }
 

@@ -19,6 +19,8 @@ public final class Workflows: Sendable {
     let active = Mutex<[String: [String: Active]]>([:])
     /// Parsed definitions by their blob id (a definition's content never changes under its id).
     let definitions = Mutex<[String: WorkflowDefinition]>([:])
+    /// Each project's definitions (by workflow name, with their blob) as of the head read.
+    let byProject = Mutex<[String: (head: String, definitions: [String: (WorkflowDefinition, String)])]>([:])
 
     /// A run in progress here: cancelled at its next step.
     final class Active: Sendable {
@@ -47,9 +49,21 @@ public final class Workflows: Sendable {
         }
     }
 
-    public init(engine: Engine, clock: any WorkflowClock = SystemWorkflowClock(), logger: Logger = Logger(label: "cairn.workflows")) {
+    /// The agent programs agent steps may launch, by name (the server's `agentHosts`).
+    public let agentHosts: [String: [String]]
+    let agentEndpoint = Mutex<String?>(nil)
+    /// Live agent steps' tokens, by SHA-256.
+    let tickets = Mutex<[String: Ticket]>([:])
+
+    public init(
+        engine: Engine,
+        clock: any WorkflowClock = SystemWorkflowClock(),
+        agentHosts: [String: [String]] = [:],
+        logger: Logger = Logger(label: "cairn.workflows")
+    ) {
         self.engine = engine
         self.clock = clock
+        self.agentHosts = agentHosts
         self.logger = logger
     }
 

@@ -10,11 +10,6 @@ struct DefinitionParser {
 
     /// The eight primitives a step may call.
     static let primitives: Set<String> = ["Read", "Write", "Edit", "Delete", "Glob", "Grep", "Run", "Solve"]
-    /// Step kinds the issue names that this server does not run yet: refused by name, so a
-    /// definition never holds a step that would silently do nothing.
-    static let notYet: [String: String] = [
-        "agent": "agent steps are not built yet in this server"
-    ]
 
     init(path: String) { self.path = path }
 
@@ -278,9 +273,13 @@ struct DefinitionParser {
                 continue
             }
             let approval = o["kind"] == .string("approval")
+            let agent = o["kind"] == .string("agent")
             let known: Set<String> =
                 approval
-                ? ["id", "kind", "if", "summary", "expiresSeconds"] : ["id", "kind", "arguments", "if", "timeoutSeconds", "retry"]
+                ? ["id", "kind", "if", "summary", "expiresSeconds"]
+                : agent
+                    ? ["id", "kind", "if", "host", "prompt", "timeoutSeconds"]
+                    : ["id", "kind", "arguments", "if", "timeoutSeconds", "retry"]
             for key in o.keys.sorted() where !known.contains(key) {
                 problem("\(at)/\(JSONValue.escape(key))", "unknown_member", "a step has \(known.sorted().joined(separator: ", "))")
             }
@@ -290,12 +289,12 @@ struct DefinitionParser {
                 if seen.contains(id) { problem(at + "/id", "duplicate_step", "step id '\(id)' is used twice") }
             }
             let kind = string(o["kind"], at + "/kind", required: true) ?? ""
-            if !kind.isEmpty && !Self.primitives.contains(kind) && kind != "approval" {
+            if !kind.isEmpty && !Self.primitives.contains(kind) && kind != "approval" && kind != "agent" {
                 problem(
                     at + "/kind",
                     "step_kind",
-                    Self.notYet[kind]
-                        ?? "unknown step kind '\(kind)'; a step calls one of \(Self.primitives.sorted().joined(separator: ", ")), or is an approval"
+                    "unknown step kind '\(kind)'; a step calls one of \(Self.primitives.sorted().joined(separator: ", ")), or is an approval "
+                        + "or an agent"
                 )
             }
             var arguments: [String: JSONValue] = [:]
@@ -345,6 +344,11 @@ struct DefinitionParser {
                 backoffSeconds: backoff
             )
             references(arguments, at: at + "/arguments", earlier: seen, inputs: inputs)
+            if agent {
+                step.host = string(o["host"], at + "/host", required: true)
+                step.prompt = string(o["prompt"], at + "/prompt", required: true)
+                if let prompt = step.prompt { references(["prompt": .string(prompt)], at: at, earlier: seen, inputs: inputs) }
+            }
             if approval {
                 step.summary = string(o["summary"], at + "/summary", required: false)
                 if let summary = step.summary { references(["summary": .string(summary)], at: at, earlier: seen, inputs: inputs) }

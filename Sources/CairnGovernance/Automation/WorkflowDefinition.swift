@@ -78,13 +78,18 @@ public struct WorkflowDefinition: Sendable, Equatable {
     /// One step: a primitive call with templated arguments, run if its condition holds.
     public struct Step: Sendable, Equatable {
         public let id: String
-        /// One of the eight primitives, or `approval` (the run waits for a person).
+        /// One of the eight primitives, `approval` (the run waits for a person) or `agent` (an
+        /// agent program works through the eight tools on the run's own session).
         public let kind: String
         public let arguments: [String: JSONValue]
         /// An approval step: what the approver is asked (a template), and how long they have.
         public var summary: String? = nil
         public var expiresSeconds: Int = 7 * 86400
         public var isApproval: Bool { kind == "approval" }
+        /// An agent step: which of the server's agent hosts to launch, and its prompt (a template).
+        public var host: String? = nil
+        public var prompt: String? = nil
+        public var isAgent: Bool { kind == "agent" }
         /// Run only if step `step` ended with `outcome`.
         public let condition: (step: String, outcome: StepOutcome)?
         public let timeoutSeconds: Int
@@ -95,6 +100,7 @@ public struct WorkflowDefinition: Sendable, Equatable {
             a.id == b.id && a.kind == b.kind && a.arguments == b.arguments && a.condition?.step == b.condition?.step
                 && a.condition?.outcome == b.condition?.outcome && a.timeoutSeconds == b.timeoutSeconds && a.retries == b.retries
                 && a.backoffSeconds == b.backoffSeconds && a.summary == b.summary && a.expiresSeconds == b.expiresSeconds
+                && a.host == b.host && a.prompt == b.prompt
         }
     }
 

@@ -6,7 +6,8 @@ extension Gateway {
     /// The one answer every failed authentication gets, whatever the organization and whatever
     /// went wrong (DESIGN.md §8): the detail goes to the audit record and the log, never to the
     /// caller, so nobody can probe which organizations exist or how their identity is set up.
-    static let unauthenticated = CairnError(
+    /// The one answer to every failed authentication: before it succeeds, every failure looks the same.
+    public static let unauthenticated = CairnError(
         .unauthenticated,
         "missing or invalid credential: send 'Authorization: Bearer <API key or ID token>'"
     )

@@ -2,6 +2,7 @@ import CairnCore
 import CairnEngine
 import CairnGovernance
 import CairnMCP
+import CairnStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -18,6 +19,9 @@ actor MCPSessions {
         let session: RunSession
         let server: Server
         let transport: StatefulHTTPServerTransport
+        /// A workflow's agent step on the workflow run's own session (opened with a run token):
+        /// closing or losing it never ends that run; the workflow does.
+        var borrowed = false
     }
 
     private var entries: [String: Entry] = [:]
@@ -67,6 +71,7 @@ actor MCPSessions {
                 // by the recovery policy, as when its transport is gone.
                 for ended in await self.expire(idle: seconds) {
                     await ended.server.stop()
+                    if ended.borrowed { continue }
                     _ = await engine.abandon(ended.session, why: "no request for \(Int(seconds)) s: the session's client is gone")
                 }
             }
@@ -92,11 +97,24 @@ extension Routes {
     func handleMCP(_ req: Request, _ ctx: Context, sessions: MCPSessions) async throws -> Response {
         let query = req.uri.queryParameters
         let orgName = query["org"].map(String.init) ?? "default"
-        let caller = try await gateway.authenticate(
-            organization: orgName,
-            authorization: req.headers[.authorization],
-            client: client(req, ctx)
-        )
+        // A workflow's agent step presents its run token: it opens that run's session only.
+        var ticket: (RunSession, OrganizationRecord)?
+        if let header = req.headers[.authorization], header.lowercased().hasPrefix("bearer cairn_run_") {
+            guard let found = workflows.session(forRunToken: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)),
+                found.1.name == orgName
+            else { throw Gateway.unauthenticated }
+            ticket = found
+        }
+        let caller: Caller
+        if let (session, org) = ticket {
+            caller = Caller(principal: await session.principal, organization: org)
+        } else {
+            caller = try await gateway.authenticate(
+                organization: orgName,
+                authorization: req.headers[.authorization],
+                client: client(req, ctx)
+            )
+        }
         ctx.record.principal = caller.principal.subject
         var headers: [String: String] = [:]
         for field in req.headers { headers[field.name.canonicalName] = field.value }
@@ -115,10 +133,13 @@ extension Routes {
             guard let entry = await sessions.entry(id), entry.subject == caller.principal.subject, entry.organization == orgName else {
                 throw CairnError(.notFound, "no MCP session '\(id)' of yours: it ended or never began")
             }
+            guard entry.borrowed == (ticket != nil), ticket.map({ $0.0 === entry.session }) ?? true else {
+                throw CairnError(.notFound, "no MCP session '\(id)' of yours: it ended or never began")
+            }
             let response = await entry.transport.handleRequest(request)
             if req.method == .delete, response.statusCode == 200, let ended = await sessions.remove(id) {
                 await ended.server.stop()
-                _ = await engine.end(ended.session)
+                if !ended.borrowed { _ = await engine.end(ended.session) }
             }
             return Self.response(response)
         }
@@ -127,6 +148,24 @@ extension Routes {
                 .invalidArgument,
                 "an MCP session starts with an initialize request (POST); later requests carry \(HTTPHeaderName.sessionID)"
             )
+        }
+        if let (session, _) = ticket {
+            // The agent step's own session: the workflow run's, under a session id of its own.
+            let id = UUID().uuidString.lowercased()
+            let transport = StatefulHTTPServerTransport(sessionIDGenerator: FixedSessionID(id: id))
+            let server = await MCPSession.server(for: session)
+            try await server.start(transport: transport)
+            var entry = MCPSessions.Entry(
+                subject: caller.principal.subject,
+                organization: orgName,
+                session: session,
+                server: server,
+                transport: transport
+            )
+            entry.borrowed = true
+            await sessions.add(id, entry)
+            await sessions.startSweeping(idle: config.mcpIdleSeconds, engine: engine)
+            return Self.response(await transport.handleRequest(request))
         }
         guard let project = query["project"].map(String.init) else {
             throw CairnError(.invalidArgument, "which project? add ?project=NAME to the MCP URL")

@@ -35,7 +35,7 @@ public struct CairnServer: Sendable {
     ) {
         self.gateway = gateway
         self.engine = engine
-        self.workflows = Workflows(engine: engine, clock: clock)
+        self.workflows = Workflows(engine: engine, clock: clock, agentHosts: config.agentHosts)
         self.scheduler = WorkflowScheduler(workflows: workflows)
         self.config = config
         self.registry = registry
@@ -70,7 +70,13 @@ public struct CairnServer: Sendable {
             router: router,
             server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "cairn"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { [workflows, config, tls] channel in
+                let port = channel.localAddress?.port ?? 0
+                // Agent steps' programs reach this server on loopback when it listens there (or everywhere).
+                let host = ["0.0.0.0", "::", "localhost"].contains(config.host) ? "127.0.0.1" : config.host
+                workflows.setAgentEndpoint("\(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+                await onRunning(port)
+            },
             logger: logger
         )
     }

@@ -53,6 +53,9 @@ public struct ServerConfig: Sendable, Codable, Equatable {
     public var tlsKey: String? = nil
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (for limits and logs).
     public var trustedProxies: [String] = []
+    /// Agent programs a workflow's agent step may launch, by name: a command line (any
+    /// MCP-capable agent; it is given CAIRN_MCP_URL, CAIRN_TOKEN, CAIRN_PROMPT).
+    public var agentHosts: [String: [String]] = [:]
 
     public init() {}
 
@@ -100,6 +103,10 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         tlsCertificate = try c.decodeIfPresent(String.self, forKey: .tlsCertificate)
         tlsKey = try c.decodeIfPresent(String.self, forKey: .tlsKey)
         trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
+        agentHosts = try c.decodeIfPresent([String: [String]].self, forKey: .agentHosts) ?? d.agentHosts
+        guard agentHosts.values.allSatisfy({ !$0.isEmpty && $0[0].hasPrefix("/") }) else {
+            throw CairnError(.invalidArgument, "each agent host is a command line whose first word is an absolute path")
+        }
         guard nodeCacheBytes >= 1 << 20 else { throw CairnError(.invalidArgument, "nodeCacheBytes must be at least 1 MiB") }
     }
 
@@ -145,6 +152,14 @@ public struct ServerConfig: Sendable, Codable, Equatable {
         if let v = env["CAIRN_TRUSTED_PROXIES"] {
             trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        if let v = env["CAIRN_AGENT_HOSTS"] {
+            guard let hosts = try? JSONDecoder().decode([String: [String]].self, from: Data(v.utf8)),
+                hosts.values.allSatisfy({ !$0.isEmpty && $0[0].hasPrefix("/") })
+            else {
+                throw CairnError(.invalidArgument, "CAIRN_AGENT_HOSTS is a JSON object of NAME: [ABSOLUTE_PATH, ARG, …]")
+            }
+            agentHosts = hosts
+        }
         if let v = env["CAIRN_CORS_ORIGINS"] {
             corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -178,6 +193,6 @@ public struct ServerConfig: Sendable, Codable, Equatable {
             jwksRefetchSeconds, feedHeartbeatSeconds,
             mcpIdleSeconds, runRecovery, runLeaseSeconds, databaseURL, databasePasswordFile, corsOrigins, authFailuresPerSecond,
             authFailureBurst, grepSecondsPerRequest, grepSecondsPerSecond, nodeCacheBytes, tlsCertificate, tlsKey, trustedProxies,
-            heavyJobsPerCredential, heavyJobsPerServer
+            heavyJobsPerCredential, heavyJobsPerServer, agentHosts
     }
 }
