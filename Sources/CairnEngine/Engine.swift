@@ -68,7 +68,8 @@ public final class Engine: Sendable {
         target: String = "main",
         onBehalfOf: String? = nil,
         parent: String? = nil,
-        continuing: (branch: String, base: String)? = nil
+        continuing: (branch: String, base: String)? = nil,
+        workflow: String? = nil
     ) async throws -> RunSession {
         let id = Gateway.runID()
         let lease = Self.leaseName(organization: caller.organization.id, project: project, run: id)
@@ -85,7 +86,8 @@ public final class Engine: Sendable {
                 onBehalfOf: onBehalfOf,
                 parent: parent,
                 id: id,
-                continuing: continuing
+                continuing: continuing,
+                workflow: workflow
             )
         } catch {
             await release(lease)

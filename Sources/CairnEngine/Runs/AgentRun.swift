@@ -90,6 +90,14 @@ public struct AgentRun: Sendable, Codable, Equatable {
     /// The run this one is a child of: it works on a branch forked from the parent's, merges
     /// back into it, and may do nothing its parent could not.
     public var parent: String?
+    /// The workflow run this engine run serves (`NAME/RUN`), for lineage.
+    public var workflow: String?
+
+    /// The workflow and its run, when a workflow's run made this one.
+    public var workflowRun: (String, String)? {
+        guard let workflow, let slash = workflow.firstIndex(of: "/") else { return nil }
+        return (String(workflow[..<slash]), String(workflow[workflow.index(after: slash)...]))
+    }
 }
 
 extension AgentRun.Call {
@@ -151,7 +159,8 @@ extension Gateway {
         onBehalfOf: String? = nil,
         parent: String? = nil,
         id: String = Gateway.runID(),
-        continuing: (branch: String, base: String)? = nil
+        continuing: (branch: String, base: String)? = nil,
+        workflow: String? = nil
     ) async throws -> AgentRun {
         var target = target
         var onBehalfOf = onBehalfOf
@@ -213,7 +222,8 @@ extension Gateway {
             status: .running,
             started: Clock.rfc3339(Clock.nowMillis()),
             calls: [],
-            parent: parent
+            parent: parent,
+            workflow: workflow
         )
         try await saveRun(caller, run, decision: decision, action: "agent.run.start")
         Counter(label: "cairn_agent_runs_total", dimensions: [("status", "started")]).increment()

@@ -21,6 +21,16 @@ public struct Lineage: Sendable, Codable, Equatable {
     /// What the run's earlier calls read, in order: what the change was based on.
     public let readBefore: [RunInput]
     public let mergeRequest: MergeRequest?
+    /// When a workflow's run made it: the workflow, its run, what fired it and the step.
+    public var workflow: WorkflowLink? = nil
+}
+
+/// A value's way back to the workflow behind it.
+public struct WorkflowLink: Sendable, Codable, Equatable {
+    public let workflow: String
+    public let run: String
+    public let trigger: WorkflowRun.Trigger
+    public let step: String?
 }
 
 extension Gateway {
@@ -58,7 +68,20 @@ extension Gateway {
         var request: MergeRequest?
         if let number = found?.0.mergeRequest { request = try await review.mergeRequest(caller, project: name, number: number).request }
         let reads = found.map { run, call in run.calls.filter { $0.seq < call.seq }.flatMap(\.reads) } ?? []
-        return Lineage(
+        var link: WorkflowLink?
+        if let (run, call) = found, let (workflow, id) = run.workflowRun,
+            let (record, _) = try await workflowRecord(
+                WorkflowRun.self,
+                Workflow.workflowRun(name, workflow, id),
+                in: try await workflowProject(caller.organization)
+            )
+        {
+            // The step is the one whose calls include this call of this engine run (the last
+            // engine run of a workflow run holds the calls made after its approval steps).
+            let step = record.run == run.id ? record.steps.last { $0.calls.contains(call.seq) }?.id : nil
+            link = WorkflowLink(workflow: workflow, run: id, trigger: record.trigger, step: step)
+        }
+        var lineage = Lineage(
             path: path,
             pointer: entry.pointer,
             value: entry.value,
@@ -73,5 +96,7 @@ extension Gateway {
             readBefore: reads,
             mergeRequest: request
         )
+        lineage.workflow = link
+        return lineage
     }
 }

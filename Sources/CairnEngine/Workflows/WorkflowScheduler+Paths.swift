@@ -15,17 +15,37 @@ extension WorkflowScheduler {
         let trigger: WorkflowDefinition.PathTrigger
         let glob: Glob
         let prefix: String
-        /// The watermark stored, and the one in effect (later, when this server already looked).
+        /// The watermark stored (what a firing's compare-and-swap expects).
         let stored: String?
-        let from: String
-        var key: String
+        let key: String
+    }
+
+    /// One watched branch's watches, indexed by their globs' literal prefixes, and the commit
+    /// every one of them has been looked at up to: a new commit costs a walk of the new commits
+    /// and a look-up per changed path, not a visit of every watch. Rebuilt when a workflow's
+    /// state or definition changes (a firing moves a watermark).
+    struct WatchGroup {
+        let signature: String
+        var examined: String
+        let watches: [Watch]
+        let byPrefix: [String: [Int]]
+        let lengths: [Int]
+        /// Matches waiting for their debounce window (by watch), oldest commit first.
+        var hits: [Int: (paths: Set<String>, commits: [String])] = [:]
     }
 
     /// How many commits one round looks back at most; a watermark older than that is moved to
     /// the head without firing (said in the log).
     static let walkLimit = 10_000
 
-    func watch(_ org: OrganizationRecord, project name: String, _ list: [Workflows.Enabled], now: Date, into round: inout Round) async {
+    func watch(
+        _ org: OrganizationRecord,
+        project name: String,
+        _ list: [Workflows.Enabled],
+        signature: String,
+        now: Date,
+        into round: inout Round
+    ) async {
         guard !list.isEmpty else { return }
         let project: Project
         do {
@@ -39,14 +59,38 @@ extension WorkflowScheduler {
         }
         for (branch, entries) in byBranch.sorted(by: { $0.key < $1.key }) {
             guard let head = try? await project.resolve(branch).commit.hex else { continue }
+            let key = "\(org.id)/\(name)/\(branch)"
+            if var group = groups[key], group.signature == signature {
+                if group.examined != head {
+                    guard let walked = await walk(project, from: head, back: [group.examined]), let stop = walked.positions[group.examined]
+                    else {
+                        // The examined commit is not on the branch any more (or too far back): rebuild.
+                        groups[key] = nil
+                        continue
+                    }
+                    add(Array(walked.commits.prefix(stop)), stops: nil, to: &group)
+                    group.examined = head
+                }
+                await fireDue(org, name, &group, now: now, into: &round)
+                groups[key] = group
+                continue
+            }
+            // (Re)build: each watch goes on from where this server last looked (the group's
+            // examined commit, if it had no match waiting and its stored watermark is the same),
+            // else from its stored watermark.
+            let previous = groups[key]
+            var previousIndex: [String: Int] = [:]
+            for (i, w) in (previous?.watches ?? []).enumerated() { previousIndex[w.key] = i }
             var watches: [Watch] = []
+            var froms: [String] = []
             for (e, index, trigger) in entries {
-                let key = "\(org.id)/\(name)/\(e.definition.name)/\(index)"
+                guard let glob = compiled(trigger.glob) else { continue }
                 let stored = e.state.watermarks?[String(index)]
+                let wkey = "\(org.id)/\(name)/\(e.definition.name)/\(index)"
                 var from = stored ?? head
-                if let a = advanced[key], a.from == stored { from = a.to }
-                if stored == nil { advanced[key] = (nil, head) }
-                guard from != head, let glob = compiled(trigger.glob) else { continue }
+                if let previous, let old = previousIndex[wkey], previous.watches[old].stored == stored, previous.hits[old] == nil {
+                    from = previous.examined
+                }
                 watches.append(
                     Watch(
                         enabled: e,
@@ -55,35 +99,54 @@ extension WorkflowScheduler {
                         glob: glob,
                         prefix: String(decoding: glob.literalPrefix, as: UTF8.self),
                         stored: stored,
-                        from: from,
-                        key: key
+                        key: wkey
                     )
                 )
+                froms.append(from)
             }
-            guard !watches.isEmpty else { continue }
-            await match(org, project, name, branch: branch, head: head, watches, now: now, into: &round)
+            var byPrefix: [String: [Int]] = [:]
+            for (i, w) in watches.enumerated() { byPrefix[w.prefix, default: []].append(i) }
+            var group = WatchGroup(
+                signature: signature,
+                examined: head,
+                watches: watches,
+                byPrefix: byPrefix,
+                lengths: Set(watches.map { $0.prefix.utf8.count }).sorted()
+            )
+            let wanted = Set(froms).subtracting([head])
+            if !wanted.isEmpty, let walked = await walk(project, from: head, back: wanted) {
+                // A watch whose watermark is not among the walked commits goes on from the head.
+                let stops = froms.map { $0 == head ? 0 : walked.positions[$0] ?? 0 }
+                for (i, from) in froms.enumerated() where from != head && walked.positions[from] == nil {
+                    workflows.logger.warning(
+                        "a path watch's last commit is not among its branch's last \(Self.walkLimit) commits; it continues from the head",
+                        metadata: ["workflow": "\(watches[i].enabled.definition.name)"]
+                    )
+                }
+                add(walked.commits, stops: stops, to: &group)
+            }
+            await fireDue(org, name, &group, now: now, into: &round)
+            groups[key] = group
         }
     }
 
-    func match(
-        _ org: OrganizationRecord,
+    /// The branch's commits from `head` back to the oldest of `back`, newest first, each with
+    /// its author and changed paths, and where each commit of `back` stands in that list (the
+    /// commits before it are the newer ones); nil if the branch cannot be read.
+    func walk(
         _ project: Project,
-        _ projectName: String,
-        branch: String,
-        head: String,
-        _ watches: [Watch],
-        now: Date,
-        into round: inout Round
-    ) async {
-        // The branch's new commits, newest first, walked once for every watch.
-        let wanted = Set(watches.map(\.from))
+        from head: String,
+        back: Set<String>
+    ) async -> (
+        commits: [(id: String, author: String, paths: [String])], positions: [String: Int]
+    )? {
         var commits: [(id: String, author: String, paths: [String])] = []
-        var position: [String: Int] = [:]
+        var positions: [String: Int] = [:]
         var next = ObjectID(hex: head)
-        while let id = next, commits.count < Self.walkLimit, position.count < wanted.count {
-            if wanted.contains(id.hex) {
-                position[id.hex] = commits.count
-                if position.count == wanted.count { break }
+        while let id = next, commits.count < Self.walkLimit {
+            if back.contains(id.hex) {
+                positions[id.hex] = commits.count
+                if positions.count == back.count { break }
             }
             do {
                 let facts: (author: String, paths: [String])
@@ -98,46 +161,45 @@ extension WorkflowScheduler {
                 commits.append((id.hex, facts.author, facts.paths))
                 next = try await project.firstParent(id)
             } catch {
-                workflows.logger.warning("a watched branch could not be read", metadata: ["branch": "\(branch)", "error": "\(error)"])
-                return
+                workflows.logger.warning("a watched branch could not be read", metadata: ["error": "\(error)"])
+                return nil
             }
         }
-        // The index: watches by their glob's literal prefix; a path looks up each of its prefixes
-        // of a length some watch has.
-        var byPrefix: [String: [Int]] = [:]
-        for (i, w) in watches.enumerated() { byPrefix[w.prefix, default: []].append(i) }
-        let lengths = Set(watches.map { $0.prefix.utf8.count }).sorted()
-        var found: [Int: (paths: Set<String>, commits: Set<String>)] = [:]
-        for (ci, c) in commits.enumerated() {
+        return (commits, positions)
+    }
+
+    /// Adds the commits' matching paths to the watches' waiting matches (`stops[i]`: how many
+    /// of the newest commits watch i had not looked at yet; nil: all of them).
+    func add(_ commits: [(id: String, author: String, paths: [String])], stops: [Int]?, to group: inout WatchGroup) {
+        for (ci, c) in commits.enumerated().reversed() {
             for path in c.paths {
                 let bytes = Array(path.utf8)
-                for length in lengths where length <= bytes.count {
-                    guard let candidates = byPrefix[String(decoding: bytes[0..<length], as: UTF8.self)] else { continue }
+                for length in group.lengths where length <= bytes.count {
+                    guard let candidates = group.byPrefix[String(decoding: bytes[0..<length], as: UTF8.self)] else { continue }
                     for wi in candidates {
-                        let w = watches[wi]
-                        guard let stop = position[w.from], ci < stop, c.author != "workflow:\(w.enabled.definition.name)",
-                            w.glob.matches(path)
-                        else { continue }
-                        found[wi, default: ([], [])].paths.insert(path)
-                        found[wi, default: ([], [])].commits.insert(c.id)
+                        let w = group.watches[wi]
+                        if let stops, ci >= stops[wi] { continue }
+                        guard c.author != "workflow:\(w.enabled.definition.name)", w.glob.matches(path) else { continue }
+                        var hit = group.hits[wi] ?? ([], [])
+                        hit.paths.insert(path)
+                        if hit.commits.last != c.id { hit.commits.append(c.id) }
+                        group.hits[wi] = hit
                     }
                 }
             }
         }
-        for (wi, w) in watches.enumerated() {
-            guard position[w.from] != nil else {
-                workflows.logger.warning(
-                    "a path watch's last commit is not among its branch's last \(Self.walkLimit) commits; it continues from the head",
-                    metadata: ["workflow": "\(w.enabled.definition.name)"]
-                )
-                advanced[w.key] = (w.stored, head)
-                continue
-            }
-            guard let hit = found[wi] else {
-                advanced[w.key] = (w.stored, head)
-                pending[w.key] = nil
-                continue
-            }
+    }
+
+    /// Fires the watches whose debounce window has closed; the others say when theirs will.
+    func fireDue(
+        _ org: OrganizationRecord,
+        _ projectName: String,
+        _ group: inout WatchGroup,
+        now: Date,
+        into round: inout Round
+    ) async {
+        for (wi, hit) in group.hits.sorted(by: { $0.key < $1.key }) {
+            let w = group.watches[wi]
             let first = pending[w.key] ?? now
             pending[w.key] = first
             let due = first.addingTimeInterval(Double(w.trigger.debounceSeconds))
@@ -145,15 +207,14 @@ extension WorkflowScheduler {
                 round.next = min(round.next ?? due, due)
                 continue
             }
-            let ordered = commits.filter { hit.commits.contains($0.id) }.map(\.id).reversed()
             var trigger = WorkflowRun.Trigger(kind: "path")
             trigger.paths = hit.paths.sorted()
-            trigger.commits = Array(ordered)
-            let depth = await chainDepth(org, projectName, commits.filter { hit.commits.contains($0.id) })
+            trigger.commits = hit.commits
+            let depth = await chainDepth(org, projectName, hit.commits.map { (id: $0, author: commitFacts[$0]?.author ?? "", paths: []) })
             let record = workflows.firing(w.enabled, project: projectName, trigger: trigger, depth: depth)
-            if await recordWatchFiring(org, w, record, head: head) {
+            if await recordWatchFiring(org, w, record, head: group.examined) {
                 pending[w.key] = nil
-                advanced[w.key] = nil
+                group.hits[wi] = nil
                 if record.status == .fired {
                     let active = workflows.register(org, record.project, record.workflow, record.id)
                     let workflows = self.workflows
@@ -309,26 +370,9 @@ extension WorkflowScheduler {
         into round: inout Round,
         wait: Bool = false
     ) async -> WorkflowRun? {
-        let runPath = Workflow.workflowRun(project, name, id)
-        let pausedPath = Workflow.workflowPaused(project, name, id)
-        let gateway = self.gateway
         let taken: WorkflowRun?
         do {
-            let decision = try await workflows.engineDecision(org, project, "workflow.run.resume")
-            taken = try await gateway.updateWorkflow(
-                workflows.system(org, "workflow \(name) run \(id) after its approval"),
-                action: resume ? "workflow.run.resume" : "workflow.run.refused",
-                decision: decision,
-                target: AccessTarget(project: project),
-                detail: ["workflow": name, "run": id]
-            ) { workflow, _ -> (changes: [FileChange], result: WorkflowRun?) in
-                guard var r = try await gateway.workflowRecord(WorkflowRun.self, runPath, in: workflow)?.0, r.status == .paused else {
-                    return ([], nil)
-                }
-                r.status = .running
-                r.claimed = Clock.nowMillis()
-                return ([.write(path: runPath, content: Workflow.encode(r)), .delete(pausedPath)], r)
-            }.0
+            taken = try await workflows.takePaused(org, project, name, id, action: resume ? "workflow.run.resume" : "workflow.run.refused")
         } catch {
             workflows.logger.error("a paused workflow run could not be taken up", metadata: ["run": "\(id)", "error": "\(error)"])
             return nil

@@ -21,12 +21,19 @@ public actor WorkflowScheduler {
     private var wake: CheckedContinuation<Void, Never>?
     private var poked = false
     /// Each organization's workflow states, as of the workflow store's head they were read at.
-    var stateCache: [Int64: (head: String, states: [WorkflowState])] = [:]
-    /// Path watches: since when matching commits wait for their debounce window to close, and
-    /// how far a watch's commits were looked at and found not to match (kept here, not written
-    /// for every commit; a restart looks at them again).
+    struct StateCache {
+        var head: String
+        var byPath: [String: WorkflowState]
+        var list: [WorkflowState]
+        var version: Int
+    }
+    var stateCache: [Int64: StateCache] = [:]
+    /// Each project's enabled workflows, as of the states' and definitions' versions.
+    var enabledCache: [String: (states: Int, definitions: Int, list: [Workflows.Enabled])] = [:]
+    /// Each watched branch's watches, indexed, and the commit they were all looked at up to.
+    var groups: [String: WatchGroup] = [:]
+    /// Path watches: since when matching commits wait for their debounce window to close.
     var pending: [String: Date] = [:]
-    var advanced: [String: (from: String?, to: String)] = [:]
     /// Runs left running by a stopped server whose engine run was still live at start-up.
     var orphans: [(OrganizationRecord, String)] = []
     /// Path watches' globs, compiled.
@@ -130,14 +137,17 @@ public actor WorkflowScheduler {
         }
         for org in organizations {
             do {
-                let states = try await states(org).filter(\.enabled)
+                let (all, version) = try await states(org)
+                let states = all.filter(\.enabled)
                 for project in Set(states.map(\.project)).sorted() {
-                    let enabled = try await workflows.enabled(org, project: project, states: states.filter { $0.project == project })
+                    let enabled = try await enabledList(org, project: project, states: states, version: version)
                     for e in enabled { await consider(org, e, now: now, into: &round) }
+                    let definitions = try await workflows.definitionsVersion(org, project: project)
                     await watch(
                         org,
                         project: project,
                         enabled.filter { !$0.state.paused && !$0.definition.watches.isEmpty },
+                        signature: "\(version)/\(definitions)",
                         now: now,
                         into: &round
                     )
@@ -153,23 +163,59 @@ public actor WorkflowScheduler {
         return round
     }
 
-    /// Every workflow state of an organization (read again only when the workflow store moved).
-    func states(_ org: OrganizationRecord) async throws -> [WorkflowState] {
+    /// Every workflow state of an organization, and a version that changes when any of them
+    /// does. Kept between rounds: when the workflow store moved, only the state files a tree
+    /// diff names are read again (run records written meanwhile cost nothing here).
+    func states(_ org: OrganizationRecord) async throws -> (states: [WorkflowState], version: Int) {
         let workflow = try await gateway.workflowProject(org)
         let head = try await workflow.resolve("main").commit.hex
-        if let known = stateCache[org.id], known.head == head { return known.states }
-        var out: [WorkflowState] = []
+        if var known = stateCache[org.id] {
+            if known.head == head { return (known.list, known.version) }
+            let diff = try await workflow.diff(from: known.head, to: head, json: false, limit: 10_000)
+            if diff.next == nil {
+                let changed = diff.files.filter { $0.path.hasPrefix("workflow-state/") }
+                for file in changed {
+                    if file.after == nil {
+                        known.byPath[file.path] = nil
+                    } else {
+                        let (_, _, bytes) = try await workflow.readBytes(file.path, at: head)
+                        known.byPath[file.path] = try? JSONDecoder().decode(WorkflowState.self, from: Data(bytes))
+                    }
+                }
+                known.head = head
+                if !changed.isEmpty {
+                    known.version += 1
+                    known.list = known.byPath.keys.sorted().compactMap { known.byPath[$0] }
+                }
+                stateCache[org.id] = known
+                return (known.list, known.version)
+            }
+        }
+        var byPath: [String: WorkflowState] = [:]
         var after: String?
         repeat {
             let page = try await workflow.glob("workflow-state/**", at: head, limit: 5000, after: after)
             for path in page.paths {
                 let (_, _, bytes) = try await workflow.readBytes(path, at: head)
-                if let s = try? JSONDecoder().decode(WorkflowState.self, from: Data(bytes)) { out.append(s) }
+                byPath[path] = try? JSONDecoder().decode(WorkflowState.self, from: Data(bytes))
             }
             after = page.next
         } while after != nil
-        stateCache[org.id] = (head, out)
-        return out
+        let version = (stateCache[org.id]?.version ?? 0) + 1
+        let list = byPath.keys.sorted().compactMap { byPath[$0] }
+        stateCache[org.id] = StateCache(head: head, byPath: byPath, list: list, version: version)
+        return (list, version)
+    }
+
+    /// A project's enabled workflows, built again only when a state or a definition changed.
+    func enabledList(_ org: OrganizationRecord, project: String, states: [WorkflowState], version: Int) async throws -> [Workflows.Enabled]
+    {
+        let key = "\(org.id)/\(project)"
+        let definitions = try await workflows.definitionsVersion(org, project: project)
+        if let known = enabledCache[key], known.states == version, known.definitions == definitions { return known.list }
+        let list = try await workflows.enabled(org, project: project, states: states.filter { $0.project == project })
+        enabledCache[key] = (version, definitions, list)
+        return list
     }
 
     func consider(_ org: OrganizationRecord, _ e: Workflows.Enabled, now: Date, into round: inout Round) async {

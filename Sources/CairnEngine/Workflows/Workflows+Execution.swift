@@ -239,7 +239,8 @@ extension Workflows {
                 project: record.project,
                 target: definition.target,
                 onBehalfOf: state.enabledLocally ? nil : state.enabledBy,
-                continuing: continuing
+                continuing: continuing,
+                workflow: "\(record.workflow)/\(record.id)"
             )
         } catch {
             return failed(record, "the run could not start: \(Self.describe(error))")
@@ -551,11 +552,37 @@ extension Workflows {
         }
     }
 
-    /// A paused run whose approval was rejected or expired: ended by its failure policy (a
-    /// rejection never lets the changes through: `continue` keeps the branch, as `keep` does).
-    func conclude(_ org: OrganizationRecord, _ paused: WorkflowRun, why: String) async -> WorkflowRun {
+    /// Takes a paused run out of the paused index, marked running (compare-and-swap: one taker
+    /// wins); nil if it is not paused any more.
+    func takePaused(_ org: OrganizationRecord, _ project: String, _ name: String, _ id: String, action: String) async throws -> WorkflowRun?
+    {
+        let runPath = Workflow.workflowRun(project, name, id)
+        let pausedPath = Workflow.workflowPaused(project, name, id)
+        let gateway = self.gateway
+        let decision = try await engineDecision(org, project, action)
+        return try await gateway.updateWorkflow(
+            system(org, "workflow \(name) run \(id) leaves its approval step"),
+            action: action,
+            decision: decision,
+            target: AccessTarget(project: project),
+            detail: ["workflow": name, "run": id]
+        ) { workflow, _ -> (changes: [FileChange], result: WorkflowRun?) in
+            guard var r = try await gateway.workflowRecord(WorkflowRun.self, runPath, in: workflow)?.0, r.status == .paused else {
+                return ([], nil)
+            }
+            r.status = .running
+            r.claimed = Clock.nowMillis()
+            return ([.write(path: runPath, content: Workflow.encode(r)), .delete(pausedPath)], r)
+        }.0
+    }
+
+    /// A paused run whose approval was rejected or expired (or that was cancelled): ended by
+    /// its failure policy (a refusal never lets the changes through: `continue` keeps the
+    /// branch, as `keep` does).
+    func conclude(_ org: OrganizationRecord, _ paused: WorkflowRun, why: String, status: WorkflowRun.Status = .failed) async -> WorkflowRun
+    {
         var record = paused
-        record.status = .failed
+        record.status = status
         record.failure = why
         if let last = record.steps.indices.last, record.steps[last].kind == "approval" {
             record.steps[last].outcome = .failed

@@ -36,20 +36,8 @@ extension Workflows {
         // The definitions known at the head last looked at stay valid for the new head unless
         // a commit since changed a file under `.cairn/workflows/` (one tree diff, not a read of
         // every definition).
-        var known = byProject.withLock { $0[key] }
-        if let cached = known, cached.head != head {
-            let diff = try await handle.diff(from: cached.head, to: head, json: false, limit: 10_000)
-            if diff.next != nil {
-                known = nil
-            } else {
-                var kept = cached.definitions
-                for file in diff.files where file.path.hasPrefix(WorkflowDefinition.root) {
-                    if let name = WorkflowDefinition.name(of: file.path) { kept[name] = nil }
-                }
-                known = (head, kept)
-            }
-        }
-        var definitions = known?.definitions ?? [:]
+        let known = try await definitionsAt(handle, key: key, head: head)
+        var definitions = known.definitions
         var staged: StagedCommit?
         var out: [Enabled] = []
         for state in states {
@@ -74,8 +62,45 @@ extension Workflows {
             definitions[state.workflow] = (parsed, blob.hex)
             out.append(Enabled(definition: parsed, blob: blob.hex, state: state))
         }
-        byProject.withLock { $0[key] = (head, definitions) }
+        let added = definitions.count != known.definitions.count
+        byProject.withLock { $0[key] = (head, definitions, known.version + (added ? 1 : 0)) }
         return out
+    }
+
+    /// The project's cached definitions, brought to `head`: a commit since that changed a file
+    /// under `.cairn/workflows/` drops that workflow's entry (and moves the version).
+    func definitionsAt(
+        _ handle: Project,
+        key: String,
+        head: String
+    ) async throws -> (
+        definitions: [String: (WorkflowDefinition, String)], version: Int
+    ) {
+        guard let cached = byProject.withLock({ $0[key] }) else { return ([:], 1) }
+        if cached.head == head { return (cached.definitions, cached.version) }
+        let diff = try await handle.diff(from: cached.head, to: head, json: false, limit: 10_000)
+        guard diff.next == nil else {
+            byProject.withLock { $0[key] = nil }
+            return ([:], cached.version + 1)
+        }
+        var kept = cached.definitions
+        var changed = false
+        for file in diff.files where file.path.hasPrefix(WorkflowDefinition.root) {
+            if let name = WorkflowDefinition.name(of: file.path) {
+                kept[name] = nil
+                changed = true
+            }
+        }
+        let version = cached.version + (changed ? 1 : 0)
+        byProject.withLock { $0[key] = (head, kept, version) }
+        return (kept, version)
+    }
+
+    /// A number that changes whenever the project's workflow definitions do.
+    func definitionsVersion(_ org: OrganizationRecord, project: String) async throws -> Int {
+        let handle = try await gateway.repository.project(project, organization: org.id)
+        let head = try await handle.resolve("main").commit.hex
+        return try await definitionsAt(handle, key: "\(org.id)/\(project)", head: head).version
     }
 
     /// A fired run's record, not yet written.
@@ -217,12 +242,48 @@ extension Workflows {
         await fire(org, project: project, records, action: "workflow.run.fire")
     }
 
+    /// A commit on a branch: each open merge request whose source it is has been `updated`,
+    /// for the workflows of the project that wait on that (looked up only when one does).
+    func sourceUpdated(_ org: OrganizationRecord, project: String, branch: String, at time: String) async {
+        guard let list = try? await enabled(org, project: project),
+            list.contains(where: { e in
+                e.definition.triggers.contains { if case .mergeRequest(let events) = $0 { events.contains(.updated) } else { false } }
+            })
+        else { return }
+        var cursor: String?
+        repeat {
+            guard
+                let page = try? await gateway.review.mergeRequests(
+                    system(org, "merge requests updated by a commit on \(branch)"),
+                    project: project,
+                    state: .open,
+                    limit: 500,
+                    cursor: cursor
+                )
+            else { return }
+            // Only requests opened before the commit (a commit made before the request is what it proposes).
+            let when = Clock.parseRFC3339(time) ?? .max
+            for view in page.mergeRequests
+            where view.request.source == branch && (Clock.parseRFC3339(view.request.created) ?? .min) < when {
+                await mergeRequestEvent(org, project: project, target: view.request.target, number: view.request.number, event: "updated")
+            }
+            cursor = page.next
+        } while cursor != nil
+    }
+
     /// Follows this server's own announcements until cancelled: merge-request events fire
     /// workflows; commits wake the scheduler for its path watches.
     public func follow(_ feed: ChangeFeed, onCommit: @escaping @Sendable () async -> Void) async {
         for await (orgID, event) in feed.observeLocal() {
             if Task.isCancelled { return }
-            if event.commit != nil && !event.branch.isEmpty { await onCommit() }
+            if event.commit != nil && !event.branch.isEmpty {
+                await onCommit()
+                if event.mergeRequest == nil, event.action != "branch.create",
+                    let org = try? await gateway.repository.storage.organizations().first(where: { $0.id == orgID })
+                {
+                    await sourceUpdated(org, project: event.project, branch: event.branch, at: event.time)
+                }
+            }
             guard let number = event.mergeRequest else { continue }
             let kind: String? =
                 switch event.action {

@@ -20,7 +20,7 @@ public final class Workflows: Sendable {
     /// Parsed definitions by their blob id (a definition's content never changes under its id).
     let definitions = Mutex<[String: WorkflowDefinition]>([:])
     /// Each project's definitions (by workflow name, with their blob) as of the head read.
-    let byProject = Mutex<[String: (head: String, definitions: [String: (WorkflowDefinition, String)])]>([:])
+    let byProject = Mutex<[String: (head: String, definitions: [String: (WorkflowDefinition, String)], version: Int)]>([:])
 
     /// A run in progress here: cancelled at its next step.
     final class Active: Sendable {
@@ -372,6 +372,13 @@ public final class Workflows: Sendable {
     public func cancel(_ caller: Caller, project: String, name: String, id: String) async throws -> WorkflowRun {
         _ = try await gateway.authorize(caller, .run, AccessTarget(project: project), action: "workflow.run.cancel")
         let run = try await run(caller, project: project, name: name, id: id)
+        if run.status == .paused {
+            // Waiting for approval, it holds nothing here: ended now, by its failure policy.
+            guard let taken = try await takePaused(caller.organization, project, name, id, action: "workflow.run.cancel") else {
+                throw CairnError(.conflict, "run \(id) is no longer waiting for approval")
+            }
+            return await conclude(caller.organization, taken, why: "cancelled by \(caller.principal.subject)", status: .cancelled)
+        }
         guard run.status == .running || run.status == .fired else {
             throw CairnError(.conflict, "run \(id) has ended (\(run.status.rawValue))")
         }

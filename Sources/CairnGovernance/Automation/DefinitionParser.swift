@@ -215,14 +215,12 @@ struct DefinitionParser {
                     for (j, e) in list.enumerated() {
                         if case .string(let s) = e, let ev = WorkflowDefinition.MergeRequestEvent(rawValue: s) {
                             events.insert(ev)
-                        } else if case .string("updated") = e {
-                            problem("\(at)/events/\(j)", "event", "the 'updated' merge-request event is not built yet in this server")
                         } else {
-                            problem("\(at)/events/\(j)", "event", "merge-request events are opened and approved")
+                            problem("\(at)/events/\(j)", "event", "merge-request events are opened, updated and approved")
                         }
                     }
                 } else {
-                    problem(at + "/events", "events", "events is a non-empty array of opened, approved")
+                    problem(at + "/events", "events", "events is a non-empty array of opened, updated, approved")
                 }
                 out.append(.mergeRequest(events: events))
             case "workflow":

@@ -49,9 +49,9 @@ public struct WorkflowDefinition: Sendable, Equatable {
         public let debounceSeconds: Int
     }
 
-    /// The merge-request events a workflow may react to. (`updated`, a new commit on an open
-    /// request's source, is not built yet: the parser names it.)
-    public enum MergeRequestEvent: String, Sendable, CaseIterable { case opened, approved }
+    /// The merge-request events a workflow may react to: `updated` is a new commit on an open
+    /// request's source branch.
+    public enum MergeRequestEvent: String, Sendable, CaseIterable { case opened, updated, approved }
 
     /// How a run ended, for completion triggers.
     public enum RunOutcome: String, Sendable, CaseIterable { case succeeded, failed }

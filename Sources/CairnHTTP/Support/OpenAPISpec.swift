@@ -187,6 +187,9 @@ enum OpenAPIDocument {
      },
      "target": {
       "type": "string"
+     },
+     "workflow": {
+      "type": "string"
      }
     },
     "required": [
@@ -10016,7 +10019,30 @@ enum OpenAPIDocument {
           "time": {
            "type": "string"
           },
-          "value": {}
+          "value": {},
+          "workflow": {
+           "additionalProperties": false,
+           "properties": {
+            "run": {
+             "type": "string"
+            },
+            "step": {
+             "type": "string"
+            },
+            "trigger": {
+             "type": "object"
+            },
+            "workflow": {
+             "type": "string"
+            }
+           },
+           "required": [
+            "workflow",
+            "run",
+            "trigger"
+           ],
+           "type": "object"
+          }
          },
          "required": [
           "path",

@@ -95,5 +95,14 @@ import Testing
         #expect(try await f.tree() == before)
         let lapsed = try await f.gateway.review.approval(rita, id: try #require(expired.approval))
         #expect(lapsed.state == .failed)
+
+        // Cancelled while it waits: ended at once, by the failure policy.
+        let third = try await f.workflows.start(f.ada, project: "city", name: "gated", inputs: [:], wait: true)
+        _ = try await Self.paused(f, "gated", third.id)
+        let cancelled = try await f.workflows.cancel(f.ada, project: "city", name: "gated", id: third.id)
+        #expect(cancelled.status == .cancelled && cancelled.outcome == "rolled_back", "\(cancelled)")
+        #expect(try await f.tree() == before)
+        _ = await f.scheduler.tick()
+        #expect(try await f.workflows.run(f.ada, project: "city", name: "gated", id: third.id).status == .cancelled)
     }
 }

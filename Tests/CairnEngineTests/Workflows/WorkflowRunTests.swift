@@ -37,6 +37,10 @@ import Testing
         let engineRun = try await f.gateway.agentRun(f.ada, project: "city", id: try #require(run.run))
         #expect(engineRun.agent == "workflow:plan" && engineRun.onBehalfOf == "user:ada")
         #expect(engineRun.calls.map(\.tool) == ["Read", "Write", "Glob", "Write"])
+        // Lineage leads from the value to the workflow, its run, its trigger and its step.
+        let lineage = try await f.gateway.lineage(f.ada, project: "city", path: "plans/2027-03-27.json", pointer: "/capacity")
+        #expect(lineage.workflow?.workflow == "plan" && lineage.workflow?.run == run.id && lineage.workflow?.step == "plan", "\(lineage)")
+        #expect(lineage.workflow?.trigger.kind == "manual" && lineage.call?.tool == "Write")
         // Stored, listed, and shown the same.
         #expect(try await f.workflows.run(f.ada, project: "city", name: "plan", id: run.id) == run)
     }

@@ -99,12 +99,12 @@ import Testing
         #expect(stopped.trigger.kind == "workflow" && stopped.trigger.outcome == "succeeded")
     }
 
-    @Test("a merge request opened on the target fires the workflow with its number; its approval fires it again")
+    @Test("a merge request opened on the target fires the workflow with its number; a commit on its source and its approval fire it again")
     func mergeRequestEvents() async throws {
         let f = try await WorkflowFixture()
         try await f.define(
             "check",
-            #"{"scope": {"role": "designer"}, "triggers": [{"kind": "mergeRequest", "events": ["opened", "approved"]}], "steps": [{"id": "g", "kind": "Glob", "arguments": {"pattern": "sites/*"}}]}"#
+            #"{"scope": {"role": "designer"}, "triggers": [{"kind": "mergeRequest", "events": ["opened", "updated", "approved"]}], "steps": [{"id": "g", "kind": "Glob", "arguments": {"pattern": "sites/*"}}]}"#
         )
         let follower = Task { await f.workflows.follow(f.gateway.feed) {} }
         defer { follower.cancel() }
@@ -112,6 +112,9 @@ import Testing
         _ = try await f.gateway.history.createBranch(f.ada, project: "city", branch: "draft", from: "main")
         _ = try await f.gateway.write(f.ada, project: "city", path: "sites/c.json", content: Array("{}".utf8), branch: "draft")
         let opened = try await f.gateway.review.openMergeRequest(f.ada, project: "city", source: "draft", target: "main", title: "c")
+        try await Task.sleep(for: .milliseconds(200))
+        _ = try await f.gateway.write(f.ada, project: "city", path: "sites/d.json", content: Array("{}".utf8), branch: "draft")
+        try await Task.sleep(for: .milliseconds(200))
         let op = Caller(principal: .localOperator, organization: f.org, reason: "setup")
         _ = try await f.gateway.access.putMember(op, subject: "user:rita", role: "reviewer")
         _ = try await f.gateway.review.review(
@@ -124,10 +127,10 @@ import Testing
         var runs: [WorkflowRun] = []
         for _ in 0..<500 {
             runs = try await f.allRuns("check")
-            if runs.count >= 2 && runs.allSatisfy({ $0.finished != nil }) { break }
+            if runs.count >= 3 && runs.allSatisfy({ $0.finished != nil }) { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(runs.map(\.trigger.event) == ["opened", "approved"], "\(runs.map(\.trigger))")
+        #expect(runs.map(\.trigger.event) == ["opened", "updated", "approved"], "\(runs.map(\.trigger))")
         #expect(runs.allSatisfy { $0.trigger.mergeRequest == opened.request.number && $0.status == .succeeded })
     }
 }
