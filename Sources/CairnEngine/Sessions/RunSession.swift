@@ -93,6 +93,8 @@ public actor RunSession {
         /// The answer as data, for a workflow's later steps: a file's content (as JSON when it
         /// is), a change's commit and paths, a glob's paths, a computation's result.
         public var value: JSONValue? = nil
+        /// The call's number in the run's record (nil: it was not recorded, so nothing was done).
+        public var seq: Int? = nil
         public var isError: Bool { error != nil }
     }
 
@@ -176,8 +178,9 @@ public actor RunSession {
             }
         }
         engine.announce(caller, run, call: run.calls.last)
-        if let failure { return Answer(text: Self.describe(failure), error: failure) }
-        return Answer(text: outcome?.text ?? "", error: nil, value: outcome?.value)
+        let recorded = run.calls.last?.seq
+        if let failure { return Answer(text: Self.describe(failure), error: failure, seq: recorded) }
+        return Answer(text: outcome?.text ?? "", error: nil, value: outcome?.value, seq: recorded)
     }
 
     /// The record of a call that committed nothing (a read, a refusal, a failure).

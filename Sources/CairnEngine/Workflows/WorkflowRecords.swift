@@ -145,6 +145,11 @@ extension Workflow {
     static func workflowState(_ project: String, _ name: String) -> String { workflowStates(project) + name + ".json" }
     static func workflowRuns(_ project: String, _ name: String) -> String { "workflow-runs/\(project)/\(name)/" }
     static func workflowRun(_ project: String, _ name: String, _ id: String) -> String { workflowRuns(project, name) + id + ".json" }
+    /// The runs in progress (claimed, not ended, not paused): what a server looks at to end the
+    /// runs of a server that died, without reading every run record.
+    static func workflowRunning(_ project: String, _ name: String, _ id: String) -> String {
+        "workflow-running/\(project)/\(name)/\(id).json"
+    }
     /// The paused runs, each waiting on its approval (or its expiry).
     static func workflowPaused(_ project: String, _ name: String, _ id: String) -> String {
         "workflow-paused/\(project)/\(name)/\(id).json"

@@ -38,26 +38,16 @@ extension WorkflowScheduler {
     /// the head without firing (said in the log).
     static let walkLimit = 10_000
 
-    func watch(
-        _ org: OrganizationRecord,
-        project name: String,
-        _ list: [Workflows.Enabled],
-        signature: String,
-        now: Date,
-        into round: inout Round
-    ) async {
-        guard !list.isEmpty else { return }
+    func watch(_ org: OrganizationRecord, project name: String, _ found: ProjectWorkflows, now: Date, into round: inout Round) async {
+        guard !found.watches.isEmpty else { return }
+        let signature = found.signature
         let project: Project
         do {
             project = try await gateway.repository.project(name, organization: org.id)
         } catch {
             return
         }
-        var byBranch: [String: [(Workflows.Enabled, Int, WorkflowDefinition.PathTrigger)]] = [:]
-        for e in list {
-            for (index, trigger) in e.definition.watches { byBranch[trigger.branch, default: []].append((e, index, trigger)) }
-        }
-        for (branch, entries) in byBranch.sorted(by: { $0.key < $1.key }) {
+        for (branch, entries) in found.watches {
             guard let head = try? await project.resolve(branch).commit.hex else { continue }
             let key = "\(org.id)/\(name)/\(branch)"
             if var group = groups[key], group.signature == signature {

@@ -29,11 +29,16 @@ public actor WorkflowScheduler {
     }
     var stateCache: [Int64: StateCache] = [:]
     /// Each project's enabled workflows, as of the states' and definitions' versions.
-    var enabledCache: [String: (states: Int, definitions: Int, list: [Workflows.Enabled])] = [:]
+    var enabledCache: [String: ProjectWorkflows] = [:]
+    /// Each organization's projects with an enabled workflow, and those workflows' states.
+    var projectsCache: [Int64: (version: Int, projects: [String], states: [WorkflowState])] = [:]
     /// Each watched branch's watches, indexed, and the commit they were all looked at up to.
     var groups: [String: WatchGroup] = [:]
     /// Path watches: since when matching commits wait for their debounce window to close.
     var pending: [String: Date] = [:]
+    /// When the in-progress index is next looked at (monotonic ns), and how often.
+    var nextRunningCheck: UInt64 = 0
+    public var runningCheckSeconds: Double = 300
     /// Runs left running by a stopped server whose engine run was still live at start-up.
     var orphans: [(OrganizationRecord, String)] = []
     /// Path watches' globs, compiled.
@@ -72,6 +77,10 @@ public actor WorkflowScheduler {
         while !Task.isCancelled {
             let started = DispatchTime.now().uptimeNanoseconds
             await recheckOrphans()
+            if DispatchTime.now().uptimeNanoseconds >= nextRunningCheck {
+                nextRunningCheck = DispatchTime.now().uptimeNanoseconds + UInt64(runningCheckSeconds * 1e9)
+                await recoverRunning()
+            }
             var round = await tick()
             if !orphans.isEmpty {
                 let soon = clock.now().addingTimeInterval(max(1, Double(workflows.engine.leaseMillis) / 3000))
@@ -138,19 +147,15 @@ public actor WorkflowScheduler {
         for org in organizations {
             do {
                 let (all, version) = try await states(org)
-                let states = all.filter(\.enabled)
-                for project in Set(states.map(\.project)).sorted() {
-                    let enabled = try await enabledList(org, project: project, states: states, version: version)
-                    for e in enabled { await consider(org, e, now: now, into: &round) }
-                    let definitions = try await workflows.definitionsVersion(org, project: project)
-                    await watch(
-                        org,
-                        project: project,
-                        enabled.filter { !$0.state.paused && !$0.definition.watches.isEmpty },
-                        signature: "\(version)/\(definitions)",
-                        now: now,
-                        into: &round
-                    )
+                if projectsCache[org.id]?.version != version {
+                    let enabled = all.filter(\.enabled)
+                    projectsCache[org.id] = (version, Set(enabled.map(\.project)).sorted(), enabled)
+                }
+                guard let (_, projects, states) = projectsCache[org.id] else { continue }
+                for project in projects {
+                    let found = try await projectWorkflows(org, project: project, states: states, version: version)
+                    for e in found.crons { await consider(org, e, now: now, into: &round) }
+                    await watch(org, project: project, found, now: now, into: &round)
                 }
                 await resumePaused(org, now: now, into: &round)
             } catch {
@@ -207,15 +212,39 @@ public actor WorkflowScheduler {
         return (list, version)
     }
 
-    /// A project's enabled workflows, built again only when a state or a definition changed.
-    func enabledList(_ org: OrganizationRecord, project: String, states: [WorkflowState], version: Int) async throws -> [Workflows.Enabled]
-    {
+    /// A project's enabled workflows as a round uses them (those with schedules; the path
+    /// watches by branch), built again only when a state or a definition changed: a round on an
+    /// unchanged set of workflows does no work per workflow.
+    struct ProjectWorkflows {
+        let states: Int
+        let definitions: Int
+        let crons: [Workflows.Enabled]
+        let watches: [(branch: String, entries: [(Workflows.Enabled, Int, WorkflowDefinition.PathTrigger)])]
+        var signature: String { "\(states)/\(definitions)" }
+    }
+
+    func projectWorkflows(
+        _ org: OrganizationRecord,
+        project: String,
+        states: [WorkflowState],
+        version: Int
+    ) async throws -> ProjectWorkflows {
         let key = "\(org.id)/\(project)"
         let definitions = try await workflows.definitionsVersion(org, project: project)
-        if let known = enabledCache[key], known.states == version, known.definitions == definitions { return known.list }
+        if let known = enabledCache[key], known.states == version, known.definitions == definitions { return known }
         let list = try await workflows.enabled(org, project: project, states: states.filter { $0.project == project })
-        enabledCache[key] = (version, definitions, list)
-        return list
+        var byBranch: [String: [(Workflows.Enabled, Int, WorkflowDefinition.PathTrigger)]] = [:]
+        for e in list where !e.state.paused {
+            for (index, trigger) in e.definition.watches { byBranch[trigger.branch, default: []].append((e, index, trigger)) }
+        }
+        let found = ProjectWorkflows(
+            states: version,
+            definitions: definitions,
+            crons: list.filter { !$0.definition.schedules.isEmpty },
+            watches: byBranch.keys.sorted().map { ($0, byBranch[$0]!) }
+        )
+        enabledCache[key] = found
+        return found
     }
 
     func consider(_ org: OrganizationRecord, _ e: Workflows.Enabled, now: Date, into round: inout Round) async {
@@ -375,7 +404,33 @@ public actor WorkflowScheduler {
         r.status = .failed
         r.failure = "its server stopped during the run; its engine run ends by the engine's recovery policy"
         r.finished = Clock.rfc3339(Clock.nowMillis())
-        await workflows.save(org, r, action: "workflow.run.recover")
+        await workflows.finish(org, r)
+    }
+
+    /// Every few minutes: runs in progress whose server died (on this machine or another, its
+    /// engine run ended by the lease sweep) are ended. Only the in-progress index is read.
+    public func recoverRunning() async {
+        guard let organizations = try? await gateway.repository.storage.organizations() else { return }
+        for org in organizations {
+            guard let workflow = try? await gateway.workflowProject(org) else { continue }
+            var after: String?
+            repeat {
+                guard let page = try? await workflow.glob("workflow-running/**", at: "main", limit: 5000, after: after) else { break }
+                for path in page.paths {
+                    let parts = path.dropFirst("workflow-running/".count).dropLast(".json".count).split(separator: "/").map(String.init)
+                    guard parts.count == 3, workflows.active.withLock({ $0[Workflows.key(org, parts[0], parts[1])]?[parts[2]] == nil }),
+                        let (r, _) = try? await gateway.workflowRecord(
+                            WorkflowRun.self,
+                            Workflow.workflowRun(parts[0], parts[1], parts[2]),
+                            in: workflow
+                        ),
+                        r.status == .running, await isOver(org, r)
+                    else { continue }
+                    await endOrphan(org, r)
+                }
+                after = page.next
+            } while after != nil
+        }
     }
 
     /// The runs found running at start-up whose engine run was still live: ended once it is not.

@@ -206,7 +206,12 @@ extension Workflows {
             }
             r.status = .running
             r.claimed = Clock.nowMillis()
-            return ([.write(path: path, content: Workflow.encode(r))], r)
+            return (
+                [
+                    .write(path: path, content: Workflow.encode(r)),
+                    .write(path: Workflow.workflowRunning(r.project, r.workflow, r.id), content: Array("{}".utf8)),
+                ], r
+            )
         }
         return claimed
     }
@@ -386,6 +391,7 @@ extension Workflows {
                     [
                         .write(path: Workflow.workflowRun(saved.project, saved.workflow, saved.id), content: Workflow.encode(saved)),
                         .write(path: Workflow.workflowPaused(saved.project, saved.workflow, saved.id), content: Workflow.encode(paused)),
+                        .delete(Workflow.workflowRunning(saved.project, saved.workflow, saved.id)),
                     ], ()
                 )
             }
@@ -430,20 +436,30 @@ extension Workflows {
                 let until =
                     DispatchTime.now().uptimeNanoseconds + UInt64(min(step.backoffSeconds * pow(2, Double(attempt - 1)), 3600) * 1e9)
                 while DispatchTime.now().uptimeNanoseconds < until && !active.cancelled.load(ordering: .relaxed) {
+                    if await session.run.status != .running { break }
                     try? await Task.sleep(for: .milliseconds(50))
                 }
                 if active.cancelled.load(ordering: .relaxed) { return (result, nil) }
+                if await session.run.status != .running {
+                    result.error = "its engine run ended while the step waited to retry: \(await session.run.message ?? "")"
+                    return (result, nil)
+                }
             }
             result.attempts = attempt + 1
             let answer = await call(session, step, arguments)
-            let seq = await session.run.calls.count
-            result.calls.append(seq)
-            let record = await session.run.calls.last
+            // The call's own record (by its number), never another call's.
+            let record = await answer.seq.asyncFlatMap { seq in await session.run.calls.first { $0.seq == seq } }
+            if let seq = record?.seq { result.calls.append(seq) }
             result.commits = record?.commits ?? []
             if let error = answer.error {
                 result.outcome = .failed
                 result.error = error.code == .timeout ? error.message : "\(error.code.rawValue): \(error.message)"
+                // Refused, or the run is over (its engine run ended under it): retrying cannot help.
                 if error.code == .permissionDenied || error.code == .unauthenticated { break }
+                if await session.run.status != .running {
+                    result.error = (result.error ?? "") + "; its engine run ended: \(await session.run.message ?? "")"
+                    break
+                }
                 continue
             }
             result.outcome = .succeeded
@@ -572,7 +588,12 @@ extension Workflows {
             }
             r.status = .running
             r.claimed = Clock.nowMillis()
-            return ([.write(path: runPath, content: Workflow.encode(r)), .delete(pausedPath)], r)
+            return (
+                [
+                    .write(path: runPath, content: Workflow.encode(r)), .delete(pausedPath),
+                    .write(path: Workflow.workflowRunning(project, name, id), content: Array("{}".utf8)),
+                ], r
+            )
         }.0
     }
 
@@ -675,5 +696,13 @@ extension Workflows {
         } catch {
             logger.warning("a workflow's old runs could not be pruned", metadata: ["workflow": "\(name)", "error": "\(error)"])
         }
+    }
+}
+
+extension Optional {
+    /// `flatMap` with an async transform.
+    fileprivate func asyncFlatMap<U>(_ transform: (Wrapped) async -> U?) async -> U? {
+        guard let value = self else { return nil }
+        return await transform(value)
     }
 }

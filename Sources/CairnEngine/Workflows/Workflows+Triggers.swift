@@ -103,6 +103,60 @@ extension Workflows {
         return try await definitionsAt(handle, key: "\(org.id)/\(project)", head: head).version
     }
 
+    /// Every definition of the project (parsed once per content), as of its head: read again
+    /// only when a commit since changed a file under `.cairn/workflows/`.
+    func allDefinitions(_ org: OrganizationRecord, project: String) async throws -> [String: (WorkflowDefinition, String)] {
+        let handle = try await gateway.repository.project(project, organization: org.id)
+        let head = try await handle.resolve("main").commit.hex
+        let key = "\(org.id)/\(project)"
+        if let cached = everyDefinition.withLock({ $0[key] }) {
+            if cached.head == head { return cached.definitions }
+            let diff = try await handle.diff(from: cached.head, to: head, json: false, limit: 10_000)
+            if diff.next == nil && !diff.files.contains(where: { $0.path.hasPrefix(WorkflowDefinition.root) }) {
+                everyDefinition.withLock { $0[key] = (head, cached.definitions) }
+                return cached.definitions
+            }
+        }
+        var out: [String: (WorkflowDefinition, String)] = [:]
+        let staged = try await handle.stage(at: head)
+        var after: String?
+        repeat {
+            let page = try await handle.glob(WorkflowDefinition.root + "*.json", at: head, limit: 5000, after: after)
+            for path in page.paths {
+                guard let name = WorkflowDefinition.name(of: path), let blob = try await staged.blob(path) else { continue }
+                if let known = definitions.withLock({ $0[blob.hex] }) {
+                    out[name] = (known, blob.hex)
+                    continue
+                }
+                guard let bytes = try await staged.read(path), let parsed = try? WorkflowDefinition.parse(bytes, path: path) else {
+                    continue
+                }
+                definitions.withLock { $0[blob.hex] = parsed }
+                out[name] = (parsed, blob.hex)
+            }
+            after = page.next
+        } while after != nil
+        everyDefinition.withLock { $0[key] = (head, out) }
+        return out
+    }
+
+    /// The enabled workflows of a project whose definition `matching` selects: only their
+    /// states are read (an event a few workflows wait on costs those few, not every workflow).
+    func enabled(_ org: OrganizationRecord, project: String, matching: (WorkflowDefinition) -> Bool) async throws -> [Enabled] {
+        let candidates = try await allDefinitions(org, project: project).filter { matching($0.value.0) }
+        guard !candidates.isEmpty else { return [] }
+        let workflow = try await gateway.workflowProject(org)
+        var out: [Enabled] = []
+        for (name, (definition, blob)) in candidates.sorted(by: { $0.key < $1.key }) {
+            guard
+                let (state, _) = try await gateway.workflowRecord(WorkflowState.self, Workflow.workflowState(project, name), in: workflow),
+                state.enabled
+            else { continue }
+            out.append(Enabled(definition: definition, blob: blob, state: state))
+        }
+        return out
+    }
+
     /// A fired run's record, not yet written.
     func firing(
         _ e: Enabled,
@@ -180,6 +234,11 @@ extension Workflows {
         var extra: [FileChange] = [
             .write(path: Workflow.workflowRun(record.project, record.workflow, record.id), content: Workflow.encode(record))
         ]
+        // Out of the in-progress index (if it got there: a run refused before its claim did not).
+        let running = Workflow.workflowRunning(record.project, record.workflow, record.id)
+        if let workflow = try? await gateway.workflowProject(org), (try? await workflow.readBytes(running, at: "main")) != nil {
+            extra.append(.delete(running))
+        }
         if let merge = record.mergeCommit {
             let entry = WorkflowMerge(workflow: record.workflow, run: record.id, depth: record.depth ?? 0)
             extra.append(.write(path: Workflow.workflowMerge(record.project, merge), content: Workflow.encode(entry)))
@@ -193,7 +252,11 @@ extension Workflows {
             }
         if let outcome {
             do {
-                for e in try await enabled(org, project: record.project) {
+                let upstream = record.workflow
+                let waiting = try await enabled(org, project: record.project) { d in
+                    d.triggers.contains { if case .completion(let w, _) = $0 { w == upstream } else { false } }
+                }
+                for e in waiting {
                     for trigger in e.definition.triggers {
                         guard case .completion(let upstream, let outcomes) = trigger, upstream == record.workflow,
                             outcomes.contains(outcome)
@@ -228,7 +291,10 @@ extension Workflows {
     /// target it is and that wait on that event fire.
     public func mergeRequestEvent(_ org: OrganizationRecord, project: String, target: String, number: Int, event: String) async {
         guard let kind = WorkflowDefinition.MergeRequestEvent(rawValue: event) else { return }
-        guard let list = try? await enabled(org, project: project) else { return }
+        let waiting = try? await enabled(org, project: project) { d in
+            d.triggers.contains { if case .mergeRequest(let events) = $0 { events.contains(kind) } else { false } }
+        }
+        guard let list = waiting else { return }
         var records: [WorkflowRun] = []
         for e in list where e.definition.target == target {
             for trigger in e.definition.triggers {
@@ -245,9 +311,9 @@ extension Workflows {
     /// A commit on a branch: each open merge request whose source it is has been `updated`,
     /// for the workflows of the project that wait on that (looked up only when one does).
     func sourceUpdated(_ org: OrganizationRecord, project: String, branch: String, at time: String) async {
-        guard let list = try? await enabled(org, project: project),
-            list.contains(where: { e in
-                e.definition.triggers.contains { if case .mergeRequest(let events) = $0 { events.contains(.updated) } else { false } }
+        guard let all = try? await allDefinitions(org, project: project),
+            all.values.contains(where: { d in
+                d.0.triggers.contains { if case .mergeRequest(let events) = $0 { events.contains(.updated) } else { false } }
             })
         else { return }
         var cursor: String?

@@ -19,6 +19,8 @@ public final class Workflows: Sendable {
     let active = Mutex<[String: [String: Active]]>([:])
     /// Parsed definitions by their blob id (a definition's content never changes under its id).
     let definitions = Mutex<[String: WorkflowDefinition]>([:])
+    /// Every definition of each project, by name, as of the head read (for events).
+    let everyDefinition = Mutex<[String: (head: String, definitions: [String: (WorkflowDefinition, String)])]>([:])
     /// Each project's definitions (by workflow name, with their blob) as of the head read.
     let byProject = Mutex<[String: (head: String, definitions: [String: (WorkflowDefinition, String)], version: Int)]>([:])
 

@@ -134,6 +134,55 @@ import Testing
         #expect(Set(runs.compactMap(\.run)).count == 100)
     }
 
+    @Test(
+        "an engine run ended under a live workflow run ends it at once (no retry waits); a run whose server died is ended by another server's periodic check"
+    )
+    func endedEngineRunsEndWorkflowRuns() async throws {
+        let f = try await WorkflowFixture()
+        try await f.write(".cairn/workflows/slow.json", Self.slowDefinition)
+        _ = try await f.workflows.enable(f.ada, project: "city", name: "slow")
+        let started = try await f.workflows.start(f.ada, project: "city", name: "slow", inputs: [:])
+        for _ in 0..<1000 {
+            if try await f.workflows.run(f.ada, project: "city", name: "slow", id: started.id).steps.count == 1 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // Its engine run is ended under it (as a lease sweep would): the run fails now, saying so,
+        // instead of waiting out its step's 600 s retry.
+        await f.engine.abandonAll(why: "its lease was taken over")
+        let ended = try await f.settled("slow", started.id)
+        #expect(ended.status == .failed && (ended.failure ?? "").contains("ended"), "\(ended)")
+
+        // A run whose server died: recorded running, its engine run over, nobody executing it.
+        let session = try await f.engine.start(f.ada, project: "city")
+        let orphanRun = await f.engine.stop(session, why: "its server died")
+        let id = Gateway.runID()
+        let record = """
+            {"id": "\(id)", "project": "city", "workflow": "slow", "trigger": {"kind": "manual"}, "inputs": {}, "status": "running",
+             "run": "\(orphanRun.id)", "steps": [], "created": "\(Clock.rfc3339(Clock.nowMillis()))"}
+            """
+        let op = Caller(principal: .localOperator, organization: f.org, reason: "a server that died")
+        let decision = try await f.gateway.authorize(op, .configure, AccessTarget(project: "city"), action: "test")
+        _ = try await f.gateway.updateWorkflow(op, action: "workflow.run.claim", decision: decision, target: AccessTarget(project: "city"))
+        { _, _ in
+            (
+                [
+                    .write(path: "workflow-runs/city/slow/\(id).json", content: Array(record.utf8)),
+                    .write(path: "workflow-running/city/slow/\(id).json", content: Array("{}".utf8)),
+                ], ()
+            )
+        }
+        let other = Gateway(repository: Repository(storage: f.storage), limits: GatewayLimits(requestsPerSecond: 0))
+        await WorkflowScheduler(workflows: Workflows(engine: Engine(gateway: other), clock: f.clock)).recoverRunning()
+        let recovered = try await f.workflows.run(f.ada, project: "city", name: "slow", id: id)
+        #expect(recovered.status == .failed && recovered.failure?.contains("stopped") == true, "\(recovered)")
+    }
+
+    static let slowDefinition = """
+        {"scope": {"role": "designer"}, "triggers": [{"kind": "manual"}], "onFailure": "keep",
+         "steps": [{"id": "w", "kind": "Write", "arguments": {"path": "plans/s.json", "content": "{}"}},
+                   {"id": "wait", "kind": "Read", "arguments": {"path": "missing.json"}, "retry": {"count": 1, "backoffSeconds": 600}}]}
+        """
+
     @Test("a firing recorded but never started (its server stopped) starts once at recovery, even when two servers recover")
     func firedButNotStartedRunsOnce() async throws {
         let f = try await WorkflowFixture()
