@@ -381,6 +381,14 @@ paths = {
                "description": "Solve an optimization problem (needs `solve`) at `ref` on a local solver, answered in one shape (status, objective, best bound and gap, values, binding constraints, LP duals, the objective's drivers, solve time). `linear`: an LP or MIP from `input` (a .json, .lp or .mps file) or inline `model` (Cairn's JSON form, or LP/MPS text with `format`). `solver` auto (the default) solves a JSON model with integer variables (and facility_location, crew_assignment) with CBC in a worker process, proving optimality, with its progress (incumbent, bound, gap over time) in the result and as `solve.progress` events on the feed; a linear program and LP/MPS text with GLPK (duals, reduced costs); `glpk` or `cbc` choose. `routing`: vehicle routing with capacities, time windows, service times and route durations, from a model with its cost matrix or from Point files (`depots`, `stops`), with costs along `roads` or geodesic; a ruin-and-recreate search, deterministic for `seed` and `iterations`. `facility_location`: which of the `depots` (facilities) serve which `stops` (customers), a MIP. `crew_assignment`: which crew (`depots`, with the minutes of its shift) takes which work order (`stops`, with `minutes` and `priority`), orders that do not fit left by priority, a MIP. With `id` it can be cancelled while it runs; with `output`, the model, the result with its provenance and the solver log are written to `output/<timestamp>/`.",
                "requestBody": body(inp({**SOLVE_FIELDS, "ref": REF_S, "id": SOLVE_ID, "message": S()}, ["kind"])),
                "responses": {**ok(ref("SolveResponse")), **err(*WRITE)}}},
+  "/v1/orgs/{org}/projects/{project}/export": {"parameters": [ORG, PROJ],
+      "get": {"operationId": "exportFeatures",
+              "description": "Every GeoJSON Feature file a glob matches (default `**`), at `ref` (or as of `datetime`), optionally only those meeting `bbox`, as one FeatureCollection (`f=geojson`, the default) or an RFC 8142 GeoJSON text sequence (`f=geojsonseq`), each feature's `id` its path. Streamed as it is read, with memory flat in the number of features; the commit read is in `X-Cairn-Commit`. A path-scoped key exports only its own features. Query parameters not listed are refused (400).",
+              "parameters": [q("glob", S(minLength=1, maxLength=1024)), REF, OGC_DATETIME, q("bbox", S(description="west,south,east,north in CRS84 degrees")),
+                             q("f", S(enum=["geojson", "geojsonseq"]))],
+              "responses": {"200": {"description": "success", "content": {"application/geo+json": {"schema": {"type": "object"}},
+                                                                          "application/geo+json-seq": {"schema": {"type": "string"}}}},
+                            **err(*READ)}}},
   "/v1/orgs/{org}/projects/{project}/ogc": {"parameters": [ORG, PROJ],
       "get": {"operationId": "ogcLanding", "description": "OGC API – Features landing page of the project (needs `read`).",
               "parameters": [OGC_F], "responses": {**ok(ref("OGCLanding")), **err(*READ)}}},
@@ -547,7 +555,7 @@ SUMMARIES = {
     "ogcLanding": "OGC API – Features: the landing page", "ogcConformance": "OGC API – Features: conformance classes",
     "ogcCollections": "OGC API – Features: the collections", "ogcCollection": "OGC API – Features: one collection",
     "ogcItems": "OGC API – Features: a page of features", "ogcItem": "OGC API – Features: one feature",
-    "listWorkflows": "List workflows", "getWorkflow": "One workflow", "putWorkflow": "Define a workflow", "enableWorkflow": "Enable a workflow",
+    "exportFeatures": "Export Feature files as GeoJSON", "listWorkflows": "List workflows", "getWorkflow": "One workflow", "putWorkflow": "Define a workflow", "enableWorkflow": "Enable a workflow",
     "disableWorkflow": "Disable a workflow", "pauseWorkflow": "Pause a workflow's schedules", "resumeWorkflow": "Resume a workflow's schedules",
     "listWorkflowRuns": "List a workflow's runs", "startWorkflowRun": "Start a workflow run", "getWorkflowRun": "One workflow run",
     "cancelWorkflowRun": "Cancel a workflow run",
@@ -569,7 +577,7 @@ def tag(path, op_id):
     if "/workflows" in path: return "workflows"
     if "/agent-runs" in path or "/lineage" in path: return "agents"
     if "/audit" in path: return "audit"
-    if "/ogc" in path: return "gis"
+    if "/ogc" in path or path.endswith("/export"): return "gis"
     if any(k in path for k in ("/commits", "/diff", "/blame", "/revert", "/branches", "/events")): return "history"
     if any(k in path for k in ("/files", "/glob", "/grep")) or op_id in ("listProjects", "createProject"): return "files"
     return "access"

@@ -16,7 +16,7 @@ public struct Cairn: AsyncParsableCommand {
             GlobCommand.self, Grep.self, Log.self, Show.self, Diff.self, Blame.self, BranchCommand.self,
             Merge.self, MergeRequestCommand.self, ApprovalCommand.self, OntologyCommand.self, Violations.self, RunCommand.self,
             SolveCommand.self, MCPCommand.self, RunsCommand.self, LineageCommand.self, Revert.self, Verify.self, Import.self, Serve.self,
-            Migrate.self, Copy.self, Admin.self, Audit.self, SolveWorker.self, WorkflowCommand.self,
+            Migrate.self, Copy.self, Admin.self, Audit.self, SolveWorker.self, WorkflowCommand.self, Export.self,
         ]
     )
 

@@ -189,6 +189,47 @@ public struct FeaturesArea: Sendable {
         return FeaturePage(commit: commit, features: features, next: nil)
     }
 
+    /// Every GeoJSON Feature file matching `glob` at `ref` (optionally only those meeting
+    /// `bbox`), each with its path as `id`, read a page at a time as the consumer asks
+    /// (`FeatureExport.next`): an export streams with memory flat in the number of features.
+    /// The commit is resolved (and `read` authorized) here, before any feature; every feature
+    /// is read through the core, so a path-scoped key exports only its own features.
+    public func export(
+        _ caller: Caller,
+        project name: String,
+        glob pattern: String,
+        at ref: String = "main",
+        bbox: [Double]? = nil
+    )
+        async throws -> FeatureExport
+    {
+        if let bbox {
+            guard bbox.count == 4, bbox.allSatisfy(\.isFinite), bbox[1] <= bbox[3] else {
+                throw CairnError(.invalidArgument, "bbox is four numbers: west,south,east,north (degrees, south ≤ north)")
+            }
+        }
+        // Every check the pages will make is made here, before the first byte is sent.
+        try core.checkPattern(pattern)
+        _ = try Glob(pattern)
+        let commit = try await resolve(caller, project: name, ref: ref)
+        return FeatureExport(area: self, caller: caller, project: name, glob: pattern, commit: commit, bbox: bbox)
+    }
+
+    /// The next page of an export's features (nil: no more), and where the page after starts.
+    func exportPage(_ e: FeatureExport, after: String?) async throws -> (features: [JSONValue], next: String?) {
+        try Task.checkCancellation()
+        let everything = FeatureCollection(id: "export", title: "export", glob: e.glob, entityType: nil)
+        let page = try await core.glob(e.caller, project: e.project, pattern: e.glob, at: e.commit, limit: 500, after: after)
+        var out: [JSONValue] = []
+        for path in page.paths {
+            guard let feature = try await feature(e.caller, project: e.project, path: path, at: e.commit, everything, nil),
+                e.bbox.map({ Self.meets(feature, $0) }) ?? true
+            else { continue }
+            out.append(feature)
+        }
+        return (out, page.next)
+    }
+
     /// One feature by its id (the file's path), or `not_found` when it is not in the collection.
     public func item(
         _ caller: Caller,
@@ -274,4 +315,51 @@ public struct FeaturesArea: Sendable {
 extension Gateway {
     /// The project's GeoJSON files as OGC API – Features collections (see `FeaturesArea`).
     public var features: FeaturesArea { FeaturesArea(core: self) }
+}
+
+/// An export in progress: one commit, read a page at a time as the consumer asks.
+public struct FeatureExport: Sendable {
+    let area: FeaturesArea
+    let caller: Caller
+    let project: String
+    let glob: String
+    /// The commit every page reads.
+    public let commit: String
+    let bbox: [Double]?
+    private var cursor: String?
+    private var done = false
+
+    init(area: FeaturesArea, caller: Caller, project: String, glob: String, commit: String, bbox: [Double]?) {
+        (self.area, self.caller, self.project, self.glob, self.commit, self.bbox) = (area, caller, project, glob, commit, bbox)
+    }
+
+    /// What opens and closes an export written as a FeatureCollection (a text sequence has neither).
+    public static func opening(sequence: Bool) -> [UInt8] { sequence ? [] : Array(#"{"type":"FeatureCollection","features":["#.utf8) }
+    public static func closing(sequence: Bool) -> [UInt8] { sequence ? [] : Array("]}".utf8) }
+
+    /// A page of features as written: members of the collection's array (comma-separated across
+    /// pages; `first` says whether none was written yet), or RFC 8142 records (RS, JSON, LF).
+    public static func encode(_ page: [JSONValue], sequence: Bool, first: inout Bool) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for feature in page {
+            if sequence {
+                bytes.append(0x1E)
+            } else if !first {
+                bytes.append(UInt8(ascii: ","))
+            }
+            first = false
+            bytes += feature.compactBytes
+            if sequence { bytes.append(UInt8(ascii: "\n")) }
+        }
+        return bytes
+    }
+
+    /// The next page's features (possibly empty while more remain); nil when all were read.
+    public mutating func next() async throws -> [JSONValue]? {
+        guard !done else { return nil }
+        let (features, next) = try await area.exportPage(self, after: cursor)
+        cursor = next
+        done = next == nil
+        return features
+    }
 }

@@ -4,6 +4,8 @@ import CairnStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import Synchronization
 
 /// OGC API – Features (Part 1: Core and GeoJSON) per project, under `/projects/{p}/ogc`, so QGIS,
 /// GDAL and OWSLib read the world model as they read any feature service. Every request goes
@@ -19,6 +21,37 @@ extension Routes {
     static let crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
     func registerFeatures(on org: RouterGroup<Context>) {
+        // Export: every Feature file a glob matches, as one GeoJSON FeatureCollection or an
+        // RFC 8142 text sequence, streamed as it is read (memory flat in the number of features).
+        org.get("/projects/:project/export") { req, ctx in
+            try Self.refuseUnknown(req, allowed: ["glob", "ref", "datetime", "bbox", "f"], formats: ["geojson", "geojsonseq"])
+            let q = Query(request: req)
+            let (caller, project) = (try ctx.caller, try ctx.parameters.require("project"))
+            let glob = q.string("glob") ?? "**"
+            let bbox = try q.string("bbox").map(Self.bbox)
+            let sequence = q.string("f") == "geojsonseq"
+            // Resolved and authorized before the first byte (errors are still errors); the export
+            // reads one commit however others write meanwhile.
+            let started = try await gateway.features.export(caller, project: project, glob: glob, at: try Self.ref(q), bbox: bbox)
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: sequence ? "application/geo+json-seq" : "application/geo+json",
+                    HTTPField.Name("X-Cairn-Commit")!: started.commit,
+                ],
+                body: ResponseBody { writer in
+                    var export = started
+                    try await writer.write(ByteBuffer(bytes: FeatureExport.opening(sequence: sequence)))
+                    var first = true
+                    while let page = try await export.next() {
+                        let bytes = FeatureExport.encode(page, sequence: sequence, first: &first)
+                        if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+                    }
+                    try await writer.write(ByteBuffer(bytes: FeatureExport.closing(sequence: sequence)))
+                    try await writer.finish(nil)
+                }
+            )
+        }
         let ogc = org.group("/projects/:project/ogc")
         ogc.get("") { req, ctx in
             try Self.refuseUnknown(req, allowed: ["f"])
@@ -209,7 +242,7 @@ extension Routes {
 
     /// OGC API – Features answers 400 for a query parameter it does not define, so a filter the
     /// server does not understand is never silently ignored.
-    static func refuseUnknown(_ req: Request, allowed: Set<String>) throws {
+    static func refuseUnknown(_ req: Request, allowed: Set<String>, formats: Set<String> = ["json", "geojson"]) throws {
         for (name, _) in req.uri.queryParameters where !allowed.contains(String(name)) {
             throw CairnError(
                 .invalidArgument,
@@ -217,8 +250,8 @@ extension Routes {
                 details: ["parameter": String(name)]
             )
         }
-        if let f = req.uri.queryParameters.get("f"), !["json", "geojson"].contains(f) {
-            throw CairnError(.invalidArgument, "f is json or geojson", details: ["parameter": "f"])
+        if let f = req.uri.queryParameters.get("f"), !formats.contains(f) {
+            throw CairnError(.invalidArgument, "f is \(formats.sorted().joined(separator: " or "))", details: ["parameter": "f"])
         }
     }
 

@@ -8876,6 +8876,186 @@ enum OpenAPIDocument {
     }
    ]
   },
+  "/v1/orgs/{org}/projects/{project}/export": {
+   "get": {
+    "description": "Every GeoJSON Feature file a glob matches (default `**`), at `ref` (or as of `datetime`), optionally only those meeting `bbox`, as one FeatureCollection (`f=geojson`, the default) or an RFC 8142 GeoJSON text sequence (`f=geojsonseq`), each feature's `id` its path. Streamed as it is read, with memory flat in the number of features; the commit read is in `X-Cairn-Commit`. A path-scoped key exports only its own features. Query parameters not listed are refused (400).",
+    "operationId": "exportFeatures",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "glob",
+      "required": false,
+      "schema": {
+       "maxLength": 1024,
+       "minLength": 1,
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "datetime",
+      "required": false,
+      "schema": {
+       "description": "A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time",
+       "format": "date-time",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "bbox",
+      "required": false,
+      "schema": {
+       "description": "west,south,east,north in CRS84 degrees",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "geojson",
+        "geojsonseq"
+       ],
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/geo+json": {
+        "schema": {
+         "type": "object"
+        }
+       },
+       "application/geo+json-seq": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Export Feature files as GeoJSON",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
   "/v1/orgs/{org}/projects/{project}/files/{path}": {
    "delete": {
     "operationId": "deleteFile",
