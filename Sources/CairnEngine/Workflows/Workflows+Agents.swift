@@ -15,7 +15,6 @@ extension Workflows {
     struct Ticket: Sendable {
         let organization: OrganizationRecord
         let session: RunSession
-        let step: String
     }
 
     /// Where a run's token is honoured: the MCP endpoint (`http://127.0.0.1:PORT`), set by the
@@ -64,7 +63,7 @@ extension Workflows {
         }
         let token = Self.runTokenPrefix + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let hash = Self.hash(token)
-        tickets.withLock { $0[hash] = Ticket(organization: org, session: session, step: step.id) }
+        tickets.withLock { $0[hash] = Ticket(organization: org, session: session) }
         defer { _ = tickets.withLock { $0.removeValue(forKey: hash) } }
         let before = await session.run.calls.count
 

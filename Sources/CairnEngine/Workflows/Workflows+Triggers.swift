@@ -12,23 +12,10 @@ extension Workflows {
         let state: WorkflowState
     }
 
-    /// The enabled workflows of a project: states from the workflow store, definitions from
-    /// the project's `main`, parsed once per content (cached by blob id).
-    func enabled(_ org: OrganizationRecord, project: String, states given: [WorkflowState]? = nil) async throws -> [Enabled] {
-        var states: [WorkflowState] = given?.filter(\.enabled) ?? []
-        if given == nil {
-            let workflow = try await gateway.workflowProject(org)
-            let prefix = Workflow.workflowStates(project)
-            var after: String?
-            repeat {
-                let page = try await workflow.glob(prefix + "*.json", at: "main", limit: 5000, after: after)
-                for path in page.paths {
-                    let (_, _, bytes) = try await workflow.readBytes(path, at: "main")
-                    if let s = try? JSONDecoder().decode(WorkflowState.self, from: Data(bytes)), s.enabled { states.append(s) }
-                }
-                after = page.next
-            } while after != nil
-        }
+    /// The enabled workflows of a project among `states` (the scheduler's, read incrementally),
+    /// with definitions from the project's `main`, parsed once per content (cached by blob id).
+    func enabled(_ org: OrganizationRecord, project: String, states given: [WorkflowState]) async throws -> [Enabled] {
+        let states = given.filter(\.enabled)
         guard !states.isEmpty else { return [] }
         let handle = try await gateway.repository.project(project, organization: org.id)
         let head = try await handle.resolve("main").commit.hex
