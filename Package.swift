@@ -62,8 +62,15 @@ let package = Package(
             swiftSettings: strict
         ),
         // Compute (DESIGN.md §6): pure geo-math on coordinates; depends on nothing of the server.
+        // Coordinate systems are PROJ's (Debian's libproj, linked as a system library).
+        .systemLibrary(
+            name: "CPROJ",
+            pkgConfig: "proj",
+            providers: [.apt(["libproj-dev"])]
+        ),
         .target(
             name: "CairnCompute",
+            dependencies: ["CPROJ"],
             swiftSettings: strict
         ),
         // Solve (DESIGN.md §6): optimization dispatch on local solvers; GLPK and CBC (COIN-OR's
@@ -120,7 +127,7 @@ let package = Package(
         .target(
             name: "CairnHTTP",
             dependencies: [
-                "CairnOntology",
+                "CairnOntology", "CairnCompute",
                 "CairnGovernance", "CairnEngine", "CairnMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -144,7 +151,7 @@ let package = Package(
             name: "CairnCLI",
             dependencies: [
                 "CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnEngine", "CairnHTTP", "CairnOntology", "CairnMCP",
-                "CairnSolve",
+                "CairnSolve", "CairnCompute",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -5,11 +5,13 @@
 #   curl  the change-feed tests read server-sent events with it, as any client would
 #   libglpk-dev  GLPK, the LP/MIP solver behind Solve (linked as a system library)
 #   coinor-libcbc-dev  CBC, COIN-OR's branch-and-cut for MIPs (C API; solves in a worker process)
+#   libproj-dev  PROJ, the coordinate transformations of import and the feature service (CRS)
+#   gdal-bin  GDAL's ogrinfo and ogr2ogr: the GIS tests read the feature service and exports with them
 #   postgresql  the shared backend's tests and benchmark run a throwaway cluster of it
 #               (scripts/pg-cluster.sh); its client psql tampers with rows in one test
 # Extra packages can be named as arguments (the benchmark adds ripgrep and git).
 set -euo pipefail
-packages=(libpcre2-dev libsqlite3-dev sqlite3 curl libglpk-dev coinor-libcbc-dev postgresql "$@")
+packages=(libpcre2-dev libsqlite3-dev sqlite3 curl libglpk-dev coinor-libcbc-dev libproj-dev gdal-bin postgresql "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

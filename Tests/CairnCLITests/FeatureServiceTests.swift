@@ -11,6 +11,12 @@ import Testing
         #"{"type":"Feature","geometry":{"type":"Point","coordinates":[\#(lon),\#(lat)]},"properties":{"name":"\#(name)"}}"#
     }
 
+    /// An extent (`[[w, s, e, n]]`) within a micro-degree of `box`.
+    static func near(_ extent: [[Double]]?, _ box: [Double]) -> Bool {
+        guard let e = extent, e.count == 1, e[0].count == 4 else { return false }
+        return zip(e[0], box).allSatisfy { abs($0 - $1) < 1e-6 }
+    }
+
     static func line(_ a: (Double, Double), _ b: (Double, Double)) -> String {
         #"{"type":"Feature","geometry":{"type":"LineString","coordinates":[[\#(a.0),\#(a.1)],[\#(b.0),\#(b.1)]]},"properties":{}}"#
     }
@@ -166,6 +172,15 @@ import Testing
         #expect(cabinet.text.replacingOccurrences(of: "01.json", with: "99.json") == missing.text, "\(cabinet.text) \(missing.text)")
         let duct = try await server.request("GET", p + "/ogc/collections/fiber/items/fiber/ducts/1.json", token: scoped)
         #expect(duct.status == 200 && duct.json["id"] as? String == "fiber/ducts/1.json", "\(duct.text)")
+        // Counts and extents are the key's own: three ducts between 24.9 and 25.0, 60.16 and 60.18
+        // (the cabinets reach 25.14 and 60.17 and are 25 more features).
+        let fiber = try await server.request("GET", p + "/ogc/collections/fiber", token: scoped)
+        let extent = ((fiber.json["extent"] as? [String: Any])?["spatial"] as? [String: Any])?["bbox"] as? [[Double]]
+        #expect(Self.near(extent, [24.9, 60.16, 25.0, 60.18]), "\(fiber.text)")
+        let page = try await server.request("GET", p + "/ogc/collections/fiber/items?limit=1", token: scoped)
+        #expect(page.json["numberMatched"] as? Int == 3, "\(page.text)")
+        let everything = try await server.request("GET", p + "/ogc/collections/fiber/items?limit=1", token: admin)
+        #expect(everything.json["numberMatched"] as? Int == 28, "\(everything.text)")
         #expect(try await server.request("GET", p + "/ogc/collections/roads", token: scoped).status == 404)
     }
 
@@ -213,5 +228,32 @@ import Testing
         #expect(try await server.request("GET", p + "/ogc/collections/nothing/items", token: admin).status == 404)
         #expect(try await server.request("GET", p + "/ogc/collections/cabinet/items/fiber/ducts/0.json", token: admin).status == 404)
         #expect(try await server.request("GET", p + "/ogc/collections", token: nil).status == 401)
+    }
+
+    @Test("property filters narrow items (and are carried by next links); extents follow writes, a removal on the edge recounted")
+    func propertyFiltersAndExtents() async throws {
+        let (server, admin, p) = try await Self.setUp()
+        let one = try await server.request("GET", p + "/ogc/collections/fiber/items?name=CAB-3", token: admin)
+        #expect(
+            one.status == 200
+                && (one.json["features"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["fiber/cabinets/03.json"]
+        )
+        #expect(one.json["numberMatched"] == nil, "a filtered page does not claim the collection's count")
+        // A property no feature of the collection has is refused, as an unknown parameter is.
+        let unknown = try await server.request("GET", p + "/ogc/collections/roads/items?name=CAB-3", token: admin)
+        #expect(unknown.status == 400 && unknown.errorCode == "invalid_argument", "\(unknown.text)")
+        func extent() async throws -> [[Double]]? {
+            let c = try await server.request("GET", p + "/ogc/collections/fiber", token: admin)
+            return ((c.json["extent"] as? [String: Any])?["spatial"] as? [String: Any])?["bbox"] as? [[Double]]
+        }
+        #expect(Self.near(try await extent(), [24.9, 60.16, 25.14, 60.18]))
+        let far = #"{"type":"Feature","geometry":{"type":"Point","coordinates":[26.5,61.0]},"properties":{"name":"far"}}"#
+        _ = try await server.request("PUT", p + "/files/fiber/cabinets/far.json", token: admin, json: ["content": far])
+        #expect(Self.near(try await extent(), [24.9, 60.16, 26.5, 61.0]))
+        _ = try await server.request("DELETE", p + "/files/fiber/cabinets/far.json", token: admin)
+        #expect(Self.near(try await extent(), [24.9, 60.16, 25.14, 60.18]))
+        let schema = try await server.request("GET", p + "/ogc/collections/fiber/schema", token: admin)
+        let properties = (((schema.json["properties"] as? [String: Any])?["properties"] as? [String: Any])?["properties"]) as? [String: Any]
+        #expect((properties?["name"] as? [String: Any])?["type"] as? String == "string", "\(schema.text)")
     }
 }

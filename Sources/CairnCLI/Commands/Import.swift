@@ -11,6 +11,9 @@ struct Import: AsyncParsableCommand {
             The path template fills {name} from each feature's properties (or a dotted path such as \
             {geometry.type} or {id}); {#} is the feature's position. Example:
               cairn import helsinki.geojsonseq -p city --template 'osm/{@type}/{@id}-{geometry.type}.json'
+            Features are stored in longitude, latitude (WGS 84). An input in another system (a QGIS or \
+            GDAL export's `crs` member, or --crs for a file that does not say) is transformed with PROJ, \
+            and the commit message records the system it came from (a `Source-CRS:` line).
             """
     )
 
@@ -18,16 +21,37 @@ struct Import: AsyncParsableCommand {
     @OptionGroup var project: ProjectOptions
     @OptionGroup var commit: CommitOptions
     @Argument(help: "The GeoJSON file, or - for standard input.") var file: String
-    @Option(name: .long, help: "Where each feature goes.") var template: String
+    @Option(name: .long, help: "Where each feature goes.") var template: String?
+    @Flag(
+        name: .customLong("paths-from-ids"),
+        help: "Each feature goes to the path its id names (what cairn export writes), instead of a template."
+    )
+    var pathsFromIDs = false
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The coordinate system the input is in, when it does not say (EPSG:3067 ...).", valueName: "system")
+    )
+    var crs: String?
 
     func run() async throws {
         try await runReporting(global) {
-            let pattern = try PathTemplate(template)
+            guard (template == nil) == pathsFromIDs else {
+                throw CairnError(.invalidArgument, "give --template, or --paths-from-ids to read back an export (one of them)")
+            }
+            let pattern = try template.map { try PathTemplate($0) }
             let data = try readLocalFile(file)
-            let c = try await project.change(global, commit, default: "import \(URL(fileURLWithPath: file).lastPathComponent)")
-            let bar = ProgressBar(enabled: !global.json && Console.stderrIsTerminal)
             let started = Date()
-            let changes = try GeoJSONImport.prepare(data: [UInt8](data), template: pattern, progress: { bar.show($0) })
+            // Parsed (and transformed) before anything is opened: a refused input changes nothing.
+            let parsed = try GeoJSONImport.parse([UInt8](data), system: crs, reprojector: PROJReprojector())
+            var message = commit.message ?? "import \(URL(fileURLWithPath: file).lastPathComponent)"
+            if let source = parsed.sourceSystem {
+                message += "\n\nSource-CRS: \(source) (transformed to WGS 84 longitude, latitude by PROJ)"
+            }
+            var options = commit
+            options.message = message
+            let c = try await project.change(global, options, default: message)
+            let bar = ProgressBar(enabled: !global.json && Console.stderrIsTerminal)
+            let changes = try GeoJSONImport.prepare(parsed, template: pattern, progress: { bar.show($0) })
             bar.show(GeoJSONImport.Progress(phase: "commit", done: 0, total: changes.count))
             let outcome = try await c.gateway.commit(
                 c.caller,

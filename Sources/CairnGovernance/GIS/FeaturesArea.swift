@@ -1,3 +1,4 @@
+import CairnCompute
 import CairnCore
 import CairnOntology
 import CairnStore
@@ -10,10 +11,16 @@ public struct FeatureCollection: Sendable, Equatable {
     /// The files it holds: a glob, and for an entity type the type that must govern each file.
     let glob: String
     let entityType: String?
+    /// What it holds as the caller sees it (count, extent, properties), where it was asked for.
+    public internal(set) var summary: FeatureSummary?
+    /// The systems its features are served in: CRS84 (as stored) first, EPSG:4326, and those the
+    /// project's ontology declares.
+    public internal(set) var systems: [CoordinateSystem] = [.crs84, .epsg4326]
 }
 
 /// One page of a collection's items at one commit.
 public struct FeaturePage: Sendable {
+
     /// The commit read: the next page reads the same one, so paging never skips or repeats a
     /// feature while others write.
     public let commit: String
@@ -21,18 +28,26 @@ public struct FeaturePage: Sendable {
     public let features: [JSONValue]
     /// Where the next page starts (an opaque cursor), nil on the last page.
     public let next: String?
+    /// How many features the query matches in all (every page together), when known without a
+    /// scan: for the whole collection, not under a bbox or a property filter.
+    public let matched: Int?
 }
 
 /// The features area: the project's GeoJSON files served as OGC API – Features collections for
 /// GIS tools (QGIS, GDAL, OWSLib). Every list and every feature is read through the core, so a
-/// key scoped to some paths sees only those features, in lists and pages alike; it keeps
-/// nothing between calls.
+/// key scoped to some paths sees only those features, in lists, pages, counts and extents alike.
+/// Collection summaries are kept per commit (see `SummaryCache`), nothing else between calls.
 public struct FeaturesArea: Sendable {
     /// The Gateway whose core this area calls.
     let core: Gateway
 
     /// The most items one page may hold (OGC API – Features suggests 10,000).
     public static let maxLimit = 10_000
+
+    /// What the features area remembers between calls; one per Gateway.
+    final class Caches: Sendable {
+        let summaries = SummaryCache()
+    }
 
     /// The commit `ref` names, with `read` on the project (and its branch) authorized: what the
     /// landing page needs, without looking at any collection.
@@ -41,8 +56,8 @@ public struct FeaturesArea: Sendable {
         return try await project.resolve(ref).commit.hex
     }
 
-    /// The collections at `ref`: the ontology's entity types matched by a path glob, or without an
-    /// ontology each top-level folder holding a file the caller may read.
+    /// The collections at `ref`, each with its summary: the ontology's entity types matched by a
+    /// path glob, or without an ontology each top-level folder holding a file the caller may read.
     public func collections(
         _ caller: Caller,
         project name: String,
@@ -51,24 +66,31 @@ public struct FeaturesArea: Sendable {
         commit: String, collections: [FeatureCollection]
     ) {
         let state = try await state(caller, project: name, at: ref)
+        var found: [FeatureCollection] = []
         if let ontology = state.ontology {
-            var types: [FeatureCollection] = []
-            for type in Self.typeCollections(ontology) where try await shown(type, caller, project: name, state) { types.append(type) }
-            return (state.commit, types)
+            found = Self.typeCollections(ontology)
+        } else {
+            var folders: Set<String> = []
+            var cursor: String?
+            repeat {
+                let page = try await core.glob(caller, project: name, pattern: "*/**", at: state.commit, limit: 5000, after: cursor)
+                for path in page.paths {
+                    if let first = path.split(separator: "/").first, Self.isFolderID(String(first)) { folders.insert(String(first)) }
+                }
+                cursor = page.next
+            } while cursor != nil
+            found = folders.sorted().map(Self.folder)
         }
-        var folders: Set<String> = []
-        var cursor: String?
-        repeat {
-            let page = try await core.glob(caller, project: name, pattern: "*/**", at: state.commit, limit: 5000, after: cursor)
-            for path in page.paths {
-                if let first = path.split(separator: "/").first, Self.isFolderID(String(first)) { folders.insert(String(first)) }
-            }
-            cursor = page.next
-        } while cursor != nil
-        return (state.commit, folders.sorted().map(Self.folder))
+        var shown: [FeatureCollection] = []
+        for var c in found {
+            c.systems = Self.systems(state.ontology)
+            c.summary = try await summary(caller, project: name, c, state)
+            if try await self.shown(c, caller, project: name, state) { shown.append(c) }
+        }
+        return (state.commit, shown)
     }
 
-    /// One collection, or `not_found`.
+    /// One collection with its summary, or `not_found`.
     public func collection(
         _ caller: Caller,
         project name: String,
@@ -78,24 +100,36 @@ public struct FeaturesArea: Sendable {
         commit: String, collection: FeatureCollection
     ) {
         let (state, found) = try await lookup(caller, project: name, id: id, at: ref)
-        return (state.commit, found)
+        var c = found
+        c.summary = try await summary(caller, project: name, found, state)
+        return (state.commit, c)
     }
 
     // MARK: Finding a collection
 
     /// What one request reads once: the commit `ref` names, the project's compiled ontology there
-    /// (nil without one), and whether the caller is limited to some paths.
-    private struct State {
+    /// (nil without one), and whether the caller is limited to some paths (and then who it is,
+    /// under which access configuration: what its own summaries are kept under).
+    struct State {
         let commit: String
         let ontology: CompiledOntology?
         let limited: Bool
+        let viewer: String
     }
 
     private func state(_ caller: Caller, project name: String, at ref: String) async throws -> State {
         let commit = try await resolve(caller, project: name, ref: ref)
         let ontology = try await ontologyBytes(caller, project: name, at: commit).flatMap { try? core.ontology.compiled($0) }
-        let limited = try await core.policy(for: caller).hasPathRules(caller.principal, project: name)
-        return State(commit: commit, ontology: ontology, limited: limited)
+        let policy = try await core.policy(for: caller)
+        let limited = policy.hasPathRules(caller.principal, project: name)
+        let p = caller.principal
+        let viewer =
+            limited
+            ? [
+                p.subject, p.kind.rawValue, p.credential, p.groups.joined(separator: ","), p.key?.id ?? "", p.onBehalfOf ?? "",
+                policy.config.commit.hex,
+            ].joined(separator: "\u{0}") : ""
+        return State(commit: commit, ontology: ontology, limited: limited, viewer: viewer)
     }
 
     /// One collection found without listing the others: a type of the ontology by its id, or a
@@ -108,10 +142,67 @@ public struct FeaturesArea: Sendable {
         } else {
             found = Self.isFolderID(id) ? Self.folder(id) : nil
         }
-        guard let found, try await shown(found, caller, project: name, state) else {
+        guard var found, try await shown(found, caller, project: name, state) else {
             throw CairnError(.notFound, "no collection '\(id)' in '\(name)'", details: ["collection": id])
         }
+        found.systems = Self.systems(state.ontology)
         return (state, found)
+    }
+
+    /// CRS84, EPSG:4326, then the systems the ontology declares (each once).
+    private static func systems(_ ontology: CompiledOntology?) -> [CoordinateSystem] {
+        var out: [CoordinateSystem] = [.crs84, .epsg4326]
+        for name in ontology?.ontology.crs ?? [] {
+            if let s = CoordinateSystem(name), !out.contains(s) { out.append(s) }
+        }
+        return out
+    }
+
+    /// The system `name` if the collection is served in it; else `invalid_argument` listing them.
+    public static func system(_ name: String?, of c: FeatureCollection, parameter: String) throws -> CoordinateSystem {
+        guard let name else { return .crs84 }
+        guard let s = CoordinateSystem(name), c.systems.contains(s) else {
+            throw CairnError(
+                .invalidArgument,
+                "\(parameter) '\(name)' is not a system collection '\(c.id)' is served in; it is served in "
+                    + c.systems.map(\.uri).joined(separator: ", "),
+                details: ["parameter": parameter]
+            )
+        }
+        return s
+    }
+
+    /// Features in `system` (positions in its own axis order), from the stored longitude, latitude.
+    static func reproject(_ features: [JSONValue], to system: CoordinateSystem) throws -> [JSONValue] {
+        guard system != .crs84 else { return features }
+        let projection = try transformation(system)
+        return try features.map { value in
+            guard case .object(var f) = value, let geometry = f["geometry"] else { return value }
+            guard let mapped = geometry.mapPositions({ projection.fromDegrees($0, $1) }) else {
+                throw CairnError(
+                    .invalidArgument,
+                    "feature \(f["id"].map { $0.text } ?? "") has a position outside the area of \(system)",
+                    details: ["crs": system.uri]
+                )
+            }
+            f["geometry"] = mapped
+            return .object(f)
+        }
+    }
+
+    /// A box given in `system` (its axis order) as west, south, east, north in degrees.
+    static func boxInDegrees(_ box: [Double], from system: CoordinateSystem) throws -> [Double] {
+        guard system != .crs84 else { return box }
+        guard let degrees = try transformation(system).boundsToDegrees(box) else {
+            throw CairnError(.invalidArgument, "bbox cannot be read in \(system)", details: ["parameter": "bbox"])
+        }
+        return degrees
+    }
+
+    private static func transformation(_ system: CoordinateSystem) throws -> Reprojection {
+        do { return try Reprojection.cached(system, axisOrder: .authority) } catch {
+            throw CairnError(.invalidArgument, error.description, details: ["crs": system.uri])
+        }
     }
 
     /// The ontology's entity types that can be served: those with a path glob and a geometry.
@@ -145,48 +236,177 @@ public struct FeaturesArea: Sendable {
         return try await !core.glob(caller, project: name, pattern: c.glob, at: state.commit, limit: 1).paths.isEmpty
     }
 
+    // MARK: Summaries
+
+    /// The collection's summary at the state's commit, as the caller sees it: from the cache, or
+    /// derived from the newest one kept (the diff between the two commits applied feature by
+    /// feature), or counted from the files.
+    func summary(_ caller: Caller, project name: String, _ c: FeatureCollection, _ state: State) async throws -> FeatureSummary {
+        let key = SummaryCache.Key(
+            organization: caller.organization.id,
+            project: name,
+            collection: c.id,
+            glob: c.glob,
+            viewer: state.viewer
+        )
+        let area = self
+        return try await core.featureCaches.summaries.summary(key, commit: state.commit) { base in
+            if let base, let updated = try await area.update(base, caller, project: name, c, state) { return updated }
+            return try await area.count(caller, project: name, c, state)
+        }
+    }
+
+    /// Every feature of the collection the caller may read, counted from the files.
+    private func count(_ caller: Caller, project name: String, _ c: FeatureCollection, _ state: State) async throws -> FeatureSummary {
+        var summary = FeatureSummary()
+        var after: String?
+        repeat {
+            try Task.checkCancellation()
+            let page = try await core.files(caller, project: name, pattern: c.glob, at: state.commit, limit: 1000, after: after)
+            for (path, bytes) in page.files {
+                if let feature = Self.member(path, bytes, c, state.ontology) { summary.add(feature) }
+            }
+            after = page.next
+        } while after != nil
+        return summary
+    }
+
+    /// The summary at `base.commit` carried to the state's commit by the files changed between
+    /// them; nil when counting afresh is as cheap or the only exact way (the ontology changed,
+    /// thousands of files changed, or a removed feature was on the extent's edge).
+    private func update(
+        _ base: SummaryCache.Base,
+        _ caller: Caller,
+        project name: String,
+        _ c: FeatureCollection,
+        _ state: State
+    ) async throws -> FeatureSummary? {
+        let project = try await core.project(caller, name)
+        let glob = try Glob(c.glob)
+        let policy = try await core.policy(for: caller)
+        let branch = Gateway.branch(of: state.commit)
+        var summary = base.summary
+        var after: String?
+        var seen = 0
+        repeat {
+            try Task.checkCancellation()
+            let diff = try await project.diff(from: base.commit, to: state.commit, json: false, limit: 1000, after: after)
+            if diff.files.contains(where: { $0.path.hasPrefix(Gateway.ontologyRoot) }) { return nil }
+            let relevant = diff.files.filter {
+                glob.matches($0.path)
+                    && (!state.limited
+                        || policy.decide(caller.principal, .read, AccessTarget(project: name, branch: branch, path: $0.path)).allowed)
+            }
+            seen += relevant.count
+            if seen > 2000 { return nil }
+            let blobs = try await project.blobs(relevant.flatMap { [$0.before, $0.after].compactMap(\.self) })
+            for file in relevant {
+                if let before = file.before, let bytes = blobs[before], let old = Self.member(file.path, bytes, c, state.ontology) {
+                    guard summary.remove(old) else { return nil }
+                }
+                if let now = file.after, let bytes = blobs[now], let new = Self.member(file.path, bytes, c, state.ontology) {
+                    summary.add(new)
+                }
+            }
+            after = diff.next
+        } while after != nil
+        return summary
+    }
+
+    // MARK: Items
+
     /// A page of a collection's features at `ref`, in path order, optionally only those whose
-    /// bounding box meets `bbox` (west, south, east, north in degrees).
+    /// bounding box meets `bbox` (west, south, east, north in degrees) and whose properties equal
+    /// the values `properties` gives (each name one of the collection's properties).
     public func items(
         _ caller: Caller,
         project name: String,
         collection id: String,
         at ref: String = "main",
-        bbox: [Double]? = nil,
+        bbox given: [Double]? = nil,
+        bboxCRS: String? = nil,
+        crs: String? = nil,
+        properties: [(name: String, value: String)] = [],
         limit: Int = 10,
         cursor: String? = nil
     ) async throws -> FeaturePage {
         guard (1...Self.maxLimit).contains(limit) else {
             throw CairnError(.invalidArgument, "limit must be 1 to \(Self.maxLimit)", details: ["limit": String(limit)])
         }
-        if let bbox {
-            guard bbox.count == 4, bbox.allSatisfy(\.isFinite), bbox[1] <= bbox[3] else {
-                throw CairnError(.invalidArgument, "bbox is four numbers: west,south,east,north (degrees, south ≤ north)")
-            }
-        }
         let (state, collection) = try await lookup(caller, project: name, id: id, at: ref)
-        let (commit, governing) = (state.commit, collection.entityType == nil ? nil : state.ontology)
+        let output = try Self.system(crs, of: collection, parameter: "crs")
+        var bbox = given
+        if let given {
+            guard given.count == 4, given.allSatisfy(\.isFinite) else {
+                throw CairnError(.invalidArgument, "bbox is four numbers: west,south,east,north", details: ["parameter": "bbox"])
+            }
+            bbox = try Self.boxInDegrees(given, from: try Self.system(bboxCRS, of: collection, parameter: "bbox-crs"))
+            try Self.checkBBox(bbox!)
+        } else if bboxCRS != nil {
+            throw CairnError(.invalidArgument, "bbox-crs names the system of bbox: give bbox too", details: ["parameter": "bbox-crs"])
+        }
+        let summary = try await summary(caller, project: name, collection, state)
+        let known = Set(summary.propertyTypes.map(\.name))
+        if let unknown = properties.first(where: { !known.contains($0.name) }) {
+            throw CairnError(
+                .invalidArgument,
+                "'\(unknown.name)' is neither a parameter of this request nor a property of collection '\(id)'",
+                details: ["parameter": unknown.name]
+            )
+        }
         var features: [JSONValue] = []
-        var after = cursor
-        // Pages of paths are read until the page of features is full; the cursor is the last
+        var after = try cursor.map(Gateway.decodeCursor)
+        // Pages of files are read until the page of features is full; the cursor is the last
         // path looked at, so the next page goes on from there.
-        scan: while true {
-            let page = try await core.glob(caller, project: name, pattern: collection.glob, at: commit, limit: 500, after: after)
-            for (i, path) in page.paths.enumerated() {
-                if let feature = try await feature(caller, project: name, path: path, at: commit, collection, governing),
-                    bbox.map({ Self.meets(feature, $0) }) ?? true
+        while true {
+            try Task.checkCancellation()
+            let page = try await core.files(caller, project: name, pattern: collection.glob, at: state.commit, limit: 500, after: after)
+            for (i, file) in page.files.enumerated() {
+                if let feature = Self.member(file.path, file.bytes, collection, state.ontology),
+                    bbox.map({ Self.meets(feature["geometry"], $0) }) ?? true,
+                    properties.allSatisfy({ Self.equals(feature, $0.name, $0.value) })
                 {
-                    features.append(feature)
+                    features.append(.object(feature))
                 }
                 if features.count == limit {
-                    let more = i < page.paths.count - 1 || page.next != nil
-                    return FeaturePage(commit: commit, features: features, next: more ? Gateway.encodeCursor(path) : nil)
+                    let more = i < page.files.count - 1 || page.next != nil
+                    return FeaturePage(
+                        commit: state.commit,
+                        features: try Self.reproject(features, to: output),
+                        next: more ? Gateway.encodeCursor(file.path) : nil,
+                        matched: bbox == nil && properties.isEmpty ? summary.count : nil
+                    )
                 }
             }
-            guard let next = page.next else { break scan }
+            guard let next = page.next else { break }
             after = next
         }
-        return FeaturePage(commit: commit, features: features, next: nil)
+        return FeaturePage(
+            commit: state.commit,
+            features: try Self.reproject(features, to: output),
+            next: nil,
+            matched: bbox == nil && properties.isEmpty ? summary.count : nil
+        )
+    }
+
+    /// Whether a feature's property equals a filter's text: a string exactly, a number by value,
+    /// a boolean as `true` or `false`.
+    static func equals(_ feature: [String: JSONValue], _ name: String, _ text: String) -> Bool {
+        guard case .object(let properties)? = feature["properties"], let value = properties[name] else { return false }
+        switch value {
+        case .string(let s): return s == text
+        case .int(let i): return Int64(text) == i || Double(text) == Double(i)
+        case .double(let d): return Double(text) == d
+        case .bool(let b): return text == (b ? "true" : "false")
+        case .null: return text == "null"
+        case .array, .object: return false
+        }
+    }
+
+    static func checkBBox(_ bbox: [Double]) throws {
+        guard bbox.count == 4, bbox.allSatisfy(\.isFinite), bbox[1] <= bbox[3] else {
+            throw CairnError(.invalidArgument, "bbox is four numbers: west,south,east,north (degrees, south ≤ north)")
+        }
     }
 
     /// Every GeoJSON Feature file matching `glob` at `ref` (optionally only those meeting
@@ -203,11 +423,7 @@ public struct FeaturesArea: Sendable {
     )
         async throws -> FeatureExport
     {
-        if let bbox {
-            guard bbox.count == 4, bbox.allSatisfy(\.isFinite), bbox[1] <= bbox[3] else {
-                throw CairnError(.invalidArgument, "bbox is four numbers: west,south,east,north (degrees, south ≤ north)")
-            }
-        }
+        if let bbox { try Self.checkBBox(bbox) }
         // Every check the pages will make is made here, before the first byte is sent.
         try core.checkPattern(pattern)
         _ = try Glob(pattern)
@@ -219,13 +435,12 @@ public struct FeaturesArea: Sendable {
     func exportPage(_ e: FeatureExport, after: String?) async throws -> (features: [JSONValue], next: String?) {
         try Task.checkCancellation()
         let everything = FeatureCollection(id: "export", title: "export", glob: e.glob, entityType: nil)
-        let page = try await core.glob(e.caller, project: e.project, pattern: e.glob, at: e.commit, limit: 500, after: after)
+        let page = try await core.files(e.caller, project: e.project, pattern: e.glob, at: e.commit, limit: 500, after: after)
         var out: [JSONValue] = []
-        for path in page.paths {
-            guard let feature = try await feature(e.caller, project: e.project, path: path, at: e.commit, everything, nil),
-                e.bbox.map({ Self.meets(feature, $0) }) ?? true
+        for (path, bytes) in page.files {
+            guard let feature = Self.member(path, bytes, everything, nil), e.bbox.map({ Self.meets(feature["geometry"], $0) }) ?? true
             else { continue }
-            out.append(feature)
+            out.append(.object(feature))
         }
         return (out, page.next)
     }
@@ -236,16 +451,16 @@ public struct FeaturesArea: Sendable {
         project name: String,
         collection id: String,
         id path: String,
-        at ref: String = "main"
+        at ref: String = "main",
+        crs: String? = nil
     ) async throws -> (commit: String, feature: JSONValue) {
         let (state, collection) = try await lookup(caller, project: name, id: id, at: ref)
-        let (commit, governing) = (state.commit, collection.entityType == nil ? nil : state.ontology)
-        guard try Glob(collection.glob).matches(path),
-            let feature = try await feature(caller, project: name, path: path, at: commit, collection, governing)
+        let output = try Self.system(crs, of: collection, parameter: "crs")
+        guard try Glob(collection.glob).matches(path), let feature = try await feature(caller, project: name, path: path, state, collection)
         else {
             throw CairnError(.notFound, "no feature '\(path)' in collection '\(id)'", details: ["feature": path])
         }
-        return (commit, feature)
+        return (state.commit, try Self.reproject([.object(feature)], to: output)[0])
     }
 
     // MARK: Reading features
@@ -262,22 +477,31 @@ public struct FeaturesArea: Sendable {
         }
     }
 
-    /// The file as a GeoJSON Feature with its path as `id`; nil when it is not a Feature with a
-    /// geometry, or (for an entity type) when another type governs it.
+    /// One file read through the core as a member of the collection (nil when it is not one, or
+    /// the caller may not read it).
     private func feature(
         _ caller: Caller,
         project name: String,
         path: String,
-        at commit: String,
-        _ collection: FeatureCollection,
-        _ ontology: CompiledOntology?
-    ) async throws -> JSONValue? {
-        let bytes: [UInt8]
+        _ state: State,
+        _ collection: FeatureCollection
+    ) async throws -> [String: JSONValue]? {
         do {
-            (_, _, bytes) = try await core.readBytes(caller, project: name, path: path, at: commit)
+            let (_, _, bytes) = try await core.readBytes(caller, project: name, path: path, at: state.commit)
+            return Self.member(path, bytes, collection, state.ontology)
         } catch let error as CairnError where error.code == .notFound || error.code == .permissionDenied {
             return nil
         }
+    }
+
+    /// The file as a GeoJSON Feature of the collection with its path as `id`; nil when it is not
+    /// a Feature with a geometry, or (for an entity type) when another type governs it.
+    static func member(
+        _ path: String,
+        _ bytes: [UInt8],
+        _ collection: FeatureCollection,
+        _ ontology: CompiledOntology?
+    ) -> [String: JSONValue]? {
         guard case .object(var members)? = JSONValue.parse(bytes), members["type"] == .string("Feature"),
             case .object? = members["geometry"]
         else { return nil }
@@ -285,30 +509,16 @@ public struct FeaturesArea: Sendable {
             guard ontology.typeID(of: Entity(path: path, object: members)) == type else { return nil }
         }
         members["id"] = .string(path)
-        return .object(members)
+        return members
     }
 
-    /// Whether a feature's bounding box meets `bbox` (west, south, east, north); a box whose
+    /// Whether a geometry's bounding box meets `bbox` (west, south, east, north); a box whose
     /// west is east of its east crosses the antimeridian.
-    static func meets(_ feature: JSONValue, _ bbox: [Double]) -> Bool {
-        guard case .object(let members) = feature, let geometry = members["geometry"], let box = Self.box(geometry) else { return false }
+    static func meets(_ geometry: JSONValue?, _ bbox: [Double]) -> Bool {
+        guard let box = FeatureSummary.box(of: geometry) else { return false }
         guard box.south <= bbox[3], box.north >= bbox[1] else { return false }
         if bbox[0] <= bbox[2] { return box.west <= bbox[2] && box.east >= bbox[0] }
         return box.east >= bbox[0] || box.west <= bbox[2]
-    }
-
-    /// The extent of every position in a GeoJSON geometry (of any type, collections included).
-    static func box(_ geometry: JSONValue) -> (west: Double, south: Double, east: Double, north: Double)? {
-        var found: (west: Double, south: Double, east: Double, north: Double)?
-        geometry.forEachPosition { lon, lat in
-            if let f = found {
-                found = (min(f.west, lon), min(f.south, lat), max(f.east, lon), max(f.north, lat))
-            } else {
-                found = (lon, lat, lon, lat)
-            }
-            return true
-        }
-        return found
     }
 }
 

@@ -86,6 +86,30 @@ extension Gateway {
         return PathPage(paths: page.paths, next: page.next.map(Self.encodeCursor))
     }
 
+    /// The files matching a glob at a ref with their bytes, a page at a time: `glob` and
+    /// `readBytes` in one pass (one tree scan, one batched fetch), with the same rule that a
+    /// path-limited caller sees only its own files. `after` is a path (not a cursor): callers page
+    /// within one request and give clients their own cursors.
+    public func files(
+        _ caller: Caller,
+        project name: String,
+        pattern: String,
+        at ref: String,
+        limit: Int = 500,
+        after: String? = nil
+    ) async throws -> FilePage {
+        try checkPattern(pattern)
+        let branch = Self.branch(of: ref)
+        let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.glob")
+        let policy = try await policy(for: caller)
+        let principal = caller.principal
+        var visible: (@Sendable (String) -> Bool)?
+        if policy.hasPathRules(principal, project: name) {
+            visible = { (path: String) in policy.decide(principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }
+        }
+        return try await project.files(matching: pattern, at: ref, limit: limit, after: after, visible: visible)
+    }
+
     /// Listing cursors are opaque: base64url of a versioned form, so clients never build or read them.
     static func encodeCursor(_ position: String) -> String {
         Data(("c1:" + position).utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(

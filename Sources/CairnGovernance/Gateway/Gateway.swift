@@ -141,6 +141,8 @@ public final class Gateway: Sendable {
     let computeCaches: ComputeArea.Caches
     /// The review area's state (see `ReviewArea`).
     let reviewCaches = ReviewArea.Caches()
+    /// Collection summaries by commit (see `FeaturesArea`).
+    let featureCaches = FeaturesArea.Caches()
     // Projects, likewise, are never deleted or renamed (no API does it); when one can be, this
     // cache must forget it in the same place.
     private let projects = Mutex<[ProjectKey: Project]>([:])

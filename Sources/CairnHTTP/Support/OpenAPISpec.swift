@@ -1034,6 +1034,9 @@ enum OpenAPIDocument {
       },
       "type": "array"
      },
+     "numberMatched": {
+      "type": "integer"
+     },
      "numberReturned": {
       "type": "integer"
      },
@@ -1822,6 +1825,30 @@ enum OpenAPIDocument {
       },
       "type": "array"
      },
+     "extent": {
+      "additionalProperties": false,
+      "properties": {
+       "spatial": {
+        "additionalProperties": false,
+        "properties": {
+         "bbox": {
+          "items": {
+           "items": {
+            "type": "number"
+           },
+           "type": "array"
+          },
+          "type": "array"
+         },
+         "crs": {
+          "type": "string"
+         }
+        },
+        "type": "object"
+       }
+      },
+      "type": "object"
+     },
      "id": {
       "type": "string"
      },
@@ -1833,6 +1860,9 @@ enum OpenAPIDocument {
        "$ref": "#/components/schemas/OGCLink"
       },
       "type": "array"
+     },
+     "storageCrs": {
+      "type": "string"
      },
      "title": {
       "type": "string"
@@ -12006,6 +12036,142 @@ enum OpenAPIDocument {
     }
    ]
   },
+  "/v1/orgs/{org}/projects/{project}/ogc/api": {
+   "get": {
+    "description": "The service's own description in OpenAPI 3.0 (what GDAL and QGIS read; this document is 3.1).",
+    "operationId": "ogcAPI",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/vnd.oai.openapi+json;version=3.0": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "OGC API \u2013 Features: the service's OpenAPI 3.0 document",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    }
+   ]
+  },
   "/v1/orgs/{org}/projects/{project}/ogc/collections": {
    "get": {
     "description": "The collections at `ref`: the ontology's entity types with a path glob and a geometry, or without an ontology each top-level folder.",
@@ -12329,7 +12495,7 @@ enum OpenAPIDocument {
   },
   "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/items": {
    "get": {
-    "description": "A page of the collection's features at `ref`, in path order, those whose bounding box meets `bbox` (west,south,east,north in degrees, CRS84). Links carry the commit read: following `next` reads the same state, so pages never skip or repeat a feature while others write.",
+    "description": "A page of the collection's features at `ref`, in path order, those whose bounding box meets `bbox` (in `bbox-crs`, default CRS84 degrees) and whose properties equal any other query parameter (`?status=planned`; a name that is no property of the collection is 400). Positions are in `crs` (one of the collection's `crs`, default CRS84; the answer's `Content-Crs` names it). Links carry the commit read: following `next` reads the same state, so pages never skip or repeat a feature while others write. `numberMatched` is the collection's count when no filter applies.",
     "operationId": "ogcItems",
     "parameters": [
      {
@@ -12370,6 +12536,22 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "pattern": "^\\s*-?[0-9.eE+-]+\\s*(,\\s*-?[0-9.eE+-]+\\s*){3}$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "bbox-crs",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "crs",
+      "required": false,
+      "schema": {
        "type": "string"
       }
      },
@@ -12556,6 +12738,14 @@ enum OpenAPIDocument {
        "format": "date-time",
        "type": "string"
       }
+     },
+     {
+      "in": "query",
+      "name": "crs",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
      }
     ],
     "responses": {
@@ -12700,9 +12890,175 @@ enum OpenAPIDocument {
     }
    ]
   },
+  "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/schema": {
+   "get": {
+    "description": "A JSON Schema of the collection's features (GeoJSON-shaped): each property its features carry, with the JSON type they agree on (integers wider than 32 bits as `number`, so GDAL keeps them).",
+    "operationId": "ogcSchema",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "datetime",
+      "required": false,
+      "schema": {
+       "description": "A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time",
+       "format": "date-time",
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/schema+json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "OGC API \u2013 Features: the schema of a collection's features",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "collection",
+     "required": true,
+     "schema": {
+      "maxLength": 200,
+      "minLength": 1,
+      "type": "string"
+     }
+    }
+   ]
+  },
   "/v1/orgs/{org}/projects/{project}/ogc/conformance": {
    "get": {
-    "description": "The OGC API \u2013 Features conformance classes served: Part 1 Core and GeoJSON, and Cairn's as-of extension (`datetime` reads the world as it was at that instant).",
+    "description": "The OGC API \u2013 Features conformance classes served: Part 1 Core, GeoJSON and OpenAPI 3.0, Part 2 (coordinate systems by reference), and Cairn's as-of extension (`datetime` reads the world as it was at that instant).",
     "operationId": "ogcConformance",
     "parameters": [
      {

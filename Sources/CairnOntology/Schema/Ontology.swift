@@ -11,20 +11,25 @@ public struct Ontology: Sendable, Codable, Equatable {
     public var entityTypes: [EntityType]
     public var linkTypes: [LinkType]
     public var constraints: [Constraint]
+    /// Coordinate systems the project's features are also served in (`EPSG:3067`, ...): stored
+    /// geometries are always longitude, latitude; GIS clients may ask for these instead.
+    public var crs: [String]?
 
-    public init(entityTypes: [EntityType], linkTypes: [LinkType] = [], constraints: [Constraint] = []) {
+    public init(entityTypes: [EntityType], linkTypes: [LinkType] = [], constraints: [Constraint] = [], crs: [String]? = nil) {
         self.entityTypes = entityTypes
         self.linkTypes = linkTypes
         self.constraints = constraints
+        self.crs = crs
     }
 
-    private enum CodingKeys: String, CodingKey { case entityTypes, linkTypes, constraints }
+    private enum CodingKeys: String, CodingKey { case entityTypes, linkTypes, constraints, crs }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         entityTypes = try c.decode([EntityType].self, forKey: .entityTypes)
         linkTypes = try c.decodeIfPresent([LinkType].self, forKey: .linkTypes) ?? []
         constraints = try c.decodeIfPresent([Constraint].self, forKey: .constraints) ?? []
+        crs = try c.decodeIfPresent([String].self, forKey: .crs)
     }
 }
 

@@ -1,3 +1,4 @@
+import CairnCompute
 import CairnCore
 import CairnStore
 import Foundation
@@ -96,6 +97,13 @@ public final class CompiledOntology: Sendable {
             if l.from != "*" { known(l.from, "link type '\(l.name)'") }
             if l.to != "*" { known(l.to, "link type '\(l.name)'") }
             if let lo = l.min, let hi = l.max, lo > hi { problems.append("link type '\(l.name)': min is above max") }
+        }
+        for name in ontology.crs ?? [] {
+            guard let system = CoordinateSystem(name) else {
+                problems.append("crs: '\(name)' is not a coordinate system: name it EPSG:NNNN (or its URN or OGC URI)")
+                continue
+            }
+            do { _ = try Reprojection.cached(system, axisOrder: .authority) } catch { problems.append("crs: \(error.description)") }
         }
         var rules: [String: [Rule]] = [:]
         var hierarchies: [Rule] = []

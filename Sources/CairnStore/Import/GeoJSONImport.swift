@@ -31,23 +31,82 @@ public enum GeoJSONImport {
         }
     }
 
-    /// Features of the input with their bytes to store, in input order. Positions must be
-    /// longitude and latitude in degrees (RFC 7946): a collection that names another coordinate
-    /// system, or a position outside [-180, 180] × [-90, 90] (a projected export without its
-    /// `crs` member), is refused with what to do, never stored as degrees.
-    public static func features(in data: [UInt8]) throws(CairnError) -> [(feature: [String: JSONValue], bytes: [UInt8])] {
-        let found = try parseFeatures(data)
-        for (i, f) in found.enumerated() {
+    /// Turns positions of a named coordinate system into longitude and latitude. The store does
+    /// no projection math itself: the caller passes PROJ's (see `cairn import`).
+    public protocol Reprojector: Sendable {
+        /// The transformation from `system` (as the input names it) to degrees, positions given
+        /// easting first as GeoJSON writers give them; an error naming the system when it is
+        /// unknown. Nil for a system that is already longitude, latitude in degrees.
+        func toDegrees(from system: String) throws -> (@Sendable (Double, Double) -> (Double, Double)?)?
+    }
+
+    /// The features of an input, ready to store, and the coordinate system they were given in
+    /// when it was not longitude, latitude (they were transformed from it).
+    public struct Parsed: Sendable {
+        public let features: [(feature: [String: JSONValue], bytes: [UInt8])]
+        public let sourceSystem: String?
+    }
+
+    /// Features of the input with their bytes to store, in input order. Positions must end as
+    /// longitude and latitude in degrees (RFC 7946): an input in another system (its `crs`
+    /// member, or `system` given by the caller) is transformed with `reprojector`, and refused
+    /// without one; a position outside [-180, 180] × [-90, 90] (a projected export without its
+    /// `crs` member) is refused naming the feature, never stored as degrees.
+    public static func parse(_ data: [UInt8], system declared: String? = nil, reprojector: (any Reprojector)? = nil) throws -> Parsed {
+        let (found, named) = try parseFeatures(data)
+        var features = found
+        var source: String?
+        if let system = declared ?? named, !degreeSystems.contains(system) {
+            guard let reprojector else {
+                throw CairnError(
+                    .invalidArgument,
+                    "the input is in \(system), not WGS 84 longitude and latitude: reproject it first (ogr2ogr -t_srs EPSG:4326 "
+                        + "out.geojson in.geojson, or in QGIS export with CRS EPSG:4326)",
+                    details: ["crs": system]
+                )
+            }
+            if let transform = try reprojector.toDegrees(from: system) {
+                source = system
+                features = try features.enumerated().map { (i, f) in try reproject(f.feature, index: i, transform) }
+            }
+        }
+        for (i, f) in features.enumerated() {
             if let bad = Self.outOfRange(f.feature["geometry"]) {
                 throw CairnError(
                     .invalidArgument,
                     "feature \(i + 1) has the position [\(bad.0), \(bad.1)], which is not longitude and latitude in degrees: GeoJSON is "
-                        + "WGS 84 (RFC 7946); reproject it first (ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson)",
+                        + "WGS 84 (RFC 7946); name the system it is in (cairn import --crs EPSG:3067) or reproject it first "
+                        + "(ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson)",
                     details: ["feature": String(i + 1)]
                 )
             }
         }
-        return found
+        return Parsed(features: features, sourceSystem: source)
+    }
+
+    /// Longitude, latitude features (no other system accepted): what `parse` gives without a reprojector.
+    public static func features(in data: [UInt8]) throws -> [(feature: [String: JSONValue], bytes: [UInt8])] {
+        try parse(data).features
+    }
+
+    private static func reproject(
+        _ feature: [String: JSONValue],
+        index i: Int,
+        _ transform: (Double, Double) -> (Double, Double)?
+    ) throws(CairnError) -> (feature: [String: JSONValue], bytes: [UInt8]) {
+        var f = feature
+        if let geometry = feature["geometry"], geometry != .null {
+            guard let mapped = geometry.mapPositions(transform) else {
+                throw CairnError(
+                    .invalidArgument,
+                    "feature \(i + 1) has a position that cannot be transformed to longitude and latitude",
+                    details: ["feature": String(i + 1)]
+                )
+            }
+            f["geometry"] = mapped
+        }
+        f["bbox"] = nil
+        return (f, Array(JSONValue.object(f).text.utf8))
     }
 
     /// Coordinate systems a collection may name: the ones that mean longitude, latitude in degrees.
@@ -56,18 +115,13 @@ public enum GeoJSONImport {
         "EPSG:4326", "urn:ogc:def:crs:EPSG::4326", "http://www.opengis.net/def/crs/EPSG/0/4326", "CRS84",
     ]
 
-    /// Refuses a collection whose `crs` member (the 2008 GeoJSON form QGIS and GDAL still write)
-    /// names a system other than WGS 84 degrees.
-    static func checkSystem(_ object: [String: JSONValue]) throws(CairnError) {
-        guard case .object(let crs)? = object["crs"] else { return }
-        guard case .object(let properties)? = crs["properties"], case .string(let name)? = properties["name"] else { return }
-        guard !degreeSystems.contains(name) else { return }
-        throw CairnError(
-            .invalidArgument,
-            "the input is in \(name), not WGS 84 longitude and latitude: reproject it first (ogr2ogr -t_srs EPSG:4326 out.geojson "
-                + "in.geojson, or in QGIS export with CRS EPSG:4326)",
-            details: ["crs": name]
-        )
+    /// The system a collection's `crs` member (the 2008 GeoJSON form QGIS and GDAL still write)
+    /// names, if any.
+    static func namedSystem(_ object: [String: JSONValue]) -> String? {
+        guard case .object(let crs)? = object["crs"], case .object(let properties)? = crs["properties"],
+            case .string(let name)? = properties["name"]
+        else { return nil }
+        return name
     }
 
     /// The first position of a geometry outside the range of degrees, if any.
@@ -81,7 +135,9 @@ public enum GeoJSONImport {
         return bad
     }
 
-    private static func parseFeatures(_ data: [UInt8]) throws(CairnError) -> [(feature: [String: JSONValue], bytes: [UInt8])] {
+    private static func parseFeatures(
+        _ data: [UInt8]
+    ) throws(CairnError) -> (features: [(feature: [String: JSONValue], bytes: [UInt8])], system: String?) {
         let firstByte = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
         let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
         let looksLikeSequence =
@@ -101,25 +157,28 @@ public enum GeoJSONImport {
                 }
                 out.append((object, bytes))
             }
-            return out
+            return (out, nil)
         }
         guard let object = parseObject(data) else {
             throw CairnError(.invalidArgument, "the input is not GeoJSON: neither a JSON document nor a sequence of features")
         }
-        try checkSystem(object)
+        let system = namedSystem(object)
         switch object["type"] {
         case .string("FeatureCollection"):
             guard case .array(let list)? = object["features"] else {
                 throw CairnError(.invalidArgument, "the FeatureCollection has no \"features\" array")
             }
-            return try list.enumerated().map { (i, v) throws(CairnError) in
+            let features = try list.enumerated().map { (i, v) throws(CairnError) in
                 guard case .object(let f) = v, f["type"] == .string("Feature") else {
                     throw CairnError(.invalidArgument, "features[\(i)] is not a Feature", details: ["feature": String(i + 1)])
                 }
-                return (f, Array(JSONValue.object(f).text.utf8))
+                return (feature: f, bytes: Array(JSONValue.object(f).text.utf8))
             }
+            return (features, system)
         case .string("Feature"):
-            return [(object, Array(JSONValue.object(object).text.utf8))]
+            var f = object
+            f["crs"] = nil
+            return ([(f, Array(JSONValue.object(f).text.utf8))], system)
         default:
             throw CairnError(.invalidArgument, "the input is JSON but neither a Feature nor a FeatureCollection")
         }
@@ -159,13 +218,40 @@ public enum GeoJSONImport {
         template: PathTemplate,
         progress: (@Sendable (Progress) -> Void)? = nil
     ) throws -> [FileChange] {
-        let features = try features(in: data)
+        try prepare(try parse(data), template: template, progress: progress)
+    }
+
+    /// One write per parsed feature (see `prepare(data:template:progress:)`). Without a template
+    /// each feature's `id` is its path, as `cairn export` writes it: the export of a project read
+    /// back (through GDAL or any GeoJSON tool) lands on the same files, the id not stored twice.
+    public static func prepare(
+        _ parsed: Parsed,
+        template: PathTemplate?,
+        progress: (@Sendable (Progress) -> Void)? = nil
+    ) throws -> [FileChange] {
+        let features = parsed.features
         guard !features.isEmpty else { throw CairnError(.invalidArgument, "the input has no features") }
         var changes: [FileChange] = []
         changes.reserveCapacity(features.count)
         var firstByPath: [String: Int] = [:]
         for (i, f) in features.enumerated() {
-            let raw = try template.render(f.feature, index: i)
+            var bytes = f.bytes
+            let raw: String
+            if let template {
+                raw = try template.render(f.feature, index: i)
+            } else {
+                guard case .string(let id)? = f.feature["id"] else {
+                    throw CairnError(
+                        .invalidArgument,
+                        "feature \(i + 1) has no string id to take its path from (give --template instead)",
+                        details: ["feature": String(i + 1)]
+                    )
+                }
+                raw = id
+                var stored = f.feature
+                stored["id"] = nil
+                bytes = Array(JSONValue.object(stored).text.utf8)
+            }
             let path = try FilePath(raw).string
             if let earlier = firstByPath[path] {
                 throw CairnError(
@@ -176,7 +262,7 @@ public enum GeoJSONImport {
                 )
             }
             firstByPath[path] = i
-            changes.append(.write(path: path, content: f.bytes))
+            changes.append(.write(path: path, content: bytes))
             if i % 500 == 0 || i == features.count - 1 { progress?(Progress(phase: "prepare", done: i + 1, total: features.count)) }
         }
         return changes
