@@ -6,12 +6,13 @@
 #   libglpk-dev  GLPK, the LP/MIP solver behind Solve (linked as a system library)
 #   coinor-libcbc-dev  CBC, COIN-OR's branch-and-cut for MIPs (C API; solves in a worker process)
 #   libproj-dev  PROJ, the coordinate transformations of import and the feature service (CRS)
-#   gdal-bin  GDAL's ogrinfo and ogr2ogr: the GIS tests read the feature service and exports with them
+#   libjs-leaflet  Leaflet, the web console's map (served from Debian's copy, never committed here)
 #   postgresql  the shared backend's tests and benchmark run a throwaway cluster of it
 #               (scripts/pg-cluster.sh); its client psql tampers with rows in one test
-# Extra packages can be named as arguments (the benchmark adds ripgrep and git).
+# Extra packages can be named as arguments: the tests add GDAL (gdal-bin: ogrinfo, ogr2ogr) and a
+# headless browser (chromium, chromium-driver); the benchmark adds ripgrep and git.
 set -euo pipefail
-packages=(libpcre2-dev libsqlite3-dev sqlite3 curl libglpk-dev coinor-libcbc-dev libproj-dev gdal-bin postgresql "$@")
+packages=(libpcre2-dev libsqlite3-dev sqlite3 curl libglpk-dev coinor-libcbc-dev libproj-dev libjs-leaflet postgresql "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

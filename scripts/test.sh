@@ -3,17 +3,17 @@
 # ends with one summary line "N passed, N failed" (Swift Testing's own lines are above it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh || exit 1
+scripts/install-deps.sh gdal-bin chromium chromium-driver || exit 1
 
 # Outside tools from PyPI, in a virtualenv of the project's own (git-ignored): the OIDC tests'
 # independent identity provider (pyjwt + cryptography), the API conformance test's
 # schemathesis, and the compute references (networkx for routes, shapely for planar geometry,
 # geographiclib and pyproj for geodesics) and the solve references (HiGHS for LP/MIP, OR-Tools
-# for vehicle routing) and the official MCP client (mcp), and OWSLib, the OGC API client GIS
-# scripts use.
-if ! .venv/bin/python3 -c "import jwt, cryptography, schemathesis, networkx, shapely, geographiclib, pyproj, highspy, ortools, mcp, owslib" 2>/dev/null; then
+# for vehicle routing) and the official MCP client (mcp), OWSLib, the OGC API client GIS scripts
+# use, and selenium with axe-core (axe-selenium-python) for the web console in a real browser.
+if ! .venv/bin/python3 -c "import jwt, cryptography, schemathesis, networkx, shapely, geographiclib, pyproj, highspy, ortools, mcp, owslib, selenium, axe_selenium_python" 2>/dev/null; then
   { [ -x .venv/bin/python3 ] || python3 -m venv .venv; } \
-    && .venv/bin/pip install --quiet "pyjwt>=2.8" "cryptography>=42" "schemathesis>=4.32,<5" "networkx>=3.2" "shapely>=2" "geographiclib>=2" "pyproj>=3.6" "highspy>=1.7" "ortools>=9.8" "mcp>=1.9" "owslib>=0.29" \
+    && .venv/bin/pip install --quiet "pyjwt>=2.8" "cryptography>=42" "schemathesis>=4.32,<5" "networkx>=3.2" "shapely>=2" "geographiclib>=2" "pyproj>=3.6" "highspy>=1.7" "ortools>=9.8" "mcp>=1.9" "owslib>=0.29" "selenium>=4.15" "axe-selenium-python>=2.1" \
     || { echo "could not make the test virtualenv"; echo "0 passed, 1 failed"; exit 1; }
 fi
 export CAIRN_TEST_PYTHON="$PWD/.venv/bin/python3"
@@ -27,8 +27,9 @@ if ! swift format lint --strict --recursive --parallel Sources Tests Package.swi
 fi
 
 # The API is described once (scripts/openapi.py): the served document and the agent tools' schemas
-# are generated from it and committed; a generated file that does not match fails the run.
-if ! python3 scripts/openapi.py --check; then
+# are generated from it and committed, as the web console (console/) is compiled in by
+# scripts/console.py; a generated file that does not match fails the run.
+if ! python3 scripts/openapi.py --check || ! python3 scripts/console.py --check; then
   echo "0 passed, 1 failed"
   exit 1
 fi

@@ -43,6 +43,7 @@ struct Bench {
         if want("agents") { try await bench.agentSurface() }
         if want("backends") { try await bench.storeBackends() }
         if want("workflows") { try await bench.workflows() }
+        if want("features") { try await bench.featureService() }
     }
 
     static func uname() -> String {

@@ -18,9 +18,12 @@ struct Routes: Sendable {
     let registry: PrometheusCollectorRegistry
     /// The open MCP sessions, each one agent run.
     let mcpSessions: MCPSessions
+    /// The web console's sign-ins (cookie sessions).
+    let consoleSessions: ConsoleSessions
 
     typealias Context = CairnRequestContext
     static let reasonHeader = HTTPField.Name("X-Cairn-Reason")!
+    static let csrfHeader = HTTPField.Name(ConsoleSessions.csrfHeader)!
 
     func register(on router: Router<Context>) {
         router.get("/healthz") { _, _ in JSON.response(["status": "ok"]) }
@@ -45,6 +48,7 @@ struct Routes: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer))
             )
         }
+        registerConsole(on: router)
         router.get("/v1/docs") { _, _ in
             Response(
                 status: .ok,
@@ -100,11 +104,30 @@ struct Routes: Sendable {
     /// `X-Cairn-Reason` header unless the body gives a `message`.
     func authenticate(_ request: Request, _ context: Context) async throws -> Caller {
         let org = try context.parameters.require("org")
+        var authorization = request.headers[.authorization]
+        var session: ConsoleSessions.Session?
+        if authorization == nil, let id = ConsoleSessions.id(fromCookieHeader: request.headers[.cookie]) {
+            // The console's cookie stands for the credential it signed in with (an unknown or
+            // expired one fails below exactly as a missing credential does).
+            session = consoleSessions.session(id).flatMap { $0.organization == org ? $0 : nil }
+            authorization = session?.authorization
+        }
         var caller = try await gateway.authenticate(
             organization: org,
-            authorization: request.headers[.authorization],
+            authorization: authorization,
             client: client(request, context)
         )
+        // A request the cookie alone could make from another site changes nothing: whatever is not
+        // a read needs the session's CSRF token as well.
+        if let session, request.method != .get, request.method != .head,
+            !ConsoleSessions.csrfMatches(request.headers[Self.csrfHeader], session.csrf)
+        {
+            throw CairnError(
+                .permissionDenied,
+                "this request came with the console's cookie but without its CSRF token (\(ConsoleSessions.csrfHeader)); reload the page",
+                details: ["reason": "csrf"]
+            )
+        }
         context.record.principal = caller.principal.subject
         caller.reason = request.headers[Self.reasonHeader]
         return caller

@@ -61,7 +61,8 @@ public struct CairnServer: Sendable {
             scheduler: scheduler,
             config: config,
             registry: registry,
-            mcpSessions: mcpSessions
+            mcpSessions: mcpSessions,
+            consoleSessions: ConsoleSessions()
         )
         routes.register(on: router)
         var server: HTTPServerBuilder = .http1()

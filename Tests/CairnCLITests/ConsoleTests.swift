@@ -1,0 +1,106 @@
+import CairnTestSupport
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The web console (issue 22) in a real browser: headless Chromium driven by selenium against a
+/// live server holding the Helsinki features and a small fiber model with an ontology.
+@Suite struct ConsoleTests {
+    static let api = "/v1/orgs/default/projects/city"
+
+    @Test("sign in with a key, the map draws every feature, the filter narrows map and table, a commit appears live, edits are governed")
+    func consoleInABrowser() async throws {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
+        let file = CLIHarness.sharedData.appendingPathComponent("helsinki.geojsonseq").path
+        #expect(server.cli.run("import", file, "-p", "city", "--template", "osm/{@type}/{@id}-{geometry.type}.json").status == 0)
+        let cabinet = #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.94,60.17]},"properties":{"capacity":24}}"#
+        _ = try await server.request("PUT", Self.api + "/files/fiber/cabinets/1.json", token: admin, json: ["content": cabinet])
+        let ontology: [String: Any] = [
+            "entityTypes": [
+                ["id": "osm", "match": ["glob": "osm/**"], "properties": []],
+                [
+                    "id": "cabinet", "match": ["glob": "fiber/cabinets/*.json"], "geometry": "Point",
+                    "properties": [["name": "capacity", "type": "integer", "minimum": 0, "maximum": 96]],
+                ],
+            ]
+        ]
+        let put = try await server.request("PUT", Self.api + "/ontology", token: admin, json: ["ontology": ontology])
+        #expect(put.status == 200, "\(put.text)")
+
+        let shots = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: shots) }
+        let answer = try await PythonReference.run(
+            "Tests/CairnCLITests/Support/python/console_browser.py",
+            [
+                "url": server.base, "org": "default", "key": admin, "project": "city", "filter": "traffic_signals",
+                "livePath": "osm/node/0-live.json", "feature": "fiber/cabinets/1.json", "field": "capacity", "bad": "500", "good": "48",
+                "shots": shots.path,
+            ]
+        )
+        // Every feature drawn, the table holding the first collection's (the OSM features).
+        #expect(answer["drawn"] as? Int == 13_699, "\(answer)")
+        #expect(answer["rows"] as? Int == 13_698, "\(answer)")
+        let filtered = answer["filtered"] as? [String: Int] ?? [:]
+        #expect((filtered["rows"] ?? 0) > 0 && filtered["rows"]! < 13_698 && filtered["drawn"] == filtered["rows"], "\(filtered)")
+        // Someone else's commit on the open map, without a reload.
+        let live = try #require(answer["liveSeconds"] as? Double, "\(answer)")
+        #expect(live < 1.0, "commit to redraw took \(live) s")
+        // The refused edit: the violation at its field, nothing stored; the valid one with its reason.
+        #expect((answer["violationShown"] as? String ?? "").contains("96"), "\(answer)")
+        #expect(answer["badStored"] as? Bool == false)
+        #expect(answer["savedMessage"] as? String == "surveyed again", "\(answer)")
+        let now = try await server.request("GET", Self.api + "/files/fiber/cabinets/1.json?raw=true", token: admin)
+        #expect(now.text.contains("\"capacity\":48"), "\(now.text)")
+        // CSRF: the cookie alone is refused; the cookie is HttpOnly and SameSite=Strict.
+        let csrf = answer["csrf"] as? [String: Any] ?? [:]
+        #expect(csrf["without"] as? Int == 403 && csrf["with"] as? Int == 200, "\(csrf)")
+        let cookie = answer["cookie"] as? String ?? ""
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains(admin), "\(cookie)")
+        // axe-core: no serious or critical violation on the pages visited.
+        for (page, rules) in answer["axe"] as? [String: [String]] ?? [:] {
+            #expect(rules.isEmpty, "\(page): \(rules)")
+        }
+        #expect((answer["axe"] as? [String: Any])?.count == 3)
+        for (name, bytes) in answer["shots"] as? [String: Int] ?? [:] {
+            #expect(bytes > 20_000, "the \(name) screenshot is \(bytes) bytes: blank?")
+        }
+    }
+
+    @Test("the console's pages come with a strict Content-Security-Policy; a cookie without a session, or signed out, is 401")
+    func policyAndSessions() async throws {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        let root = try await server.request("GET", "/console/", token: nil)
+        #expect(root.status == 200 && root.text.contains("app.js"))
+        let csp = root.headers["Content-Security-Policy"] ?? root.headers["content-security-policy"] ?? ""
+        #expect(csp.contains("default-src 'self'") && csp.contains("script-src 'self'") && !csp.contains("unsafe"), "\(csp)")
+        let leaflet = try await server.request("GET", "/console/vendor/leaflet/leaflet.esm.js", token: nil)
+        #expect(leaflet.status == 200, "Leaflet from Debian's libjs-leaflet")
+        for bad in ["/console/vendor/leaflet/../../../etc/passwd", "/console/vendor/leaflet/.hidden", "/console/nothing.js"] {
+            #expect(try await server.request("GET", bad, token: nil).status == 404, "\(bad)")
+        }
+        // A wrong key signs nobody in, and looks like any other failure.
+        var request = URLRequest(url: URL(string: server.base + "/console/session")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["organization": "default", "key": "cairn_wrong"])
+        let (_, refused) = try await URLSession.shared.data(for: request)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 401)
+        // A form post (not JSON) cannot sign in: no login CSRF.
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data("organization=default&key=\(admin)".utf8)
+        let (_, form) = try await URLSession.shared.data(for: request)
+        #expect((form as? HTTPURLResponse)?.statusCode == 400)
+        // An unknown session cookie is the same 401 as no credential.
+        var forged = URLRequest(url: URL(string: server.base + "/v1/orgs/default/projects")!)
+        forged.setValue("cairn_session=forged", forHTTPHeaderField: "Cookie")
+        let (body, answer) = try await URLSession.shared.data(for: forged)
+        #expect((answer as? HTTPURLResponse)?.statusCode == 401, "\(String(decoding: body, as: UTF8.self))")
+    }
+}

@@ -1,0 +1,131 @@
+"""Drives the web console in a real browser (Debian's chromium and chromium-driver, headless,
+through selenium from PyPI) against a live `cairn serve`, as a person would: signs in with an
+API key, counts the features drawn on the map, narrows the table and the map with the filter,
+watches a commit made by someone else appear without a reload, edits a feature (a refused edit
+shows the violation at its field; a valid one commits with its reason), and checks the pages with
+axe-core (PyPI axe-selenium-python). Screenshots go to `shots`.
+
+stdin:  {"url": server base, "org": "default", "key": an admin key, "project": name,
+         "feature": a cabinet's path, "field": a property the ontology bounds, "bad": a value it refuses,
+         "good": a value it accepts, "shots": a folder}
+stdout: {"drawn": features on the map, "rows": table rows, "filtered": {"drawn", "rows"},
+         "liveSeconds": commit to redraw, "violationShown": text at the field, "badStored": bool,
+         "savedMessage": the commit message of the valid edit, "csrf": {"without": status, "with": status},
+         "axe": {page: [serious or critical rule ids]}, "shots": {name: bytes}}
+"""
+import json, os, sys, time
+
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+query = json.load(sys.stdin)
+base, org, key, project = query["url"], query["org"], query["key"], query["project"]
+api = f"{base}/v1/orgs/{org}/projects/{project}"
+auth = {"Authorization": "Bearer " + key}
+out = {"axe": {}, "shots": {}}
+
+options = Options()
+for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--disable-gpu"]:
+    options.add_argument(flag)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+wait = WebDriverWait(driver, 60)
+
+
+def axe(name):
+    from axe_selenium_python import Axe
+    checker = Axe(driver)
+    checker.inject()
+    results = checker.run()
+    out["axe"][name] = sorted({v["id"] for v in results["violations"] if v.get("impact") in ("serious", "critical")})
+
+
+def shot(name):
+    path = os.path.join(query["shots"], name + ".png")
+    driver.save_screenshot(path)
+    out["shots"][name] = os.path.getsize(path)
+
+
+def drawn():
+    return int(driver.find_element(By.ID, "map").get_attribute("data-drawn") or "0")
+
+
+try:
+    driver.get(base + "/")
+    wait.until(EC.presence_of_element_located((By.ID, "signin")))
+    axe("signin")
+    driver.find_element(By.ID, "org").clear()
+    driver.find_element(By.ID, "org").send_keys(org)
+    driver.find_element(By.ID, "key").send_keys(key)
+    driver.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
+    wait.until(EC.presence_of_element_located((By.ID, "projects")))
+    driver.find_element(By.LINK_TEXT, project).click()
+    wait.until(lambda d: d.find_element(By.ID, "map").get_attribute("data-drawn") not in (None, "", "0"))
+    out["drawn"] = drawn()
+    out["rows"] = int(driver.find_element(By.ID, "table").get_attribute("data-rows"))
+    shot("map")
+    axe("map")
+
+    # The filter narrows table and map together.
+    box = driver.find_element(By.ID, "filter")
+    box.send_keys(query["filter"])
+    wait.until(lambda d: drawn() < out["drawn"])
+    out["filtered"] = {"drawn": drawn(), "rows": int(driver.find_element(By.ID, "table").get_attribute("data-rows"))}
+    box.clear()
+    box.send_keys(" ")
+    box.clear()
+    driver.execute_script("document.getElementById('filter').dispatchEvent(new Event('input'))")
+    wait.until(lambda d: drawn() == out["drawn"])
+
+    # Someone else commits: the open map redraws without a reload.
+    point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.95, 60.17]}, "properties": {"name": "live"}}
+    started = time.monotonic()
+    answer = requests.put(f"{api}/files/{query['livePath']}", headers=auth, json={"content": json.dumps(point), "message": "live"}, timeout=30)
+    answer.raise_for_status()
+    wait.until(lambda d: drawn() == out["drawn"] + 1)
+    out["liveSeconds"] = time.monotonic() - started
+
+    # A feature's page: a refused edit, then a valid one.
+    path = query["feature"]
+    before = requests.get(f"{api}/files/{path}?raw=true", headers=auth, timeout=30).text
+    driver.get(f"{base}/console/#/p/{project}/f/{path}")
+    field = wait.until(EC.presence_of_element_located((By.NAME, query["field"])))
+    axe("feature")
+    field.clear()
+    field.send_keys(query["bad"])
+    driver.find_element(By.ID, "reason").send_keys("a bad value")
+    driver.find_element(By.CSS_SELECTOR, "#edit button[type=submit]").click()
+    error_id = field.get_attribute("aria-describedby")
+    wait.until(lambda d: d.find_element(By.ID, error_id).text.strip() != "")
+    out["violationShown"] = driver.find_element(By.ID, error_id).text
+    out["badStored"] = requests.get(f"{api}/files/{path}?raw=true", headers=auth, timeout=30).text != before
+    field.clear()
+    field.send_keys(query["good"])
+    reason = driver.find_element(By.ID, "reason")
+    reason.clear()
+    reason.send_keys("surveyed again")
+    driver.find_element(By.CSS_SELECTOR, "#edit button[type=submit]").click()
+    wait.until(lambda d: d.find_element(By.ID, "outcome").text.startswith("Saved"))
+    log = requests.get(f"{api}/commits", params={"path": path, "limit": 1}, headers=auth, timeout=30).json()
+    out["savedMessage"] = log["commits"][0]["commit"]["message"]
+    out["savedAuthor"] = log["commits"][0]["commit"]["author"]
+    shot("feature")
+finally:
+    driver.quit()
+
+# CSRF: the cookie alone changes nothing; with the session's token it does.
+s = requests.Session()
+signed = s.post(f"{base}/console/session", json={"organization": org, "key": key}, timeout=30)
+signed.raise_for_status()
+csrf = signed.json()["csrf"]
+body = {"content": json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.9, 60.1]}, "properties": {}})}
+without = s.put(f"{api}/files/csrf/a.json", json=body, timeout=30)
+with_token = s.put(f"{api}/files/csrf/a.json", json=body, headers={"X-CSRF-Token": csrf}, timeout=30)
+out["csrf"] = {"without": without.status_code, "withoutCode": (without.json().get("error") or {}).get("code"), "with": with_token.status_code}
+out["cookie"] = signed.headers.get("Set-Cookie", "")
+print(json.dumps(out))

@@ -1,0 +1,59 @@
+// The console: sign-in, then a project's map and tables, or a feature's page, by the URL's hash.
+import { api, el, session, signIn, signOut, APIError } from './api.js';
+import { renderProject } from './project.js';
+import { renderFeature } from './feature.js';
+
+const main = document.getElementById('main');
+const who = document.getElementById('who');
+const out = document.getElementById('signout');
+let leave = null;
+
+out.addEventListener('click', async () => { await signOut(); location.hash = '#/'; route(); });
+window.addEventListener('hashchange', () => route());
+
+async function route() {
+  if (leave) { leave(); leave = null; }
+  const current = await session.load();
+  who.textContent = current ? `${current.subject} · ${current.organization}` : '';
+  out.hidden = !current;
+  if (!current) return renderSignIn();
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter((x) => x !== '').map(decodeURIComponent);
+  try {
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(main, parts[1], parts.slice(3).join('/'));
+    if (parts[0] === 'p' && parts[1]) { leave = await renderProject(main, parts[1]); return; }
+    await renderProjects();
+  } catch (error) {
+    main.replaceChildren(el('p', { class: 'error', role: 'alert', text: error instanceof APIError ? `${error.message} (${error.code})` : String(error) }));
+  }
+}
+
+function renderSignIn() {
+  const org = el('input', { id: 'org', value: 'default', required: true, autocomplete: 'organization' });
+  const key = el('input', { id: 'key', type: 'password', required: true, autocomplete: 'current-password' });
+  const problem = el('p', { class: 'error', role: 'alert', id: 'signin-error' });
+  const form = el('form', { class: 'signin', id: 'signin' },
+    el('h1', { text: 'Sign in' }),
+    el('label', {}, 'Organization', org),
+    el('label', {}, 'API key', key),
+    el('button', { type: 'submit', text: 'Sign in' }), problem);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await signIn(org.value.trim(), key.value.trim());
+      key.value = '';
+      route();
+    } catch (error) {
+      problem.textContent = error.message;
+    }
+  });
+  main.replaceChildren(form);
+  key.focus();
+}
+
+async function renderProjects() {
+  const { projects } = await api('/projects');
+  main.replaceChildren(el('h1', { text: 'Projects' }),
+    el('ul', { id: 'projects' }, projects.map((p) => el('li', {}, el('a', { href: `#/p/${encodeURIComponent(p.name)}`, text: p.name })))));
+}
+
+route();

@@ -1,0 +1,76 @@
+// A feature's page: its properties (editable: a governed write with a reason), its position for a
+// point (movable), and its history. A refused edit shows each ontology violation at its field and
+// changes nothing.
+import { api, el, say, pathURL, APIError } from './api.js';
+import { format } from './project.js';
+
+export async function renderFeature(main, project, path) {
+  const p = `/projects/${encodeURIComponent(project)}`;
+  const feature = await api(`${p}/files/${pathURL(path)}?raw=true`);
+  const history = await api(`${p}/commits?path=${encodeURIComponent(path)}&limit=20`);
+  const props = feature.properties || {};
+  const fields = {};
+  const errors = {};
+  const grid = el('div', { class: 'props' });
+  for (const [name, value] of Object.entries(props)) {
+    const id = 'prop-' + name.replace(/[^A-Za-z0-9_-]/g, '_');
+    const input = el('input', { id, name, value: format(value), 'data-kind': typeof value });
+    errors[name] = el('div', { class: 'field-error', id: id + '-error', role: 'alert' });
+    input.setAttribute('aria-describedby', id + '-error');
+    fields[name] = input;
+    grid.append(el('label', { for: id, text: name }), el('div', {}, input, errors[name]));
+  }
+  let position = null;
+  if (feature.geometry?.type === 'Point') {
+    const [lon, lat] = feature.geometry.coordinates;
+    position = { lon: el('input', { id: 'lon', value: String(lon), inputmode: 'decimal' }), lat: el('input', { id: 'lat', value: String(lat), inputmode: 'decimal' }) };
+    errors['geometry'] = el('div', { class: 'field-error', role: 'alert' });
+    grid.append(el('label', { for: 'lon', text: 'longitude' }), position.lon, el('label', { for: 'lat', text: 'latitude' }), el('div', {}, position.lat, errors['geometry']));
+  }
+  const reason = el('input', { id: 'reason', required: true, placeholder: 'why this change' });
+  const outcome = el('p', { id: 'outcome', role: 'status' });
+  const save = el('button', { type: 'submit', text: 'Save' });
+  const form = el('form', { id: 'edit' }, grid, el('p', {}, el('label', { for: 'reason', text: 'Reason ' }), reason), save, outcome);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    Object.values(errors).forEach((e) => e.replaceChildren());
+    outcome.textContent = '';
+    const next = structuredClone(feature);
+    for (const [name, input] of Object.entries(fields)) next.properties[name] = parse(input.value, input.dataset.kind);
+    if (position) next.geometry.coordinates = [Number(position.lon.value), Number(position.lat.value)];
+    try {
+      const answer = await api(`${p}/files/${pathURL(path)}`, {
+        method: 'PUT',
+        body: { content: JSON.stringify(next), message: reason.value || 'edited in the console' },
+      });
+      outcome.textContent = `Saved: commit ${(answer.commit || '').slice(0, 12)}`;
+      say('saved');
+    } catch (error) {
+      if (!(error instanceof APIError)) throw error;
+      for (const v of error.violations) {
+        const name = (v.pointer || '').replace(/^\/properties\//, '').split('/')[0];
+        const target = errors[name] || (v.pointer?.startsWith('/geometry') ? errors['geometry'] : null);
+        if (target) target.append(el('div', { text: v.message }));
+      }
+      outcome.textContent = error.code === 'branch_protected'
+        ? 'main is protected: this change must go through a merge request (open one from a branch).'
+        : `Not saved: ${error.message}`;
+      outcome.className = 'error';
+    }
+  });
+  const log = el('ol', { class: 'history' }, history.commits.map((c) => el('li', {},
+    el('code', { text: c.commit.id.slice(0, 12) }), ` ${c.commit.time} `, el('strong', { text: c.commit.author }),
+    c.commit.runID ? el('span', { class: 'muted', text: ` (run ${c.commit.runID})` }) : null, ` ${c.commit.message.split('\n')[0]}`)));
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
+    el('h1', { text: path }),
+    el('h2', { text: 'Properties' }), form,
+    el('h2', { text: 'History' }), log);
+}
+
+function parse(text, kind) {
+  if (kind === 'number') { const n = Number(text); return text.trim() === '' || Number.isNaN(n) ? text : n; }
+  if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
+  if (kind === 'object') { try { return JSON.parse(text); } catch { return text; } }
+  return text;
+}

@@ -1,0 +1,203 @@
+// A project's map and tables: one layer per collection (the ontology's entity types, or the
+// top-level folders), read through the project's OGC API; a table of one collection beside it.
+// The table's filter narrows table and map together; selecting a row highlights its feature on
+// the map and the reverse. The page follows the change feed: a commit by anyone redraws it.
+import * as L from '/console/vendor/leaflet/leaflet.esm.js';
+import { api, el, say, session, pathURL } from './api.js';
+import { follow } from './live.js';
+
+const palette = ['#1f5fbf', '#c0392b', '#1e8449', '#7d3c98', '#b9770e', '#6e2c00', '#ad1457', '#117a8b'];
+/// Features fetched per collection before the map asks only for what is in view.
+const wholeCollection = 20000;
+const rowsPerPage = 500;
+
+export async function renderProject(main, project) {
+  const ogc = `/projects/${encodeURIComponent(project)}/ogc`;
+  const { collections } = await api(ogc + '/collections');
+  const mapNode = el('div', { id: 'map', role: 'region', 'aria-label': 'Map of the project\'s features' });
+  const legend = el('div', { class: 'legend', role: 'group', 'aria-label': 'Layers' });
+  const choose = el('select', { id: 'collection' }, collections.map((c) => el('option', { value: c.id, text: c.title })));
+  const filter = el('input', { id: 'filter', type: 'search', placeholder: 'text in any property' });
+  const count = el('p', { id: 'count', class: 'muted', 'aria-live': 'polite' });
+  const table = el('table', { id: 'table' });
+  const more = el('button', { type: 'button', class: 'secondary', hidden: true, text: 'Show more rows' });
+  main.replaceChildren(
+    el('h1', { text: project }),
+    el('div', { class: 'project' },
+      el('section', { 'aria-label': 'Map' }, legend, mapNode),
+      el('section', { 'aria-label': 'Table' },
+        el('label', { for: 'collection', text: 'Table of ' }), choose, ' ',
+        el('label', { for: 'filter', text: 'Filter ' }), filter,
+        count, el('div', { class: 'tablewrap' }, table), more)));
+
+  const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
+  map.setView([60.17, 24.94], 13);
+  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage };
+  collections.forEach((c, i) => {
+    state.colors[c.id] = palette[i % palette.length];
+    state.visible[c.id] = true;
+    const box = el('input', { type: 'checkbox', checked: true, id: 'layer-' + c.id });
+    box.addEventListener('change', () => { state.visible[c.id] = box.checked; draw(); });
+    legend.append(el('label', { for: 'layer-' + c.id }, box, el('span', { class: 'swatch', style: null }), ` ${c.title} `,
+      el('span', { class: 'muted', id: 'n-' + c.id }, '')));
+    legend.lastChild.querySelector('.swatch').style.background = state.colors[c.id];
+  });
+
+  function matches(feature) {
+    const needle = filter.value.trim().toLowerCase();
+    if (!needle) return true;
+    if (feature.id.toLowerCase().includes(needle)) return true;
+    return Object.values(feature.properties || {}).some((v) => String(v).toLowerCase().includes(needle));
+  }
+
+  async function load() {
+    const bounds = map.getBounds();
+    await Promise.all(collections.map(async (c) => {
+      let url = `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000`;
+      const first = await api(url);
+      let features = first.features;
+      let next = (first.links || []).find((l) => l.rel === 'next');
+      const whole = (first.numberMatched ?? 0) <= wholeCollection;
+      if (!whole) {
+        // A large collection: only what is in view, asked of the server's bbox query.
+        const b = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((x) => x.toFixed(6)).join(',');
+        const inView = await api(`${url}&bbox=${b}`);
+        features = inView.features;
+        next = null;
+      }
+      while (next && features.length < wholeCollection) {
+        const page = await api(next.href.slice(next.href.indexOf('/v1/orgs/')).replace(/^\/v1\/orgs\/[^/]+/, ''));
+        features = features.concat(page.features);
+        next = (page.links || []).find((l) => l.rel === 'next');
+      }
+      state.data[c.id] = features;
+      document.getElementById('n-' + c.id).textContent = whole ? `(${features.length})` : `(${features.length} in view of ${first.numberMatched})`;
+    }));
+    draw();
+    renderTable();
+  }
+
+  function draw() {
+    let drawn = 0;
+    for (const c of collections) {
+      if (state.layers[c.id]) state.layers[c.id].remove();
+      if (!state.visible[c.id]) continue;
+      const shown = (state.data[c.id] || []).filter(matches);
+      drawn += shown.length;
+      const color = state.colors[c.id];
+      state.layers[c.id] = L.geoJSON(shown, {
+        pointToLayer: (f, at) => L.circleMarker(at, { radius: 3, color, weight: 1, fillOpacity: 0.7 }),
+        style: () => ({ color, weight: 2 }),
+        onEachFeature: (f, layer) => layer.on('click', () => select(c.id, f.id, false)),
+      }).addTo(map);
+    }
+    mapNode.dataset.drawn = String(drawn);
+    highlight();
+  }
+
+  function columns(features) {
+    const names = new Set();
+    for (const f of features.slice(0, 2000)) for (const k of Object.keys(f.properties || {})) names.add(k);
+    return [...names].slice(0, 12);
+  }
+
+  function renderTable() {
+    const id = choose.value;
+    const rows = (state.data[id] || []).filter(matches);
+    const cols = columns(rows);
+    const head = el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'feature' }), cols.map((c) => el('th', { scope: 'col', text: c }))));
+    const body = el('tbody');
+    for (const f of rows.slice(0, state.rows)) {
+      const link = el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(f.id)}`, text: f.id });
+      const tr = el('tr', { 'data-id': f.id, tabindex: '0' }, el('td', {}, link), cols.map((c) => el('td', { text: format(f.properties?.[c]) })));
+      tr.addEventListener('click', (event) => { if (event.target.tagName !== 'A') select(id, f.id, true); });
+      tr.addEventListener('keydown', (event) => { if (event.key === 'Enter') select(id, f.id, true); });
+      body.append(tr);
+    }
+    table.replaceChildren(head, body);
+    table.dataset.rows = String(rows.length);
+    count.textContent = `${rows.length} feature(s)` + (rows.length > state.rows ? `, the first ${state.rows} listed` : '');
+    more.hidden = rows.length <= state.rows;
+    highlight();
+  }
+
+  function select(collection, id, fromTable) {
+    state.selected = { collection, id };
+    if (choose.value !== collection) { choose.value = collection; renderTable(); }
+    highlight();
+    const feature = (state.data[collection] || []).find((f) => f.id === id);
+    if (feature && fromTable) {
+      const layer = L.geoJSON(feature);
+      const b = layer.getBounds();
+      if (b.isValid()) map.fitBounds(b, { maxZoom: 17 });
+    }
+    if (!fromTable) table.querySelector(`tr[data-id="${CSS.escape(id)}"]`)?.scrollIntoView({ block: 'nearest' });
+  }
+
+  function highlight() {
+    table.querySelectorAll('tr.selected').forEach((r) => r.classList.remove('selected'));
+    if (state.highlight) { state.highlight.remove(); state.highlight = null; }
+    if (!state.selected) return;
+    table.querySelector(`tr[data-id="${CSS.escape(state.selected.id)}"]`)?.classList.add('selected');
+    const feature = (state.data[state.selected.collection] || []).find((f) => f.id === state.selected.id);
+    if (!feature) return;
+    state.highlight = L.geoJSON(feature, {
+      pointToLayer: (f, at) => L.circleMarker(at, { radius: 9, color: '#f0a000', weight: 3, fill: false }),
+      style: () => ({ color: '#f0a000', weight: 5 }),
+    }).addTo(map);
+    mapNode.dataset.selected = state.selected.id;
+  }
+
+  filter.addEventListener('input', () => { state.rows = rowsPerPage; draw(); renderTable(); });
+  choose.addEventListener('change', () => { state.rows = rowsPerPage; renderTable(); });
+  more.addEventListener('click', () => { state.rows += rowsPerPage; renderTable(); });
+  map.on('moveend', () => {
+    if (collections.some((c) => (state.data[c.id] || []).length >= wholeCollection)) load();
+  });
+
+  await load();
+  map.invalidateSize();
+  const extent = L.latLngBounds([]);
+  for (const c of collections) {
+    const box = c.extent?.spatial?.bbox?.[0];
+    if (box) extent.extend([[box[1], box[0]], [box[3], box[2]]]);
+  }
+  if (extent.isValid()) map.fitBounds(extent, { maxZoom: 17 });
+
+  // A commit names the files it changed: only those are read again (a feature belongs to the
+  // collection whose items route serves it), unless it changed too many to be worth it.
+  async function apply(paths) {
+    if (paths.length > 200) return load();
+    for (const path of paths) {
+      for (const c of collections) state.data[c.id] = (state.data[c.id] || []).filter((f) => f.id !== path);
+      for (const c of collections) {
+        try {
+          const feature = await api(`${ogc}/collections/${encodeURIComponent(c.id)}/items/${pathURL(path)}`);
+          delete feature.links;
+          (state.data[c.id] = state.data[c.id] || []).push(feature);
+          break;
+        } catch (error) {
+          if (error.status !== 404) throw error;
+        }
+      }
+    }
+    for (const c of collections) {
+      const n = document.getElementById('n-' + c.id);
+      if (n && !n.textContent.includes('in view')) n.textContent = `(${(state.data[c.id] || []).length})`;
+    }
+    draw();
+    renderTable();
+  }
+
+  const stop = follow(session.org, project, (event) => {
+    if (!event.commit || event.branch !== 'main') return;
+    say(`${event.actor}: ${event.action} (${event.paths.length} file(s))`);
+    apply(event.paths || []).catch((e) => say(e.message));
+  });
+  return () => { stop(); map.remove(); };
+}
+
+export function format(value) {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
