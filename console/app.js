@@ -2,6 +2,7 @@
 import { api, el, session, signIn, signOut, APIError } from './api.js';
 import { renderProject } from './project.js';
 import { renderFeature } from './feature.js';
+import { renderInbox, renderMergeRequest } from './review.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -20,6 +21,8 @@ async function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter((x) => x !== '').map(decodeURIComponent);
   try {
     if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(main, parts[1], parts.slice(3).join('/'));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'mr' && parts[3]) { leave = await renderMergeRequest(main, parts[1], parts[3]); return; }
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'mr') { leave = await renderInbox(main, parts[1]); return; }
     if (parts[0] === 'p' && parts[1]) { leave = await renderProject(main, parts[1]); return; }
     await renderProjects();
   } catch (error) {

@@ -23,6 +23,7 @@ export async function renderProject(main, project) {
   const more = el('button', { type: 'button', class: 'secondary', hidden: true, text: 'Show more rows' });
   main.replaceChildren(
     el('h1', { text: project }),
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' })),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),
       el('section', { 'aria-label': 'Table' },

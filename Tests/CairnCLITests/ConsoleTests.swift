@@ -72,6 +72,66 @@ import FoundationNetworking
         }
     }
 
+    static func key(_ server: ServerHarness, _ admin: String, _ subject: String, _ role: String) async throws -> String {
+        _ = try await server.request("PUT", "/v1/orgs/default/members/\(subject)", token: admin, json: ["role": role])
+        let minted = try await server.request("POST", "/v1/orgs/default/keys", token: admin, json: ["subject": subject, "role": role])
+        return try #require(minted.json["token"] as? String, "\(minted.text)")
+    }
+
+    @Test("a merge request on its page: the change on the map and in the table; a viewer has no controls; a new head voids the approval")
+    func mergeRequestReview() async throws {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
+        let cabinet = #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.94,60.17]},"properties":{"capacity":24}}"#
+        _ = try await server.request("PUT", Self.api + "/files/fiber/cabinets/1.json", token: admin, json: ["content": cabinet])
+        let ana = try await Self.key(server, admin, "user:ana", "designer")
+        let vera = try await Self.key(server, admin, "user:vera", "viewer")
+        #expect(
+            try await server.request("POST", Self.api + "/branches", token: ana, json: ["name": "plan/x", "from": "main"]).status == 201
+        )
+        let moved = #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.945,60.171]},"properties":{"capacity":48}}"#
+        let added = #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.95,60.17]},"properties":{"capacity":8}}"#
+        for (path, content) in [("fiber/cabinets/1.json", moved), ("fiber/cabinets/2.json", added)] {
+            let w = try await server.request(
+                "PUT",
+                Self.api + "/files/" + path,
+                token: ana,
+                json: ["content": content, "branch": "plan/x"]
+            )
+            #expect(w.status == 200, "\(w.text)")
+        }
+        let opened = try await server.request(
+            "POST",
+            Self.api + "/merge-requests",
+            token: ana,
+            json: ["source": "plan/x", "title": "more capacity", "description": "cabinet 1 moved to the corner; a new cabinet 2"]
+        )
+        let number = try #require((opened.json["request"] as? [String: Any])?["number"] as? Int, "\(opened.text)")
+        let shots = FileManager.default.temporaryDirectory.appendingPathComponent("review-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: shots) }
+        let answer = try await PythonReference.run(
+            "Tests/CairnCLITests/Support/python/console_review.py",
+            [
+                "url": server.base, "org": "default", "project": "city", "number": number, "source": "plan/x", "reviewer": admin,
+                "viewer": vera, "author": ana, "path": "fiber/cabinets/3.json", "shots": shots.path,
+            ]
+        )
+        #expect(answer["viewerControls"] as? Bool == false && answer["viewerRefused"] as? Int == 403, "\(answer)")
+        // Cabinet 1 before and after, cabinet 2 after: three geometries; capacity and geometry rows.
+        #expect(answer["drawn"] as? Int == 3 && (answer["rows"] as? Int ?? 0) >= 3, "\(answer)")
+        let stale = try #require(answer["staleSeconds"] as? Double, "\(answer)")
+        #expect(stale < 1.0, "commit to notice took \(stale) s")
+        #expect((answer["staleOutcome"] as? String ?? "").hasPrefix("Refused"), "\(answer)")
+        #expect((answer["approved"] as? String ?? "").hasPrefix("approve"), "\(answer)")
+        #expect(answer["merged"] as? String == "Merged." && answer["state"] as? String == "merged", "\(answer)")
+        #expect((answer["axe"] as? [String])?.isEmpty == true, "\(answer["axe"] ?? "")")
+        #expect((answer["shots"] as? [String: Int])?["merge-request"] ?? 0 > 20_000)
+        let main = try await server.request("GET", Self.api + "/files/fiber/cabinets/3.json?raw=true", token: admin)
+        #expect(main.status == 200, "the merged head, with the commit that arrived during review, is on main")
+    }
+
     @Test("the console's pages come with a strict Content-Security-Policy; a cookie without a session, or signed out, is 401")
     func policyAndSessions() async throws {
         let server = try await ServerHarness()

@@ -212,7 +212,8 @@ extension ReviewArea {
         project name: String,
         number: Int,
         verdict: MergeRequest.Verdict,
-        rationale: String
+        rationale: String,
+        head expected: String? = nil
     ) async throws -> MergeRequestView {
         let why = rationale.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !why.isEmpty, why.utf8.count <= 65536 else {
@@ -238,6 +239,15 @@ extension ReviewArea {
             )
         }
         let head = try await project.resolve(request0.source).commit
+        // A review given on what a page showed binds to that head: if the source moved on since,
+        // the reviewer has not seen what would be merged.
+        if let expected, expected != head.hex {
+            throw CairnError(
+                .stale,
+                "'\(request0.source)' moved on to \(head.short) since \(expected.prefix(12)) was shown: review the new changes",
+                details: ["mergeRequest": String(number), "head": head.hex, "shown": expected]
+            )
+        }
         let authors = try await sourceAuthors(request0, in: project)
         if authors.contains(caller.principal.subject)
             || (verdict == .approve && request0.author == caller.principal.subject && request0.origin == nil && authors.isEmpty)

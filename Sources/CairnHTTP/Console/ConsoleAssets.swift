@@ -94,6 +94,7 @@ export function say(text) {
 import { api, el, session, signIn, signOut, APIError } from './api.js';
 import { renderProject } from './project.js';
 import { renderFeature } from './feature.js';
+import { renderInbox, renderMergeRequest } from './review.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -112,6 +113,8 @@ async function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter((x) => x !== '').map(decodeURIComponent);
   try {
     if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(main, parts[1], parts.slice(3).join('/'));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'mr' && parts[3]) { leave = await renderMergeRequest(main, parts[1], parts[3]); return; }
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'mr') { leave = await renderInbox(main, parts[1]); return; }
     if (parts[0] === 'p' && parts[1]) { leave = await renderProject(main, parts[1]); return; }
     await renderProjects();
   } catch (error) {
@@ -285,6 +288,7 @@ export async function renderProject(main, project) {
   const more = el('button', { type: 'button', class: 'secondary', hidden: true, text: 'Show more rows' });
   main.replaceChildren(
     el('h1', { text: project }),
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' })),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),
       el('section', { 'aria-label': 'Table' },
@@ -462,6 +466,148 @@ export async function renderProject(main, project) {
 export function format(value) {
   if (value === undefined || value === null) return '';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+"""#),
+        "review.js": ("text/javascript; charset=utf-8", #"""
+// Merge requests: the inbox, and a request's page with its change on the map (added, removed,
+// moved: before and after), the table of changed values, the reviews, and the verdict bound to
+// the head shown: if a commit arrives on the source while the page is open, the page says so and
+// the server refuses an approval of the old head.
+import * as L from '/console/vendor/leaflet/leaflet.esm.js';
+import { api, el, say, session, pathURL, APIError } from './api.js';
+import { follow } from './live.js';
+import { format } from './project.js';
+
+export async function renderInbox(main, project) {
+  const p = `/projects/${encodeURIComponent(project)}`;
+  const page = await api(`${p}/merge-requests?state=open&limit=100`);
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
+    el('h1', { text: 'Merge requests' }),
+    page.mergeRequests.length === 0 ? el('p', { id: 'inbox-empty', text: 'No open merge request.' }) : null,
+    el('ul', { id: 'inbox' }, page.mergeRequests.map((v) => el('li', {},
+      el('a', { href: `#/p/${encodeURIComponent(project)}/mr/${v.request.number}`, text: `!${v.request.number} ${v.request.title}` }),
+      el('span', { class: 'muted', text: ` ${v.request.source} → ${v.request.target} by ${v.request.author}, ${v.status}, ${v.approvals}/${v.requiredApprovals} approvals` })))));
+  const stop = follow(session.org, project, (event) => {
+    if (event.action?.startsWith('merge_request.')) renderInbox(main, project).catch((e) => say(e.message));
+  });
+  return stop;
+}
+
+/// Whether the signed-in person may do `authority` on the branch: the AuthZEN evaluation of the
+/// caller itself (its own key's scope included), the decision the API will enforce.
+async function may(project, branch, authority) {
+  const answer = await api('/access/v1/evaluation', {
+    method: 'POST',
+    body: {
+      subject: { type: 'subject', id: session.current.subject },
+      action: { name: authority },
+      resource: { type: 'branch', id: branch, properties: { project } },
+    },
+  });
+  return { allowed: answer.decision, reason: answer.context?.reason || '' };
+}
+
+export async function renderMergeRequest(main, project, number) {
+  const p = `/projects/${encodeURIComponent(project)}`;
+  const view = await api(`${p}/merge-requests/${number}`);
+  const request = view.request;
+  const diff = await api(`${p}/merge-requests/${number}/diff?limit=1000`);
+  const shownHead = diff.head;
+  const read = async (path, ref) => {
+    try { return await api(`${p}/files/${pathURL(path)}?raw=true&ref=${ref}`); } catch (e) { if (e.status === 404) return null; throw e; }
+  };
+  const changes = await Promise.all(diff.entities.map(async (e) => ({ ...e, before: await read(e.path, diff.base), after: await read(e.path, diff.head) })));
+
+  const mapNode = el('div', { id: 'map', role: 'region', 'aria-label': 'The change on the map' });
+  const rows = [];
+  for (const c of changes) {
+    const a = c.before?.properties || {};
+    const b = c.after?.properties || {};
+    const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    if (JSON.stringify(c.before?.geometry) !== JSON.stringify(c.after?.geometry)) rows.push([c.path, c.change, 'geometry', format(c.before?.geometry?.coordinates), format(c.after?.geometry?.coordinates)]);
+    for (const k of names) rows.push([c.path, c.change, k, format(a[k]), format(b[k])]);
+    if (names.length === 0 && rows.every((r) => r[0] !== c.path)) rows.push([c.path, c.change, '', '', '']);
+  }
+  const table = el('table', { id: 'changes' },
+    el('thead', {}, el('tr', {}, ['file', 'change', 'property', 'before', 'after'].map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, rows.map((r) => el('tr', {}, r.map((x) => el('td', { text: x }))))));
+  const banner = el('p', { id: 'stale', class: 'error', role: 'alert', hidden: true });
+  const outcome = el('p', { id: 'review-outcome', role: 'status' });
+  const rationale = el('textarea', { id: 'rationale', rows: '2', required: true });
+  const actions = el('div', { id: 'actions' });
+  const approve = await may(project, request.target, 'approve');
+  const merge = await may(project, request.target, 'write');
+  if (request.state === 'open' && approve.allowed) {
+    actions.append(el('label', { for: 'rationale', text: 'Rationale ' }), rationale, ' ',
+      ...['approve', 'request_changes', 'reject'].map((verdict) => el('button', {
+        type: 'button', id: 'verdict-' + verdict, text: verdict.replace('_', ' '),
+        onclick: async () => {
+          try {
+            await api(`${p}/merge-requests/${number}/reviews`, { method: 'POST', body: { verdict, rationale: rationale.value, head: shownHead } });
+            outcome.textContent = `${verdict.replace('_', ' ')}: recorded at ${shownHead.slice(0, 12)}`;
+          } catch (error) {
+            outcome.textContent = error instanceof APIError ? `Refused: ${error.message}` : String(error);
+            outcome.className = 'error';
+          }
+        },
+      })));
+  } else if (request.state === 'open') {
+    actions.append(el('p', { id: 'no-approve', class: 'muted', text: `You may not review this request: ${approve.reason}` }));
+  }
+  if (request.state === 'open' && merge.allowed) {
+    actions.append(' ', el('button', {
+      type: 'button', id: 'merge', class: 'secondary', text: 'Merge',
+      onclick: async () => {
+        try {
+          const answer = await api(`${p}/merge-requests/${number}/merge`, { method: 'POST', body: {} });
+          outcome.textContent = answer.status === 'merged' ? 'Merged.' : `Not merged: ${answer.status}`;
+        } catch (error) {
+          outcome.textContent = error instanceof APIError ? `Not merged: ${error.message}` : String(error);
+          outcome.className = 'error';
+        }
+      },
+    }));
+  }
+  const reviews = el('ul', { id: 'reviews' }, request.reviews.map((r) => el('li', {},
+    el('strong', { text: r.reviewer }), ` ${r.verdict} at ${r.commit.slice(0, 12)}: ${r.rationale}`)));
+
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, text: '← merge requests' })),
+    el('h1', { text: `!${request.number} ${request.title}` }),
+    el('p', { class: 'muted', text: `${request.source} → ${request.target}, by ${request.author}${request.origin ? `, from run ${request.origin}` : ''}; ${view.status}, ${view.approvals}/${view.requiredApprovals} approvals; head ${shownHead.slice(0, 12)}` }),
+    request.description ? el('p', { id: 'description', text: request.description }) : null,
+    banner,
+    el('div', { class: 'project' }, el('section', { 'aria-label': 'The change on the map' }, mapNode),
+      el('section', { 'aria-label': 'Changed values' }, el('div', { class: 'tablewrap' }, table))),
+    el('h2', { text: 'Reviews' }), reviews, actions, outcome);
+
+  const map = L.map(mapNode, { preferCanvas: true, attributionControl: false });
+  const colors = { added: '#1e8449', removed: '#c0392b', modified: '#b9770e', moved: '#b9770e' };
+  const group = L.featureGroup().addTo(map);
+  let drawn = 0;
+  for (const c of changes) {
+    if (c.before?.geometry && c.change !== 'added') {
+      L.geoJSON(c.before, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 6, color: '#555', dashArray: '3', fill: false }), style: () => ({ color: '#555', dashArray: '4', weight: 2 }) }).addTo(group);
+      drawn++;
+    }
+    if (c.after?.geometry) {
+      const color = colors[c.change] || '#1f5fbf';
+      L.geoJSON(c.after, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 6, color, fillOpacity: 0.8 }), style: () => ({ color, weight: 3 }) }).addTo(group);
+      drawn++;
+    }
+  }
+  mapNode.dataset.drawn = String(drawn);
+  const bounds = group.getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 17, padding: [20, 20] }); else map.setView([60.17, 24.94], 13);
+
+  const stop = follow(session.org, project, (event) => {
+    if (event.branch === request.source && event.commit && event.commit !== shownHead) {
+      banner.hidden = false;
+      banner.textContent = `A new commit (${event.commit.slice(0, 12)} by ${event.actor}) arrived on ${request.source} after this page opened: an approval of what is shown here will be refused. Reload to review the new head.`;
+    }
+  });
+  return () => { stop(); map.remove(); };
 }
 """#),
         "style.css": ("text/css; charset=utf-8", #"""

@@ -95,6 +95,7 @@ extension Routes {
             struct Body: Decodable {
                 let verdict: String
                 let rationale: String
+                let head: String?
             }
             let b = try await body(Body.self, req)
             guard let verdict = MergeRequest.Verdict(rawValue: b.verdict) else {
@@ -106,7 +107,8 @@ extension Routes {
                     project: try ctx.parameters.require("project"),
                     number: try number(ctx),
                     verdict: verdict,
-                    rationale: b.rationale
+                    rationale: b.rationale,
+                    head: b.head
                 )
             )
         }
@@ -155,6 +157,7 @@ extension Routes {
             struct Body: Decodable {
                 let verdict: String
                 let rationale: String
+                let head: String?
             }
             let b = try await body(Body.self, req)
             guard b.verdict == "approve" || b.verdict == "reject" else {

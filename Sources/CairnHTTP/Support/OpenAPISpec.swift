@@ -11539,7 +11539,7 @@ enum OpenAPIDocument {
     }
    ],
    "post": {
-    "description": "Approve, request changes or reject, with a rationale; bound to the source head now. Needs `approve` on the target; never by an author of the source's changes, and an agent cannot approve.",
+    "description": "Approve, request changes or reject, with a rationale; bound to the source head now. With `head` (the source head the reviewer was shown), refused with 409 `stale` when the source has moved on since. Needs `approve` on the target; never by an author of the source's changes, and an agent cannot approve.",
     "operationId": "reviewMergeRequest",
     "requestBody": {
      "content": {
@@ -11547,6 +11547,17 @@ enum OpenAPIDocument {
        "schema": {
         "additionalProperties": false,
         "properties": {
+         "head": {
+          "anyOf": [
+           {
+            "pattern": "^[0-9a-f]{64}$",
+            "type": "string"
+           },
+           {
+            "type": "null"
+           }
+          ]
+         },
          "rationale": {
           "maxLength": 65536,
           "minLength": 1,
