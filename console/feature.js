@@ -18,7 +18,11 @@ export async function renderFeature(main, project, path) {
     errors[name] = el('div', { class: 'field-error', id: id + '-error', role: 'alert' });
     input.setAttribute('aria-describedby', id + '-error');
     fields[name] = input;
-    grid.append(el('label', { for: id, text: name }), el('div', {}, input, errors[name]));
+    const why = el('button', {
+      type: 'button', class: 'secondary', 'aria-label': `where ${name} came from`, 'data-lineage': name, text: 'where from?',
+      onclick: () => showLineage(p, path, '/properties/' + name.replace(/~/g, '~0').replace(/\//g, '~1'), lineage),
+    });
+    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', why, errors[name]));
   }
   let position = null;
   if (feature.geometry?.type === 'Point') {
@@ -58,13 +62,29 @@ export async function renderFeature(main, project, path) {
       outcome.className = 'error';
     }
   });
-  const log = el('ol', { class: 'history' }, history.commits.map((c) => el('li', {},
+  const log = el('ol', { class: 'history' }, history.commits.map((c, i) => el('li', {},
     el('code', { text: c.commit.id.slice(0, 12) }), ` ${c.commit.time} `, el('strong', { text: c.commit.author }),
-    c.commit.runID ? el('span', { class: 'muted', text: ` (run ${c.commit.runID})` }) : null, ` ${c.commit.message.split('\n')[0]}`)));
+    c.commit.runID ? el('span', { class: 'muted', text: ` (run ${c.commit.runID})` }) : null, ` ${c.commit.message.split('\n')[0]} `,
+    i === 0 || c.change === 'deleted' ? null : el('button', {
+      type: 'button', class: 'secondary', 'data-restore': c.commit.id, text: 'restore this version',
+      onclick: async () => {
+        // A governed write like any other: the old content, with the reason saying where it came from.
+        try {
+          const old = await api(`${p}/files/${pathURL(path)}?raw=true&ref=${c.commit.id}`);
+          await api(`${p}/files/${pathURL(path)}`, { method: 'PUT', body: { content: JSON.stringify(old), message: `restore the version of ${c.commit.id.slice(0, 12)}` } });
+          say('restored');
+          renderFeature(main, project, path);
+        } catch (error) {
+          outcome.textContent = `Not restored: ${error.message}`;
+          outcome.className = 'error';
+        }
+      },
+    }))));
+  const lineage = el('section', { id: 'lineage', 'aria-live': 'polite' });
   main.replaceChildren(
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
     el('h1', { text: path }),
-    el('h2', { text: 'Properties' }), form,
+    el('h2', { text: 'Properties' }), form, lineage,
     el('h2', { text: 'History' }), log);
 }
 
@@ -73,4 +93,27 @@ function parse(text, kind) {
   if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
   if (kind === 'object') { try { return JSON.parse(text); } catch { return text; } }
   return text;
+}
+
+/// Where a value came from: the commit that set it, the agent run and its call when an agent did,
+/// what that run had read before, and the merge request and reviews that admitted it.
+async function showLineage(p, path, pointer, target) {
+  try {
+    const l = await api(`${p}/lineage?path=${encodeURIComponent(path)}&pointer=${encodeURIComponent(pointer)}`);
+    const items = [
+      el('li', {}, `set by commit `, el('code', { text: l.commit.slice(0, 12) }), ` at ${l.time} by `, el('strong', { text: l.author }), `: ${l.message.split('\n')[0]}`),
+    ];
+    if (l.run) items.push(el('li', { id: 'lineage-run' }, `in agent run ${l.run}` + (l.agent ? ` (${l.agent})` : '') + (l.call ? `, call ${l.call.step ?? l.call.number ?? ''} ${l.call.tool ?? ''}` : '')));
+    if (l.call?.reason) items.push(el('li', {}, `the agent's reason: ${l.call.reason}`));
+    if (l.readBefore?.length) items.push(el('li', {}, `having read ${l.readBefore.map((r) => r.path).join(', ')}`));
+    if (l.mergeRequest) {
+      const mr = l.mergeRequest;
+      const reviews = (mr.reviews || []).map((r) => `${r.reviewer} ${r.verdict}: ${r.rationale}`).join('; ');
+      items.push(el('li', { id: 'lineage-approval' }, `admitted by merge request !${mr.number ?? ''} ${mr.title ?? ''}` + (reviews ? ` (${reviews})` : '')));
+    }
+    if (l.workflow) items.push(el('li', {}, `workflow ${l.workflow.workflow}, run ${l.workflow.run}`));
+    target.replaceChildren(el('h2', { text: `Where ${pointer} came from` }), el('ul', {}, items));
+  } catch (error) {
+    target.replaceChildren(el('p', { class: 'error', text: error.message }));
+  }
 }

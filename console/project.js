@@ -21,9 +21,15 @@ export async function renderProject(main, project) {
   const count = el('p', { id: 'count', class: 'muted', 'aria-live': 'polite' });
   const table = el('table', { id: 'table' });
   const more = el('button', { type: 'button', class: 'secondary', hidden: true, text: 'Show more rows' });
+  // The time slider: the project as it was after any of its last commits on main (rightmost: now, live).
+  const { commits } = await api(`/projects/${encodeURIComponent(project)}/commits?limit=200`);
+  const timeline = commits.slice().reverse();
+  const slider = el('input', { id: 'time', type: 'range', min: '0', max: String(Math.max(0, timeline.length - 1)), value: String(Math.max(0, timeline.length - 1)) });
+  const when = el('output', { id: 'when', for: 'time', text: 'now (live)' });
   main.replaceChildren(
     el('h1', { text: project }),
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' })),
+    el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),
       el('section', { 'aria-label': 'Table' },
@@ -33,7 +39,7 @@ export async function renderProject(main, project) {
 
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
-  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage };
+  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null };
   collections.forEach((c, i) => {
     state.colors[c.id] = palette[i % palette.length];
     state.visible[c.id] = true;
@@ -54,7 +60,7 @@ export async function renderProject(main, project) {
   async function load() {
     const bounds = map.getBounds();
     await Promise.all(collections.map(async (c) => {
-      let url = `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000`;
+      let url = `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000` + (state.ref ? `&ref=${state.ref}` : '');
       const first = await api(url);
       let features = first.features;
       let next = (first.links || []).find((l) => l.rel === 'next');
@@ -149,6 +155,14 @@ export async function renderProject(main, project) {
     mapNode.dataset.selected = state.selected.id;
   }
 
+  slider.addEventListener('change', () => {
+    const i = Number(slider.value);
+    const live = i === timeline.length - 1;
+    state.ref = live ? null : timeline[i].commit.id;
+    when.textContent = live ? 'now (live)' : `${timeline[i].commit.time}: ${timeline[i].commit.message.split('\n')[0]} (${timeline[i].commit.id.slice(0, 12)})`;
+    mapNode.dataset.ref = state.ref || '';
+    load().catch((e) => say(e.message));
+  });
   filter.addEventListener('input', () => { state.rows = rowsPerPage; draw(); renderTable(); });
   choose.addEventListener('change', () => { state.rows = rowsPerPage; renderTable(); });
   more.addEventListener('click', () => { state.rows += rowsPerPage; renderTable(); });
@@ -191,7 +205,7 @@ export async function renderProject(main, project) {
   }
 
   const stop = follow(session.org, project, (event) => {
-    if (!event.commit || event.branch !== 'main') return;
+    if (!event.commit || event.branch !== 'main' || state.ref) return;
     say(`${event.actor}: ${event.action} (${event.paths.length} file(s))`);
     apply(event.paths || []).catch((e) => say(e.message));
   });

@@ -55,6 +55,10 @@ import FoundationNetworking
         #expect((answer["violationShown"] as? String ?? "").contains("96"), "\(answer)")
         #expect(answer["badStored"] as? Bool == false)
         #expect(answer["savedMessage"] as? String == "surveyed again", "\(answer)")
+        #expect((answer["lineage"] as? String ?? "").contains("surveyed again"), "\(answer)")
+        // The slider shows the map before the live commit, and says when that was.
+        #expect(answer["drawnNow"] as? Int == 13_700 && answer["drawnBefore"] as? Int == 13_699, "\(answer)")
+        #expect((answer["asOf"] as? String ?? "").contains("T"), "\(answer)")
         let now = try await server.request("GET", Self.api + "/files/fiber/cabinets/1.json?raw=true", token: admin)
         #expect(now.text.contains("\"capacity\":48"), "\(now.text)")
         // CSRF: the cookie alone is refused; the cookie is HttpOnly and SameSite=Strict.
@@ -127,6 +131,8 @@ import FoundationNetworking
         #expect((answer["approved"] as? String ?? "").hasPrefix("approve"), "\(answer)")
         #expect(answer["merged"] as? String == "Merged." && answer["state"] as? String == "merged", "\(answer)")
         #expect((answer["axe"] as? [String])?.isEmpty == true, "\(answer["axe"] ?? "")")
+        let lineage = answer["lineage"] as? String ?? ""
+        #expect(lineage.contains("more capacity") && lineage.contains("checked the new head on the map"), "\(lineage)")
         #expect((answer["shots"] as? [String: Int])?["merge-request"] ?? 0 > 20_000)
         let main = try await server.request("GET", Self.api + "/files/fiber/cabinets/3.json?raw=true", token: admin)
         #expect(main.status == 200, "the merged head, with the commit that arrived during review, is on main")

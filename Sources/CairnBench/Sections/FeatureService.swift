@@ -245,7 +245,9 @@ final class PygeoapiServer: @unchecked Sendable {
             throw CairnError(.storage, "pygeoapi openapi generate: \(String(decoding: generated.err, as: UTF8.self).suffix(400))")
         }
         process.executableURL = URL(fileURLWithPath: venv + "/gunicorn")
-        process.arguments = ["-w", "2", "-b", "127.0.0.1:\(port)", "--log-level", "error", "pygeoapi.flask_app:APP"]
+        process.arguments = [
+            "-w", "2", "-b", "127.0.0.1:\(port)", "--graceful-timeout", "2", "--log-level", "error", "pygeoapi.flask_app:APP",
+        ]
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -257,10 +259,11 @@ final class PygeoapiServer: @unchecked Sendable {
         throw CairnError(.storage, "pygeoapi did not start")
     }
 
+    /// SIGTERM, then SIGKILL after five seconds: gunicorn's graceful stop must not hold the run.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<50 where process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

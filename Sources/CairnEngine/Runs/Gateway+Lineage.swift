@@ -67,6 +67,7 @@ extension Gateway {
         }
         var request: MergeRequest?
         if let number = found?.0.mergeRequest { request = try await review.mergeRequest(caller, project: name, number: number).request }
+        if request == nil { request = try await admitting(entry.commit, caller, project: name, in: project) }
         let reads = found.map { run, call in run.calls.filter { $0.seq < call.seq }.flatMap(\.reads) } ?? []
         var link: WorkflowLink?
         if let (run, call) = found, let (workflow, id) = run.workflowRun,
@@ -98,5 +99,23 @@ extension Gateway {
         )
         lineage.workflow = link
         return lineage
+    }
+
+    /// The merged request that brought `commit` in, when a person's commit on a branch reached the
+    /// target through review: the commit is in what was merged (an ancestor of its merged head)
+    /// and was not on the target already (not an ancestor of its merge base). The most recent
+    /// hundred merged requests are looked at.
+    private func admitting(_ commit: ObjectID, _ caller: Caller, project name: String, in project: Project) async throws -> MergeRequest? {
+        let merged = try await review.mergeRequests(caller, project: name, state: .merged, limit: 100)
+        for view in merged.mergeRequests {
+            let r = view.request
+            guard let head = r.mergedHead.flatMap(ObjectID.init(hex:)), let base = r.mergeBase.flatMap(ObjectID.init(hex:)) else {
+                continue
+            }
+            guard try await project.mergeBase(commit, head) == commit else { continue }
+            if try await project.mergeBase(commit, base) == commit { continue }
+            return r
+        }
+        return nil
     }
 }

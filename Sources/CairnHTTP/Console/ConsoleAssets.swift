@@ -174,7 +174,11 @@ export async function renderFeature(main, project, path) {
     errors[name] = el('div', { class: 'field-error', id: id + '-error', role: 'alert' });
     input.setAttribute('aria-describedby', id + '-error');
     fields[name] = input;
-    grid.append(el('label', { for: id, text: name }), el('div', {}, input, errors[name]));
+    const why = el('button', {
+      type: 'button', class: 'secondary', 'aria-label': `where ${name} came from`, 'data-lineage': name, text: 'where from?',
+      onclick: () => showLineage(p, path, '/properties/' + name.replace(/~/g, '~0').replace(/\//g, '~1'), lineage),
+    });
+    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', why, errors[name]));
   }
   let position = null;
   if (feature.geometry?.type === 'Point') {
@@ -214,13 +218,29 @@ export async function renderFeature(main, project, path) {
       outcome.className = 'error';
     }
   });
-  const log = el('ol', { class: 'history' }, history.commits.map((c) => el('li', {},
+  const log = el('ol', { class: 'history' }, history.commits.map((c, i) => el('li', {},
     el('code', { text: c.commit.id.slice(0, 12) }), ` ${c.commit.time} `, el('strong', { text: c.commit.author }),
-    c.commit.runID ? el('span', { class: 'muted', text: ` (run ${c.commit.runID})` }) : null, ` ${c.commit.message.split('\n')[0]}`)));
+    c.commit.runID ? el('span', { class: 'muted', text: ` (run ${c.commit.runID})` }) : null, ` ${c.commit.message.split('\n')[0]} `,
+    i === 0 || c.change === 'deleted' ? null : el('button', {
+      type: 'button', class: 'secondary', 'data-restore': c.commit.id, text: 'restore this version',
+      onclick: async () => {
+        // A governed write like any other: the old content, with the reason saying where it came from.
+        try {
+          const old = await api(`${p}/files/${pathURL(path)}?raw=true&ref=${c.commit.id}`);
+          await api(`${p}/files/${pathURL(path)}`, { method: 'PUT', body: { content: JSON.stringify(old), message: `restore the version of ${c.commit.id.slice(0, 12)}` } });
+          say('restored');
+          renderFeature(main, project, path);
+        } catch (error) {
+          outcome.textContent = `Not restored: ${error.message}`;
+          outcome.className = 'error';
+        }
+      },
+    }))));
+  const lineage = el('section', { id: 'lineage', 'aria-live': 'polite' });
   main.replaceChildren(
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
     el('h1', { text: path }),
-    el('h2', { text: 'Properties' }), form,
+    el('h2', { text: 'Properties' }), form, lineage,
     el('h2', { text: 'History' }), log);
 }
 
@@ -229,6 +249,29 @@ function parse(text, kind) {
   if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
   if (kind === 'object') { try { return JSON.parse(text); } catch { return text; } }
   return text;
+}
+
+/// Where a value came from: the commit that set it, the agent run and its call when an agent did,
+/// what that run had read before, and the merge request and reviews that admitted it.
+async function showLineage(p, path, pointer, target) {
+  try {
+    const l = await api(`${p}/lineage?path=${encodeURIComponent(path)}&pointer=${encodeURIComponent(pointer)}`);
+    const items = [
+      el('li', {}, `set by commit `, el('code', { text: l.commit.slice(0, 12) }), ` at ${l.time} by `, el('strong', { text: l.author }), `: ${l.message.split('\n')[0]}`),
+    ];
+    if (l.run) items.push(el('li', { id: 'lineage-run' }, `in agent run ${l.run}` + (l.agent ? ` (${l.agent})` : '') + (l.call ? `, call ${l.call.step ?? l.call.number ?? ''} ${l.call.tool ?? ''}` : '')));
+    if (l.call?.reason) items.push(el('li', {}, `the agent's reason: ${l.call.reason}`));
+    if (l.readBefore?.length) items.push(el('li', {}, `having read ${l.readBefore.map((r) => r.path).join(', ')}`));
+    if (l.mergeRequest) {
+      const mr = l.mergeRequest;
+      const reviews = (mr.reviews || []).map((r) => `${r.reviewer} ${r.verdict}: ${r.rationale}`).join('; ');
+      items.push(el('li', { id: 'lineage-approval' }, `admitted by merge request !${mr.number ?? ''} ${mr.title ?? ''}` + (reviews ? ` (${reviews})` : '')));
+    }
+    if (l.workflow) items.push(el('li', {}, `workflow ${l.workflow.workflow}, run ${l.workflow.run}`));
+    target.replaceChildren(el('h2', { text: `Where ${pointer} came from` }), el('ul', {}, items));
+  } catch (error) {
+    target.replaceChildren(el('p', { class: 'error', text: error.message }));
+  }
 }
 """#),
         "index.html": ("text/html; charset=utf-8", #"""
@@ -286,9 +329,15 @@ export async function renderProject(main, project) {
   const count = el('p', { id: 'count', class: 'muted', 'aria-live': 'polite' });
   const table = el('table', { id: 'table' });
   const more = el('button', { type: 'button', class: 'secondary', hidden: true, text: 'Show more rows' });
+  // The time slider: the project as it was after any of its last commits on main (rightmost: now, live).
+  const { commits } = await api(`/projects/${encodeURIComponent(project)}/commits?limit=200`);
+  const timeline = commits.slice().reverse();
+  const slider = el('input', { id: 'time', type: 'range', min: '0', max: String(Math.max(0, timeline.length - 1)), value: String(Math.max(0, timeline.length - 1)) });
+  const when = el('output', { id: 'when', for: 'time', text: 'now (live)' });
   main.replaceChildren(
     el('h1', { text: project }),
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' })),
+    el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),
       el('section', { 'aria-label': 'Table' },
@@ -298,7 +347,7 @@ export async function renderProject(main, project) {
 
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
-  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage };
+  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null };
   collections.forEach((c, i) => {
     state.colors[c.id] = palette[i % palette.length];
     state.visible[c.id] = true;
@@ -319,7 +368,7 @@ export async function renderProject(main, project) {
   async function load() {
     const bounds = map.getBounds();
     await Promise.all(collections.map(async (c) => {
-      let url = `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000`;
+      let url = `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000` + (state.ref ? `&ref=${state.ref}` : '');
       const first = await api(url);
       let features = first.features;
       let next = (first.links || []).find((l) => l.rel === 'next');
@@ -414,6 +463,14 @@ export async function renderProject(main, project) {
     mapNode.dataset.selected = state.selected.id;
   }
 
+  slider.addEventListener('change', () => {
+    const i = Number(slider.value);
+    const live = i === timeline.length - 1;
+    state.ref = live ? null : timeline[i].commit.id;
+    when.textContent = live ? 'now (live)' : `${timeline[i].commit.time}: ${timeline[i].commit.message.split('\n')[0]} (${timeline[i].commit.id.slice(0, 12)})`;
+    mapNode.dataset.ref = state.ref || '';
+    load().catch((e) => say(e.message));
+  });
   filter.addEventListener('input', () => { state.rows = rowsPerPage; draw(); renderTable(); });
   choose.addEventListener('change', () => { state.rows = rowsPerPage; renderTable(); });
   more.addEventListener('click', () => { state.rows += rowsPerPage; renderTable(); });
@@ -456,7 +513,7 @@ export async function renderProject(main, project) {
   }
 
   const stop = follow(session.org, project, (event) => {
-    if (!event.commit || event.branch !== 'main') return;
+    if (!event.commit || event.branch !== 'main' || state.ref) return;
     say(`${event.actor}: ${event.action} (${event.paths.length} file(s))`);
     apply(event.paths || []).catch((e) => say(e.message));
   });

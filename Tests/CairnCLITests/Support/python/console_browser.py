@@ -115,6 +115,23 @@ try:
     out["savedMessage"] = log["commits"][0]["commit"]["message"]
     out["savedAuthor"] = log["commits"][0]["commit"]["author"]
     shot("feature")
+    # Where the value came from: the commit (and its reason) that set it.
+    driver.find_element(By.CSS_SELECTOR, f'button[data-lineage="{query["field"]}"]').click()
+    wait.until(lambda d: "surveyed again" in d.find_element(By.ID, "lineage").text)
+    out["lineage"] = driver.find_element(By.ID, "lineage").text
+
+    # The time slider: the map as it was before the live commit.
+    commits = requests.get(f"{api}/commits", params={"limit": 200}, headers=auth, timeout=30).json()["commits"]
+    live_index = next(i for i, c in enumerate(commits) if c["commit"]["message"] == "live")
+    position = len(commits) - 1 - (live_index + 1)
+    driver.get(f"{base}/console/#/p/{project}")
+    wait.until(lambda d: d.find_element(By.ID, "map").get_attribute("data-drawn") not in (None, "", "0"))
+    out["drawnNow"] = drawn()
+    driver.execute_script("const s = document.getElementById('time'); s.value = arguments[0]; s.dispatchEvent(new Event('change'))", position)
+    wait.until(lambda d: d.find_element(By.ID, "map").get_attribute("data-ref") not in (None, ""))
+    wait.until(lambda d: drawn() == out["drawn"])
+    out["drawnBefore"] = drawn()
+    out["asOf"] = driver.find_element(By.ID, "when").text
 finally:
     driver.quit()
 

@@ -97,6 +97,11 @@ try:
     driver.find_element(By.ID, "merge").click()
     wait.until(lambda d: text("review-outcome").startswith(("Merged", "Not merged")))
     out["merged"] = text("review-outcome")
+    # The merged value leads back to the request and its review.
+    driver.get(f"{base}/console/#/p/{project}/f/fiber/cabinets/1.json")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, 'button[data-lineage="capacity"]'))).click()
+    wait.until(lambda d: d.find_elements(By.ID, "lineage-approval"))
+    out["lineage"] = text("lineage")
 except Exception:
     sys.stderr.write("page at failure: " + driver.current_url + "\n" + driver.find_element(By.TAG_NAME, "body").text[:2000] + "\n")
     raise
