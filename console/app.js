@@ -3,6 +3,7 @@ import { api, el, session, signIn, signOut, APIError } from './api.js';
 import { renderProject } from './project.js';
 import { renderFeature } from './feature.js';
 import { renderInbox, renderMergeRequest } from './review.js';
+import { renderApprovals, renderRuns, renderRun, renderAudit } from './governance.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -18,11 +19,15 @@ async function route() {
   who.textContent = current ? `${current.subject} · ${current.organization}` : '';
   out.hidden = !current;
   if (!current) return renderSignIn();
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter((x) => x !== '').map(decodeURIComponent);
+  const parts = location.hash.replace(/^#\/?/, '').split('?')[0].split('/').filter((x) => x !== '').map(decodeURIComponent);
   try {
     if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(main, parts[1], parts.slice(3).join('/'));
     if (parts[0] === 'p' && parts[1] && parts[2] === 'mr' && parts[3]) { leave = await renderMergeRequest(main, parts[1], parts[3]); return; }
     if (parts[0] === 'p' && parts[1] && parts[2] === 'mr') { leave = await renderInbox(main, parts[1]); return; }
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'runs' && parts[3]) return await renderRun(main, parts[1], parts[3]);
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'runs') { leave = await renderRuns(main, parts[1]); return; }
+    if (parts[0] === 'approvals') return await renderApprovals(main);
+    if (parts[0]?.startsWith('audit')) return await renderAudit(main);
     if (parts[0] === 'p' && parts[1]) { leave = await renderProject(main, parts[1]); return; }
     await renderProjects();
   } catch (error) {

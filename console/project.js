@@ -28,7 +28,8 @@ export async function renderProject(main, project) {
   const when = el('output', { id: 'when', for: 'time', text: 'now (live)' });
   main.replaceChildren(
     el('h1', { text: project }),
-    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' })),
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' }), ' ',
+      el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, id: 'to-runs', text: 'Agent runs' })),
     el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),

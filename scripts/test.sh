@@ -34,6 +34,15 @@ if ! python3 scripts/openapi.py --check || ! python3 scripts/console.py --check;
   exit 1
 fi
 
+# The console's modules must parse (node, on this kind of machine, checks their syntax as modules).
+if command -v node > /dev/null; then
+  for f in console/*.js; do
+    cp "$f" /tmp/cairn-console-check.mjs
+    node --check /tmp/cairn-console-check.mjs 2>&1 | sed "s|/tmp/cairn-console-check.mjs|$f|" | grep . && { echo "0 passed, 1 failed"; exit 1; }
+  done
+  rm -f /tmp/cairn-console-check.mjs
+fi
+
 swift build --build-tests 2>&1 | tee /tmp/cairn-build.log | grep -E "error|warning:|Compiling|Build complete" | grep -v "^\[" | tail -n 50
 build_status=${PIPESTATUS[0]}
 if [ "$build_status" -ne 0 ]; then

@@ -138,6 +138,57 @@ import FoundationNetworking
         #expect(main.status == 200, "the merged head, with the commit that arrived during review, is on main")
     }
 
+    @Test("approvals show the exact change readably and take a decision; a run's page lists its calls and replays; audit filters")
+    func governancePages() async throws {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
+        let site = #"{"type":"Feature","geometry":{"type":"Point","coordinates":[24.94,60.17]},"properties":{"capacity":10}}"#
+        _ = try await server.request("PUT", Self.api + "/files/sites/a.json", token: admin, json: ["content": site])
+        let minted = try await server.request(
+            "POST",
+            "/v1/orgs/default/keys",
+            token: admin,
+            json: ["kind": "agent", "subject": "agent:planner", "role": "designer", "project": "city"]
+        )
+        let agent = try #require(minted.json["token"] as? String, "\(minted.text)")
+        let results = try await AgentHardeningTests.mcp([
+            "http": ["url": server.base + "/v1/mcp?project=city", "token": agent],
+            "calls": [
+                ["tool": "Read", "arguments": ["path": "sites/a.json"]],
+                ["tool": "Edit", "arguments": ["path": "sites/a.json", "old": "10", "new": "25", "reason": "more capacity"]],
+            ],
+        ])
+        #expect(results.allSatisfy { $0["isError"] as? Bool == false }, "\(results)")
+        // The ontology goes through the approval queue.
+        #expect(server.cli.run("admin", "approvals", "--operations", "ontology").status == 0)
+        let model = FileManager.default.temporaryDirectory.appendingPathComponent("ontology-\(UUID().uuidString).json")
+        try Data(#"{"entityTypes":[{"id":"site","match":{"glob":"sites/*.json"},"geometry":"Point","properties":[]}]}"#.utf8).write(
+            to: model
+        )
+        defer { try? FileManager.default.removeItem(at: model) }
+        #expect(server.cli.run("ontology", "set", model.path, "-p", "city", "-m", "sites").status == 3)
+
+        let shots = FileManager.default.temporaryDirectory.appendingPathComponent("governance-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: shots) }
+        let answer = try await PythonReference.run(
+            "Tests/CairnCLITests/Support/python/console_governance.py",
+            ["url": server.base, "org": "default", "project": "city", "key": admin, "shots": shots.path]
+        )
+        #expect((answer["change"] as? String ?? "").contains("\"entityTypes\""), "the change is shown as JSON: \(answer)")
+        #expect((answer["decided"] as? String ?? "").contains("approved"), "\(answer)")
+        let ontology = try await server.request("GET", Self.api + "/ontology", token: admin)
+        #expect(ontology.text.contains("site"), "the approved ontology is in force: \(ontology.text)")
+        #expect(answer["calls"] as? [String] == ["Read", "Edit"], "\(answer)")
+        #expect(!(answer["replay"] as? String ?? "").isEmpty && !(answer["replay"] as? String ?? "").hasPrefix("refused"), "\(answer)")
+        #expect((answer["audit"] as? Int ?? 0) > 0)
+        let filtered = answer["auditFiltered"] as? [String] ?? []
+        #expect(!filtered.isEmpty && filtered.allSatisfy { $0 == "approval.approve" }, "\(filtered)")
+        for (page, rules) in answer["axe"] as? [String: [String]] ?? [:] { #expect(rules.isEmpty, "\(page): \(rules)") }
+        #expect((answer["shots"] as? [String: Int])?["run"] ?? 0 > 20_000)
+    }
+
     @Test("the console's pages come with a strict Content-Security-Policy; a cookie without a session, or signed out, is 401")
     func policyAndSessions() async throws {
         let server = try await ServerHarness()

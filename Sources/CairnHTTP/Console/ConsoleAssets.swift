@@ -95,6 +95,7 @@ import { api, el, session, signIn, signOut, APIError } from './api.js';
 import { renderProject } from './project.js';
 import { renderFeature } from './feature.js';
 import { renderInbox, renderMergeRequest } from './review.js';
+import { renderApprovals, renderRuns, renderRun, renderAudit } from './governance.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -110,11 +111,15 @@ async function route() {
   who.textContent = current ? `${current.subject} · ${current.organization}` : '';
   out.hidden = !current;
   if (!current) return renderSignIn();
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter((x) => x !== '').map(decodeURIComponent);
+  const parts = location.hash.replace(/^#\/?/, '').split('?')[0].split('/').filter((x) => x !== '').map(decodeURIComponent);
   try {
     if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(main, parts[1], parts.slice(3).join('/'));
     if (parts[0] === 'p' && parts[1] && parts[2] === 'mr' && parts[3]) { leave = await renderMergeRequest(main, parts[1], parts[3]); return; }
     if (parts[0] === 'p' && parts[1] && parts[2] === 'mr') { leave = await renderInbox(main, parts[1]); return; }
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'runs' && parts[3]) return await renderRun(main, parts[1], parts[3]);
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'runs') { leave = await renderRuns(main, parts[1]); return; }
+    if (parts[0] === 'approvals') return await renderApprovals(main);
+    if (parts[0]?.startsWith('audit')) return await renderAudit(main);
     if (parts[0] === 'p' && parts[1]) { leave = await renderProject(main, parts[1]); return; }
     await renderProjects();
   } catch (error) {
@@ -274,6 +279,108 @@ async function showLineage(p, path, pointer, target) {
   }
 }
 """#),
+        "governance.js": ("text/javascript; charset=utf-8", #"""
+// The governance pages: the approval queue (each request's exact change, readable), agent runs
+// (each call in order with its arguments, decision, reads and commits; replay and rollback), and
+// the audit log with its filters. Every action is an API call the person's grants must allow.
+import { api, el, say, session } from './api.js';
+import { follow } from './live.js';
+
+/// base64 content as text (JSON pretty-printed), so a reviewer reads the change, not its encoding.
+function readable(base64) {
+  if (!base64) return '';
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const text = new TextDecoder().decode(bytes);
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+}
+
+export async function renderApprovals(main) {
+  const { approvals } = await api('/approvals');
+  const list = el('ul', { id: 'approvals' });
+  for (const a of approvals) {
+    const rationale = el('input', { 'aria-label': `rationale for ${a.id}`, class: 'rationale' });
+    const outcome = el('span', { role: 'status' });
+    const decide = (verdict) => el('button', {
+      type: 'button', 'data-decide': verdict, text: verdict,
+      onclick: async () => {
+        try {
+          await api(`/approvals/${encodeURIComponent(a.id)}/decisions`, { method: 'POST', body: { verdict, rationale: rationale.value || verdict } });
+          outcome.textContent = ` ${verdict}d`;
+        } catch (error) {
+          outcome.textContent = ` refused: ${error.message}`;
+        }
+      },
+    });
+    list.append(el('li', { 'data-approval': a.id },
+      el('h2', { text: `${a.operation}: ${a.summary || a.action}` }),
+      el('p', { class: 'muted', text: `${a.state}; asked by ${a.requester}${a.onBehalfOf ? ` for ${a.onBehalfOf}` : ''} at ${a.created}${a.project ? ` in ${a.project}` : ''}${a.branch ? ` on ${a.branch}` : ''}; ${a.reason || ''}` }),
+      (a.changes || []).map((c) => el('details', { open: true }, el('summary', { text: `${c.op} ${c.path}` }), el('pre', { class: 'change', text: readable(c.contentBase64) }))),
+      a.detail ? el('pre', { text: JSON.stringify(a.detail, null, 2) }) : null,
+      a.state === 'pending' ? el('p', {}, rationale, ' ', decide('approve'), ' ', decide('reject'), outcome) : null));
+  }
+  main.replaceChildren(el('h1', { text: 'Approvals' }), approvals.length ? list : el('p', { text: 'Nothing waits for approval.' }));
+}
+
+export async function renderRuns(main, project) {
+  const p = `/projects/${encodeURIComponent(project)}`;
+  const { runs } = await api(`${p}/agent-runs?limit=100`);
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
+    el('h1', { text: 'Agent runs' }),
+    el('ul', { id: 'runs' }, runs.slice().reverse().map((r) => el('li', {},
+      el('a', { href: `#/p/${encodeURIComponent(project)}/runs/${r.id}`, text: r.id }),
+      ` ${r.agent}${r.onBehalfOf ? ` for ${r.onBehalfOf}` : ''}, ${r.status}, ${r.calls.length} call(s), started ${r.started}`))));
+  return follow(session.org, project, (event) => { if (event.run) renderRuns(main, project).catch((e) => say(e.message)); });
+}
+
+export async function renderRun(main, project, id) {
+  const p = `/projects/${encodeURIComponent(project)}`;
+  const run = await api(`${p}/agent-runs/${id}`);
+  const report = el('pre', { id: 'run-report' });
+  const act = (label, path) => el('button', {
+    type: 'button', class: 'secondary', text: label, 'data-run-action': path,
+    onclick: async () => {
+      try { report.textContent = JSON.stringify(await api(`${p}/agent-runs/${id}/${path}`, { method: 'POST', body: {} }), null, 2); } catch (error) { report.textContent = `refused: ${error.message}`; }
+    },
+  });
+  const rows = run.calls.map((c) => el('tr', {},
+    el('td', { text: String(c.seq) }), el('td', { text: c.tool }), el('td', {}, el('pre', { text: JSON.stringify(c.arguments, null, 1) })),
+    el('td', { text: c.decision }), el('td', { text: (c.reads || []).map((r) => r.path).join(', ') }),
+    el('td', { text: (c.commits || []).map((x) => x.slice(0, 12)).join(', ') }), el('td', { text: c.error || c.summary || '' })));
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, text: '← runs' })),
+    el('h1', { text: `Run ${run.id}` }),
+    el('p', { class: 'muted', text: `${run.agent}${run.onBehalfOf ? ` for ${run.onBehalfOf}` : ''} on ${run.branch} (target ${run.target}), ${run.status}; started ${run.started}${run.finished ? `, finished ${run.finished}` : ''}${run.mergeRequest ? `; merge request !${run.mergeRequest}` : ''}` }),
+    el('div', { class: 'tablewrap' }, el('table', { id: 'calls' },
+      el('thead', {}, el('tr', {}, ['#', 'tool', 'arguments', 'decision', 'read', 'commits', 'outcome'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, rows))),
+    el('p', {}, act('Replay', 'replay'), ' ', act('Roll back', 'rollback')), report);
+}
+
+export async function renderAudit(main) {
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const fields = ['actor', 'action', 'outcome', 'path', 'since', 'until'].map((name) => el('label', {}, `${name} `, el('input', { name, value: params.get(name) || '' })));
+  const form = el('form', { id: 'audit-filter' }, fields, el('button', { type: 'submit', text: 'Filter' }));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const q = new URLSearchParams();
+    for (const input of form.querySelectorAll('input')) if (input.value) q.set(input.name, input.value);
+    location.hash = `#/audit?${q}`;
+  });
+  const q = new URLSearchParams();
+  for (const [k, v] of params) if (v) q.set(k, v);
+  q.set('limit', '200');
+  const page = await api(`/audit?${q}`);
+  const records = page.entries.map((e) => e.record);
+  main.replaceChildren(el('h1', { text: 'Audit' }), form,
+    el('div', { class: 'tablewrap' }, el('table', { id: 'audit' },
+      el('thead', {}, el('tr', {}, ['time', 'actor', 'action', 'outcome', 'where', 'why'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, records.map((r) => el('tr', {}, el('td', { text: r.time }), el('td', { text: r.actor + (r.onBehalfOf ? ` for ${r.onBehalfOf}` : '') }),
+        el('td', { text: r.action }), el('td', { text: r.outcome + (r.rule ? ` (${r.rule})` : '') }),
+        el('td', { text: [r.project, r.branch, (r.paths || []).slice(0, 3).join(', ')].filter(Boolean).join(' / ') }),
+        el('td', { text: r.reason || r.error || '' })))))));
+}
+"""#),
         "index.html": ("text/html; charset=utf-8", #"""
 <!doctype html>
 <html lang="en">
@@ -288,7 +395,7 @@ async function showLineage(p, path, pointer, target) {
 <body>
   <header class="bar">
     <a href="#/" class="brand">Cairn</a>
-    <nav id="crumbs" aria-label="Where you are"></nav>
+    <nav id="crumbs" aria-label="Sections"><a href="#/">Projects</a> <a href="#/approvals">Approvals</a> <a href="#/audit">Audit</a></nav>
     <span id="who"></span>
     <button id="signout" type="button" hidden>Sign out</button>
   </header>
@@ -336,7 +443,8 @@ export async function renderProject(main, project) {
   const when = el('output', { id: 'when', for: 'time', text: 'now (live)' });
   main.replaceChildren(
     el('h1', { text: project }),
-    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' })),
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' }), ' ',
+      el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, id: 'to-runs', text: 'Agent runs' })),
     el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),
@@ -681,7 +789,8 @@ button:disabled { background: #888; cursor: not-allowed; }
 .bar { display: flex; gap: 1em; align-items: center; padding: .5em 1em; background: #12263a; color: #fff; }
 .bar a, .bar span { color: #fff; }
 .brand { font-weight: 700; text-decoration: none; }
-#crumbs { flex: 1; }
+#crumbs { flex: 1; display: flex; gap: 1em; }
+pre.change { background: var(--soft); padding: .5em; overflow: auto; max-height: 20em; }
 main { padding: 1em; }
 .signin { max-width: 26em; margin: 2em auto; display: grid; gap: .6em; }
 .signin label { display: grid; gap: .2em; }

@@ -1,0 +1,79 @@
+"""The console's governance pages in headless Chromium (selenium): the approval queue shows a
+request's exact change as readable JSON and takes a decision; an agent run's page lists each call
+with its arguments, decision and commits, and replays it; the audit page lists and filters.
+
+stdin:  {"url", "org", "project", "key": an admin key, "shots": folder}
+stdout: {"change": the change's text, "decided": text, "calls": [tool, ...], "replay": text,
+         "audit": rows, "auditFiltered": rows, "axe": {page: [rule ids]}, "shots": {name: bytes}}
+"""
+import json, os, sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+q = json.load(sys.stdin)
+base, org, project = q["url"], q["org"], q["project"]
+out = {"axe": {}, "shots": {}}
+options = Options()
+for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--disable-gpu"]:
+    options.add_argument(flag)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+wait = WebDriverWait(driver, 60)
+
+
+def axe(name):
+    from axe_selenium_python import Axe
+    checker = Axe(driver)
+    checker.inject()
+    out["axe"][name] = sorted({v["id"] for v in checker.run()["violations"] if v.get("impact") in ("serious", "critical")})
+
+
+try:
+    driver.get(base + "/console/")
+    wait.until(EC.presence_of_element_located((By.ID, "signin")))
+    driver.find_element(By.ID, "key").send_keys(q["key"])
+    driver.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
+    wait.until(EC.presence_of_element_located((By.ID, "projects")))
+
+    driver.get(base + "/console/#/approvals")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#approvals li")))
+    out["change"] = driver.find_element(By.CSS_SELECTOR, "#approvals pre.change").text
+    axe("approvals")
+    driver.find_element(By.CSS_SELECTOR, "#approvals .rationale").send_keys("the model is right")
+    driver.find_element(By.CSS_SELECTOR, 'button[data-decide="approve"]').click()
+    wait.until(lambda d: "approve" in d.find_element(By.CSS_SELECTOR, "#approvals li span[role=status]").text)
+    out["decided"] = driver.find_element(By.CSS_SELECTOR, "#approvals li span[role=status]").text
+
+    driver.get(f"{base}/console/#/p/{project}/runs")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#runs li a"))).click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#calls tbody tr")))
+    out["calls"] = [row.find_elements(By.TAG_NAME, "td")[1].text for row in driver.find_elements(By.CSS_SELECTOR, "#calls tbody tr")]
+    path = os.path.join(q["shots"], "run.png")
+    driver.save_screenshot(path)
+    out["shots"]["run"] = os.path.getsize(path)
+    axe("run")
+    driver.find_element(By.CSS_SELECTOR, 'button[data-run-action="replay"]').click()
+    wait.until(lambda d: d.find_element(By.ID, "run-report").text.strip() != "")
+    out["replay"] = driver.find_element(By.ID, "run-report").text[:2000]
+
+    driver.get(base + "/console/#/audit")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#audit tbody tr")))
+    out["audit"] = len(driver.find_elements(By.CSS_SELECTOR, "#audit tbody tr"))
+    axe("audit")
+    field = driver.find_element(By.CSS_SELECTOR, '#audit-filter input[name="action"]')
+    field.send_keys("approval.approve")
+    driver.find_element(By.CSS_SELECTOR, "#audit-filter button[type=submit]").click()
+    wait.until(lambda d: "action=approval.approve" in d.current_url)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#audit tbody tr")) < out["audit"])
+    out["auditFiltered"] = [r.find_elements(By.TAG_NAME, "td")[2].text for r in driver.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
+except Exception:
+    sys.stderr.write("page at failure: " + driver.current_url + "\n" + driver.find_element(By.TAG_NAME, "body").text[:2000] + "\n")
+    raise
+finally:
+    driver.quit()
+print(json.dumps(out))
