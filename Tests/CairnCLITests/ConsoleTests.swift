@@ -138,7 +138,9 @@ import FoundationNetworking
         #expect(main.status == 200, "the merged head, with the commit that arrived during review, is on main")
     }
 
-    @Test("approvals show the exact change readably and take a decision; a run's page lists its calls and replays; audit filters")
+    @Test(
+        "an agent's change appears in the open inbox with its run's reasons; approvals show the change readably; runs replay; audit filters"
+    )
     func governancePages() async throws {
         let server = try await ServerHarness()
         let admin = try server.adminToken()
@@ -152,14 +154,13 @@ import FoundationNetworking
             json: ["kind": "agent", "subject": "agent:planner", "role": "designer", "project": "city"]
         )
         let agent = try #require(minted.json["token"] as? String, "\(minted.text)")
-        let results = try await AgentHardeningTests.mcp([
-            "http": ["url": server.base + "/v1/mcp?project=city", "token": agent],
-            "calls": [
-                ["tool": "Read", "arguments": ["path": "sites/a.json"]],
-                ["tool": "Edit", "arguments": ["path": "sites/a.json", "old": "10", "new": "25", "reason": "more capacity"]],
+        let calls: [[String: Any]] = [
+            ["tool": "Read", "arguments": ["path": "sites/a.json"]],
+            [
+                "tool": "Edit",
+                "arguments": ["path": "sites/a.json", "old": "10", "new": "25", "reason": "more capacity for the new block"],
             ],
-        ])
-        #expect(results.allSatisfy { $0["isError"] as? Bool == false }, "\(results)")
+        ]
         // The ontology goes through the approval queue.
         #expect(server.cli.run("admin", "approvals", "--operations", "ontology").status == 0)
         let model = FileManager.default.temporaryDirectory.appendingPathComponent("ontology-\(UUID().uuidString).json")
@@ -174,8 +175,18 @@ import FoundationNetworking
         defer { try? FileManager.default.removeItem(at: shots) }
         let answer = try await PythonReference.run(
             "Tests/CairnCLITests/Support/python/console_governance.py",
-            ["url": server.base, "org": "default", "project": "city", "key": admin, "shots": shots.path]
+            [
+                "url": server.base, "org": "default", "project": "city", "key": admin, "shots": shots.path, "agent": agent,
+                "agentCalls": calls,
+            ]
         )
+        // The agent's change reached the open inbox without a reload, and its request's page shows
+        // the run's calls with the agent's reason and the change on the map (before and after).
+        #expect((answer["agentResults"] as? [[String: Any]])?.allSatisfy { $0["isError"] as? Bool == false } == true, "\(answer)")
+        let inbox = try #require(answer["inboxSeconds"] as? Double, "\(answer)")
+        #expect(inbox < 1.0, "the inbox showed the request \(inbox) s after the agent's session ended")
+        #expect((answer["runCalls"] as? String ?? "").contains("more capacity for the new block"), "\(answer)")
+        #expect(answer["mrDrawn"] as? Int == 2, "\(answer)")
         #expect((answer["change"] as? String ?? "").contains("\"entityTypes\""), "the change is shown as JSON: \(answer)")
         #expect((answer["decided"] as? String ?? "").contains("approved"), "\(answer)")
         let ontology = try await server.request("GET", Self.api + "/ontology", token: admin)

@@ -734,18 +734,28 @@ export async function renderMergeRequest(main, project, number) {
       },
     }));
   }
+  // The agent run behind the request: each call with its reason, as the agent gave it.
+  let run = null;
+  const runID = request.source.startsWith('agent-runs/') ? request.source.slice('agent-runs/'.length) : null;
+  if (runID) {
+    try { run = await api(`${p}/agent-runs/${encodeURIComponent(runID)}`); } catch (error) { run = null; }
+  }
+  const calls = run ? el('section', { id: 'run-calls' },
+    el('h2', {}, 'The agent run behind it: ', el('a', { href: `#/p/${encodeURIComponent(project)}/runs/${run.id}`, text: run.id })),
+    el('ol', {}, run.calls.map((c) => el('li', {}, el('strong', { text: c.tool }), ` ${c.arguments?.path ?? ''} `,
+      c.arguments?.reason ? el('q', { text: c.arguments.reason }) : null, ` (${c.decision})`)))) : null;
   const reviews = el('ul', { id: 'reviews' }, request.reviews.map((r) => el('li', {},
     el('strong', { text: r.reviewer }), ` ${r.verdict} at ${r.commit.slice(0, 12)}: ${r.rationale}`)));
 
   main.replaceChildren(
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, text: '← merge requests' })),
     el('h1', { text: `!${request.number} ${request.title}` }),
-    el('p', { class: 'muted', text: `${request.source} → ${request.target}, by ${request.author}${request.origin ? `, from run ${request.origin}` : ''}; ${view.status}, ${view.approvals}/${view.requiredApprovals} approvals; head ${shownHead.slice(0, 12)}` }),
+    el('p', { class: 'muted', text: `${request.source} → ${request.target}, by ${request.author}; ${view.status}, ${view.approvals}/${view.requiredApprovals} approvals; head ${shownHead.slice(0, 12)}` }),
     request.description ? el('p', { id: 'description', text: request.description }) : null,
     banner,
     el('div', { class: 'project' }, el('section', { 'aria-label': 'The change on the map' }, mapNode),
       el('section', { 'aria-label': 'Changed values' }, el('div', { class: 'tablewrap' }, table))),
-    el('h2', { text: 'Reviews' }), reviews, actions, outcome);
+    calls, el('h2', { text: 'Reviews' }), reviews, actions, outcome);
 
   const map = L.map(mapNode, { preferCanvas: true, attributionControl: false });
   const colors = { added: '#1e8449', removed: '#c0392b', modified: '#b9770e', moved: '#b9770e' };

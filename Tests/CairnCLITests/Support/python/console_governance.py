@@ -6,7 +6,7 @@ stdin:  {"url", "org", "project", "key": an admin key, "shots": folder}
 stdout: {"change": the change's text, "decided": text, "calls": [tool, ...], "replay": text,
          "audit": rows, "auditFiltered": rows, "axe": {page: [rule ids]}, "shots": {name: bytes}}
 """
-import json, os, sys
+import json, os, subprocess, sys, time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -39,6 +39,24 @@ try:
     driver.find_element(By.ID, "key").send_keys(q["key"])
     driver.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
     wait.until(EC.presence_of_element_located((By.ID, "projects")))
+
+    # An agent edits a feature while the inbox is open: protected main turns its run into a merge
+    # request, which appears without a reload; its page shows the run's calls with their reasons.
+    driver.get(f"{base}/console/#/p/{project}/mr")
+    wait.until(EC.presence_of_element_located((By.ID, "inbox-empty")))
+    session = {"http": {"url": f"{base}/v1/mcp?project={project}", "token": q["agent"]}, "calls": q["agentCalls"]}
+    done = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "mcp_session.py")], input=json.dumps(session),
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise SystemExit("the agent's session failed: " + done.stderr[-2000:])
+    out["agentResults"] = json.loads(done.stdout).get("results", [])
+    started = time.monotonic()  # the run's merge request is opened as its session ends
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#inbox li a")))
+    out["inboxSeconds"] = time.monotonic() - started
+    driver.find_element(By.CSS_SELECTOR, "#inbox li a").click()
+    wait.until(EC.presence_of_element_located((By.ID, "run-calls")))
+    out["runCalls"] = driver.find_element(By.ID, "run-calls").text
+    out["mrDrawn"] = int(driver.find_element(By.ID, "map").get_attribute("data-drawn") or "0")
 
     driver.get(base + "/console/#/approvals")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#approvals li")))
