@@ -173,7 +173,7 @@ let package = Package(
                 "CairnStore", "CairnSQLite", "CairnPostgres", "CairnGovernance", "CairnEngine", "CairnOntology", "CairnCompute",
                 "CairnSolve",
             ],
-            exclude: ["Support/route_peer.py", "Support/mip_peer.py"],
+            exclude: ["Support/route_peer.py", "Support/mip_peer.py", "Support/console_render.py"],
             swiftSettings: strict
         ),
         // Test support shared by the test targets: the Python reference runner, the backend of the pass.

@@ -44,6 +44,7 @@ struct Bench {
         if want("backends") { try await bench.storeBackends() }
         if want("workflows") { try await bench.workflows() }
         if want("features") { try await bench.featureService() }
+        if want("console") { try await bench.consoleRender() }
     }
 
     static func uname() -> String {

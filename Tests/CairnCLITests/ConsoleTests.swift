@@ -200,6 +200,39 @@ import FoundationNetworking
         #expect((answer["shots"] as? [String: Int])?["run"] ?? 0 > 20_000)
     }
 
+    @Test("sign-in through the organization's identity provider: authorization code with PKCE; a callback works once")
+    func oidcSignIn() async throws {
+        let idp = try ServerIdentityTests.Provider()
+        defer { idp.stop() }
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        let put = try await server.request(
+            "PUT",
+            "/v1/orgs/default/identity",
+            token: admin,
+            json: ["issuer": idp.base, "audience": "cairn-test"]
+        )
+        #expect(put.status == 200, "\(put.text)")
+        let grant = try await server.request(
+            "PUT",
+            "/v1/orgs/default/grants/planners",
+            token: admin,
+            json: ["subject": "group:planners", "role": "designer", "target": ["kind": "organization"]]
+        )
+        #expect(grant.status == 200, "\(grant.text)")
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "city"]).status == 201)
+        let answer = try await PythonReference.run(
+            "Tests/CairnCLITests/Support/python/console_oidc.py",
+            ["url": server.base, "org": "default"]
+        )
+        #expect(answer["projects"] as? Bool == true && (answer["who"] as? String ?? "").contains("user:alice"), "\(answer)")
+        #expect(answer["cookie"] as? Bool == true, "\(answer)")
+        #expect(answer["replayed"] as? Int == 401 && answer["forged"] as? Int == 401, "\(answer)")
+        // No provider, or no such organization: one and the same answer.
+        let none = try await server.request("GET", "/console/oidc/start?organization=nowhere", token: nil)
+        #expect(none.status == 404)
+    }
+
     @Test("the console's pages come with a strict Content-Security-Policy; a cookie without a session, or signed out, is 401")
     func policyAndSessions() async throws {
         let server = try await ServerHarness()

@@ -194,4 +194,12 @@ extension Gateway {
     static func clip(_ text: String, _ limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit)) + "… (\(text.utf8.count) bytes)"
     }
+
+    /// The identity provider people of `organization` sign in with, for the console's
+    /// authorization-code flow; nil when the organization is unknown or has none (one answer for
+    /// both, so the question tells nothing of which organizations exist).
+    public func signInProvider(organization name: String) async -> IdentitySettings? {
+        guard let org = try? await organization(named: name), let policy = try? await self.policy(org) else { return nil }
+        return policy.config.identity
+    }
 }

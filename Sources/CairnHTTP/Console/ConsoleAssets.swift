@@ -135,7 +135,12 @@ function renderSignIn() {
     el('h1', { text: 'Sign in' }),
     el('label', {}, 'Organization', org),
     el('label', {}, 'API key', key),
-    el('button', { type: 'submit', text: 'Sign in' }), problem);
+    el('button', { type: 'submit', text: 'Sign in' }),
+    el('p', {}, el('a', { id: 'oidc', href: '/console/oidc/start?organization=default', text: 'Sign in with your identity provider' })),
+    problem);
+  org.addEventListener('input', () => {
+    form.querySelector('#oidc').href = `/console/oidc/start?organization=${encodeURIComponent(org.value.trim())}`;
+  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {

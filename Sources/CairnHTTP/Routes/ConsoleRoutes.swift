@@ -63,6 +63,29 @@ extension Routes {
             response.headers[Self.setCookie] = cookie(id, maxAge: Int(consoleSessions.lifetime))
             return response
         }
+        // Sign-in through the organization's identity provider: authorization code with PKCE.
+        router.get("/console/oidc/start") { req, ctx in
+            let organization = Query(request: req).string("organization") ?? "default"
+            guard let settings = await gateway.signInProvider(organization: organization) else {
+                throw CairnError(.notFound, "sign-in through an identity provider is not set up for this organization")
+            }
+            let redirect = try consoleBase(req) + "/console/oidc/callback"
+            let url = try await consoleOIDC.start(organization: organization, settings: settings, redirect: redirect)
+            return Response(status: .seeOther, headers: [.location: url, .cacheControl: "no-store"])
+        }
+        router.get("/console/oidc/callback") { req, ctx in
+            let q = Query(request: req)
+            guard let state = q.string("state"), let code = q.string("code") else {
+                throw CairnError(.unauthenticated, "the identity provider did not sign you in: \(q.string("error") ?? "no code")")
+            }
+            let (organization, token) = try await consoleOIDC.finish(state: state, code: code)
+            let authorization = "Bearer " + token
+            let caller = try await gateway.authenticate(organization: organization, authorization: authorization, client: client(req, ctx))
+            let (id, _) = consoleSessions.open(organization: organization, authorization: authorization, subject: caller.principal.subject)
+            var response = Response(status: .seeOther, headers: [.location: "/console/", .cacheControl: "no-store"])
+            response.headers[Self.setCookie] = cookie(id, maxAge: Int(consoleSessions.lifetime))
+            return response
+        }
         router.get("/console/session") { req, _ in
             guard let session = consoleSessions.session(ConsoleSessions.id(fromCookieHeader: req.headers[.cookie])) else {
                 throw Gateway.unauthenticated
@@ -90,6 +113,12 @@ extension Routes {
             "csrf": .string(s.csrf),
             "expires": .string(Clock.rfc3339(Millis(s.expires.timeIntervalSince1970 * 1000))),
         ])
+    }
+
+    /// This server's own origin as the browser reached it (for the provider's redirect back).
+    func consoleBase(_ req: Request) throws -> String {
+        let host = req.head.authority ?? "\(config.host):\(config.port)"
+        return (config.tlsCertificate == nil ? "http" : "https") + "://" + host
     }
 
     func cookie(_ value: String, maxAge: Int) -> String {

@@ -20,6 +20,8 @@ struct Routes: Sendable {
     let mcpSessions: MCPSessions
     /// The web console's sign-ins (cookie sessions).
     let consoleSessions: ConsoleSessions
+    /// Sign-ins through an identity provider in progress (authorization code with PKCE).
+    let consoleOIDC = ConsoleOIDC()
 
     typealias Context = CairnRequestContext
     static let reasonHeader = HTTPField.Name("X-Cairn-Reason")!

@@ -8,6 +8,10 @@ Serves on loopback:
   /stats                              {"jwks_fetches": n}
   /sign?header=B64URL&payload=B64URL  the exact header and payload texts, signed with the RSA key
   /mode?jwks=ok|404|weak               the key set: normal, answering 404, or with an unusable key added
+  /authorize                          the authorization endpoint (code flow with PKCE, S256 only): signs
+                                      in the user /login named (default alice, group planners) at once
+  /login?sub=..&groups=a,b            who /authorize signs in next
+  /oauth/token  (POST)                the token endpoint: a code and its PKCE verifier for an ID token
 Prints "port N" once listening.
 """
 import base64, hashlib, hmac, http.server, json, signal, sys, threading, time, urllib.parse
@@ -21,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 AUD = sys.argv[1] if len(sys.argv) > 1 else "cairn"
-state = {"fetches": 0, "rsa_kid": "rsa-1", "jwks": "ok"}
+state = {"fetches": 0, "rsa_kid": "rsa-1", "jwks": "ok", "login": ("alice", ["planners"]), "codes": {}}
 keys = {
     "rsa-1": rsa.generate_private_key(public_exponent=65537, key_size=2048),
     "ec-1": ec.generate_private_key(ec.SECP256R1()),
@@ -102,7 +106,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlparse(self.path)
         q = dict(urllib.parse.parse_qsl(url.query))
         if url.path == "/.well-known/openid-configuration":
-            return self.send(200, json.dumps({"issuer": issuer, "jwks_uri": issuer + "/jwks.json"}))
+            return self.send(200, json.dumps({"issuer": issuer, "jwks_uri": issuer + "/jwks.json",
+                                              "authorization_endpoint": issuer + "/authorize", "token_endpoint": issuer + "/oauth/token",
+                                              "code_challenge_methods_supported": ["S256"]}))
+        if url.path == "/login":
+            with lock:
+                state["login"] = (q.get("sub", "alice"), [g for g in q.get("groups", "").split(",") if g])
+            return self.send(200, "{}")
+        if url.path == "/authorize":
+            if q.get("response_type") != "code" or q.get("client_id") != AUD or q.get("code_challenge_method") != "S256" \
+                    or not q.get("code_challenge") or not q.get("redirect_uri") or not q.get("state"):
+                return self.send(400, json.dumps({"error": "invalid_request"}))
+            code = b64(hashlib.sha256(str(time.time_ns()).encode()).digest())
+            with lock:
+                state["codes"][code] = {"challenge": q["code_challenge"], "redirect": q["redirect_uri"], "login": state["login"]}
+            target = q["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": q["state"]})
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.end_headers()
+            return
         if url.path == "/jwks.json":
             with lock:
                 state["fetches"] += 1
@@ -144,6 +166,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path == "/stats":
             return self.send(200, json.dumps({"jwks_fetches": state["fetches"]}))
         self.send(404, "{}")
+
+    def do_POST(self):
+        url = urllib.parse.urlparse(self.path)
+        if url.path != "/oauth/token":
+            return self.send(404, "{}")
+        length = int(self.headers.get("Content-Length", "0"))
+        form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+        with lock:
+            grant = state["codes"].pop(form.get("code", ""), None)
+        verifier = form.get("code_verifier", "")
+        if grant is None or form.get("grant_type") != "authorization_code" or form.get("client_id") != AUD \
+                or form.get("redirect_uri") != grant["redirect"] \
+                or b64(hashlib.sha256(verifier.encode()).digest()) != grant["challenge"]:
+            return self.send(400, json.dumps({"error": "invalid_grant"}))
+        sub, groups = grant["login"]
+        return self.send(200, json.dumps({"id_token": token("good", sub, groups), "token_type": "Bearer", "expires_in": 300}))
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
