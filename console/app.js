@@ -3,7 +3,7 @@ import { api, el, session, signIn, signOut, APIError } from './api.js';
 import { renderProject } from './project.js';
 import { renderFeature } from './feature.js';
 import { renderInbox, renderMergeRequest } from './review.js';
-import { renderApprovals, renderRuns, renderRun, renderAudit } from './governance.js';
+import { renderApprovals, renderRuns, renderRun, renderAudit, renderAccess } from './governance.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -28,6 +28,7 @@ async function route() {
     if (parts[0] === 'p' && parts[1] && parts[2] === 'runs') { leave = await renderRuns(main, parts[1]); return; }
     if (parts[0] === 'approvals') return await renderApprovals(main);
     if (parts[0]?.startsWith('audit')) return await renderAudit(main);
+    if (parts[0]?.startsWith('access')) return await renderAccess(main);
     if (parts[0] === 'p' && parts[1]) { leave = await renderProject(main, parts[1]); return; }
     await renderProjects();
   } catch (error) {

@@ -98,3 +98,49 @@ export async function renderAudit(main) {
         el('td', { text: [r.project, r.branch, (r.paths || []).slice(0, 3).join(', ')].filter(Boolean).join(' / ') }),
         el('td', { text: r.reason || r.error || '' })))))));
 }
+
+/// Who may do what, now or as it was at an instant: the roles and grants then, and the access
+/// evaluation of a question (may SUBJECT do AUTHORITY on a project, branch or path, at that time).
+export async function renderAccess(main) {
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const at = params.get('at') || '';
+  const snapshot = await api('/access' + (at ? `?at=${encodeURIComponent(at)}` : ''));
+  const when = el('input', { id: 'access-at', name: 'at', value: at, placeholder: 'now, or 2026-12-01T12:00:00Z' });
+  const form = el('form', { id: 'access-form' }, el('label', { for: 'access-at', text: 'As of ' }), when, ' ', el('button', { type: 'submit', text: 'Show' }));
+  form.addEventListener('submit', (event) => { event.preventDefault(); location.hash = `#/access?at=${encodeURIComponent(when.value.trim())}`; });
+  const subject = el('input', { id: 'ask-subject', value: session.current.subject });
+  const authority = el('select', { id: 'ask-authority' }, ['read', 'write', 'delete', 'run', 'solve', 'approve', 'share', 'configure'].map((a) => el('option', { value: a, text: a })));
+  const project = el('input', { id: 'ask-project', placeholder: 'project' });
+  const path = el('input', { id: 'ask-path', placeholder: 'path (optional)' });
+  const answer = el('p', { id: 'ask-answer', role: 'status' });
+  const ask = el('form', { id: 'ask' },
+    el('label', { for: 'ask-subject', text: 'May ' }), subject, ' ', el('label', { for: 'ask-authority', text: 'do ' }), authority, ' ',
+    el('label', { for: 'ask-project', text: 'on ' }), project, ' ', el('label', { for: 'ask-path', text: 'at ' }), path, ' ',
+    el('button', { type: 'submit', text: 'Ask' }), answer);
+  ask.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const resource = path.value.trim()
+      ? { type: 'path', id: path.value.trim(), properties: { project: project.value.trim() } }
+      : { type: 'project', id: project.value.trim() };
+    try {
+      const r = await api('/access/v1/evaluation', {
+        method: 'POST',
+        body: { subject: { type: 'subject', id: subject.value.trim() }, action: { name: authority.value }, resource, context: at ? { time: at } : undefined },
+      });
+      answer.textContent = `${r.decision ? 'yes' : 'no'}: ${r.context.reason} (rule ${r.context.rule})`;
+    } catch (error) {
+      answer.textContent = `cannot ask: ${error.message}`;
+    }
+  });
+  const target = (t) => [t.kind, t.project, t.branch, t.path].filter(Boolean).join(' ');
+  main.replaceChildren(el('h1', { text: 'Access' }), form,
+    el('p', { class: 'muted', text: `as of ${snapshot.time}, configuration ${snapshot.configCommit.slice(0, 12)}` }),
+    el('h2', { text: 'Grants' }),
+    el('div', { class: 'tablewrap' }, el('table', { id: 'grants' },
+      el('thead', {}, el('tr', {}, ['subject', 'role', 'on', 'effect'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, snapshot.grants.map((g) => el('tr', {}, el('td', { text: g.subject }), el('td', { text: g.role }),
+        el('td', { text: target(g.target || {}) }), el('td', { text: g.effect + (g.shadow ? ' (shadow)' : '') })))))),
+    el('h2', { text: 'Roles' }),
+    el('ul', { id: 'roles' }, snapshot.roles.map((r) => el('li', {}, el('strong', { text: r.name }), `: ${r.authorities.join(', ')}`))),
+    el('h2', { text: 'Ask' }), ask);
+}

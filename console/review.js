@@ -62,6 +62,22 @@ export async function renderMergeRequest(main, project, number) {
     el('thead', {}, el('tr', {}, ['file', 'change', 'property', 'before', 'after'].map((h) => el('th', { scope: 'col', text: h })))),
     el('tbody', {}, rows.map((r) => el('tr', {}, r.map((x) => el('td', { text: x }))))));
   const banner = el('p', { id: 'stale', class: 'error', role: 'alert', hidden: true });
+  // The ontology's verdict on what would be merged (the source head), and the conflicts kept
+  // from the last merge attempt with how they were resolved.
+  let verdict = null;
+  try {
+    const report = await api(`${p}/violations?ref=${shownHead}&limit=100`);
+    verdict = el('p', { id: 'verdict', class: report.violations.length ? 'error' : 'muted',
+      text: report.violations.length
+        ? `The ontology refuses the result: ${report.violations.length} violation(s), such as ${report.violations[0].path} ${report.violations[0].pointer}: ${report.violations[0].message}`
+        : 'The ontology accepts the result: no violation.' });
+  } catch (error) {
+    verdict = el('p', { id: 'verdict', class: 'muted', text: `The ontology's verdict is not available: ${error.message}` });
+  }
+  const conflicts = request.attempt?.conflicts?.length
+    ? el('section', { id: 'conflicts' }, el('h2', { text: 'Conflicts' }), el('ul', {}, request.attempt.conflicts.map((c) => el('li', {},
+      `${c.path}${c.pointer ? ' ' + c.pointer : ''}: ${request.resolutions?.[c.path] ? 'resolved: ' + format(request.resolutions[c.path]) : 'unresolved'}`))))
+    : null;
   const outcome = el('p', { id: 'review-outcome', role: 'status' });
   const rationale = el('textarea', { id: 'rationale', rows: '2', required: true });
   const actions = el('div', { id: 'actions' });
@@ -116,7 +132,7 @@ export async function renderMergeRequest(main, project, number) {
     el('h1', { text: `!${request.number} ${request.title}` }),
     el('p', { class: 'muted', text: `${request.source} → ${request.target}, by ${request.author}; ${view.status}, ${view.approvals}/${view.requiredApprovals} approvals; head ${shownHead.slice(0, 12)}` }),
     request.description ? el('p', { id: 'description', text: request.description }) : null,
-    banner,
+    banner, verdict, conflicts,
     el('div', { class: 'project' }, el('section', { 'aria-label': 'The change on the map' }, mapNode),
       el('section', { 'aria-label': 'Changed values' }, el('div', { class: 'tablewrap' }, table))),
     calls, el('h2', { text: 'Reviews' }), reviews, actions, outcome);

@@ -125,6 +125,7 @@ import FoundationNetworking
         #expect(answer["viewerControls"] as? Bool == false && answer["viewerRefused"] as? Int == 403, "\(answer)")
         // Cabinet 1 before and after, cabinet 2 after: three geometries; capacity and geometry rows.
         #expect(answer["drawn"] as? Int == 3 && (answer["rows"] as? Int ?? 0) >= 3, "\(answer)")
+        #expect((answer["verdict"] as? String ?? "").hasPrefix("The ontology"), "\(answer)")
         let stale = try #require(answer["staleSeconds"] as? Double, "\(answer)")
         #expect(stale < 1.0, "commit to notice took \(stale) s")
         #expect((answer["staleOutcome"] as? String ?? "").hasPrefix("Refused"), "\(answer)")
@@ -198,6 +199,11 @@ import FoundationNetworking
         #expect(!filtered.isEmpty && filtered.allSatisfy { $0 == "approval.approve" }, "\(filtered)")
         for (page, rules) in answer["axe"] as? [String: [String]] ?? [:] { #expect(rules.isEmpty, "\(page): \(rules)") }
         #expect((answer["shots"] as? [String: Int])?["run"] ?? 0 > 20_000)
+        // Access: the grants in force, and the evaluation of a question (an admin may configure the
+        // project; the agent, a designer, may not).
+        #expect((answer["grants"] as? Int ?? 0) > 0, "\(answer)")
+        #expect((answer["ask"] as? String ?? "").hasPrefix("yes"), "\(answer)")
+        #expect((answer["askAgent"] as? String ?? "").hasPrefix("no"), "\(answer)")
     }
 
     @Test("sign-in through the organization's identity provider: authorization code with PKCE; a callback works once")

@@ -95,7 +95,7 @@ import { api, el, session, signIn, signOut, APIError } from './api.js';
 import { renderProject } from './project.js';
 import { renderFeature } from './feature.js';
 import { renderInbox, renderMergeRequest } from './review.js';
-import { renderApprovals, renderRuns, renderRun, renderAudit } from './governance.js';
+import { renderApprovals, renderRuns, renderRun, renderAudit, renderAccess } from './governance.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -120,6 +120,7 @@ async function route() {
     if (parts[0] === 'p' && parts[1] && parts[2] === 'runs') { leave = await renderRuns(main, parts[1]); return; }
     if (parts[0] === 'approvals') return await renderApprovals(main);
     if (parts[0]?.startsWith('audit')) return await renderAudit(main);
+    if (parts[0]?.startsWith('access')) return await renderAccess(main);
     if (parts[0] === 'p' && parts[1]) { leave = await renderProject(main, parts[1]); return; }
     await renderProjects();
   } catch (error) {
@@ -385,6 +386,52 @@ export async function renderAudit(main) {
         el('td', { text: [r.project, r.branch, (r.paths || []).slice(0, 3).join(', ')].filter(Boolean).join(' / ') }),
         el('td', { text: r.reason || r.error || '' })))))));
 }
+
+/// Who may do what, now or as it was at an instant: the roles and grants then, and the access
+/// evaluation of a question (may SUBJECT do AUTHORITY on a project, branch or path, at that time).
+export async function renderAccess(main) {
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const at = params.get('at') || '';
+  const snapshot = await api('/access' + (at ? `?at=${encodeURIComponent(at)}` : ''));
+  const when = el('input', { id: 'access-at', name: 'at', value: at, placeholder: 'now, or 2026-12-01T12:00:00Z' });
+  const form = el('form', { id: 'access-form' }, el('label', { for: 'access-at', text: 'As of ' }), when, ' ', el('button', { type: 'submit', text: 'Show' }));
+  form.addEventListener('submit', (event) => { event.preventDefault(); location.hash = `#/access?at=${encodeURIComponent(when.value.trim())}`; });
+  const subject = el('input', { id: 'ask-subject', value: session.current.subject });
+  const authority = el('select', { id: 'ask-authority' }, ['read', 'write', 'delete', 'run', 'solve', 'approve', 'share', 'configure'].map((a) => el('option', { value: a, text: a })));
+  const project = el('input', { id: 'ask-project', placeholder: 'project' });
+  const path = el('input', { id: 'ask-path', placeholder: 'path (optional)' });
+  const answer = el('p', { id: 'ask-answer', role: 'status' });
+  const ask = el('form', { id: 'ask' },
+    el('label', { for: 'ask-subject', text: 'May ' }), subject, ' ', el('label', { for: 'ask-authority', text: 'do ' }), authority, ' ',
+    el('label', { for: 'ask-project', text: 'on ' }), project, ' ', el('label', { for: 'ask-path', text: 'at ' }), path, ' ',
+    el('button', { type: 'submit', text: 'Ask' }), answer);
+  ask.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const resource = path.value.trim()
+      ? { type: 'path', id: path.value.trim(), properties: { project: project.value.trim() } }
+      : { type: 'project', id: project.value.trim() };
+    try {
+      const r = await api('/access/v1/evaluation', {
+        method: 'POST',
+        body: { subject: { type: 'subject', id: subject.value.trim() }, action: { name: authority.value }, resource, context: at ? { time: at } : undefined },
+      });
+      answer.textContent = `${r.decision ? 'yes' : 'no'}: ${r.context.reason} (rule ${r.context.rule})`;
+    } catch (error) {
+      answer.textContent = `cannot ask: ${error.message}`;
+    }
+  });
+  const target = (t) => [t.kind, t.project, t.branch, t.path].filter(Boolean).join(' ');
+  main.replaceChildren(el('h1', { text: 'Access' }), form,
+    el('p', { class: 'muted', text: `as of ${snapshot.time}, configuration ${snapshot.configCommit.slice(0, 12)}` }),
+    el('h2', { text: 'Grants' }),
+    el('div', { class: 'tablewrap' }, el('table', { id: 'grants' },
+      el('thead', {}, el('tr', {}, ['subject', 'role', 'on', 'effect'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, snapshot.grants.map((g) => el('tr', {}, el('td', { text: g.subject }), el('td', { text: g.role }),
+        el('td', { text: target(g.target || {}) }), el('td', { text: g.effect + (g.shadow ? ' (shadow)' : '') })))))),
+    el('h2', { text: 'Roles' }),
+    el('ul', { id: 'roles' }, snapshot.roles.map((r) => el('li', {}, el('strong', { text: r.name }), `: ${r.authorities.join(', ')}`))),
+    el('h2', { text: 'Ask' }), ask);
+}
 """#),
         "index.html": ("text/html; charset=utf-8", #"""
 <!doctype html>
@@ -400,7 +447,7 @@ export async function renderAudit(main) {
 <body>
   <header class="bar">
     <a href="#/" class="brand">Cairn</a>
-    <nav id="crumbs" aria-label="Sections"><a href="#/">Projects</a> <a href="#/approvals">Approvals</a> <a href="#/audit">Audit</a></nav>
+    <nav id="crumbs" aria-label="Sections"><a href="#/">Projects</a> <a href="#/approvals">Approvals</a> <a href="#/audit">Audit</a> <a href="#/access">Access</a></nav>
     <span id="who"></span>
     <button id="signout" type="button" hidden>Sign out</button>
   </header>
@@ -703,6 +750,22 @@ export async function renderMergeRequest(main, project, number) {
     el('thead', {}, el('tr', {}, ['file', 'change', 'property', 'before', 'after'].map((h) => el('th', { scope: 'col', text: h })))),
     el('tbody', {}, rows.map((r) => el('tr', {}, r.map((x) => el('td', { text: x }))))));
   const banner = el('p', { id: 'stale', class: 'error', role: 'alert', hidden: true });
+  // The ontology's verdict on what would be merged (the source head), and the conflicts kept
+  // from the last merge attempt with how they were resolved.
+  let verdict = null;
+  try {
+    const report = await api(`${p}/violations?ref=${shownHead}&limit=100`);
+    verdict = el('p', { id: 'verdict', class: report.violations.length ? 'error' : 'muted',
+      text: report.violations.length
+        ? `The ontology refuses the result: ${report.violations.length} violation(s), such as ${report.violations[0].path} ${report.violations[0].pointer}: ${report.violations[0].message}`
+        : 'The ontology accepts the result: no violation.' });
+  } catch (error) {
+    verdict = el('p', { id: 'verdict', class: 'muted', text: `The ontology's verdict is not available: ${error.message}` });
+  }
+  const conflicts = request.attempt?.conflicts?.length
+    ? el('section', { id: 'conflicts' }, el('h2', { text: 'Conflicts' }), el('ul', {}, request.attempt.conflicts.map((c) => el('li', {},
+      `${c.path}${c.pointer ? ' ' + c.pointer : ''}: ${request.resolutions?.[c.path] ? 'resolved: ' + format(request.resolutions[c.path]) : 'unresolved'}`))))
+    : null;
   const outcome = el('p', { id: 'review-outcome', role: 'status' });
   const rationale = el('textarea', { id: 'rationale', rows: '2', required: true });
   const actions = el('div', { id: 'actions' });
@@ -757,7 +820,7 @@ export async function renderMergeRequest(main, project, number) {
     el('h1', { text: `!${request.number} ${request.title}` }),
     el('p', { class: 'muted', text: `${request.source} → ${request.target}, by ${request.author}; ${view.status}, ${view.approvals}/${view.requiredApprovals} approvals; head ${shownHead.slice(0, 12)}` }),
     request.description ? el('p', { id: 'description', text: request.description }) : null,
-    banner,
+    banner, verdict, conflicts,
     el('div', { class: 'project' }, el('section', { 'aria-label': 'The change on the map' }, mapNode),
       el('section', { 'aria-label': 'Changed values' }, el('div', { class: 'tablewrap' }, table))),
     calls, el('h2', { text: 'Reviews' }), reviews, actions, outcome);

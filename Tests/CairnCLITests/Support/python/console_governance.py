@@ -89,6 +89,22 @@ try:
     wait.until(lambda d: "action=approval.approve" in d.current_url)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#audit tbody tr")) < out["audit"])
     out["auditFiltered"] = [r.find_elements(By.TAG_NAME, "td")[2].text for r in driver.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
+
+    driver.get(base + "/console/#/access")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#grants tbody tr")))
+    out["grants"] = len(driver.find_elements(By.CSS_SELECTOR, "#grants tbody tr"))
+    axe("access")
+    driver.find_element(By.ID, "ask-project").send_keys(project)
+    driver.find_element(By.CSS_SELECTOR, "#ask-authority option[value=configure]").click()
+    driver.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait.until(lambda d: d.find_element(By.ID, "ask-answer").text != "")
+    out["ask"] = driver.find_element(By.ID, "ask-answer").text
+    subject = driver.find_element(By.ID, "ask-subject")
+    subject.clear()
+    subject.send_keys("agent:planner")
+    driver.find_element(By.CSS_SELECTOR, "#ask button[type=submit]").click()
+    wait.until(lambda d: d.find_element(By.ID, "ask-answer").text.startswith("no"))
+    out["askAgent"] = driver.find_element(By.ID, "ask-answer").text
 except Exception:
     sys.stderr.write("page at failure: " + driver.current_url + "\n" + driver.find_element(By.TAG_NAME, "body").text[:2000] + "\n")
     raise

@@ -67,6 +67,7 @@ try:
     wait.until(EC.presence_of_element_located((By.ID, "verdict-approve")))
     out["drawn"] = int(driver.find_element(By.ID, "map").get_attribute("data-drawn") or "0")
     out["rows"] = len(driver.find_elements(By.CSS_SELECTOR, "#changes tbody tr"))
+    out["verdict"] = text("verdict")
     path = os.path.join(q["shots"], "merge-request.png")
     driver.save_screenshot(path)
     out["shots"]["merge-request"] = os.path.getsize(path)
