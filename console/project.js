@@ -41,7 +41,7 @@ export async function renderProject(main, project) {
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
   const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null };
-  collections.forEach((c, i) => {
+  function addToLegend(c, i) {
     state.colors[c.id] = palette[i % palette.length];
     state.visible[c.id] = true;
     const box = el('input', { type: 'checkbox', checked: true, id: 'layer-' + c.id });
@@ -49,7 +49,20 @@ export async function renderProject(main, project) {
     legend.append(el('label', { for: 'layer-' + c.id }, box, el('span', { class: 'swatch', style: null }), ` ${c.title} `,
       el('span', { class: 'muted', id: 'n-' + c.id }, '')));
     legend.lastChild.querySelector('.swatch').style.background = state.colors[c.id];
-  });
+  }
+  collections.forEach(addToLegend);
+
+  /// Collections that appeared since the page opened (a new folder, a new entity type).
+  async function refreshCollections() {
+    const now = (await api(ogc + '/collections')).collections;
+    for (const c of now) {
+      if (collections.some((k) => k.id === c.id)) continue;
+      collections.push(c);
+      addToLegend(c, collections.length - 1);
+      choose.append(el('option', { value: c.id, text: c.title }));
+      state.data[c.id] = [];
+    }
+  }
 
   function matches(feature) {
     const needle = filter.value.trim().toLowerCase();
@@ -182,19 +195,30 @@ export async function renderProject(main, project) {
 
   // A commit names the files it changed: only those are read again (a feature belongs to the
   // collection whose items route serves it), unless it changed too many to be worth it.
+  async function place(path) {
+    for (const c of collections) {
+      try {
+        const feature = await api(`${ogc}/collections/${encodeURIComponent(c.id)}/items/${pathURL(path)}`);
+        delete feature.links;
+        (state.data[c.id] = state.data[c.id] || []).push(feature);
+        return true;
+      } catch (error) {
+        if (error.status !== 404) throw error;
+      }
+    }
+    return false;
+  }
+
   async function apply(paths) {
-    if (paths.length > 200) return load();
+    if (paths.length > 200) { await refreshCollections(); return load(); }
+    let refreshed = false;
     for (const path of paths) {
       for (const c of collections) state.data[c.id] = (state.data[c.id] || []).filter((f) => f.id !== path);
-      for (const c of collections) {
-        try {
-          const feature = await api(`${ogc}/collections/${encodeURIComponent(c.id)}/items/${pathURL(path)}`);
-          delete feature.links;
-          (state.data[c.id] = state.data[c.id] || []).push(feature);
-          break;
-        } catch (error) {
-          if (error.status !== 404) throw error;
-        }
+      if (!(await place(path)) && !refreshed) {
+        // Perhaps a collection the page does not know yet: look again, once per commit.
+        refreshed = true;
+        await refreshCollections();
+        await place(path);
       }
     }
     for (const c of collections) {

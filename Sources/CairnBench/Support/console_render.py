@@ -66,7 +66,7 @@ try:
         before = drawn()
         feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.94 + i * 0.0001, 60.17]}, "properties": {"n": i}}
         started = time.monotonic()
-        requests.put(f"{w['url']}/feed/{i}.json", headers={"Authorization": "Bearer " + w["key"]},
+        requests.put(f"{w['url']}/osm/feed-{i}.json", headers={"Authorization": "Bearer " + w["key"]},
                      json={"content": json.dumps(feature), "message": "feed"}, timeout=30).raise_for_status()
         wait.until(lambda d: drawn() > before)
         out["feed"].append(time.monotonic() - started)

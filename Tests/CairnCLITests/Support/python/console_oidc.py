@@ -31,6 +31,14 @@ try:
     wait.until(EC.presence_of_element_located((By.ID, "projects")))
     out["projects"] = True
     out["who"] = driver.find_element(By.ID, "who").text
+    driver.get(base + "/console/#/p/city")
+    wait.until(EC.presence_of_element_located((By.ID, "map")))
+    point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.95, 60.17]}, "properties": {}}
+    requests.put(f"{base}/v1/orgs/{org}/projects/city/files/sites/new.json", headers={"Authorization": "Bearer " + q["key"]},
+                 json={"content": json.dumps(point)}, timeout=30).raise_for_status()
+    wait.until(lambda d: d.find_element(By.ID, "map").get_attribute("data-drawn") == "1")
+    out["drawn"] = 1
+    out["newLayer"] = bool(driver.find_elements(By.ID, "layer-sites"))
 except Exception:
     sys.stderr.write("page at failure: " + driver.current_url + "\n" + driver.find_element(By.TAG_NAME, "body").text[:2000] + "\n")
     raise
