@@ -233,6 +233,9 @@ import FoundationNetworking
         )
         // A file in a folder the open page had never seen: its collection joins the map live.
         #expect(answer["newLayer"] as? Bool == true && answer["drawn"] as? Int == 1, "\(answer)")
+        #expect((answer["protected"] as? String ?? "").contains("merge request !1"), "\(answer)")
+        let unchanged = try await server.request("GET", "/v1/orgs/default/projects/city/files/sites/new.json?raw=true", token: admin)
+        #expect(unchanged.text.contains("24.95"), "the protected branch is unchanged: \(unchanged.text)")
         #expect(answer["projects"] as? Bool == true && (answer["who"] as? String ?? "").contains("user:alice"), "\(answer)")
         #expect(answer["cookie"] as? Bool == true, "\(answer)")
         #expect(answer["replayed"] as? Int == 401 && answer["forged"] as? Int == 401, "\(answer)")

@@ -214,6 +214,13 @@ export async function renderFeature(main, project, path) {
         method: 'PUT',
         body: { content: JSON.stringify(next), message: reason.value || 'edited in the console' },
       });
+      if (answer && answer.mergeRequest) {
+        // A protected branch: the change was not applied; it waits for review.
+        const number = answer.mergeRequest.number ?? answer.mergeRequest.request?.number ?? answer.mergeRequest;
+        outcome.replaceChildren('The branch is protected: your change was not applied; it waits in ',
+          el('a', { href: `#/p/${encodeURIComponent(project)}/mr/${number}`, text: `merge request !${number}` }), ' for review.');
+        return;
+      }
       outcome.textContent = `Saved: commit ${(answer.commit || '').slice(0, 12)}`;
       say('saved');
     } catch (error) {

@@ -39,6 +39,17 @@ try:
     wait.until(lambda d: d.find_element(By.ID, "map").get_attribute("data-drawn") == "1")
     out["drawn"] = 1
     out["newLayer"] = bool(driver.find_elements(By.ID, "layer-sites"))
+    # main protected for people too: an edit from the console becomes a merge request, said plainly.
+    protection = {"branches": {"main": {"agentWrites": "merge_request", "userWrites": "merge_request", "requiredApprovals": 1}}}
+    requests.put(f"{base}/v1/orgs/{org}/projects/city/files/.cairn/protection.json", headers={"Authorization": "Bearer " + q["key"]},
+                 json={"content": json.dumps(protection)}, timeout=30).raise_for_status()
+    driver.get(base + "/console/#/p/city/f/sites/new.json")
+    wait.until(EC.presence_of_element_located((By.ID, "lon"))).clear()
+    driver.find_element(By.ID, "lon").send_keys("24.96")
+    driver.find_element(By.ID, "reason").send_keys("move it east")
+    driver.find_element(By.CSS_SELECTOR, "#edit button[type=submit]").click()
+    wait.until(lambda d: d.find_element(By.ID, "outcome").text != "")
+    out["protected"] = driver.find_element(By.ID, "outcome").text
 except Exception:
     sys.stderr.write("page at failure: " + driver.current_url + "\n" + driver.find_element(By.TAG_NAME, "body").text[:2000] + "\n")
     raise
