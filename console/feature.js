@@ -22,7 +22,10 @@ export async function renderFeature(main, project, path) {
       type: 'button', class: 'secondary', 'aria-label': `where ${name} came from`, 'data-lineage': name, text: 'where from?',
       onclick: () => showLineage(p, path, '/properties/' + name.replace(/~/g, '~0').replace(/\//g, '~1'), lineage),
     });
-    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', why, errors[name]));
+    // A value naming another file of the project is a link to it.
+    const target = typeof value === 'string' && /^[^\s]+\/[^\s]+\.json$/.test(value)
+      ? el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(value)}`, 'data-link': value, text: '→ open' }) : null;
+    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', target, target ? ' ' : null, why, errors[name]));
   }
   let position = null;
   if (feature.geometry?.type === 'Point') {
@@ -88,10 +91,22 @@ export async function renderFeature(main, project, path) {
       },
     }))));
   const lineage = el('section', { id: 'lineage', 'aria-live': 'polite' });
+  // The other direction: files whose values name this one (a governed Grep for the path as a JSON string).
+  let backlinks = [];
+  let more = false;
+  try {
+    const escaped = JSON.stringify(path).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const found = await api(`${p}/grep?pattern=${encodeURIComponent(escaped)}&mode=files&headLimit=100`);
+    backlinks = found.files.filter((f) => f !== path);
+    more = found.truncated;
+  } catch (error) { backlinks = []; }
+  const linkedFrom = el('ul', { id: 'backlinks' }, backlinks.map((f) => el('li', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(f)}`, text: f }))));
   main.replaceChildren(
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
     el('h1', { text: path }),
     el('h2', { text: 'Properties' }), form, lineage,
+    el('h2', { text: 'Linked from' }), backlinks.length ? linkedFrom : el('p', { class: 'muted', text: 'No other file names this one.' }),
+    more ? el('p', { class: 'muted', text: 'The first 100 are listed.' }) : null,
     el('h2', { text: 'History' }), log);
 }
 

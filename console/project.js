@@ -14,6 +14,10 @@ const rowsPerPage = 500;
 export async function renderProject(main, project) {
   const ogc = `/projects/${encodeURIComponent(project)}/ogc`;
   const { collections } = await api(ogc + '/collections');
+  // The ontology's types give a collection's columns (typed, with units) where there is one.
+  let ontology = null;
+  try { ontology = await api(`/projects/${encodeURIComponent(project)}/ontology`); } catch (error) { ontology = null; }
+  const typeOf = (id) => (ontology?.entityTypes || ontology?.ontology?.entityTypes || []).find((t) => t.id === id);
   const mapNode = el('div', { id: 'map', role: 'region', 'aria-label': 'Map of the project\'s features' });
   const legend = el('div', { class: 'legend', role: 'group', 'aria-label': 'Layers' });
   const choose = el('select', { id: 'collection' }, collections.map((c) => el('option', { value: c.id, text: c.title })));
@@ -40,7 +44,7 @@ export async function renderProject(main, project) {
 
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
-  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null };
+  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null, sort: null };
   function addToLegend(c, i) {
     state.colors[c.id] = palette[i % palette.length];
     state.visible[c.id] = true;
@@ -116,21 +120,52 @@ export async function renderProject(main, project) {
     highlight();
   }
 
-  function columns(features) {
+  /// The table's columns: the entity type's declared properties (with type and unit), or the
+  /// names the first features carry.
+  function columns(collection, features) {
+    const type = typeOf(collection);
+    if (type && type.properties?.length) {
+      return type.properties.map((p) => ({ name: p.name, label: p.name + (p.unit ? ` (${p.unit})` : ''), numeric: p.type === 'number' || p.type === 'integer' }));
+    }
     const names = new Set();
     for (const f of features.slice(0, 2000)) for (const k of Object.keys(f.properties || {})) names.add(k);
-    return [...names].slice(0, 12);
+    return [...names].slice(0, 12).map((name) => ({ name, label: name, numeric: features.slice(0, 50).every((f) => f.properties?.[name] === undefined || typeof f.properties[name] === 'number') }));
+  }
+
+  function sorted(rows) {
+    if (!state.sort) return rows;
+    const { name, descending } = state.sort;
+    const key = (f) => (name === '#id' ? f.id : f.properties?.[name]);
+    return rows.slice().sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      if (x === y) return 0;
+      if (x === undefined || x === null) return 1;
+      if (y === undefined || y === null) return -1;
+      const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : 1;
+      return descending ? -order : order;
+    });
   }
 
   function renderTable() {
     const id = choose.value;
-    const rows = (state.data[id] || []).filter(matches);
-    const cols = columns(rows);
-    const head = el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'feature' }), cols.map((c) => el('th', { scope: 'col', text: c }))));
+    const rows = sorted((state.data[id] || []).filter(matches));
+    const cols = columns(id, rows);
+    const header = (name, label) => {
+      const current = state.sort?.name === name ? (state.sort.descending ? 'descending' : 'ascending') : 'none';
+      return el('th', { scope: 'col', 'aria-sort': current },
+        el('button', { type: 'button', class: 'sort', 'data-sort': name, text: label + (current === 'ascending' ? ' ▲' : current === 'descending' ? ' ▼' : ''),
+          onclick: () => {
+            state.sort = { name, descending: state.sort?.name === name ? !state.sort.descending : false };
+            renderTable();
+          } }));
+    };
+    const head = el('thead', {}, el('tr', {}, header('#id', 'feature'), cols.map((c) => header(c.name, c.label))));
     const body = el('tbody');
     for (const f of rows.slice(0, state.rows)) {
       const link = el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(f.id)}`, text: f.id });
-      const tr = el('tr', { 'data-id': f.id, tabindex: '0' }, el('td', {}, link), cols.map((c) => el('td', { text: format(f.properties?.[c]) })));
+      const tr = el('tr', { 'data-id': f.id, tabindex: '0' }, el('td', {}, link),
+        cols.map((c) => el('td', { class: c.numeric ? 'num' : null, text: format(f.properties?.[c.name]) })));
       tr.addEventListener('click', (event) => { if (event.target.tagName !== 'A') select(id, f.id, true); });
       tr.addEventListener('keydown', (event) => { if (event.key === 'Enter') select(id, f.id, true); });
       body.append(tr);

@@ -189,7 +189,10 @@ export async function renderFeature(main, project, path) {
       type: 'button', class: 'secondary', 'aria-label': `where ${name} came from`, 'data-lineage': name, text: 'where from?',
       onclick: () => showLineage(p, path, '/properties/' + name.replace(/~/g, '~0').replace(/\//g, '~1'), lineage),
     });
-    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', why, errors[name]));
+    // A value naming another file of the project is a link to it.
+    const target = typeof value === 'string' && /^[^\s]+\/[^\s]+\.json$/.test(value)
+      ? el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(value)}`, 'data-link': value, text: '→ open' }) : null;
+    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', target, target ? ' ' : null, why, errors[name]));
   }
   let position = null;
   if (feature.geometry?.type === 'Point') {
@@ -255,10 +258,22 @@ export async function renderFeature(main, project, path) {
       },
     }))));
   const lineage = el('section', { id: 'lineage', 'aria-live': 'polite' });
+  // The other direction: files whose values name this one (a governed Grep for the path as a JSON string).
+  let backlinks = [];
+  let more = false;
+  try {
+    const escaped = JSON.stringify(path).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const found = await api(`${p}/grep?pattern=${encodeURIComponent(escaped)}&mode=files&headLimit=100`);
+    backlinks = found.files.filter((f) => f !== path);
+    more = found.truncated;
+  } catch (error) { backlinks = []; }
+  const linkedFrom = el('ul', { id: 'backlinks' }, backlinks.map((f) => el('li', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(f)}`, text: f }))));
   main.replaceChildren(
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
     el('h1', { text: path }),
     el('h2', { text: 'Properties' }), form, lineage,
+    el('h2', { text: 'Linked from' }), backlinks.length ? linkedFrom : el('p', { class: 'muted', text: 'No other file names this one.' }),
+    more ? el('p', { class: 'muted', text: 'The first 100 are listed.' }) : null,
     el('h2', { text: 'History' }), log);
 }
 
@@ -488,6 +503,10 @@ const rowsPerPage = 500;
 export async function renderProject(main, project) {
   const ogc = `/projects/${encodeURIComponent(project)}/ogc`;
   const { collections } = await api(ogc + '/collections');
+  // The ontology's types give a collection's columns (typed, with units) where there is one.
+  let ontology = null;
+  try { ontology = await api(`/projects/${encodeURIComponent(project)}/ontology`); } catch (error) { ontology = null; }
+  const typeOf = (id) => (ontology?.entityTypes || ontology?.ontology?.entityTypes || []).find((t) => t.id === id);
   const mapNode = el('div', { id: 'map', role: 'region', 'aria-label': 'Map of the project\'s features' });
   const legend = el('div', { class: 'legend', role: 'group', 'aria-label': 'Layers' });
   const choose = el('select', { id: 'collection' }, collections.map((c) => el('option', { value: c.id, text: c.title })));
@@ -514,7 +533,7 @@ export async function renderProject(main, project) {
 
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
-  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null };
+  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null, sort: null };
   function addToLegend(c, i) {
     state.colors[c.id] = palette[i % palette.length];
     state.visible[c.id] = true;
@@ -590,21 +609,52 @@ export async function renderProject(main, project) {
     highlight();
   }
 
-  function columns(features) {
+  /// The table's columns: the entity type's declared properties (with type and unit), or the
+  /// names the first features carry.
+  function columns(collection, features) {
+    const type = typeOf(collection);
+    if (type && type.properties?.length) {
+      return type.properties.map((p) => ({ name: p.name, label: p.name + (p.unit ? ` (${p.unit})` : ''), numeric: p.type === 'number' || p.type === 'integer' }));
+    }
     const names = new Set();
     for (const f of features.slice(0, 2000)) for (const k of Object.keys(f.properties || {})) names.add(k);
-    return [...names].slice(0, 12);
+    return [...names].slice(0, 12).map((name) => ({ name, label: name, numeric: features.slice(0, 50).every((f) => f.properties?.[name] === undefined || typeof f.properties[name] === 'number') }));
+  }
+
+  function sorted(rows) {
+    if (!state.sort) return rows;
+    const { name, descending } = state.sort;
+    const key = (f) => (name === '#id' ? f.id : f.properties?.[name]);
+    return rows.slice().sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      if (x === y) return 0;
+      if (x === undefined || x === null) return 1;
+      if (y === undefined || y === null) return -1;
+      const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : 1;
+      return descending ? -order : order;
+    });
   }
 
   function renderTable() {
     const id = choose.value;
-    const rows = (state.data[id] || []).filter(matches);
-    const cols = columns(rows);
-    const head = el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'feature' }), cols.map((c) => el('th', { scope: 'col', text: c }))));
+    const rows = sorted((state.data[id] || []).filter(matches));
+    const cols = columns(id, rows);
+    const header = (name, label) => {
+      const current = state.sort?.name === name ? (state.sort.descending ? 'descending' : 'ascending') : 'none';
+      return el('th', { scope: 'col', 'aria-sort': current },
+        el('button', { type: 'button', class: 'sort', 'data-sort': name, text: label + (current === 'ascending' ? ' ▲' : current === 'descending' ? ' ▼' : ''),
+          onclick: () => {
+            state.sort = { name, descending: state.sort?.name === name ? !state.sort.descending : false };
+            renderTable();
+          } }));
+    };
+    const head = el('thead', {}, el('tr', {}, header('#id', 'feature'), cols.map((c) => header(c.name, c.label))));
     const body = el('tbody');
     for (const f of rows.slice(0, state.rows)) {
       const link = el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(f.id)}`, text: f.id });
-      const tr = el('tr', { 'data-id': f.id, tabindex: '0' }, el('td', {}, link), cols.map((c) => el('td', { text: format(f.properties?.[c]) })));
+      const tr = el('tr', { 'data-id': f.id, tabindex: '0' }, el('td', {}, link),
+        cols.map((c) => el('td', { class: c.numeric ? 'num' : null, text: format(f.properties?.[c.name]) })));
       tr.addEventListener('click', (event) => { if (event.target.tagName !== 'A') select(id, f.id, true); });
       tr.addEventListener('keydown', (event) => { if (event.key === 'Enter') select(id, f.id, true); });
       body.append(tr);
@@ -915,6 +965,8 @@ table { border-collapse: collapse; width: 100%; font-size: .92em; }
 th, td { text-align: left; padding: .25em .5em; border-bottom: 1px solid #ddd; vertical-align: top; }
 th { position: sticky; top: 0; background: var(--soft); }
 tr.selected { background: #ffe9a8; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+button.sort { background: none; color: var(--ink); padding: 0; font-weight: 700; }
 tbody tr { cursor: pointer; }
 .props { display: grid; grid-template-columns: max-content 1fr; gap: .3em 1em; }
 .props input { width: 100%; }
@@ -922,7 +974,7 @@ tbody tr { cursor: pointer; }
 .toast { position: fixed; right: 1em; bottom: 1em; background: #12263a; color: #fff; padding: .6em 1em; border-radius: 4px; max-width: 30em; }
 .muted { color: var(--muted); }
 @media (max-width: 760px) {
-  .project { grid-template-columns: 1fr; }
+  .project { grid-template-columns: minmax(0, 1fr); }
   #map { height: 50vh; }
   .bar { flex-wrap: wrap; }
 }

@@ -70,6 +70,15 @@ try:
     out["rows"] = int(driver.find_element(By.ID, "table").get_attribute("data-rows"))
     shot("map")
     axe("map")
+    # Sort by the feature's path, descending (a second click), then the cabinet type's columns.
+    for _ in range(2):
+        driver.find_element(By.CSS_SELECTOR, 'button[data-sort="#id"]').click()
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#table th[aria-sort=descending]"))
+    out["sortedFirst"] = driver.find_element(By.CSS_SELECTOR, "#table tbody tr").get_attribute("data-id")
+    driver.find_element(By.CSS_SELECTOR, "#collection option[value=cabinet]").click()
+    wait.until(lambda d: "capacity" in d.find_element(By.CSS_SELECTOR, "#table thead").text)
+    out["cabinetHeaders"] = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#table thead th")]
+    driver.find_element(By.CSS_SELECTOR, "#collection option[value=osm]").click()
 
     # The filter narrows table and map together.
     box = driver.find_element(By.ID, "filter")
@@ -132,6 +141,15 @@ try:
     wait.until(lambda d: drawn() == out["drawn"])
     out["drawnBefore"] = drawn()
     out["asOf"] = driver.find_element(By.ID, "when").text
+
+    # A phone-sized screen: the map and the table stack in one column, and still pass axe.
+    driver.set_window_size(390, 844)
+    driver.get(f"{base}/console/#/p/{project}")
+    wait.until(lambda d: drawn() > 0)
+    m = driver.find_element(By.ID, "map").rect
+    t = driver.find_element(By.ID, "table").rect
+    out["phone"] = {"mapWidth": m["width"], "stacked": t["y"] >= m["y"] + m["height"] - 1, "viewport": driver.execute_script("return window.innerWidth")}
+    axe("phone")
 finally:
     driver.quit()
 

@@ -103,6 +103,10 @@ try:
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, 'button[data-lineage="capacity"]'))).click()
     wait.until(lambda d: d.find_elements(By.ID, "lineage-approval"))
     out["lineage"] = text("lineage")
+    out["backlinks"] = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#backlinks a")]
+    driver.find_element(By.CSS_SELECTOR, '#backlinks a').click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "a[data-link]")))
+    out["dropLinks"] = [a.get_attribute("data-link") for a in driver.find_elements(By.CSS_SELECTOR, "a[data-link]")]
 except Exception:
     sys.stderr.write("page at failure: " + driver.current_url + "\n" + driver.find_element(By.TAG_NAME, "body").text[:2000] + "\n")
     raise
