@@ -13,30 +13,43 @@ let leave = null;
 out.addEventListener('click', async () => { await signOut(); location.hash = '#/'; route(); });
 window.addEventListener('hashchange', () => route());
 
+// Each route renders into a view of its own, attached at once; a route overtaken by a newer one
+// (a slow page answered after the person moved on, or signed out) renders into a view no longer
+// shown, and its live feed is closed, so it never covers the page the person is on.
+let generation = 0;
+
 async function route() {
+  const mine = ++generation;
   if (leave) { leave(); leave = null; }
+  const view = el('div');
+  main.replaceChildren(view);
   const current = await session.load();
+  if (mine !== generation) return;
   who.textContent = current ? `${current.subject} · ${current.organization}` : '';
   out.hidden = !current;
-  if (!current) return renderSignIn();
+  if (!current) return renderSignIn(view);
   const parts = location.hash.replace(/^#\/?/, '').split('?')[0].split('/').filter((x) => x !== '').map(decodeURIComponent);
+  const keep = (stop) => {
+    if (mine === generation) leave = stop || null;
+    else if (stop) stop();
+  };
   try {
-    if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(main, parts[1], parts.slice(3).join('/'));
-    if (parts[0] === 'p' && parts[1] && parts[2] === 'mr' && parts[3]) { leave = await renderMergeRequest(main, parts[1], parts[3]); return; }
-    if (parts[0] === 'p' && parts[1] && parts[2] === 'mr') { leave = await renderInbox(main, parts[1]); return; }
-    if (parts[0] === 'p' && parts[1] && parts[2] === 'runs' && parts[3]) return await renderRun(main, parts[1], parts[3]);
-    if (parts[0] === 'p' && parts[1] && parts[2] === 'runs') { leave = await renderRuns(main, parts[1]); return; }
-    if (parts[0] === 'approvals') return await renderApprovals(main);
-    if (parts[0]?.startsWith('audit')) return await renderAudit(main);
-    if (parts[0]?.startsWith('access')) return await renderAccess(main);
-    if (parts[0] === 'p' && parts[1]) { leave = await renderProject(main, parts[1]); return; }
-    await renderProjects();
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(view, parts[1], parts.slice(3).join('/'));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'mr' && parts[3]) return keep(await renderMergeRequest(view, parts[1], parts[3]));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'mr') return keep(await renderInbox(view, parts[1]));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'runs' && parts[3]) return await renderRun(view, parts[1], parts[3]);
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'runs') return keep(await renderRuns(view, parts[1]));
+    if (parts[0] === 'approvals') return await renderApprovals(view);
+    if (parts[0]?.startsWith('audit')) return await renderAudit(view);
+    if (parts[0]?.startsWith('access')) return await renderAccess(view);
+    if (parts[0] === 'p' && parts[1]) return keep(await renderProject(view, parts[1]));
+    await renderProjects(view);
   } catch (error) {
-    main.replaceChildren(el('p', { class: 'error', role: 'alert', text: error instanceof APIError ? `${error.message} (${error.code})` : String(error) }));
+    view.replaceChildren(el('p', { class: 'error', role: 'alert', text: error instanceof APIError ? `${error.message} (${error.code})` : String(error) }));
   }
 }
 
-function renderSignIn() {
+function renderSignIn(view) {
   const org = el('input', { id: 'org', value: 'default', required: true, autocomplete: 'organization' });
   const key = el('input', { id: 'key', type: 'password', required: true, autocomplete: 'current-password' });
   const problem = el('p', { class: 'error', role: 'alert', id: 'signin-error' });
@@ -60,13 +73,13 @@ function renderSignIn() {
       problem.textContent = error.message;
     }
   });
-  main.replaceChildren(form);
+  view.replaceChildren(form);
   key.focus();
 }
 
-async function renderProjects() {
+async function renderProjects(view) {
   const { projects } = await api('/projects');
-  main.replaceChildren(el('h1', { text: 'Projects' }),
+  view.replaceChildren(el('h1', { text: 'Projects' }),
     el('ul', { id: 'projects' }, projects.map((p) => el('li', {}, el('a', { href: `#/p/${encodeURIComponent(p.name)}`, text: p.name })))));
 }
 

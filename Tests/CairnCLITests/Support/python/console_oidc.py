@@ -24,7 +24,7 @@ for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--win
     options.add_argument(flag)
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 60)
+wait = WebDriverWait(driver, 120)
 try:
     driver.get(base + "/console/")
     wait.until(EC.presence_of_element_located((By.ID, "oidc"))).click()

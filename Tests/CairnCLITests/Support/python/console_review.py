@@ -30,17 +30,17 @@ for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--win
     options.add_argument(flag)
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 60)
+wait = WebDriverWait(driver, 120)
 page = f"{base}/console/#/p/{project}/mr/{number}"
 
 
 def sign_in(key):
     driver.get(base + "/console/")
-    try:
-        WebDriverWait(driver, 5).until(EC.element_to_be_clickable((By.ID, "signout"))).click()
-    except Exception:
-        pass
-    wait.until(EC.presence_of_element_located((By.ID, "signin")))
+    # Either the sign-in form, or someone is signed in already (then sign out first).
+    wait.until(lambda d: d.find_elements(By.ID, "org") or d.find_element(By.ID, "signout").is_displayed())
+    if not driver.find_elements(By.ID, "org"):
+        driver.find_element(By.ID, "signout").click()
+    wait.until(EC.element_to_be_clickable((By.ID, "org")))
     driver.find_element(By.ID, "org").clear()
     driver.find_element(By.ID, "org").send_keys(org)
     driver.find_element(By.ID, "key").send_keys(key)
