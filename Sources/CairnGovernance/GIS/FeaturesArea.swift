@@ -354,6 +354,8 @@ public struct FeaturesArea: Sendable {
                 details: ["parameter": unknown.name]
             )
         }
+        // The collection's count answers for the query only when nothing narrows it.
+        let matched = bbox == nil && properties.isEmpty ? summary.count : nil
         var features: [JSONValue] = []
         var after = try cursor.map(Gateway.decodeCursor)
         // Pages of files are read until the page of features is full; the cursor is the last
@@ -374,7 +376,7 @@ public struct FeaturesArea: Sendable {
                         commit: state.commit,
                         features: try Self.reproject(features, to: output),
                         next: more ? Gateway.encodeCursor(file.path) : nil,
-                        matched: bbox == nil && properties.isEmpty ? summary.count : nil
+                        matched: matched
                     )
                 }
             }
@@ -385,7 +387,7 @@ public struct FeaturesArea: Sendable {
             commit: state.commit,
             features: try Self.reproject(features, to: output),
             next: nil,
-            matched: bbox == nil && properties.isEmpty ? summary.count : nil
+            matched: matched
         )
     }
 

@@ -74,14 +74,9 @@ extension Gateway {
         try checkPattern(pattern)
         let branch = Self.branch(of: ref)
         let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.glob")
-        let policy = try await policy(for: caller)
-        let principal = caller.principal
         // Hidden paths are skipped inside the scan: a page is full of paths the caller may read,
         // and its cursor (opaque) is the last of them, never a path the caller may not see.
-        var visible: (@Sendable (String) -> Bool)?
-        if policy.hasPathRules(principal, project: name) {
-            visible = { (path: String) in policy.decide(principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }
-        }
+        let visible = try await visibility(caller, project: name, branch: branch)
         let page = try await project.glob(pattern, at: ref, limit: limit, after: try after.map(Self.decodeCursor), visible: visible)
         return PathPage(paths: page.paths, next: page.next.map(Self.encodeCursor))
     }
@@ -101,13 +96,17 @@ extension Gateway {
         try checkPattern(pattern)
         let branch = Self.branch(of: ref)
         let (project, _) = try await open(caller, name, .read, branch: branch, action: "file.glob")
+        let visible = try await visibility(caller, project: name, branch: branch)
+        return try await project.files(matching: pattern, at: ref, limit: limit, after: after, visible: visible)
+    }
+
+    /// Which paths a listing shows the caller: nil (all) unless its grants or key are limited to
+    /// some paths, then the read decision per path, under the policy in force for this call.
+    private func visibility(_ caller: Caller, project name: String, branch: String?) async throws -> (@Sendable (String) -> Bool)? {
         let policy = try await policy(for: caller)
         let principal = caller.principal
-        var visible: (@Sendable (String) -> Bool)?
-        if policy.hasPathRules(principal, project: name) {
-            visible = { (path: String) in policy.decide(principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }
-        }
-        return try await project.files(matching: pattern, at: ref, limit: limit, after: after, visible: visible)
+        guard policy.hasPathRules(principal, project: name) else { return nil }
+        return { (path: String) in policy.decide(principal, .read, AccessTarget(project: name, branch: branch, path: path)).allowed }
     }
 
     /// Listing cursors are opaque: base64url of a versioned form, so clients never build or read them.
