@@ -23,6 +23,8 @@ for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--win
     options.add_argument(flag)
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+# axe-core's run and the page's scripts get the time a loaded CI machine needs.
+driver.set_script_timeout(300)
 wait = WebDriverWait(driver, 120)
 
 
