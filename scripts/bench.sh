@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of BENCHMARKS.md in a release build, with their peers (git, ripgrep, find,
 # raw SQLite) on the same data in the same run. Options pass through: --quick (smaller scales),
-# --only commits,size,read,search,merge,governed,authz,ontology,routes,routes-http,solve,facility,agents,backends,workflows,features,console. Output: Markdown on stdout, also saved in .bench/latest.md.
+# --only commits,size,read,search,merge,governed,authz,ontology,routes,routes-http,solve,facility,agents,backends,workflows,features,console,bbox. Output: Markdown on stdout, also saved in .bench/latest.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh ripgrep git wrk python3-venv chromium chromium-driver
+scripts/install-deps.sh ripgrep git wrk python3-venv chromium chromium-driver postgresql-postgis
 # Not --static-swift-stdlib: the binary links FoundationNetworking (the OIDC key-set fetch),
 # whose static archive needs a static libcurl that Debian does not ship.
 # The peers of the route and solve benchmarks (networkx, scipy; OR-Tools, HiGHS) in a virtualenv of the

@@ -45,6 +45,7 @@ struct Bench {
         if want("workflows") { try await bench.workflows() }
         if want("features") { try await bench.featureService() }
         if want("console") { try await bench.consoleRender() }
+        if want("bbox") { try await bench.spatialIndex() }
     }
 
     static func uname() -> String {

@@ -156,6 +156,52 @@ import FoundationNetworking
     }
 
     @Test(
+        "a project too large to send whole: the map shows the server's counts per cell, and zooming in on a cell draws the features in view"
+    )
+    func largeProjectAggregates() async throws {
+        let server = try await ServerHarness()
+        let admin = try server.adminToken()
+        #expect(try await server.request("POST", "/v1/orgs/default/projects", token: admin, json: ["name": "big"]).status == 201)
+        // 25,000 points over a degree of longitude and half a degree of latitude: more than the
+        // console fetches whole (20,000), and more than it draws in one view (4,000).
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var rng = SystemRandomNumberGenerator()
+        var lines = ""
+        for i in 0..<25_000 {
+            let (x, y) = (Double.random(in: 24.5...25.5, using: &rng), Double.random(in: 60...60.5, using: &rng))
+            lines +=
+                #"{"type":"Feature","id":"pts/\#(i).json","geometry":{"type":"Point","coordinates":[\#(x),\#(y)]},"properties":{"n":\#(i)}}"#
+            lines += "\n"
+        }
+        let file = folder.appendingPathComponent("points.geojsonseq")
+        try lines.write(to: file, atomically: true, encoding: .utf8)
+        #expect(server.cli.run("import", file.path, "-p", "big", "--paths-from-ids").status == 0)
+
+        let answer = try await PythonReference.run(
+            "Tests/CairnCLITests/Support/python/console_large.py",
+            ["url": server.base, "org": "default", "key": admin, "project": "big", "shots": folder.path]
+        )
+        // First, the whole collection in view: counts per cell, no feature drawn or fetched.
+        let first = answer["first"] as? [String: Any] ?? [:]
+        #expect((first["cells"] as? Int ?? 0) > 1 && first["drawn"] as? Int == 0, "\(answer)")
+        #expect(first["counted"] as? Int == 25_000, "\(answer)")
+        #expect((first["legend"] as? String ?? "").contains("25000 in view of 25000"), "\(answer)")
+        #expect((first["table"] as? String ?? "").contains("zoom in"), "\(answer)")
+        let firstRequests = answer["firstRequests"] as? [String] ?? []
+        #expect(!firstRequests.isEmpty && firstRequests.allSatisfy { $0.contains("/cells") }, "\(firstRequests)")
+        // Zoomed in on the fullest cell: the features in view, on the map and in the table, asked by bbox.
+        let zoomed = answer["zoomed"] as? [String: Any] ?? [:]
+        let drawn = zoomed["drawn"] as? Int ?? 0
+        #expect(drawn > 0 && drawn <= 4000 && zoomed["cells"] as? Int == 0 && zoomed["rows"] as? Int == drawn, "\(answer)")
+        let inView = answer["inViewRequests"] as? [String] ?? []
+        #expect(!inView.isEmpty && inView.allSatisfy { $0.contains("bbox=") }, "\(inView)")
+        #expect(answer["axe"] as? [String] == [], "\(answer)")
+        #expect((answer["shot"] as? Int ?? 0) > 10_000, "\(answer)")
+    }
+
+    @Test(
         "an agent's change appears in the open inbox with its run's reasons; approvals show the change readably; runs replay; audit filters"
     )
     func governancePages() async throws {

@@ -182,6 +182,12 @@ import Testing
         let everything = try await server.request("GET", p + "/ogc/collections/fiber/items?limit=1", token: admin)
         #expect(everything.json["numberMatched"] as? Int == 28, "\(everything.text)")
         #expect(try await server.request("GET", p + "/ogc/collections/roads", token: scoped).status == 404)
+        // The spatial index the key's box queries and cells are answered from is its own too.
+        let boxed = try await server.request("GET", p + "/ogc/collections/fiber/items?bbox=24,60,26,61&limit=100", token: scoped)
+        let boxedIDs = (boxed.json["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(boxedIDs == ["fiber/ducts/0.json", "fiber/ducts/1.json", "fiber/ducts/2.json"] && boxed.json["numberMatched"] as? Int == 3)
+        let cells = try await server.request("GET", p + "/ogc/collections/fiber/cells?bbox=24,60,26,61&columns=3&rows=3", token: scoped)
+        #expect(cells.json["numberMatched"] as? Int == 3, "\(cells.text)")
     }
 
     @Test("with an ontology the collections are its entity types; bad parameters are 400 and change nothing")
@@ -255,5 +261,112 @@ import Testing
         let schema = try await server.request("GET", p + "/ogc/collections/fiber/schema", token: admin)
         let properties = (((schema.json["properties"] as? [String: Any])?["properties"] as? [String: Any])?["properties"]) as? [String: Any]
         #expect((properties?["name"] as? [String: Any])?["type"] as? String == "string", "\(schema.text)")
+    }
+
+    @Test(
+        "bbox answers come from the spatial index and follow writes: equal to a filter of every feature as features are added, moved and deleted; counted; paged; aggregated in cells"
+    )
+    func spatialIndexFollowsWrites() async throws {
+        let (server, admin, p) = try await Self.setUp()
+        // Points in a region of their own (lon 10–11, lat 50–51), away from the cabinets.
+        var rng = SystemRandomNumberGenerator()
+        var points: [String: (Double, Double)] = [:]
+        func commit(_ changes: [[String: Any]]) async throws {
+            let r = try await server.request("POST", p + "/commits", token: admin, json: ["changes": changes, "message": "points"])
+            #expect(r.status == 200, "\(r.text)")
+        }
+        func write(_ names: some Sequence<Int>) -> [[String: Any]] {
+            names.map { i in
+                let at = (Double.random(in: 10...11, using: &rng), Double.random(in: 50...51, using: &rng))
+                let path = String(format: "fiber/pts/%05d.json", i)
+                points[path] = at
+                return ["op": "write", "path": path, "content": Self.point(at.0, at.1, "P\(i)")]
+            }
+        }
+        func ids(_ query: String) async throws -> (ids: [String], matched: Int?) {
+            let r = try await server.request("GET", p + "/ogc/collections/fiber/items?limit=10000&" + query, token: admin)
+            #expect(r.status == 200, "\(r.text)")
+            return ((r.json["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }, r.json["numberMatched"] as? Int)
+        }
+        func check(_ stage: String) async throws {
+            for q in 0..<12 {
+                let size = q % 4 == 0 ? 0.8 : 0.15
+                let (w, s) = (Double.random(in: 9.9...(11 - size), using: &rng), Double.random(in: 49.9...(51 - size), using: &rng))
+                let box = [w, s, w + size, s + size]
+                let expected = points.filter {
+                    $0.value.0 >= box[0] && $0.value.0 <= box[2] && $0.value.1 >= box[1] && $0.value.1 <= box[3]
+                }
+                .keys.sorted()
+                let got = try await ids("bbox=" + box.map { String($0) }.joined(separator: ","))
+                #expect(got.ids == expected, "\(stage): box \(box)")
+                #expect(got.matched == expected.count, "\(stage): numberMatched")
+            }
+        }
+        try await commit(write(0..<1200))
+        try await check("1,200 points added in one commit")
+        // A few changes at a time: moved, deleted, added (the index's overlay), then many (a rebuild).
+        try await commit(write(stride(from: 0, to: 300, by: 6)))
+        var deletes: [[String: Any]] = []
+        for i in stride(from: 3, to: 300, by: 6) {
+            let path = String(format: "fiber/pts/%05d.json", i)
+            points[path] = nil
+            deletes.append(["op": "delete", "path": path])
+        }
+        try await commit(deletes)
+        try await commit(write(5000..<5040))
+        try await check("points moved, deleted and added")
+        try await commit(write(1000..<2100))
+        try await check("1,100 more changed")
+
+        // Pages within a box go on from the cursor, each feature once.
+        let box = "10,50,10.5,51"
+        let whole = try await ids("bbox=" + box).ids
+        var paged: [String] = []
+        var next: String? = p + "/ogc/collections/fiber/items?limit=97&bbox=" + box
+        while let url = next, paged.count <= whole.count {
+            let page = try await server.request("GET", url.hasPrefix("http") ? String(url.dropFirst(server.base.count)) : url, token: admin)
+            #expect(page.status == 200 && page.json["numberMatched"] as? Int == whole.count, "\(page.text)")
+            paged += (page.json["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            next = ((page.json["links"] as? [[String: Any]]) ?? []).first { $0["rel"] as? String == "next" }?["href"] as? String
+        }
+        #expect(paged == whole && whole.count > 300)
+
+        // Cells: a 4 × 5 grid over the region counts each point in its cell.
+        let cells = try await server.request("GET", p + "/ogc/collections/fiber/cells?bbox=10,50,11,51&columns=4&rows=5", token: admin)
+        #expect(cells.status == 200, "\(cells.text)")
+        var expected: [String: Int] = [:]
+        for (x, y) in points.values { expected["\(min(3, Int((x - 10) * 4))),\(min(4, Int((y - 50) * 5)))", default: 0] += 1 }
+        var got: [String: Int] = [:]
+        for c in cells.json["cells"] as? [[String: Any]] ?? [] {
+            got["\(c["column"] as? Int ?? -1),\(c["row"] as? Int ?? -1)"] = c["count"] as? Int
+        }
+        #expect(got == expected)
+        #expect(cells.json["numberMatched"] as? Int == points.count)
+        // Without a box the grid covers the collection's extent: every feature, cabinets and ducts too.
+        let all = try await server.request("GET", p + "/ogc/collections/fiber/cells?columns=2&rows=2", token: admin)
+        #expect(all.json["numberMatched"] as? Int == points.count + 28, "\(all.text)")
+        // Bad grids are refused.
+        for bad in ["columns=0", "rows=257", "bbox=1,2,3", "bbox=0,10,1,5", "colour=red"] {
+            let r = try await server.request("GET", p + "/ogc/collections/fiber/cells?" + bad, token: admin)
+            #expect(r.status == 400 && r.errorCode == "invalid_argument", "\(bad): \(r.text)")
+        }
+        // A box across the antimeridian finds features on both sides of it.
+        try await commit([
+            ["op": "write", "path": "fiber/east.json", "content": Self.point(179.5, 10, "east")],
+            ["op": "write", "path": "fiber/west.json", "content": Self.point(-179.5, 10, "west")],
+        ])
+        #expect(try await ids("bbox=179,9,-179,11").ids == ["fiber/east.json", "fiber/west.json"])
+        // A collection of one point has an extent of no size; coordinates as large as JSON numbers
+        // go make one of infinite size: both are counted in cells, and nothing traps.
+        _ = try await server.request("PUT", p + "/files/lone/1.json", token: admin, json: ["content": Self.point(25, 60, "lone")])
+        let lone = try await server.request("GET", p + "/ogc/collections/lone/cells?columns=8&rows=8", token: admin)
+        #expect(lone.status == 200 && lone.json["numberMatched"] as? Int == 1, "\(lone.text)")
+        let huge = #"{"type":"Feature","geometry":{"type":"MultiPoint","coordinates":[[1e308,-1e308],[-1e308,1e308]]},"properties":{}}"#
+        _ = try await server.request("PUT", p + "/files/lone/huge.json", token: admin, json: ["content": huge])
+        let both = try await server.request("GET", p + "/ogc/collections/lone/cells?columns=8&rows=8", token: admin)
+        #expect(both.status == 200 && both.json["numberMatched"] as? Int == 2, "\(both.text)")
+        #expect(try await ids("bbox=24,59,26,61").ids.contains("fiber/east.json") == false)
+        let loneItems = try await server.request("GET", p + "/ogc/collections/lone/items?bbox=24,59,26,61", token: admin)
+        #expect(loneItems.status == 200 && loneItems.json["numberMatched"] as? Int == 2, "\(loneItems.text)")
     }
 }

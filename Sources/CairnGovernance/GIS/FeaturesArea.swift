@@ -33,6 +33,28 @@ public struct FeaturePage: Sendable {
     public let matched: Int?
 }
 
+/// A collection's features counted per cell of a grid over a box (see `FeaturesArea.cells`).
+public struct FeatureCells: Sendable {
+    public let commit: String
+    /// The box the grid covers (west, south, east, north in degrees); nil for an empty collection.
+    public let bbox: [Double]?
+    public let columns: Int
+    public let rows: Int
+    /// The features meeting the box, in all cells together.
+    public let matched: Int
+    /// The cells holding at least one feature (column 0 is west, row 0 south), in row order.
+    public let cells: [Cell]
+
+    public struct Cell: Sendable {
+        public let column: Int
+        public let row: Int
+        public let count: Int
+        /// The mean centre of the features counted, where a map draws the cell.
+        public let lon: Double
+        public let lat: Double
+    }
+}
+
 /// The features area: the project's GeoJSON files served as OGC API – Features collections for
 /// GIS tools (QGIS, GDAL, OWSLib). Every list and every feature is read through the core, so a
 /// key scoped to some paths sees only those features, in lists, pages, counts and extents alike.
@@ -238,10 +260,15 @@ public struct FeaturesArea: Sendable {
 
     // MARK: Summaries
 
-    /// The collection's summary at the state's commit, as the caller sees it: from the cache, or
-    /// derived from the newest one kept (the diff between the two commits applied feature by
-    /// feature), or counted from the files.
+    /// The collection's summary at the state's commit, as the caller sees it.
     func summary(_ caller: Caller, project name: String, _ c: FeatureCollection, _ state: State) async throws -> FeatureSummary {
+        try await snapshot(caller, project: name, c, state).summary
+    }
+
+    /// The collection's summary and spatial index at the state's commit, as the caller sees it:
+    /// from the cache, or derived from the newest one kept (the diff between the two commits
+    /// applied feature by feature), or built from the files.
+    func snapshot(_ caller: Caller, project name: String, _ c: FeatureCollection, _ state: State) async throws -> CollectionSnapshot {
         let key = SummaryCache.Key(
             organization: caller.organization.id,
             project: name,
@@ -250,28 +277,37 @@ public struct FeaturesArea: Sendable {
             viewer: state.viewer
         )
         let area = self
-        return try await core.featureCaches.summaries.summary(key, commit: state.commit) { base in
+        return try await core.featureCaches.summaries.snapshot(key, commit: state.commit) { base in
             if let base, let updated = try await area.update(base, caller, project: name, c, state) { return updated }
             return try await area.count(caller, project: name, c, state)
         }
     }
 
-    /// Every feature of the collection the caller may read, counted from the files.
-    private func count(_ caller: Caller, project name: String, _ c: FeatureCollection, _ state: State) async throws -> FeatureSummary {
+    /// Every feature of the collection the caller may read, counted and indexed from the files.
+    private func count(_ caller: Caller, project name: String, _ c: FeatureCollection, _ state: State) async throws -> CollectionSnapshot {
         var summary = FeatureSummary()
+        var entries: [FeatureBoxes.Entry] = []
         var after: String?
         repeat {
             try Task.checkCancellation()
             let page = try await core.files(caller, project: name, pattern: c.glob, at: state.commit, limit: 1000, after: after)
-            for (path, bytes) in page.files {
-                if let feature = Self.member(path, bytes, c, state.ontology) { summary.add(feature) }
+            for (i, (path, bytes)) in page.files.enumerated() {
+                guard let feature = Self.member(path, bytes, c, state.ontology) else { continue }
+                summary.add(feature)
+                if let entry = Self.entry(path, page.blobs[i], feature) { entries.append(entry) }
             }
             after = page.next
         } while after != nil
-        return summary
+        return CollectionSnapshot(summary: summary, boxes: FeatureBoxes(entries))
     }
 
-    /// The summary at `base.commit` carried to the state's commit by the files changed between
+    /// A feature as the spatial index keeps it; nil when its geometry has no position.
+    private static func entry(_ path: String, _ blob: ObjectID, _ feature: [String: JSONValue]) -> FeatureBoxes.Entry? {
+        guard let b = FeatureSummary.box(of: feature["geometry"]) else { return nil }
+        return FeatureBoxes.Entry(path: path, blob: blob, box: BoxTree.Box(west: b.west, south: b.south, east: b.east, north: b.north))
+    }
+
+    /// The snapshot at `base.commit` carried to the state's commit by the files changed between
     /// them; nil when counting afresh is as cheap or the only exact way (the ontology changed,
     /// thousands of files changed, or a removed feature was on the extent's edge).
     private func update(
@@ -280,12 +316,12 @@ public struct FeaturesArea: Sendable {
         project name: String,
         _ c: FeatureCollection,
         _ state: State
-    ) async throws -> FeatureSummary? {
+    ) async throws -> CollectionSnapshot? {
         let project = try await core.project(caller, name)
         let glob = try Glob(c.glob)
         let policy = try await core.policy(for: caller)
         let branch = Gateway.branch(of: state.commit)
-        var summary = base.summary
+        var snapshot = base.snapshot
         var after: String?
         var seen = 0
         repeat {
@@ -302,15 +338,17 @@ public struct FeaturesArea: Sendable {
             let blobs = try await project.blobs(relevant.flatMap { [$0.before, $0.after].compactMap(\.self) })
             for file in relevant {
                 if let before = file.before, let bytes = blobs[before], let old = Self.member(file.path, bytes, c, state.ontology) {
-                    guard summary.remove(old) else { return nil }
+                    guard snapshot.summary.remove(old) else { return nil }
+                    snapshot.boxes.remove(file.path)
                 }
                 if let now = file.after, let bytes = blobs[now], let new = Self.member(file.path, bytes, c, state.ontology) {
-                    summary.add(new)
+                    snapshot.summary.add(new)
+                    if let entry = Self.entry(file.path, now, new) { snapshot.boxes.add(entry) }
                 }
             }
             after = diff.next
         } while after != nil
-        return summary
+        return snapshot
     }
 
     // MARK: Items
@@ -345,8 +383,8 @@ public struct FeaturesArea: Sendable {
         } else if bboxCRS != nil {
             throw CairnError(.invalidArgument, "bbox-crs names the system of bbox: give bbox too", details: ["parameter": "bbox-crs"])
         }
-        let summary = try await summary(caller, project: name, collection, state)
-        let known = Set(summary.propertyTypes.map(\.name))
+        let snapshot = try await snapshot(caller, project: name, collection, state)
+        let known = Set(snapshot.summary.propertyTypes.map(\.name))
         if let unknown = properties.first(where: { !known.contains($0.name) }) {
             throw CairnError(
                 .invalidArgument,
@@ -354,40 +392,135 @@ public struct FeaturesArea: Sendable {
                 details: ["parameter": unknown.name]
             )
         }
+        let after = try cursor.map(Gateway.decodeCursor)
+        let query = Query(collection: collection, state: state, properties: properties, limit: limit, after: after, output: output)
+        if let bbox { return try await itemsInBox(caller, project: name, query, bbox: bbox, snapshot.boxes) }
         // The collection's count answers for the query only when nothing narrows it.
-        let matched = bbox == nil && properties.isEmpty ? summary.count : nil
+        return try await itemsInOrder(caller, project: name, query, matched: properties.isEmpty ? snapshot.summary.count : nil)
+    }
+
+    /// What a page of items is asked for, once checked.
+    private struct Query {
+        let collection: FeatureCollection
+        let state: State
+        let properties: [(name: String, value: String)]
+        let limit: Int
+        let after: String?
+        let output: CoordinateSystem
+
+        func page(_ features: [JSONValue], next: String?, matched: Int?) throws -> FeaturePage {
+            FeaturePage(
+                commit: state.commit,
+                features: try FeaturesArea.reproject(features, to: output),
+                next: next.map(Gateway.encodeCursor),
+                matched: matched
+            )
+        }
+
+        func keeps(_ feature: [String: JSONValue]) -> Bool { properties.allSatisfy { FeaturesArea.equals(feature, $0.name, $0.value) } }
+    }
+
+    /// A page of the features meeting `bbox`, found by the spatial index and then read by blob id,
+    /// in path order; the index's count of them is `numberMatched` when no property filter applies
+    /// (the index tests the same box the scan would, so the count is exact).
+    private func itemsInBox(
+        _ caller: Caller,
+        project name: String,
+        _ q: Query,
+        bbox: [Double],
+        _ boxes: FeatureBoxes
+    ) async throws -> FeaturePage {
+        let project = try await core.project(caller, name)
+        let candidates = boxes.matching(bbox)
+        var start = 0
+        if let after = q.after {
+            var (low, high) = (0, candidates.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if candidates[mid].path <= after { low = mid + 1 } else { high = mid }
+            }
+            start = low
+        }
+        let matched = q.properties.isEmpty ? candidates.count : nil
         var features: [JSONValue] = []
-        var after = try cursor.map(Gateway.decodeCursor)
-        // Pages of files are read until the page of features is full; the cursor is the last
-        // path looked at, so the next page goes on from there.
+        // Blobs are read a batch at a time: with a property filter, more than one page's worth.
+        let batch = q.properties.isEmpty ? q.limit : max(q.limit, 500)
+        while start < candidates.count {
+            try Task.checkCancellation()
+            let chunk = candidates[start..<min(start + batch, candidates.count)]
+            let blobs = try await project.blobs(chunk.map(\.blob))
+            for (i, entry) in zip(chunk.indices, chunk) {
+                guard let bytes = blobs[entry.blob], let feature = Self.member(entry.path, bytes, q.collection, q.state.ontology),
+                    q.keeps(feature)
+                else { continue }
+                features.append(.object(feature))
+                if features.count == q.limit {
+                    return try q.page(features, next: i < candidates.count - 1 ? entry.path : nil, matched: matched)
+                }
+            }
+            start = chunk.endIndex
+        }
+        return try q.page(features, next: nil, matched: matched)
+    }
+
+    /// A page of the collection's features in path order, read from the tree page by page until
+    /// it is full; the cursor is the last path looked at, so the next page goes on from there.
+    private func itemsInOrder(_ caller: Caller, project name: String, _ q: Query, matched: Int?) async throws -> FeaturePage {
+        var features: [JSONValue] = []
+        var after = q.after
         while true {
             try Task.checkCancellation()
-            let page = try await core.files(caller, project: name, pattern: collection.glob, at: state.commit, limit: 500, after: after)
+            let page = try await core.files(caller, project: name, pattern: q.collection.glob, at: q.state.commit, limit: 500, after: after)
             for (i, file) in page.files.enumerated() {
-                if let feature = Self.member(file.path, file.bytes, collection, state.ontology),
-                    bbox.map({ Self.meets(feature["geometry"], $0) }) ?? true,
-                    properties.allSatisfy({ Self.equals(feature, $0.name, $0.value) })
-                {
+                if let feature = Self.member(file.path, file.bytes, q.collection, q.state.ontology), q.keeps(feature) {
                     features.append(.object(feature))
                 }
-                if features.count == limit {
+                if features.count == q.limit {
                     let more = i < page.files.count - 1 || page.next != nil
-                    return FeaturePage(
-                        commit: state.commit,
-                        features: try Self.reproject(features, to: output),
-                        next: more ? Gateway.encodeCursor(file.path) : nil,
-                        matched: matched
-                    )
+                    return try q.page(features, next: more ? file.path : nil, matched: matched)
                 }
             }
             guard let next = page.next else { break }
             after = next
         }
-        return FeaturePage(
+        return try q.page(features, next: nil, matched: matched)
+    }
+
+    /// The most cells an aggregate may have along either side.
+    public static let maxCells = 256
+
+    /// How the features of a collection meeting `bbox` (the collection's extent when nil) fall
+    /// into a `columns` × `rows` grid laid over it: what a map shows at low zoom instead of the
+    /// features, so a million of them never travel to the browser at once. Answered from the
+    /// spatial index, without reading a feature.
+    public func cells(
+        _ caller: Caller,
+        project name: String,
+        collection id: String,
+        at ref: String = "main",
+        bbox given: [Double]? = nil,
+        columns: Int = 64,
+        rows: Int = 64
+    ) async throws -> FeatureCells {
+        for (name, n) in [("columns", columns), ("rows", rows)] where !(1...Self.maxCells).contains(n) {
+            throw CairnError(.invalidArgument, "\(name) must be 1 to \(Self.maxCells)", details: ["parameter": name])
+        }
+        if let given { try Self.checkBBox(given) }
+        let (state, collection) = try await lookup(caller, project: name, id: id, at: ref)
+        let snapshot = try await snapshot(caller, project: name, collection, state)
+        guard let bbox = given ?? snapshot.summary.box.map({ [$0.west, $0.south, $0.east, $0.north] }) else {
+            return FeatureCells(commit: state.commit, bbox: nil, columns: columns, rows: rows, matched: 0, cells: [])
+        }
+        let cells = snapshot.boxes.cells(bbox, columns: columns, rows: rows).map {
+            FeatureCells.Cell(column: $0.column, row: $0.row, count: $0.count, lon: $0.center.lon, lat: $0.center.lat)
+        }
+        return FeatureCells(
             commit: state.commit,
-            features: try Self.reproject(features, to: output),
-            next: nil,
-            matched: matched
+            bbox: bbox,
+            columns: columns,
+            rows: rows,
+            matched: cells.reduce(0) { $0 + $1.count },
+            cells: cells
         )
     }
 

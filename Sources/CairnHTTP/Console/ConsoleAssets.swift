@@ -509,8 +509,13 @@ import { api, el, say, session, pathURL } from './api.js';
 import { follow } from './live.js';
 
 const palette = ['#1f5fbf', '#c0392b', '#1e8449', '#7d3c98', '#b9770e', '#6e2c00', '#ad1457', '#117a8b'];
-/// Features fetched per collection before the map asks only for what is in view.
+/// A collection this size or smaller is fetched whole, once; a larger one a view at a time.
 const wholeCollection = 20000;
+/// The most features of a large collection drawn in one view: above it, the view shows the
+/// server's counts per cell (from its spatial index) until the person zooms in.
+const inView = 4000;
+/// A cell of the aggregate grid, in screen pixels.
+const cellPixels = 64;
 const rowsPerPage = 500;
 
 export async function renderProject(main, project) {
@@ -546,7 +551,7 @@ export async function renderProject(main, project) {
 
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
-  const state = { data: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null, sort: null };
+  const state = { data: {}, cells: {}, large: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null, sort: null };
   function addToLegend(c, i) {
     state.colors[c.id] = palette[i % palette.length];
     state.visible[c.id] = true;
@@ -577,41 +582,98 @@ export async function renderProject(main, project) {
     return Object.values(feature.properties || {}).some((v) => String(v).toLowerCase().includes(needle));
   }
 
+  const asOf = () => (state.ref ? `&ref=${state.ref}` : '');
+  const itemsURL = (c) => `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000` + asOf();
+  const viewBox = () => {
+    const b = map.getBounds();
+    const west = Math.max(-180, b.getWest());
+    const east = Math.min(180, b.getEast());
+    return [west, Math.max(-90, b.getSouth()), east, Math.min(90, b.getNorth())].map((x) => x.toFixed(6)).join(',');
+  };
+
+  /// Every feature of a small collection, a page at a time.
+  async function whole(c) {
+    const first = await api(itemsURL(c));
+    let features = first.features;
+    let next = (first.links || []).find((l) => l.rel === 'next');
+    while (next) {
+      const page = await api(next.href.slice(next.href.indexOf('/v1/orgs/')).replace(/^\/v1\/orgs\/[^/]+/, ''));
+      features = features.concat(page.features);
+      next = (page.links || []).find((l) => l.rel === 'next');
+    }
+    return features;
+  }
+
+  /// What of a large collection the view shows: its features when few enough are in view,
+  /// else the server's counts per cell of a grid over the view.
+  async function inViewOf(c) {
+    const size = map.getSize();
+    const columns = Math.max(1, Math.min(64, Math.round(size.x / cellPixels)));
+    const rows = Math.max(1, Math.min(64, Math.round(size.y / cellPixels)));
+    const box = viewBox();
+    const grid = await api(`${ogc}/collections/${encodeURIComponent(c.id)}/cells?bbox=${box}&columns=${columns}&rows=${rows}` + asOf());
+    if (grid.numberMatched > inView) return { features: [], cells: grid.cells, matched: grid.numberMatched };
+    const page = await api(`${itemsURL(c)}&bbox=${box}`);
+    return { features: page.features, cells: null, matched: grid.numberMatched };
+  }
+
   async function load() {
-    const bounds = map.getBounds();
     await Promise.all(collections.map(async (c) => {
-      let url = `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000` + (state.ref ? `&ref=${state.ref}` : '');
-      const first = await api(url);
-      let features = first.features;
-      let next = (first.links || []).find((l) => l.rel === 'next');
-      const whole = (first.numberMatched ?? 0) <= wholeCollection;
-      if (!whole) {
-        // A large collection: only what is in view, asked of the server's bbox query.
-        const b = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((x) => x.toFixed(6)).join(',');
-        const inView = await api(`${url}&bbox=${b}`);
-        features = inView.features;
-        next = null;
+      if (state.large[c.id] === undefined || state.ref !== state.loadedRef) {
+        // How many features the collection holds (from the server's index: one cell, no feature read).
+        const all = await api(`${ogc}/collections/${encodeURIComponent(c.id)}/cells?columns=1&rows=1` + asOf());
+        state.large[c.id] = all.numberMatched > wholeCollection;
+        state.total = { ...(state.total || {}), [c.id]: all.numberMatched };
       }
-      while (next && features.length < wholeCollection) {
-        const page = await api(next.href.slice(next.href.indexOf('/v1/orgs/')).replace(/^\/v1\/orgs\/[^/]+/, ''));
-        features = features.concat(page.features);
-        next = (page.links || []).find((l) => l.rel === 'next');
+      const n = document.getElementById('n-' + c.id);
+      if (!state.large[c.id]) {
+        state.data[c.id] = await whole(c);
+        state.cells[c.id] = null;
+        n.textContent = `(${state.data[c.id].length})`;
+        return;
       }
-      state.data[c.id] = features;
-      document.getElementById('n-' + c.id).textContent = whole ? `(${features.length})` : `(${features.length} in view of ${first.numberMatched})`;
+      const shown = await inViewOf(c);
+      state.data[c.id] = shown.features;
+      state.cells[c.id] = shown.cells;
+      n.textContent = `(${shown.matched} in view of ${state.total[c.id]}` + (shown.cells ? ': zoom in to see them)' : ')');
     }));
+    state.loadedRef = state.ref;
     draw();
     renderTable();
+    // How many views were loaded: what a test (or a person's tools) waits on after a move.
+    mapNode.dataset.loads = String((Number(mapNode.dataset.loads) || 0) + 1);
+  }
+
+  /// A cell of a large collection's aggregate: a disc sized by its count, which zooms in on click.
+  function cellMarker(cell, color) {
+    const radius = Math.round(10 + 4 * Math.log10(cell.count));
+    // Styled through the DOM, not an inline style attribute, which the page's CSP refuses.
+    const disc = el('span', { text: String(cell.count) });
+    disc.style.borderColor = color;
+    const marker = L.marker([cell.center[1], cell.center[0]], {
+      keyboard: true,
+      title: `${cell.count} features: zoom in`,
+      alt: `${cell.count} features`,
+      icon: L.divIcon({ className: 'cell', html: disc, iconSize: [radius * 2, radius * 2] }),
+    });
+    marker.on('click', () => map.setView([cell.center[1], cell.center[0]], Math.min(map.getZoom() + 2, 19)));
+    return marker;
   }
 
   function draw() {
     let drawn = 0;
+    let cells = 0;
     for (const c of collections) {
       if (state.layers[c.id]) state.layers[c.id].remove();
       if (!state.visible[c.id]) continue;
+      const color = state.colors[c.id];
+      if (state.cells[c.id]) {
+        cells += state.cells[c.id].length;
+        state.layers[c.id] = L.layerGroup(state.cells[c.id].map((cell) => cellMarker(cell, color))).addTo(map);
+        continue;
+      }
       const shown = (state.data[c.id] || []).filter(matches);
       drawn += shown.length;
-      const color = state.colors[c.id];
       state.layers[c.id] = L.geoJSON(shown, {
         pointToLayer: (f, at) => L.circleMarker(at, { radius: 3, color, weight: 1, fillOpacity: 0.7 }),
         style: () => ({ color, weight: 2 }),
@@ -619,6 +681,7 @@ export async function renderProject(main, project) {
       }).addTo(map);
     }
     mapNode.dataset.drawn = String(drawn);
+    mapNode.dataset.cells = String(cells);
     highlight();
   }
 
@@ -674,7 +737,9 @@ export async function renderProject(main, project) {
     }
     table.replaceChildren(head, body);
     table.dataset.rows = String(rows.length);
-    count.textContent = `${rows.length} feature(s)` + (rows.length > state.rows ? `, the first ${state.rows} listed` : '');
+    count.textContent = state.cells[id]
+      ? `${state.cells[id].reduce((n, c) => n + c.count, 0)} features in view: zoom in on the map to list them`
+      : `${rows.length} feature(s)` + (rows.length > state.rows ? `, the first ${state.rows} listed` : '');
     more.hidden = rows.length <= state.rows;
     highlight();
   }
@@ -717,18 +782,22 @@ export async function renderProject(main, project) {
   filter.addEventListener('input', () => { state.rows = rowsPerPage; draw(); renderTable(); });
   choose.addEventListener('change', () => { state.rows = rowsPerPage; renderTable(); });
   more.addEventListener('click', () => { state.rows += rowsPerPage; renderTable(); });
+  // A large collection is asked again for what the new view shows, the last move winning.
+  let moves = 0;
   map.on('moveend', () => {
-    if (collections.some((c) => (state.data[c.id] || []).length >= wholeCollection)) load();
+    if (!collections.some((c) => state.large[c.id])) return;
+    const mine = ++moves;
+    setTimeout(() => { if (mine === moves) load().catch((e) => say(e.message)); }, 150);
   });
 
-  await load();
   map.invalidateSize();
   const extent = L.latLngBounds([]);
   for (const c of collections) {
     const box = c.extent?.spatial?.bbox?.[0];
     if (box) extent.extend([[box[1], box[0]], [box[3], box[2]]]);
   }
-  if (extent.isValid()) map.fitBounds(extent, { maxZoom: 17 });
+  if (extent.isValid()) map.fitBounds(extent, { maxZoom: 17, animate: false });
+  await load();
 
   // A commit names the files it changed: only those are read again (a feature belongs to the
   // collection whose items route serves it), unless it changed too many to be worth it.
@@ -747,7 +816,8 @@ export async function renderProject(main, project) {
   }
 
   async function apply(paths) {
-    if (paths.length > 200) { await refreshCollections(); return load(); }
+    // A large collection's view is asked again (its counts, or the features in view).
+    if (paths.length > 200 || collections.some((c) => state.large[c.id])) { await refreshCollections(); return load(); }
     let refreshed = false;
     for (const path of paths) {
       for (const c of collections) state.data[c.id] = (state.data[c.id] || []).filter((f) => f.id !== path);
@@ -991,6 +1061,8 @@ tbody tr { cursor: pointer; }
   #map { height: 50vh; }
   .bar { flex-wrap: wrap; }
 }
+.cell span { display: flex; align-items: center; justify-content: center; width: 100%; height: 100%; box-sizing: border-box;
+  border-radius: 50%; border: 4px solid; background: #fff; color: #111; font: bold 12px/1 system-ui, sans-serif; }
 """#),
     ]
 }

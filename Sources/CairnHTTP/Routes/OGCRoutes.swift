@@ -85,6 +85,44 @@ extension Routes {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: OGCDocuments.schema(collection, base: base).compactBytes))
             )
         }
+        // A Cairn extension beside the standard resources: the collection counted per cell of a
+        // grid, from the spatial index, for a map at low zoom (see `FeaturesArea.cells`).
+        ogc.get("/collections/:collection/cells") { req, ctx in
+            try Self.refuseUnknown(req, allowed: ["f", "ref", "datetime", "bbox", "columns", "rows"])
+            let q = Query(request: req)
+            let bbox = try q.string("bbox").map(Self.bbox)
+            let columns = try q.int("columns", default: 64, range: 1...FeaturesArea.maxCells)
+            let rows = try q.int("rows", default: 64, range: 1...FeaturesArea.maxCells)
+            let (caller, project, id) = (try ctx.caller, try ctx.parameters.require("project"), try ctx.parameters.require("collection"))
+            let ref = try Self.ref(q)
+            let grid = try await timed {
+                try await gateway.features.cells(
+                    caller,
+                    project: project,
+                    collection: id,
+                    at: ref,
+                    bbox: bbox,
+                    columns: columns,
+                    rows: rows
+                )
+            }
+            var body: [String: JSONValue] = [
+                "commit": .string(grid.commit),
+                "columns": .int(Int64(grid.columns)),
+                "rows": .int(Int64(grid.rows)),
+                "numberMatched": .int(Int64(grid.matched)),
+                "cells": .array(
+                    grid.cells.map {
+                        .object([
+                            "column": .int(Int64($0.column)), "row": .int(Int64($0.row)), "count": .int(Int64($0.count)),
+                            "center": .array([.double($0.lon), .double($0.lat)]),
+                        ])
+                    }
+                ),
+            ]
+            if let b = grid.bbox { body["bbox"] = .array(b.map(JSONValue.double)) }
+            return JSON.response(json: .object(body))
+        }
         ogc.get("/collections/:collection/items") { req, ctx in
             let filters: [(name: String, value: String)] = req.uri.queryParameters.compactMap { (name, value) in
                 Self.itemParameters.contains(String(name)) ? nil : (String(name), String(value))

@@ -1816,6 +1816,67 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "OGCCells": {
+    "additionalProperties": false,
+    "properties": {
+     "bbox": {
+      "items": {
+       "type": "number"
+      },
+      "type": "array"
+     },
+     "cells": {
+      "items": {
+       "additionalProperties": false,
+       "properties": {
+        "center": {
+         "items": {
+          "type": "number"
+         },
+         "type": "array"
+        },
+        "column": {
+         "type": "integer"
+        },
+        "count": {
+         "type": "integer"
+        },
+        "row": {
+         "type": "integer"
+        }
+       },
+       "required": [
+        "column",
+        "row",
+        "count",
+        "center"
+       ],
+       "type": "object"
+      },
+      "type": "array"
+     },
+     "columns": {
+      "type": "integer"
+     },
+     "commit": {
+      "type": "string"
+     },
+     "numberMatched": {
+      "type": "integer"
+     },
+     "rows": {
+      "type": "integer"
+     }
+    },
+    "required": [
+     "commit",
+     "columns",
+     "rows",
+     "numberMatched",
+     "cells"
+    ],
+    "type": "object"
+   },
    "OGCCollection": {
     "additionalProperties": false,
     "properties": {
@@ -12504,9 +12565,204 @@ enum OpenAPIDocument {
     }
    ]
   },
+  "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/cells": {
+   "get": {
+    "description": "A Cairn extension: how the collection's features meeting `bbox` (default: the collection's extent; CRS84 degrees) fall into a `columns` \u00d7 `rows` grid laid over it, counted from the spatial index without reading a feature: what a map draws at low zoom instead of the features. Column 0 is the west, row 0 the south; only non-empty cells are listed, each with the mean centre of its features.",
+    "operationId": "ogcCells",
+    "parameters": [
+     {
+      "in": "query",
+      "name": "f",
+      "required": false,
+      "schema": {
+       "enum": [
+        "json",
+        "geojson"
+       ],
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "ref",
+      "required": false,
+      "schema": {
+       "description": "a branch, a commit id or unique prefix of 4+ hex digits, BRANCH@TIME (RFC 3339), or REF~N",
+       "minLength": 1,
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "datetime",
+      "required": false,
+      "schema": {
+       "description": "A Cairn extension: the collection as it was at this instant (as-of), not a filter on a feature's own time",
+       "format": "date-time",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "bbox",
+      "required": false,
+      "schema": {
+       "pattern": "^\\s*-?[0-9.eE+-]+\\s*(,\\s*-?[0-9.eE+-]+\\s*){3}$",
+       "type": "string"
+      }
+     },
+     {
+      "in": "query",
+      "name": "columns",
+      "required": false,
+      "schema": {
+       "maximum": 256,
+       "minimum": 1,
+       "type": "integer"
+      }
+     },
+     {
+      "in": "query",
+      "name": "rows",
+      "required": false,
+      "schema": {
+       "maximum": 256,
+       "minimum": 1,
+       "type": "integer"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OGCCells"
+        }
+       }
+      },
+      "description": "success"
+     },
+     "400": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "401": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "403": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "404": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "413": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "422": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "429": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     },
+     "503": {
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "description": "error"
+     }
+    },
+    "summary": "Features counted per cell of a grid (for a map at low zoom)",
+    "tags": [
+     "gis"
+    ]
+   },
+   "parameters": [
+    {
+     "in": "path",
+     "name": "org",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "project",
+     "required": true,
+     "schema": {
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+      "type": "string"
+     }
+    },
+    {
+     "in": "path",
+     "name": "collection",
+     "required": true,
+     "schema": {
+      "maxLength": 200,
+      "minLength": 1,
+      "type": "string"
+     }
+    }
+   ]
+  },
   "/v1/orgs/{org}/projects/{project}/ogc/collections/{collection}/items": {
    "get": {
-    "description": "A page of the collection's features at `ref`, in path order, those whose bounding box meets `bbox` (in `bbox-crs`, default CRS84 degrees) and whose properties equal any other query parameter (`?status=planned`; a name that is no property of the collection is 400). Positions are in `crs` (one of the collection's `crs`, default CRS84; the answer's `Content-Crs` names it). Links carry the commit read: following `next` reads the same state, so pages never skip or repeat a feature while others write. `numberMatched` is the collection's count when no filter applies.",
+    "description": "A page of the collection's features at `ref`, in path order, those whose bounding box meets `bbox` (in `bbox-crs`, default CRS84 degrees) and whose properties equal any other query parameter (`?status=planned`; a name that is no property of the collection is 400). Positions are in `crs` (one of the collection's `crs`, default CRS84; the answer's `Content-Crs` names it). Links carry the commit read: following `next` reads the same state, so pages never skip or repeat a feature while others write. `numberMatched` is the collection's count when no filter applies, and the spatial index's count when only `bbox` does.",
     "operationId": "ogcItems",
     "parameters": [
      {

@@ -3,6 +3,9 @@ import CairnCore
 /// A page of files with their bytes, in path order.
 public struct FilePage: Sendable {
     public let files: [(path: String, bytes: [UInt8])]
+    /// Each file's blob id, in the same order: what a reader that keeps an index of the files
+    /// (the features area's spatial index) fetches them by later, without the tree.
+    public let blobs: [ObjectID]
     /// The last path of the page when more follow (the `after` of the next page), nil at the end.
     public let next: String?
 }
@@ -38,7 +41,11 @@ extension Project {
             return true
         }
         let bytes = try await blobs(entries.map(\.blob))
-        return FilePage(files: entries.map { ($0.path, bytes[$0.blob] ?? []) }, next: more ? entries.last?.path : nil)
+        return FilePage(
+            files: entries.map { ($0.path, bytes[$0.blob] ?? []) },
+            blobs: entries.map(\.blob),
+            next: more ? entries.last?.path : nil
+        )
     }
 
     /// The bytes of several blobs in one fetch, each checked against its id (as `readBytes` does).
