@@ -3,7 +3,8 @@ import { api, el, session, signIn, signOut, APIError } from './api.js';
 import { renderProject } from './project.js';
 import { renderFeature } from './feature.js';
 import { renderInbox, renderMergeRequest } from './review.js';
-import { renderApprovals, renderRuns, renderRun, renderAudit, renderAccess } from './governance.js';
+import { renderApprovals, renderRuns, renderRun, renderWorkflowRun, renderAudit, renderAccess } from './governance.js';
+import { renderHistory, renderCommit, renderBranches } from './history.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -37,7 +38,11 @@ async function route() {
     if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(view, parts[1], parts.slice(3).join('/'));
     if (parts[0] === 'p' && parts[1] && parts[2] === 'mr' && parts[3]) return keep(await renderMergeRequest(view, parts[1], parts[3]));
     if (parts[0] === 'p' && parts[1] && parts[2] === 'mr') return keep(await renderInbox(view, parts[1]));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'history') return keep(await renderHistory(view, parts[1]));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'c' && parts[3]) return keep(await renderCommit(view, parts[1], parts[3]));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'branches') return await renderBranches(view, parts[1]);
     if (parts[0] === 'p' && parts[1] && parts[2] === 'runs' && parts[3]) return await renderRun(view, parts[1], parts[3]);
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'wf' && parts[3] && parts[4]) return await renderWorkflowRun(view, parts[1], parts[3], parts[4]);
     if (parts[0] === 'p' && parts[1] && parts[2] === 'runs') return keep(await renderRuns(view, parts[1]));
     if (parts[0] === 'approvals') return await renderApprovals(view);
     if (parts[0]?.startsWith('audit')) return await renderAudit(view);

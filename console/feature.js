@@ -73,7 +73,8 @@ export async function renderFeature(main, project, path) {
     }
   });
   const log = el('ol', { class: 'history' }, history.commits.map((c, i) => el('li', {},
-    el('code', { text: c.commit.id.slice(0, 12) }), ` ${c.commit.time} `, el('strong', { text: c.commit.author }),
+    el('a', { href: `#/p/${encodeURIComponent(project)}/c/${c.commit.id}`, 'data-commit': c.commit.id }, el('code', { text: c.commit.id.slice(0, 12) })),
+    ` ${c.commit.time} `, el('strong', { text: c.commit.author }),
     c.commit.runID ? el('span', { class: 'muted', text: ` (run ${c.commit.runID})` }) : null, ` ${c.commit.message.split('\n')[0]} `,
     i === 0 || c.change === 'deleted' ? null : el('button', {
       type: 'button', class: 'secondary', 'data-restore': c.commit.id, text: 'restore this version',

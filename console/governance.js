@@ -42,13 +42,69 @@ export async function renderApprovals(main) {
 export async function renderRuns(main, project) {
   const p = `/projects/${encodeURIComponent(project)}`;
   const { runs } = await api(`${p}/agent-runs?limit=100`);
+  // Workflow runs: each workflow's newest runs (a person may read runs without the definitions'
+  // folder; then the section says so).
+  let workflows = [];
+  let unavailable = null;
+  try {
+    workflows = (await api(`${p}/workflows?limit=100`)).workflows;
+    for (const w of workflows) w.runs = (await api(`${p}/workflows/${encodeURIComponent(w.name)}/runs?limit=20`)).runs;
+  } catch (error) { unavailable = error.message; }
+  const flowRuns = workflows.flatMap((w) => w.runs.map((r) => ({ ...r, state: w.state })))
+    .sort((a, b) => (a.created < b.created ? 1 : -1));
   main.replaceChildren(
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
-    el('h1', { text: 'Agent runs' }),
+    el('h1', { text: 'Runs' }),
+    el('h2', { text: 'Agent sessions' }),
     el('ul', { id: 'runs' }, runs.slice().reverse().map((r) => el('li', {},
       el('a', { href: `#/p/${encodeURIComponent(project)}/runs/${r.id}`, text: r.id }),
-      ` ${r.agent}${r.onBehalfOf ? ` for ${r.onBehalfOf}` : ''}, ${r.status}, ${r.calls.length} call(s), started ${r.started}`))));
-  return follow(session.org, project, (event) => { if (event.run) renderRuns(main, project).catch((e) => say(e.message)); });
+      ` ${r.agent}${r.onBehalfOf ? ` for ${r.onBehalfOf}` : ''}${r.workflow ? ` (workflow ${r.workflow})` : ''}, ${r.status}, ${r.calls.length} call(s), started ${r.started}`))),
+    el('h2', { text: 'Workflow runs' }),
+    unavailable ? el('p', { class: 'muted', text: `Workflows are not available to you: ${unavailable}` }) : null,
+    el('ul', { id: 'workflows' }, workflows.map((w) => el('li', { 'data-workflow': w.name },
+      el('strong', { text: w.name }), ` ${w.state.enabled ? `enabled by ${w.state.enabledBy || '?'}` : 'disabled'}${w.state.paused ? ', paused' : ''}`))),
+    el('ul', { id: 'workflow-runs' }, flowRuns.map((r) => el('li', {},
+      el('a', { href: `#/p/${encodeURIComponent(project)}/wf/${encodeURIComponent(r.workflow)}/${r.id}`, text: `${r.workflow} ${r.id}` }),
+      ` ${r.status}${r.outcome ? ` (${r.outcome})` : ''}, ${r.trigger.kind}${r.trigger.by ? ` by ${r.trigger.by}` : ''}, ${r.created}${r.failure ? `: ${r.failure}` : ''}`))));
+  return follow(session.org, project, (event) => { if (event.run || event.workflow) renderRuns(main, project).catch((e) => say(e.message)); });
+}
+
+export async function renderWorkflowRun(main, project, workflow, id) {
+  const p = `/projects/${encodeURIComponent(project)}`;
+  const url = `${p}/workflows/${encodeURIComponent(workflow)}/runs/${id}`;
+  const run = await api(url);
+  const commitLink = (c) => el('a', { href: `#/p/${encodeURIComponent(project)}/c/${c}`, text: c.slice(0, 12) });
+  const outcome = el('p', { id: 'workflow-outcome', role: 'status' });
+  const live = ['fired', 'running', 'paused'].includes(run.status);
+  const cancel = live ? el('button', {
+    type: 'button', class: 'secondary', id: 'cancel-run', text: 'Cancel this run',
+    onclick: async () => {
+      try { const after = await api(`${url}/cancel`, { method: 'POST', body: {} }); outcome.textContent = `Now ${after.status}.`; } catch (error) { outcome.textContent = `Refused: ${error.message}`; }
+    },
+  }) : null;
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, text: '← runs' })),
+    el('h1', { text: `Workflow ${workflow}: run ${run.id}` }),
+    el('dl', { class: 'meta', id: 'workflow-meta' },
+      el('dt', { text: 'status' }), el('dd', { id: 'workflow-status', text: run.status + (run.outcome ? ` (${run.outcome})` : '') }),
+      el('dt', { text: 'trigger' }), el('dd', { text: `${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}${run.trigger.paths?.length ? `: ${run.trigger.paths.join(', ')}` : ''}` }),
+      el('dt', { text: 'inputs' }), el('dd', {}, el('pre', { text: JSON.stringify(run.inputs, null, 1) })),
+      el('dt', { text: 'created' }), el('dd', { text: run.created + (run.finished ? `, finished ${run.finished}` : '') }),
+      run.run ? el('dt', { text: 'engine run' }) : null,
+      run.run ? el('dd', {}, el('a', { id: 'engine-run', href: `#/p/${encodeURIComponent(project)}/runs/${run.run}`, text: run.run })) : null,
+      run.mergeRequest ? el('dt', { text: 'merge request' }) : null,
+      run.mergeRequest ? el('dd', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr/${run.mergeRequest}`, text: `!${run.mergeRequest}` })) : null,
+      run.mergeCommit ? el('dt', { text: 'merged as' }) : null,
+      run.mergeCommit ? el('dd', {}, commitLink(run.mergeCommit)) : null,
+      run.failure ? el('dt', { text: 'failure' }) : null,
+      run.failure ? el('dd', { class: 'error', text: run.failure }) : null),
+    el('h2', { text: 'Steps' }),
+    el('div', { class: 'tablewrap' }, el('table', { id: 'steps' },
+      el('thead', {}, el('tr', {}, ['step', 'kind', 'outcome', 'attempts', 'calls', 'commits', 'error'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, run.steps.map((s) => el('tr', { 'data-step': s.id },
+        el('td', { text: s.id }), el('td', { text: s.kind }), el('td', { text: s.outcome }), el('td', { class: 'num', text: String(s.attempts) }),
+        el('td', { text: s.calls.join(', ') }), el('td', {}, ...s.commits.flatMap((c) => [commitLink(c), ' '])), el('td', { text: s.error || '' })))))),
+    cancel, outcome);
 }
 
 export async function renderRun(main, project, id) {

@@ -38,7 +38,9 @@ export async function renderProject(main, project) {
   main.replaceChildren(
     el('h1', { text: project }),
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' }), ' ',
-      el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, id: 'to-runs', text: 'Agent runs' })),
+      el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, id: 'to-runs', text: 'Runs' }), ' ',
+      el('a', { href: `#/p/${encodeURIComponent(project)}/history`, id: 'to-history', text: 'History' }), ' ',
+      el('a', { href: `#/p/${encodeURIComponent(project)}/branches`, id: 'to-branches', text: 'Branches' })),
     el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),

@@ -2,10 +2,10 @@
 // moved: before and after), the table of changed values, the reviews, and the verdict bound to
 // the head shown: if a commit arrives on the source while the page is open, the page says so and
 // the server refuses an approval of the old head.
-import * as L from '/console/vendor/leaflet/leaflet.esm.js';
-import { api, el, say, session, pathURL, APIError } from './api.js';
+import { api, el, say, session, APIError } from './api.js';
 import { follow } from './live.js';
 import { format } from './project.js';
+import { readChanges, changeTable, changeMap } from './changes.js';
 
 export async function renderInbox(main, project) {
   const p = `/projects/${encodeURIComponent(project)}`;
@@ -43,24 +43,9 @@ export async function renderMergeRequest(main, project, number) {
   const request = view.request;
   const diff = await api(`${p}/merge-requests/${number}/diff?limit=1000`);
   const shownHead = diff.head;
-  const read = async (path, ref) => {
-    try { return await api(`${p}/files/${pathURL(path)}?raw=true&ref=${ref}`); } catch (e) { if (e.status === 404) return null; throw e; }
-  };
-  const changes = await Promise.all(diff.entities.map(async (e) => ({ ...e, before: await read(e.path, diff.base), after: await read(e.path, diff.head) })));
-
+  const changes = await readChanges(p, diff.entities, diff.base, diff.head);
   const mapNode = el('div', { id: 'map', role: 'region', 'aria-label': 'The change on the map' });
-  const rows = [];
-  for (const c of changes) {
-    const a = c.before?.properties || {};
-    const b = c.after?.properties || {};
-    const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-    if (JSON.stringify(c.before?.geometry) !== JSON.stringify(c.after?.geometry)) rows.push([c.path, c.change, 'geometry', format(c.before?.geometry?.coordinates), format(c.after?.geometry?.coordinates)]);
-    for (const k of names) rows.push([c.path, c.change, k, format(a[k]), format(b[k])]);
-    if (names.length === 0 && rows.every((r) => r[0] !== c.path)) rows.push([c.path, c.change, '', '', '']);
-  }
-  const table = el('table', { id: 'changes' },
-    el('thead', {}, el('tr', {}, ['file', 'change', 'property', 'before', 'after'].map((h) => el('th', { scope: 'col', text: h })))),
-    el('tbody', {}, rows.map((r) => el('tr', {}, r.map((x) => el('td', { text: x }))))));
+  const table = changeTable(project, changes);
   const banner = el('p', { id: 'stale', class: 'error', role: 'alert', hidden: true });
   // The ontology's verdict on what would be merged (the source head), and the conflicts kept
   // from the last merge attempt with how they were resolved.
@@ -137,24 +122,7 @@ export async function renderMergeRequest(main, project, number) {
       el('section', { 'aria-label': 'Changed values' }, el('div', { class: 'tablewrap' }, table))),
     calls, el('h2', { text: 'Reviews' }), reviews, actions, outcome);
 
-  const map = L.map(mapNode, { preferCanvas: true, attributionControl: false });
-  const colors = { added: '#1e8449', removed: '#c0392b', modified: '#b9770e', moved: '#b9770e' };
-  const group = L.featureGroup().addTo(map);
-  let drawn = 0;
-  for (const c of changes) {
-    if (c.before?.geometry && c.change !== 'added') {
-      L.geoJSON(c.before, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 6, color: '#555', dashArray: '3', fill: false }), style: () => ({ color: '#555', dashArray: '4', weight: 2 }) }).addTo(group);
-      drawn++;
-    }
-    if (c.after?.geometry) {
-      const color = colors[c.change] || '#1f5fbf';
-      L.geoJSON(c.after, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 6, color, fillOpacity: 0.8 }), style: () => ({ color, weight: 3 }) }).addTo(group);
-      drawn++;
-    }
-  }
-  mapNode.dataset.drawn = String(drawn);
-  const bounds = group.getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 17, padding: [20, 20] }); else map.setView([60.17, 24.94], 13);
+  const map = changeMap(mapNode, changes);
 
   const stop = follow(session.org, project, (event) => {
     if (event.branch === request.source && event.commit && event.commit !== shownHead) {

@@ -58,6 +58,15 @@ import FoundationNetworking
         #expect(answer["badStored"] as? Bool == false)
         #expect(answer["savedMessage"] as? String == "surveyed again", "\(answer)")
         #expect((answer["lineage"] as? String ?? "").contains("surveyed again"), "\(answer)")
+        // History: the newest commit first (who, a person; why), its page with the change in the
+        // table and on the map (the old position and the new), and the branches.
+        let newest = answer["timelineFirst"] as? String ?? ""
+        #expect(newest.contains("surveyed again") && newest.contains("(person)"), "\(answer)")
+        #expect((answer["commitMeta"] as? String ?? "").contains("surveyed again"), "\(answer)")
+        let changed = answer["commitChanges"] as? [[String]] ?? []
+        #expect(changed.contains(["fiber/cabinets/1.json", "modified", "capacity", "24", "48"]), "\(changed)")
+        #expect(answer["commitDrawn"] as? Int == 2, "\(answer)")
+        #expect((answer["branches"] as? [String] ?? []).contains("main"), "\(answer)")
         // Sorting by a column, and the ontology's columns (typed, with units) for a type's table.
         #expect(answer["sortedFirst"] as? String == "osm/way/99988877-LineString.json", "\(answer)")
         #expect((answer["cabinetHeaders"] as? [String] ?? []).contains { $0.hasPrefix("capacity (ports)") }, "\(answer)")
@@ -80,7 +89,9 @@ import FoundationNetworking
         for (page, rules) in answer["axe"] as? [String: [String]] ?? [:] {
             #expect(rules.isEmpty, "\(page): \(rules)")
         }
-        #expect((answer["axe"] as? [String: Any])?.count == 4)
+        #expect(
+            Set((answer["axe"] as? [String: Any] ?? [:]).keys) == ["signin", "map", "feature", "history", "commit", "branches", "phone"]
+        )
         for (name, bytes) in answer["shots"] as? [String: Int] ?? [:] {
             #expect(bytes > 20_000, "the \(name) screenshot is \(bytes) bytes: blank?")
         }
@@ -256,6 +267,11 @@ import FoundationNetworking
         #expect(ontology.text.contains("site"), "the approved ontology is in force: \(ontology.text)")
         #expect(answer["calls"] as? [String] == ["Read", "Edit"], "\(answer)")
         #expect(!(answer["replay"] as? String ?? "").isEmpty && !(answer["replay"] as? String ?? "").hasPrefix("refused"), "\(answer)")
+        // The workflow run: listed with the agent sessions, its steps each succeeded, its engine run linked.
+        #expect((answer["workflowListed"] as? String ?? "").contains("survey"), "\(answer)")
+        #expect(answer["workflowSteps"] as? [[String]] == [["look", "Read", "succeeded"], ["add", "Write", "succeeded"]], "\(answer)")
+        #expect((answer["workflowStatus"] as? String ?? "").hasPrefix("succeeded"), "\(answer)")
+        #expect(answer["workflowEngineRun"] as? Bool == true, "\(answer)")
         #expect((answer["audit"] as? Int ?? 0) > 0)
         let filtered = answer["auditFiltered"] as? [String] ?? []
         #expect(!filtered.isEmpty && filtered.allSatisfy { $0 == "approval.approve" }, "\(filtered)")

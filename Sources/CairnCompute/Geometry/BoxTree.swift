@@ -17,6 +17,7 @@ public struct BoxTree: Sendable {
             (self.west, self.south, self.east, self.north) = (west, south, east, north)
         }
         public func meets(_ b: Box) -> Bool { west <= b.east && east >= b.west && south <= b.north && north >= b.south }
+        public func contains(_ b: Box) -> Bool { west <= b.west && east >= b.east && south <= b.south && north >= b.north }
         public func union(_ b: Box) -> Box {
             Box(west: min(west, b.west), south: min(south, b.south), east: max(east, b.east), north: max(north, b.north))
         }
@@ -79,23 +80,41 @@ public struct BoxTree: Sendable {
 
     /// The input positions of the items whose boxes meet `box`, in no particular order.
     public func search(_ box: Box) -> [Int] {
-        guard let root = boxes.indices.last else { return [] }
         var found: [Int] = []
-        // Nodes to visit, each with the level it is on (0: items).
+        visit(box) { position, _ in found.append(position) }
+        return found
+    }
+
+    /// Calls `body` with the input position and box of each item meeting `box`, in the tree's
+    /// order. A node wholly inside `box` hands over its items without testing them: they are a
+    /// run of consecutive leaves, so a query covering most of the tree costs little more than a
+    /// walk over the leaves.
+    public func visit(_ box: Box, _ body: (Int, Box) -> Void) {
+        guard let root = boxes.indices.last else { return }
         var stack: [(node: Int, level: Int)] = [(root, levels.count - 1)]
         while let (node, level) = stack.popLast() {
-            guard boxes[node].meets(box) else { continue }
+            let b = boxes[node]
+            guard b.meets(box) else { continue }
             if level == 0 {
-                found.append(Int(slots[node]))
-                continue
-            }
-            let first = Int(slots[node])
-            let end = min(first + Self.nodeSize, levels[level - 1])
-            for child in first..<end where boxes[child].meets(box) {
-                if level == 1 { found.append(Int(slots[child])) } else { stack.append((child, level - 1)) }
+                body(Int(slots[node]), b)
+            } else if box.contains(b) {
+                for leaf in leaves(node, level) { body(Int(slots[leaf]), boxes[leaf]) }
+            } else {
+                let first = Int(slots[node])
+                for child in first..<min(first + Self.nodeSize, levels[level - 1]) { stack.append((child, level - 1)) }
             }
         }
-        return found
+    }
+
+    /// The leaves under a node: a run of consecutive slots, from its first descendant's to its last's.
+    private func leaves(_ node: Int, _ level: Int) -> Range<Int> {
+        var (low, high, l) = (node, node, level)
+        while l > 0 {
+            low = Int(slots[low])
+            high = min(Int(slots[high]) + Self.nodeSize, levels[l - 1]) - 1
+            l -= 1
+        }
+        return low..<(high + 1)
     }
 
     /// The position of (x, y) along a Hilbert curve over a 2¹⁶ × 2¹⁶ grid.

@@ -19,8 +19,10 @@ struct FeatureBoxes: Sendable {
     /// The entries the tree was built over, in path order.
     private var base: [Entry]
     private var tree: BoxTree
-    /// Paths of `base` whose entry is no longer current (removed or changed since).
-    private var removed: Set<String> = []
+    /// Which entries of `base` are no longer current (removed or changed since), a bit each:
+    /// checked for every candidate of a query, so an integer test, not a hash of its path.
+    private var removed: [UInt64]
+    private var removedCount = 0
     /// Current entries not in `base` (added or changed since), by path.
     private var added: [String: Entry] = [:]
 
@@ -28,23 +30,39 @@ struct FeatureBoxes: Sendable {
     init(_ entries: [Entry] = []) {
         base = entries
         tree = BoxTree(entries.map(\.box))
+        removed = Array(repeating: 0, count: (entries.count + 63) / 64)
+    }
+
+    private func isRemoved(_ position: Int) -> Bool { removed[position >> 6] & (1 << UInt64(position & 63)) != 0 }
+
+    /// The position of `path` in `base`, if it is there.
+    private func position(of path: String) -> Int? {
+        var (low, high) = (0, base.count)
+        while low < high {
+            let mid = (low + high) / 2
+            if base[mid].path < path { low = mid + 1 } else { high = mid }
+        }
+        return low < base.count && base[low].path == path ? low : nil
     }
 
     /// Takes a feature out (when its file changed or went).
     mutating func remove(_ path: String) {
-        removed.insert(path)
         added[path] = nil
+        if let p = position(of: path), !isRemoved(p) {
+            removed[p >> 6] |= 1 << UInt64(p & 63)
+            removedCount += 1
+        }
     }
 
     /// Puts a feature in (after `remove` of its path, when its file changed).
     mutating func add(_ entry: Entry) {
         added[entry.path] = entry
-        if removed.count + added.count > max(1024, base.count / 8) { compact() }
+        if removedCount + added.count > max(1024, base.count / 8) { compact() }
     }
 
     /// Folds the overlay into a new tree.
     private mutating func compact() {
-        var entries = base.filter { !removed.contains($0.path) }
+        var entries = base.indices.filter { !isRemoved($0) }.map { base[$0] }
         entries += added.values
         entries.sort { $0.path < $1.path }
         self = FeatureBoxes(entries)
@@ -53,26 +71,20 @@ struct FeatureBoxes: Sendable {
     /// The features whose boxes meet `bbox` (west, south, east, north in degrees; west east of
     /// east crosses the antimeridian), in path order.
     func matching(_ bbox: [Double]) -> [Entry] {
-        var out = current(bbox, sorted: true)
+        var positions: [Int] = []
+        for box in Self.boxes(bbox) { tree.visit(box) { p, _ in if removedCount == 0 || !isRemoved(p) { positions.append(p) } } }
+        positions.sort()
+        var out: [Entry] = []
+        out.reserveCapacity(positions.count)
+        var last = -1
+        // Two boxes (across the antimeridian) may both find a feature spanning it: once each.
+        for p in positions where p != last {
+            out.append(base[p])
+            last = p
+        }
         if added.isEmpty { return out }
         out += overlay(bbox)
         out.sort { $0.path < $1.path }
-        return out
-    }
-
-    /// The entries of the tree meeting `bbox` that are still current, each once (in path order
-    /// when asked: the tree gives them in its own order).
-    private func current(_ bbox: [Double], sorted: Bool) -> [Entry] {
-        let boxes = Self.boxes(bbox)
-        var positions = tree.search(boxes[0])
-        if boxes.count > 1 {
-            positions += tree.search(boxes[1])
-            positions = Array(Set(positions))
-        }
-        if sorted { positions.sort() }
-        var out: [Entry] = []
-        out.reserveCapacity(positions.count)
-        for p in positions where removed.isEmpty || !removed.contains(base[p].path) { out.append(base[p]) }
         return out
     }
 
@@ -88,39 +100,44 @@ struct FeatureBoxes: Sendable {
     func cells(_ bbox: [Double], columns: Int, rows: Int) -> [Cell] {
         let width = Self.width(bbox)
         let height = bbox[3] - bbox[1]
+        var counts = [Int](repeating: 0, count: columns * rows)
+        var sumX = [Double](repeating: 0, count: columns * rows)
+        var sumY = [Double](repeating: 0, count: columns * rows)
         /// The slot of a fraction of the box among `n` (clamped first: a box of no height, or a
         /// coordinate far outside it, must not reach a conversion that traps).
         func slot(_ fraction: Double, _ n: Int) -> Int {
             guard fraction.isFinite else { return 0 }
             return min(n - 1, Int(min(max(fraction, 0), 1) * Double(n)))
         }
-        var cells: [Int: Cell] = [:]
-        for entry in current(bbox, sorted: false) + overlay(bbox) {
-            var x = (entry.box.west + entry.box.east) / 2
-            let y = (entry.box.south + entry.box.north) / 2
+        func count(_ b: BoxTree.Box) {
+            var x = b.west / 2 + b.east / 2
+            let y = b.south / 2 + b.north / 2
             if x < bbox[0] { x += 360 }
-            let column = slot((x - bbox[0]) / width, columns)
-            let row = slot((y - bbox[1]) / height, rows)
-            let key = row * columns + column
-            cells[key, default: Cell(column: column, row: row)].add(x > 180 ? x - 360 : x, y)
+            let cell = slot((y - bbox[1]) / height, rows) * columns + slot((x - bbox[0]) / width, columns)
+            counts[cell] += 1
+            sumX[cell] += x > 180 ? x - 360 : x
+            sumY[cell] += y
         }
-        return cells.keys.sorted().map { cells[$0]! }
+        let boxes = Self.boxes(bbox)
+        if boxes.count == 1 {
+            tree.visit(boxes[0]) { p, b in if removedCount == 0 || !isRemoved(p) { count(b) } }
+        } else {
+            for entry in matching(bbox) where added[entry.path] == nil { count(entry.box) }
+        }
+        for entry in overlay(bbox) { count(entry.box) }
+        return counts.indices.filter { counts[$0] > 0 }.map { i in
+            let n = Double(counts[i])
+            return Cell(column: i % columns, row: i / columns, count: counts[i], lon: sumX[i] / n, lat: sumY[i] / n)
+        }
     }
 
     /// One cell of an aggregate: how many features, and where they are on average.
     struct Cell: Sendable {
         let column: Int
         let row: Int
-        private(set) var count = 0
-        private var sumX = 0.0
-        private var sumY = 0.0
-        init(column: Int, row: Int) { (self.column, self.row) = (column, row) }
-        mutating func add(_ x: Double, _ y: Double) {
-            count += 1
-            sumX += x
-            sumY += y
-        }
-        var center: (lon: Double, lat: Double) { (sumX / Double(count), sumY / Double(count)) }
+        let count: Int
+        let lon: Double
+        let lat: Double
     }
 
     /// The box as one or two boxes that do not cross the antimeridian.

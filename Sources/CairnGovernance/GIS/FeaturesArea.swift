@@ -512,7 +512,7 @@ public struct FeaturesArea: Sendable {
             return FeatureCells(commit: state.commit, bbox: nil, columns: columns, rows: rows, matched: 0, cells: [])
         }
         let cells = snapshot.boxes.cells(bbox, columns: columns, rows: rows).map {
-            FeatureCells.Cell(column: $0.column, row: $0.row, count: $0.count, lon: $0.center.lon, lat: $0.center.lat)
+            FeatureCells.Cell(column: $0.column, row: $0.row, count: $0.count, lon: $0.lon, lat: $0.lat)
         }
         return FeatureCells(
             commit: state.commit,

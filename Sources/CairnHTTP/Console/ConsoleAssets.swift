@@ -95,7 +95,8 @@ import { api, el, session, signIn, signOut, APIError } from './api.js';
 import { renderProject } from './project.js';
 import { renderFeature } from './feature.js';
 import { renderInbox, renderMergeRequest } from './review.js';
-import { renderApprovals, renderRuns, renderRun, renderAudit, renderAccess } from './governance.js';
+import { renderApprovals, renderRuns, renderRun, renderWorkflowRun, renderAudit, renderAccess } from './governance.js';
+import { renderHistory, renderCommit, renderBranches } from './history.js';
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -129,7 +130,11 @@ async function route() {
     if (parts[0] === 'p' && parts[1] && parts[2] === 'f') return await renderFeature(view, parts[1], parts.slice(3).join('/'));
     if (parts[0] === 'p' && parts[1] && parts[2] === 'mr' && parts[3]) return keep(await renderMergeRequest(view, parts[1], parts[3]));
     if (parts[0] === 'p' && parts[1] && parts[2] === 'mr') return keep(await renderInbox(view, parts[1]));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'history') return keep(await renderHistory(view, parts[1]));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'c' && parts[3]) return keep(await renderCommit(view, parts[1], parts[3]));
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'branches') return await renderBranches(view, parts[1]);
     if (parts[0] === 'p' && parts[1] && parts[2] === 'runs' && parts[3]) return await renderRun(view, parts[1], parts[3]);
+    if (parts[0] === 'p' && parts[1] && parts[2] === 'wf' && parts[3] && parts[4]) return await renderWorkflowRun(view, parts[1], parts[3], parts[4]);
     if (parts[0] === 'p' && parts[1] && parts[2] === 'runs') return keep(await renderRuns(view, parts[1]));
     if (parts[0] === 'approvals') return await renderApprovals(view);
     if (parts[0]?.startsWith('audit')) return await renderAudit(view);
@@ -176,6 +181,69 @@ async function renderProjects(view) {
 }
 
 route();
+"""#),
+        "changes.js": ("text/javascript; charset=utf-8", #"""
+// A change between two states of the project, readably: a table of what changed in each file
+// (each property, and the geometry), and the change on a map (the old geometry dashed grey, the new
+// coloured by the kind of change). The merge-request page and a commit's page both show one.
+import * as L from '/console/vendor/leaflet/leaflet.esm.js';
+import { api, el, pathURL } from './api.js';
+import { format } from './project.js';
+
+const colors = { added: '#1e8449', removed: '#c0392b', deleted: '#c0392b', modified: '#b9770e', moved: '#b9770e' };
+
+/// Each changed file with its content before and after (null where it did not exist, or is not JSON).
+export async function readChanges(p, files, before, after) {
+  const read = async (path, ref) => {
+    if (!ref) return null;
+    try { return await api(`${p}/files/${pathURL(path)}?raw=true&ref=${ref}`); } catch (e) { if (e.status === 404) return null; throw e; }
+  };
+  return Promise.all(files.map(async (f) => ({ ...f, before: await read(f.path, before), after: await read(f.path, after) })));
+}
+
+/// The rows of the table: file, change, property (or geometry), before, after.
+export function changeRows(changes) {
+  const rows = [];
+  for (const c of changes) {
+    const a = c.before?.properties || {};
+    const b = c.after?.properties || {};
+    const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    if (JSON.stringify(c.before?.geometry) !== JSON.stringify(c.after?.geometry)) rows.push([c.path, c.change, 'geometry', format(c.before?.geometry?.coordinates), format(c.after?.geometry?.coordinates)]);
+    for (const k of names) rows.push([c.path, c.change, k, format(a[k]), format(b[k])]);
+    if (rows.every((r) => r[0] !== c.path)) rows.push([c.path, c.change, '', '', '']);
+  }
+  return rows;
+}
+
+/// The table of changed values; each file's path opens its page.
+export function changeTable(project, changes, id = 'changes') {
+  const link = (path) => el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(path)}`, text: path });
+  return el('table', { id },
+    el('thead', {}, el('tr', {}, ['file', 'change', 'property', 'before', 'after'].map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, changeRows(changes).map((r) => el('tr', {}, el('td', {}, link(r[0])), r.slice(1).map((x) => el('td', { text: x }))))));
+}
+
+/// Draws the changes on a new map in `node`; returns the map (its node's data-drawn counts the shapes).
+export function changeMap(node, changes) {
+  const map = L.map(node, { preferCanvas: true, attributionControl: false });
+  const group = L.featureGroup().addTo(map);
+  let drawn = 0;
+  for (const c of changes) {
+    if (c.before?.geometry && c.change !== 'added') {
+      L.geoJSON(c.before, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 6, color: '#555', dashArray: '3', fill: false }), style: () => ({ color: '#555', dashArray: '4', weight: 2 }) }).addTo(group);
+      drawn++;
+    }
+    if (c.after?.geometry) {
+      const color = colors[c.change] || '#1f5fbf';
+      L.geoJSON(c.after, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 6, color, fillOpacity: 0.8 }), style: () => ({ color, weight: 3 }) }).addTo(group);
+      drawn++;
+    }
+  }
+  node.dataset.drawn = String(drawn);
+  const bounds = group.getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 17, padding: [20, 20] }); else map.setView([60.17, 24.94], 13);
+  return map;
+}
 """#),
         "feature.js": ("text/javascript; charset=utf-8", #"""
 // A feature's page: its properties (editable: a governed write with a reason), its position for a
@@ -253,7 +321,8 @@ export async function renderFeature(main, project, path) {
     }
   });
   const log = el('ol', { class: 'history' }, history.commits.map((c, i) => el('li', {},
-    el('code', { text: c.commit.id.slice(0, 12) }), ` ${c.commit.time} `, el('strong', { text: c.commit.author }),
+    el('a', { href: `#/p/${encodeURIComponent(project)}/c/${c.commit.id}`, 'data-commit': c.commit.id }, el('code', { text: c.commit.id.slice(0, 12) })),
+    ` ${c.commit.time} `, el('strong', { text: c.commit.author }),
     c.commit.runID ? el('span', { class: 'muted', text: ` (run ${c.commit.runID})` }) : null, ` ${c.commit.message.split('\n')[0]} `,
     i === 0 || c.change === 'deleted' ? null : el('button', {
       type: 'button', class: 'secondary', 'data-restore': c.commit.id, text: 'restore this version',
@@ -365,13 +434,69 @@ export async function renderApprovals(main) {
 export async function renderRuns(main, project) {
   const p = `/projects/${encodeURIComponent(project)}`;
   const { runs } = await api(`${p}/agent-runs?limit=100`);
+  // Workflow runs: each workflow's newest runs (a person may read runs without the definitions'
+  // folder; then the section says so).
+  let workflows = [];
+  let unavailable = null;
+  try {
+    workflows = (await api(`${p}/workflows?limit=100`)).workflows;
+    for (const w of workflows) w.runs = (await api(`${p}/workflows/${encodeURIComponent(w.name)}/runs?limit=20`)).runs;
+  } catch (error) { unavailable = error.message; }
+  const flowRuns = workflows.flatMap((w) => w.runs.map((r) => ({ ...r, state: w.state })))
+    .sort((a, b) => (a.created < b.created ? 1 : -1));
   main.replaceChildren(
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
-    el('h1', { text: 'Agent runs' }),
+    el('h1', { text: 'Runs' }),
+    el('h2', { text: 'Agent sessions' }),
     el('ul', { id: 'runs' }, runs.slice().reverse().map((r) => el('li', {},
       el('a', { href: `#/p/${encodeURIComponent(project)}/runs/${r.id}`, text: r.id }),
-      ` ${r.agent}${r.onBehalfOf ? ` for ${r.onBehalfOf}` : ''}, ${r.status}, ${r.calls.length} call(s), started ${r.started}`))));
-  return follow(session.org, project, (event) => { if (event.run) renderRuns(main, project).catch((e) => say(e.message)); });
+      ` ${r.agent}${r.onBehalfOf ? ` for ${r.onBehalfOf}` : ''}${r.workflow ? ` (workflow ${r.workflow})` : ''}, ${r.status}, ${r.calls.length} call(s), started ${r.started}`))),
+    el('h2', { text: 'Workflow runs' }),
+    unavailable ? el('p', { class: 'muted', text: `Workflows are not available to you: ${unavailable}` }) : null,
+    el('ul', { id: 'workflows' }, workflows.map((w) => el('li', { 'data-workflow': w.name },
+      el('strong', { text: w.name }), ` ${w.state.enabled ? `enabled by ${w.state.enabledBy || '?'}` : 'disabled'}${w.state.paused ? ', paused' : ''}`))),
+    el('ul', { id: 'workflow-runs' }, flowRuns.map((r) => el('li', {},
+      el('a', { href: `#/p/${encodeURIComponent(project)}/wf/${encodeURIComponent(r.workflow)}/${r.id}`, text: `${r.workflow} ${r.id}` }),
+      ` ${r.status}${r.outcome ? ` (${r.outcome})` : ''}, ${r.trigger.kind}${r.trigger.by ? ` by ${r.trigger.by}` : ''}, ${r.created}${r.failure ? `: ${r.failure}` : ''}`))));
+  return follow(session.org, project, (event) => { if (event.run || event.workflow) renderRuns(main, project).catch((e) => say(e.message)); });
+}
+
+export async function renderWorkflowRun(main, project, workflow, id) {
+  const p = `/projects/${encodeURIComponent(project)}`;
+  const url = `${p}/workflows/${encodeURIComponent(workflow)}/runs/${id}`;
+  const run = await api(url);
+  const commitLink = (c) => el('a', { href: `#/p/${encodeURIComponent(project)}/c/${c}`, text: c.slice(0, 12) });
+  const outcome = el('p', { id: 'workflow-outcome', role: 'status' });
+  const live = ['fired', 'running', 'paused'].includes(run.status);
+  const cancel = live ? el('button', {
+    type: 'button', class: 'secondary', id: 'cancel-run', text: 'Cancel this run',
+    onclick: async () => {
+      try { const after = await api(`${url}/cancel`, { method: 'POST', body: {} }); outcome.textContent = `Now ${after.status}.`; } catch (error) { outcome.textContent = `Refused: ${error.message}`; }
+    },
+  }) : null;
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, text: '← runs' })),
+    el('h1', { text: `Workflow ${workflow}: run ${run.id}` }),
+    el('dl', { class: 'meta', id: 'workflow-meta' },
+      el('dt', { text: 'status' }), el('dd', { id: 'workflow-status', text: run.status + (run.outcome ? ` (${run.outcome})` : '') }),
+      el('dt', { text: 'trigger' }), el('dd', { text: `${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}${run.trigger.paths?.length ? `: ${run.trigger.paths.join(', ')}` : ''}` }),
+      el('dt', { text: 'inputs' }), el('dd', {}, el('pre', { text: JSON.stringify(run.inputs, null, 1) })),
+      el('dt', { text: 'created' }), el('dd', { text: run.created + (run.finished ? `, finished ${run.finished}` : '') }),
+      run.run ? el('dt', { text: 'engine run' }) : null,
+      run.run ? el('dd', {}, el('a', { id: 'engine-run', href: `#/p/${encodeURIComponent(project)}/runs/${run.run}`, text: run.run })) : null,
+      run.mergeRequest ? el('dt', { text: 'merge request' }) : null,
+      run.mergeRequest ? el('dd', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr/${run.mergeRequest}`, text: `!${run.mergeRequest}` })) : null,
+      run.mergeCommit ? el('dt', { text: 'merged as' }) : null,
+      run.mergeCommit ? el('dd', {}, commitLink(run.mergeCommit)) : null,
+      run.failure ? el('dt', { text: 'failure' }) : null,
+      run.failure ? el('dd', { class: 'error', text: run.failure }) : null),
+    el('h2', { text: 'Steps' }),
+    el('div', { class: 'tablewrap' }, el('table', { id: 'steps' },
+      el('thead', {}, el('tr', {}, ['step', 'kind', 'outcome', 'attempts', 'calls', 'commits', 'error'].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, run.steps.map((s) => el('tr', { 'data-step': s.id },
+        el('td', { text: s.id }), el('td', { text: s.kind }), el('td', { text: s.outcome }), el('td', { class: 'num', text: String(s.attempts) }),
+        el('td', { text: s.calls.join(', ') }), el('td', {}, ...s.commits.flatMap((c) => [commitLink(c), ' '])), el('td', { text: s.error || '' })))))),
+    cancel, outcome);
 }
 
 export async function renderRun(main, project, id) {
@@ -468,6 +593,135 @@ export async function renderAccess(main) {
     el('h2', { text: 'Ask' }), ask);
 }
 """#),
+        "history.js": ("text/javascript; charset=utf-8", #"""
+// History: a branch's timeline (who, agent or person, when, why), a commit's page (its reasons,
+// its run, its approvals, and its change on the map and in the table), and the branches.
+import { api, el, say, session } from './api.js';
+import { follow } from './live.js';
+import { readChanges, changeTable, changeMap } from './changes.js';
+
+const perPage = 50;
+/// Files of a commit shown at once (each read before and after); more on request.
+const filesPerPage = 200;
+
+const projectPath = (project) => `/projects/${encodeURIComponent(project)}`;
+const commitLink = (project, id, text) => el('a', { href: `#/p/${encodeURIComponent(project)}/c/${id}`, text: text || id.slice(0, 12) });
+const historyLink = (project, branch, text) =>
+  el('a', { href: `#/p/${encodeURIComponent(project)}/history?branch=${encodeURIComponent(branch)}`, text: text || branch });
+
+/// Who made a commit, as a person reads it: the agent and the person it acted for, or the person.
+function who(c) {
+  const kind = c.actorKind === 'user' ? 'person' : c.actorKind;
+  return `${c.author} (${kind})` + (c.onBehalfOf ? ` for ${c.onBehalfOf}` : '');
+}
+
+export async function renderHistory(main, project) {
+  const p = projectPath(project);
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const branch = params.get('branch') || 'main';
+  const { branches } = await api(`${p}/branches`);
+  const choose = el('select', { id: 'branch' }, branches.map((b) => el('option', { value: b.name, text: b.name, selected: b.name === branch })));
+  choose.addEventListener('change', () => { location.hash = `#/p/${encodeURIComponent(project)}/history?branch=${encodeURIComponent(choose.value)}`; });
+  const body = el('tbody');
+  const more = el('button', { type: 'button', class: 'secondary', id: 'older', hidden: true, text: 'Older commits' });
+  let cursor = null;
+  async function page() {
+    const answer = await api(`${p}/commits?ref=${encodeURIComponent(branch)}&limit=${perPage}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
+    for (const { commit: c } of answer.commits) body.append(row(c));
+    cursor = answer.next || null;
+    more.hidden = !cursor;
+  }
+  const row = (c) => el('tr', { 'data-commit': c.id },
+    el('td', { text: c.time }), el('td', { text: who(c) }), el('td', {}, commitLink(project, c.id)),
+    el('td', { text: c.message.split('\n')[0] }),
+    el('td', {}, c.runID ? el('a', { href: `#/p/${encodeURIComponent(project)}/runs/${encodeURIComponent(c.runID)}`, text: c.runID }) : ''));
+  more.addEventListener('click', () => page().catch((e) => say(e.message)));
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project }), ' ',
+      el('a', { href: `#/p/${encodeURIComponent(project)}/branches`, id: 'to-branches', text: 'Branches' })),
+    el('h1', { text: `History of ${branch}` }),
+    el('p', {}, el('label', { for: 'branch', text: 'Branch ' }), choose),
+    el('div', { class: 'tablewrap' }, el('table', { id: 'timeline' },
+      el('thead', {}, el('tr', {}, ['when', 'who', 'commit', 'why', 'run'].map((h) => el('th', { scope: 'col', text: h })))), body)),
+    more);
+  await page();
+  // A commit on this branch by anyone appears at the top, without a reload.
+  return follow(session.org, project, async (event) => {
+    if (!event.commit || event.branch !== branch) return;
+    try {
+      const { commits } = await api(`${p}/commits?ref=${event.commit}&limit=1`);
+      if (commits[0] && !body.querySelector(`tr[data-commit="${commits[0].commit.id}"]`)) body.prepend(row(commits[0].commit));
+    } catch (error) { say(error.message); }
+  });
+}
+
+export async function renderCommit(main, project, id) {
+  const p = projectPath(project);
+  const { commits } = await api(`${p}/commits?ref=${encodeURIComponent(id)}&limit=1`);
+  const c = commits[0].commit;
+  const parent = c.parents[0] || null;
+  const mapNode = el('div', { id: 'map', role: 'region', 'aria-label': 'The commit\'s change on the map' });
+  const tableWrap = el('div', { class: 'tablewrap' });
+  const more = el('button', { type: 'button', class: 'secondary', id: 'more-files', hidden: true, text: 'More files' });
+  const count = el('p', { id: 'files-count', class: 'muted', 'aria-live': 'polite' });
+  main.replaceChildren(
+    el('p', {}, historyLink(project, 'main', '← history')),
+    el('h1', { text: `Commit ${c.id.slice(0, 12)}` }),
+    el('dl', { class: 'meta', id: 'commit-meta' },
+      el('dt', { text: 'who' }), el('dd', { text: who(c) }),
+      el('dt', { text: 'when' }), el('dd', { text: c.time }),
+      el('dt', { text: 'why' }), el('dd', {}, el('pre', { id: 'message', text: c.message })),
+      el('dt', { text: 'parents' }), el('dd', {}, ...(c.parents.length ? c.parents.flatMap((x) => [commitLink(project, x), ' ']) : ['none (the first commit)'])),
+      c.runID ? el('dt', { text: 'run' }) : null,
+      c.runID ? el('dd', {}, el('a', { id: 'commit-run', href: `#/p/${encodeURIComponent(project)}/runs/${encodeURIComponent(c.runID)}`, text: c.runID + (c.step != null ? `, call ${c.step}` : '') })) : null,
+      c.approvals.length ? el('dt', { text: 'approved by' }) : null,
+      c.approvals.length ? el('dd', { text: c.approvals.map((a) => a.slice(0, 12)).join(', ') }) : null),
+    el('h2', { text: 'What changed' }), count,
+    el('div', { class: 'project' },
+      el('section', { 'aria-label': 'The change on the map' }, mapNode),
+      el('section', { 'aria-label': 'Changed values' }, tableWrap, more)));
+
+  // The files changed, a page at a time: against the first parent, or (the first commit) all it holds.
+  let cursor = null;
+  let shown = [];
+  let map = null;
+  async function page() {
+    let files;
+    if (parent) {
+      const diff = await api(`${p}/diff?from=${parent}&to=${c.id}&limit=${filesPerPage}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
+      files = diff.files;
+      cursor = diff.next || null;
+    } else {
+      files = (await api(`${p}/commits/${c.id}`)).files;
+      cursor = null;
+    }
+    shown = shown.concat(await readChanges(p, files, parent, c.id));
+    tableWrap.replaceChildren(changeTable(project, shown));
+    if (map) map.remove();
+    map = changeMap(mapNode, shown);
+    count.textContent = `${shown.length} file(s)` + (cursor ? ', more to show' : '');
+    more.hidden = !cursor;
+  }
+  more.addEventListener('click', () => page().catch((e) => say(e.message)));
+  await page();
+  return () => { if (map) map.remove(); };
+}
+
+export async function renderBranches(main, project) {
+  const p = projectPath(project);
+  const { branches } = await api(`${p}/branches`);
+  main.replaceChildren(
+    el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}`, text: '← ' + project })),
+    el('h1', { text: 'Branches' }),
+    el('div', { class: 'tablewrap' }, el('table', { id: 'branches' },
+      el('thead', {}, el('tr', {}, ['branch', 'head', 'made by', 'made', 'ahead of trunk', 'behind trunk', ''].map((h) => el('th', { scope: 'col', text: h })))),
+      el('tbody', {}, branches.map((b) => el('tr', { 'data-branch': b.name },
+        el('td', {}, historyLink(project, b.name)), el('td', {}, commitLink(project, b.head)),
+        el('td', { text: b.author || '' }), el('td', { text: b.created || '' }),
+        el('td', { class: 'num', text: String(b.ahead) }), el('td', { class: 'num', text: String(b.behind) }),
+        el('td', { text: b.archived ? 'archived' : '' })))))));
+}
+"""#),
         "index.html": ("text/html; charset=utf-8", #"""
 <!doctype html>
 <html lang="en">
@@ -540,7 +794,9 @@ export async function renderProject(main, project) {
   main.replaceChildren(
     el('h1', { text: project }),
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' }), ' ',
-      el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, id: 'to-runs', text: 'Agent runs' })),
+      el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, id: 'to-runs', text: 'Runs' }), ' ',
+      el('a', { href: `#/p/${encodeURIComponent(project)}/history`, id: 'to-history', text: 'History' }), ' ',
+      el('a', { href: `#/p/${encodeURIComponent(project)}/branches`, id: 'to-branches', text: 'Branches' })),
     el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),
@@ -854,10 +1110,10 @@ export function format(value) {
 // moved: before and after), the table of changed values, the reviews, and the verdict bound to
 // the head shown: if a commit arrives on the source while the page is open, the page says so and
 // the server refuses an approval of the old head.
-import * as L from '/console/vendor/leaflet/leaflet.esm.js';
-import { api, el, say, session, pathURL, APIError } from './api.js';
+import { api, el, say, session, APIError } from './api.js';
 import { follow } from './live.js';
 import { format } from './project.js';
+import { readChanges, changeTable, changeMap } from './changes.js';
 
 export async function renderInbox(main, project) {
   const p = `/projects/${encodeURIComponent(project)}`;
@@ -895,24 +1151,9 @@ export async function renderMergeRequest(main, project, number) {
   const request = view.request;
   const diff = await api(`${p}/merge-requests/${number}/diff?limit=1000`);
   const shownHead = diff.head;
-  const read = async (path, ref) => {
-    try { return await api(`${p}/files/${pathURL(path)}?raw=true&ref=${ref}`); } catch (e) { if (e.status === 404) return null; throw e; }
-  };
-  const changes = await Promise.all(diff.entities.map(async (e) => ({ ...e, before: await read(e.path, diff.base), after: await read(e.path, diff.head) })));
-
+  const changes = await readChanges(p, diff.entities, diff.base, diff.head);
   const mapNode = el('div', { id: 'map', role: 'region', 'aria-label': 'The change on the map' });
-  const rows = [];
-  for (const c of changes) {
-    const a = c.before?.properties || {};
-    const b = c.after?.properties || {};
-    const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-    if (JSON.stringify(c.before?.geometry) !== JSON.stringify(c.after?.geometry)) rows.push([c.path, c.change, 'geometry', format(c.before?.geometry?.coordinates), format(c.after?.geometry?.coordinates)]);
-    for (const k of names) rows.push([c.path, c.change, k, format(a[k]), format(b[k])]);
-    if (names.length === 0 && rows.every((r) => r[0] !== c.path)) rows.push([c.path, c.change, '', '', '']);
-  }
-  const table = el('table', { id: 'changes' },
-    el('thead', {}, el('tr', {}, ['file', 'change', 'property', 'before', 'after'].map((h) => el('th', { scope: 'col', text: h })))),
-    el('tbody', {}, rows.map((r) => el('tr', {}, r.map((x) => el('td', { text: x }))))));
+  const table = changeTable(project, changes);
   const banner = el('p', { id: 'stale', class: 'error', role: 'alert', hidden: true });
   // The ontology's verdict on what would be merged (the source head), and the conflicts kept
   // from the last merge attempt with how they were resolved.
@@ -989,24 +1230,7 @@ export async function renderMergeRequest(main, project, number) {
       el('section', { 'aria-label': 'Changed values' }, el('div', { class: 'tablewrap' }, table))),
     calls, el('h2', { text: 'Reviews' }), reviews, actions, outcome);
 
-  const map = L.map(mapNode, { preferCanvas: true, attributionControl: false });
-  const colors = { added: '#1e8449', removed: '#c0392b', modified: '#b9770e', moved: '#b9770e' };
-  const group = L.featureGroup().addTo(map);
-  let drawn = 0;
-  for (const c of changes) {
-    if (c.before?.geometry && c.change !== 'added') {
-      L.geoJSON(c.before, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 6, color: '#555', dashArray: '3', fill: false }), style: () => ({ color: '#555', dashArray: '4', weight: 2 }) }).addTo(group);
-      drawn++;
-    }
-    if (c.after?.geometry) {
-      const color = colors[c.change] || '#1f5fbf';
-      L.geoJSON(c.after, { pointToLayer: (f, at) => L.circleMarker(at, { radius: 6, color, fillOpacity: 0.8 }), style: () => ({ color, weight: 3 }) }).addTo(group);
-      drawn++;
-    }
-  }
-  mapNode.dataset.drawn = String(drawn);
-  const bounds = group.getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 17, padding: [20, 20] }); else map.setView([60.17, 24.94], 13);
+  const map = changeMap(mapNode, changes);
 
   const stop = follow(session.org, project, (event) => {
     if (event.branch === request.source && event.commit && event.commit !== shownHead) {
@@ -1063,6 +1287,10 @@ tbody tr { cursor: pointer; }
 }
 .cell span { display: flex; align-items: center; justify-content: center; width: 100%; height: 100%; box-sizing: border-box;
   border-radius: 50%; border: 4px solid; background: #fff; color: #111; font: bold 12px/1 system-ui, sans-serif; }
+.meta { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; }
+.meta dt { font-weight: bold; }
+.meta dd { margin: 0; }
+.meta pre { margin: 0; white-space: pre-wrap; font: inherit; }
 """#),
     ]
 }

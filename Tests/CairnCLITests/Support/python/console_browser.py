@@ -131,6 +131,25 @@ try:
     wait.until(lambda d: "surveyed again" in d.find_element(By.ID, "lineage").text)
     out["lineage"] = driver.find_element(By.ID, "lineage").text
 
+    # History: the branch's timeline, newest first; the newest commit's page with its change;
+    # the branches.
+    driver.get(f"{base}/console/#/p/{project}/history")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline tbody tr"))
+    newest = driver.find_element(By.CSS_SELECTOR, "#timeline tbody tr")
+    out["timelineFirst"] = newest.text
+    axe("history")
+    newest.find_element(By.CSS_SELECTOR, "a[href*='/c/']").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#changes tbody tr"))
+    out["commitMeta"] = driver.find_element(By.ID, "commit-meta").text
+    out["commitChanges"] = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in driver.find_elements(By.CSS_SELECTOR, "#changes tbody tr")]
+    out["commitDrawn"] = int(driver.find_element(By.ID, "map").get_attribute("data-drawn") or "0")
+    axe("commit")
+    shot("commit")
+    driver.get(f"{base}/console/#/p/{project}/branches")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#branches tbody tr"))
+    out["branches"] = [tr.get_attribute("data-branch") for tr in driver.find_elements(By.CSS_SELECTOR, "#branches tbody tr")]
+    axe("branches")
+
     # The time slider: the map as it was before the live commit.
     commits = requests.get(f"{api}/commits", params={"limit": 200}, headers=auth, timeout=30).json()["commits"]
     live_index = next(i for i, c in enumerate(commits) if c["commit"]["message"] == "live")

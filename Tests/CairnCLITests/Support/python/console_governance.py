@@ -81,6 +81,34 @@ try:
     wait.until(lambda d: d.find_element(By.ID, "run-report").text.strip() != "")
     out["replay"] = driver.find_element(By.ID, "run-report").text[:2000]
 
+    # A workflow run beside the agent sessions: started through the API, listed on the runs page,
+    # its page showing each step's outcome and the engine run behind it.
+    import requests
+    api = f"{base}/v1/orgs/{org}/projects/{project}"
+    auth = {"Authorization": "Bearer " + q["key"]}
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [24.95, 60.18]}, "properties": {"capacity": 5}}
+    definition = {"scope": {"role": "designer", "path": "sites/**"}, "triggers": [{"kind": "manual"}],
+                  "steps": [{"id": "look", "kind": "Read", "arguments": {"path": "sites/a.json"}},
+                            {"id": "add", "kind": "Write", "arguments": {"path": "sites/b.json", "content": json.dumps(feature)}}]}
+    requests.put(f"{api}/workflows/survey", headers=auth, json={"definition": definition, "message": "a survey"}, timeout=30).raise_for_status()
+    requests.post(f"{api}/workflows/survey/enable", headers=auth, json={"message": "go"}, timeout=30).raise_for_status()
+    started = requests.post(f"{api}/workflows/survey/runs", headers=auth, json={"inputs": {}}, timeout=30)
+    started.raise_for_status()
+    run_id = started.json()["id"]
+    for _ in range(600):
+        if requests.get(f"{api}/workflows/survey/runs/{run_id}", headers=auth, timeout=30).json().get("finished"):
+            break
+        time.sleep(0.1)
+    driver.get(f"{base}/console/#/p/{project}/runs")
+    link = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#workflow-runs li a")))
+    out["workflowListed"] = driver.find_element(By.ID, "workflow-runs").text
+    link.click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#steps tbody tr")))
+    out["workflowSteps"] = [[td.text for td in row.find_elements(By.TAG_NAME, "td")[:3]] for row in driver.find_elements(By.CSS_SELECTOR, "#steps tbody tr")]
+    out["workflowStatus"] = driver.find_element(By.ID, "workflow-status").text
+    out["workflowEngineRun"] = bool(driver.find_elements(By.ID, "engine-run"))
+    axe("workflow-run")
+
     driver.get(base + "/console/#/audit")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#audit tbody tr")))
     out["audit"] = len(driver.find_elements(By.CSS_SELECTOR, "#audit tbody tr"))
