@@ -1,13 +1,22 @@
 // A feature's page: its properties (editable: a governed write with a reason), its position for a
 // point (movable), and its history. A refused edit shows each ontology violation at its field and
 // changes nothing.
-import { api, el, say, pathURL, APIError } from './api.js';
+import { api, el, say, pathURL } from './api.js';
 import { format } from './project.js';
+import { parse, saveFeature } from './edit.js';
 
 export async function renderFeature(main, project, path) {
   const p = `/projects/${encodeURIComponent(project)}`;
   const feature = await api(`${p}/files/${pathURL(path)}?raw=true`);
   const history = await api(`${p}/commits?path=${encodeURIComponent(path)}&limit=20`);
+  // Blame: the commit that last set each value (a property holding an object: its newest part).
+  let blame = [];
+  try { blame = (await api(`${p}/blame/${pathURL(path)}`)).entries; } catch (error) { blame = []; }
+  const setBy = (name) => {
+    const pointer = '/properties/' + name.replace(/~/g, '~0').replace(/\//g, '~1');
+    const mine = blame.filter((b) => b.pointer === pointer || b.pointer.startsWith(pointer + '/'));
+    return mine.sort((a, b) => (a.time < b.time ? 1 : -1))[0] || null;
+  };
   const props = feature.properties || {};
   const fields = {};
   const errors = {};
@@ -25,7 +34,11 @@ export async function renderFeature(main, project, path) {
     // A value naming another file of the project is a link to it.
     const target = typeof value === 'string' && /^[^\s]+\/[^\s]+\.json$/.test(value)
       ? el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(value)}`, 'data-link': value, text: '→ open' }) : null;
-    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', target, target ? ' ' : null, why, errors[name]));
+    const last = setBy(name);
+    const blamed = last ? el('span', { class: 'blame muted', 'data-blame': name },
+      ` set by ${last.author}, ${last.time}, in `, el('a', { href: `#/p/${encodeURIComponent(project)}/c/${last.commit}`, text: last.commit.slice(0, 12) }),
+      last.message ? ` (${last.message.split('\n')[0]})` : '') : null;
+    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', target, target ? ' ' : null, why, blamed, errors[name]));
   }
   let position = null;
   if (feature.geometry?.type === 'Point') {
@@ -45,32 +58,7 @@ export async function renderFeature(main, project, path) {
     const next = structuredClone(feature);
     for (const [name, input] of Object.entries(fields)) next.properties[name] = parse(input.value, input.dataset.kind);
     if (position) next.geometry.coordinates = [Number(position.lon.value), Number(position.lat.value)];
-    try {
-      const answer = await api(`${p}/files/${pathURL(path)}`, {
-        method: 'PUT',
-        body: { content: JSON.stringify(next), message: reason.value || 'edited in the console' },
-      });
-      if (answer && answer.mergeRequest) {
-        // A protected branch: the change was not applied; it waits for review.
-        const number = answer.mergeRequest.number ?? answer.mergeRequest.request?.number ?? answer.mergeRequest;
-        outcome.replaceChildren('The branch is protected: your change was not applied; it waits in ',
-          el('a', { href: `#/p/${encodeURIComponent(project)}/mr/${number}`, text: `merge request !${number}` }), ' for review.');
-        return;
-      }
-      outcome.textContent = `Saved: commit ${(answer.commit || '').slice(0, 12)}`;
-      say('saved');
-    } catch (error) {
-      if (!(error instanceof APIError)) throw error;
-      for (const v of error.violations) {
-        const name = (v.pointer || '').replace(/^\/properties\//, '').split('/')[0];
-        const target = errors[name] || (v.pointer?.startsWith('/geometry') ? errors['geometry'] : null);
-        if (target) target.append(el('div', { text: v.message }));
-      }
-      outcome.textContent = error.code === 'branch_protected'
-        ? 'main is protected: this change must go through a merge request (open one from a branch).'
-        : `Not saved: ${error.message}`;
-      outcome.className = 'error';
-    }
+    if (await saveFeature(project, path, next, reason.value, outcome, (name) => errors[name])) say('saved');
   });
   const log = el('ol', { class: 'history' }, history.commits.map((c, i) => el('li', {},
     el('a', { href: `#/p/${encodeURIComponent(project)}/c/${c.commit.id}`, 'data-commit': c.commit.id }, el('code', { text: c.commit.id.slice(0, 12) })),
@@ -109,13 +97,6 @@ export async function renderFeature(main, project, path) {
     el('h2', { text: 'Linked from' }), backlinks.length ? linkedFrom : el('p', { class: 'muted', text: 'No other file names this one.' }),
     more ? el('p', { class: 'muted', text: 'The first 100 are listed.' }) : null,
     el('h2', { text: 'History' }), log);
-}
-
-function parse(text, kind) {
-  if (kind === 'number') { const n = Number(text); return text.trim() === '' || Number.isNaN(n) ? text : n; }
-  if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
-  if (kind === 'object') { try { return JSON.parse(text); } catch { return text; } }
-  return text;
 }
 
 /// Where a value came from: the commit that set it, the agent run and its call when an agent did,

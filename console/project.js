@@ -5,6 +5,7 @@
 import * as L from '/console/vendor/leaflet/leaflet.esm.js';
 import { api, el, say, session, pathURL } from './api.js';
 import { follow } from './live.js';
+import { parse, saveFeature } from './edit.js';
 
 const palette = ['#1f5fbf', '#c0392b', '#1e8449', '#7d3c98', '#b9770e', '#6e2c00', '#ad1457', '#117a8b'];
 /// A collection this size or smaller is fetched whole, once; a larger one a view at a time.
@@ -30,24 +31,28 @@ export async function renderProject(main, project) {
   const count = el('p', { id: 'count', class: 'muted', 'aria-live': 'polite' });
   const table = el('table', { id: 'table' });
   const more = el('button', { type: 'button', class: 'secondary', hidden: true, text: 'Show more rows' });
+  const tableOutcome = el('p', { id: 'table-outcome', role: 'status' });
   // The time slider: the project as it was after any of its last commits on main (rightmost: now, live).
   const { commits } = await api(`/projects/${encodeURIComponent(project)}/commits?limit=200`);
   const timeline = commits.slice().reverse();
   const slider = el('input', { id: 'time', type: 'range', min: '0', max: String(Math.max(0, timeline.length - 1)), value: String(Math.max(0, timeline.length - 1)) });
   const when = el('output', { id: 'when', for: 'time', text: 'now (live)' });
+  // Any instant, not only a commit: main as it was then (`main@TIME`).
+  const instant = el('input', { id: 'instant', type: 'datetime-local', step: '0.001' });
   main.replaceChildren(
     el('h1', { text: project }),
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' }), ' ',
       el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, id: 'to-runs', text: 'Runs' }), ' ',
       el('a', { href: `#/p/${encodeURIComponent(project)}/history`, id: 'to-history', text: 'History' }), ' ',
       el('a', { href: `#/p/${encodeURIComponent(project)}/branches`, id: 'to-branches', text: 'Branches' })),
-    el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when),
+    el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when, ' ',
+      el('label', { for: 'instant', text: 'or at ' }), instant),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),
       el('section', { 'aria-label': 'Table' },
         el('label', { for: 'collection', text: 'Table of ' }), choose, ' ',
         el('label', { for: 'filter', text: 'Filter ' }), filter,
-        count, el('div', { class: 'tablewrap' }, table), more)));
+        count, tableOutcome, el('div', { class: 'tablewrap' }, table), more)));
 
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
@@ -82,7 +87,7 @@ export async function renderProject(main, project) {
     return Object.values(feature.properties || {}).some((v) => String(v).toLowerCase().includes(needle));
   }
 
-  const asOf = () => (state.ref ? `&ref=${state.ref}` : '');
+  const asOf = () => (state.ref ? `&ref=${encodeURIComponent(state.ref)}` : '');
   const itemsURL = (c) => `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000` + asOf();
   const viewBox = () => {
     const b = map.getBounds();
@@ -139,7 +144,7 @@ export async function renderProject(main, project) {
     }));
     state.loadedRef = state.ref;
     draw();
-    renderTable();
+    renderTable({ live: true });
     // How many views were loaded: what a test (or a person's tools) waits on after a move.
     mapNode.dataset.loads = String((Number(mapNode.dataset.loads) || 0) + 1);
   }
@@ -212,7 +217,12 @@ export async function renderProject(main, project) {
     });
   }
 
-  function renderTable() {
+  /// Re-renders the table; a live update waits while a row is being edited (it is drawn when
+  /// the editor closes), anything the person does closes the editor.
+  function renderTable({ live = false } = {}) {
+    if (live && state.editing) { state.stale = true; return; }
+    state.editing = null;
+    state.stale = false;
     const id = choose.value;
     const rows = sorted((state.data[id] || []).filter(matches));
     const cols = columns(id, rows);
@@ -225,13 +235,17 @@ export async function renderProject(main, project) {
             renderTable();
           } }));
     };
-    const head = el('thead', {}, el('tr', {}, header('#id', 'feature'), cols.map((c) => header(c.name, c.label))));
+    const head = el('thead', {}, el('tr', {}, header('#id', 'feature'), cols.map((c) => header(c.name, c.label)), el('th', { scope: 'col', text: 'edit' })));
     const body = el('tbody');
     for (const f of rows.slice(0, state.rows)) {
       const link = el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(f.id)}`, text: f.id });
+      // The past is read-only: a row is edited as it is now.
+      const edit = el('button', { type: 'button', class: 'secondary edit-row', 'data-edit': f.id, 'aria-label': `edit ${f.id}`, text: 'edit',
+        disabled: Boolean(state.ref), title: state.ref ? 'This is the project as it was: move the time slider to now to edit.' : null });
       const tr = el('tr', { 'data-id': f.id, tabindex: '0' }, el('td', {}, link),
-        cols.map((c) => el('td', { class: c.numeric ? 'num' : null, text: format(f.properties?.[c.name]) })));
-      tr.addEventListener('click', (event) => { if (event.target.tagName !== 'A') select(id, f.id, true); });
+        cols.map((c) => el('td', { class: c.numeric ? 'num' : null, text: format(f.properties?.[c.name]) })), el('td', {}, edit));
+      edit.addEventListener('click', (event) => { event.stopPropagation(); editRow(tr, f, cols); });
+      tr.addEventListener('click', (event) => { if (event.target.tagName !== 'A' && !tr.classList.contains('editing')) select(id, f.id, true); });
       tr.addEventListener('keydown', (event) => { if (event.key === 'Enter') select(id, f.id, true); });
       body.append(tr);
     }
@@ -242,6 +256,54 @@ export async function renderProject(main, project) {
       : `${rows.length} feature(s)` + (rows.length > state.rows ? `, the first ${state.rows} listed` : '');
     more.hidden = rows.length <= state.rows;
     highlight();
+  }
+
+  /// Edits a row in place: its columns become fields, with the position of a point and a reason
+  /// below; saving is a governed write of the file as it is now with only what was changed, so
+  /// properties not shown are kept as they are. Violations appear under their fields.
+  function editRow(tr, f, cols) {
+    if (state.editing) renderTable();
+    state.editing = f.id;
+    tr.classList.add('editing');
+    const inputs = {};
+    const errors = {};
+    cols.forEach((c, i) => {
+      const value = f.properties?.[c.name];
+      const kind = value === undefined || value === null ? (c.numeric ? 'number' : 'string') : typeof value;
+      inputs[c.name] = el('input', { name: c.name, value: format(value), 'data-kind': kind, 'aria-label': `${c.label} of ${f.id}`, size: 8 });
+      errors[c.name] = el('div', { class: 'field-error', role: 'alert' });
+      tr.children[i + 1].replaceChildren(inputs[c.name], errors[c.name]);
+    });
+    const point = f.geometry?.type === 'Point';
+    const at = point ? f.geometry.coordinates : null;
+    const lon = point ? el('input', { id: 'row-lon', value: String(at[0]), inputmode: 'decimal', size: 10 }) : null;
+    const lat = point ? el('input', { id: 'row-lat', value: String(at[1]), inputmode: 'decimal', size: 10 }) : null;
+    errors.geometry = el('div', { class: 'field-error', role: 'alert' });
+    const reason = el('input', { id: 'row-reason', required: true, placeholder: 'why this change' });
+    const close = () => { state.editing = null; renderTable(); };
+    const form = el('form', { id: 'row-edit' },
+      point ? [el('label', { for: 'row-lon', text: 'longitude ' }), lon, ' ', el('label', { for: 'row-lat', text: 'latitude ' }), lat, errors.geometry] : null,
+      el('label', { for: 'row-reason', text: ' Reason ' }), reason, ' ', el('button', { type: 'submit', text: 'Save' }), ' ',
+      el('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: close }));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      Object.values(errors).forEach((e) => e.replaceChildren());
+      const p = `/projects/${encodeURIComponent(project)}`;
+      const next = await api(`${p}/files/${pathURL(f.id)}?raw=true`);
+      next.properties = next.properties || {};
+      for (const c of cols) {
+        const input = inputs[c.name];
+        if (input.value !== format(f.properties?.[c.name])) next.properties[c.name] = parse(input.value, input.dataset.kind);
+      }
+      if (point && (lon.value !== String(at[0]) || lat.value !== String(at[1]))) next.geometry.coordinates = [Number(lon.value), Number(lat.value)];
+      if (await saveFeature(project, f.id, next, reason.value, tableOutcome, (name) => errors[name])) {
+        state.editing = null;
+        renderTable();
+      }
+    });
+    const editor = el('tr', { class: 'editor' }, el('td', { colspan: String(cols.length + 2) }, form));
+    tr.after(editor);
+    (Object.values(inputs)[0] || reason).focus();
   }
 
   function select(collection, id, fromTable) {
@@ -276,6 +338,15 @@ export async function renderProject(main, project) {
     const live = i === timeline.length - 1;
     state.ref = live ? null : timeline[i].commit.id;
     when.textContent = live ? 'now (live)' : `${timeline[i].commit.time}: ${timeline[i].commit.message.split('\n')[0]} (${timeline[i].commit.id.slice(0, 12)})`;
+    mapNode.dataset.ref = state.ref || '';
+    load().catch((e) => say(e.message));
+  });
+  instant.addEventListener('change', () => {
+    const at = instant.value ? new Date(instant.value) : null;
+    if (at && Number.isNaN(at.getTime())) return;
+    state.ref = at ? `main@${at.toISOString()}` : null;
+    when.textContent = at ? `main as it was at ${at.toISOString()}` : 'now (live)';
+    if (!at) slider.value = slider.max;
     mapNode.dataset.ref = state.ref || '';
     load().catch((e) => say(e.message));
   });
@@ -333,7 +404,7 @@ export async function renderProject(main, project) {
       if (n && !n.textContent.includes('in view')) n.textContent = `(${(state.data[c.id] || []).length})`;
     }
     draw();
-    renderTable();
+    renderTable({ live: true });
   }
 
   const stop = follow(session.org, project, (event) => {

@@ -40,6 +40,7 @@ import FoundationNetworking
             [
                 "url": server.base, "org": "default", "key": admin, "project": "city", "filter": "traffic_signals",
                 "livePath": "osm/node/0-live.json", "feature": "fiber/cabinets/1.json", "field": "capacity", "bad": "500", "good": "48",
+                "tableGood": "60",
                 "shots": shots.path,
             ]
         )
@@ -58,6 +59,7 @@ import FoundationNetworking
         #expect(answer["badStored"] as? Bool == false)
         #expect(answer["savedMessage"] as? String == "surveyed again", "\(answer)")
         #expect((answer["lineage"] as? String ?? "").contains("surveyed again"), "\(answer)")
+        #expect((answer["blame"] as? String ?? "").contains("surveyed again"), "\(answer)")
         // History: the newest commit first (who, a person; why), its page with the change in the
         // table and on the map (the old position and the new), and the branches.
         let newest = answer["timelineFirst"] as? String ?? ""
@@ -73,13 +75,19 @@ import FoundationNetworking
         // The slider shows the map before the live commit, and says when that was.
         #expect(answer["drawnNow"] as? Int == 13_700 && answer["drawnBefore"] as? Int == 13_699, "\(answer)")
         #expect((answer["asOf"] as? String ?? "").contains("T"), "\(answer)")
+        #expect(answer["drawnAtInstant"] as? Int == 13_699, "an instant just before the live commit: \(answer)")
         let phone = answer["phone"] as? [String: Any] ?? [:]
         #expect(
             phone["stacked"] as? Bool == true && (phone["mapWidth"] as? Double ?? 999) <= (phone["viewport"] as? Double ?? 0),
             "on a phone the map fits the screen and the table comes below it: \(phone)"
         )
+        // Editing from the table: the refused value shown at its field, nothing written; the valid one saved.
+        #expect(answer["pastEditDisabled"] as? Bool == true, "rows of the past are not editable: \(answer)")
+        #expect((answer["tableViolation"] as? String ?? "").contains("96"), "\(answer)")
+        #expect(answer["tableBadStored"] as? Bool == false, "\(answer)")
+        #expect((answer["tableRow"] as? String ?? "").contains("60") && answer["tableMessage"] as? String == "from the table", "\(answer)")
         let now = try await server.request("GET", Self.api + "/files/fiber/cabinets/1.json?raw=true", token: admin)
-        #expect(now.text.contains("\"capacity\":48"), "\(now.text)")
+        #expect(now.text.contains("\"capacity\":60") && !now.text.contains("\"id\""), "\(now.text)")
         // CSRF: the cookie alone is refused; the cookie is HttpOnly and SameSite=Strict.
         let csrf = answer["csrf"] as? [String: Any] ?? [:]
         #expect(csrf["without"] as? Int == 403 && csrf["with"] as? Int == 200, "\(csrf)")
@@ -90,7 +98,9 @@ import FoundationNetworking
             #expect(rules.isEmpty, "\(page): \(rules)")
         }
         #expect(
-            Set((answer["axe"] as? [String: Any] ?? [:]).keys) == ["signin", "map", "feature", "history", "commit", "branches", "phone"]
+            Set((answer["axe"] as? [String: Any] ?? [:]).keys) == [
+                "signin", "map", "feature", "history", "commit", "branches", "table-edit", "phone",
+            ]
         )
         for (name, bytes) in answer["shots"] as? [String: Int] ?? [:] {
             #expect(bytes > 20_000, "the \(name) screenshot is \(bytes) bytes: blank?")

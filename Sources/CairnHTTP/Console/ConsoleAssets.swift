@@ -245,17 +245,75 @@ export function changeMap(node, changes) {
   return map;
 }
 """#),
+        "edit.js": ("text/javascript; charset=utf-8", #"""
+// Saving a feature from the console (its page or a table row): one governed write with the
+// person's reason. The outcome is said plainly: saved with its commit, or waiting in a merge
+// request when the branch is protected; an ontology violation is shown at the field it concerns
+// and nothing is written.
+import { api, el, pathURL, APIError } from './api.js';
+
+/// A field's text as the JSON value of the kind it had (a number stays a number).
+export function parse(text, kind) {
+  if (kind === 'number') { const n = Number(text); return text.trim() === '' || Number.isNaN(n) ? text : n; }
+  if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
+  if (kind === 'object') { try { return JSON.parse(text); } catch { return text; } }
+  return text;
+}
+
+/// Writes `next` at `path`; says the outcome in `outcome`, and each violation in the element
+/// `errorFor(name)` gives for its property (`geometry` for the position). True when saved.
+export async function saveFeature(project, path, next, reason, outcome, errorFor) {
+  const p = `/projects/${encodeURIComponent(project)}`;
+  outcome.className = '';
+  outcome.textContent = '';
+  try {
+    const answer = await api(`${p}/files/${pathURL(path)}`, {
+      method: 'PUT',
+      body: { content: JSON.stringify(next), message: reason || 'edited in the console' },
+    });
+    if (answer && answer.mergeRequest) {
+      // A protected branch: the change was not applied; it waits for review.
+      const number = answer.mergeRequest.number ?? answer.mergeRequest.request?.number ?? answer.mergeRequest;
+      outcome.replaceChildren('The branch is protected: your change was not applied; it waits in ',
+        el('a', { href: `#/p/${encodeURIComponent(project)}/mr/${number}`, text: `merge request !${number}` }), ' for review.');
+      return false;
+    }
+    outcome.textContent = `Saved: commit ${(answer.commit || '').slice(0, 12)}`;
+    return true;
+  } catch (error) {
+    if (!(error instanceof APIError)) throw error;
+    for (const v of error.violations) {
+      const name = (v.pointer || '').startsWith('/geometry') ? 'geometry' : (v.pointer || '').replace(/^\/properties\//, '').split('/')[0];
+      errorFor(name)?.append(el('div', { text: v.message }));
+    }
+    outcome.textContent = error.code === 'branch_protected'
+      ? 'main is protected: this change must go through a merge request (open one from a branch).'
+      : `Not saved: ${error.message}`;
+    outcome.className = 'error';
+    return false;
+  }
+}
+"""#),
         "feature.js": ("text/javascript; charset=utf-8", #"""
 // A feature's page: its properties (editable: a governed write with a reason), its position for a
 // point (movable), and its history. A refused edit shows each ontology violation at its field and
 // changes nothing.
-import { api, el, say, pathURL, APIError } from './api.js';
+import { api, el, say, pathURL } from './api.js';
 import { format } from './project.js';
+import { parse, saveFeature } from './edit.js';
 
 export async function renderFeature(main, project, path) {
   const p = `/projects/${encodeURIComponent(project)}`;
   const feature = await api(`${p}/files/${pathURL(path)}?raw=true`);
   const history = await api(`${p}/commits?path=${encodeURIComponent(path)}&limit=20`);
+  // Blame: the commit that last set each value (a property holding an object: its newest part).
+  let blame = [];
+  try { blame = (await api(`${p}/blame/${pathURL(path)}`)).entries; } catch (error) { blame = []; }
+  const setBy = (name) => {
+    const pointer = '/properties/' + name.replace(/~/g, '~0').replace(/\//g, '~1');
+    const mine = blame.filter((b) => b.pointer === pointer || b.pointer.startsWith(pointer + '/'));
+    return mine.sort((a, b) => (a.time < b.time ? 1 : -1))[0] || null;
+  };
   const props = feature.properties || {};
   const fields = {};
   const errors = {};
@@ -273,7 +331,11 @@ export async function renderFeature(main, project, path) {
     // A value naming another file of the project is a link to it.
     const target = typeof value === 'string' && /^[^\s]+\/[^\s]+\.json$/.test(value)
       ? el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(value)}`, 'data-link': value, text: '→ open' }) : null;
-    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', target, target ? ' ' : null, why, errors[name]));
+    const last = setBy(name);
+    const blamed = last ? el('span', { class: 'blame muted', 'data-blame': name },
+      ` set by ${last.author}, ${last.time}, in `, el('a', { href: `#/p/${encodeURIComponent(project)}/c/${last.commit}`, text: last.commit.slice(0, 12) }),
+      last.message ? ` (${last.message.split('\n')[0]})` : '') : null;
+    grid.append(el('label', { for: id, text: name }), el('div', {}, input, ' ', target, target ? ' ' : null, why, blamed, errors[name]));
   }
   let position = null;
   if (feature.geometry?.type === 'Point') {
@@ -293,32 +355,7 @@ export async function renderFeature(main, project, path) {
     const next = structuredClone(feature);
     for (const [name, input] of Object.entries(fields)) next.properties[name] = parse(input.value, input.dataset.kind);
     if (position) next.geometry.coordinates = [Number(position.lon.value), Number(position.lat.value)];
-    try {
-      const answer = await api(`${p}/files/${pathURL(path)}`, {
-        method: 'PUT',
-        body: { content: JSON.stringify(next), message: reason.value || 'edited in the console' },
-      });
-      if (answer && answer.mergeRequest) {
-        // A protected branch: the change was not applied; it waits for review.
-        const number = answer.mergeRequest.number ?? answer.mergeRequest.request?.number ?? answer.mergeRequest;
-        outcome.replaceChildren('The branch is protected: your change was not applied; it waits in ',
-          el('a', { href: `#/p/${encodeURIComponent(project)}/mr/${number}`, text: `merge request !${number}` }), ' for review.');
-        return;
-      }
-      outcome.textContent = `Saved: commit ${(answer.commit || '').slice(0, 12)}`;
-      say('saved');
-    } catch (error) {
-      if (!(error instanceof APIError)) throw error;
-      for (const v of error.violations) {
-        const name = (v.pointer || '').replace(/^\/properties\//, '').split('/')[0];
-        const target = errors[name] || (v.pointer?.startsWith('/geometry') ? errors['geometry'] : null);
-        if (target) target.append(el('div', { text: v.message }));
-      }
-      outcome.textContent = error.code === 'branch_protected'
-        ? 'main is protected: this change must go through a merge request (open one from a branch).'
-        : `Not saved: ${error.message}`;
-      outcome.className = 'error';
-    }
+    if (await saveFeature(project, path, next, reason.value, outcome, (name) => errors[name])) say('saved');
   });
   const log = el('ol', { class: 'history' }, history.commits.map((c, i) => el('li', {},
     el('a', { href: `#/p/${encodeURIComponent(project)}/c/${c.commit.id}`, 'data-commit': c.commit.id }, el('code', { text: c.commit.id.slice(0, 12) })),
@@ -357,13 +394,6 @@ export async function renderFeature(main, project, path) {
     el('h2', { text: 'Linked from' }), backlinks.length ? linkedFrom : el('p', { class: 'muted', text: 'No other file names this one.' }),
     more ? el('p', { class: 'muted', text: 'The first 100 are listed.' }) : null,
     el('h2', { text: 'History' }), log);
-}
-
-function parse(text, kind) {
-  if (kind === 'number') { const n = Number(text); return text.trim() === '' || Number.isNaN(n) ? text : n; }
-  if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
-  if (kind === 'object') { try { return JSON.parse(text); } catch { return text; } }
-  return text;
 }
 
 /// Where a value came from: the commit that set it, the agent run and its call when an agent did,
@@ -761,6 +791,7 @@ export function follow(org, project, onChange) {
 import * as L from '/console/vendor/leaflet/leaflet.esm.js';
 import { api, el, say, session, pathURL } from './api.js';
 import { follow } from './live.js';
+import { parse, saveFeature } from './edit.js';
 
 const palette = ['#1f5fbf', '#c0392b', '#1e8449', '#7d3c98', '#b9770e', '#6e2c00', '#ad1457', '#117a8b'];
 /// A collection this size or smaller is fetched whole, once; a larger one a view at a time.
@@ -786,24 +817,28 @@ export async function renderProject(main, project) {
   const count = el('p', { id: 'count', class: 'muted', 'aria-live': 'polite' });
   const table = el('table', { id: 'table' });
   const more = el('button', { type: 'button', class: 'secondary', hidden: true, text: 'Show more rows' });
+  const tableOutcome = el('p', { id: 'table-outcome', role: 'status' });
   // The time slider: the project as it was after any of its last commits on main (rightmost: now, live).
   const { commits } = await api(`/projects/${encodeURIComponent(project)}/commits?limit=200`);
   const timeline = commits.slice().reverse();
   const slider = el('input', { id: 'time', type: 'range', min: '0', max: String(Math.max(0, timeline.length - 1)), value: String(Math.max(0, timeline.length - 1)) });
   const when = el('output', { id: 'when', for: 'time', text: 'now (live)' });
+  // Any instant, not only a commit: main as it was then (`main@TIME`).
+  const instant = el('input', { id: 'instant', type: 'datetime-local', step: '0.001' });
   main.replaceChildren(
     el('h1', { text: project }),
     el('p', {}, el('a', { href: `#/p/${encodeURIComponent(project)}/mr`, id: 'to-inbox', text: 'Merge requests' }), ' ',
       el('a', { href: `#/p/${encodeURIComponent(project)}/runs`, id: 'to-runs', text: 'Runs' }), ' ',
       el('a', { href: `#/p/${encodeURIComponent(project)}/history`, id: 'to-history', text: 'History' }), ' ',
       el('a', { href: `#/p/${encodeURIComponent(project)}/branches`, id: 'to-branches', text: 'Branches' })),
-    el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when),
+    el('p', { class: 'timeline' }, el('label', { for: 'time', text: 'As of ' }), slider, ' ', when, ' ',
+      el('label', { for: 'instant', text: 'or at ' }), instant),
     el('div', { class: 'project' },
       el('section', { 'aria-label': 'Map' }, legend, mapNode),
       el('section', { 'aria-label': 'Table' },
         el('label', { for: 'collection', text: 'Table of ' }), choose, ' ',
         el('label', { for: 'filter', text: 'Filter ' }), filter,
-        count, el('div', { class: 'tablewrap' }, table), more)));
+        count, tableOutcome, el('div', { class: 'tablewrap' }, table), more)));
 
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
@@ -838,7 +873,7 @@ export async function renderProject(main, project) {
     return Object.values(feature.properties || {}).some((v) => String(v).toLowerCase().includes(needle));
   }
 
-  const asOf = () => (state.ref ? `&ref=${state.ref}` : '');
+  const asOf = () => (state.ref ? `&ref=${encodeURIComponent(state.ref)}` : '');
   const itemsURL = (c) => `${ogc}/collections/${encodeURIComponent(c.id)}/items?limit=10000` + asOf();
   const viewBox = () => {
     const b = map.getBounds();
@@ -895,7 +930,7 @@ export async function renderProject(main, project) {
     }));
     state.loadedRef = state.ref;
     draw();
-    renderTable();
+    renderTable({ live: true });
     // How many views were loaded: what a test (or a person's tools) waits on after a move.
     mapNode.dataset.loads = String((Number(mapNode.dataset.loads) || 0) + 1);
   }
@@ -968,7 +1003,12 @@ export async function renderProject(main, project) {
     });
   }
 
-  function renderTable() {
+  /// Re-renders the table; a live update waits while a row is being edited (it is drawn when
+  /// the editor closes), anything the person does closes the editor.
+  function renderTable({ live = false } = {}) {
+    if (live && state.editing) { state.stale = true; return; }
+    state.editing = null;
+    state.stale = false;
     const id = choose.value;
     const rows = sorted((state.data[id] || []).filter(matches));
     const cols = columns(id, rows);
@@ -981,13 +1021,17 @@ export async function renderProject(main, project) {
             renderTable();
           } }));
     };
-    const head = el('thead', {}, el('tr', {}, header('#id', 'feature'), cols.map((c) => header(c.name, c.label))));
+    const head = el('thead', {}, el('tr', {}, header('#id', 'feature'), cols.map((c) => header(c.name, c.label)), el('th', { scope: 'col', text: 'edit' })));
     const body = el('tbody');
     for (const f of rows.slice(0, state.rows)) {
       const link = el('a', { href: `#/p/${encodeURIComponent(project)}/f/${pathURL(f.id)}`, text: f.id });
+      // The past is read-only: a row is edited as it is now.
+      const edit = el('button', { type: 'button', class: 'secondary edit-row', 'data-edit': f.id, 'aria-label': `edit ${f.id}`, text: 'edit',
+        disabled: Boolean(state.ref), title: state.ref ? 'This is the project as it was: move the time slider to now to edit.' : null });
       const tr = el('tr', { 'data-id': f.id, tabindex: '0' }, el('td', {}, link),
-        cols.map((c) => el('td', { class: c.numeric ? 'num' : null, text: format(f.properties?.[c.name]) })));
-      tr.addEventListener('click', (event) => { if (event.target.tagName !== 'A') select(id, f.id, true); });
+        cols.map((c) => el('td', { class: c.numeric ? 'num' : null, text: format(f.properties?.[c.name]) })), el('td', {}, edit));
+      edit.addEventListener('click', (event) => { event.stopPropagation(); editRow(tr, f, cols); });
+      tr.addEventListener('click', (event) => { if (event.target.tagName !== 'A' && !tr.classList.contains('editing')) select(id, f.id, true); });
       tr.addEventListener('keydown', (event) => { if (event.key === 'Enter') select(id, f.id, true); });
       body.append(tr);
     }
@@ -998,6 +1042,54 @@ export async function renderProject(main, project) {
       : `${rows.length} feature(s)` + (rows.length > state.rows ? `, the first ${state.rows} listed` : '');
     more.hidden = rows.length <= state.rows;
     highlight();
+  }
+
+  /// Edits a row in place: its columns become fields, with the position of a point and a reason
+  /// below; saving is a governed write of the file as it is now with only what was changed, so
+  /// properties not shown are kept as they are. Violations appear under their fields.
+  function editRow(tr, f, cols) {
+    if (state.editing) renderTable();
+    state.editing = f.id;
+    tr.classList.add('editing');
+    const inputs = {};
+    const errors = {};
+    cols.forEach((c, i) => {
+      const value = f.properties?.[c.name];
+      const kind = value === undefined || value === null ? (c.numeric ? 'number' : 'string') : typeof value;
+      inputs[c.name] = el('input', { name: c.name, value: format(value), 'data-kind': kind, 'aria-label': `${c.label} of ${f.id}`, size: 8 });
+      errors[c.name] = el('div', { class: 'field-error', role: 'alert' });
+      tr.children[i + 1].replaceChildren(inputs[c.name], errors[c.name]);
+    });
+    const point = f.geometry?.type === 'Point';
+    const at = point ? f.geometry.coordinates : null;
+    const lon = point ? el('input', { id: 'row-lon', value: String(at[0]), inputmode: 'decimal', size: 10 }) : null;
+    const lat = point ? el('input', { id: 'row-lat', value: String(at[1]), inputmode: 'decimal', size: 10 }) : null;
+    errors.geometry = el('div', { class: 'field-error', role: 'alert' });
+    const reason = el('input', { id: 'row-reason', required: true, placeholder: 'why this change' });
+    const close = () => { state.editing = null; renderTable(); };
+    const form = el('form', { id: 'row-edit' },
+      point ? [el('label', { for: 'row-lon', text: 'longitude ' }), lon, ' ', el('label', { for: 'row-lat', text: 'latitude ' }), lat, errors.geometry] : null,
+      el('label', { for: 'row-reason', text: ' Reason ' }), reason, ' ', el('button', { type: 'submit', text: 'Save' }), ' ',
+      el('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: close }));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      Object.values(errors).forEach((e) => e.replaceChildren());
+      const p = `/projects/${encodeURIComponent(project)}`;
+      const next = await api(`${p}/files/${pathURL(f.id)}?raw=true`);
+      next.properties = next.properties || {};
+      for (const c of cols) {
+        const input = inputs[c.name];
+        if (input.value !== format(f.properties?.[c.name])) next.properties[c.name] = parse(input.value, input.dataset.kind);
+      }
+      if (point && (lon.value !== String(at[0]) || lat.value !== String(at[1]))) next.geometry.coordinates = [Number(lon.value), Number(lat.value)];
+      if (await saveFeature(project, f.id, next, reason.value, tableOutcome, (name) => errors[name])) {
+        state.editing = null;
+        renderTable();
+      }
+    });
+    const editor = el('tr', { class: 'editor' }, el('td', { colspan: String(cols.length + 2) }, form));
+    tr.after(editor);
+    (Object.values(inputs)[0] || reason).focus();
   }
 
   function select(collection, id, fromTable) {
@@ -1032,6 +1124,15 @@ export async function renderProject(main, project) {
     const live = i === timeline.length - 1;
     state.ref = live ? null : timeline[i].commit.id;
     when.textContent = live ? 'now (live)' : `${timeline[i].commit.time}: ${timeline[i].commit.message.split('\n')[0]} (${timeline[i].commit.id.slice(0, 12)})`;
+    mapNode.dataset.ref = state.ref || '';
+    load().catch((e) => say(e.message));
+  });
+  instant.addEventListener('change', () => {
+    const at = instant.value ? new Date(instant.value) : null;
+    if (at && Number.isNaN(at.getTime())) return;
+    state.ref = at ? `main@${at.toISOString()}` : null;
+    when.textContent = at ? `main as it was at ${at.toISOString()}` : 'now (live)';
+    if (!at) slider.value = slider.max;
     mapNode.dataset.ref = state.ref || '';
     load().catch((e) => say(e.message));
   });
@@ -1089,7 +1190,7 @@ export async function renderProject(main, project) {
       if (n && !n.textContent.includes('in view')) n.textContent = `(${(state.data[c.id] || []).length})`;
     }
     draw();
-    renderTable();
+    renderTable({ live: true });
   }
 
   const stop = follow(session.org, project, (event) => {

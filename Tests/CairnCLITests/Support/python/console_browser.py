@@ -130,6 +130,11 @@ try:
     driver.find_element(By.CSS_SELECTOR, f'button[data-lineage="{query["field"]}"]').click()
     wait.until(lambda d: "surveyed again" in d.find_element(By.ID, "lineage").text)
     out["lineage"] = driver.find_element(By.ID, "lineage").text
+    # Blame per property: after a reload, the value names the commit that set it.
+    driver.refresh()
+    blamed = (By.CSS_SELECTOR, f'[data-blame="{query["field"]}"]')
+    wait.until(lambda d: d.find_elements(*blamed) and "surveyed again" in d.find_element(*blamed).text)
+    out["blame"] = driver.find_element(*blamed).text
 
     # History: the branch's timeline, newest first; the newest commit's page with its change;
     # the branches.
@@ -161,7 +166,49 @@ try:
     wait.until(lambda d: d.find_element(By.ID, "map").get_attribute("data-ref") not in (None, ""))
     wait.until(lambda d: drawn() == out["drawn"])
     out["drawnBefore"] = drawn()
+    driver.find_element(By.CSS_SELECTOR, "#collection option[value=cabinet]").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#table button[data-edit]"))
+    out["pastEditDisabled"] = all(not b.is_enabled() for b in driver.find_elements(By.CSS_SELECTOR, "#table button[data-edit]"))
     out["asOf"] = driver.find_element(By.ID, "when").text
+    # Any instant, not only a commit: back to now, then a millisecond before the live commit.
+    driver.execute_script("const s = document.getElementById('time'); s.value = s.max; s.dispatchEvent(new Event('change'))")
+    wait.until(lambda d: drawn() == out["drawn"] + 1)
+    driver.execute_script(
+        "const d = new Date(Date.parse(arguments[0]) - 1); const pad = (n, w = 2) => String(n).padStart(w, '0');"
+        "const i = document.getElementById('instant');"
+        "i.value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;"
+        "i.dispatchEvent(new Event('change'))", commits[live_index]["commit"]["time"])
+    wait.until(lambda d: (d.find_element(By.ID, "map").get_attribute("data-ref") or "").startswith("main@"))
+    wait.until(lambda d: drawn() == out["drawn"])
+    out["drawnAtInstant"] = drawn()
+
+    # Editing from the table: the cabinet's row in place; a refused value is shown at its field
+    # and nothing is written, a valid one is saved with its reason and the row shows it.
+    # (Away and back: the same address again would keep the page as of the slider's commit.)
+    driver.get(f"{base}/console/#/")
+    wait.until(EC.presence_of_element_located((By.ID, "projects")))
+    driver.get(f"{base}/console/#/p/{project}")
+    wait.until(lambda d: drawn() > 0)
+    driver.find_element(By.CSS_SELECTOR, "#collection option[value=cabinet]").click()
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'button[data-edit="{path}"]'))).click()
+    stored = requests.get(f"{api}/files/{path}?raw=true", headers=auth, timeout=30).text
+    cell = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#table tr.editing input[name="{query["field"]}"]')))
+    cell.clear()
+    cell.send_keys(query["bad"])
+    driver.find_element(By.ID, "row-reason").send_keys("from the table")
+    axe("table-edit")
+    driver.find_element(By.CSS_SELECTOR, "#row-edit button[type=submit]").click()
+    errors = lambda d: " ".join(e.text for e in d.find_elements(By.CSS_SELECTOR, "#table tr.editing .field-error")).strip()
+    wait.until(lambda d: errors(d) != "")
+    out["tableViolation"] = errors(driver)
+    out["tableBadStored"] = requests.get(f"{api}/files/{path}?raw=true", headers=auth, timeout=30).text != stored
+    cell.clear()
+    cell.send_keys(query["tableGood"])
+    driver.find_element(By.CSS_SELECTOR, "#row-edit button[type=submit]").click()
+    wait.until(lambda d: d.find_element(By.ID, "table-outcome").text.startswith("Saved"))
+    wait.until(lambda d: query["tableGood"] in d.find_element(By.CSS_SELECTOR, f'#table tr[data-id="{path}"]').text)
+    out["tableRow"] = driver.find_element(By.CSS_SELECTOR, f'#table tr[data-id="{path}"]').text
+    out["tableMessage"] = requests.get(f"{api}/commits", params={"path": path, "limit": 1}, headers=auth, timeout=30).json()["commits"][0]["commit"]["message"]
 
     # A phone-sized screen: the map and the table stack in one column, and still pass axe.
     driver.set_window_size(390, 844)
