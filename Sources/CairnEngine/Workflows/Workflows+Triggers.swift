@@ -324,6 +324,14 @@ extension Workflows {
         } while cursor != nil
     }
 
+    /// The organization with this id, from memory after its first look-up.
+    func organization(_ id: Int64) async -> OrganizationRecord? {
+        if let known = organizations.withLock({ $0[id] }) { return known }
+        guard let found = try? await gateway.repository.storage.organizations().first(where: { $0.id == id }) else { return nil }
+        organizations.withLock { $0[id] = found }
+        return found
+    }
+
     /// Follows this server's own announcements until cancelled: merge-request events fire
     /// workflows; commits wake the scheduler for its path watches.
     public func follow(_ feed: ChangeFeed, onCommit: @escaping @Sendable () async -> Void) async {
@@ -331,9 +339,7 @@ extension Workflows {
             if Task.isCancelled { return }
             if event.commit != nil && !event.branch.isEmpty {
                 await onCommit()
-                if event.mergeRequest == nil, event.action != "branch.create",
-                    let org = try? await gateway.repository.storage.organizations().first(where: { $0.id == orgID })
-                {
+                if event.mergeRequest == nil, event.action != "branch.create", let org = await organization(orgID) {
                     await sourceUpdated(org, project: event.project, branch: event.branch, at: event.time)
                 }
             }
@@ -344,7 +350,7 @@ extension Workflows {
                 case "merge_request.approve": "approved"
                 default: nil
                 }
-            guard let kind, let org = try? await gateway.repository.storage.organizations().first(where: { $0.id == orgID }) else {
+            guard let kind, let org = await organization(orgID) else {
                 continue
             }
             await mergeRequestEvent(org, project: event.project, target: event.branch, number: number, event: kind)

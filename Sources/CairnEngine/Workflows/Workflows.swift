@@ -21,6 +21,9 @@ public final class Workflows: Sendable {
     let definitions = Mutex<[String: WorkflowDefinition]>([:])
     /// Every definition of each project, by name, as of the head read (for events).
     let everyDefinition = Mutex<[String: (head: String, definitions: [String: (WorkflowDefinition, String)])]>([:])
+    /// Organizations by id, for events (which name theirs by id): an organization's record is
+    /// read from the store once, not at every commit.
+    let organizations = Mutex<[Int64: OrganizationRecord]>([:])
     /// Each project's definitions (by workflow name, with their blob) as of the head read.
     let byProject = Mutex<[String: (head: String, definitions: [String: (WorkflowDefinition, String)], version: Int)]>([:])
 

@@ -57,16 +57,25 @@ struct FeatureBoxes: Sendable {
     /// Puts a feature in (after `remove` of its path, when its file changed).
     mutating func add(_ entry: Entry) {
         added[entry.path] = entry
-        if removedCount + added.count > max(1024, base.count / 8) { compact() }
     }
 
-    /// Folds the overlay into a new tree.
-    private mutating func compact() {
+    /// How many features it holds.
+    var count: Int { base.count - removedCount + added.count }
+
+    /// Whether the overlay has grown to an eighth of the tree: then `compacted` is worth its cost.
+    var needsCompaction: Bool { removedCount + added.count > max(1024, base.count / 8) }
+
+    /// The same features in a new tree, the overlay folded in.
+    func compacted() -> FeatureBoxes {
         var entries = base.indices.filter { !isRemoved($0) }.map { base[$0] }
         entries += added.values
         entries.sort { $0.path < $1.path }
-        self = FeatureBoxes(entries)
+        return FeatureBoxes(entries)
     }
+
+    /// Work on an index this large runs on a thread of its own (`Offload`), not on the executor
+    /// that serves requests: sorting or counting a million boxes takes a good part of a second.
+    static let offloadAbove = 50_000
 
     /// The features whose boxes meet `bbox` (west, south, east, north in degrees; west east of
     /// east crosses the antimeridian), in path order.

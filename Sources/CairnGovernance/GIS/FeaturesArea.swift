@@ -298,7 +298,9 @@ public struct FeaturesArea: Sendable {
             }
             after = page.next
         } while after != nil
-        return CollectionSnapshot(summary: summary, boxes: FeatureBoxes(entries))
+        let found = entries
+        let boxes = found.count > FeatureBoxes.offloadAbove ? try await Offload.run { _ in FeatureBoxes(found) } : FeatureBoxes(found)
+        return CollectionSnapshot(summary: summary, boxes: boxes)
     }
 
     /// A feature as the spatial index keeps it; nil when its geometry has no position.
@@ -348,6 +350,10 @@ public struct FeaturesArea: Sendable {
             }
             after = diff.next
         } while after != nil
+        if snapshot.boxes.needsCompaction {
+            let boxes = snapshot.boxes
+            snapshot.boxes = boxes.count > FeatureBoxes.offloadAbove ? try await Offload.run { _ in boxes.compacted() } : boxes.compacted()
+        }
         return snapshot
     }
 
@@ -431,7 +437,8 @@ public struct FeaturesArea: Sendable {
         _ boxes: FeatureBoxes
     ) async throws -> FeaturePage {
         let project = try await core.project(caller, name)
-        let candidates = boxes.matching(bbox)
+        let candidates =
+            boxes.count > FeatureBoxes.offloadAbove ? try await Offload.run { _ in boxes.matching(bbox) } : boxes.matching(bbox)
         var start = 0
         if let after = q.after {
             var (low, high) = (0, candidates.count)
@@ -511,7 +518,12 @@ public struct FeaturesArea: Sendable {
         guard let bbox = given ?? snapshot.summary.box.map({ [$0.west, $0.south, $0.east, $0.north] }) else {
             return FeatureCells(commit: state.commit, bbox: nil, columns: columns, rows: rows, matched: 0, cells: [])
         }
-        let cells = snapshot.boxes.cells(bbox, columns: columns, rows: rows).map {
+        let boxes = snapshot.boxes
+        let counted =
+            boxes.count > FeatureBoxes.offloadAbove
+            ? try await Offload.run { _ in boxes.cells(bbox, columns: columns, rows: rows) }
+            : boxes.cells(bbox, columns: columns, rows: rows)
+        let cells = counted.map {
             FeatureCells.Cell(column: $0.column, row: $0.row, count: $0.count, lon: $0.lon, lat: $0.lat)
         }
         return FeatureCells(
