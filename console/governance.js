@@ -66,7 +66,9 @@ export async function renderRuns(main, project) {
     el('ul', { id: 'workflow-runs' }, flowRuns.map((r) => el('li', {},
       el('a', { href: `#/p/${encodeURIComponent(project)}/wf/${encodeURIComponent(r.workflow)}/${r.id}`, text: `${r.workflow} ${r.id}` }),
       ` ${r.status}${r.outcome ? ` (${r.outcome})` : ''}, ${r.trigger.kind}${r.trigger.by ? ` by ${r.trigger.by}` : ''}, ${r.created}${r.failure ? `: ${r.failure}` : ''}`))));
-  return follow(session.org, project, (event) => { if (event.run || event.workflow) renderRuns(main, project).catch((e) => say(e.message)); });
+  return follow(session.org, project, (event) => {
+    if (event.run || (event.action || '').startsWith('workflow.')) renderRuns(main, project).catch((e) => say(e.message));
+  });
 }
 
 export async function renderWorkflowRun(main, project, workflow, id) {
