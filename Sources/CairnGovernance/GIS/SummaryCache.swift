@@ -29,8 +29,18 @@ actor SummaryCache {
     private static let perKey = 4
     /// Keys kept in all, the least recently used dropped first.
     private static let keys = 512
+    /// Features indexed in all the keys kept, at most (least recently used keys dropped first):
+    /// a spatial index holds every feature of its collection (some hundreds of bytes each), and
+    /// each path-limited caller has indexes of its own, so the number of keys alone does not
+    /// bound the memory many callers could make the server hold.
+    let budget: Int
+
+    init(budget: Int = 4_000_000) { self.budget = budget }
 
     private var entries: [Key: [Base]] = [:]
+    /// Each key's weight: the most features one of its snapshots indexes (a key's snapshots share
+    /// most of their storage).
+    private var weights: [Key: Int] = [:]
     private var used: [Key: UInt64] = [:]
     private var clock: UInt64 = 0
     private var running: [Key: [String: Task<CollectionSnapshot, any Error>]] = [:]
@@ -48,13 +58,25 @@ actor SummaryCache {
         let task = Task { try await compute(base) }
         running[key, default: [:]][commit] = task
         defer { running[key]?[commit] = nil }
-        let snapshot = try await task.value
+        let snapshot: CollectionSnapshot
+        do {
+            snapshot = try await task.value
+        } catch {
+            // A key that never held a snapshot is not remembered.
+            if entries[key] == nil { used[key] = nil }
+            throw error
+        }
         var list = entries[key, default: []].filter { $0.commit != commit }
         list.append((commit, snapshot))
         entries[key] = Array(list.suffix(Self.perKey))
-        if entries.count > Self.keys, let oldest = used.filter({ entries[$0.key] != nil }).min(by: { $0.value < $1.value })?.key {
+        weights[key] = entries[key]!.map(\.snapshot.boxes.count).max() ?? 0
+        // The key just computed stays (a single collection larger than the budget still answers).
+        while entries.count > Self.keys || weights.values.reduce(0, +) > budget,
+            let oldest = used.filter({ entries[$0.key] != nil && $0.key != key }).min(by: { $0.value < $1.value })?.key
+        {
             entries[oldest] = nil
             used[oldest] = nil
+            weights[oldest] = nil
         }
         return snapshot
     }
