@@ -48,7 +48,7 @@ export async function renderRuns(main, project) {
   let unavailable = null;
   try {
     workflows = (await api(`${p}/workflows?limit=100`)).workflows;
-    for (const w of workflows) w.runs = (await api(`${p}/workflows/${encodeURIComponent(w.name)}/runs?limit=20`)).runs;
+    await Promise.all(workflows.map(async (w) => { w.runs = (await api(`${p}/workflows/${encodeURIComponent(w.name)}/runs?limit=20`)).runs; }));
   } catch (error) { unavailable = error.message; }
   const flowRuns = workflows.flatMap((w) => w.runs.map((r) => ({ ...r, state: w.state })))
     .sort((a, b) => (a.created < b.created ? 1 : -1));

@@ -56,7 +56,7 @@ export async function renderProject(main, project) {
 
   const map = L.map(mapNode, { preferCanvas: true, zoomControl: true, attributionControl: false });
   map.setView([60.17, 24.94], 13);
-  const state = { data: {}, cells: {}, large: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null, sort: null };
+  const state = { data: {}, cells: {}, large: {}, total: {}, layers: {}, colors: {}, visible: {}, selected: null, rows: rowsPerPage, ref: null, sort: null };
   function addToLegend(c, i) {
     state.colors[c.id] = palette[i % palette.length];
     state.visible[c.id] = true;
@@ -122,13 +122,15 @@ export async function renderProject(main, project) {
     return { features: page.features, cells: null, matched: grid.numberMatched };
   }
 
-  async function load() {
-    await Promise.all(collections.map(async (c) => {
+  /// Loads `which` collections (all by default; after a move or a commit, only the large ones,
+  /// whose view changed: a small one is held whole and kept current feature by feature).
+  async function load(which = collections) {
+    await Promise.all(which.map(async (c) => {
       if (state.large[c.id] === undefined || state.ref !== state.loadedRef) {
         // How many features the collection holds (from the server's index: one cell, no feature read).
         const all = await api(`${ogc}/collections/${encodeURIComponent(c.id)}/cells?columns=1&rows=1` + asOf());
         state.large[c.id] = all.numberMatched > wholeCollection;
-        state.total = { ...(state.total || {}), [c.id]: all.numberMatched };
+        state.total[c.id] = all.numberMatched;
       }
       const n = document.getElementById('n-' + c.id);
       if (!state.large[c.id]) {
@@ -358,7 +360,7 @@ export async function renderProject(main, project) {
   map.on('moveend', () => {
     if (!collections.some((c) => state.large[c.id])) return;
     const mine = ++moves;
-    setTimeout(() => { if (mine === moves) load().catch((e) => say(e.message)); }, 150);
+    setTimeout(() => { if (mine === moves) load(collections.filter((c) => state.large[c.id])).catch((e) => say(e.message)); }, 150);
   });
 
   map.invalidateSize();
@@ -387,8 +389,7 @@ export async function renderProject(main, project) {
   }
 
   async function apply(paths) {
-    // A large collection's view is asked again (its counts, or the features in view).
-    if (paths.length > 200 || collections.some((c) => state.large[c.id])) { await refreshCollections(); return load(); }
+    if (paths.length > 200) { await refreshCollections(); return load(); }
     let refreshed = false;
     for (const path of paths) {
       for (const c of collections) state.data[c.id] = (state.data[c.id] || []).filter((f) => f.id !== path);
@@ -401,8 +402,11 @@ export async function renderProject(main, project) {
     }
     for (const c of collections) {
       const n = document.getElementById('n-' + c.id);
-      if (n && !n.textContent.includes('in view')) n.textContent = `(${(state.data[c.id] || []).length})`;
+      if (n && !state.large[c.id]) n.textContent = `(${(state.data[c.id] || []).length})`;
     }
+    // A large collection's view is asked again (its counts, or the features in view).
+    const large = collections.filter((c) => state.large[c.id]);
+    if (large.length) return load(large);
     draw();
     renderTable({ live: true });
   }

@@ -119,15 +119,7 @@ extension Bench {
             ["import", bigFile.path, "-p", "big", "--template", "big/{#}.json", "-m", "big"] + server.storeArgs
         )
         let pid = server.process.processIdentifier
-        func status(_ field: String) -> Double {
-            let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-            let line = text.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
-            return
-                (Double(
-                    line.split(separator: " ").dropFirst().first { !$0.isEmpty }.map(String.init)?.trimmingCharacters(in: .whitespaces)
-                        ?? ""
-                ) ?? 0) * 1024
-        }
+        func status(_ field: String) -> Double { Measure.memory(pid, field) }
         let exportFile = work.appendingPathComponent("big.geojson").path
         var exportTimes: [Double] = []
         var peaks: [Double] = []

@@ -86,10 +86,10 @@ extension Bench {
         let text = { (b: [Double]) in b.map { String(format: "%.6f", $0) }.joined(separator: ",") }
 
         let pid = server.process.processIdentifier
-        let before = Self.residentBytes(pid)
+        let before = Measure.memory(pid, "VmRSS")
         log("bbox: the first query (the index built from the files)")
         let cold = try await Measure.seconds { _ = try await get("/items?limit=1000&bbox=" + text(views[0])) }
-        let after = Self.residentBytes(pid)
+        let after = Measure.memory(pid, "VmRSS")
         func time(_ paths: [String]) async throws -> (median: Double, returned: [Int]) {
             var times: [Double] = []
             var returned: [Int] = []
@@ -198,7 +198,7 @@ extension Bench {
         report.note(
             "Spatial index: import of \(count) features \(String(format: "%.1f", importTime)) s; the first query at a commit builds the "
                 + "collection's summary and index from the files: \(String(format: "%.1f", cold)) s, the server's resident memory growing "
-                + "\(Measure.bytes(Double(after - before))). The same features found by both for a view checked: \(same ? "yes" : "NO")."
+                + "\(Measure.bytes(after - before)). The same features found by both for a view checked: \(same ? "yes" : "NO")."
         )
     }
 
@@ -214,13 +214,6 @@ extension Bench {
             ]
         )
         return r.map { String(decoding: $0.out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "?"
-    }
-
-    /// A process's resident memory from /proc.
-    static func residentBytes(_ pid: Int32) -> Int {
-        let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return (Int(line.split(separator: " ").dropFirst().first.map(String.init) ?? "") ?? 0) * 1024
     }
 }
 

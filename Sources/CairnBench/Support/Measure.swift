@@ -23,6 +23,17 @@ enum Measure {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
+    /// A memory figure of a process from /proc (`VmRSS`: resident now, `VmHWM`: its peak), in bytes.
+    static func memory(_ pid: Int32, _ field: String) -> Double {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+        return
+            (Double(
+                line.split(separator: " ").dropFirst().first { !$0.isEmpty }.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+            ) ?? 0)
+            * 1024
+    }
+
     static func ms(_ s: Double) -> String { String(format: "%.3f ms", s * 1000) }
     static func rate(_ perSecond: Double) -> String { String(format: "%.0f/s", perSecond) }
     static func ratio(_ x: Double) -> String { String(format: "%.2f×", x) }

@@ -81,20 +81,26 @@ struct FeatureBoxes: Sendable {
     /// east crosses the antimeridian), in path order.
     func matching(_ bbox: [Double]) -> [Entry] {
         var positions: [Int] = []
-        for box in Self.boxes(bbox) { tree.visit(box) { p, _ in if removedCount == 0 || !isRemoved(p) { positions.append(p) } } }
+        visitCurrent(bbox) { p, _ in positions.append(p) }
         positions.sort()
-        var out: [Entry] = []
-        out.reserveCapacity(positions.count)
-        var last = -1
-        // Two boxes (across the antimeridian) may both find a feature spanning it: once each.
-        for p in positions where p != last {
-            out.append(base[p])
-            last = p
-        }
+        var out = positions.map { base[$0] }
         if added.isEmpty { return out }
         out += overlay(bbox)
         out.sort { $0.path < $1.path }
         return out
+    }
+
+    /// Calls `body` with the position and box of each entry of the tree that meets `bbox` and is
+    /// still current, each once (across the antimeridian both halves may find one feature).
+    private func visitCurrent(_ bbox: [Double], _ body: (Int, BoxTree.Box) -> Void) {
+        let boxes = Self.boxes(bbox)
+        var seen = Set<Int>()
+        for box in boxes {
+            tree.visit(box) { p, b in
+                guard removedCount == 0 || !isRemoved(p), boxes.count == 1 || seen.insert(p).inserted else { return }
+                body(p, b)
+            }
+        }
     }
 
     /// The overlay's entries meeting `bbox`, each once.
@@ -127,12 +133,7 @@ struct FeatureBoxes: Sendable {
             sumX[cell] += x > 180 ? x - 360 : x
             sumY[cell] += y
         }
-        let boxes = Self.boxes(bbox)
-        if boxes.count == 1 {
-            tree.visit(boxes[0]) { p, b in if removedCount == 0 || !isRemoved(p) { count(b) } }
-        } else {
-            for entry in matching(bbox) where added[entry.path] == nil { count(entry.box) }
-        }
+        visitCurrent(bbox) { _, b in count(b) }
         for entry in overlay(bbox) { count(entry.box) }
         return counts.indices.filter { counts[$0] > 0 }.map { i in
             let n = Double(counts[i])
