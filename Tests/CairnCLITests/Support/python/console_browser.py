@@ -21,6 +21,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 query = json.load(sys.stdin)
@@ -36,7 +37,18 @@ options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 # axe-core's run and the page's scripts get the time a loaded CI machine needs.
 driver.set_script_timeout(300)
-wait = WebDriverWait(driver, 120)
+# The console re-renders rows and panels as commits arrive: an element found a moment ago may be
+# replaced before it is read, so a wait tries again instead of failing on a stale reference.
+wait = WebDriverWait(driver, 120, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def text_once(by, selector, expected):
+    """The element's text once it holds `expected`, read in the same step that checks it (the row
+    may be drawn again between a check and a later read)."""
+    def read(d):
+        text = d.find_element(by, selector).text
+        return text if expected in text else False
+    return wait.until(read)
 
 
 def axe(name):
@@ -128,13 +140,11 @@ try:
     shot("feature")
     # Where the value came from: the commit (and its reason) that set it.
     driver.find_element(By.CSS_SELECTOR, f'button[data-lineage="{query["field"]}"]').click()
-    wait.until(lambda d: "surveyed again" in d.find_element(By.ID, "lineage").text)
-    out["lineage"] = driver.find_element(By.ID, "lineage").text
+    out["lineage"] = text_once(By.ID, "lineage", "surveyed again")
     # Blame per property: after a reload, the value names the commit that set it.
     driver.refresh()
     blamed = (By.CSS_SELECTOR, f'[data-blame="{query["field"]}"]')
-    wait.until(lambda d: d.find_elements(*blamed) and "surveyed again" in d.find_element(*blamed).text)
-    out["blame"] = driver.find_element(*blamed).text
+    out["blame"] = text_once(*blamed, "surveyed again")
 
     # History: the branch's timeline, newest first; the newest commit's page with its change;
     # the branches.
@@ -206,8 +216,7 @@ try:
     cell.send_keys(query["tableGood"])
     driver.find_element(By.CSS_SELECTOR, "#row-edit button[type=submit]").click()
     wait.until(lambda d: d.find_element(By.ID, "table-outcome").text.startswith("Saved"))
-    wait.until(lambda d: query["tableGood"] in d.find_element(By.CSS_SELECTOR, f'#table tr[data-id="{path}"]').text)
-    out["tableRow"] = driver.find_element(By.CSS_SELECTOR, f'#table tr[data-id="{path}"]').text
+    out["tableRow"] = text_once(By.CSS_SELECTOR, f'#table tr[data-id="{path}"]', query["tableGood"])
     out["tableMessage"] = requests.get(f"{api}/commits", params={"path": path, "limit": 1}, headers=auth, timeout=30).json()["commits"][0]["commit"]["message"]
 
     # A phone-sized screen: the map and the table stack in one column, and still pass axe.

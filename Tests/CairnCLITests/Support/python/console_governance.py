@@ -13,6 +13,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 q = json.load(sys.stdin)
@@ -25,7 +26,9 @@ options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 # axe-core's run and the page's scripts get the time a loaded CI machine needs.
 driver.set_script_timeout(300)
-wait = WebDriverWait(driver, 120)
+# The console re-renders rows and panels as commits arrive: an element found a moment ago may be
+# replaced before it is read, so a wait tries again instead of failing on a stale reference.
+wait = WebDriverWait(driver, 120, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def axe(name):

@@ -15,6 +15,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 query = json.load(sys.stdin)
@@ -28,7 +29,9 @@ options.binary_location = "/usr/bin/chromium"
 options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 driver.set_script_timeout(300)
-wait = WebDriverWait(driver, 120)
+# The console re-renders rows and panels as commits arrive: an element found a moment ago may be
+# replaced before it is read, so a wait tries again instead of failing on a stale reference.
+wait = WebDriverWait(driver, 120, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def map_state():
