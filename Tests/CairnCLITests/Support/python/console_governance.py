@@ -69,8 +69,8 @@ try:
     axe("approvals")
     driver.find_element(By.CSS_SELECTOR, "#approvals .rationale").send_keys("the model is right")
     driver.find_element(By.CSS_SELECTOR, 'button[data-decide="approve"]').click()
-    wait.until(lambda d: "approve" in d.find_element(By.CSS_SELECTOR, "#approvals li span[role=status]").text)
-    out["decided"] = driver.find_element(By.CSS_SELECTOR, "#approvals li span[role=status]").text
+    status = lambda d: d.find_element(By.CSS_SELECTOR, "#approvals li span[role=status]").text
+    out["decided"] = wait.until(lambda d: (lambda t: t if "approve" in t else False)(status(d)))
 
     driver.get(f"{base}/console/#/p/{project}/runs")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#runs li a"))).click()
@@ -120,8 +120,12 @@ try:
     field.send_keys("approval.approve")
     driver.find_element(By.CSS_SELECTOR, "#audit-filter button[type=submit]").click()
     wait.until(lambda d: "action=approval.approve" in d.current_url)
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#audit tbody tr")) < out["audit"])
-    out["auditFiltered"] = [r.find_elements(By.TAG_NAME, "td")[2].text for r in driver.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
+    # The filtered rows, once the table shows them: while the page asks, the table may be empty or
+    # still hold the unfiltered rows, so the rows are read in the step that checks them.
+    def filtered(d):
+        rows = [r.find_elements(By.TAG_NAME, "td")[2].text for r in d.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
+        return rows if rows and len(rows) < out["audit"] else False
+    out["auditFiltered"] = wait.until(filtered)
 
     driver.get(base + "/console/#/access")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#grants tbody tr")))
