@@ -63,4 +63,20 @@ import Testing
         #expect(String(decoding: v.compactBytes, as: UTF8.self) == #"{"a":0.1,"b":500,"c":-2.5e-07,"d":null,"e":-3}"#)
         #expect(String(decoding: JSONValue.string("q\"\\\n\u{7}/é").compactBytes, as: UTF8.self) == #""q\"\\\n\u0007/é""#)
     }
+
+    @Test func writesIntegersDigitByDigit() {
+        let cases: [(JSONValue, String)] = [
+            (.int(0), "0"), (.int(-7), "-7"), (.int(Int64.max), "9223372036854775807"), (.int(Int64.min), "-9223372036854775808"),
+            (.double(-0.0), "0"), (.double(1e15), "1000000000000000"), (.double(-42), "-42"),
+        ]
+        for (value, text) in cases { #expect(String(decoding: value.compactBytes, as: UTF8.self) == text) }
+    }
+
+    /// JSON pointer segments (RFC 6901): `~` before `/`, so `~1` in a name stays itself.
+    @Test func escapesPointerSegments() {
+        #expect(JSONValue.escape("plain") == "plain")
+        #expect(JSONValue.escape("a/b") == "a~1b")
+        #expect(JSONValue.escape("~1") == "~01")
+        #expect(JSONValue.escape("é~/😀") == "é~0~1😀")
+    }
 }

@@ -51,9 +51,12 @@ public struct RunResult: Sendable, Encodable {
     public let roads: RunRoads?
     public let result: JSONValue
     public let output: CommitOutcome?
+    /// The road files read but not listed in `inputs` (provenance `summary`): the road set's own
+    /// list, shared, not copied for each answer.
+    let roadFiles: [RunInput]
     /// Every file the Run read, road files included whatever the provenance shown: what a run's
-    /// record notes for lineage and replay. Not part of the answer.
-    public let read: [RunInput]
+    /// record notes for lineage and replay. Not part of the answer, so built only when asked.
+    public var read: [RunInput] { inputs + roadFiles }
 
     enum CodingKeys: String, CodingKey { case function, commit, inputs, roads, result, output }
 }
@@ -338,7 +341,7 @@ extension ComputeArea {
             roads: roadSet,
             result: result,
             output: written,
-            read: inputs + roadFiles
+            roadFiles: roadFiles
         )
     }
 

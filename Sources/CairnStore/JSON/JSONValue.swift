@@ -2,7 +2,11 @@ import CairnCore
 import Foundation
 
 /// A parsed JSON document, for pointer-level diff and blame.
-public indirect enum JSONValue: Sendable, Equatable, Codable {
+///
+/// Not `indirect`: the array and object cases already hold their elements in heap buffers, so the
+/// recursion needs no box of its own, and each number or string is stored inline instead of in
+/// a heap allocation of its own (a route's answer holds thousands of them).
+public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -81,7 +85,19 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
 
     /// A member name as a JSON pointer segment (RFC 6901: `~` and `/` escaped).
     public static func escape(_ key: String) -> String {
-        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        // Nearly every key has neither: it is returned as it is, without Foundation's search
+        // (the request decoder escapes every member name it reads).
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }
+        var out = ""
+        out.reserveCapacity(key.utf8.count + 4)
+        for c in key.unicodeScalars {
+            switch c {
+            case "~": out += "~0"
+            case "/": out += "~1"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
     }
 }
 

@@ -7,15 +7,20 @@ public enum JSONWriter {
     /// as UTF-8, so a value can never end a line or an object early.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings (keys, ids, paths) need no escape: copied whole.
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out.append(contentsOf: s.utf8)
+            return out.append(UInt8(ascii: "\""))
+        }
         for byte in s.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0a: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0d: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+            case 0x0a: out.append(contentsOf: "\\n".utf8)
+            case 0x0d: out.append(contentsOf: "\\r".utf8)
+            case 0x09: out.append(contentsOf: "\\t".utf8)
             case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(contentsOf: "\\u00".utf8)
                 out.append(hexDigits[Int(byte >> 4)])
                 out.append(hexDigits[Int(byte & 0x0f)])
             default: out.append(byte)
@@ -27,20 +32,34 @@ public enum JSONWriter {
     /// A number as JSON: integral values (below 2^53) without a fraction, as `JSONEncoder`
     /// writes them; others in Swift's shortest form that reads back exactly; not finite: null.
     public static func appendNumber(_ d: Double, to out: inout [UInt8]) {
-        guard d.isFinite else { return out.append(contentsOf: Array("null".utf8)) }
+        guard d.isFinite else { return out.append(contentsOf: "null".utf8) }
         if d == d.rounded(.towardZero) && abs(d) < 9_007_199_254_740_992 {
-            out.append(contentsOf: Array(String(Int64(d)).utf8))
+            appendInteger(Int64(d), to: &out)
         } else {
-            out.append(contentsOf: Array(d.description.utf8))
+            out.append(contentsOf: d.description.utf8)
         }
+    }
+
+    /// An integer's decimal digits, written straight into the buffer (no `String` in between).
+    public static func appendInteger(_ i: Int64, to out: inout [UInt8]) {
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        // The magnitude as unsigned, so Int64.min has one too.
+        var m = i.magnitude
+        guard m > 0 else { return out.append(UInt8(ascii: "0")) }
+        let start = out.count
+        while m > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(m % 10))
+            m /= 10
+        }
+        out[start...].reverse()
     }
 
     /// Appends a value's compact JSON to a buffer, without going through an encoder.
     public static func append(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
-        case .null: out.append(contentsOf: Array("null".utf8))
-        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
-        case .int(let i): out.append(contentsOf: Array(String(i).utf8))
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): appendInteger(i, to: &out)
         case .double(let d): appendNumber(d, to: &out)
         case .string(let s): appendString(s, to: &out)
         case .array(let a):
