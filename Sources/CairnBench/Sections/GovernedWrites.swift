@@ -375,6 +375,26 @@ final class GovernedServer: @unchecked Sendable {
         return Self.parse(String(decoding: r.out, as: UTF8.self))
     }
 
+    /// POSTs JSON bodies to one path, one connection, cycling over `bodies` in order, and reports
+    /// as `wrk` does (a lean keep-alive client: its own cost per request is a few microseconds).
+    func wrkPost(_ path: String, bodies: [String], seconds: Int, tag: String) throws -> Load {
+        let script = folder.appendingPathComponent("post-\(tag).lua")
+        // Lua long strings ([==[ … ]==]) take the JSON as it is, quotes and all.
+        let table = bodies.map { "[==[\($0)]==]" }.joined(separator: ",\n")
+        try Data(
+            """
+            local bodies = {\(table)}
+            local i = 0
+            function request()
+              i = i % #bodies + 1
+              return wrk.format("POST", "\(path)", {["Authorization"] = "Bearer \(token)", ["Content-Type"] = "application/json"}, bodies[i])
+            end
+            """.utf8
+        ).write(to: script)
+        let r = try Shell.run("wrk", ["-t", "1", "-c", "1", "-d", "\(seconds)s", "--latency", "-s", script.path, base])
+        return Self.parse(String(decoding: r.out, as: UTF8.self))
+    }
+
     /// GETs one path over and over (`connections` at once) and reports as `wrk` does.
     func wrkGet(_ path: String, connections: Int, seconds: Int) throws -> Load {
         let r = try Shell.run(

@@ -16,7 +16,7 @@ extension Bench {
         report.section(
             "Routes over HTTP: Cairn's Run against networkx and scipy per query (issue 23)",
             "`cairn serve` (release build, rate limit off, SQLite) with the Helsinki roads imported as 2,417 files (`roads/{@id}.json`); "
-                + "one client on loopback (URLSession, keep-alive), sequential `POST /run` requests after 20 warm-up requests (the first "
+                + "one client on loopback (URLSession, keep-alive; and wrk for the rows that say so), sequential `POST /run` requests after 20 warm-up requests (the first "
                 + "builds the graph), medians. Queries are random node pairs of the graph, sent as the nodes' coordinates, so the peers "
                 + "answer the same node-to-node question: networkx `dijkstra_path_length` and scipy `csgraph.dijkstra(indices=s)` (a "
                 + "full single-source search: scipy has no early exit) on the same directed graph, per query, in Python 3 (.bench/venv). "
@@ -69,6 +69,21 @@ extension Bench {
                 lengths.append((parsed(answer)["result"] as? [String: Any])?["length"] as? Double)
             }
         }
+        // The same pairs again with wrk as the client: URLSession on Linux adds a large cost of
+        // its own to each request, so this row is the closer measure of the server's time.
+        let bodies = try pairs.dropFirst(20).map { s, t in
+            String(
+                decoding: try JSONSerialization.data(withJSONObject: ["function": "route", "points": [point(s), point(t)]]),
+                as: UTF8.self
+            )
+        }
+        let lean = try server.wrkPost("/v1/orgs/default/projects/bench/run", bodies: bodies, seconds: quick ? 3 : 8, tag: "routes")
+        let firstRoad = try roadFile(roadsPath)
+        let leanGet = try server.wrkGet(
+            "/v1/orgs/default/projects/bench/files/\(firstRoad)?raw=true",
+            connections: 1,
+            seconds: quick ? 3 : 8
+        )
         var batchTimes: [Double] = []
         var legs: [[String: Any]] = []
         for _ in 0..<5 {
@@ -132,6 +147,20 @@ extension Bench {
             Measure.ms(perQuerySP),
             String(format: "%.2f×", perQuerySP / p50) + (p50 < perQuerySP ? " (faster)" : " (slower)")
         )
+        report.row(
+            "route over HTTP, p50, wrk as the client (the same pairs in turn; \(lean.errors) answers were 422, for the unreachable pairs)",
+            Measure.ms(lean.p50),
+            "scipy single-source, per query",
+            Measure.ms(perQuerySP),
+            String(format: "%.2f×", perQuerySP / lean.p50) + (lean.p50 < perQuerySP ? " (faster)" : " (slower)")
+        )
+        report.row(
+            "`GET /files` of one road file, p50, wrk as the client (the fixed cost of a request)",
+            Measure.ms(leanGet.p50),
+            "scipy single-source, per query",
+            Measure.ms(perQuerySP),
+            String(format: "%.2f× (the request alone, beside scipy's whole query)", perQuerySP / leanGet.p50)
+        )
         let b50 = Measure.medianOf(batchTimes)
         report.row(
             "batch of \(batch) routes, one HTTP request",
@@ -148,5 +177,15 @@ extension Bench {
             "\(Measure.ms(nxIso / Double(sources.count))) / \(Measure.ms(spIso / Double(sources.count)))",
             String(format: "%.1f× / %.2f×", nxIso / Double(sources.count) / i50, spIso / Double(sources.count) / i50)
         )
+    }
+
+    /// The path of the first road file the import writes (`roads/{@id}.json`).
+    private func roadFile(_ roadsPath: String) throws -> String {
+        let collection = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: roadsPath))) as? [String: Any]
+        let first = (collection?["features"] as? [[String: Any]])?.first
+        guard let id = ((first?["properties"] as? [String: Any])?["@id"]).map({ "\($0)" }) else {
+            throw CairnError(.storage, "the roads file has no feature with an @id")
+        }
+        return "roads/\(id).json"
     }
 }
