@@ -64,6 +64,21 @@ import Testing
         #expect(String(decoding: JSONValue.string("q\"\\\n\u{7}/é").compactBytes, as: UTF8.self) == #""q\"\\\n\u0007/é""#)
     }
 
+    /// A pair of members is ordered without the general sort: both orders of insertion, and keys
+    /// where one is a prefix of the other, give the same bytes in key order.
+    @Test func writesAPairOfMembersInKeyOrder() {
+        for (x, y) in [("lon", "lat"), ("lat", "lon"), ("a", "ab"), ("ab", "a"), ("é", "z")] {
+            var o: [String: JSONValue] = [:]
+            o[x] = .int(1)
+            o[y] = .int(2)
+            let (first, second) = x.utf8.lexicographicallyPrecedes(y.utf8) ? ((x, 1), (y, 2)) : ((y, 2), (x, 1))
+            #expect(
+                String(decoding: JSONValue.object(o).compactBytes, as: UTF8.self)
+                    == "{\"\(first.0)\":\(first.1),\"\(second.0)\":\(second.1)}"
+            )
+        }
+    }
+
     @Test func writesIntegersDigitByDigit() {
         let cases: [(JSONValue, String)] = [
             (.int(0), "0"), (.int(-7), "-7"), (.int(Int64.max), "9223372036854775807"), (.int(Int64.min), "-9223372036854775808"),

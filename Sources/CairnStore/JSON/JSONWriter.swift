@@ -71,11 +71,25 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            for (i, member) in o.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(member.key, to: &out)
+            func member(_ key: String, _ value: JSONValue) {
+                appendString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                append(member.value, to: &out)
+                append(value, to: &out)
+            }
+            func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+            if o.count == 2 {
+                // A pair (a coordinate's lon and lat) is put in order without sorting a copy.
+                var members = o.makeIterator()
+                let (x, y) = (members.next()!, members.next()!)
+                let (first, second) = precedes(x.key, y.key) ? (x, y) : (y, x)
+                member(first.key, first.value)
+                out.append(UInt8(ascii: ","))
+                member(second.key, second.value)
+            } else {
+                for (i, m) in o.sorted(by: { precedes($0.key, $1.key) }).enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    member(m.key, m.value)
+                }
             }
             out.append(UInt8(ascii: "}"))
         }
