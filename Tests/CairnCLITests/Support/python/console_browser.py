@@ -90,8 +90,10 @@ try:
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#table th[aria-sort=descending]"))
     out["sortedFirst"] = driver.find_element(By.CSS_SELECTOR, "#table tbody tr").get_attribute("data-id")
     driver.find_element(By.CSS_SELECTOR, "#collection option[value=cabinet]").click()
-    wait.until(lambda d: "capacity" in d.find_element(By.CSS_SELECTOR, "#table thead").text)
-    out["cabinetHeaders"] = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#table thead th")]
+    # Read in the wait: the table is drawn again as commits arrive, and a header read a moment
+    # after the check may be gone.
+    headers = lambda d: [th.text for th in d.find_elements(By.CSS_SELECTOR, "#table thead th")]
+    out["cabinetHeaders"] = wait.until(lambda d: (lambda h: h if "capacity" in " ".join(h) else False)(headers(d)))
     driver.find_element(By.CSS_SELECTOR, "#collection option[value=osm]").click()
 
     # The filter narrows table and map together.
@@ -177,8 +179,8 @@ try:
     wait.until(lambda d: drawn() == out["drawn"])
     out["drawnBefore"] = drawn()
     driver.find_element(By.CSS_SELECTOR, "#collection option[value=cabinet]").click()
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#table button[data-edit]"))
-    out["pastEditDisabled"] = all(not b.is_enabled() for b in driver.find_elements(By.CSS_SELECTOR, "#table button[data-edit]"))
+    edits = lambda d: [b.is_enabled() for b in d.find_elements(By.CSS_SELECTOR, "#table button[data-edit]")]
+    out["pastEditDisabled"] = not any(wait.until(lambda d: edits(d) or False))
     out["asOf"] = driver.find_element(By.ID, "when").text
     # Any instant, not only a commit: back to now, then a millisecond before the live commit.
     driver.execute_script("const s = document.getElementById('time'); s.value = s.max; s.dispatchEvent(new Event('change'))")
