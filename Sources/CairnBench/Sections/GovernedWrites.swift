@@ -368,11 +368,7 @@ final class GovernedServer: @unchecked Sendable {
             end
             """.utf8
         ).write(to: script)
-        let r = try Shell.run(
-            "wrk",
-            ["-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, base]
-        )
-        return Self.parse(String(decoding: r.out, as: UTF8.self))
+        return try runWrk(threads: threads, connections: connections, seconds: seconds, ["-s", script.path, base])
     }
 
     /// POSTs JSON bodies to one path, one connection, cycling over `bodies` in order, and reports
@@ -391,16 +387,17 @@ final class GovernedServer: @unchecked Sendable {
             end
             """.utf8
         ).write(to: script)
-        let r = try Shell.run("wrk", ["-t", "1", "-c", "1", "-d", "\(seconds)s", "--latency", "-s", script.path, base])
-        return Self.parse(String(decoding: r.out, as: UTF8.self))
+        return try runWrk(threads: 1, connections: 1, seconds: seconds, ["-s", script.path, base])
     }
 
     /// GETs one path over and over (`connections` at once) and reports as `wrk` does.
     func wrkGet(_ path: String, connections: Int, seconds: Int) throws -> Load {
-        let r = try Shell.run(
-            "wrk",
-            ["-t", "1", "-c", String(connections), "-d", "\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", base + path]
-        )
+        try runWrk(threads: 1, connections: connections, seconds: seconds, ["-H", "Authorization: Bearer \(token)", base + path])
+    }
+
+    /// Runs wrk with its latency distribution and reads its report.
+    private func runWrk(threads: Int, connections: Int, seconds: Int, _ rest: [String]) throws -> Load {
+        let r = try Shell.run("wrk", ["-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency"] + rest)
         return Self.parse(String(decoding: r.out, as: UTF8.self))
     }
 

@@ -24,7 +24,8 @@ extension Bench {
                 + "\(batch)). Isochrone: every node within 1,000 m. Every HTTP answer's length is checked against networkx's."
         )
         let roadsPath = ProcessInfo.processInfo.environment["CAIRN_BENCH_ROADS"] ?? "../shared/data/helsinki-roads.geojson"
-        let graph = try RoadGraph(roads: Road.featureCollection(Data(contentsOf: URL(fileURLWithPath: roadsPath))))
+        let roadList = try Road.featureCollection(Data(contentsOf: URL(fileURLWithPath: roadsPath)))
+        let graph = try RoadGraph(roads: roadList)
         log("routes over HTTP: starting cairn serve and importing the roads")
         let server = try GovernedServer(folder: root.appendingPathComponent("routes-server"))
         defer { server.stop() }
@@ -78,12 +79,14 @@ extension Bench {
             )
         }
         let lean = try server.wrkPost("/v1/orgs/default/projects/bench/run", bodies: bodies, seconds: quick ? 3 : 8, tag: "routes")
-        let firstRoad = try roadFile(roadsPath)
+        // A file the import wrote (`roads/{@id}.json`), named by a road's id.
+        guard let firstRoad = roadList.first?.id else { throw CairnError(.storage, "the roads file holds no road") }
         let leanGet = try server.wrkGet(
-            "/v1/orgs/default/projects/bench/files/\(firstRoad)?raw=true",
+            "/v1/orgs/default/projects/bench/files/roads/\(firstRoad).json?raw=true",
             connections: 1,
             seconds: quick ? 3 : 8
         )
+        precondition(leanGet.errors == 0, "GET roads/\(firstRoad).json answered with errors")
         var batchTimes: [Double] = []
         var legs: [[String: Any]] = []
         for _ in 0..<5 {
@@ -177,15 +180,5 @@ extension Bench {
             "\(Measure.ms(nxIso / Double(sources.count))) / \(Measure.ms(spIso / Double(sources.count)))",
             String(format: "%.1f× / %.2f×", nxIso / Double(sources.count) / i50, spIso / Double(sources.count) / i50)
         )
-    }
-
-    /// The path of the first road file the import writes (`roads/{@id}.json`).
-    private func roadFile(_ roadsPath: String) throws -> String {
-        let collection = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: roadsPath))) as? [String: Any]
-        let first = (collection?["features"] as? [[String: Any]])?.first
-        guard let id = ((first?["properties"] as? [String: Any])?["@id"]).map({ "\($0)" }) else {
-            throw CairnError(.storage, "the roads file has no feature with an @id")
-        }
-        return "roads/\(id).json"
     }
 }

@@ -327,7 +327,7 @@ extension Workflows {
     /// The organization with this id, from memory after its first look-up.
     func organization(_ id: Int64) async -> OrganizationRecord? {
         if let known = organizations.withLock({ $0[id] }) { return known }
-        guard let found = try? await gateway.repository.storage.organizations().first(where: { $0.id == id }) else { return nil }
+        guard let found = try? await gateway.repository.storage.organization(id: id) else { return nil }
         organizations.withLock { $0[id] = found }
         return found
     }
