@@ -198,6 +198,10 @@ public final class Engine: Sendable {
         let box = Recording.Box()
         let summary = Self.summary(tool, arguments)
         let audit = gateway.callAudit(caller, run: run, tool: tool)
+        // The closure keeps the run's id, not the run: holding the run would share its list of
+        // calls, and the session's next append would then copy the whole list (a cost growing
+        // with every call of the run).
+        let runID = run.id
         let companion = Companion(audit: audit) { outcome, blobs in
             let noted = draft.noted
             let call = AgentRun.Call(
@@ -215,7 +219,7 @@ public final class Engine: Sendable {
                 at: Clock.rfc3339(Clock.nowMillis())
             )
             box.call.withLock { $0 = call }
-            return try call.row(project: project, run: run.id)
+            return try call.row(project: project, run: runID)
         }
         return Recording(companion: companion, box: box)
     }

@@ -112,6 +112,9 @@ import FoundationNetworking
         let generated = try await server.request("GET", "/healthz", headers: ["X-Request-Id": "bad id\nwith newline"])
         let id = generated.headers.first { $0.key.lowercased() == "x-request-id" }?.value ?? ""
         #expect(id.count == 24 && id.allSatisfy(\.isHexDigit), "\(id)")
+        let again = try await server.request("GET", "/healthz")
+        let other = again.headers.first { $0.key.lowercased() == "x-request-id" }?.value ?? ""
+        #expect(other.count == 24 && other.allSatisfy(\.isHexDigit) && other != id, "\(other) after \(id)")
         var line: [String: Any]?
         for _ in 0..<100 {
             line = server.errorOutput.split(separator: "\n").compactMap {

@@ -17,7 +17,9 @@ extension Bench {
                 + "key. MCP: one session at `/v1/mcp` (initialize, then `tools/call` Read of the same files), each call also recorded in "
                 + "the run's history (a row of its own with its audit record, durable before the answer). Writes: the same agent's one-file commit as `PUT /files` on an "
                 + "unprotected branch, and as an MCP Write in a session forked from it (the commit and its record in one transaction). "
-                + "History: the run record's size after the calls, and the growth of the SQLite file over them."
+                + "History: the run record's size after the calls, and the growth of the SQLite file over them. The `wrk` rows: the same "
+                + "`GET`, `ping` and Read of one file with `wrk` as the client (one keep-alive connection), which costs microseconds "
+                + "where URLSession on Linux adds 0.5–1 ms to each request."
         )
         log("agents: starting cairn serve")
         let server = try GovernedServer(folder: root.appendingPathComponent("agent-server"))
@@ -83,8 +85,41 @@ extension Bench {
             if i >= 20 { overMCP.append(t) }
         }
         let storeAfter = server.storeBytes()
+        // The same with `wrk` as the client (one keep-alive connection): URLSession on Linux
+        // adds 0.5–1 ms of its own to each request, which hides what the server does. The
+        // same file every time on both sides; each Read a request id of its own.
+        let seconds = quick ? 3 : 6
+        let leanGet = try server.wrkGet(
+            "/v1/orgs/default/projects/bench/files/seed/1.json?raw=true",
+            connections: 1,
+            seconds: seconds,
+            bearer: agent
+        )
+        let leanPing = try server.wrkPost(
+            "/v1/mcp?project=bench",
+            bodies: (0..<1000).map { #"{"jsonrpc":"2.0","id":\#(200_000 + $0),"method":"ping"}"# },
+            seconds: seconds,
+            tag: "mcp-ping",
+            bearer: agent,
+            headers: headers
+        )
+        let leanRead = try server.wrkPost(
+            "/v1/mcp?project=bench",
+            bodies: (0..<1000).map {
+                #"{"jsonrpc":"2.0","id":\#(300_000 + $0),"method":"tools/call","params":{"name":"Read","arguments":{"path":"seed/1.json"}}}"#
+            },
+            seconds: seconds,
+            tag: "mcp-read",
+            bearer: agent,
+            headers: headers
+        )
         _ = try await send("DELETE", "/v1/mcp?project=bench", nil, headers)
         let record = try server.curl("GET", "/v1/orgs/default/projects/bench/agent-runs/\(session)", "")
+        // wrk cannot read JSON-RPC errors (they come with status 200): the run's record must hold
+        // every Read it answered, or the figure is not of Reads.
+        let recorded = ((try JSONSerialization.jsonObject(with: record) as? [String: Any])?["calls"] as? [Any])?.count ?? 0
+        let expected = calls + 20 + Int(leanRead.rate * Double(seconds) * 0.9)
+        precondition(recorded >= expected, "the run recorded \(recorded) calls, fewer than the \(expected) Reads answered")
 
         // Writes: the same one-file commit by the same agent, as `PUT /files` on an unprotected
         // branch, and as an MCP Write in a session forked from it (its commit and its record in
@@ -141,6 +176,20 @@ extension Bench {
             Measure.ms(p),
             String(format: "%.1f× (+%.3f ms)", m / p, (m - p) * 1000)
         )
+        report.row(
+            "MCP `ping`, `wrk` client",
+            Measure.ms(leanPing.p50) + (leanPing.errors > 0 ? " (\(leanPing.errors) errors)" : ""),
+            "HTTP API `GET /files`, `wrk` client",
+            Measure.ms(leanGet.p50),
+            String(format: "%.2f×", leanPing.p50 / leanGet.p50)
+        )
+        report.row(
+            "Read, one file, `wrk` client",
+            Measure.ms(leanRead.p50) + " (MCP, recorded)" + (leanRead.errors > 0 ? " (\(leanRead.errors) errors)" : ""),
+            "HTTP API `GET /files`, `wrk` client",
+            Measure.ms(leanGet.p50),
+            String(format: "%.1f× (+%.3f ms)", leanRead.p50 / leanGet.p50, (leanRead.p50 - leanGet.p50) * 1000)
+        )
         let pw = Measure.medianOf(plainWrites)
         let mw = Measure.medianOf(mcpWrites)
         report.row(
@@ -152,7 +201,7 @@ extension Bench {
         )
         report.row(
             "run history per call: the run record",
-            "\(record.count / (calls + 20)) bytes/call (\(record.count) bytes for \(calls + 20) calls)",
+            "\(record.count / max(1, recorded)) bytes/call (\(record.count) bytes for \(recorded) calls)",
             "",
             "",
             ""

@@ -373,17 +373,28 @@ final class GovernedServer: @unchecked Sendable {
 
     /// POSTs JSON bodies to one path, one connection, cycling over `bodies` in order, and reports
     /// as `wrk` does (a lean keep-alive client: its own cost per request is a few microseconds).
-    func wrkPost(_ path: String, bodies: [String], seconds: Int, tag: String) throws -> Load {
+    /// `bearer` replaces the admin's token (an agent's key); `headers` are added to each request.
+    func wrkPost(
+        _ path: String,
+        bodies: [String],
+        seconds: Int,
+        tag: String,
+        bearer: String? = nil,
+        headers: [String: String] = [:]
+    ) throws -> Load {
         let script = folder.appendingPathComponent("post-\(tag).lua")
         // Lua long strings ([==[ … ]==]) take the JSON as it is, quotes and all.
         let table = bodies.map { "[==[\($0)]==]" }.joined(separator: ",\n")
+        var all = ["Authorization": "Bearer \(bearer ?? token)", "Content-Type": "application/json"]
+        all.merge(headers) { _, new in new }
+        let fields = all.sorted { $0.key < $1.key }.map { "[\"\($0.key)\"] = \"\($0.value)\"" }.joined(separator: ", ")
         try Data(
             """
             local bodies = {\(table)}
             local i = 0
             function request()
               i = i % #bodies + 1
-              return wrk.format("POST", "\(path)", {["Authorization"] = "Bearer \(token)", ["Content-Type"] = "application/json"}, bodies[i])
+              return wrk.format("POST", "\(path)", {\(fields)}, bodies[i])
             end
             """.utf8
         ).write(to: script)
@@ -391,8 +402,8 @@ final class GovernedServer: @unchecked Sendable {
     }
 
     /// GETs one path over and over (`connections` at once) and reports as `wrk` does.
-    func wrkGet(_ path: String, connections: Int, seconds: Int) throws -> Load {
-        try runWrk(threads: 1, connections: connections, seconds: seconds, ["-H", "Authorization: Bearer \(token)", base + path])
+    func wrkGet(_ path: String, connections: Int, seconds: Int, bearer: String? = nil) throws -> Load {
+        try runWrk(threads: 1, connections: connections, seconds: seconds, ["-H", "Authorization: Bearer \(bearer ?? token)", base + path])
     }
 
     /// Runs wrk with its latency distribution and reads its report.

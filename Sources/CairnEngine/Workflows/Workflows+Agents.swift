@@ -32,7 +32,7 @@ extension Workflows {
     static let runTokenPrefix = "cairn_run_"
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(Array(SHA256.hash(data: Array(token.utf8))))
     }
 
     /// Runs one agent step: the host's program with `CAIRN_MCP_URL`, `CAIRN_TOKEN`,
@@ -61,7 +61,7 @@ extension Workflows {
         guard let endpoint = agentEndpoint.withLock({ $0 }) else {
             return fail("agent steps run in `cairn serve`, whose MCP endpoint the agent connects to; this process has none")
         }
-        let token = Self.runTokenPrefix + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let token = Self.runTokenPrefix + Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let hash = Self.hash(token)
         tickets.withLock { $0[hash] = Ticket(organization: org, session: session) }
         defer { _ = tickets.withLock { $0.removeValue(forKey: hash) } }

@@ -71,6 +71,10 @@ struct RequestLogMiddleware: RouterMiddleware {
         {
             return offered
         }
-        return Hex.encode((0..<12).map { _ in UInt8.random(in: 0...255) })
+        // Two 64-bit draws, not twelve byte draws: each draw of the system generator is a
+        // `getrandom` system call.
+        var generator = SystemRandomNumberGenerator()
+        let (high, low) = (generator.next(), generator.next())
+        return Hex.encode((0..<12).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> (UInt64(i % 8) * 8)) })
     }
 }

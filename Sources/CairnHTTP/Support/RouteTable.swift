@@ -19,6 +19,9 @@ struct RouteTable: Sendable {
     }
 
     let entries: [Entry]
+    /// The entries with a JSON body, by method: a request's body shape is looked up on every
+    /// write, among these only.
+    private let withBody: [String: [(segments: [Segment], shape: BodyShape)]]
 
     static let shared = RouteTable(document: OpenAPIDocument.bytes)
 
@@ -44,6 +47,11 @@ struct RouteTable: Sendable {
             }
             return Entry(segments: segments, methods: methods, bodies: bodies)
         }
+        var withBody: [String: [(segments: [Segment], shape: BodyShape)]] = [:]
+        for entry in entries {
+            for (method, shape) in entry.bodies { withBody[method, default: []].append((entry.segments, shape)) }
+        }
+        self.withBody = withBody
     }
 
     /// The methods declared for `path`, or nil when no declared path matches it.
@@ -58,8 +66,10 @@ struct RouteTable: Sendable {
 
     /// The declared shape of the JSON body of `method` on `path`, if it has one.
     func body(method: String, path: String) -> BodyShape? {
+        guard let candidates = withBody[method] else { return nil }
         let parts = path.split(separator: "/")
-        return entries.lazy.filter { Self.matches($0.segments[...], parts[...]) }.compactMap { $0.bodies[method] }.first
+        for candidate in candidates where Self.matches(candidate.segments[...], parts[...]) { return candidate.shape }
+        return nil
     }
 
     private static func matches(_ segments: ArraySlice<Segment>, _ parts: ArraySlice<Substring>) -> Bool {

@@ -19,7 +19,7 @@ public struct RunCallRecord: Sendable, Equatable {
 
     /// SHA-256 of the body, lowercase hex: the call's audit line carries it, so the rows stay
     /// under the audit log's hash chain (a row altered, removed or added is found by `verify`).
-    public var digest: String { SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined() }
+    public var digest: String { Hex.encode(Array(SHA256.hash(data: body))) }
 
     public init(project: Int64, run: String, seq: Int64, timeMillis: Millis, body: [UInt8]) {
         self.project = project
