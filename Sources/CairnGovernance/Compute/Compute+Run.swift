@@ -301,7 +301,12 @@ extension ComputeArea {
                 guard let budget = request.budget else {
                     throw CairnError(.invalidArgument, "isochrone needs a budget (metres, or seconds with weight time)")
                 }
-                let iso = try compute { try network.isochrone(from: points[0], budget: budget, weight: weight) }
+                // A large budget reaches the whole graph: on a thread of its own, as batches do
+                // (one search, bounded by the graph, so it takes no heavy-job slot).
+                let origin = points[0]
+                let iso = try await Offload.run { _ in
+                    try self.compute { try network.isochrone(from: origin, budget: budget, weight: weight) }
+                }
                 var r = iso.json
                 if case .object(var o) = r {
                     o["polygon"] = .object([
