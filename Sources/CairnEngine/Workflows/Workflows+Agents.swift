@@ -61,7 +61,7 @@ extension Workflows {
         guard let endpoint = agentEndpoint.withLock({ $0 }) else {
             return fail("agent steps run in `cairn serve`, whose MCP endpoint the agent connects to; this process has none")
         }
-        let token = Self.runTokenPrefix + Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let token = Self.runTokenPrefix + Hex.random(bytes: 32)
         let hash = Self.hash(token)
         tickets.withLock { $0[hash] = Ticket(organization: org, session: session) }
         defer { _ = tickets.withLock { $0.removeValue(forKey: hash) } }

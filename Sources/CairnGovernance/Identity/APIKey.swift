@@ -67,8 +67,8 @@ public enum APIKeyToken {
 
     /// A new key id and token; the token is shown once and never stored.
     public static func mint() -> (id: String, token: String, secretHash: String) {
-        let id = randomHex(8)
-        let secret = randomHex(32)
+        let id = Hex.random(bytes: 8)
+        let secret = Hex.random(bytes: 32)
         return (id, "\(prefix)\(id)_\(secret)", hash(secret))
     }
 
@@ -98,10 +98,5 @@ public enum APIKeyToken {
         var diff: UInt8 = 0
         for i in 0..<x.count { diff |= x[i] ^ y[i] }
         return diff == 0
-    }
-
-    static func randomHex(_ bytes: Int) -> String {
-        var rng = SystemRandomNumberGenerator()
-        return Hex.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) })
     }
 }

@@ -129,7 +129,7 @@ extension ReviewArea {
         let settings = try await core.policy(caller.organization).config.approvals
         let now = Clock.rfc3339(Clock.nowMillis())
         return PendingApproval(
-            id: Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255) }),
+            id: Hex.random(bytes: 8),
             operation: operation,
             action: action,
             summary: summary,
@@ -242,7 +242,7 @@ extension ReviewArea {
         }
         let now = Clock.rfc3339(Clock.nowMillis())
         let entry = PendingApproval.Decision(
-            id: Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) }),
+            id: Hex.random(bytes: 32),
             approver: caller.principal.subject,
             verdict: approve ? "approve" : "reject",
             rationale: why,

@@ -41,7 +41,7 @@ extension ReviewArea {
         decision: Decision
     ) async throws -> CommitOutcome {
         let stamp = Clock.rfc3339(Clock.nowMillis()).filter(\.isNumber).prefix(14)
-        let proposal = "proposals/\(stamp)-\(Hex.encode((0..<4).map { _ in UInt8.random(in: 0...255) }))"
+        let proposal = "proposals/\(stamp)-\(Hex.random(bytes: 4))"
         let where_ = AccessTarget(project: name, branch: proposal)
         _ = try await core.change(caller, action: "branch.create", decision: decision, target: where_) {
             try await project.createBranch(

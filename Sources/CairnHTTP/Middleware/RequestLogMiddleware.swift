@@ -71,10 +71,6 @@ struct RequestLogMiddleware: RouterMiddleware {
         {
             return offered
         }
-        // Two 64-bit draws, not twelve byte draws: each draw of the system generator is a
-        // `getrandom` system call.
-        var generator = SystemRandomNumberGenerator()
-        let (high, low) = (generator.next(), generator.next())
-        return Hex.encode((0..<12).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> (UInt64(i % 8) * 8)) })
+        return Hex.random(bytes: 12)
     }
 }

@@ -10,7 +10,6 @@ struct RouteTable: Sendable {
     struct Entry: Sendable {
         let segments: [Segment]
         let methods: [String]
-        let bodies: [String: BodyShape]
     }
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -30,26 +29,22 @@ struct RouteTable: Sendable {
         let paths = json?["paths"] as? [String: Any] ?? [:]
         let components = (json?["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
         let verbs: Set<String> = ["get", "put", "post", "patch", "delete", "head", "options"]
+        var withBody: [String: [(segments: [Segment], shape: BodyShape)]] = [:]
         entries = paths.map { template, item in
             let operations = (item as? [String: Any]) ?? [:]
             let methods = operations.keys.filter(verbs.contains).map { $0.uppercased() }.sorted()
-            var bodies: [String: BodyShape] = [:]
-            for method in methods {
-                let operation = operations[method.lowercased()] as? [String: Any]
-                let content = (operation?["requestBody"] as? [String: Any])?["content"] as? [String: Any]
-                if let schema = (content?["application/json"] as? [String: Any])?["schema"] {
-                    bodies[method] = BodyShape(schema: schema, components: components)
-                }
-            }
             let segments: [Segment] = template.split(separator: "/").map { part in
                 // `{path}` is the one catch-all parameter: a file path keeps its slashes.
                 part == "{path}" ? .rest : part.hasPrefix("{") ? .parameter : .literal(String(part))
             }
-            return Entry(segments: segments, methods: methods, bodies: bodies)
-        }
-        var withBody: [String: [(segments: [Segment], shape: BodyShape)]] = [:]
-        for entry in entries {
-            for (method, shape) in entry.bodies { withBody[method, default: []].append((entry.segments, shape)) }
+            for method in methods {
+                let operation = operations[method.lowercased()] as? [String: Any]
+                let content = (operation?["requestBody"] as? [String: Any])?["content"] as? [String: Any]
+                if let schema = (content?["application/json"] as? [String: Any])?["schema"] {
+                    withBody[method, default: []].append((segments, BodyShape(schema: schema, components: components)))
+                }
+            }
+            return Entry(segments: segments, methods: methods)
         }
         self.withBody = withBody
     }
